@@ -1,0 +1,361 @@
+"""One workload priced on every offering, as one tidy table.
+
+:func:`cost_table` is the single place where a workload meets the prices: notebooks, the
+command line and the tests all call it. API offerings are priced per token
+(:func:`infermodel.formulas.api_cost_usd`); each rented-GPU offering is priced once per
+serving assumption that fits on it (:func:`infermodel.formulas.gpu_cost_usd`).
+
+Readings chosen where the article is ambiguous (each one parameter away from the other):
+
+- DIY GPU time is driven by *all* tokens of the job, as in the article's formula
+  ("total tokens / throughput"); ``diy_token_basis="output"`` counts generated tokens only,
+  for a throughput measured in output tokens with prompts processed on the side.
+- API long-context tiers apply when the *average* prompt per request exceeds the tier's
+  threshold (a workload given as totals has no per-request lengths).
+- Batch-API discounts are off by default (the article prices real-time list prices);
+  ``use_batch_api=True`` applies them where the provider publishes one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from infermodel import formulas, serving as serving_mod
+from infermodel.prices import PLATFORM_LABELS, PLATFORM_TYPES, PriceSnapshot
+from infermodel.units import TOKENS_PER_MILLION
+from infermodel.workloads import Workload
+
+DIY_TOKEN_BASES = ("total", "output")
+
+#: Columns of :func:`cost_table`, in order.
+COLUMNS = [
+    "platform_type", "platform", "provider", "model", "model_id", "gpu", "tier", "pricing",
+    "serving_assumption", "mode", "gpus_per_replica", "tokens_per_second", "utilization",
+    "input_tokens", "cached_input_tokens", "output_tokens", "total_tokens",
+    "usd_per_million_input_tokens", "usd_per_million_output_tokens", "usd_per_gpu_hour",
+    "batch_api_applied", "long_context_applied",
+    "gpu_hours", "wall_clock_hours", "cost_usd", "usd_per_million_tokens",
+    "multiple_of_cheapest", "observed_on", "age_days", "stale", "confidence", "source_url",
+    "serving_source_url",
+]
+
+
+def _check_utilization(utilization: float) -> None:
+    if isinstance(utilization, bool) or not isinstance(utilization, (int, float)):
+        raise TypeError(f"utilization must be a number in (0, 1], got {utilization!r}")
+    if not 0 < utilization <= 1:
+        raise ValueError(f"utilization must be in (0, 1], got {utilization!r}")
+
+
+def api_rows(workload: Workload, api: pd.DataFrame, *, use_batch_api: bool = False) -> pd.DataFrame:
+    """Price ``workload`` on each API offering in ``api`` (rows of a price snapshot)."""
+    input_price = api["usd_per_million_input_tokens"].astype(float)
+    output_price = api["usd_per_million_output_tokens"].astype(float)
+    cached_price = api["usd_per_million_cached_input_tokens"].astype(float)
+
+    long_context = pd.Series(False, index=api.index)
+    if workload.requests:
+        prompt_per_request = workload.prompt_tokens / workload.requests
+        threshold = api["long_context_threshold_tokens"].astype(float)
+        long_context = threshold.notna() & (prompt_per_request > threshold)
+        input_price = input_price.where(
+            ~long_context, api["usd_per_million_input_tokens_long_context"].astype(float)
+        )
+        output_price = output_price.where(
+            ~long_context, api["usd_per_million_output_tokens_long_context"].astype(float)
+        )
+
+    discount = api["batch_discount_fraction"].astype(float)
+    batch_applied = pd.Series(False, index=api.index)
+    if use_batch_api:
+        batch_applied = discount.notna()
+        factor = 1 - discount.fillna(0.0)
+        input_price, output_price, cached_price = (
+            input_price * factor, output_price * factor, cached_price * factor
+        )
+
+    cost = formulas.api_cost_usd(
+        workload.input_tokens,
+        workload.output_tokens,
+        input_price,
+        output_price,
+        cached_input_tokens=workload.cached_input_tokens,
+        usd_per_million_cached_input_tokens=cached_price.fillna(input_price),
+    )
+    return pd.DataFrame(
+        {
+            "platform_type": api["platform_type"],
+            "provider": api["provider"],
+            "model": api["model"],
+            "model_id": api["model_id"],
+            "usd_per_million_input_tokens": input_price,
+            "usd_per_million_output_tokens": output_price,
+            "batch_api_applied": batch_applied,
+            "long_context_applied": long_context,
+            "cost_usd": cost,
+            "observed_on": api["observed_on"],
+            "age_days": api["age_days"],
+            "stale": api["stale"],
+            "confidence": api["confidence"],
+            "source_url": api["source_url"],
+        }
+    )
+
+
+def diy_rows(
+    workload: Workload,
+    priced_pairs: pd.DataFrame,
+    *,
+    utilization: float,
+    diy_token_basis: str = "total",
+) -> pd.DataFrame:
+    """Price ``workload`` on each priceable (GPU offering, serving assumption) pair."""
+    if diy_token_basis not in DIY_TOKEN_BASES:
+        raise ValueError(
+            f"diy_token_basis must be one of {', '.join(DIY_TOKEN_BASES)}, got {diy_token_basis!r}"
+        )
+    tokens = workload.total_tokens if diy_token_basis == "total" else workload.output_tokens
+    tps = priced_pairs["tokens_per_second"]
+    gpus = priced_pairs["gpus_per_replica"]
+    return pd.DataFrame(
+        {
+            "platform_type": priced_pairs["platform_type"],
+            "provider": priced_pairs["provider"],
+            "model": priced_pairs["model"] + " (" + priced_pairs["precision"] + ")",
+            "gpu": priced_pairs["gpu"],
+            "tier": priced_pairs["tier"],
+            "pricing": priced_pairs["pricing"],
+            "serving_assumption": priced_pairs["assumption_id"],
+            "mode": priced_pairs["mode"],
+            "gpus_per_replica": gpus,
+            "tokens_per_second": tps,
+            "utilization": float(utilization),
+            "usd_per_gpu_hour": priced_pairs["usd_per_gpu_hour"],
+            "gpu_hours": formulas.gpu_hours(tokens, tps, utilization, gpus_per_replica=gpus),
+            "wall_clock_hours": formulas.wall_clock_hours(tokens, tps, utilization),
+            "cost_usd": formulas.gpu_cost_usd(
+                tokens, tps, utilization, priced_pairs["usd_per_gpu_hour"], gpus_per_replica=gpus
+            ),
+            "observed_on": priced_pairs["observed_on"],
+            "age_days": priced_pairs["age_days"],
+            "stale": priced_pairs["stale"],
+            "confidence": priced_pairs["confidence"],
+            "source_url": priced_pairs["source_url"],
+            "serving_source_url": priced_pairs["serving_source_url"],
+        }
+    )
+
+
+def cost_table(
+    workload: Workload,
+    prices: PriceSnapshot,
+    serving: pd.DataFrame,
+    *,
+    gpu_specs: pd.DataFrame | None = None,
+    utilization: float = 0.8,
+    diy_token_basis: str = "total",
+    use_batch_api: bool = False,
+) -> pd.DataFrame:
+    """Price one workload on every offering of a price snapshot.
+
+    Parameters
+    ----------
+    workload
+        Token volumes of the job.
+    prices
+        Prices in force on a date (:func:`infermodel.prices.as_of`), possibly narrowed with
+        :meth:`~infermodel.prices.PriceSnapshot.select`.
+    serving
+        Serving assumptions for the DIY rows (:func:`infermodel.serving.select`).
+    gpu_specs
+        GPU memory table used to decide which assumptions fit on which GPU; the shipped
+        table by default.
+    utilization
+        Fraction of paid GPU time spent serving, in (0, 1]; the article uses 0.8. [-]
+    diy_token_basis
+        ``"total"`` (the article's formula) or ``"output"``: which tokens take GPU time.
+    use_batch_api
+        Apply providers' batch-API discounts where published.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per API offering and per priced (GPU offering, serving assumption) pair,
+        columns :data:`COLUMNS`, sorted by platform type then cost. ``cost_usd`` [USD],
+        ``usd_per_million_tokens`` [USD/Mtok] over all tokens of the workload,
+        ``multiple_of_cheapest`` [-] against the cheapest row. API rows leave the GPU
+        columns empty.
+    """
+    _check_utilization(utilization)
+    specs = serving_mod.load_gpu_specs() if gpu_specs is None else gpu_specs
+    frames = []
+    if not prices.api.empty:
+        frames.append(api_rows(workload, prices.api, use_batch_api=use_batch_api))
+    if not prices.gpu.empty and not serving.empty:
+        grid = serving_mod.pairs(prices.gpu, serving, specs)
+        priced = grid[grid["priced"]]
+        if not priced.empty:
+            frames.append(
+                diy_rows(workload, priced, utilization=utilization, diy_token_basis=diy_token_basis)
+            )
+    if not frames:
+        raise ValueError(
+            f"nothing to price as of {prices.as_of.date()}: no API offering and no GPU offering "
+            "with a serving assumption that fits"
+        )
+    table = pd.concat(frames, ignore_index=True).reindex(columns=COLUMNS)
+    table["platform"] = table["platform_type"].map(PLATFORM_LABELS)
+    table["input_tokens"] = workload.input_tokens
+    table["cached_input_tokens"] = workload.cached_input_tokens
+    table["output_tokens"] = workload.output_tokens
+    table["total_tokens"] = workload.total_tokens
+    table.loc[table["platform_type"] != "diy_gpu", "utilization"] = np.nan
+    for flag in ("batch_api_applied", "long_context_applied"):
+        table[flag] = table[flag].astype("boolean")
+    table["usd_per_million_tokens"] = formulas.usd_per_million_tokens(
+        table["cost_usd"], workload.total_tokens
+    )
+    cheapest = table["cost_usd"].min()
+    table["multiple_of_cheapest"] = table["cost_usd"] / cheapest if cheapest > 0 else np.nan
+    order = table["platform_type"].map({t: i for i, t in enumerate(PLATFORM_TYPES)})
+    return (
+        table.assign(_order=order)
+        .sort_values(["_order", "cost_usd", "provider", "model"], kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
+
+
+def unpriced(prices: PriceSnapshot, serving: pd.DataFrame, gpu_specs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """GPU offerings x serving assumptions that :func:`cost_table` leaves out, and why."""
+    specs = serving_mod.load_gpu_specs() if gpu_specs is None else gpu_specs
+    grid = serving_mod.pairs(prices.gpu, serving, specs)
+    return grid.loc[
+        ~grid["priced"], ["provider", "gpu", "tier", "assumption_id", "reason"]
+    ].reset_index(drop=True)
+
+
+def cheapest_by_platform(table: pd.DataFrame) -> pd.DataFrame:
+    """The cheapest row of each platform type in a :func:`cost_table`, with ratios.
+
+    ``times_next_type`` compares each type's cheapest cost with the next type's cheapest
+    (proprietary / managed, managed / DIY): the article's "up to ~10x" and "another 5-10x".
+    """
+    best = (
+        table.sort_values("cost_usd", kind="stable")
+        .groupby("platform_type", sort=False)
+        .head(1)
+        .set_index("platform_type")
+        .reindex([t for t in PLATFORM_TYPES if t in set(table["platform_type"])])
+    )
+    summary = best[["platform", "provider", "model", "gpu", "serving_assumption", "cost_usd",
+                    "usd_per_million_tokens"]].copy()
+    summary["times_next_type"] = summary["cost_usd"] / summary["cost_usd"].shift(-1)
+    return summary.reset_index()
+
+
+STACK_COMPONENTS = ("base", "ip_markup", "platform_overhead", "latency_penalty")
+
+
+def price_stacks(
+    table: pd.DataFrame,
+    *,
+    base_usd_per_million_tokens: float,
+    proprietary_overhead_usd_per_million_tokens: float,
+    batch_discounts: pd.Series,
+    offerings: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Split each API offering's price per token into the article's four layers.
+
+    Parameters
+    ----------
+    table
+        A :func:`cost_table` (its API rows are used).
+    base_usd_per_million_tokens
+        Compute cost of serving a model, e.g. a DIY batch row's ``usd_per_million_tokens``
+        (derived from a cited GPU price and a serving assumption). [USD/Mtok]
+    proprietary_overhead_usd_per_million_tokens
+        Platform overhead assumed for proprietary APIs; no provider publishes it, so it is
+        *illustrative*. [USD/Mtok]
+    batch_discounts
+        Batch-API discount fraction per ``model_id`` (missing: none published).
+    offerings
+        ``model_id`` values to include, in order; all API rows by default.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long table: ``model``, ``model_id``, ``platform_type``, ``component``,
+        ``usd_per_million_tokens`` [USD/Mtok] and ``basis``: ``derived`` (base),
+        ``sourced`` (latency penalty = the provider's own batch discount), ``illustrative``
+        (proprietary overhead) or ``remainder`` (what is left of the list price).
+    """
+    api = table[table["platform_type"] != "diy_gpu"].drop_duplicates("model_id")
+    if offerings is not None:
+        missing = [o for o in offerings if o not in set(api["model_id"])]
+        if missing:
+            raise ValueError(
+                f"unknown API offering {missing[0]!r}; valid: {', '.join(api['model_id'])}"
+            )
+        api = api.set_index("model_id").loc[list(offerings)].reset_index()
+    price = api["usd_per_million_tokens"].to_numpy()
+    discount = api["model_id"].map(batch_discounts).astype(float).fillna(0.0).to_numpy()
+    proprietary = (api["platform_type"] == "proprietary_api").to_numpy()
+    base = np.full_like(price, base_usd_per_million_tokens)
+    penalty = price * discount
+    overhead = np.where(
+        proprietary, proprietary_overhead_usd_per_million_tokens, price - penalty - base
+    )
+    markup = np.where(proprietary, price - penalty - base - overhead, 0.0)
+    stack = formulas.price_per_token_stack(base, markup, overhead, penalty)
+    if not np.allclose(stack.total, price):  # the split must add back up to the list price
+        raise AssertionError("price stack does not add up to the list price")
+    basis = {
+        "base": np.full(len(api), "derived"),
+        "ip_markup": np.where(proprietary, "remainder", "none"),
+        "platform_overhead": np.where(proprietary, "illustrative", "remainder"),
+        "latency_penalty": np.where(discount > 0, "sourced", "not published"),
+    }
+    rows = []
+    for component in STACK_COMPONENTS:
+        rows.append(
+            pd.DataFrame(
+                {
+                    "model": api["model"].to_numpy(),
+                    "model_id": api["model_id"].to_numpy(),
+                    "platform_type": api["platform_type"].to_numpy(),
+                    "component": component,
+                    "usd_per_million_tokens": getattr(stack, component),
+                    "basis": basis[component],
+                }
+            )
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
+def offering_labels(table: pd.DataFrame) -> pd.Series:
+    """Short unique labels for the rows of a :func:`cost_table`, for charts and tables."""
+    api = table["provider"] + " · " + table["model"]
+    diy = (
+        table["provider"] + " · " + table["gpu"].fillna("") + " " + table["tier"].fillna("")
+        + " · " + table["serving_assumption"].fillna("")
+    )
+    return api.where(table["platform_type"] != "diy_gpu", diy)
+
+
+def base_usd_per_million_tokens(table: pd.DataFrame, serving_assumption: str) -> pd.Series:
+    """The cheapest DIY row of ``table`` for one serving assumption (a compute-cost proxy).
+
+    Raises ``ValueError`` when ``table`` has no DIY row for that assumption.
+    """
+    rows = table[table["serving_assumption"] == serving_assumption]
+    if rows.empty:
+        valid = sorted(set(table["serving_assumption"].dropna()))
+        raise ValueError(
+            f"no DIY row for serving assumption {serving_assumption!r}; in this table: "
+            + ", ".join(valid)
+        )
+    return rows.loc[rows["cost_usd"].idxmin()]

@@ -1,0 +1,135 @@
+"""Workloads: the token volumes a job sends, in the three buckets providers bill.
+
+A :class:`Workload` holds disjoint token counts: ``input_tokens`` billed at the full input
+price, ``cached_input_tokens`` served from a prompt cache, and ``output_tokens`` generated.
+Build one from counts, or from a total and shares with :meth:`Workload.from_total`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Token volumes of one job.
+
+    Attributes
+    ----------
+    input_tokens
+        Prompt tokens billed at the full input price (not cached). [tokens]
+    output_tokens
+        Generated tokens. [tokens]
+    cached_input_tokens
+        Prompt tokens read from the provider's prompt cache. [tokens]
+    requests
+        Requests the job is made of, if known (informational). [requests]
+    name
+        A label for tables and reports.
+    """
+
+    input_tokens: float
+    output_tokens: float
+    cached_input_tokens: float = 0.0
+    requests: int | None = None
+    name: str = "workload"
+
+    def __post_init__(self) -> None:
+        for field in ("input_tokens", "output_tokens", "cached_input_tokens"):
+            value = getattr(self, field)
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise TypeError(f"Workload.{field} must be a number of tokens, got {value!r}")
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"Workload.{field} must be a finite count >= 0, got {value!r}")
+        if self.total_tokens <= 0:
+            raise ValueError("a Workload needs at least one token (all three counts are 0)")
+        if self.requests is not None and (
+            isinstance(self.requests, bool)
+            or not isinstance(self.requests, int)
+            or self.requests <= 0
+        ):
+            raise ValueError(f"Workload.requests must be a positive integer, got {self.requests!r}")
+
+    @classmethod
+    def from_total(
+        cls,
+        total_tokens: float,
+        *,
+        output_share: float,
+        cached_input_share: float = 0.0,
+        requests: int | None = None,
+        name: str = "workload",
+    ) -> Workload:
+        """Split ``total_tokens`` into input, cached input and output.
+
+        Parameters
+        ----------
+        total_tokens
+            All tokens of the job, prompts and responses, > 0. [tokens]
+        output_share
+            Fraction of ``total_tokens`` that is generated output, in [0, 1]. [-]
+        cached_input_share
+            Fraction of the *input* tokens served from a prompt cache, in [0, 1]. [-]
+        requests
+            Requests in the job, if known. [requests]
+        name
+            Label for tables.
+        """
+        if isinstance(total_tokens, bool) or not isinstance(total_tokens, (int, float)):
+            raise TypeError(f"total_tokens must be a number, got {total_tokens!r}")
+        if not math.isfinite(total_tokens) or total_tokens <= 0:
+            raise ValueError(f"total_tokens must be > 0, got {total_tokens!r}")
+        for label, share in (("output_share", output_share), ("cached_input_share", cached_input_share)):
+            if isinstance(share, bool) or not isinstance(share, (int, float)):
+                raise TypeError(f"{label} must be a number in [0, 1], got {share!r}")
+            if not 0.0 <= share <= 1.0:
+                raise ValueError(f"{label} must be in [0, 1], got {share!r}")
+        output = total_tokens * output_share
+        prompt = total_tokens - output
+        cached = prompt * cached_input_share
+        return cls(
+            input_tokens=prompt - cached,
+            output_tokens=output,
+            cached_input_tokens=cached,
+            requests=requests,
+            name=name,
+        )
+
+    @property
+    def prompt_tokens(self) -> float:
+        """All prompt tokens, cached or not. [tokens]"""
+        return self.input_tokens + self.cached_input_tokens
+
+    @property
+    def total_tokens(self) -> float:
+        """Prompt plus output tokens. [tokens]"""
+        return self.input_tokens + self.cached_input_tokens + self.output_tokens
+
+    @property
+    def output_share(self) -> float:
+        """Fraction of all tokens that is output. [-]"""
+        return self.output_tokens / self.total_tokens
+
+
+#: The article's benchmark job: "20 million tokens ... 10,000 user queries with 2,000-token
+#: responses each". Read literally, all 20M tokens are generated output; prompts are not
+#: counted (the reading this kit reproduces; pass ``output_share`` < 1 for the other one).
+ARTICLE_TOTAL_TOKENS = 20_000_000
+ARTICLE_REQUESTS = 10_000
+
+
+def article_workload(output_share: float = 1.0) -> Workload:
+    """The article's 20M-token job (Procure.FYI, Part 3, May 2025).
+
+    Parameters
+    ----------
+    output_share
+        Fraction of the 20M tokens that is output; 1.0 is the article's literal reading. [-]
+    """
+    return Workload.from_total(
+        ARTICLE_TOTAL_TOKENS,
+        output_share=output_share,
+        requests=ARTICLE_REQUESTS,
+        name="article 20M tokens",
+    )
