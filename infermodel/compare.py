@@ -264,7 +264,7 @@ def price_stacks(
     table: pd.DataFrame,
     *,
     base_usd_per_million_tokens: float,
-    proprietary_overhead_usd_per_million_tokens: float,
+    proprietary_overhead_share: float,
     batch_discounts: pd.Series,
     offerings: Sequence[str] | None = None,
 ) -> pd.DataFrame:
@@ -277,9 +277,9 @@ def price_stacks(
     base_usd_per_million_tokens
         Compute cost of serving a model, e.g. a DIY batch row's ``usd_per_million_tokens``
         (derived from a cited GPU price and a serving assumption). [USD/Mtok]
-    proprietary_overhead_usd_per_million_tokens
-        Platform overhead assumed for proprietary APIs; no provider publishes it, so it is
-        *illustrative*. [USD/Mtok]
+    proprietary_overhead_share
+        Platform overhead assumed for proprietary APIs, as a fraction of the list price in
+        [0, 1); no provider publishes it, so it is *illustrative*. [-]
     batch_discounts
         Batch-API discount fraction per ``model_id`` (missing: none published).
     offerings
@@ -289,10 +289,14 @@ def price_stacks(
     -------
     pandas.DataFrame
         Long table: ``model``, ``model_id``, ``platform_type``, ``component``,
-        ``usd_per_million_tokens`` [USD/Mtok] and ``basis``: ``derived`` (base),
+        ``usd_per_million_tokens`` [USD/Mtok], ``share_of_price`` [-] and ``basis``: ``derived`` (base),
         ``sourced`` (latency penalty = the provider's own batch discount), ``illustrative``
         (proprietary overhead) or ``remainder`` (what is left of the list price).
     """
+    if not 0 <= proprietary_overhead_share < 1:
+        raise ValueError(
+            f"proprietary_overhead_share must be in [0, 1), got {proprietary_overhead_share!r}"
+        )
     api = table[table["platform_type"] != "diy_gpu"].drop_duplicates("model_id")
     if offerings is not None:
         missing = [o for o in offerings if o not in set(api["model_id"])]
@@ -306,9 +310,7 @@ def price_stacks(
     proprietary = (api["platform_type"] == "proprietary_api").to_numpy()
     base = np.full_like(price, base_usd_per_million_tokens)
     penalty = price * discount
-    overhead = np.where(
-        proprietary, proprietary_overhead_usd_per_million_tokens, price - penalty - base
-    )
+    overhead = np.where(proprietary, price * proprietary_overhead_share, price - penalty - base)
     markup = np.where(proprietary, price - penalty - base - overhead, 0.0)
     stack = formulas.price_per_token_stack(base, markup, overhead, penalty)
     if not np.allclose(stack.total, price):  # the split must add back up to the list price
@@ -329,6 +331,7 @@ def price_stacks(
                     "platform_type": api["platform_type"].to_numpy(),
                     "component": component,
                     "usd_per_million_tokens": getattr(stack, component),
+                    "share_of_price": getattr(stack, component) / price,
                     "basis": basis[component],
                 }
             )

@@ -51,19 +51,23 @@ def cost_by_offering(table: pd.DataFrame, *, title: str | None = None) -> Figure
 
 
 def price_stack(stacks: pd.DataFrame, *, title: str | None = None) -> Figure:
-    """Stacked bars of the article's price-per-token layers, one bar per API offering.
+    """Stacked bars of the article's price-per-token layers as shares of each list price.
 
-    Hatched segments are not sourced (``illustrative`` or ``remainder``); the legend says so.
+    One bar per API offering, labelled with its price; hatched segments are not sourced
+    (``illustrative`` or ``remainder``). A negative layer (a provider pricing below the
+    base cost assumed) is drawn left of zero.
     """
     models = list(dict.fromkeys(stacks["model"]))
-    fig, ax = plt.subplots(figsize=(9, max(3.0, 0.45 * len(models) + 1.5)), layout="constrained")
+    totals = stacks.groupby("model", sort=False)["usd_per_million_tokens"].sum().loc[models]
+    labels = [f"{m}\n(${t:,.2f}/M)" for m, t in totals.items()]
+    fig, ax = plt.subplots(figsize=(9, max(3.0, 0.55 * len(models) + 1.5)), layout="constrained")
     positive = np.zeros(len(models))
     negative = np.zeros(len(models))
     for component in STACK_COMPONENTS:
         part = stacks[stacks["component"] == component].set_index("model").loc[models]
-        values = part["usd_per_million_tokens"].to_numpy()
+        values = 100 * part["share_of_price"].to_numpy()
         left = np.where(values >= 0, positive, negative)
-        bars = ax.barh(models, values, left=left, color=_COMPONENT_COLOURS[component],
+        bars = ax.barh(labels, values, left=left, color=_COMPONENT_COLOURS[component],
                        edgecolor="black", linewidth=0.3, label=component.replace("_", " "))
         for bar, basis in zip(bars, part["basis"], strict=True):
             bar.set_hatch(_HATCH.get(basis, ""))
@@ -71,14 +75,15 @@ def price_stack(stacks: pd.DataFrame, *, title: str | None = None) -> Figure:
         negative += np.where(values < 0, values, 0)
     ax.axvline(0, color="black", linewidth=0.6)
     ax.invert_yaxis()
-    ax.set_xlabel("price [USD per million tokens of this workload]")
+    ax.set_xlabel("share of the list price [%]")
+    ax.tick_params(axis="y", labelsize=8)
     handles, _ = ax.get_legend_handles_labels()
     handles += [
         Patch(facecolor="white", edgecolor="black", hatch="//", label="illustrative (not sourced)"),
         Patch(facecolor="white", edgecolor="black", hatch="..", label="remainder of list price"),
     ]
-    ax.legend(handles=handles, fontsize=8, loc="lower right")
-    ax.set_title(title or "Price-per-token stack (article's layers)")
+    ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.set_title(title or "Price-per-token stack (the article's layers)")
     return fig
 
 

@@ -318,9 +318,10 @@ def build_report(
                     progress_bar=False,
                 )
             except PapermillExecutionError as exc:
+                cell = _source_cell_number(executed, exc.cell_index)
                 failed = _keep_failed(staging, out_dir)
                 raise ReportError(
-                    f"{run.path.name} failed in cell #{exc.cell_index + 1} (In [{exc.exec_count}]): "
+                    f"{run.path.name} failed in cell #{cell} (In [{exc.exec_count}]): "
                     f"{exc.ename}: {exc.evalue}. The executed notebook is "
                     f"kept in {failed}; the previous report in {out_dir} is untouched."
                 ) from None
@@ -347,6 +348,25 @@ def build_report(
         raise
     _swap_into_place(staging, out_dir)
     return out_dir
+
+
+def _source_cell_number(executed: Path, cell_index: int) -> int:
+    """1-based number of the failing cell in the *source* notebook.
+
+    papermill inserts an ``injected-parameters`` cell (counted in ``cell_index``) and error
+    banner cells (not counted); the user's notebook has neither.
+    """
+    import nbformat
+
+    try:
+        cells = nbformat.read(executed, as_version=4).cells
+    except (OSError, ValueError):
+        return cell_index + 1
+    cells = [c for c in cells if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]
+    injected = sum(
+        "injected-parameters" in c.get("metadata", {}).get("tags", []) for c in cells[:cell_index]
+    )
+    return cell_index + 1 - injected
 
 
 def _keep_failed(staging: Path, out_dir: Path) -> Path:

@@ -1,0 +1,115 @@
+"""The report runner: parameter checks before any kernel, all-or-nothing builds, run records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import nbformat
+import pytest
+
+from infermodel import cli, paths, reports
+
+ARTICLE = paths.NOTEBOOKS_DIR / "article_20m_table.ipynb"
+
+
+def test_declared_parameters_are_read_from_the_parameters_cell():
+    declared = reports.notebook_parameters(ARTICLE)
+    assert declared["as_of"]["inferred_type_name"] == "str"
+    assert declared["utilization"]["inferred_type_name"] == "float"
+    assert declared["total_tokens"]["inferred_type_name"] == "int"
+
+
+def test_unknown_parameter_is_refused_with_the_valid_list():
+    with pytest.raises(reports.ParameterError) as error:
+        reports.check_parameters(ARTICLE, {"utilisation": 0.5})
+    message = str(error.value)
+    assert "unknown parameter 'utilisation'" in message
+    assert "utilization (float, default 0.8)" in message
+    assert "as_of (str" in message
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("utilization", "high"), ("total_tokens", 2.5), ("use_batch_api", "yes"),
+     ("serving_assumptions", "article-batch-1m"), ("as_of", 20250531)],
+)
+def test_wrong_type_is_refused(name, value):
+    with pytest.raises(reports.ParameterError, match=f"parameter '{name}' must be"):
+        reports.check_parameters(ARTICLE, {name: value})
+
+
+def test_values_are_normalised():
+    checked = reports.check_parameters(
+        ARTICLE, {"as_of": dt.date(2025, 5, 31), "utilization": 1}
+    )
+    assert checked == {"as_of": "2025-05-31", "utilization": 1}
+
+
+def test_cli_refuses_a_typo_before_starting_a_kernel(capsys, tmp_path):
+    status = cli.main(["report", "--out", str(tmp_path / "r"), "-p", "utilisation=0.5"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2
+    assert len(err) == 1 and "unknown parameter 'utilisation'" in err[0]
+    assert not (tmp_path / "r").exists()
+
+
+def _notebook(path, *, fail: bool):
+    notebook = nbformat.v4.new_notebook()
+    parameters = nbformat.v4.new_code_cell(
+        'value: int = 1  # a number\ntables_dir: str = ""  # set by the runner'
+    )
+    parameters.metadata["tags"] = ["parameters"]
+    body = "raise RuntimeError('boom')" if fail else (
+        "import pandas as pd\nfrom infermodel import reports\n"
+        "reports.save_table(pd.DataFrame({'value': [value]}), 'values', tables_dir)"
+    )
+    notebook.cells = [nbformat.v4.new_markdown_cell("# test"), parameters,
+                      nbformat.v4.new_code_cell(body)]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    nbformat.write(notebook, path)
+    return path
+
+
+@pytest.mark.notebook
+def test_a_failing_notebook_leaves_the_last_good_report_untouched(tmp_path):
+    good = reports.Manifest("t", [reports.NotebookRun(_notebook(tmp_path / "ok.ipynb", fail=False))])
+    out = tmp_path / "reports" / "r"
+    reports.build_report(out, manifest=good, progress=lambda _: None)
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    assert (out / "tables" / "values.csv").read_text().splitlines() == ["value", "1"]
+
+    bad = reports.Manifest("t", [
+        reports.NotebookRun(tmp_path / "ok.ipynb", {"value": 2}),
+        reports.NotebookRun(_notebook(tmp_path / "bad.ipynb", fail=True)),
+    ])
+    with pytest.raises(reports.ReportError) as error:
+        reports.build_report(out, manifest=bad, progress=lambda _: None)
+    message = str(error.value)
+    assert "bad.ipynb failed in cell #3" in message and "RuntimeError: boom" in message
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+    assert (out / "tables" / "values.csv").read_text().splitlines() == ["value", "1"]
+    kept = list((out.parent / ".failed").iterdir())
+    assert len(kept) == 1 and (kept[0] / "bad.ipynb").is_file()
+    assert not [p for p in out.parent.iterdir() if ".building-" in p.name]
+
+
+@pytest.mark.notebook
+def test_default_report_builds_everything_it_promises(tmp_path):
+    out = tmp_path / "report"
+    reports.build_report(out, progress=lambda _: None)
+    assert {"index.html", "run_record.json", "article_20m_table.html",
+            "article_20m_table.ipynb", "tables"} <= {p.name for p in out.iterdir()}
+    page = (out / "article_20m_table.html").read_text()
+    assert "data:image/png;base64," in page  # figures embedded: readable offline
+    assert "from infermodel import" not in page  # code hidden by default
+    assert "Provenance" in page and "Reading" in page
+    record = json.loads((out / "run_record.json").read_text())
+    assert {"git_commit", "data_sha256", "packages", "notebooks", "started", "finished"} <= set(record)
+    run = record["notebooks"][0]
+    assert run["parameters"]["as_of"] == "2025-05-31" and run["seconds"] > 0
+    assert "cost_table.csv" in run["tables"]
+    assert "article_20m_table.html" in (out / "index.html").read_text()
+    table = (out / "tables" / "cost_table.csv").read_text()
+    assert "GPT-4o" in table and "article-realtime-60" in table
