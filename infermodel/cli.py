@@ -26,9 +26,20 @@ EXIT_USAGE = 2
 EXIT_DATA = 1
 
 TABLE_COLUMNS_FOR_PEOPLE = [
-    "platform", "provider", "model", "gpu", "tier", "serving_assumption", "tokens_per_second",
-    "gpu_hours", "wall_clock_hours", "cost_usd", "usd_per_million_tokens", "multiple_of_cheapest",
-    "observed_on", "confidence",
+    "platform",
+    "provider",
+    "model",
+    "gpu",
+    "tier",
+    "serving_assumption",
+    "tokens_per_second",
+    "gpu_hours",
+    "wall_clock_hours",
+    "cost_usd",
+    "usd_per_million_tokens",
+    "multiple_of_cheapest",
+    "observed_on",
+    "confidence",
 ]
 
 
@@ -74,7 +85,9 @@ def _positive_int(name: str):
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}") from None
+            raise argparse.ArgumentTypeError(
+                f"{name} must be a whole number, got {text!r}"
+            ) from None
         if value <= 0:
             raise argparse.ArgumentTypeError(f"{name} must be > 0, got {text}")
         return value
@@ -98,48 +111,108 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     table = commands.add_parser("table", help="price one workload on every offering")
-    table.add_argument("--as-of", default=None, help="prices in force on this date, YYYY-MM-DD "
-                       "(default: today)")
-    table.add_argument("--total-tokens", type=_positive_float("--total-tokens"),
-                       default=20_000_000, help="tokens in the job [tokens] (default 20,000,000)")
-    table.add_argument("--output-share", type=_fraction("--output-share", open_low=False),
-                       default=1.0, help="fraction of tokens that is output (default 1.0, the "
-                       "article's reading)")
-    table.add_argument("--cached-input-share", type=_fraction("--cached-input-share",
-                       open_low=False), default=0.0,
-                       help="fraction of input tokens read from a prompt cache (default 0)")
-    table.add_argument("--requests", type=_positive_int("--requests"), default=10_000,
-                       help="requests in the job, for long-context tiers (default 10,000)")
-    table.add_argument("--utilization", type=_fraction("--utilization", open_low=True),
-                       default=0.8, help="busy fraction of paid GPU time, in (0, 1] "
-                       "(default 0.8, the article's)")
-    table.add_argument("--throughput", type=_positive_float("--throughput"), default=None,
-                       help="override every DIY row's throughput [output tokens/s per replica]")
-    table.add_argument("--serving", nargs="+", default=["article"], metavar="ID",
-                       help="serving assumptions for DIY rows: ids, 'article' (default) or 'all'")
-    table.add_argument("--provider", action="append", default=None,
-                       help="only this provider (repeatable, case-insensitive)")
-    table.add_argument("--platform-type", action="append", default=None,
-                       choices=["proprietary_api", "managed_api", "diy_gpu"],
-                       help="only this platform type (repeatable)")
-    table.add_argument("--diy-token-basis", choices=["total", "output"], default="total",
-                       help="tokens that take DIY GPU time (default total, the article's formula)")
-    table.add_argument("--batch-api", action="store_true",
-                       help="apply providers' published batch-API discounts")
-    table.add_argument("--stale-after-days", type=_positive_int("--stale-after-days"),
-                       default=120, help="flag prices older than this at the as-of date")
-    table.add_argument("--format", choices=["csv", "table", "json"], default="table",
-                       help="csv or json (all columns) for machines, table for people")
+    table.add_argument(
+        "--as-of", default=None, help="prices in force on this date, YYYY-MM-DD (default: today)"
+    )
+    table.add_argument(
+        "--total-tokens",
+        type=_positive_float("--total-tokens"),
+        default=20_000_000,
+        help="tokens in the job [tokens] (default 20,000,000)",
+    )
+    table.add_argument(
+        "--output-share",
+        type=_fraction("--output-share", open_low=False),
+        default=1.0,
+        help="fraction of tokens that is output (default 1.0, the article's reading)",
+    )
+    table.add_argument(
+        "--cached-input-share",
+        type=_fraction("--cached-input-share", open_low=False),
+        default=0.0,
+        help="fraction of input tokens read from a prompt cache (default 0)",
+    )
+    table.add_argument(
+        "--requests",
+        type=_positive_int("--requests"),
+        default=10_000,
+        help="requests in the job, for long-context tiers (default 10,000)",
+    )
+    table.add_argument(
+        "--utilization",
+        type=_fraction("--utilization", open_low=True),
+        default=0.8,
+        help="busy fraction of paid GPU time, in (0, 1] (default 0.8, the article's)",
+    )
+    table.add_argument(
+        "--throughput",
+        type=_positive_float("--throughput"),
+        default=None,
+        help="override every DIY row's throughput [output tokens/s per replica]",
+    )
+    table.add_argument(
+        "--serving",
+        nargs="+",
+        default=["article"],
+        metavar="ID",
+        help="serving assumptions for DIY rows: ids, 'article' (default) or 'all'",
+    )
+    table.add_argument(
+        "--provider",
+        action="append",
+        default=None,
+        help="only this provider (repeatable, case-insensitive)",
+    )
+    table.add_argument(
+        "--platform-type",
+        action="append",
+        default=None,
+        choices=["proprietary_api", "managed_api", "diy_gpu"],
+        help="only this platform type (repeatable)",
+    )
+    table.add_argument(
+        "--diy-token-basis",
+        choices=["total", "output"],
+        default="total",
+        help="tokens that take DIY GPU time (default total, the article's formula)",
+    )
+    table.add_argument(
+        "--batch-api", action="store_true", help="apply providers' published batch-API discounts"
+    )
+    table.add_argument(
+        "--stale-after-days",
+        type=_positive_int("--stale-after-days"),
+        default=120,
+        help="flag prices older than this at the as-of date",
+    )
+    table.add_argument(
+        "--format",
+        choices=["csv", "table", "json"],
+        default="table",
+        help="csv or json (all columns) for machines, table for people",
+    )
 
     commands.add_parser("validate", help="check every shipped data table")
 
     report = commands.add_parser("report", help="build the rendered report with papermill")
-    report.add_argument("--out", type=Path, default=None,
-                        help="report folder (default reports/as-of-<as_of>)")
-    report.add_argument("-p", "--parameter", type=_parameter, action="append", default=[],
-                        metavar="NAME=VALUE", help="override a notebook parameter (repeatable)")
-    report.add_argument("--manifest", type=Path, default=paths.REPORT_MANIFEST,
-                        help="which notebooks to run, with which parameters")
+    report.add_argument(
+        "--out", type=Path, default=None, help="report folder (default reports/as-of-<as_of>)"
+    )
+    report.add_argument(
+        "-p",
+        "--parameter",
+        type=_parameter,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a notebook parameter (repeatable)",
+    )
+    report.add_argument(
+        "--manifest",
+        type=Path,
+        default=paths.REPORT_MANIFEST,
+        help="which notebooks to run, with which parameters",
+    )
     report.add_argument("--show-code", action="store_true", help="keep code cells in the HTML")
     return parser
 
@@ -178,14 +251,23 @@ def _table(args: argparse.Namespace) -> int:
         sys.stdout.write(table.to_json(orient="records", date_format="iso", indent=1) + "\n")
     else:
         stale = int(table["stale"].sum())
-        with pd.option_context("display.width", 250, "display.max_columns", None,
-                               "display.max_colwidth", 40):
-            print(f"Prices as of {snapshot.as_of.date()}; {workload.total_tokens:,.0f} tokens "
-                  f"({workload.output_share:.0%} output); utilization {args.utilization}")
+        with pd.option_context(
+            "display.width", 250, "display.max_columns", None, "display.max_colwidth", 40
+        ):
+            print(
+                f"Prices as of {snapshot.as_of.date()}; {workload.total_tokens:,.0f} tokens "
+                f"({workload.output_share:.0%} output); utilization {args.utilization}"
+            )
             if stale:
-                print(f"WARNING: {stale} row(s) priced from observations older than "
-                      f"{args.stale_after_days} days (column 'stale')")
-            print(table[TABLE_COLUMNS_FOR_PEOPLE].to_string(index=False, float_format="{:,.4g}".format))
+                print(
+                    f"WARNING: {stale} row(s) priced from observations older than "
+                    f"{args.stale_after_days} days (column 'stale')"
+                )
+            print(
+                table[TABLE_COLUMNS_FOR_PEOPLE].to_string(
+                    index=False, float_format="{:,.4g}".format
+                )
+            )
     return 0
 
 
@@ -208,7 +290,10 @@ def _report(args: argparse.Namespace) -> int:
         as_of = next((r.parameters.get("as_of") for r in runs if "as_of" in r.parameters), None)
         out = paths.REPORTS_DIR / (f"as-of-{as_of}" if as_of else "latest")
     built = reports.build_report(
-        out, manifest=manifest, overrides=overrides, show_code=args.show_code,
+        out,
+        manifest=manifest,
+        overrides=overrides,
+        show_code=args.show_code,
         progress=lambda line: print(line, file=sys.stderr),
     )
     print(built / "index.html")

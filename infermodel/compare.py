@@ -23,22 +23,47 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from infermodel import formulas, serving as serving_mod
+from infermodel import formulas
+from infermodel import serving as serving_mod
 from infermodel.prices import PLATFORM_LABELS, PLATFORM_TYPES, PriceSnapshot
-from infermodel.units import TOKENS_PER_MILLION
 from infermodel.workloads import Workload
 
 DIY_TOKEN_BASES = ("total", "output")
 
 #: Columns of :func:`cost_table`, in order.
 COLUMNS = [
-    "platform_type", "platform", "provider", "model", "model_id", "gpu", "tier", "pricing",
-    "serving_assumption", "mode", "gpus_per_replica", "tokens_per_second", "utilization",
-    "input_tokens", "cached_input_tokens", "output_tokens", "total_tokens",
-    "usd_per_million_input_tokens", "usd_per_million_output_tokens", "usd_per_gpu_hour",
-    "batch_api_applied", "long_context_applied",
-    "gpu_hours", "wall_clock_hours", "cost_usd", "usd_per_million_tokens",
-    "multiple_of_cheapest", "observed_on", "age_days", "stale", "confidence", "source_url",
+    "platform_type",
+    "platform",
+    "provider",
+    "model",
+    "model_id",
+    "gpu",
+    "tier",
+    "pricing",
+    "serving_assumption",
+    "mode",
+    "gpus_per_replica",
+    "tokens_per_second",
+    "utilization",
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "usd_per_million_input_tokens",
+    "usd_per_million_output_tokens",
+    "usd_per_gpu_hour",
+    "batch_api_applied",
+    "long_context_applied",
+    "gpu_hours",
+    "wall_clock_hours",
+    "cost_usd",
+    "usd_per_million_tokens",
+    "multiple_of_cheapest",
+    "observed_on",
+    "age_days",
+    "stale",
+    "confidence",
+    "source_url",
     "serving_source_url",
 ]
 
@@ -74,7 +99,9 @@ def api_rows(workload: Workload, api: pd.DataFrame, *, use_batch_api: bool = Fal
         batch_applied = discount.notna()
         factor = 1 - discount.fillna(0.0)
         input_price, output_price, cached_price = (
-            input_price * factor, output_price * factor, cached_price * factor
+            input_price * factor,
+            output_price * factor,
+            cached_price * factor,
         )
 
     cost = formulas.api_cost_usd(
@@ -229,7 +256,9 @@ def cost_table(
     )
 
 
-def unpriced(prices: PriceSnapshot, serving: pd.DataFrame, gpu_specs: pd.DataFrame | None = None) -> pd.DataFrame:
+def unpriced(
+    prices: PriceSnapshot, serving: pd.DataFrame, gpu_specs: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """GPU offerings x serving assumptions that :func:`cost_table` leaves out, and why."""
     specs = serving_mod.load_gpu_specs() if gpu_specs is None else gpu_specs
     grid = serving_mod.pairs(prices.gpu, serving, specs)
@@ -251,8 +280,17 @@ def cheapest_by_platform(table: pd.DataFrame) -> pd.DataFrame:
         .set_index("platform_type")
         .reindex([t for t in PLATFORM_TYPES if t in set(table["platform_type"])])
     )
-    summary = best[["platform", "provider", "model", "gpu", "serving_assumption", "cost_usd",
-                    "usd_per_million_tokens"]].copy()
+    summary = best[
+        [
+            "platform",
+            "provider",
+            "model",
+            "gpu",
+            "serving_assumption",
+            "cost_usd",
+            "usd_per_million_tokens",
+        ]
+    ].copy()
     summary["times_next_type"] = summary["cost_usd"] / summary["cost_usd"].shift(-1)
     return summary.reset_index()
 
@@ -289,8 +327,8 @@ def price_stacks(
     -------
     pandas.DataFrame
         Long table: ``model``, ``model_id``, ``platform_type``, ``component``,
-        ``usd_per_million_tokens`` [USD/Mtok], ``share_of_price`` [-] and ``basis``: ``derived`` (base),
-        ``sourced`` (latency penalty = the provider's own batch discount), ``illustrative``
+        ``usd_per_million_tokens`` [USD/Mtok], ``share_of_price`` [-] and ``basis``:
+        ``derived`` (base), ``sourced`` (latency penalty = the provider's own batch discount), ``illustrative``
         (proprietary overhead) or ``remainder`` (what is left of the list price).
     """
     if not 0 <= proprietary_overhead_share < 1:
@@ -343,8 +381,13 @@ def offering_labels(table: pd.DataFrame) -> pd.Series:
     """Short unique labels for the rows of a :func:`cost_table`, for charts and tables."""
     api = table["provider"] + " · " + table["model"]
     diy = (
-        table["provider"] + " · " + table["gpu"].fillna("") + " " + table["tier"].fillna("")
-        + " · " + table["serving_assumption"].fillna("")
+        table["provider"]
+        + " · "
+        + table["gpu"].fillna("")
+        + " "
+        + table["tier"].fillna("")
+        + " · "
+        + table["serving_assumption"].fillna("")
     )
     return api.where(table["platform_type"] != "diy_gpu", diy)
 

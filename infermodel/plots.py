@@ -19,8 +19,14 @@ from infermodel.prices import PLATFORM_LABELS, PLATFORM_TYPES
 _PALETTE = sns.color_palette("colorblind", n_colors=len(PLATFORM_TYPES))
 PLATFORM_COLOURS = dict(zip(PLATFORM_TYPES, _PALETTE, strict=True))
 _COMPONENT_COLOURS = dict(zip(STACK_COMPONENTS, sns.color_palette("muted", 4), strict=True))
-_HATCH = {"illustrative": "//", "remainder": "..", "derived": "", "sourced": "", "none": "",
-          "not published": ""}
+_HATCH = {
+    "illustrative": "//",
+    "remainder": "..",
+    "derived": "",
+    "sourced": "",
+    "none": "",
+    "not published": "",
+}
 
 
 def cost_by_offering(table: pd.DataFrame, *, title: str | None = None) -> Figure:
@@ -37,8 +43,14 @@ def cost_by_offering(table: pd.DataFrame, *, title: str | None = None) -> Figure
     ax.set_xlabel("cost of the job [USD, log scale]")
     ax.grid(axis="x", which="both", alpha=0.3)
     for y, cost in enumerate(data["cost_usd"]):
-        ax.annotate(f"${cost:,.2f}", (cost, y), xytext=(3, 0), textcoords="offset points",
-                    va="center", fontsize=7)
+        ax.annotate(
+            f"${cost:,.2f}",
+            (cost, y),
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=7,
+        )
     present = [t for t in PLATFORM_TYPES if t in set(table["platform_type"])]
     ax.legend(
         handles=[Patch(color=PLATFORM_COLOURS[t], label=PLATFORM_LABELS[t]) for t in present],
@@ -67,8 +79,15 @@ def price_stack(stacks: pd.DataFrame, *, title: str | None = None) -> Figure:
         part = stacks[stacks["component"] == component].set_index("model").loc[models]
         values = 100 * part["share_of_price"].to_numpy()
         left = np.where(values >= 0, positive, negative)
-        bars = ax.barh(labels, values, left=left, color=_COMPONENT_COLOURS[component],
-                       edgecolor="black", linewidth=0.3, label=component.replace("_", " "))
+        bars = ax.barh(
+            labels,
+            values,
+            left=left,
+            color=_COMPONENT_COLOURS[component],
+            edgecolor="black",
+            linewidth=0.3,
+            label=component.replace("_", " "),
+        )
         for bar, basis in zip(bars, part["basis"], strict=True):
             bar.set_hatch(_HATCH.get(basis, ""))
         positive += np.where(values >= 0, values, 0)

@@ -104,8 +104,13 @@ API_SCHEMA = pa.DataFrameSchema(
         "usd_per_million_cache_write_tokens": _usd_per_million(required=False),
         "batch_discount_fraction": pa.Column(
             float,
-            pa.Check.in_range(0, 1, include_min=False, include_max=False,
-                              error="must be a fraction in (0, 1), e.g. 0.5 for 50% off"),
+            pa.Check.in_range(
+                0,
+                1,
+                include_min=False,
+                include_max=False,
+                error="must be a fraction in (0, 1), e.g. 0.5 for 50% off",
+            ),
             nullable=True,
         ),
         "long_context_threshold_tokens": pa.Column(
@@ -118,8 +123,10 @@ API_SCHEMA = pa.DataFrameSchema(
     checks=[
         _NOTE_FOR_ESTIMATES,
         pa.Check(
-            lambda df: df["long_context_threshold_tokens"].isna()
-            == df["usd_per_million_input_tokens_long_context"].isna(),
+            lambda df: (
+                df["long_context_threshold_tokens"].isna()
+                == df["usd_per_million_input_tokens_long_context"].isna()
+            ),
             error="long_context_threshold_tokens and its long-context prices go together",
         ),
     ],
@@ -272,8 +279,15 @@ class PriceSnapshot:
             offering=self.gpu["gpu"] + " " + self.gpu["tier"] + " " + self.gpu["pricing"]
         )
         columns = [
-            "platform_type", "provider", "offering", "observed_on", "age_days", "stale",
-            "confidence", "source_url", "note",
+            "platform_type",
+            "provider",
+            "offering",
+            "observed_on",
+            "age_days",
+            "stale",
+            "confidence",
+            "source_url",
+            "note",
         ]
         return pd.concat([api[columns], gpu[columns]], ignore_index=True)
 
@@ -326,9 +340,14 @@ def check_gpus_known(gpu_prices: pd.DataFrame, known_gpus: set[str], path: Path)
     for index, gpu in gpu_prices["gpu"].items():
         if gpu not in known_gpus:
             problems.append(
-                Problem(path, int(index) + 2, "gpu", gpu,
-                        f"unknown GPU SKU; add it to gpu_specs.csv or use one of "
-                        f"{', '.join(sorted(known_gpus))}")
+                Problem(
+                    path,
+                    int(index) + 2,
+                    "gpu",
+                    gpu,
+                    f"unknown GPU SKU; add it to gpu_specs.csv or use one of "
+                    f"{', '.join(sorted(known_gpus))}",
+                )
             )
     return problems
 

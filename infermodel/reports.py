@@ -38,8 +38,18 @@ from infermodel import paths
 
 #: Parameter the runner fills in itself; notebooks declare it with an empty default.
 TABLES_PARAMETER = "tables_dir"
-_PACKAGES = ("infermodel", "numpy", "pandas", "pandera", "matplotlib", "seaborn", "papermill",
-             "nbconvert", "nbformat", "ipykernel")
+_PACKAGES = (
+    "infermodel",
+    "numpy",
+    "pandas",
+    "pandera",
+    "matplotlib",
+    "seaborn",
+    "papermill",
+    "nbconvert",
+    "nbformat",
+    "ipykernel",
+)
 
 
 class ReportError(RuntimeError):
@@ -158,7 +168,10 @@ def git_commit(root: Path = paths.ROOT_DIR) -> str:
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root, capture_output=True, text=True, check=True,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -289,13 +302,13 @@ def build_report(
     runs = plan(manifest, overrides)
     out_dir = Path(out_dir).resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     staging = out_dir.parent / f".{out_dir.name}.building-{stamp}-{os.getpid()}"
     tables = staging / "tables"
     tables.mkdir(parents=True)
     record = {
         "title": manifest.title,
-        "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "git_commit": git_commit(),
         "data_sha256": data_hash(),
         "packages": package_versions(),
@@ -338,7 +351,7 @@ def build_report(
                 }
             )
             progress(f"[{number}/{len(runs)}] {run.path.name} done in {seconds:.1f} s")
-        record["finished"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        record["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         (staging / "run_record.json").write_text(json.dumps(record, indent=2, default=str))
         (staging / "index.html").write_text(_index_html(manifest.title, record), encoding="utf-8")
     except ReportError:
@@ -362,7 +375,9 @@ def _source_cell_number(executed: Path, cell_index: int) -> int:
         cells = nbformat.read(executed, as_version=4).cells
     except (OSError, ValueError):
         return cell_index + 1
-    cells = [c for c in cells if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]
+    cells = [
+        c for c in cells if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])
+    ]
     injected = sum(
         "injected-parameters" in c.get("metadata", {}).get("tags", []) for c in cells[:cell_index]
     )

@@ -91,7 +91,9 @@ def _problems_from(path: Path, errors: SchemaErrors) -> list[Problem]:
             problems.append(Problem(path, 1, str(case.failure_case), None, rule))
             continue
         if check == "column_in_dataframe":
-            problems.append(Problem(path, 1, str(case.failure_case), None, "required column missing"))
+            problems.append(
+                Problem(path, 1, str(case.failure_case), None, "required column missing")
+            )
             continue
         if check.startswith("coerce_dtype"):
             wanted = check.removeprefix("coerce_dtype('").removesuffix("')")
@@ -133,6 +135,6 @@ def row_problems(
 ) -> list[Problem]:
     """One :class:`Problem` per row of ``frame`` where ``mask`` is true."""
     return [
-        Problem(Path(path), int(index) + 2, field, frame.at[index, field], rule)
+        Problem(Path(path), int(index) + 2, field, frame.loc[index, field], rule)
         for index in frame.index[mask.fillna(True).astype(bool)]
     ]

@@ -51,7 +51,9 @@ SERVING_SCHEMA = pa.DataFrameSchema(
         ),
         "label": pa.Column(str),
         "model": pa.Column(str),
-        "precision": pa.Column(str, pa.Check.isin(("fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4"))),
+        "precision": pa.Column(
+            str, pa.Check.isin(("fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4"))
+        ),
         "gpu": pa.Column(str),
         "gpus_per_replica": pa.Column(int, pa.Check.in_range(1, 64, error="must be 1-64 GPUs")),
         "min_memory_gb_per_replica": pa.Column(float, pa.Check.gt(0, error="must be > 0 GB")),
@@ -90,8 +92,13 @@ def load_serving(
     unknown = table[(table["gpu"] != ANY_GPU) & ~table["gpu"].isin(known)]
     if not unknown.empty:
         raise TableError(
-            Problem(Path(path), int(i) + 2, "gpu", gpu,
-                    f"must be 'any' or a SKU in gpu_specs.csv: {', '.join(sorted(known))}")
+            Problem(
+                Path(path),
+                int(i) + 2,
+                "gpu",
+                gpu,
+                f"must be 'any' or a SKU in gpu_specs.csv: {', '.join(sorted(known))}",
+            )
             for i, gpu in unknown["gpu"].items()
         )
     return table.assign(
@@ -124,7 +131,9 @@ def select(serving: pd.DataFrame, ids: Sequence[str] | str | None = None) -> pd.
     return serving.set_index("assumption_id").loc[list(ids)].reset_index()
 
 
-def pairs(gpu_offerings: pd.DataFrame, serving: pd.DataFrame, gpu_specs: pd.DataFrame) -> pd.DataFrame:
+def pairs(
+    gpu_offerings: pd.DataFrame, serving: pd.DataFrame, gpu_specs: pd.DataFrame
+) -> pd.DataFrame:
     """Every (GPU offering, serving assumption) pair, with whether it can be priced.
 
     Returns the columns of both tables (serving columns prefixed where they clash), plus
@@ -148,8 +157,10 @@ def pairs(gpu_offerings: pd.DataFrame, serving: pd.DataFrame, gpu_specs: pd.Data
     grid["priced"] = ~other_gpu & ~too_small
     reason = pd.Series("", index=grid.index, dtype=object)
     reason[too_small] = (
-        "model needs " + grid["min_memory_gb_per_replica"].map("{:g} GB".format)
-        + ", replica has " + grid["memory_gb_per_replica"].map("{:g} GB".format)
+        "model needs "
+        + grid["min_memory_gb_per_replica"].map("{:g} GB".format)
+        + ", replica has "
+        + grid["memory_gb_per_replica"].map("{:g} GB".format)
     )
     reason[other_gpu] = "assumption measured on " + grid["serving_gpu"]
     grid["reason"] = reason

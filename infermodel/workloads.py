@@ -80,7 +80,10 @@ class Workload:
             raise TypeError(f"total_tokens must be a number, got {total_tokens!r}")
         if not math.isfinite(total_tokens) or total_tokens <= 0:
             raise ValueError(f"total_tokens must be > 0, got {total_tokens!r}")
-        for label, share in (("output_share", output_share), ("cached_input_share", cached_input_share)):
+        for label, share in (
+            ("output_share", output_share),
+            ("cached_input_share", cached_input_share),
+        ):
             if isinstance(share, bool) or not isinstance(share, (int, float)):
                 raise TypeError(f"{label} must be a number in [0, 1], got {share!r}")
             if not 0.0 <= share <= 1.0:

@@ -37,8 +37,12 @@ def test_every_notebook_has_small_parameters():
 def test_notebook_runs_with_small_parameters(notebook, tmp_path):
     parameters = {**SMALL[notebook.stem], "tables_dir": str(tmp_path / "tables")}
     papermill.execute_notebook(
-        str(notebook), str(tmp_path / notebook.name), parameters=parameters,
-        kernel_name="python3", cwd=str(notebook.parent), progress_bar=False,
+        str(notebook),
+        str(tmp_path / notebook.name),
+        parameters=parameters,
+        kernel_name="python3",
+        cwd=str(notebook.parent),
+        progress_bar=False,
     )
     assert list((tmp_path / "tables").glob("*.csv"))
 
@@ -47,8 +51,12 @@ def test_article_notebook_prices_the_small_job(tmp_path):
     notebook = paths.NOTEBOOKS_DIR / "article_20m_table.ipynb"
     parameters = {**SMALL["article_20m_table"], "tables_dir": str(tmp_path)}
     papermill.execute_notebook(
-        str(notebook), str(tmp_path / "out.ipynb"), parameters=parameters,
-        kernel_name="python3", cwd=str(notebook.parent), progress_bar=False,
+        str(notebook),
+        str(tmp_path / "out.ipynb"),
+        parameters=parameters,
+        kernel_name="python3",
+        cwd=str(notebook.parent),
+        progress_bar=False,
     )
     table = pd.read_csv(tmp_path / "cost_table.csv")
     assert (table["total_tokens"] == 1_000).all()
@@ -58,5 +66,6 @@ def test_article_notebook_prices_the_small_job(tmp_path):
     expected = (375 * 2.5 + 375 * 1.25 + 250 * 10) / 1e6 * 0.5
     assert gpt4o["cost_usd"] == pytest.approx(expected)
     assert set(table["serving_assumption"].dropna()) == {
-        "article-batch-2m", "measured-trtllm-h100x2-fp8"
+        "article-batch-2m",
+        "measured-trtllm-h100x2-fp8",
     }

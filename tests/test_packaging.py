@@ -42,7 +42,9 @@ def test_environment_yml_lists_exactly_the_pyproject_dependencies():
 
 def test_conda_python_matches_requires_python():
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
-    python = next(s for s in environment["dependencies"] if isinstance(s, str) and s.startswith("python"))
+    python = next(
+        s for s in environment["dependencies"] if isinstance(s, str) and s.startswith("python")
+    )
     assert python.removeprefix("python") == _pyproject()["project"]["requires-python"]
 
 
@@ -85,7 +87,11 @@ def test_every_parameter_line_is_understood_by_papermill():
     # such a parameter could then not be checked or documented.
     for notebook in NOTEBOOKS:
         cells = json.loads(notebook.read_text())["cells"]
-        source = "".join(next(c for c in cells if "parameters" in c.get("metadata", {}).get("tags", []))["source"])
+        source = "".join(
+            next(c for c in cells if "parameters" in c.get("metadata", {}).get("tags", []))[
+                "source"
+            ]
+        )
         assigned = re.findall(r"^(\w+)\s*:\s*\w+\s*=", source, re.M)
         declared = reports.notebook_parameters(notebook)
         assert list(declared) == assigned, notebook.name

@@ -31,8 +31,13 @@ def test_unknown_parameter_is_refused_with_the_valid_list():
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("utilization", "high"), ("total_tokens", 2.5), ("use_batch_api", "yes"),
-     ("serving_assumptions", "article-batch-1m"), ("as_of", 20250531)],
+    [
+        ("utilization", "high"),
+        ("total_tokens", 2.5),
+        ("use_batch_api", "yes"),
+        ("serving_assumptions", "article-batch-1m"),
+        ("as_of", 20250531),
+    ],
 )
 def test_wrong_type_is_refused(name, value):
     with pytest.raises(reports.ParameterError, match=f"parameter '{name}' must be"):
@@ -40,9 +45,7 @@ def test_wrong_type_is_refused(name, value):
 
 
 def test_values_are_normalised():
-    checked = reports.check_parameters(
-        ARTICLE, {"as_of": dt.date(2025, 5, 31), "utilization": 1}
-    )
+    checked = reports.check_parameters(ARTICLE, {"as_of": dt.date(2025, 5, 31), "utilization": 1})
     assert checked == {"as_of": "2025-05-31", "utilization": 1}
 
 
@@ -60,30 +63,45 @@ def _notebook(path, *, fail: bool):
         'value: int = 1  # a number\ntables_dir: str = ""  # set by the runner'
     )
     parameters.metadata["tags"] = ["parameters"]
-    body = "raise RuntimeError('boom')" if fail else (
-        "import pandas as pd\nfrom infermodel import reports\n"
-        "reports.save_table(pd.DataFrame({'value': [value]}), 'values', tables_dir)"
+    body = (
+        "raise RuntimeError('boom')"
+        if fail
+        else (
+            "import pandas as pd\nfrom infermodel import reports\n"
+            "reports.save_table(pd.DataFrame({'value': [value]}), 'values', tables_dir)"
+        )
     )
-    notebook.cells = [nbformat.v4.new_markdown_cell("# test"), parameters,
-                      nbformat.v4.new_code_cell(body)]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("# test"),
+        parameters,
+        nbformat.v4.new_code_cell(body),
+    ]
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(notebook, path)
     return path
 
 
 @pytest.mark.notebook
 def test_a_failing_notebook_leaves_the_last_good_report_untouched(tmp_path):
-    good = reports.Manifest("t", [reports.NotebookRun(_notebook(tmp_path / "ok.ipynb", fail=False))])
+    good = reports.Manifest(
+        "t", [reports.NotebookRun(_notebook(tmp_path / "ok.ipynb", fail=False))]
+    )
     out = tmp_path / "reports" / "r"
     reports.build_report(out, manifest=good, progress=lambda _: None)
     before = sorted(p.relative_to(out) for p in out.rglob("*"))
     assert (out / "tables" / "values.csv").read_text().splitlines() == ["value", "1"]
 
-    bad = reports.Manifest("t", [
-        reports.NotebookRun(tmp_path / "ok.ipynb", {"value": 2}),
-        reports.NotebookRun(_notebook(tmp_path / "bad.ipynb", fail=True)),
-    ])
+    bad = reports.Manifest(
+        "t",
+        [
+            reports.NotebookRun(tmp_path / "ok.ipynb", {"value": 2}),
+            reports.NotebookRun(_notebook(tmp_path / "bad.ipynb", fail=True)),
+        ],
+    )
     with pytest.raises(reports.ReportError) as error:
         reports.build_report(out, manifest=bad, progress=lambda _: None)
     message = str(error.value)
@@ -99,14 +117,21 @@ def test_a_failing_notebook_leaves_the_last_good_report_untouched(tmp_path):
 def test_default_report_builds_everything_it_promises(tmp_path):
     out = tmp_path / "report"
     reports.build_report(out, progress=lambda _: None)
-    assert {"index.html", "run_record.json", "article_20m_table.html",
-            "article_20m_table.ipynb", "tables"} <= {p.name for p in out.iterdir()}
+    assert {
+        "index.html",
+        "run_record.json",
+        "article_20m_table.html",
+        "article_20m_table.ipynb",
+        "tables",
+    } <= {p.name for p in out.iterdir()}
     page = (out / "article_20m_table.html").read_text()
     assert "data:image/png;base64," in page  # figures embedded: readable offline
     assert "from infermodel import" not in page  # code hidden by default
     assert "Provenance" in page and "Reading" in page
     record = json.loads((out / "run_record.json").read_text())
-    assert {"git_commit", "data_sha256", "packages", "notebooks", "started", "finished"} <= set(record)
+    assert {"git_commit", "data_sha256", "packages", "notebooks", "started", "finished"} <= set(
+        record
+    )
     run = record["notebooks"][0]
     assert run["parameters"]["as_of"] == "2025-05-31" and run["seconds"] > 0
     assert "cost_table.csv" in run["tables"]
