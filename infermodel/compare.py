@@ -328,8 +328,9 @@ def price_stacks(
     pandas.DataFrame
         Long table: ``model``, ``model_id``, ``platform_type``, ``component``,
         ``usd_per_million_tokens`` [USD/Mtok], ``share_of_price`` [-] and ``basis``:
-        ``derived`` (base), ``sourced`` (latency penalty = the provider's own batch discount), ``illustrative``
-        (proprietary overhead) or ``remainder`` (what is left of the list price).
+        ``derived`` (base), ``sourced`` (latency penalty = the provider's own batch
+        discount), ``illustrative`` (proprietary overhead) or ``remainder`` (what is left of
+        the list price).
     """
     if not 0 <= proprietary_overhead_share < 1:
         raise ValueError(
