@@ -14,6 +14,7 @@ throughput) ends with exit status 2 and one line on stderr naming what is wrong.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -58,8 +59,8 @@ def _positive_float(name: str):
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"{name} must be > 0, got {text}")
+        if not (value > 0 and math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"{name} must be a finite number > 0, got {text}")
         return value
 
     return parse

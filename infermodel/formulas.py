@@ -36,8 +36,9 @@ def _check(name: str, value, *, low: float, low_inclusive: bool, high: float = n
     """Raise ``ValueError`` naming ``name`` when any element of ``value`` leaves the range."""
     array = np.asarray(value, dtype=float)
     below = array < low if low_inclusive else array <= low
-    if np.any(below | (array > high) | np.isnan(array)):
-        bad = array[below | (array > high) | np.isnan(array)].flat[0] if array.ndim else array
+    outside = below | (array > high) | ~np.isfinite(array)
+    if np.any(outside):
+        bad = array[outside].flat[0] if array.ndim else array
         bracket = "[" if low_inclusive else "("
         upper = "inf)" if np.isinf(high) else f"{high:g}]"
         raise ValueError(f"{name} must be in {bracket}{low:g}, {upper}, got {float(bad):g}")

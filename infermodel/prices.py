@@ -27,8 +27,9 @@ import pandera.pandas as pa
 from infermodel import paths
 from infermodel.schema import (
     Problem,
+    RowRule,
     TableError,
-    not_after_today,
+    date_column,
     read_table,
 )
 
@@ -65,7 +66,7 @@ def _usd_per_million(*, required: bool) -> pa.Column:
         [
             pa.Check.ge(0, error="must be >= 0 (a price cannot be negative)"),
             pa.Check(
-                lambda s: (s == 0) | (s >= _MIN_USD_PER_MILLION),
+                lambda s: (s <= 0) | (s >= _MIN_USD_PER_MILLION),
                 error=f"below {_MIN_USD_PER_MILLION} USD per million tokens: looks like a "
                 "per-token price; give USD per million tokens",
             ),
@@ -80,16 +81,25 @@ def _usd_per_million(*, required: bool) -> pa.Column:
 
 def _provenance_columns() -> dict[str, pa.Column]:
     return {
-        "observed_on": pa.Column("datetime64[ns]", not_after_today("observed_on")),
+        "observed_on": date_column("observed_on"),
         "confidence": pa.Column(str, pa.Check.isin(CONFIDENCE_LEVELS)),
         "source_url": pa.Column(str),
         "note": pa.Column(str, nullable=True),
     }
 
 
-_NOTE_FOR_ESTIMATES = pa.Check(
+_NOTE_FOR_ESTIMATES = RowRule(
+    "note",
     lambda df: (df["confidence"] == "confirmed") | df["note"].notna(),
-    error="note is required when confidence is not 'confirmed' (say what was assumed)",
+    "required when confidence is not 'confirmed' (say what was assumed and the source's date)",
+)
+_LONG_CONTEXT_TOGETHER = RowRule(
+    "usd_per_million_input_tokens_long_context",
+    lambda df: (
+        df["long_context_threshold_tokens"].isna()
+        == df["usd_per_million_input_tokens_long_context"].isna()
+    ),
+    "long_context_threshold_tokens and the long-context prices are given together or not at all",
 )
 
 API_SCHEMA = pa.DataFrameSchema(
@@ -120,16 +130,6 @@ API_SCHEMA = pa.DataFrameSchema(
         "usd_per_million_output_tokens_long_context": _usd_per_million(required=False),
         **_provenance_columns(),
     },
-    checks=[
-        _NOTE_FOR_ESTIMATES,
-        pa.Check(
-            lambda df: (
-                df["long_context_threshold_tokens"].isna()
-                == df["usd_per_million_input_tokens_long_context"].isna()
-            ),
-            error="long_context_threshold_tokens and its long-context prices go together",
-        ),
-    ],
     unique=[*API_KEY, "observed_on"],
     strict=True,
     coerce=True,
@@ -147,9 +147,8 @@ GPU_SCHEMA = pa.DataFrameSchema(
             float,
             [
                 pa.Check.ge(0, error="must be >= 0 (a price cannot be negative)"),
-                pa.Check.in_range(
-                    _MIN_USD_PER_GPU_HOUR,
-                    _MAX_USD_PER_GPU_HOUR,
+                pa.Check(
+                    lambda s: (s < 0) | s.between(_MIN_USD_PER_GPU_HOUR, _MAX_USD_PER_GPU_HOUR),
                     error=f"outside {_MIN_USD_PER_GPU_HOUR}-{_MAX_USD_PER_GPU_HOUR:g} USD per "
                     "GPU-hour: a per-second or per-node price? give USD per GPU per hour",
                 ),
@@ -160,7 +159,6 @@ GPU_SCHEMA = pa.DataFrameSchema(
         ),
         **_provenance_columns(),
     },
-    checks=[_NOTE_FOR_ESTIMATES],
     unique=[*GPU_KEY, "observed_on"],
     strict=True,
     coerce=True,
@@ -180,18 +178,20 @@ def parse_date(value: object, *, name: str = "as-of date") -> pd.Timestamp:
     try:
         parsed = pd.Timestamp(pd.to_datetime(text, format="%Y-%m-%d"))
     except (ValueError, TypeError):
-        raise ValueError(f"{name} must be a date YYYY-MM-DD, got {text!r}") from None
+        parsed = pd.NaT
+    if pd.isna(parsed):
+        raise ValueError(f"{name} must be a date YYYY-MM-DD, got {text!r}")
     return parsed.normalize()
 
 
 def load_api_prices(path: Path = paths.API_PRICES_CSV) -> pd.DataFrame:
     """All API price observations, validated; raises :class:`TableError` on a bad row."""
-    return read_table(path, API_SCHEMA)
+    return read_table(path, API_SCHEMA, rules=[_NOTE_FOR_ESTIMATES, _LONG_CONTEXT_TOGETHER])
 
 
 def load_gpu_prices(path: Path = paths.GPU_PRICES_CSV) -> pd.DataFrame:
     """All GPU price observations, validated; raises :class:`TableError` on a bad row."""
-    return read_table(path, GPU_SCHEMA)
+    return read_table(path, GPU_SCHEMA, rules=[_NOTE_FOR_ESTIMATES])
 
 
 def newest_on_or_before(

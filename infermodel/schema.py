@@ -9,12 +9,13 @@ header as line 1), so a bad row is found without opening a debugger.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
+from pandera.engines import pandas_engine
 from pandera.errors import SchemaError, SchemaErrors
 
 
@@ -56,6 +57,26 @@ def not_after_today(column: str) -> pa.Check:
     return pa.Check(
         lambda s: s <= today(), element_wise=False, error=f"{column} must not be in the future"
     )
+
+
+def date_column(name: str) -> pa.Column:
+    """A required ``YYYY-MM-DD`` date column, no date in the future (no format guessing)."""
+    return pa.Column(
+        pandas_engine.DateTime(to_datetime_kwargs={"format": "%Y-%m-%d"}),
+        not_after_today(name),
+    )
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """A rule across columns of one row, checked after the schema; reported on ``field``.
+
+    ``valid`` maps the validated table to a boolean Series, true where a row obeys the rule.
+    """
+
+    field: str
+    valid: Callable[[pd.DataFrame], pd.Series]
+    rule: str
 
 
 def read_csv_text(path: Path) -> pd.DataFrame:
@@ -125,9 +146,19 @@ def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, path: Path) -> pd.
         raise TableError([Problem(Path(path), None, None, None, str(exc))]) from None
 
 
-def read_table(path: Path, schema: pa.DataFrameSchema) -> pd.DataFrame:
-    """Read ``path`` and validate it against ``schema``; see the module docstring."""
-    return validate(read_csv_text(path), schema, path)
+def read_table(
+    path: Path, schema: pa.DataFrameSchema, *, rules: Sequence[RowRule] = ()
+) -> pd.DataFrame:
+    """Read ``path``, validate it against ``schema``, then check the row ``rules``."""
+    table = validate(read_csv_text(path), schema, path)
+    problems = [
+        problem
+        for rule in rules
+        for problem in row_problems(table, ~rule.valid(table), path, rule.field, rule.rule)
+    ]
+    if problems:
+        raise TableError(sorted(problems, key=lambda p: (p.line or 0, p.field or "")))
+    return table
 
 
 def row_problems(

@@ -19,7 +19,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from infermodel import paths
-from infermodel.schema import Problem, TableError, not_after_today, read_table
+from infermodel.schema import Problem, TableError, date_column, read_table
 from infermodel.units import SECONDS_PER_HOUR
 
 MODES = ("batch", "realtime")
@@ -34,7 +34,7 @@ GPU_SPECS_SCHEMA = pa.DataFrameSchema(
             float, pa.Check.in_range(0.1, 50, error="must be 0.1-50 TB/s"), nullable=True
         ),
         "source_url": pa.Column(str),
-        "observed_on": pa.Column("datetime64[ns]", not_after_today("observed_on")),
+        "observed_on": date_column("observed_on"),
         "note": pa.Column(str, nullable=True),
     },
     strict=True,
@@ -64,7 +64,7 @@ SERVING_SCHEMA = pa.DataFrameSchema(
         "article_default": pa.Column(
             str, pa.Check.isin(("true", "false"), error="must be true or false")
         ),
-        "observed_on": pa.Column("datetime64[ns]", not_after_today("observed_on")),
+        "observed_on": date_column("observed_on"),
         "source_url": pa.Column(str),
         "note": pa.Column(str),
     },

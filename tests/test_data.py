@@ -110,7 +110,9 @@ REQUIRED_GPU = [
 ]
 
 
-@pytest.mark.parametrize("provider, pattern", REQUIRED_API, ids=[f"{p}:{m}" for p, m in REQUIRED_API])
+@pytest.mark.parametrize(
+    "provider, pattern", REQUIRED_API, ids=[f"{p}:{m}" for p, m in REQUIRED_API]
+)
 def test_may2025_snapshot_has_required_api_offering(may2025, provider, pattern):
     rows = may2025.api[may2025.api["provider"] == provider]
     matches = rows[rows["model"].str.fullmatch(pattern)]
@@ -118,7 +120,9 @@ def test_may2025_snapshot_has_required_api_offering(may2025, provider, pattern):
     assert (matches["observed_on"] <= pd.Timestamp("2025-05-31")).all()
 
 
-@pytest.mark.parametrize("provider, family", REQUIRED_GPU, ids=[f"{p}:{g}" for p, g in REQUIRED_GPU])
+@pytest.mark.parametrize(
+    "provider, family", REQUIRED_GPU, ids=[f"{p}:{g}" for p, g in REQUIRED_GPU]
+)
 def test_may2025_snapshot_has_required_gpu_offering(may2025, provider, family):
     rows = may2025.gpu[may2025.gpu["provider"] == provider]
     assert rows["gpu"].str.startswith(family).any(), f"{provider}: {list(rows['gpu'])}"
@@ -165,7 +169,8 @@ def test_api_prices_match_facts(may2025, facts, facts_provider, facts_model, pro
     assert len(fact) == 1, fact
     assert fact["price_input_per_1m_usd"].iloc[0] == pytest.approx(usd_in)
     assert fact["price_output_per_1m_usd"].iloc[0] == pytest.approx(usd_out)
-    ours = may2025.api[(may2025.api["provider"] == provider) & (may2025.api["model_id"] == model_id)]
+    table = may2025.api
+    ours = table[(table["provider"] == provider) & (table["model_id"] == model_id)]
     assert len(ours) == 1
     assert ours["usd_per_million_input_tokens"].iloc[0] == pytest.approx(usd_in)
     assert ours["usd_per_million_output_tokens"].iloc[0] == pytest.approx(usd_out)
@@ -177,7 +182,8 @@ GPU_FACTS = [
      1.99),
     ("RunPod", "A100 80GB PCIe (Community Cloud)", "RunPod", "A100-PCIe-80GB", "community_cloud",
      1.19),
-    ("Lambda Labs", "H100 80GB PCIe (1x instance)", "Lambda", "H100-PCIe-80GB", "1x_instance", 2.49),
+    ("Lambda Labs", "H100 80GB PCIe (1x instance)", "Lambda", "H100-PCIe-80GB", "1x_instance",
+     2.49),
 ]
 
 
@@ -269,6 +275,8 @@ def test_estimated_row_without_note_is_one_problem_naming_note(tmp_data):
     write_table(frame, path)
     with pytest.raises(TableError) as info:
         prices.load_api_prices(path)
+    rule = r"required when confidence is not .confirmed."
+    assert_problem(info.value, path, line_of(API_ROW), "note", rule)
     assert [(p.line, p.field) for p in info.value.problems] == [(line_of(API_ROW), "note")], [
         str(p) for p in info.value.problems
     ]
@@ -519,7 +527,7 @@ def test_select_platform_types(may2025):
     managed = may2025.select(platform_types=["managed_api"])
     assert set(managed.api["platform_type"]) == {"managed_api"}
     assert managed.gpu.empty
-    with pytest.raises(ValueError, match="unknown platform type 'api'.*proprietary_api"):
+    with pytest.raises(ValueError, match=r"unknown platform type 'api'.*proprietary_api"):
         may2025.select(platform_types=["api"])
 
 
@@ -529,3 +537,15 @@ def test_observations_give_provenance_per_offering(may2025):
     assert observations["source_url"].notna().all()
     assert observations["observed_on"].notna().all()
 
+
+
+def test_dates_in_another_format_are_refused_not_guessed(tmp_data):
+    # A whole column written YYYY/MM/DD (or MM/DD/YYYY) must not be guessed into dates: the
+    # schema's rule is YYYY-MM-DD, and a guessed day/month order can silently be wrong.
+    path = tmp_data / API_REL
+    frame = read_text_table(path)
+    frame["observed_on"] = frame["observed_on"].str.replace("-", "/")
+    write_table(frame, path)
+    with pytest.raises(TableError) as info:
+        prices.load_api_prices(path)
+    assert_problem(info.value, path, 2, "observed_on", r"YYYY-MM-DD")
