@@ -28,7 +28,7 @@ report: $(STAMP) ## Build the default report (the article's 20M-token table) int
 
 .PHONY: test
 test: $(STAMP) ## Run the whole test suite (lint, data schema, formulas, CLI, notebooks)
-	$(BIN)/ruff check infermodel tests benchmarks
+	$(BIN)/ruff check infermodel tests
 	$(BIN)/python -m pytest
 
 .PHONY: validate
