@@ -53,47 +53,33 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
-def _positive_float(name: str):
-    def parse(text: str) -> float:
+def _number(name: str, *, convert=float, valid, expect: str):
+    """An argparse type: ``convert`` the text, then require ``valid(value)``."""
+
+    def parse(text: str):
         try:
-            value = float(text)
+            value = convert(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
-        if not (value > 0 and math.isfinite(value)):
-            raise argparse.ArgumentTypeError(f"{name} must be a finite number > 0, got {text}")
+            raise argparse.ArgumentTypeError(f"{name} must be {expect}, got {text!r}") from None
+        if not valid(value):
+            raise argparse.ArgumentTypeError(f"{name} must be {expect}, got {text}")
         return value
 
     return parse
+
+
+def _positive_float(name: str):
+    return _number(name, valid=lambda v: v > 0 and math.isfinite(v), expect="a finite number > 0")
 
 
 def _fraction(name: str, *, open_low: bool):
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
-        ok = (0 < value <= 1) if open_low else (0 <= value <= 1)
-        if not ok:
-            interval = "(0, 1]" if open_low else "[0, 1]"
-            raise argparse.ArgumentTypeError(f"{name} must be in {interval}, got {text}")
-        return value
-
-    return parse
+    if open_low:
+        return _number(name, valid=lambda v: 0 < v <= 1, expect="a number in (0, 1]")
+    return _number(name, valid=lambda v: 0 <= v <= 1, expect="a number in [0, 1]")
 
 
 def _positive_int(name: str):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{name} must be a whole number, got {text!r}"
-            ) from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{name} must be > 0, got {text}")
-        return value
-
-    return parse
+    return _number(name, convert=int, valid=lambda v: v > 0, expect="a whole number > 0")
 
 
 def _parameter(text: str) -> tuple[str, object]:
