@@ -23,7 +23,7 @@ help: ## List the targets
 venv: $(STAMP) ## Create .venv and install the kit with its dev and lab extras
 
 .PHONY: report
-report: $(STAMP) ## Build the default report (the article's 20M-token table) into $(OUT)
+report: $(STAMP) ## Build the default report (the article's 20M-token table) into reports/
 	$(BIN)/infermodel report --out $(OUT)
 
 .PHONY: test

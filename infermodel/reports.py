@@ -212,11 +212,13 @@ def save_table(table: pd.DataFrame, name: str, tables_dir: str | os.PathLike) ->
 
 
 def render_html(executed: Path, target: Path, *, show_code: bool = False) -> None:
-    """Render an executed notebook to standalone HTML with embedded figures."""
+    """Render an executed notebook to standalone HTML: figures embedded, no CDN scripts."""
     import nbformat
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="lab")
+    exporter = HTMLExporter(
+        template_name="offline", extra_template_basedirs=[str(paths.PACKAGE_DIR / "templates")]
+    )
     exporter.exclude_input = not show_code
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True

@@ -126,6 +126,7 @@ def test_default_report_builds_everything_it_promises(tmp_path):
     } <= {p.name for p in out.iterdir()}
     page = (out / "article_20m_table.html").read_text()
     assert "data:image/png;base64," in page  # figures embedded: readable offline
+    assert "<script src=" not in page  # nothing fetched from a CDN
     assert "from infermodel import" not in page  # code hidden by default
     assert "Provenance" in page and "Reading" in page
     record = json.loads((out / "run_record.json").read_text())
