@@ -154,7 +154,8 @@ def pairs(
     grid["memory_gb_per_replica"] = grid["memory_gb"] * grid["gpus_per_replica"]
     other_gpu = (grid["serving_gpu"] != ANY_GPU) & (grid["serving_gpu"] != grid["gpu"])
     too_small = grid["memory_gb_per_replica"] < grid["min_memory_gb_per_replica"]
-    grid["priced"] = ~other_gpu & ~too_small
+    no_spec = grid["memory_gb"].isna()  # never price a GPU whose memory is unknown
+    grid["priced"] = ~other_gpu & ~too_small & ~no_spec
     reason = pd.Series("", index=grid.index, dtype=object)
     reason[too_small] = (
         "model needs "
@@ -163,5 +164,6 @@ def pairs(
         + grid["memory_gb_per_replica"].map("{:g} GB".format)
     )
     reason[other_gpu] = "assumption measured on " + grid["serving_gpu"]
+    reason[no_spec] = "GPU not in gpu_specs.csv (memory unknown)"
     grid["reason"] = reason
     return grid

@@ -417,3 +417,19 @@ def test_nothing_to_price(snapshot, article_serving):
 def test_unknown_serving_assumption(all_serving):
     with pytest.raises(ValueError, match=r"unknown serving assumption 'nosuch'.*article-batch-1m"):
         serving.select(all_serving, ["nosuch"])
+
+
+def test_a_gpu_without_specs_is_never_priced():
+    # A GPU price row whose SKU has no spec row cannot be checked for fit: it is listed as
+    # not priced, with the reason, instead of being priced silently.
+    snapshot = prices.as_of("2025-05-31")
+    specs = serving.load_gpu_specs()
+    specs = specs[specs["gpu"] != "H100-PCIe-80GB"]
+    assumptions = serving.select(serving.load_serving())
+    table = compare.cost_table(
+        workloads.article_workload(), snapshot, assumptions, gpu_specs=specs
+    )
+    assert "H100-PCIe-80GB" not in set(table["gpu"].dropna())
+    left_out = compare.unpriced(snapshot, assumptions, specs)
+    reasons = left_out.loc[left_out["gpu"] == "H100-PCIe-80GB", "reason"]
+    assert len(reasons) > 0 and reasons.str.contains("gpu_specs.csv").all()
