@@ -31,6 +31,7 @@ from infermodel.schema import (
     TableError,
     date_column,
     read_table,
+    row_problems,
 )
 
 API_PLATFORM_TYPES = ("proprietary_api", "managed_api")
@@ -336,20 +337,8 @@ def data_hash(files: Sequence[Path] | None = None) -> str:
 
 def check_gpus_known(gpu_prices: pd.DataFrame, known_gpus: set[str], path: Path) -> list[Problem]:
     """Rows of ``gpu_prices`` whose ``gpu`` has no row in the GPU specs table."""
-    problems = []
-    for index, gpu in gpu_prices["gpu"].items():
-        if gpu not in known_gpus:
-            problems.append(
-                Problem(
-                    path,
-                    int(index) + 2,
-                    "gpu",
-                    gpu,
-                    f"unknown GPU SKU; add it to gpu_specs.csv or use one of "
-                    f"{', '.join(sorted(known_gpus))}",
-                )
-            )
-    return problems
+    rule = f"unknown GPU SKU; add it to gpu_specs.csv or use one of {', '.join(sorted(known_gpus))}"
+    return row_problems(gpu_prices, ~gpu_prices["gpu"].isin(known_gpus), path, "gpu", rule)
 
 
 __all__ = [

@@ -130,13 +130,15 @@ def _normalise(value: object, type_name: str) -> object:
     return value
 
 
-def check_parameters(notebook: Path, parameters: Mapping[str, object]) -> dict:
+def check_parameters(
+    notebook: Path, parameters: Mapping[str, object], *, declared: dict | None = None
+) -> dict:
     """Check ``parameters`` against the notebook's ``parameters`` cell; return them normalised.
 
     Raises :class:`ParameterError` for an unknown name or a value of the wrong type, listing
     every valid parameter with its type and default.
     """
-    declared = notebook_parameters(notebook)
+    declared = notebook_parameters(notebook) if declared is None else declared
     listing = ", ".join(
         f"{name} ({spec['inferred_type_name']}, default {spec['default']})"
         for name, spec in declared.items()
@@ -261,20 +263,19 @@ def plan(manifest: Manifest, overrides: Mapping[str, object] | None = None) -> l
     one; nothing is executed here.
     """
     overrides = dict(overrides or {})
-    runs, used = [], set()
+    runs, used, known = [], set(), set()
     for run in manifest.notebooks:
         declared = notebook_parameters(run.path)
+        known.update(declared)
         if TABLES_PARAMETER not in declared:
             raise ReportError(f"{run.path.name}: needs a '{TABLES_PARAMETER}' parameter (str)")
         mine = {k: v for k, v in overrides.items() if k in declared}
         used.update(mine)
-        runs.append(NotebookRun(run.path, check_parameters(run.path, {**run.parameters, **mine})))
+        checked = check_parameters(run.path, {**run.parameters, **mine}, declared=declared)
+        runs.append(NotebookRun(run.path, checked))
     unused = sorted(set(overrides) - used)
     if unused:
-        valid = sorted(
-            {n for run in manifest.notebooks for n in notebook_parameters(run.path)}
-            - {TABLES_PARAMETER}
-        )
+        valid = sorted(known - {TABLES_PARAMETER})
         raise ParameterError(
             f"unknown parameter {unused[0]!r} (in no notebook of the report); valid: "
             + ", ".join(valid)

@@ -19,7 +19,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from infermodel import paths
-from infermodel.schema import Problem, TableError, date_column, read_table
+from infermodel.schema import TableError, date_column, read_table, row_problems
 from infermodel.units import SECONDS_PER_HOUR
 
 MODES = ("batch", "realtime")
@@ -89,18 +89,10 @@ def load_serving(
     table = read_table(path, SERVING_SCHEMA)
     specs = load_gpu_specs() if gpu_specs is None else gpu_specs
     known = set(specs["gpu"])
-    unknown = table[(table["gpu"] != ANY_GPU) & ~table["gpu"].isin(known)]
-    if not unknown.empty:
-        raise TableError(
-            Problem(
-                Path(path),
-                int(i) + 2,
-                "gpu",
-                gpu,
-                f"must be 'any' or a SKU in gpu_specs.csv: {', '.join(sorted(known))}",
-            )
-            for i, gpu in unknown["gpu"].items()
-        )
+    unknown = (table["gpu"] != ANY_GPU) & ~table["gpu"].isin(known)
+    if unknown.any():
+        rule = f"must be 'any' or a SKU in gpu_specs.csv: {', '.join(sorted(known))}"
+        raise TableError(row_problems(table, unknown, path, "gpu", rule))
     return table.assign(
         article_default=table["article_default"] == "true",
         tokens_per_second=table["output_tokens_per_hour_per_replica"] / SECONDS_PER_HOUR,
