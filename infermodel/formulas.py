@@ -21,7 +21,7 @@ from typing import NamedTuple, TypeVar
 
 import numpy as np
 
-from infermodel.units import SECONDS_PER_HOUR, TOKENS_PER_MILLION
+from infermodel.units import HOURS_PER_MONTH, SECONDS_PER_HOUR, TOKENS_PER_MILLION
 
 #: A scalar, numpy array or pandas Series; results keep the shape (and index) of the inputs.
 Number = TypeVar("Number")
@@ -266,6 +266,211 @@ def usd_per_million_tokens(cost_usd: Number, tokens: Number) -> Number:
     return cost_usd * TOKENS_PER_MILLION / tokens
 
 
+#: How a self-hosted deployment pays for GPUs over a month (see :func:`diy_monthly_cost_usd`).
+BILLING = ("always_on", "per_hour")
+
+
+def _steps(
+    tokens_per_second, utilization, usd_per_gpu_hour, gpus_per_replica, min_replicas, billing
+):
+    """Capacity [tokens], cost [USD] and minimum count of one billing step."""
+    _positive("tokens_per_second", tokens_per_second)
+    _utilization(utilization)
+    _nonnegative("usd_per_gpu_hour", usd_per_gpu_hour)
+    _positive("gpus_per_replica", gpus_per_replica)
+    _nonnegative("min_replicas", min_replicas)
+    tokens_per_replica_hour = tokens_per_second * SECONDS_PER_HOUR * utilization
+    usd_per_replica_hour = usd_per_gpu_hour * gpus_per_replica
+    if billing == "always_on":
+        return (
+            tokens_per_replica_hour * HOURS_PER_MONTH,
+            usd_per_replica_hour * HOURS_PER_MONTH,
+            np.floor(min_replicas),
+        )
+    if billing == "per_hour":
+        return tokens_per_replica_hour, usd_per_replica_hour, min_replicas * HOURS_PER_MONTH
+    raise ValueError(f"billing must be one of {', '.join(BILLING)}, got {billing!r}")
+
+
+def diy_monthly_cost_usd(
+    tokens_per_month: Number,
+    tokens_per_second: Number,
+    utilization: Number,
+    usd_per_gpu_hour: Number,
+    *,
+    gpus_per_replica: Number = 1,
+    min_replicas: Number = 1,
+    fixed_usd_per_month: Number = 0.0,
+    billing: str = "always_on",
+) -> Number:
+    """Monthly cost of serving a token volume on rented GPUs, in whole billing steps.
+
+    Parameters
+    ----------
+    tokens_per_month
+        Tokens served in the month, >= 0. [tokens/month]
+    tokens_per_second
+        Throughput of one replica while busy. [tokens/s]
+    utilization
+        Busy fraction a replica can sustain, in (0, 1]: the headroom kept for peaks. [-]
+    usd_per_gpu_hour
+        Rental price of one GPU. [USD/GPU-h]
+    gpus_per_replica
+        GPUs one model replica occupies. [-]
+    min_replicas
+        Replicas kept up all month whatever the volume (availability); 0 lets a
+        ``per_hour`` deployment scale to zero. [-]
+    fixed_usd_per_month
+        People and tooling that self-hosting needs, whatever the volume. [USD/month]
+    billing
+        ``"always_on"``: whole replicas rented for the whole month, as many as the volume
+        needs; ``"per_hour"``: replica-hours bought as needed, rounded up to whole hours
+        (the article's formula, in whole hours), on top of ``min_replicas`` kept up.
+
+    Returns
+    -------
+    Cost of the month. [USD/month]
+
+    References
+    ----------
+    The article's DIY formula ({article}), billed in whole replicas or hours.
+    """
+    _nonnegative("tokens_per_month", tokens_per_month)
+    _nonnegative("fixed_usd_per_month", fixed_usd_per_month)
+    capacity, step_cost, min_steps = _steps(
+        tokens_per_second, utilization, usd_per_gpu_hour, gpus_per_replica, min_replicas, billing
+    )
+    steps = np.maximum(min_steps, np.ceil(tokens_per_month / capacity))
+    return steps * step_cost + fixed_usd_per_month
+
+
+def break_even_tokens_per_month(
+    api_usd_per_million_tokens: Number,
+    tokens_per_second: Number,
+    utilization: Number,
+    usd_per_gpu_hour: Number,
+    *,
+    gpus_per_replica: Number = 1,
+    min_replicas: Number = 1,
+    fixed_usd_per_month: Number = 0.0,
+    billing: str = "always_on",
+) -> tuple[Number, Number]:
+    """Monthly volume from which self-hosting costs no more than an API.
+
+    The API bill grows with every token; the self-hosted bill (:func:`diy_monthly_cost_usd`)
+    grows in whole steps. Solved exactly, step by step, rather than searched.
+
+    Parameters
+    ----------
+    api_usd_per_million_tokens
+        The API's price at the workload's token mix, > 0. [USD/Mtok]
+    tokens_per_second, utilization, usd_per_gpu_hour, gpus_per_replica
+        As in :func:`diy_monthly_cost_usd`.
+    min_replicas, fixed_usd_per_month, billing
+        As in :func:`diy_monthly_cost_usd`.
+
+    Returns
+    -------
+    first
+        The smallest volume at which self-hosting costs no more than the API; NaN when it
+        never does (at full use a step costs more than the API charges for its tokens).
+        [tokens/month]
+    always
+        The volume from which self-hosting stays no dearer at every larger volume. Between
+        ``first`` and ``always`` the API wins again just after each added step, when the new
+        step's cost exceeds the API bill on the tokens it serves. [tokens/month]
+
+    References
+    ----------
+    Equating ``volume x price`` with :func:`diy_monthly_cost_usd` ({article}).
+    """
+    _positive("api_usd_per_million_tokens", api_usd_per_million_tokens)
+    _nonnegative("fixed_usd_per_month", fixed_usd_per_month)
+    capacity, step_cost, min_steps = _steps(
+        tokens_per_second, utilization, usd_per_gpu_hour, gpus_per_replica, min_replicas, billing
+    )
+    price = api_usd_per_million_tokens / TOKENS_PER_MILLION  # [USD/token]
+    fixed = fixed_usd_per_month
+    margin = price * capacity - step_cost  # what a full step saves against the API [USD]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # Below min_steps x capacity the bill is flat at min_steps steps.
+        flat = (min_steps * step_cost + fixed) / price
+        in_flat = (min_steps > 0) & (flat <= min_steps * capacity)
+        # Above it, step k (volumes up to k x capacity) breaks even when k x margin >= fixed.
+        first_step = np.maximum(np.floor(min_steps) + 1, np.ceil(fixed / margin))
+        first_step = np.where(np.isfinite(first_step), first_step, np.floor(min_steps) + 1)
+        start = np.maximum(min_steps * capacity, (first_step - 1) * capacity)
+        stepped = np.maximum(start, (first_step * step_cost + fixed) / price)
+        wins = margin > 0
+        first = np.where(in_flat, flat, np.where(wins, stepped, np.nan))
+        # From step ``steady`` on, the API bill at a step's start already covers the step, so
+        # the last volume where the API wins lies in step ``steady - 1`` (if that is stepped).
+        last = np.ceil((price * capacity + fixed) / margin) - 1
+        last_start = np.maximum(min_steps * capacity, (last - 1) * capacity)
+        last_even = (last * step_cost + fixed) / price
+        loses_late = (last > min_steps) & (last_even > last_start)
+        always = np.where(wins, np.where(loses_late, np.maximum(first, last_even), first), np.nan)
+    return _like(first, api_usd_per_million_tokens), _like(always, api_usd_per_million_tokens)
+
+
+def break_even_utilization(
+    api_usd_per_million_tokens: Number,
+    tokens_per_second: Number,
+    usd_per_gpu_hour: Number,
+    *,
+    gpus_per_replica: Number = 1,
+    tokens_per_month: Number = np.inf,
+    fixed_usd_per_month: Number = 0.0,
+) -> Number:
+    """Utilization at which self-hosting costs the same per token as an API.
+
+    Parameters
+    ----------
+    api_usd_per_million_tokens
+        The API's price at the workload's token mix, > 0. [USD/Mtok]
+    tokens_per_second
+        Throughput of one replica while busy. [tokens/s]
+    usd_per_gpu_hour
+        Rental price of one GPU. [USD/GPU-h]
+    gpus_per_replica
+        GPUs one model replica occupies. [-]
+    tokens_per_month
+        Monthly volume, needed only to spread ``fixed_usd_per_month``. [tokens/month]
+    fixed_usd_per_month
+        People and tooling that self-hosting needs. [USD/month]
+
+    Returns
+    -------
+    Break-even utilization [-]; values above 1 (or NaN when the fixed cost alone exceeds the
+    API bill) mean self-hosting cannot win at any utilization.
+
+    References
+    ----------
+    Solving the article's DIY formula ({article}) for utilization.
+    """
+    _positive("api_usd_per_million_tokens", api_usd_per_million_tokens)
+    _positive("tokens_per_second", tokens_per_second)
+    _nonnegative("usd_per_gpu_hour", usd_per_gpu_hour)
+    _positive("gpus_per_replica", gpus_per_replica)
+    _positive("tokens_per_month", tokens_per_month)
+    _nonnegative("fixed_usd_per_month", fixed_usd_per_month)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fixed_per_million = fixed_usd_per_month * TOKENS_PER_MILLION / tokens_per_month
+        left_for_gpus = api_usd_per_million_tokens - fixed_per_million  # [USD/Mtok]
+        full_use = self_hosted_usd_per_million_tokens(
+            tokens_per_second, 1.0, usd_per_gpu_hour, gpus_per_replica=gpus_per_replica
+        )
+        result = np.where(left_for_gpus > 0, full_use / left_for_gpus, np.nan)
+    return _like(result, api_usd_per_million_tokens)
+
+
+def _like(result: np.ndarray, template):
+    """Return ``result`` as a scalar, array or Series shaped like ``template``."""
+    if hasattr(template, "index") and np.ndim(result) == 1 and len(result) == len(template):
+        return type(template)(result, index=template.index)
+    return result[()] if np.ndim(result) == 0 else result
+
+
 class PriceStack(NamedTuple):
     """The article's price-per-token stack; every field in [USD/Mtok]."""
 
@@ -321,5 +526,8 @@ for _function in (
     self_hosted_usd_per_million_tokens,
     usd_per_million_tokens,
     price_per_token_stack,
+    diy_monthly_cost_usd,
+    break_even_tokens_per_month,
+    break_even_utilization,
 ):
     _function.__doc__ = _function.__doc__.replace("{article}", ARTICLE)
