@@ -3,8 +3,10 @@
 Subcommands (``infermodel SUBCOMMAND --help`` for options)::
 
     infermodel table --as-of 2025-05-31 --format csv   # the comparison table
+    infermodel break-even --as-of 2025-05-31 --format csv  # API vs DIY break-even volumes
     infermodel validate                                # check every shipped table
     infermodel report [--out DIR] [-p NAME=VALUE ...]  # build the rendered report
+    infermodel prices import litellm PATH [--write]    # refresh prices from a dated source
 
 A mistake a user can make (a malformed date, a date with no prices, an unknown option,
 provider or serving assumption, a utilization outside (0, 1], a non-positive token count or
@@ -92,87 +94,143 @@ def _parameter(text: str) -> tuple[str, object]:
         raise argparse.ArgumentTypeError(f"cannot read the value of {name!r}: {value!r}") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="infermodel", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--version", action="version", version=f"infermodel {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    table = commands.add_parser("table", help="price one workload on every offering")
-    table.add_argument(
+def _add_pricing_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by every command that prices a workload (``table``, ``break-even``)."""
+    parser.add_argument(
         "--as-of", default=None, help="prices in force on this date, YYYY-MM-DD (default: today)"
     )
-    table.add_argument(
+    parser.add_argument(
         "--total-tokens",
         type=_positive_float("--total-tokens"),
         default=20_000_000,
         help="tokens in the job [tokens] (default 20,000,000)",
     )
-    table.add_argument(
+    parser.add_argument(
         "--output-share",
         type=_fraction("--output-share", open_low=False),
         default=1.0,
         help="fraction of tokens that is output (default 1.0, the article's reading)",
     )
-    table.add_argument(
+    parser.add_argument(
         "--cached-input-share",
         type=_fraction("--cached-input-share", open_low=False),
         default=0.0,
         help="fraction of input tokens read from a prompt cache (default 0)",
     )
-    table.add_argument(
+    parser.add_argument(
         "--requests",
         type=_positive_int("--requests"),
         default=10_000,
         help="requests in the job, for long-context tiers (default 10,000)",
     )
-    table.add_argument(
+    parser.add_argument(
         "--utilization",
         type=_fraction("--utilization", open_low=True),
         default=0.8,
         help="busy fraction of paid GPU time, in (0, 1] (default 0.8, the article's)",
     )
-    table.add_argument(
+    parser.add_argument(
         "--throughput",
         type=_positive_float("--throughput"),
         default=None,
         help="override every DIY row's throughput [output tokens/s per replica]",
     )
-    table.add_argument(
+    parser.add_argument(
         "--serving",
         nargs="+",
         default=["article"],
         metavar="ID",
         help="serving assumptions for DIY rows: ids, 'article' (default) or 'all'",
     )
-    table.add_argument(
+    parser.add_argument(
         "--provider",
         action="append",
         default=None,
         help="only this provider (repeatable, case-insensitive)",
     )
-    table.add_argument(
+    parser.add_argument(
         "--platform-type",
         action="append",
         default=None,
         choices=["proprietary_api", "managed_api", "diy_gpu"],
         help="only this platform type (repeatable)",
     )
-    table.add_argument(
+    parser.add_argument(
         "--diy-token-basis",
         choices=["total", "output"],
         default="total",
         help="tokens that take DIY GPU time (default total, the article's formula)",
     )
-    table.add_argument(
+    parser.add_argument(
         "--batch-api", action="store_true", help="apply providers' published batch-API discounts"
     )
-    table.add_argument(
+    parser.add_argument(
         "--stale-after-days",
         type=_positive_int("--stale-after-days"),
         default=120,
         help="flag prices older than this at the as-of date",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="infermodel", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=f"infermodel {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    table = commands.add_parser("table", help="price one workload on every offering")
+    _add_pricing_options(table)
     table.add_argument(
+        "--format",
+        choices=["csv", "table", "json"],
+        default="table",
+        help="csv or json (all columns) for machines, table for people",
+    )
+
+    even = commands.add_parser(
+        "break-even",
+        help="monthly volume from which each DIY option is no dearer than each API",
+        description="One row per (API offering, DIY option): the break-even million tokens "
+        "per month (empty when self-hosting never wins, with the reason), and the assumptions "
+        "used as columns. API prices are taken at the workload's token mix.",
+    )
+    _add_pricing_options(even)
+    even.add_argument(
+        "--billing",
+        choices=["always_on", "per_hour"],
+        default="always_on",
+        help="DIY pays for whole replicas all month (default) or for whole GPU-hours as needed",
+    )
+    even.add_argument(
+        "--min-replicas",
+        type=_number(
+            "--min-replicas", convert=int, valid=lambda v: v >= 0, expect="a whole number >= 0"
+        ),
+        default=1,
+        help="replicas kept up all month for availability (default 1)",
+    )
+    even.add_argument(
+        "--max-replicas",
+        type=_positive_int("--max-replicas"),
+        default=None,
+        help="most replicas a DIY option can get (capacity limit; default none)",
+    )
+    even.add_argument(
+        "--fixed-usd-per-month",
+        type=_number(
+            "--fixed-usd-per-month",
+            valid=lambda v: v >= 0 and math.isfinite(v),
+            expect="a finite number >= 0",
+        ),
+        default=0.0,
+        help="people and tooling self-hosting needs [USD/month] (default 0)",
+    )
+    even.add_argument(
+        "--tokens-per-month",
+        type=_positive_float("--tokens-per-month"),
+        default=None,
+        help="also give the break-even utilization at this monthly volume [tokens/month]",
+    )
+    even.add_argument(
         "--format",
         choices=["csv", "table", "json"],
         default="table",
@@ -201,10 +259,63 @@ def build_parser() -> argparse.ArgumentParser:
         help="which notebooks to run, with which parameters",
     )
     report.add_argument("--show-code", action="store_true", help="keep code cells in the HTML")
+    _add_prices_parser(commands)
     return parser
 
 
-def _table(args: argparse.Namespace) -> int:
+def _add_prices_parser(commands) -> None:
+    """``infermodel prices import {litellm,genai-prices}``: dated observations from sources."""
+    prices_cmd = commands.add_parser("prices", help="refresh price observations from sources")
+    actions = prices_cmd.add_subparsers(dest="prices_action", required=True, parser_class=_Parser)
+    importer = actions.add_parser("import", help="review (and with --write append) a source")
+    sources = importer.add_subparsers(dest="source", required=True, parser_class=_Parser)
+    litellm = sources.add_parser("litellm", help="a LiteLLM model_prices_and_context_window.json")
+    litellm.add_argument("path", type=Path, help="the JSON file (dated copy)")
+    genai = sources.add_parser("genai-prices", help="the installed genai-prices package's data")
+    genai.add_argument(
+        "--file", type=Path, default=None, help="read a copy of genai-prices' data.json instead"
+    )
+    for sub in (litellm, genai):
+        sub.add_argument(
+            "--observed-on",
+            default=None,
+            help="date the source speaks for, YYYY-MM-DD (default: a date in the file name; "
+            "for the installed package, today)",
+        )
+        sub.add_argument("--write", action="store_true", help="append the reviewed rows")
+        sub.add_argument(
+            "--allow-missing",
+            action="store_true",
+            help="write even if some tracked offerings are missing from the source",
+        )
+        sub.add_argument(
+            "--withdraw-missing",
+            action="store_true",
+            help="record tracked offerings the source no longer lists as withdrawn on its date",
+        )
+
+
+def _prices(args: argparse.Namespace) -> int:
+    from infermodel import importers
+
+    if args.source == "litellm":
+        source = importers.read_litellm(args.path, observed_on=args.observed_on)
+    else:
+        source = importers.read_genai_prices(args.file, observed_on=args.observed_on)
+    result = importers.review(source)
+    print(result.render())
+    if not args.write:
+        print("Review only: nothing written (add --write to append these observations).")
+        return 0
+    rows, withdrawals = importers.write(
+        result, allow_missing=args.allow_missing, withdraw_missing=args.withdraw_missing
+    )
+    print(f"Wrote {rows} observation(s) and {withdrawals} withdrawal(s).")
+    return 0
+
+
+def _priced(args: argparse.Namespace):
+    """The snapshot, workload and cost table the pricing options ask for."""
     import pandas as pd
 
     from infermodel import compare, prices, serving
@@ -232,11 +343,25 @@ def _table(args: argparse.Namespace) -> int:
         diy_token_basis=args.diy_token_basis,
         use_batch_api=args.batch_api,
     )
+    return snapshot, workload, table
+
+
+def _write(frame, args: argparse.Namespace) -> bool:
+    """Write ``frame`` as csv or json when asked; False when the caller prints a table."""
     if args.format == "csv":
-        table.to_csv(sys.stdout, index=False, date_format="%Y-%m-%d")
+        frame.to_csv(sys.stdout, index=False, date_format="%Y-%m-%d")
     elif args.format == "json":
-        sys.stdout.write(table.to_json(orient="records", date_format="iso", indent=1) + "\n")
+        sys.stdout.write(frame.to_json(orient="records", date_format="iso", indent=1) + "\n")
     else:
+        return False
+    return True
+
+
+def _table(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    snapshot, workload, table = _priced(args)
+    if not _write(table, args):
         stale = int(table["stale"].sum())
         with pd.option_context(
             "display.width", 250, "display.max_columns", None, "display.max_colwidth", 40
@@ -255,6 +380,50 @@ def _table(args: argparse.Namespace) -> int:
                     index=False, float_format="{:,.4g}".format
                 )
             )
+    return 0
+
+
+BREAK_EVEN_COLUMNS_FOR_PEOPLE = [
+    "api_offering",
+    "api_usd_per_million_tokens",
+    "diy_offering",
+    "diy_usd_per_million_tokens_busy",
+    "break_even_million_tokens_per_month",
+    "always_cheaper_from_million_tokens_per_month",
+    "replicas_at_break_even",
+]
+
+
+def _break_even(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from infermodel import growth
+
+    snapshot, workload, table = _priced(args)
+    even = growth.break_even_table(
+        table,
+        billing=args.billing,
+        min_replicas=args.min_replicas,
+        fixed_usd_per_month=args.fixed_usd_per_month,
+        max_replicas=args.max_replicas,
+        tokens_per_month=args.tokens_per_month,
+    )
+    even.insert(0, "as_of", snapshot.as_of.date().isoformat())
+    even["output_share"] = workload.output_share
+    even["diy_token_basis"] = args.diy_token_basis
+    if not _write(even, args):
+        wins = even["break_even_million_tokens_per_month"].notna()
+        print(
+            f"Prices as of {snapshot.as_of.date()}; token mix {workload.output_share:.0%} output; "
+            f"billing {args.billing}, min replicas {args.min_replicas}, fixed "
+            f"${args.fixed_usd_per_month:,.0f}/month. DIY wins somewhere in "
+            f"{int(wins.sum())} of {len(even)} pairs (others: see --format csv, column reason)."
+        )
+        shown = even.loc[wins, BREAK_EVEN_COLUMNS_FOR_PEOPLE].sort_values(
+            "break_even_million_tokens_per_month"
+        )
+        with pd.option_context("display.width", 250, "display.max_colwidth", 60):
+            print(shown.to_string(index=False, float_format="{:,.4g}".format))
     return 0
 
 
@@ -295,7 +464,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         args = build_parser().parse_args(argv)
-        handler = {"table": _table, "validate": _validate, "report": _report}[args.command]
+        handler = {
+            "table": _table,
+            "break-even": _break_even,
+            "validate": _validate,
+            "report": _report,
+            "prices": _prices,
+        }[args.command]
         return handler(args)
     except UsageError as exc:
         print(f"infermodel: error: {exc}", file=sys.stderr)

@@ -408,3 +408,88 @@ def base_usd_per_million_tokens(table: pd.DataFrame, serving_assumption: str) ->
             + ", ".join(valid)
         )
     return rows.loc[rows["cost_usd"].idxmin()]
+
+
+def latency_penalties(
+    table: pd.DataFrame,
+    batch_api_table: pd.DataFrame,
+    *,
+    realtime_assumption: str,
+    batch_assumptions: Sequence[str],
+) -> pd.DataFrame:
+    """What serving in real time costs over serving in batch, per offering.
+
+    The article's "latency/batch penalty", from prices and throughputs rather than assumed:
+
+    - DIY: the same GPU offering priced under a real-time serving assumption (one stream at a
+      set speed, e.g. 60 tokens/s) and under each batch assumption;
+    - APIs: the list price against the provider's own batch-API price, where it publishes one.
+
+    Parameters
+    ----------
+    table
+        A :func:`cost_table` at list prices holding DIY rows for ``realtime_assumption`` and
+        ``batch_assumptions``.
+    batch_api_table
+        The same workload priced with ``use_batch_api=True``.
+    realtime_assumption, batch_assumptions
+        Serving-assumption ids (``data/serving_assumptions.csv``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (offering, batch reading): ``realtime_usd_per_million_tokens``,
+        ``batch_usd_per_million_tokens`` [USD/Mtok], ``penalty_multiple`` [-] and
+        ``penalty_usd_per_million_tokens`` [USD/Mtok], with the ``basis`` of each.
+    """
+    known = set(table["serving_assumption"].dropna())
+    missing = [a for a in [realtime_assumption, *batch_assumptions] if a not in known]
+    if missing:
+        raise ValueError(
+            f"no DIY row for serving assumption(s) {', '.join(map(repr, missing))} in the "
+            f"table; it has: {', '.join(sorted(known)) or 'none'}"
+        )
+    keys = ["provider", "gpu", "tier", "pricing"]
+    diy = table[table["platform_type"] == "diy_gpu"]
+    realtime = diy[diy["serving_assumption"] == realtime_assumption]
+    frames = []
+    for assumption in batch_assumptions:
+        batch = diy[diy["serving_assumption"] == assumption]
+        both = realtime.merge(batch, on=keys, suffixes=("_realtime", "_batch"))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "platform_type": "diy_gpu",
+                    "offering": both["provider"] + " · " + both["gpu"] + " " + both["tier"],
+                    "batch_reading": assumption,
+                    "realtime_usd_per_million_tokens": both["usd_per_million_tokens_realtime"],
+                    "batch_usd_per_million_tokens": both["usd_per_million_tokens_batch"],
+                    "basis": f"{realtime_assumption} vs {assumption} (serving assumptions)",
+                }
+            )
+        )
+    api_list = table[table["platform_type"] != "diy_gpu"]
+    api_batch = batch_api_table[
+        (batch_api_table["platform_type"] != "diy_gpu") & batch_api_table["batch_api_applied"]
+    ]
+    both = api_list.merge(api_batch, on=["provider", "model_id"], suffixes=("_list", "_batch"))
+    frames.append(
+        pd.DataFrame(
+            {
+                "platform_type": both["platform_type_list"],
+                "offering": both["provider"] + " · " + both["model_list"],
+                "batch_reading": "provider batch API",
+                "realtime_usd_per_million_tokens": both["usd_per_million_tokens_list"],
+                "batch_usd_per_million_tokens": both["usd_per_million_tokens_batch"],
+                "basis": "provider's list price vs its batch-API price (data/prices)",
+            }
+        )
+    )
+    out = pd.concat(frames, ignore_index=True)
+    out["penalty_multiple"] = (
+        out["realtime_usd_per_million_tokens"] / out["batch_usd_per_million_tokens"]
+    )
+    out["penalty_usd_per_million_tokens"] = (
+        out["realtime_usd_per_million_tokens"] - out["batch_usd_per_million_tokens"]
+    )
+    return out

@@ -140,3 +140,158 @@ def styled_cost_table(table: pd.DataFrame):
         .hide(axis="index")
         .set_table_attributes('style="font-size: 0.85em"')
     )
+
+
+def tornado(frame: pd.DataFrame, *, title: str | None = None, unit: str = "USD/M tokens") -> Figure:
+    """Tornado chart of :func:`infermodel.sensitivity.tornado`: widest swing on top.
+
+    Each bar spans the result from the input's low end to its high end; the vertical line is
+    the result at the base values, and zero (the decision flips) is marked when in view.
+    """
+    data = frame.iloc[::-1]
+    fig, ax = plt.subplots(figsize=(9, 0.55 * len(data) + 1.6), layout="constrained")
+    base = float(frame["result_at_base"].iloc[0])
+    for y, row in enumerate(data.itertuples(index=False)):
+        for end, colour in ((row.result_at_low, "#4c72b0"), (row.result_at_high, "#dd8452")):
+            ax.barh(y, end - base, left=base, color=colour, height=0.6)
+        ax.annotate(
+            f"{row.low:,.4g} .. {row.high:,.4g}",
+            (max(row.result_at_low, row.result_at_high, base), y),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=7,
+        )
+    ax.axvline(base, color="black", linewidth=1)
+    low, high = ax.get_xlim()
+    if low < 0 < high:
+        ax.axvline(0, color="grey", linestyle="--", linewidth=1)
+    ax.set_yticks(range(len(data)), data["input"])
+    ax.set_xlabel(f"result [{unit}]; black line: base case")
+    ax.legend(
+        handles=[
+            Patch(color="#4c72b0", label="input at the low end"),
+            Patch(color="#dd8452", label="input at the high end"),
+        ],
+        fontsize=8,
+        loc="best",
+    )
+    ax.set_title(title or "Which input moves the result most")
+    return fig
+
+
+def sensitivity_grid(
+    frame: pd.DataFrame, *, level: float, title: str | None = None, unit: str = "USD/M tokens"
+) -> Figure:
+    """Filled contours of :func:`infermodel.sensitivity.grid`, with the line ``result == level``.
+
+    Axes are the grid's column (x) and index (y) names; a log y axis is used when the y
+    values span more than a factor of 20.
+    """
+    fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
+    x, y = frame.columns.to_numpy(float), frame.index.to_numpy(float)
+    values = frame.to_numpy(float)
+    top = np.nanpercentile(values, 98)
+    filled = ax.contourf(x, y, np.minimum(values, top), levels=20, cmap="viridis_r")
+    fig.colorbar(filled, ax=ax, label=f"[{unit}]")
+    if np.nanmin(values) < level < np.nanmax(values):
+        line = ax.contour(x, y, values, levels=[level], colors="red", linewidths=2)
+        ax.clabel(line, fmt=lambda v: f"= {v:,.3g}", fontsize=8)
+    if y.min() > 0 and y.max() / y.min() > 20:
+        ax.set_yscale("log")
+    ax.set_xlabel(frame.columns.name)
+    ax.set_ylabel(frame.index.name)
+    ax.set_title(title or f"Result over two inputs; red line at {level:,.3g} {unit}")
+    return fig
+
+
+def monte_carlo_distributions(
+    result, offerings: list[str], *, title: str | None = None, sample: int = 20_000
+) -> Figure:
+    """Boxes (P10-P90 whiskers) of the Monte Carlo cost of chosen offerings, log scale.
+
+    ``result`` is a :class:`infermodel.sensitivity.MonteCarloResult`; ``sample`` draws per
+    offering are plotted (the summary table uses all draws).
+    """
+    summary = result.summary.reset_index(drop=True)
+    rows = summary.index[summary["offering"].isin(offerings)]
+    sampled = result.costs[rows, :: max(1, result.costs.shape[1] // sample)]
+    per_row = sampled.shape[1]
+    data = pd.DataFrame(
+        {
+            "offering": np.repeat(summary.loc[rows, "offering"].to_numpy(), per_row),
+            "platform_type": np.repeat(summary.loc[rows, "platform_type"].to_numpy(), per_row),
+            "cost_usd": sampled.ravel(),
+        }
+    )
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.6), layout="constrained")
+    sns.boxplot(
+        data=data,
+        y="offering",
+        x="cost_usd",
+        hue="platform_type",
+        palette=PLATFORM_COLOURS,
+        whis=(10, 90),
+        showfliers=False,
+        log_scale=True,
+        ax=ax,
+        legend=False,
+    )
+    present = [t for t in PLATFORM_TYPES if t in set(data["platform_type"])]
+    ax.legend(
+        handles=[Patch(color=PLATFORM_COLOURS[t], label=PLATFORM_LABELS[t]) for t in present],
+        fontsize=8,
+        loc="lower right",
+    )
+    ax.set_xlabel("cost of the job [USD, log scale]; box P25-P75, whiskers P10-P90")
+    ax.set_ylabel("")
+    ax.tick_params(axis="y", labelsize=7)
+    ax.set_title(title or f"Cost under uncertainty ({result.draws:,} draws, seed {result.seed})")
+    return fig
+
+
+def cost_curves(curves: pd.DataFrame, *, title: str | None = None) -> Figure:
+    """Monthly cost against monthly volume (log-log), one line per offering.
+
+    ``curves`` is :func:`infermodel.growth.monthly_cost_curves`; API lines are straight,
+    DIY lines step up with each whole replica.
+    """
+    fig, ax = plt.subplots(figsize=(9, 6), layout="constrained")
+    styles = {"proprietary_api": "-", "managed_api": "--", "diy_gpu": "-"}
+    for offering, line in curves.groupby("offering", sort=False):
+        kind = line["platform_type"].iloc[0]
+        ax.plot(
+            line["tokens_per_month"] / 1e6,
+            line["cost_usd_per_month"],
+            linestyle=styles[kind],
+            drawstyle="steps-post" if kind == "diy_gpu" else "default",
+            label=offering,
+            linewidth=1.6,
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("monthly volume [million tokens/month, log scale]")
+    ax.set_ylabel("monthly cost [USD/month, log scale]")
+    ax.grid(which="both", alpha=0.25)
+    ax.legend(fontsize=7, loc="upper left")
+    ax.set_title(title or "Monthly cost against monthly volume")
+    return fig
+
+
+def maturity_path(monthly: pd.DataFrame, *, title: str | None = None) -> Figure:
+    """Monthly (left) and cumulative (right) cost per stage of a maturity path."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
+    for stage, line in monthly.groupby("stage", sort=False):
+        colour = PLATFORM_COLOURS[stage]
+        label = f"{PLATFORM_LABELS[stage]}: {line['offering'].iloc[0]}"
+        left.plot(line["month"], line["cost_usd_per_month"], marker="o", color=colour, label=label)
+        right.plot(line["month"], line["cumulative_cost_usd"], marker="o", color=colour)
+    left.set_yscale("log")
+    left.set_ylabel("monthly cost [USD/month, log scale]")
+    right.set_ylabel("cumulative cost [USD]")
+    for ax in (left, right):
+        ax.set_xlabel("month")
+        ax.grid(alpha=0.3)
+    fig.legend(loc="outside lower center", fontsize=8, ncols=1)
+    fig.suptitle(title or "Cost of a growing volume on each platform type")
+    return fig
