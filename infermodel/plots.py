@@ -237,13 +237,26 @@ def monte_carlo_distributions(
         ax=ax,
         legend=False,
     )
+    # Rows with no uncertainty (list prices) draw no box: mark every median with a diamond.
+    medians = summary.loc[rows]
+    ax.scatter(
+        medians["p50_cost_usd"],
+        range(len(medians)),
+        marker="D",
+        s=28,
+        zorder=3,
+        color=[PLATFORM_COLOURS[t] for t in medians["platform_type"]],
+        edgecolor="black",
+        linewidth=0.5,
+    )
     present = [t for t in PLATFORM_TYPES if t in set(data["platform_type"])]
     ax.legend(
         handles=[Patch(color=PLATFORM_COLOURS[t], label=PLATFORM_LABELS[t]) for t in present],
         fontsize=8,
-        loc="lower right",
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
     )
-    ax.set_xlabel("cost of the job [USD, log scale]; box P25-P75, whiskers P10-P90")
+    ax.set_xlabel("cost of the job [USD, log scale]; diamond P50, box P25-P75, whiskers P10-P90")
     ax.set_ylabel("")
     ax.tick_params(axis="y", labelsize=7)
     ax.set_title(title or f"Cost under uncertainty ({result.draws:,} draws, seed {result.seed})")
@@ -295,3 +308,22 @@ def maturity_path(monthly: pd.DataFrame, *, title: str | None = None) -> Figure:
     fig.legend(loc="outside lower center", fontsize=8, ncols=1)
     fig.suptitle(title or "Cost of a growing volume on each platform type")
     return fig
+
+
+def one_way(sweeps: pd.DataFrame, *, zero_line: bool = True, unit: str = "USD/M tokens") -> Figure:
+    """One small panel per input of :func:`infermodel.sensitivity.one_way`."""
+    grid = sns.relplot(
+        data=sweeps,
+        x="value",
+        y="result",
+        col="input",
+        col_wrap=3,
+        kind="line",
+        height=2.6,
+        facet_kws={"sharex": False},
+    )
+    if zero_line:
+        grid.refline(y=0, color="grey", linestyle="--")
+    grid.set_axis_labels("input value", f"result [{unit}]")
+    grid.set_titles("{col_name}")
+    return grid.figure

@@ -238,6 +238,35 @@ def gap_usd_per_million_tokens(
     api = api_price_factor * api_blended_usd_per_million_tokens(
         usd_per_million_input_tokens, usd_per_million_output_tokens, output_share=output_share
     )
+    diy = diy_usd_per_million_tokens(
+        utilization=utilization,
+        tokens_per_hour_per_replica=tokens_per_hour_per_replica,
+        usd_per_gpu_hour=usd_per_gpu_hour,
+        gpus_per_replica=gpus_per_replica,
+        output_share=output_share,
+        diy_token_basis=diy_token_basis,
+    )
+    return api - diy
+
+
+gap_usd_per_million_tokens.__doc__ = gap_usd_per_million_tokens.__doc__.replace(
+    "{article}", formulas.ARTICLE
+)
+
+
+def diy_usd_per_million_tokens(
+    *,
+    utilization,
+    tokens_per_hour_per_replica,
+    usd_per_gpu_hour,
+    gpus_per_replica,
+    output_share=1.0,
+    diy_token_basis: str = "total",
+):
+    """Self-hosted cost per million tokens of the job, in the inputs of the gap. [USD/Mtok]
+
+    Same inputs and readings as :func:`gap_usd_per_million_tokens` (without the API's).
+    """
     diy = formulas.self_hosted_usd_per_million_tokens(
         np.asarray(tokens_per_hour_per_replica) / SECONDS_PER_HOUR,
         utilization,
@@ -245,15 +274,11 @@ def gap_usd_per_million_tokens(
         gpus_per_replica=gpus_per_replica,
     )
     if diy_token_basis == "output":
-        diy = diy * output_share
-    elif diy_token_basis != "total":
+        return diy * output_share
+    if diy_token_basis != "total":
         raise ValueError(f"diy_token_basis must be 'total' or 'output', got {diy_token_basis!r}")
-    return api - diy
+    return diy
 
-
-gap_usd_per_million_tokens.__doc__ = gap_usd_per_million_tokens.__doc__.replace(
-    "{article}", formulas.ARTICLE
-)
 
 #: Inputs of :func:`gap_usd_per_million_tokens` that a sweep may vary.
 GAP_INPUTS = (
@@ -307,14 +332,19 @@ def pair_inputs(
 # --- sweeps --------------------------------------------------------------------------------
 
 
-def _check_inputs(function: Callable, names) -> None:
+def _inputs_of(function: Callable, base: Mapping[str, float], swept) -> dict[str, float]:
+    """The base values ``function`` takes; an error naming any swept input it does not take."""
     accepted = set(inspect.signature(function).parameters)
-    unknown = [n for n in names if n not in accepted]
+    unknown = [n for n in swept if n not in accepted]
     if unknown:
         raise ValueError(
             f"unknown input(s) {', '.join(map(repr, unknown))}; "
             f"valid: {', '.join(sorted(accepted))}"
         )
+    missing = [n for n in swept if n not in base]
+    if missing:
+        raise ValueError(f"no base value for swept input(s) {', '.join(map(repr, missing))}")
+    return {name: value for name, value in base.items() if name in accepted}
 
 
 def _check_range(name: str, bounds) -> tuple[float, float]:
@@ -342,7 +372,7 @@ def one_way(
     """
     if points < 2:
         raise ValueError(f"points must be >= 2, got {points}")
-    _check_inputs(function, [*base, *ranges])
+    base = _inputs_of(function, base, list(ranges))
     frames = []
     for name, bounds in ranges.items():
         low, high = _check_range(name, bounds)
@@ -367,6 +397,7 @@ def tornado(
     the result changes inside the range: the decision flips).
     """
     sweep = one_way(function, base, ranges, points=2)
+    base = _inputs_of(function, base, list(ranges))
     at_base = float(function(**base))
     rows = []
     for name, bounds in ranges.items():
@@ -402,7 +433,7 @@ def grid(
 ) -> pd.DataFrame:
     """``function`` over every pair of ``x`` and ``y`` values: rows ``y``, columns ``x``."""
     (x_name, x_values), (y_name, y_values) = x, y
-    _check_inputs(function, [*base, x_name, y_name])
+    base = _inputs_of(function, {x_name: np.nan, y_name: np.nan, **base}, [x_name, y_name])
     xs, ys = np.meshgrid(np.asarray(x_values, float), np.asarray(y_values, float))
     result = np.broadcast_to(function(**{**base, x_name: xs, y_name: ys}), xs.shape)
     return pd.DataFrame(
