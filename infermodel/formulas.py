@@ -419,7 +419,7 @@ def break_even_utilization(
     usd_per_gpu_hour: Number,
     *,
     gpus_per_replica: Number = 1,
-    tokens_per_month: Number = np.inf,
+    tokens_per_month: Number | None = None,
     fixed_usd_per_month: Number = 0.0,
 ) -> Number:
     """Utilization at which self-hosting costs the same per token as an API.
@@ -435,7 +435,8 @@ def break_even_utilization(
     gpus_per_replica
         GPUs one model replica occupies. [-]
     tokens_per_month
-        Monthly volume, needed only to spread ``fixed_usd_per_month``. [tokens/month]
+        Monthly volume over which ``fixed_usd_per_month`` is spread; needed only when that
+        is not zero. [tokens/month]
     fixed_usd_per_month
         People and tooling that self-hosting needs. [USD/month]
 
@@ -452,8 +453,13 @@ def break_even_utilization(
     _positive("tokens_per_second", tokens_per_second)
     _nonnegative("usd_per_gpu_hour", usd_per_gpu_hour)
     _positive("gpus_per_replica", gpus_per_replica)
-    _positive("tokens_per_month", tokens_per_month)
     _nonnegative("fixed_usd_per_month", fixed_usd_per_month)
+    if tokens_per_month is None:
+        if np.any(np.asarray(fixed_usd_per_month) > 0):
+            raise ValueError("tokens_per_month is needed to spread a fixed_usd_per_month > 0")
+        tokens_per_month = np.inf
+    else:
+        _positive("tokens_per_month", tokens_per_month)
     with np.errstate(divide="ignore", invalid="ignore"):
         fixed_per_million = fixed_usd_per_month * TOKENS_PER_MILLION / tokens_per_month
         left_for_gpus = api_usd_per_million_tokens - fixed_per_million  # [USD/Mtok]

@@ -481,13 +481,13 @@ def simulate_costs(
         raise ValueError(f"the table must price one workload, got total_tokens {totals!r}")
     first = table.iloc[0]
     total = float(totals[0])
-    cached_share = (
-        first["cached_input_tokens"] / first["input_tokens"] if first["input_tokens"] else 0.0
-    )
+    # ``input_tokens`` are the uncached prompt tokens; the cached share of the prompt is kept.
+    prompt = first["input_tokens"] + first["cached_input_tokens"]
+    cached_share = first["cached_input_tokens"] / prompt if prompt else 0.0
     output_share = samples.get("output_share", first["output_tokens"] / total)
     output_tokens = total * output_share  # [tokens], one value per draw (or a scalar)
-    input_tokens = total - output_tokens
-    cached = input_tokens * cached_share
+    cached = (total - output_tokens) * cached_share
+    input_tokens = total - output_tokens - cached
 
     is_api = (table["platform_type"] != "diy_gpu").to_numpy()
     cost = np.empty((len(table), draws))

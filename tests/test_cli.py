@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -250,3 +252,57 @@ def test_non_finite_throughput_is_refused(capsys, value):
     status, out, err = run(capsys, "table", *AS_OF, "--throughput", value, "--format", "csv")
     assert status == 2, out[:500]
     assert "--throughput" in err
+
+
+# --- break-even ----------------------------------------------------------------------------
+
+
+def test_break_even_csv_has_one_row_per_api_and_diy_pair(capsys):
+    status, out, err = run(capsys, "break-even", *AS_OF, "--format", "csv")
+    assert status == 0, err
+    even = pd.read_csv(io.StringIO(out))
+    table = csv_table(capsys)
+    api = (table["platform_type"] != "diy_gpu").sum()
+    diy = (table["platform_type"] == "diy_gpu").sum()
+    assert len(even) == api * diy
+    for column in ["api_offering", "diy_offering", "break_even_million_tokens_per_month",
+                   "utilization", "tokens_per_second", "usd_per_gpu_hour", "billing",
+                   "min_replicas", "fixed_usd_per_month", "output_share", "reason"]:
+        assert column in even.columns
+    never = even["break_even_million_tokens_per_month"].isna()
+    assert never.any() and (~never).any()
+    assert even.loc[never, "reason"].str.len().gt(0).all()
+    # Empty in the CSV text when there is no break-even, never a made-up number.
+    first_never = out.splitlines()[1 + int(np.flatnonzero(never.to_numpy())[0])]
+    assert ",,," in first_never
+
+
+def test_break_even_options_change_the_numbers(capsys):
+    def volumes(*options):
+        status, out, err = run(capsys, "break-even", *AS_OF, "--format", "csv", *options)
+        assert status == 0, err
+        return pd.read_csv(io.StringIO(out))["break_even_million_tokens_per_month"]
+
+    base = volumes()
+    with_fixed = volumes("--fixed-usd-per-month", "5000")
+    both = base.notna() & with_fixed.notna()
+    assert (with_fixed[both] > base[both]).all()
+    scaled = volumes("--billing", "per_hour", "--min-replicas", "0")
+    assert scaled.notna().sum() >= base.notna().sum()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--min-replicas", "-1"], "--min-replicas must be a whole number >= 0"),
+        (["--fixed-usd-per-month", "-10"], "--fixed-usd-per-month must be a finite number >= 0"),
+        (["--billing", "monthly"], "invalid choice: 'monthly'"),
+        (["--max-replicas", "0"], "--max-replicas must be a whole number > 0"),
+        (["--utilization", "1.5"], r"--utilization must be a number in \(0, 1\]"),
+    ],
+)
+def test_break_even_bad_options_exit_2_naming_the_option(capsys, options, message):
+    status, out, err = run(capsys, "break-even", *AS_OF, *options)
+    assert status == 2
+    assert out == ""
+    assert re.search(message, err), err
