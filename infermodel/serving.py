@@ -33,6 +33,15 @@ GPU_SPECS_SCHEMA = pa.DataFrameSchema(
         "memory_bandwidth_tb_per_s": pa.Column(
             float, pa.Check.in_range(0.1, 50, error="must be 0.1-50 TB/s"), nullable=True
         ),
+        # Dense (no 2:4 sparsity) tensor throughput; empty where the chip lacks the format.
+        **{
+            f"dense_{fmt}_tflops": pa.Column(
+                float,
+                pa.Check.in_range(1, 100_000, error="must be 1-100,000 TFLOP/s (dense)"),
+                nullable=True,
+            )
+            for fmt in ("bf16", "fp8", "fp4")
+        },
         "source_url": pa.Column(str),
         "observed_on": date_column("observed_on"),
         "note": pa.Column(str, nullable=True),

@@ -1,0 +1,548 @@
+"""The throughput estimator: hand-worked roofline examples, properties, calibration, bad input.
+
+Hand-worked figures come from the model configs (data/model_specs.csv, Hugging Face
+config.json) and vendor datasheets (data/gpu_specs.csv) and are recomputed here on paper.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from infermodel import cli, compare, paths, prices, serving, throughput
+from infermodel.schema import TableError
+from infermodel.workloads import Workload
+
+MODELS = throughput.load_model_specs()
+SPECS = serving.load_gpu_specs()
+SHARED = paths.ROOT_DIR.parent / "shared"
+GIB = 2**30
+
+
+def est(*args, **kwargs) -> pd.Series:
+    return throughput.estimate(*args, models=MODELS, gpu_specs=SPECS, **kwargs).iloc[0]
+
+
+# --- data -------------------------------------------------------------------------------
+
+
+def test_gpu_specs_have_the_issue_skus_with_compute():
+    need = {
+        "A100-SXM-80GB",
+        "A100-PCIe-80GB",
+        "H100-SXM-80GB",
+        "H100-PCIe-80GB",
+        "H200-SXM-141GB",
+        "L40S-48GB",
+        "B200-180GB",
+        "MI300X-192GB",
+    }
+    assert need <= set(SPECS["gpu"])
+    by = SPECS.set_index("gpu")
+    assert (
+        by.loc["A100-SXM-80GB", "dense_fp8_tflops"] != by.loc["A100-SXM-80GB", "dense_fp8_tflops"]
+    )
+    assert by.loc["B200-180GB", "dense_fp4_tflops"] == 9000
+    assert by["dense_bf16_tflops"].notna().all()
+
+
+def test_model_parameters_match_their_configs():
+    # Llama/Mistral layout: embeddings and LM head (untied), q/o of hidden^2, k/v of
+    # hidden x kv_heads x head_dim, a gated MLP of 3 x hidden x intermediate per expert.
+    m = MODELS
+    attention = m["hidden_size"] * (
+        2 * m["attention_heads"] * m["head_dim"] + 2 * m["kv_heads"] * m["head_dim"]
+    )
+    mlp = 3 * m["hidden_size"] * m["intermediate_size"]
+    embeddings = 2 * m["vocab_size"] * m["hidden_size"]
+    total = (embeddings + m["layers"] * (attention + m["experts"] * mlp)) / 1e9
+    active = (embeddings + m["layers"] * (attention + m["experts_per_token"] * mlp)) / 1e9
+    np.testing.assert_allclose(total, m["total_params_b"], rtol=0.005)
+    np.testing.assert_allclose(active, m["active_params_b"], rtol=0.005)
+
+
+def test_issue_models_are_listed():
+    names = set(MODELS["model"])
+    assert {
+        "Llama-2-70B",
+        "Llama-3.1-8B",
+        "Llama-3.1-70B",
+        "Llama-3.1-405B",
+        "Llama-3.3-70B",
+        "Mixtral-8x7B",
+        "Mistral-7B",
+    } <= names
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared (measured TensorRT-LLM points) absent")
+def test_shipped_points_are_the_shared_measurements():
+    shared = pd.read_csv(SHARED / "data" / "throughput" / "measured_trtllm_perf_overview.csv")
+    shipped = throughput.load_measured()
+    assert list(shipped["output_tokens_per_second"]) == list(shared["value"].astype(float))
+    assert list(shipped["input_tokens"]) == list(shared["isl"])
+    assert list(shipped["output_tokens"]) == list(shared["osl"])
+    assert list(shipped["gpus"]) == list(shared["n_gpus"])
+    assert list(shipped["gpu"]) == list(shared["gpu"])
+
+
+# --- hand-worked examples ---------------------------------------------------------------
+
+
+def test_batch1_decode_of_70b_fp16_on_8_gpus_is_weights_over_total_bandwidth():
+    # Llama 2 70B: 68.98e9 parameters x 2 bytes = 137.96 GB read per decode step; 8 H100 SXM
+    # at 3.35 TB/s each; bandwidth efficiency 0.5 doubles the time. The KV cache of a 1-token
+    # context (2 x 80 layers x 8 heads x 128 x 2 B = 327,680 B) is negligible.
+    row = est(
+        "Llama-2-70B",
+        "H100-SXM-80GB",
+        8,
+        "fp16",
+        1,
+        1,
+        concurrency=1,
+        efficiency=throughput.Efficiency(0.5, 1.0, 0.0),
+    )
+    expected_ms = (68.98e9 * 2 + 327_680) / (8 * 3.35e12) / 0.5 * 1e3
+    assert row["decode_step_ms"] == pytest.approx(expected_ms, rel=1e-9)
+    assert expected_ms == pytest.approx(10.2955, abs=1e-4)  # 137.96 GB / 26.8 TB/s x 2
+    assert row["decode_bound"] == "memory"
+
+
+def test_communication_allowance_scales_with_gpus():
+    eff = throughput.Efficiency(0.5, 1.0, 0.4)
+    row = est("Llama-2-70B", "H100-SXM-80GB", 8, "fp16", 1, 1, concurrency=1, efficiency=eff)
+    base = (68.98e9 * 2 + 327_680) / (8 * 3.35e12) / 0.5 * 1e3
+    assert row["decode_step_ms"] == pytest.approx(base * (1 + 0.4 * 7 / 8), rel=1e-9)
+
+
+def test_memory_and_largest_batch_of_8b_fp8_on_one_h100():
+    # 8.03e9 x 1 B of weights; FP8 KV cache 2 x 32 x 8 x 128 x 1 B = 65,536 B per token;
+    # usable 80 GiB x 0.9; sequences of 1000 + 1000 tokens.
+    row = est("llama-3.1-8b", "h100-sxm-80gb", 1, "fp8", 1000, 1000)
+    assert row["weight_gb"] == pytest.approx(8.03)
+    assert row["kv_cache_gb_per_sequence"] == pytest.approx(65_536 * 2000 / 1e9)
+    expected = int((80 * GIB * 0.9 - 8.03e9) // (65_536 * 2000))
+    assert row["max_batch"] == expected == 528
+    assert row["batch"] == 528
+    assert row["fits"]
+
+
+def test_prefill_is_compute_bound_by_hand():
+    # Llama 3.1 8B, batch 1, 2048-token prompt on one H100 SXM in FP8 at full efficiency:
+    # FLOPs = 2 x 8.03e9 x 2048 + 2 x 32 layers x 4096 x 2048^2; peak 1978.9 TFLOP/s.
+    row = est(
+        "Llama-3.1-8B",
+        "H100-SXM-80GB",
+        1,
+        "fp8",
+        2048,
+        1,
+        concurrency=1,
+        efficiency=throughput.IDEAL,
+    )
+    flops = 2 * 8.03e9 * 2048 + 2 * 32 * 4096 * 2048**2
+    assert row["prefill_seconds"] == pytest.approx(flops / 1978.9e12, rel=1e-9)
+
+
+def test_moe_reads_only_the_experts_it_touches_at_batch_one():
+    # Mixtral at batch 1 reads shared weights plus 2 of 8 experts: the active parameters.
+    touched = throughput.weight_bytes_read(46.70e9, 46.70, 12.88, 8, 2, 1)
+    assert touched == pytest.approx(12.88e9, rel=1e-9)
+    everything = throughput.weight_bytes_read(46.70e9, 46.70, 12.88, 8, 2, 10_000)
+    assert everything == pytest.approx(46.70e9, rel=1e-9)
+
+
+# --- properties -------------------------------------------------------------------------
+
+FIT_PRECISIONS = {
+    g: throughput.supported_precisions(r) for g, r in SPECS.set_index("gpu").iterrows()
+}
+configs = st.builds(
+    dict,
+    model=st.sampled_from(list(MODELS["model"])),
+    gpu=st.sampled_from(list(SPECS["gpu"])),
+    gpus=st.sampled_from([1, 2, 4, 8]),
+    input_tokens=st.integers(1, 20_000),
+    output_tokens=st.integers(1, 4_000),
+    pick=st.integers(0, 10),
+)
+
+
+def _table(config: dict, concurrencies, efficiency=None) -> pd.DataFrame:
+    precisions = FIT_PRECISIONS[config["gpu"]]
+    precision = precisions[config["pick"] % len(precisions)]
+    rows = [
+        {
+            **{k: v for k, v in config.items() if k != "pick"},
+            "precision": precision,
+            "concurrency": c,
+        }
+        for c in concurrencies
+    ]
+    return throughput.estimate_table(
+        pd.DataFrame(rows), efficiency=efficiency, models=MODELS, gpu_specs=SPECS
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(configs, st.integers(1, 4096), st.integers(1, 4096))
+def test_throughput_rises_with_batch_up_to_the_fit_limit(config, c1, c2):
+    low, high = sorted((c1, c2))
+    table = _table(config, [low, high, None])
+    if not table["fits"].all():
+        return
+    tps = table["output_tokens_per_second"].to_numpy()
+    assert tps[0] <= tps[1] * (1 + 1e-9)
+    assert tps[1] <= tps[2] * (1 + 1e-9)  # the largest batch that fits is the maximum
+
+
+@settings(max_examples=60, deadline=None)
+@given(configs, st.integers(1, 4096))
+def test_throughput_never_exceeds_the_compute_or_bandwidth_bound(config, concurrency):
+    ideal = _table(config, [concurrency], throughput.IDEAL).iloc[0]
+    fitted = _table(config, [concurrency]).iloc[0]
+    if not ideal["fits"]:
+        return
+    model = MODELS.set_index("model").loc[ideal["model"]]
+    gpu = SPECS.set_index("gpu").loc[ideal["gpu"]]
+    peak = gpu[throughput.COMPUTE_COLUMN[ideal["precision"]]] * 1e12 * ideal["gpus"]
+    compute_bound = peak / (2 * model["active_params_b"] * 1e9)
+    weights = throughput.weight_bytes(
+        model["total_params_b"],
+        bytes_per_parameter=throughput.BYTES_PER_PARAMETER[ideal["precision"]],
+    )
+    read = throughput.weight_bytes_read(
+        weights,
+        model["total_params_b"],
+        model["active_params_b"],
+        model["experts"],
+        model["experts_per_token"],
+        ideal["batch"],
+    )
+    bandwidth_bound = (
+        ideal["batch"] * gpu["memory_bandwidth_tb_per_s"] * 1e12 * ideal["gpus"] / read
+    )
+    tps = ideal["output_tokens_per_second"]
+    assert tps <= compute_bound * (1 + 1e-9)
+    assert tps <= bandwidth_bound * (1 + 1e-9)
+    assert fitted["output_tokens_per_second"] <= tps * (1 + 1e-9)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.floats(1, 500),
+    st.floats(1e9, 2e12),
+    st.floats(1e3, 1e7),
+    st.integers(1, 200_000),
+    st.sampled_from([1, 2, 4, 8, 16]),
+    st.integers(1, 63),
+)
+def test_more_gpus_never_fit_fewer_sequences(memory_gb, weights, kv_token, seq, kv_heads, n):
+    fewer = throughput.max_batch(n, memory_gb, weights, kv_token, seq, kv_heads)
+    more = throughput.max_batch(n + 1, memory_gb, weights, kv_token, seq, kv_heads)
+    assert more >= fewer
+
+
+# --- calibration ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def calibrated() -> pd.DataFrame:
+    return throughput.calibration(throughput.load_measured(), models=MODELS, gpu_specs=SPECS)
+
+
+def test_shipped_factors_are_the_fit_on_the_shipped_points(calibrated):
+    shipped = throughput.load_efficiency_table()
+    refit = throughput.fit_efficiency(throughput.load_measured(), models=MODELS, gpu_specs=SPECS)
+    assert shipped.set_index("factor")["value"].to_dict() == pytest.approx(refit.as_dict())
+    assert shipped["fitted_on_points"].iloc[0].split(";") == list(calibrated["point_id"])
+
+
+def test_error_figures_are_recomputed_and_meet_the_aim(calibrated):
+    summary = throughput.accuracy(calibrated).set_index("fit")
+    in_sample = summary.loc["in-sample", "median_ape_percent"]
+    loo = summary.loc["leave-one-out", "median_ape_percent"]
+    assert in_sample < 20
+    assert loo < 30
+    # the note in data/throughput_efficiency.csv quotes these same figures
+    note = throughput.load_efficiency_table()["note"].iloc[0]
+    assert (
+        f"{in_sample:.1f}% / {summary.loc['in-sample', 'worst_ape_percent']:.1f}% in-sample" in note
+    )
+    assert f"{loo:.1f}% / " in note
+    # leave-one-out can only be as good as in-sample or worse, point by point on average
+    assert calibrated["loo_ape"].mean() >= calibrated["ape"].mean()
+
+
+def test_leave_one_out_refits_without_the_point(calibrated):
+    measured = throughput.load_measured()
+    k = 10  # the only B200 / FP4 point
+    rest = measured.drop(index=k).reset_index(drop=True)
+    factors = throughput.fit_efficiency(rest, models=MODELS, gpu_specs=SPECS)
+    row = throughput.estimate_table(
+        measured.iloc[[k]], efficiency=factors, models=MODELS, gpu_specs=SPECS
+    ).iloc[0]
+    expected = row["output_tokens_per_second"]
+    assert calibrated.loc[k, "loo_estimated_tokens_per_second"] == pytest.approx(expected)
+
+
+# --- bad input --------------------------------------------------------------------------
+
+
+def test_unknown_model_suggests_close_matches():
+    with pytest.raises(
+        ValueError, match=r"unknown model 'lama-3.3-70b'; did you mean 'Llama-3.3-70B'"
+    ):
+        est("lama-3.3-70b", "H100-SXM-80GB", 1, "fp8", 10, 10)
+
+
+def test_unknown_gpu_suggests_close_matches():
+    with pytest.raises(ValueError, match=r"unknown GPU 'h100'; did you mean 'H100-SXM-80GB'"):
+        est("Llama-3.1-8B", "h100", 1, "fp8", 10, 10)
+
+
+def test_model_names_match_case_insensitively_and_by_hf_id():
+    assert throughput.resolve_model("meta-llama/Llama-3.1-8B-Instruct", MODELS) == "Llama-3.1-8B"
+    assert throughput.resolve_model("LLAMA-3.1-8B", MODELS) == "Llama-3.1-8B"
+    assert throughput.resolve_gpu("b200-180gb", SPECS) == "B200-180GB"
+
+
+def test_model_that_does_not_fit_names_the_memory_and_gpus_needed():
+    with pytest.raises(ValueError, match=r"does not fit on 1 x H100-SXM-80GB.*at least 6 GPUs"):
+        est("Llama-3.1-405B", "H100-SXM-80GB", 1, "fp8", 1000, 1000)
+
+
+@pytest.mark.parametrize("length", [0, -5])
+@pytest.mark.parametrize("name", ["input_tokens", "output_tokens"])
+def test_zero_or_negative_length_is_refused(name, length):
+    lengths = {"input_tokens": 100, "output_tokens": 100, name: length}
+    with pytest.raises(ValueError, match=rf"{name} must be a whole number >= 1, got {length}"):
+        est("Llama-3.1-8B", "H100-SXM-80GB", 1, "fp8", **lengths)
+
+
+def test_precision_the_gpu_lacks_is_refused():
+    with pytest.raises(ValueError, match=r"A100-SXM-80GB has no FP8 tensor cores.*serves: bf16"):
+        est("Llama-3.1-8B", "A100-SXM-80GB", 1, "fp8", 100, 100)
+    with pytest.raises(ValueError, match=r"H100-SXM-80GB has no FP4"):
+        est("Llama-3.1-8B", "H100-SXM-80GB", 1, "fp4", 100, 100)
+    with pytest.raises(ValueError, match=r"unknown precision 'fp3'"):
+        est("Llama-3.1-8B", "H100-SXM-80GB", 1, "fp3", 100, 100)
+
+
+def test_zero_gpus_and_bad_concurrency_are_refused():
+    with pytest.raises(ValueError, match=r"gpus must be a whole number >= 1, got 0"):
+        est("Llama-3.1-8B", "H100-SXM-80GB", 0, "fp8", 100, 100)
+    with pytest.raises(ValueError, match=r"concurrency must be a whole number >= 1, got 0"):
+        est("Llama-3.1-8B", "H100-SXM-80GB", 1, "fp8", 100, 100, concurrency=0)
+
+
+# --- importers --------------------------------------------------------------------------
+
+
+def test_generic_csv_import(tmp_path):
+    path = tmp_path / "mine.csv"
+    path.write_text(
+        "model,gpu,gpus,precision,input_tokens,output_tokens,concurrency,output_tokens_per_second\n"
+        "meta-llama/Llama-3.1-8B-Instruct,h100-sxm-80gb,1,FP8,500,500,64,5000\n"
+        "llama-3.3-70b,H200-SXM-141GB,1,fp8,1000,1000,,2900\n"
+    )
+    table = throughput.read_measured_csv(path, models=MODELS, gpu_specs=SPECS)
+    assert list(table["model"]) == ["Llama-3.1-8B", "Llama-3.3-70B"]
+    assert list(table["gpu"]) == ["H100-SXM-80GB", "H200-SXM-141GB"]
+    assert list(table["point_id"]) == ["mine-1", "mine-2"]
+    assert table["concurrency"].iloc[0] == 64 and pd.isna(table["concurrency"].iloc[1])
+    assert (table["source_url"] == str(path)).all()
+    estimates = throughput.estimate_table(table, models=MODELS, gpu_specs=SPECS)
+    assert estimates["batch"].iloc[0] == 64
+
+
+def test_generic_csv_bad_rows_name_file_line_field(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "model,gpu,gpus,precision,input_tokens,output_tokens,concurrency,output_tokens_per_second\n"
+        "Llama-3.1-8B,H100-SXM-80GB,1,fp8,0,500,,5000\n"
+        "Llama-9,H100-SXM-80GB,1,fp8,10,500,,5000\n"
+    )
+    with pytest.raises(TableError, match=r"bad.csv:2: field 'input_tokens' = 0"):
+        throughput.read_measured_csv(path, models=MODELS, gpu_specs=SPECS)
+    path.write_text(
+        "model,gpu,gpus,precision,input_tokens,output_tokens,concurrency,output_tokens_per_second\n"
+        "Llama-9,H100-SXM-80GB,1,fp8,10,500,,5000\n"
+    )
+    with pytest.raises(TableError, match=r"bad.csv:2: field 'model' = 'Llama-9': unknown model"):
+        throughput.read_measured_csv(path, models=MODELS, gpu_specs=SPECS)
+    path.write_text("model,gpu\nx,y\n")
+    with pytest.raises(TableError, match=r"field 'gpus': required column missing"):
+        throughput.read_measured_csv(path, models=MODELS, gpu_specs=SPECS)
+
+
+def _vllm_result(**overrides) -> dict:
+    # The keys vLLM's benchmark_serving / `vllm bench serve --save-result` writes.
+    result = {
+        "date": "20250531-101500",
+        "backend": "vllm",
+        "model_id": "meta-llama/Llama-3.1-8B-Instruct",
+        "num_prompts": 200,
+        "max_concurrency": 32,
+        "duration": 41.2,
+        "completed": 200,
+        "total_input_tokens": 200_000,
+        "total_output_tokens": 100_000,
+        "request_throughput": 4.85,
+        "output_throughput": 2425.0,
+        "total_token_throughput": 7279.0,
+    }
+    result.update(overrides)
+    return result
+
+
+def test_vllm_bench_json_import(tmp_path):
+    path = tmp_path / "vllm-run.json"
+    path.write_text(json.dumps(_vllm_result()))
+    table = throughput.read_vllm_bench_json(
+        path, gpu="H100-SXM-80GB", gpus=1, precision="bf16", models=MODELS, gpu_specs=SPECS
+    )
+    row = table.iloc[0]
+    assert row["model"] == "Llama-3.1-8B"
+    assert (row["input_tokens"], row["output_tokens"], row["concurrency"]) == (1000, 500, 32)
+    assert row["output_tokens_per_second"] == 2425.0
+    assert row["observed_on"] == pd.Timestamp("2025-05-31")
+    path.write_text(json.dumps(_vllm_result(max_concurrency=None)))
+    offline = throughput.read_vllm_bench_json(
+        path, gpu="H100-SXM-80GB", gpus=1, precision="bf16", models=MODELS, gpu_specs=SPECS
+    )
+    assert pd.isna(offline["concurrency"].iloc[0])
+
+
+def test_vllm_bench_json_bad_files(tmp_path):
+    path = tmp_path / "broken.json"
+    result = _vllm_result()
+    del result["output_throughput"]
+    path.write_text(json.dumps(result))
+    with pytest.raises(ValueError, match=r"broken.json: key 'output_throughput' missing"):
+        throughput.read_vllm_bench_json(path, gpu="H100-SXM-80GB", gpus=1, precision="bf16")
+    path.write_text(json.dumps(_vllm_result(completed=0)))
+    with pytest.raises(ValueError, match=r"'completed' must be >= 1"):
+        throughput.read_vllm_bench_json(path, gpu="H100-SXM-80GB", gpus=1, precision="bf16")
+    path.write_text("not json")
+    with pytest.raises(ValueError, match=r"not a readable vLLM bench result JSON"):
+        throughput.read_vllm_bench_json(path, gpu="H100-SXM-80GB", gpus=1, precision="bf16")
+
+
+# --- into the cost table ----------------------------------------------------------------
+
+
+def test_estimates_price_in_the_cost_table_unchanged():
+    estimates = throughput.smallest_replicas(
+        "Llama-3.3-70B",
+        ["H100-SXM-80GB", "A100-SXM-80GB", "H200-SXM-141GB"],
+        input_tokens=1000,
+        output_tokens=2000,
+        models=MODELS,
+        gpu_specs=SPECS,
+    )
+    rows = throughput.serving_rows(estimates)
+    assert list(rows.columns[: len(serving.SERVING_SCHEMA.columns)]) == list(
+        serving.SERVING_SCHEMA.columns
+    )
+    assert "estimated-llama-3-3-70b-h100-sxm-80gb-x1-fp8" in set(rows["assumption_id"])
+    assert "estimated-llama-3-3-70b-a100-sxm-80gb-x2-bf16" in set(rows["assumption_id"])
+    snapshot = prices.as_of("2025-05-31").select(platform_types=["diy_gpu"])
+    workload = Workload.from_total(20_000_000, output_share=1.0, requests=10_000)
+    table = compare.cost_table(workload, snapshot, rows, utilization=0.8)
+    runpod = table[(table["provider"] == "RunPod") & (table["gpu"] == "H100-SXM-80GB")].iloc[0]
+    tps = estimates.set_index("gpu").loc["H100-SXM-80GB", "output_tokens_per_second"]
+    assert runpod["tokens_per_second"] == pytest.approx(tps, rel=1e-6)
+    expected = 20_000_000 / (tps * 0.8 * 3600) * runpod["usd_per_gpu_hour"]
+    assert runpod["cost_usd"] == pytest.approx(expected, rel=1e-6)
+    a100 = table[table["gpu"] == "A100-SXM-80GB"]
+    assert (a100["gpus_per_replica"] == 2).all()
+
+
+def test_price_estimates_cost_per_million_output_tokens():
+    estimates = throughput.smallest_replicas(
+        "Llama-3.1-8B",
+        ["H100-PCIe-80GB"],
+        input_tokens=500,
+        output_tokens=500,
+        models=MODELS,
+        gpu_specs=SPECS,
+    )
+    offers = prices.as_of("2025-05-31").gpu
+    priced = throughput.price_estimates(estimates, offers, utilization=0.5)
+    row = priced.iloc[0]
+    expected = 1e6 / (row["output_tokens_per_second"] * 0.5 * 3600) * row["usd_per_gpu_hour"]
+    assert row["usd_per_million_output_tokens"] == pytest.approx(expected)
+
+
+# --- command line -----------------------------------------------------------------------
+
+ARGS = [
+    "throughput",
+    "--model",
+    "LLAMA-3.3-70B",
+    "--gpu",
+    "h100-sxm-80gb",
+    "--gpus",
+    "2",
+    "--precision",
+    "fp8",
+    "--input-tokens",
+    "1000",
+    "--output-tokens",
+    "1000",
+]
+
+
+def test_cli_prints_the_estimate_as_csv(capsys):
+    assert cli.main([*ARGS, "--format", "csv"]) == 0
+    out = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert {"output_tokens_per_second", "fits"} <= set(out.columns)
+    assert out.loc[0, "fits"]
+    expected = est("Llama-3.3-70B", "H100-SXM-80GB", 2, "fp8", 1000, 1000)
+    assert out.loc[0, "output_tokens_per_second"] == pytest.approx(
+        expected["output_tokens_per_second"]
+    )
+    assert out.loc[0, "batch"] == out.loc[0, "max_batch"]
+
+
+def test_cli_concurrency_and_list(capsys):
+    assert cli.main([*ARGS, "--concurrency", "8", "--format", "csv"]) == 0
+    out = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert out.loc[0, "batch"] == 8
+    assert cli.main(["throughput", "--list"]) == 0
+    listed = capsys.readouterr().out
+    assert "Llama-3.3-70B" in listed and "MI300X-192GB" in listed
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"--model": "lama-3.3-70b"}, "did you mean 'Llama-3.3-70B'"),
+        ({"--gpu": "h100"}, "did you mean 'H100-SXM-80GB'"),
+        ({"--gpus": "1", "--model": "llama-3.1-405b"}, "does not fit"),
+        ({"--input-tokens": "0"}, "input_tokens must be a whole number >= 1"),
+        ({"--output-tokens": "-3"}, "output_tokens must be a whole number >= 1"),
+        ({"--gpu": "A100-SXM-80GB"}, "no FP8 tensor cores"),
+        ({"--gpus": "two"}, "invalid int value"),
+    ],
+)
+def test_cli_bad_input_exits_2_with_one_line(capsys, change, message):
+    argv = list(ARGS)
+    for flag, value in change.items():
+        argv[argv.index(flag) + 1] = value
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1
+
+
+def test_cli_missing_options_exit_2(capsys):
+    assert cli.main(["throughput", "--model", "Llama-3.1-8B"]) == 2
+    assert "throughput needs --gpu" in capsys.readouterr().err
