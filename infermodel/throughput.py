@@ -891,6 +891,80 @@ def estimate(
     return table
 
 
+def at_stream_speed(
+    model: str,
+    gpu: str,
+    gpus: int,
+    precision: str,
+    input_tokens: int,
+    output_tokens: int,
+    *,
+    tokens_per_second_per_stream: float,
+    efficiency: Efficiency | None = None,
+    memory_headroom: float = DEFAULT_MEMORY_HEADROOM,
+) -> pd.DataFrame:
+    """The most a replica serves while every stream keeps a set speed, against its maximum.
+
+    A latency target (each user sees at least ``tokens_per_second_per_stream``) caps the
+    batch a replica may run; this finds the largest concurrency meeting it (every
+    concurrency from 1 to the largest batch that fits is estimated) and sets it beside the
+    offline maximum, so the cost of the target can be read off as the throughput ratio.
+
+    Parameters
+    ----------
+    model, gpu, gpus, precision, input_tokens, output_tokens
+        As in :func:`estimate`.
+    tokens_per_second_per_stream
+        Speed each request must see, > 0, e.g. the article's 60. [tokens/s]
+    efficiency, memory_headroom
+        As in :func:`estimate_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Two rows of :data:`ESTIMATE_COLUMNS` plus ``reading``: ``"at stream speed"`` and
+        ``"maximum"`` (largest batch that fits), and ``meets_target``: False when even a
+        single stream is slower than the target (the first row is then that single stream).
+
+    Raises
+    ------
+    ValueError
+        Everything :func:`estimate` raises, or a non-positive target.
+    """
+    if not (np.isfinite(tokens_per_second_per_stream) and tokens_per_second_per_stream > 0):
+        raise ValueError(
+            "tokens_per_second_per_stream must be a finite number > 0 [tokens/s], got "
+            f"{tokens_per_second_per_stream!r}"
+        )
+    options = dict(efficiency=efficiency, memory_headroom=memory_headroom)
+    args = (model, gpu, gpus, precision, input_tokens, output_tokens)
+    maximum = estimate(*args, **options)
+    largest = int(maximum.loc[0, "max_batch"])
+    configs = pd.DataFrame(
+        {
+            "model": model,
+            "gpu": gpu,
+            "gpus": gpus,
+            "precision": precision,
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
+            "concurrency": np.arange(1, largest + 1),
+        }
+    )
+    sweep = estimate_table(configs, **options)
+    meets = sweep["output_tokens_per_second_per_stream"] >= tokens_per_second_per_stream
+    fast = sweep[meets]
+    # No batch meets the target: report the single stream, flagged, rather than a cost.
+    best = fast.loc[[fast["output_tokens_per_second"].idxmax()]] if len(fast) else sweep.loc[[0]]
+    return pd.concat(
+        [
+            best.assign(reading="at stream speed", meets_target=bool(len(fast))),
+            maximum.assign(reading="maximum", meets_target=True),
+        ],
+        ignore_index=True,
+    )
+
+
 def smallest_replicas(
     model: str,
     gpus: Sequence[str],

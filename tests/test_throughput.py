@@ -546,3 +546,37 @@ def test_cli_bad_input_exits_2_with_one_line(capsys, change, message):
 def test_cli_missing_options_exit_2(capsys):
     assert cli.main(["throughput", "--model", "Llama-3.1-8B"]) == 2
     assert "throughput needs --gpu" in capsys.readouterr().err
+
+
+def test_a_stream_speed_target_caps_the_batch():
+    readings = throughput.at_stream_speed(
+        "Llama-3.3-70B", "H100-SXM-80GB", 2, "fp8", 1000, 1000, tokens_per_second_per_stream=30
+    ).set_index("reading")
+    target, maximum = readings.loc["at stream speed"], readings.loc["maximum"]
+    assert bool(target["meets_target"])
+    assert target["output_tokens_per_second_per_stream"] >= 30
+    assert target["output_tokens_per_second"] <= maximum["output_tokens_per_second"]
+    assert target["batch"] < maximum["batch"]
+    # One more concurrent request would drop every stream under the target.
+    more = throughput.estimate(
+        "Llama-3.3-70B",
+        "H100-SXM-80GB",
+        2,
+        "fp8",
+        1000,
+        1000,
+        concurrency=int(target["batch"]) + 1,
+    )
+    assert more.loc[0, "output_tokens_per_second_per_stream"] < 30
+
+
+def test_an_unreachable_stream_speed_is_flagged_not_priced():
+    readings = throughput.at_stream_speed(
+        "Llama-3.3-70B", "H100-SXM-80GB", 1, "fp8", 1000, 1000, tokens_per_second_per_stream=500
+    ).set_index("reading")
+    assert not bool(readings.loc["at stream speed", "meets_target"])
+    assert readings.loc["at stream speed", "batch"] == 1
+    with pytest.raises(ValueError, match="tokens_per_second_per_stream must be a finite number"):
+        throughput.at_stream_speed(
+            "Llama-3.3-70B", "H100-SXM-80GB", 1, "fp8", 10, 10, tokens_per_second_per_stream=0
+        )
