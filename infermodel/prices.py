@@ -235,6 +235,9 @@ class PriceSnapshot:
     api: pd.DataFrame
     gpu: pd.DataFrame
     stale_after_days: int = DEFAULT_STALE_AFTER_DAYS
+    #: API offerings withdrawn on or before ``as_of`` (their last observation, plus
+    #: ``withdrawn_on`` and the withdrawal's source); empty when none.
+    withdrawn: pd.DataFrame | None = None
 
     @property
     def providers(self) -> list[str]:
@@ -271,7 +274,7 @@ class PriceSnapshot:
                 )
             api = api[api["platform_type"].isin(platform_types)]
             gpu = gpu[gpu["platform_type"].isin(platform_types)]
-        return PriceSnapshot(self.as_of, api, gpu, self.stale_after_days)
+        return PriceSnapshot(self.as_of, api, gpu, self.stale_after_days, self.withdrawn)
 
     def observations(self) -> pd.DataFrame:
         """The observations the snapshot uses, for provenance: one row per offering."""
@@ -299,8 +302,14 @@ def as_of(
     api_prices: pd.DataFrame | None = None,
     gpu_prices: pd.DataFrame | None = None,
     stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
+    withdrawals: pd.DataFrame | None = None,
 ) -> PriceSnapshot:
     """The prices in force on ``date`` (``YYYY-MM-DD``), from the shipped tables by default.
+
+    An API offering whose newest withdrawal (``withdrawals.csv``) on or before ``date`` is
+    not older than its newest observation is left out of ``api`` and listed in
+    ``withdrawn``. ``withdrawals`` defaults to the shipped table when the shipped prices
+    are used, and to none when ``api_prices`` is given.
 
     Raises
     ------
@@ -316,13 +325,196 @@ def as_of(
     gpu_all = load_gpu_prices() if gpu_prices is None else gpu_prices
     api = newest_on_or_before(api_all, when, API_KEY, stale_after_days=stale_after_days)
     gpu = newest_on_or_before(gpu_all, when, GPU_KEY, stale_after_days=stale_after_days)
-    if api.empty and gpu.empty:
+    if withdrawals is None:
+        withdrawals = load_withdrawals() if api_prices is None else _no_withdrawals()
+    api, withdrawn = split_withdrawn(api, withdrawals, when)
+    if api.empty and gpu.empty and withdrawn.empty:
         earliest = min(api_all["observed_on"].min(), gpu_all["observed_on"].min())
         raise NoPricesError(
             f"no price observations on or before {when.date()}; the earliest is "
             f"{pd.Timestamp(earliest).date()}"
         )
-    return PriceSnapshot(when, api, gpu, stale_after_days)
+    return PriceSnapshot(when, api, gpu, stale_after_days, withdrawn)
+
+
+# --------------------------------------------------------------------------------------
+# Withdrawn offerings and snapshot-to-snapshot changes (issue 4)
+# --------------------------------------------------------------------------------------
+
+#: Offerings that stopped being sold: one row = "on ``withdrawn_on``, ``source_url`` showed
+#: that this offering was no longer on sale". Append-only, like the prices.
+WITHDRAWALS_CSV = paths.PRICES_DIR / "withdrawals.csv"
+
+WITHDRAWALS_SCHEMA = pa.DataFrameSchema(
+    {
+        "provider": pa.Column(str),
+        "model_id": pa.Column(str),
+        "withdrawn_on": date_column("withdrawn_on"),
+        **{k: v for k, v in _provenance_columns().items() if k != "observed_on"},
+    },
+    unique=[*API_KEY, "withdrawn_on"],
+    strict=True,
+    coerce=True,
+    name="withdrawals",
+)
+
+
+def load_withdrawals(path: Path = WITHDRAWALS_CSV) -> pd.DataFrame:
+    """All recorded withdrawals of API offerings, validated; none when the file is absent."""
+    if not Path(path).is_file():
+        return _no_withdrawals()
+    return read_table(path, WITHDRAWALS_SCHEMA, rules=[_NOTE_FOR_ESTIMATES])
+
+
+def _no_withdrawals() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "provider": pd.Series(dtype=str),
+            "model_id": pd.Series(dtype=str),
+            "withdrawn_on": pd.Series(dtype="datetime64[ns]"),
+            "confidence": pd.Series(dtype=str),
+            "source_url": pd.Series(dtype=str),
+            "note": pd.Series(dtype=str),
+        }
+    )
+
+
+def split_withdrawn(
+    api: pd.DataFrame, withdrawals: pd.DataFrame, date: pd.Timestamp
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split newest API observations into (on sale, withdrawn) as of ``date``.
+
+    An offering is withdrawn when its newest withdrawal on or before ``date`` is on or after
+    its newest observation (a later observation means it was listed again). The withdrawn
+    frame keeps the last observation and adds ``withdrawn_on``, ``withdrawal_source_url``
+    and ``withdrawal_note``.
+    """
+    known = withdrawals[withdrawals["withdrawn_on"] <= date]
+    latest = (
+        known.sort_values("withdrawn_on", kind="stable")
+        .groupby(API_KEY)
+        .tail(1)[[*API_KEY, "withdrawn_on", "source_url", "note"]]
+        .rename(columns={"source_url": "withdrawal_source_url", "note": "withdrawal_note"})
+    )
+    merged = api.merge(latest, on=API_KEY, how="left")
+    gone = merged["withdrawn_on"].notna() & (merged["withdrawn_on"] >= merged["observed_on"])
+    on_sale = api.loc[~gone.to_numpy()].reset_index(drop=True)
+    return on_sale, merged.loc[gone].reset_index(drop=True)
+
+
+#: Price columns compared by :func:`diff`, per platform kind.
+_API_PRICE_COLUMNS = [
+    "usd_per_million_input_tokens",
+    "usd_per_million_output_tokens",
+    "usd_per_million_cached_input_tokens",
+]
+_GPU_PRICE_COLUMNS = ["usd_per_gpu_hour"]
+CHANGE_STATUSES = ("new", "withdrawn", "repriced", "unchanged")
+
+
+def _offerings(snapshot: PriceSnapshot | None) -> pd.DataFrame:
+    """One row per offering of a snapshot: ``offering_key``, label and prices."""
+    columns = [
+        "offering_key",
+        "platform_type",
+        "provider",
+        "offering",
+        *_API_PRICE_COLUMNS,
+        *_GPU_PRICE_COLUMNS,
+        "observed_on",
+        "stale",
+        "source_url",
+    ]
+    if snapshot is None:
+        return pd.DataFrame(columns=columns)
+    api = snapshot.api.assign(
+        offering_key="api|" + snapshot.api["provider"] + "|" + snapshot.api["model_id"],
+        offering=snapshot.api["model"],
+    )
+    gpu = snapshot.gpu.assign(
+        offering_key="gpu|"
+        + snapshot.gpu["provider"]
+        + "|"
+        + snapshot.gpu["gpu"]
+        + "|"
+        + snapshot.gpu["tier"]
+        + "|"
+        + snapshot.gpu["pricing"],
+        offering=snapshot.gpu["gpu"] + " " + snapshot.gpu["tier"] + " " + snapshot.gpu["pricing"],
+    )
+    return pd.concat(
+        [api.reindex(columns=columns), gpu.reindex(columns=columns)], ignore_index=True
+    )
+
+
+def _pct(new: pd.Series, old: pd.Series) -> pd.Series:
+    old = old.astype(float)
+    return ((new.astype(float) - old) / old.where(old != 0) * 100).astype(float)
+
+
+def diff(old: PriceSnapshot | None, new: PriceSnapshot) -> pd.DataFrame:
+    """What changed between two price snapshots, one row per offering in either.
+
+    Parameters
+    ----------
+    old
+        The earlier snapshot, or ``None`` when nothing was priced then (every offering is new).
+    new
+        The later snapshot.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``status`` (``new`` | ``withdrawn`` | ``repriced`` | ``unchanged``), identity columns
+        (``platform_type``, ``provider``, ``offering``, ``offering_key``), each price column
+        with ``_old`` and ``_new`` suffixes [USD/Mtok or USD/GPU-hour], ``change_pct_input``,
+        ``change_pct_output``, ``change_pct_gpu_hour`` [%] and the two observation dates.
+        Sorted by status, platform type, provider and offering.
+    """
+    before, after = _offerings(old), _offerings(new)
+    ident = ["platform_type", "provider", "offering"]
+    merged = before.merge(after, on="offering_key", how="outer", suffixes=("_old", "_new"))
+    for column in ident:
+        merged[column] = merged[f"{column}_new"].fillna(merged[f"{column}_old"])
+    in_old = merged["observed_on_old"].notna()
+    in_new = merged["observed_on_new"].notna()
+    prices_cols = [*_API_PRICE_COLUMNS, *_GPU_PRICE_COLUMNS]
+    same = pd.Series(True, index=merged.index)
+    for column in prices_cols:
+        a, b = merged[f"{column}_old"].astype(float), merged[f"{column}_new"].astype(float)
+        same &= ((a - b).abs() < 1e-12) | (a.isna() & b.isna())
+    status = pd.Series("unchanged", index=merged.index)
+    status[in_old & in_new & ~same] = "repriced"
+    status[~in_old] = "new"
+    status[~in_new] = "withdrawn"
+    merged["status"] = pd.Categorical(status, categories=CHANGE_STATUSES, ordered=True)
+    merged["change_pct_input"] = _pct(
+        merged["usd_per_million_input_tokens_new"], merged["usd_per_million_input_tokens_old"]
+    )
+    merged["change_pct_output"] = _pct(
+        merged["usd_per_million_output_tokens_new"], merged["usd_per_million_output_tokens_old"]
+    )
+    merged["change_pct_gpu_hour"] = _pct(
+        merged["usd_per_gpu_hour_new"], merged["usd_per_gpu_hour_old"]
+    )
+    columns = [
+        "status",
+        *ident,
+        "offering_key",
+        *[f"{c}_{s}" for c in prices_cols for s in ("old", "new")],
+        "change_pct_input",
+        "change_pct_output",
+        "change_pct_gpu_hour",
+        "observed_on_old",
+        "observed_on_new",
+        "source_url_new",
+    ]
+    order = merged["platform_type"].map({t: i for i, t in enumerate(PLATFORM_TYPES)})
+    return (
+        merged.assign(_order=order)
+        .sort_values(["status", "_order", "provider", "offering"], kind="stable")[columns]
+        .reset_index(drop=True)
+    )
 
 
 def data_hash(files: Sequence[Path] | None = None) -> str:
@@ -351,8 +543,10 @@ __all__ = [
     "TableError",
     "as_of",
     "data_hash",
+    "diff",
     "load_api_prices",
     "load_gpu_prices",
+    "load_withdrawals",
     "newest_on_or_before",
     "parse_date",
     "validate_all",
@@ -365,19 +559,31 @@ def validate_all(data_dir: Path = paths.DATA_DIR) -> dict[str, int]:
     Collects the problems of all tables (schemas, then cross-table rules such as every GPU
     SKU having a spec row) and raises one :class:`TableError` listing them all.
     """
-    from infermodel import serving
+    # Tables owned by modules that import this one are loaded through them, lazily.
+    from infermodel import importers, serving, throughput
 
     data_dir = Path(data_dir)
-    files = {
-        "api_prices": data_dir / paths.API_PRICES_CSV.relative_to(paths.DATA_DIR),
-        "gpu_prices": data_dir / paths.GPU_PRICES_CSV.relative_to(paths.DATA_DIR),
-        "gpu_specs": data_dir / paths.GPU_SPECS_CSV.relative_to(paths.DATA_DIR),
-        "serving_assumptions": data_dir / paths.SERVING_CSV.relative_to(paths.DATA_DIR),
+    shipped = {
+        "api_prices": paths.API_PRICES_CSV,
+        "gpu_prices": paths.GPU_PRICES_CSV,
+        "withdrawals": WITHDRAWALS_CSV,
+        "tracked_offerings": importers.TRACKED_CSV,
+        "gpu_specs": paths.GPU_SPECS_CSV,
+        "model_specs": throughput.MODEL_SPECS_CSV,
+        "throughput_measured": throughput.MEASURED_CSV,
+        "throughput_efficiency": throughput.EFFICIENCY_CSV,
+        "serving_assumptions": paths.SERVING_CSV,
     }
+    files = {name: data_dir / path.relative_to(paths.DATA_DIR) for name, path in shipped.items()}
     loaders = {
         "api_prices": load_api_prices,
         "gpu_prices": load_gpu_prices,
+        "withdrawals": load_withdrawals,
+        "tracked_offerings": importers.load_tracked,
         "gpu_specs": serving.load_gpu_specs,
+        "model_specs": throughput.load_model_specs,
+        "throughput_measured": throughput.load_measured,
+        "throughput_efficiency": throughput.load_efficiency_table,
     }
     tables: dict[str, pd.DataFrame] = {}
     problems: list[Problem] = []

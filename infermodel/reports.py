@@ -13,6 +13,12 @@ parameters. :func:`build_report`
 4. only when every notebook succeeded, swaps the staging folder into place. A failure names
    the notebook and the cell, keeps the failed run under ``reports/.failed/`` for reading,
    and leaves the last good report untouched.
+
+Quarterly reports (:func:`build_quarterly`, issue 4) run ``notebooks/quarterly.yml`` with
+``as_of`` = the quarter's last day (or today, marked provisional, for the running quarter)
+into ``reports/<YYYYQn>/``; every build refreshes ``reports/index.html``, which lists each
+built report newest first with its as-of date. :func:`stale_banner` is the one-line warning
+notebooks show when prices are older than the stale threshold.
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ from infermodel import paths
 
 #: Parameter the runner fills in itself; notebooks declare it with an empty default.
 TABLES_PARAMETER = "tables_dir"
+#: The quarterly report's manifest (``infermodel report --quarter``).
+QUARTERLY_MANIFEST = paths.NOTEBOOKS_DIR / "quarterly.yml"
 _PACKAGES = (
     "infermodel",
     "numpy",
@@ -229,6 +237,63 @@ def render_html(executed: Path, target: Path, *, show_code: bool = False) -> Non
     target.write_text(body, encoding="utf-8")
 
 
+def stale_banner(snapshot, *, html_output: bool = False):
+    """A warning naming the observations older than the snapshot's stale threshold.
+
+    Returns an IPython ``Markdown`` object for notebooks (shows nothing when no price is
+    stale), or with ``html_output=True`` an HTML paragraph (empty string when none).
+    Use in a notebook as ``reports.stale_banner(snapshot)``.
+    """
+    observations = snapshot.observations()
+    stale = observations[observations["stale"]]
+    if stale.empty:
+        text = ""
+    else:
+        oldest = stale["observed_on"].min()
+        providers = ", ".join(sorted(set(stale["provider"])))
+        text = (
+            f"**Stale prices:** {len(stale)} of {len(observations)} price observations used "
+            f"are older than {snapshot.stale_after_days} days at {snapshot.as_of.date()} "
+            f"(oldest {pd.Timestamp(oldest).date()}; providers: {providers}). No newer dated "
+            "source was found for them; read those rows as the last known price."
+        )
+    if html_output:
+        if not text:
+            return ""
+        body = html.escape(text).replace("**Stale prices:**", "<strong>Stale prices:</strong>")
+        return f"<p style='background:#fff3cd;padding:0.6em;border:1px solid #e0c060'>{body}</p>"
+    from IPython.display import Markdown
+
+    return Markdown(f"> {text}" if text else "")
+
+
+def _as_of_html(record: dict) -> str:
+    as_of = record.get("as_of")
+    if not as_of:
+        return ""
+    provisional = (
+        " <strong>(provisional: the quarter is not over; prices as of today)</strong>"
+        if record.get("provisional")
+        else ""
+    )
+    quarter = (
+        f"Quarter <strong>{html.escape(str(record['quarter']))}</strong>, "
+        if record.get("quarter")
+        else ""
+    )
+    banner = ""
+    try:
+        from infermodel import prices
+
+        banner = stale_banner(prices.as_of(as_of), html_output=True)
+    except (ValueError, LookupError):
+        banner = ""
+    return (
+        f"<p>{quarter}prices as of <strong>{html.escape(str(as_of))}</strong>{provisional}.</p>"
+        + banner
+    )
+
+
 def _index_html(title: str, record: dict) -> str:
     items = []
     for run in record["notebooks"]:
@@ -248,6 +313,7 @@ def _index_html(title: str, record: dict) -> str:
         "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
         "code{background:#eee}</style></head><body>"
         f"<h1>{html.escape(title)}</h1>"
+        f"{_as_of_html(record)}"
         f"<p>Built {html.escape(record['finished'])} from commit "
         f"<code>{html.escape(record['git_commit'])}</code>; price data sha256 "
         f"<code>{html.escape(record['data_sha256'][:16])}</code>. "
@@ -290,8 +356,13 @@ def build_report(
     overrides: Mapping[str, object] | None = None,
     show_code: bool = False,
     progress: Callable[[str], None] = print,
+    record_extra: Mapping[str, object] | None = None,
 ) -> Path:
     """Build a report into ``out_dir``, all or nothing; return ``out_dir``.
+
+    ``record_extra`` (e.g. ``as_of``, ``quarter``, ``provisional``) is added to the run
+    record and shown on the index page. After the swap, ``index.html`` in ``out_dir``'s
+    parent is rewritten to list every built report there (:func:`write_reports_index`).
 
     Raises :class:`ParameterError` before any kernel starts, or :class:`ReportError` naming
     the notebook and cell that failed; ``out_dir`` is then left as it was.
@@ -316,13 +387,19 @@ def build_report(
         "data_sha256": data_hash(),
         "packages": package_versions(),
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        **dict(record_extra or {}),
         "notebooks": [],
     }
+    if "as_of" not in record:
+        as_of = next((r.parameters["as_of"] for r in runs if "as_of" in r.parameters), None)
+        if as_of is not None:
+            record["as_of"] = str(as_of)
     try:
         for number, run in enumerate(runs, start=1):
             progress(f"[{number}/{len(runs)}] {run.path.name} ...")
             executed = staging / run.path.name
             before = set(tables.iterdir())
+            started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
             start = time.perf_counter()
             try:
                 papermill.execute_notebook(
@@ -349,12 +426,14 @@ def build_report(
                     "notebook": run.path.name,
                     "html": f"{run.name}.html",
                     "parameters": run.parameters,
+                    "started": started,
                     "seconds": round(seconds, 2),
                     "tables": sorted(p.name for p in set(tables.iterdir()) - before),
                 }
             )
             progress(f"[{number}/{len(runs)}] {run.path.name} done in {seconds:.1f} s")
         record["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        record["total_seconds"] = round(sum(n["seconds"] for n in record["notebooks"]), 2)
         (staging / "run_record.json").write_text(json.dumps(record, indent=2, default=str))
         (staging / "index.html").write_text(_index_html(manifest.title, record), encoding="utf-8")
     except ReportError:
@@ -363,7 +442,102 @@ def build_report(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     _swap_into_place(staging, out_dir)
+    write_reports_index(out_dir.parent)
     return out_dir
+
+
+def write_reports_index(reports_dir: Path = paths.REPORTS_DIR) -> Path:
+    """Write ``reports_dir/index.html``: every built report there, newest as-of date first."""
+    reports_dir = Path(reports_dir)
+    entries = []
+    for record_path in reports_dir.glob("*/run_record.json"):
+        if record_path.parent.name.startswith("."):
+            continue
+        try:
+            record = json.loads(record_path.read_text())
+        except (OSError, ValueError):
+            continue
+        entries.append((record_path.parent.name, record))
+    entries.sort(
+        key=lambda e: (str(e[1].get("as_of") or ""), str(e[1].get("finished") or "")),
+        reverse=True,
+    )
+    rows = []
+    for name, record in entries:
+        flag = " <strong>provisional</strong>" if record.get("provisional") else ""
+        rows.append(
+            f"<tr><td><a href='{html.escape(name)}/index.html'>{html.escape(name)}</a></td>"
+            f"<td>{html.escape(str(record.get('as_of') or '-'))}{flag}</td>"
+            f"<td>{html.escape(str(record.get('title', '')))}</td>"
+            f"<td>{html.escape(str(record.get('finished', '')))}</td>"
+            f"<td><code>{html.escape(str(record.get('data_sha256', ''))[:12])}</code></td></tr>"
+        )
+    latest = entries[0][1] if entries else None
+    banner = _as_of_html(latest) if latest else "<p>No report built yet.</p>"
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>infermodel reports</title>"
+        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
+        "td,th{padding:0.2em 0.8em;text-align:left}</style></head><body>"
+        "<h1>infermodel reports</h1><h2>Latest</h2>"
+        f"{banner}<h2>All reports, newest as-of date first</h2>"
+        "<table><tr><th>report</th><th>as of</th><th>title</th><th>built (UTC)</th>"
+        f"<th>price data</th></tr>{''.join(rows)}</table></body></html>"
+    )
+    target = reports_dir / "index.html"
+    target.write_text(page, encoding="utf-8")
+    return target
+
+
+def build_quarterly(
+    quarter: str,
+    *,
+    out_dir: Path | None = None,
+    manifest: Manifest | None = None,
+    overrides: Mapping[str, object] | None = None,
+    today: object | None = None,
+    show_code: bool = False,
+    progress: Callable[[str], None] = print,
+) -> Path:
+    """Build the quarterly report for ``quarter`` (``YYYYQn``) into ``reports/<quarter>/``.
+
+    Notebooks get ``as_of`` = the quarter's last day (today, provisional, for the running
+    quarter) and, where declared, ``previous_as_of`` = the previous quarter's last day.
+
+    Raises
+    ------
+    ValueError
+        A malformed quarter, or one that has not started.
+    infermodel.prices.NoPricesError
+        No price observation on or before the as-of date; nothing is written.
+    """
+    from infermodel import prices
+    from infermodel.quarters import Quarter, report_date
+
+    parsed = Quarter.parse(quarter)
+    as_of, provisional = report_date(parsed, today=today)
+    try:
+        prices.as_of(as_of)
+    except prices.NoPricesError as exc:
+        raise prices.NoPricesError(f"quarter {parsed}: {exc}") from None
+    manifest = Manifest.load(QUARTERLY_MANIFEST) if manifest is None else manifest
+    wanted = {"as_of": as_of.strftime("%Y-%m-%d")}
+    if any("previous_as_of" in notebook_parameters(run.path) for run in manifest.notebooks):
+        wanted["previous_as_of"] = parsed.previous.end.strftime("%Y-%m-%d")
+    title = f"{manifest.title}: {parsed}" + (" (provisional)" if provisional else "")
+    manifest = Manifest(title, manifest.notebooks)
+    out_dir = paths.REPORTS_DIR / parsed.label if out_dir is None else Path(out_dir)
+    return build_report(
+        out_dir,
+        manifest=manifest,
+        overrides={**wanted, **dict(overrides or {})},
+        show_code=show_code,
+        progress=progress,
+        record_extra={
+            "quarter": parsed.label,
+            "as_of": wanted["as_of"],
+            "provisional": provisional,
+        },
+    )
 
 
 def _source_cell_number(executed: Path, cell_index: int) -> int:

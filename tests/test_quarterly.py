@@ -1,0 +1,137 @@
+"""Quarterly reports: quarter parsing, as-of dates, bad quarters, reproducible past quarters."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from infermodel import cli, prices, quarters, reports, workloads
+from infermodel.quarters import Quarter
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("2026Q3", "2026-07-01", "2026-09-30"),
+        ("2025q2", "2025-04-01", "2025-06-30"),
+        ("2024Q1", "2024-01-01", "2024-03-31"),
+        ("2025Q4", "2025-10-01", "2025-12-31"),
+    ],
+)
+def test_quarter_dates(text, start, end):
+    quarter = Quarter.parse(text)
+    assert (quarter.start, quarter.end) == (pd.Timestamp(start), pd.Timestamp(end))
+
+
+@pytest.mark.parametrize("text", ["2026Q5", "26Q1", "2026Q0", "2026-Q3", "Q3 2026", ""])
+def test_malformed_quarter_is_refused(text):
+    with pytest.raises(ValueError, match=r"quarter must be YYYYQn"):
+        Quarter.parse(text)
+
+
+def test_previous_quarter_wraps_the_year():
+    assert Quarter.parse("2026Q1").previous == Quarter(2025, 4)
+    assert quarters.previous_quarter_end("2026-11-27") == pd.Timestamp("2026-09-30")
+    assert quarters.previous_quarter_end("2026-09-30") == pd.Timestamp("2026-06-30")
+
+
+def test_report_date_past_current_and_future_quarters():
+    today = "2026-11-27"
+    assert quarters.report_date(Quarter(2026, 3), today=today) == (
+        pd.Timestamp("2026-09-30"),
+        False,
+    )
+    assert quarters.report_date(Quarter(2026, 4), today=today) == (pd.Timestamp(today), True)
+    with pytest.raises(ValueError, match="has not started"):
+        quarters.report_date(Quarter(2027, 1), today=today)
+
+
+@pytest.mark.parametrize(
+    ("quarter", "message"),
+    [
+        ("2026Q5", "quarter must be YYYYQn"),
+        ("26Q1", "quarter must be YYYYQn"),
+        ("2024Q4", "no price observations on or before 2024-12-31"),
+    ],
+)
+def test_cli_bad_quarters_exit_2_and_write_nothing(quarter, message, tmp_path, capsys):
+    out = tmp_path / "r"
+    status = cli.main(["report", "--quarter", quarter, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert status == 2 and message in err
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_cli_quarter_and_as_of_are_exclusive(capsys):
+    assert cli.main(["report", "--quarter", "2026Q3", "--as-of", "2026-09-30"]) == 2
+    assert "not allowed with" in capsys.readouterr().err
+
+
+def test_price_and_mix_effects_add_up():
+    old, new = prices.as_of("2025-06-30"), prices.as_of("2026-09-30")
+    changes = quarters.cost_changes(
+        workloads.article_workload(), old, new, quarters.default_serving()
+    )
+    assert {"new", "withdrawn", "unchanged"} <= set(changes["status"])
+    for statistic in quarters.STATISTICS:
+        split = quarters.effects(changes, statistic=statistic)
+        total = split["price_effect_usd"] + split["mix_effect_usd"]
+        assert total.to_numpy() == pytest.approx(split["total_change_usd"].to_numpy())
+    # GPT-4o sold at both dates at 10 USD/Mtok output: 20M output tokens cost 200 USD.
+    gpt4o = changes[changes["offering"] == "OpenAI · GPT-4o"].iloc[0]
+    assert (gpt4o["cost_usd_old"], gpt4o["cost_usd_new"]) == (200.0, 200.0)
+
+
+def test_diff_labels_new_withdrawn_repriced():
+    changes = prices.diff(prices.as_of("2026-06-30"), prices.as_of("2026-09-30")).set_index(
+        "offering_key"
+    )
+    assert changes.loc["api|OpenAI|gpt-4.5-preview", "status"] == "withdrawn"
+    llama8b = changes.loc["api|Fireworks AI|accounts/fireworks/models/llama-v3p1-8b-instruct"]
+    assert llama8b["status"] == "repriced" and llama8b["change_pct_output"] == pytest.approx(100)
+
+
+def test_stale_banner_names_old_prices():
+    banner = reports.stale_banner(prices.as_of("2026-09-30"), html_output=True)
+    assert "Stale prices" in banner and "older than 120 days" in banner
+    assert reports.stale_banner(prices.as_of("2025-05-31"), html_output=True) == ""
+
+
+@pytest.mark.notebook
+def test_past_quarter_rebuild_reproduces_tables_and_lists_reports(tmp_path):
+    first = reports.build_quarterly(
+        "2025Q2", out_dir=tmp_path / "a" / "2025Q2", progress=lambda _: None
+    )
+    second = reports.build_quarterly(
+        "2025Q2", out_dir=tmp_path / "b" / "2025Q2", progress=lambda _: None
+    )
+    names = sorted(p.name for p in (first / "tables").glob("*.csv"))
+    assert "offering_changes.csv" in names and "cost_table.csv" in names
+    assert names == sorted(p.name for p in (second / "tables").glob("*.csv"))
+    for name in names:
+        assert (first / "tables" / name).read_bytes() == (second / "tables" / name).read_bytes()
+    record = json.loads((first / "run_record.json").read_text())
+    assert record["quarter"] == "2025Q2" and record["as_of"] == "2025-06-30"
+    assert record["provisional"] is False
+    assert all(n["seconds"] > 0 and n["started"] for n in record["notebooks"])
+    price_changes = next(n for n in record["notebooks"] if n["name"] == "price_changes")
+    assert price_changes["parameters"]["previous_as_of"] == "2025-03-31"
+    index = (tmp_path / "a" / "index.html").read_text()
+    assert "2025Q2/index.html" in index and "2025-06-30" in index
+
+
+def test_reports_index_lists_newest_first(tmp_path):
+    for name, as_of in [
+        ("2025Q2", "2025-06-30"),
+        ("2026Q3", "2026-09-30"),
+        ("2025Q4", "2025-12-31"),
+    ]:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "run_record.json").write_text(
+            json.dumps({"as_of": as_of, "title": name, "finished": "x", "data_sha256": "ab"})
+        )
+    page = reports.write_reports_index(tmp_path).read_text()
+    positions = [page.index(f"{q}/index.html") for q in ("2026Q3", "2025Q4", "2025Q2")]
+    assert positions == sorted(positions)
