@@ -41,4 +41,4 @@ lab: $(STAMP) ## Open JupyterLab on the notebooks
 
 .PHONY: clean
 clean: ## Remove the virtual environment and built reports
-	rm -rf $(VENV) reports/as-of-* reports/.failed
+	rm -rf $(VENV) reports/as-of-* reports/20*Q* reports/index.html reports/.failed reports/.*.building-*

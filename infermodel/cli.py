@@ -7,6 +7,8 @@ Subcommands (``infermodel SUBCOMMAND --help`` for options)::
     infermodel validate                                # check every shipped table
     infermodel report [--out DIR] [-p NAME=VALUE ...]  # build the rendered report
     infermodel prices import litellm PATH [--write]    # refresh prices from a dated source
+    infermodel trace PATH --as-of 2025-05-31 --format csv  # price a request log on every offering
+    infermodel throughput --model M --gpu G --gpus N --precision P --input-tokens I ...
 
 A mistake a user can make (a malformed date, a date with no prices, an unknown option,
 provider or serving assumption, a utilization outside (0, 1], a non-positive token count or
@@ -255,11 +257,24 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--manifest",
         type=Path,
-        default=paths.REPORT_MANIFEST,
-        help="which notebooks to run, with which parameters",
+        default=None,
+        help="which notebooks to run, with which parameters (default notebooks/report.yml; "
+        "with --quarter notebooks/quarterly.yml)",
     )
     report.add_argument("--show-code", action="store_true", help="keep code cells in the HTML")
+    when = report.add_mutually_exclusive_group()
+    when.add_argument(
+        "--quarter",
+        default=None,
+        help="quarterly report YYYYQn into reports/YYYYQn (prices as of the quarter's end, or "
+        "today, provisional, for the running quarter)",
+    )
+    when.add_argument(
+        "--as-of", default=None, help="prices in force on this date, YYYY-MM-DD (sets as_of)"
+    )
     _add_prices_parser(commands)
+    _add_throughput_parser(commands)
+    _add_trace_parser(commands)
     return parser
 
 
@@ -436,10 +451,26 @@ def _validate(_: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from infermodel import reports
+    from infermodel import prices, reports
 
-    manifest = reports.Manifest.load(args.manifest)
     overrides = dict(args.parameter)
+    progress = lambda line: print(line, file=sys.stderr)  # noqa: E731
+    if args.quarter is not None:
+        manifest = reports.Manifest.load(args.manifest) if args.manifest else None
+        built = reports.build_quarterly(
+            args.quarter,
+            out_dir=args.out,
+            manifest=manifest,
+            overrides=overrides,
+            show_code=args.show_code,
+            progress=progress,
+        )
+        print(built / "index.html")
+        return 0
+    manifest = reports.Manifest.load(args.manifest or paths.REPORT_MANIFEST)
+    if args.as_of is not None:
+        overrides["as_of"] = prices.parse_date(args.as_of, name="--as-of").strftime("%Y-%m-%d")
+        prices.as_of(overrides["as_of"])  # no prices on that date: refuse before any kernel
     runs = reports.plan(manifest, overrides)  # refuse bad parameters before naming the folder
     out = args.out
     if out is None:
@@ -453,6 +484,173 @@ def _report(args: argparse.Namespace) -> int:
         progress=lambda line: print(line, file=sys.stderr),
     )
     print(built / "index.html")
+    return 0
+
+
+def _add_throughput_parser(commands) -> None:
+    """``infermodel throughput``: roofline estimate of serving throughput (issue 5)."""
+    tp = commands.add_parser(
+        "throughput", help="estimate serving throughput from model and GPU specs"
+    )
+    tp.add_argument("--list", action="store_true", help="print the accepted model and GPU names")
+    tp.add_argument("--model", help="model name, any case (see --list)")
+    tp.add_argument("--gpu", help="GPU SKU, any case (see --list)")
+    tp.add_argument("--gpus", type=int, help="GPUs in the replica (tensor parallel)")
+    tp.add_argument("--precision", help="bf16, fp16, fp8, int8, int4 or fp4")
+    tp.add_argument("--input-tokens", type=int, help="prompt tokens per request [tokens]")
+    tp.add_argument("--output-tokens", type=int, help="generated tokens per request [tokens]")
+    tp.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        help="requests in flight (default: the largest batch that fits, maximum throughput)",
+    )
+    tp.add_argument(
+        "--format", choices=["csv", "table", "json"], default="table", help="output format"
+    )
+
+
+def _throughput(args: argparse.Namespace) -> int:
+    from infermodel import serving, throughput
+
+    if args.list:
+        models = throughput.load_model_specs()
+        specs = serving.load_gpu_specs()
+        print("models: " + ", ".join(models["model"]))
+        print("gpus: " + ", ".join(specs["gpu"]))
+        print("precisions: " + ", ".join(throughput.PRECISIONS))
+        return 0
+    needed = ["model", "gpu", "gpus", "precision", "input_tokens", "output_tokens"]
+    missing = ["--" + n.replace("_", "-") for n in needed if getattr(args, n) is None]
+    if missing:
+        raise UsageError(
+            f"throughput needs {', '.join(missing)} (or --list); see 'infermodel throughput --help'"
+        )
+    table = throughput.estimate(
+        args.model,
+        args.gpu,
+        args.gpus,
+        args.precision,
+        args.input_tokens,
+        args.output_tokens,
+        concurrency=args.concurrency,
+    )
+    if args.format == "csv":
+        table.to_csv(sys.stdout, index=False)
+    elif args.format == "json":
+        sys.stdout.write(table.to_json(orient="records", indent=1) + "\n")
+    else:
+        print(table.T.to_string(header=False, float_format="{:,.4g}".format))
+    return 0
+
+
+def _add_trace_parser(commands) -> None:
+    """``infermodel trace PATH``: a request log priced on every offering (issue 6)."""
+    from infermodel.traces import DIY_SIZINGS, FORMATS
+
+    trace = commands.add_parser(
+        "trace",
+        help="price every request of a log (Azure, Mooncake, CSV/JSONL/Parquet) on every offering",
+        description="One row per offering: the log's requests and tokens, cost_usd, USD per "
+        "request (mean, P50, P95); for rented GPUs the replicas needed at the peak minute and "
+        "on average, and the utilization that implies.",
+    )
+    trace.add_argument("path", type=Path, help="the log file")
+    trace.add_argument(
+        "--as-of", default=None, help="prices in force on this date, YYYY-MM-DD (default: today)"
+    )
+    trace.add_argument(
+        "--trace-format",
+        choices=list(FORMATS),
+        default=None,
+        help="force the log's format (default: detected from the file)",
+    )
+    trace.add_argument(
+        "--drop-bad-rows",
+        action="store_true",
+        help="drop rows with missing, negative or unreadable values (default: refuse the log)",
+    )
+    trace.add_argument(
+        "--serving",
+        nargs="+",
+        default=["article"],
+        metavar="ID",
+        help="serving assumptions for DIY rows: ids, 'article' (default) or 'all'",
+    )
+    trace.add_argument(
+        "--provider", action="append", default=None, help="only this provider (repeatable)"
+    )
+    trace.add_argument(
+        "--platform-type",
+        action="append",
+        default=None,
+        choices=["proprietary_api", "managed_api", "diy_gpu"],
+        help="only this platform type (repeatable)",
+    )
+    trace.add_argument(
+        "--no-cached-pricing",
+        action="store_true",
+        help="bill cached input tokens at the full input price (as without prompt caching)",
+    )
+    trace.add_argument(
+        "--diy-token-basis",
+        choices=["total", "output"],
+        default="total",
+        help="tokens that take DIY GPU time (default total, the article's formula)",
+    )
+    trace.add_argument(
+        "--diy-sizing",
+        choices=list(DIY_SIZINGS),
+        default="autoscaled",
+        help="DIY cost_usd with replicas autoscaled per hour (default) or sized for the peak",
+    )
+    trace.add_argument(
+        "--format",
+        choices=["csv", "table", "json"],
+        default="table",
+        help="csv or json (all columns) for machines, table for people",
+    )
+
+
+def _trace(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from infermodel import prices, serving, traces
+
+    as_of = args.as_of or pd.Timestamp.today().strftime("%Y-%m-%d")
+    snapshot = prices.as_of(as_of)
+    if args.provider or args.platform_type:
+        snapshot = snapshot.select(providers=args.provider, platform_types=args.platform_type)
+    ids = args.serving[0] if args.serving in (["article"], ["all"]) else args.serving
+    assumptions = serving.select(serving.load_serving(), ids)
+    trace = traces.read_trace(args.path, fmt=args.trace_format, drop_bad_rows=args.drop_bad_rows)
+    if trace.dropped_rows:
+        kinds = ", ".join(f"{n:,} {kind}" for kind, n in trace.dropped_by_kind.items())
+        print(
+            f"infermodel: dropped {trace.dropped_rows:,} bad row(s) of {args.path} ({kinds})",
+            file=sys.stderr,
+        )
+    table = traces.price_trace(
+        trace,
+        snapshot,
+        assumptions,
+        use_cached_pricing=not args.no_cached_pricing,
+        diy_token_basis=args.diy_token_basis,
+        diy_sizing=args.diy_sizing,
+    )
+    if not _write(table, args):
+        summary = trace.summary().iloc[0]
+        print(
+            f"{args.path} ({trace.fmt}): {summary['requests']:,} requests, "
+            f"{summary['input_tokens']:,} input + {summary['cached_input_tokens']:,} cached "
+            f"input + {summary['output_tokens']:,} output tokens; prices as of "
+            f"{snapshot.as_of.date()}"
+        )
+        columns = ["platform", "provider", "model", "gpu", "serving_assumption", "cost_usd",
+                   "usd_per_request_p50", "usd_per_request_p95", "usd_per_million_tokens",
+                   "replicas_peak", "replicas_mean", "utilization"]  # fmt: skip
+        with pd.option_context("display.width", 250, "display.max_columns", None):
+            print(table[columns].to_string(index=False, float_format="{:,.4g}".format, na_rep=""))
     return 0
 
 
@@ -470,6 +668,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "validate": _validate,
             "report": _report,
             "prices": _prices,
+            "throughput": _throughput,
+            "trace": _trace,
         }[args.command]
         return handler(args)
     except UsageError as exc:

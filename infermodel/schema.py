@@ -98,12 +98,17 @@ def _problems_from(path: Path, errors: SchemaErrors) -> list[Problem]:
     # A value that fails to coerce also fails the dtype check and every value check of its
     # column; report only the coercion.
     uncoercible = set()
+    missing = False
     for case in cases.itertuples(index=False):
         if str(case.check).startswith("coerce_dtype"):
             uncoercible.add(case.column)
+        missing = missing or str(case.check) == "column_in_dataframe"
     for case in cases.itertuples(index=False):
         check = str(case.check)
         if case.column in uncoercible and not check.startswith("coerce_dtype"):
+            continue
+        # A key with a missing column is incomplete: its duplicates say nothing.
+        if missing and check == "multiple_fields_uniqueness":
             continue
         index = case.index
         line = None if index is None or pd.isna(index) else int(index) + 2

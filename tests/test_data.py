@@ -54,7 +54,17 @@ def may2025() -> prices.PriceSnapshot:
 
 def test_validate_all_passes_on_shipped_data():
     counts = prices.validate_all()
-    assert set(counts) == {"api_prices", "gpu_prices", "gpu_specs", "serving_assumptions"}
+    assert set(counts) == {
+        "api_prices",
+        "gpu_prices",
+        "withdrawals",
+        "tracked_offerings",
+        "gpu_specs",
+        "model_specs",
+        "throughput_measured",
+        "throughput_efficiency",
+        "serving_assumptions",
+    }
     assert all(rows > 0 for rows in counts.values()), counts
     assert counts["api_prices"] == len(read_text_table(paths.API_PRICES_CSV))
     assert counts["gpu_prices"] == len(read_text_table(paths.GPU_PRICES_CSV))
@@ -436,7 +446,7 @@ def test_missing_file(tmp_path):
 def two_gpt4o_observations(tmp_path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """GPT-4o observed at 5/15 USD on 2025-01-10 and at 2.5/10 on 2025-05-14, as tables."""
     frame = read_text_table(paths.API_PRICES_CSV)
-    gpt4o = frame[frame["model_id"] == "gpt-4o"]
+    gpt4o = frame[(frame["model_id"] == "gpt-4o") & (frame["observed_on"] == "2025-05-14")]
     older = gpt4o.assign(observed_on="2025-01-10", usd_per_million_input_tokens="5",
                          usd_per_million_output_tokens="15")
     path = write_table(pd.concat([gpt4o, older], ignore_index=True), tmp_path / "api.csv")
@@ -497,9 +507,9 @@ def test_stale_flag(two_gpt4o_observations):
 
 def test_stale_default_is_120_days():
     assert prices.DEFAULT_STALE_AFTER_DAYS == 120
-    late = prices.as_of("2025-12-31")  # 2025-05-14 is 231 days before
+    late = prices.as_of("2025-11-27")  # 2025-05-14 is 197 days before (next row: 2025-11-28)
     gpt4o = late.api[late.api["model_id"] == "gpt-4o"].iloc[0]
-    assert gpt4o["age_days"] == 231
+    assert gpt4o["age_days"] == 197
     assert gpt4o["stale"]
     assert not prices.as_of("2025-05-31").api["stale"].any()
 
