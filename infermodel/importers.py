@@ -54,6 +54,8 @@ TRACKED_SCHEMA = pa.DataFrameSchema(
         "litellm_key": pa.Column(str, nullable=True),
         "genai_prices_provider": pa.Column(str, nullable=True),
         "genai_prices_model": pa.Column(str, nullable=True),
+        # Where the keys were looked up; the prices themselves cite their file row by row.
+        "source_url": pa.Column(str),
         "note": pa.Column(str, nullable=True),
     },
     unique=prices.API_KEY,

@@ -107,8 +107,8 @@ def test_installed_genai_prices_package_is_read_with_its_version():
 
 _TRACKED = (
     "platform_type,provider,model,model_id,litellm_key,genai_prices_provider,"
-    "genai_prices_model,note\n"
-    "proprietary_api,OpenAI,GPT-4o,gpt-4o,gpt-4o,openai,gpt-4o,\n"
+    "genai_prices_model,source_url,note\n"
+    "proprietary_api,OpenAI,GPT-4o,gpt-4o,gpt-4o,openai,gpt-4o,test fixture,\n"
 )
 
 
@@ -188,7 +188,7 @@ def _copies(tmp_path):
 
 def test_missing_model_is_a_clear_error_and_nothing_is_written(tmp_path):
     tracked_path = tmp_path / "tracked.csv"
-    tracked_path.write_text(_TRACKED + "proprietary_api,OpenAI,GPT-4o x,gpt-4o-x,gpt-4o-typo,,,\n")
+    tracked_path.write_text(_TRACKED + "proprietary_api,OpenAI,GPT-4o x,gpt-4o-x,gpt-4o-typo,,,test fixture,\n")
     api, withdrawals = _copies(tmp_path)
     before = api.read_bytes()
     review = importers.review(
