@@ -327,3 +327,92 @@ def one_way(sweeps: pd.DataFrame, *, zero_line: bool = True, unit: str = "USD/M 
     grid.set_axis_labels("input value", f"result [{unit}]")
     grid.set_titles("{col_name}")
     return grid.figure
+
+
+def latency_frontier(sweep: pd.DataFrame, priced: pd.DataFrame, *, title: str) -> Figure:
+    """Throughput against batch (left) and the cost of latency (right).
+
+    ``sweep`` is :func:`infermodel.throughput.estimate_table` over concurrencies (a missing
+    concurrency is the largest batch that fits); ``priced`` the cheapest offering per
+    concurrency from :func:`infermodel.throughput.price_estimates`. Right: USD per million
+    output tokens against the tokens/s each user sees, labelled with the concurrency.
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")
+    shown = sweep[sweep["fits"]].sort_values("batch")
+    left.plot(shown["batch"], shown["output_tokens_per_second"], marker="o", label="whole replica")
+    left.plot(
+        shown["batch"], shown["output_tokens_per_second_per_stream"], marker="s", label="per stream"
+    )
+    left.set(
+        xscale="log",
+        yscale="log",
+        xlabel="requests in flight (batch)",
+        ylabel="output tokens/s",
+        title=title,
+    )
+    left.legend()
+    if priced.empty:
+        right.text(0.5, 0.5, "no offering of this GPU on the date", ha="center",
+                   transform=right.transAxes)  # fmt: skip
+    else:
+        right.plot(
+            priced["output_tokens_per_second_per_stream"],
+            priced["usd_per_million_output_tokens"],
+            marker="o",
+        )
+        labels = priced["concurrency"].astype("Int64").astype("string").fillna("max")
+        for label, x, y in zip(
+            labels,
+            priced["output_tokens_per_second_per_stream"],
+            priced["usd_per_million_output_tokens"],
+            strict=True,
+        ):
+            right.annotate(label, (x, y), fontsize=8, xytext=(3, 3), textcoords="offset points")
+    right.set(
+        xscale="log",
+        yscale="log",
+        xlabel="tokens/s each user sees (per stream)",
+        ylabel="USD per million output tokens",
+        title="The cost of latency (labels: concurrency)",
+    )
+    return fig
+
+
+def estimate_vs_measured(calibrated: pd.DataFrame, *, title: str | None = None) -> Figure:
+    """Estimated against measured throughput (log-log) with the identity line.
+
+    ``calibrated`` is :func:`infermodel.throughput.calibration`: in-sample estimates as dots,
+    leave-one-out estimates as crosses, each point labelled with its id.
+    """
+    fig, ax = plt.subplots(figsize=(6.5, 6), layout="constrained")
+    measured = calibrated["output_tokens_per_second"]
+    ax.scatter(measured, calibrated["estimated_tokens_per_second"], label="in-sample")
+    ax.scatter(
+        measured, calibrated["loo_estimated_tokens_per_second"], marker="x", label="leave-one-out"
+    )
+    columns = [
+        "output_tokens_per_second",
+        "estimated_tokens_per_second",
+        "loo_estimated_tokens_per_second",
+    ]
+    low = 0.7 * calibrated[columns].min().min()
+    high = 1.4 * calibrated[columns].max().max()
+    ax.plot([low, high], [low, high], color="grey", linewidth=1, label="estimate = measured")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlim=(low, high),
+        ylim=(low, high),
+        xlabel="measured output tokens/s (whole replica)",
+        ylabel="estimated output tokens/s",
+        title=title or "Roofline estimate vs measurements",
+    )
+    for point_id, x, y in zip(
+        calibrated["point_id"], measured, calibrated["estimated_tokens_per_second"], strict=True
+    ):
+        ax.annotate(
+            point_id.removeprefix("trtllm-"), (x, y), fontsize=7, xytext=(3, 3),
+            textcoords="offset points",
+        )  # fmt: skip
+    ax.legend()
+    return fig
