@@ -416,3 +416,68 @@ def estimate_vs_measured(calibrated: pd.DataFrame, *, title: str | None = None) 
         )  # fmt: skip
     ax.legend()
     return fig
+
+
+def trace_shape(
+    histograms: dict[str, pd.DataFrame], per_minute: pd.DataFrame | None, *, title: str
+) -> Figure:
+    """A request log's length distributions and arrivals over time.
+
+    ``histograms`` maps a column name to :meth:`infermodel.traces.Trace.length_histogram`;
+    ``per_minute`` is :meth:`infermodel.traces.Trace.per_minute` (None without timestamps).
+    """
+    fig, axes = plt.subplots(1, len(histograms) + 1, figsize=(14, 3.6), layout="constrained")
+    for ax, (column, hist) in zip(axes, histograms.items(), strict=False):
+        ax.stairs(hist["requests"], pd.concat([hist["low"], hist["high"].tail(1)]), fill=True)
+        ax.set_xscale("log")
+        ax.set_xlabel(f"{column.replace('_', ' ')} per request [tokens, log scale]")
+        ax.set_ylabel("requests")
+    arrivals = axes[-1]
+    if per_minute is not None:
+        arrivals.plot(per_minute["minute"], per_minute["requests"])
+        arrivals.set_ylabel("requests per minute")
+        arrivals.tick_params(axis="x", labelrotation=30)
+    arrivals.set_title(
+        "arrivals over time" + ("" if per_minute is not None else " (no timestamps)")
+    )
+    fig.suptitle(title)
+    return fig
+
+
+def caching_effect(caching: pd.DataFrame) -> Figure:
+    """Cost of a log per offering with and without cached-input prices (horizontal bars).
+
+    ``caching`` is :func:`infermodel.traces.caching_effect` (or its first rows).
+    """
+    fig, ax = plt.subplots(figsize=(9, 0.35 * len(caching) + 1.2), layout="constrained")
+    labels = caching["provider"] + " · " + caching["model"]
+    ax.barh(labels, caching["cost_usd_without_cache"], color="lightgrey",
+            label="cached input billed as input")  # fmt: skip
+    ax.barh(labels, caching["cost_usd_with_cache"], color="tab:blue",
+            label="with cached-input prices")  # fmt: skip
+    ax.invert_yaxis()
+    ax.set_xlabel("cost of the log [USD]")
+    ax.legend(loc="lower right")
+    return fig
+
+
+def price_vs_mix(split: pd.DataFrame, *, xlabel: str) -> Figure:
+    """Change in a workload's cost split into price effect and mix effect, per platform.
+
+    ``split`` is :func:`infermodel.quarters.effects`: one bar pair per platform, statistic
+    and workload.
+    """
+    chart = split.assign(
+        label=split["platform"] + " / " + split["statistic"] + "\n" + split["workload"]
+    ).set_index("label")[["price_effect_usd", "mix_effect_usd"]]
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(chart) + 1.5), layout="constrained")
+    chart.plot.barh(ax=ax, color=["#4c72b0", "#dd8452"])
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("")
+    ax.set_title("Price effect vs mix effect per platform type")
+    ax.legend(
+        ["price effect (same offerings, new prices)", "mix effect (offerings new or withdrawn)"],
+        fontsize=8,
+    )
+    return fig

@@ -452,6 +452,34 @@ def _pct(new: pd.Series, old: pd.Series) -> pd.Series:
     return ((new.astype(float) - old) / old.where(old != 0) * 100).astype(float)
 
 
+_CHANGE_NAMES = {
+    "usd_per_million_input_tokens": ("input", "USD/Mtok"),
+    "usd_per_million_output_tokens": ("output", "USD/Mtok"),
+    "usd_per_million_cached_input_tokens": ("cached input", "USD/Mtok"),
+    "usd_per_gpu_hour": ("GPU-hour", "USD/GPU-h"),
+}
+
+
+def describe_change(row) -> str:
+    """The price fields that moved in one row of :func:`diff`, in words.
+
+    E.g. ``"input 0.6 -> 0.9 USD/Mtok (+50%); output 0.6 -> 0.9 USD/Mtok (+50%)"``; a price
+    that appears or disappears says so (``"cached input new at 0.07 USD/Mtok"``).
+    """
+    parts = []
+    for column, (name, unit) in _CHANGE_NAMES.items():
+        old = getattr(row, f"{column}_old", None)
+        new = getattr(row, f"{column}_new", None)
+        if pd.isna(old) and pd.isna(new):
+            continue
+        if pd.isna(old):
+            parts.append(f"{name} new at {new:g} {unit}")
+        elif pd.isna(new):
+            parts.append(f"{name} no longer listed (was {old:g} {unit})")
+        elif abs(new - old) > 1e-12:
+            parts.append(f"{name} {old:g} -> {new:g} {unit} ({(new / old - 1) * 100:+.0f}%)")
+    return "; ".join(parts) or "no price field moved"
+
 def diff(old: PriceSnapshot | None, new: PriceSnapshot) -> pd.DataFrame:
     """What changed between two price snapshots, one row per offering in either.
 

@@ -135,3 +135,21 @@ def test_reports_index_lists_newest_first(tmp_path):
     page = reports.write_reports_index(tmp_path).read_text()
     positions = [page.index(f"{q}/index.html") for q in ("2026Q3", "2025Q4", "2025Q2")]
     assert positions == sorted(positions)
+
+
+def test_describe_change_names_every_field_that_moved():
+    row = pd.Series(
+        {
+            "usd_per_million_input_tokens_old": 0.6,
+            "usd_per_million_input_tokens_new": 0.9,
+            "usd_per_million_output_tokens_old": 0.6,
+            "usd_per_million_output_tokens_new": 0.6,
+            "usd_per_million_cached_input_tokens_old": float("nan"),
+            "usd_per_million_cached_input_tokens_new": 0.07,
+            "usd_per_gpu_hour_old": float("nan"),
+            "usd_per_gpu_hour_new": float("nan"),
+        }
+    )
+    assert prices.describe_change(row) == (
+        "input 0.6 -> 0.9 USD/Mtok (+50%); cached input new at 0.07 USD/Mtok"
+    )
