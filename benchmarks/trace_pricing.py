@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -121,7 +122,14 @@ def main(argv: list[str] | None = None) -> int:
     assumptions = serving.select(serving.load_serving(), "article")
     log = args.folder / f"synthetic_log_{args.requests}_seed{args.seed}.parquet"
     start = time.perf_counter()
-    traces.write_synthetic_log(log, requests=args.requests, seed=args.seed)
+    # Written by a child process, so this process's peak memory is the pricing's alone.
+    writer = (
+        "import sys; from infermodel import traces; "
+        "traces.write_synthetic_log(sys.argv[1], requests=int(sys.argv[2]), seed=int(sys.argv[3]))"
+    )
+    subprocess.run(
+        [sys.executable, "-c", writer, str(log), str(args.requests), str(args.seed)], check=True
+    )
     write_s = time.perf_counter() - start
     print(f"synthetic log (SYNTHETIC, seed {args.seed}): {args.requests:,} requests -> {log} "
           f"({log.stat().st_size / 1e6:,.0f} MB) in {write_s:,.1f} s")  # fmt: skip

@@ -183,6 +183,13 @@ class BadRowsError(TableError):
         )
 
 
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB without its terminal progress bar (noise in notebooks and logs)."""
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    return con
+
 def detect_format(path: str | Path) -> str:
     """The format of a log (one of :data:`FORMATS`), read from its first bytes.
 
@@ -462,7 +469,7 @@ def read_trace(
         raise ValueError(f"trace format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     if not path.is_file():
         raise ValueError(f"trace file not found: {path}")
-    con = duckdb.connect() if con is None else con
+    con = _connect() if con is None else con
     try:
         source, available, types = _describe(path, fmt, con)
     except duckdb.Error as exc:
@@ -1106,7 +1113,7 @@ def write_synthetic_log(
         FROM draws ORDER BY i
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
+    con = _connect()
     try:
         con.execute(f"COPY ({sql}) TO {_quote(str(path))} {formats[path.suffix]}")
     finally:
