@@ -188,7 +188,9 @@ def _copies(tmp_path):
 
 def test_missing_model_is_a_clear_error_and_nothing_is_written(tmp_path):
     tracked_path = tmp_path / "tracked.csv"
-    tracked_path.write_text(_TRACKED + "proprietary_api,OpenAI,GPT-4o x,gpt-4o-x,gpt-4o-typo,,,test fixture,\n")
+    tracked_path.write_text(
+        _TRACKED + "proprietary_api,OpenAI,GPT-4o x,gpt-4o-x,gpt-4o-typo,,,test fixture,\n"
+    )
     api, withdrawals = _copies(tmp_path)
     before = api.read_bytes()
     review = importers.review(
