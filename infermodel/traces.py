@@ -187,7 +187,12 @@ class BadRowsError(TableError):
 def _connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB without its terminal progress bar (noise in notebooks and logs)."""
     con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.InvalidInputException:
+        # Inside a Jupyter kernel without ipywidgets DuckDB refuses the setting, and it has no
+        # bar to draw there anyway.
+        pass
     return con
 
 def detect_format(path: str | Path) -> str:
