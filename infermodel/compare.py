@@ -30,6 +30,15 @@ from infermodel.workloads import Workload
 
 DIY_TOKEN_BASES = ("total", "output")
 
+
+def check_diy_token_basis(diy_token_basis: str) -> None:
+    """Raise ``ValueError`` unless ``diy_token_basis`` is one of :data:`DIY_TOKEN_BASES`."""
+    if diy_token_basis not in DIY_TOKEN_BASES:
+        raise ValueError(
+            f"diy_token_basis must be one of {', '.join(DIY_TOKEN_BASES)}, got {diy_token_basis!r}"
+        )
+
+
 #: Columns of :func:`cost_table`, in order.
 COLUMNS = [
     "platform_type",
@@ -142,10 +151,7 @@ def diy_rows(
     diy_token_basis: str = "total",
 ) -> pd.DataFrame:
     """Price ``workload`` on each priceable (GPU offering, serving assumption) pair."""
-    if diy_token_basis not in DIY_TOKEN_BASES:
-        raise ValueError(
-            f"diy_token_basis must be one of {', '.join(DIY_TOKEN_BASES)}, got {diy_token_basis!r}"
-        )
+    check_diy_token_basis(diy_token_basis)
     tokens = workload.total_tokens if diy_token_basis == "total" else workload.output_tokens
     tps = priced_pairs["tokens_per_second"]
     gpus = priced_pairs["gpus_per_replica"]

@@ -480,6 +480,7 @@ def describe_change(row) -> str:
             parts.append(f"{name} {old:g} -> {new:g} {unit} ({(new / old - 1) * 100:+.0f}%)")
     return "; ".join(parts) or "no price field moved"
 
+
 def diff(old: PriceSnapshot | None, new: PriceSnapshot) -> pd.DataFrame:
     """What changed between two price snapshots, one row per offering in either.
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from infermodel import formulas
-from infermodel.compare import offering_labels
+from infermodel.compare import check_diy_token_basis, offering_labels
 from infermodel.units import SECONDS_PER_HOUR, TOKENS_PER_MILLION
 
 #: Distribution kinds and the parameters each takes, in order.
@@ -273,11 +273,8 @@ def diy_usd_per_million_tokens(
         usd_per_gpu_hour,
         gpus_per_replica=gpus_per_replica,
     )
-    if diy_token_basis == "output":
-        return diy * output_share
-    if diy_token_basis != "total":
-        raise ValueError(f"diy_token_basis must be 'total' or 'output', got {diy_token_basis!r}")
-    return diy
+    check_diy_token_basis(diy_token_basis)
+    return diy * output_share if diy_token_basis == "output" else diy
 
 
 #: Inputs of :func:`gap_usd_per_million_tokens` that a sweep may vary.
@@ -507,14 +504,8 @@ def simulate_costs(
         )
     if (~is_api).any():
         diy = table[~is_api]
-        if diy_token_basis == "total":
-            tokens = total
-        elif diy_token_basis == "output":
-            tokens = output_tokens
-        else:
-            raise ValueError(
-                f"diy_token_basis must be 'total' or 'output', got {diy_token_basis!r}"
-            )
+        check_diy_token_basis(diy_token_basis)
+        tokens = output_tokens if diy_token_basis == "output" else total
         throughput = samples.get("tokens_per_hour_per_replica")
         tps = (
             diy["tokens_per_second"].to_numpy(float)[:, None]

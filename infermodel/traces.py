@@ -46,6 +46,7 @@ import pandas as pd
 
 from infermodel import formulas
 from infermodel import serving as serving_mod
+from infermodel.compare import check_diy_token_basis
 from infermodel.prices import PLATFORM_LABELS, PLATFORM_TYPES, PriceSnapshot
 from infermodel.schema import Problem, TableError
 from infermodel.units import SECONDS_PER_HOUR, TOKENS_PER_MILLION
@@ -64,7 +65,6 @@ BAD_ROW_KINDS = {
     "bad_timestamp": "the timestamp is missing or cannot be read",
 }
 TIMESTAMP_UNITS = {"s": 1.0, "ms": 1e3, "us": 1e6}
-DIY_TOKEN_BASES = ("total", "output")
 DIY_SIZINGS = ("autoscaled", "peak")
 SECONDS_PER_MINUTE = 60
 MINUTES_PER_HOUR = 60
@@ -183,7 +183,6 @@ class BadRowsError(TableError):
         )
 
 
-
 def _connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB without its terminal progress bar (noise in notebooks and logs)."""
     con = duckdb.connect()
@@ -194,6 +193,7 @@ def _connect() -> duckdb.DuckDBPyConnection:
         # bar to draw there anyway.
         pass
     return con
+
 
 def detect_format(path: str | Path) -> str:
     """The format of a log (one of :data:`FORMATS`), read from its first bytes.
@@ -971,10 +971,7 @@ def price_trace(
         P50/P95 (GPU time is not billed per request). ``usd_per_million_tokens`` [USD/Mtok]
         over all tokens of the log.
     """
-    if diy_token_basis not in DIY_TOKEN_BASES:
-        raise ValueError(
-            f"diy_token_basis must be one of {', '.join(DIY_TOKEN_BASES)}, got {diy_token_basis!r}"
-        )
+    check_diy_token_basis(diy_token_basis)
     if diy_sizing not in DIY_SIZINGS:
         raise ValueError(f"diy_sizing must be one of {', '.join(DIY_SIZINGS)}, got {diy_sizing!r}")
     totals = trace.summary().iloc[0]
