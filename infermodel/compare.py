@@ -23,20 +23,19 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from infermodel import formulas
+from infermodel import checks, formulas, tables
 from infermodel import serving as serving_mod
-from infermodel.prices import PLATFORM_LABELS, PLATFORM_TYPES, PriceSnapshot
+from infermodel.errors import InputError
+from infermodel.prices import PriceSnapshot
+from infermodel.tables import PLATFORM_LABELS, PLATFORM_TYPES
 from infermodel.workloads import Workload
 
 DIY_TOKEN_BASES = ("total", "output")
 
 
 def check_diy_token_basis(diy_token_basis: str) -> None:
-    """Raise ``ValueError`` unless ``diy_token_basis`` is one of :data:`DIY_TOKEN_BASES`."""
-    if diy_token_basis not in DIY_TOKEN_BASES:
-        raise ValueError(
-            f"diy_token_basis must be one of {', '.join(DIY_TOKEN_BASES)}, got {diy_token_basis!r}"
-        )
+    """Raise :class:`~infermodel.errors.InputError` unless it is one of :data:`DIY_TOKEN_BASES`."""
+    checks.one_of("diy_token_basis", diy_token_basis, DIY_TOKEN_BASES)
 
 
 #: Columns of :func:`cost_table`, in order.
@@ -76,13 +75,6 @@ COLUMNS = [
     "source_url",
     "serving_source_url",
 ]
-
-
-def _check_utilization(utilization: float) -> None:
-    if isinstance(utilization, bool) or not isinstance(utilization, (int, float)):
-        raise TypeError(f"utilization must be a number in (0, 1], got {utilization!r}")
-    if not 0 < utilization <= 1:
-        raise ValueError(f"utilization must be in (0, 1], got {utilization!r}")
 
 
 def api_rows(workload: Workload, api: pd.DataFrame, *, use_batch_api: bool = False) -> pd.DataFrame:
@@ -224,8 +216,8 @@ def cost_table(
         ``multiple_of_cheapest`` [-] against the cheapest row. API rows leave the GPU
         columns empty.
     """
-    _check_utilization(utilization)
-    specs = serving_mod.load_gpu_specs() if gpu_specs is None else gpu_specs
+    checks.number("utilization", utilization, low=0, high=1, low_open=True)
+    specs = tables.load_gpu_specs() if gpu_specs is None else gpu_specs
     frames = []
     if not prices.api.empty:
         frames.append(api_rows(workload, prices.api, use_batch_api=use_batch_api))
@@ -237,7 +229,7 @@ def cost_table(
                 diy_rows(workload, priced, utilization=utilization, diy_token_basis=diy_token_basis)
             )
     if not frames:
-        raise ValueError(
+        raise InputError(
             f"nothing to price as of {prices.as_of.date()}: no API offering and no GPU offering "
             "with a serving assumption that fits"
         )
@@ -268,7 +260,7 @@ def unpriced(
     prices: PriceSnapshot, serving: pd.DataFrame, gpu_specs: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """GPU offerings x serving assumptions that :func:`cost_table` leaves out, and why."""
-    specs = serving_mod.load_gpu_specs() if gpu_specs is None else gpu_specs
+    specs = tables.load_gpu_specs() if gpu_specs is None else gpu_specs
     grid = serving_mod.pairs(prices.gpu, serving, specs)
     return grid.loc[
         ~grid["priced"], ["provider", "gpu", "tier", "assumption_id", "reason"]
@@ -341,14 +333,14 @@ def price_stacks(
         the list price).
     """
     if not 0 <= proprietary_overhead_share < 1:
-        raise ValueError(
+        raise InputError(
             f"proprietary_overhead_share must be in [0, 1), got {proprietary_overhead_share!r}"
         )
     api = table[table["platform_type"] != "diy_gpu"].drop_duplicates("model_id")
     if offerings is not None:
         missing = [o for o in offerings if o not in set(api["model_id"])]
         if missing:
-            raise ValueError(
+            raise InputError(
                 f"unknown API offering {missing[0]!r}; valid: {', '.join(api['model_id'])}"
             )
         api = api.set_index("model_id").loc[list(offerings)].reset_index()
@@ -404,12 +396,12 @@ def offering_labels(table: pd.DataFrame) -> pd.Series:
 def base_usd_per_million_tokens(table: pd.DataFrame, serving_assumption: str) -> pd.Series:
     """The cheapest DIY row of ``table`` for one serving assumption (a compute-cost proxy).
 
-    Raises ``ValueError`` when ``table`` has no DIY row for that assumption.
+    Raises :class:`~infermodel.errors.InputError` when ``table`` has no DIY row for that assumption.
     """
     rows = table[table["serving_assumption"] == serving_assumption]
     if rows.empty:
         valid = sorted(set(table["serving_assumption"].dropna()))
-        raise ValueError(
+        raise InputError(
             f"no DIY row for serving assumption {serving_assumption!r}; in this table: "
             + ", ".join(valid)
         )
@@ -451,7 +443,7 @@ def latency_penalties(
     known = set(table["serving_assumption"].dropna())
     missing = [a for a in [realtime_assumption, *batch_assumptions] if a not in known]
     if missing:
-        raise ValueError(
+        raise InputError(
             f"no DIY row for serving assumption(s) {', '.join(map(repr, missing))} in the "
             f"table; it has: {', '.join(sorted(known)) or 'none'}"
         )

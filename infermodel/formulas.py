@@ -12,7 +12,8 @@ Inference Platforms - Part 3", May 2025, section "Cost Formulas for AI Inference
 - rented GPUs: cost = tokens / (throughput x utilization x 3600) x GPU hourly rate.
 
 Arguments a user can get wrong (a negative price, a utilization outside (0, 1], a
-non-positive throughput) raise ``ValueError`` naming the parameter and the valid range.
+non-positive throughput) raise :class:`~infermodel.errors.InputError` (a ``ValueError``)
+naming the parameter and the valid range (:mod:`infermodel.checks`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import NamedTuple, TypeVar
 
 import numpy as np
 
+from infermodel import checks
+from infermodel.errors import InputError
 from infermodel.units import HOURS_PER_MONTH, SECONDS_PER_HOUR, TOKENS_PER_MILLION
 
 #: A scalar, numpy array or pandas Series; results keep the shape (and index) of the inputs.
@@ -32,28 +35,16 @@ ARTICLE = (
 )
 
 
-def _check(name: str, value, *, low: float, low_inclusive: bool, high: float = np.inf) -> None:
-    """Raise ``ValueError`` naming ``name`` when any element of ``value`` leaves the range."""
-    array = np.asarray(value, dtype=float)
-    below = array < low if low_inclusive else array <= low
-    outside = below | (array > high) | ~np.isfinite(array)
-    if np.any(outside):
-        bad = array[outside].flat[0] if array.ndim else array
-        bracket = "[" if low_inclusive else "("
-        upper = "inf)" if np.isinf(high) else f"{high:g}]"
-        raise ValueError(f"{name} must be in {bracket}{low:g}, {upper}, got {float(bad):g}")
-
-
 def _nonnegative(name: str, value) -> None:
-    _check(name, value, low=0.0, low_inclusive=True)
+    checks.values_in_range(name, value, low=0.0)
 
 
 def _positive(name: str, value) -> None:
-    _check(name, value, low=0.0, low_inclusive=False)
+    checks.values_in_range(name, value, low=0.0, low_open=True)
 
 
 def _utilization(value) -> None:
-    _check("utilization", value, low=0.0, low_inclusive=False, high=1.0)
+    checks.values_in_range("utilization", value, low=0.0, high=1.0, low_open=True)
 
 
 def api_cost_usd(
@@ -289,7 +280,7 @@ def _steps(
         )
     if billing == "per_hour":
         return tokens_per_replica_hour, usd_per_replica_hour, min_replicas * HOURS_PER_MONTH
-    raise ValueError(f"billing must be one of {', '.join(BILLING)}, got {billing!r}")
+    raise InputError(f"billing must be one of {', '.join(BILLING)}, got {billing!r}")
 
 
 def diy_monthly_cost_usd(
@@ -456,7 +447,7 @@ def break_even_utilization(
     _nonnegative("fixed_usd_per_month", fixed_usd_per_month)
     if tokens_per_month is None:
         if np.any(np.asarray(fixed_usd_per_month) > 0):
-            raise ValueError("tokens_per_month is needed to spread a fixed_usd_per_month > 0")
+            raise InputError("tokens_per_month is needed to spread a fixed_usd_per_month > 0")
         tokens_per_month = np.inf
     else:
         _positive("tokens_per_month", tokens_per_month)

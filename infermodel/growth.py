@@ -30,19 +30,20 @@ import pandas as pd
 
 from infermodel import formulas
 from infermodel.compare import offering_labels
+from infermodel.errors import InputError
 from infermodel.sensitivity import find_offering
-from infermodel.units import SECONDS_PER_HOUR, TOKENS_PER_MILLION
+from infermodel.units import HOURS_PER_MONTH, SECONDS_PER_HOUR, TOKENS_PER_MILLION
 
 
 def _check_billing(billing: str, min_replicas, fixed_usd_per_month, max_replicas) -> None:
     if billing not in formulas.BILLING:
-        raise ValueError(f"billing must be one of {', '.join(formulas.BILLING)}, got {billing!r}")
+        raise InputError(f"billing must be one of {', '.join(formulas.BILLING)}, got {billing!r}")
     if isinstance(min_replicas, bool) or not isinstance(min_replicas, (int, np.integer)):
-        raise ValueError(f"min_replicas must be a whole number >= 0, got {min_replicas!r}")
+        raise InputError(f"min_replicas must be a whole number >= 0, got {min_replicas!r}")
     if min_replicas < 0:
-        raise ValueError(f"min_replicas must be a whole number >= 0, got {min_replicas!r}")
+        raise InputError(f"min_replicas must be a whole number >= 0, got {min_replicas!r}")
     if not np.isfinite(fixed_usd_per_month) or fixed_usd_per_month < 0:
-        raise ValueError(
+        raise InputError(
             f"fixed_usd_per_month must be >= 0 [USD/month], got {fixed_usd_per_month!r}"
         )
     if max_replicas is not None and (
@@ -50,7 +51,7 @@ def _check_billing(billing: str, min_replicas, fixed_usd_per_month, max_replicas
         or not isinstance(max_replicas, (int, np.integer))
         or max_replicas < max(1, min_replicas)
     ):
-        raise ValueError(
+        raise InputError(
             f"max_replicas must be a whole number >= max(1, min_replicas), or None; "
             f"got {max_replicas!r}"
         )
@@ -97,7 +98,7 @@ def break_even_table(
     _check_billing(billing, min_replicas, fixed_usd_per_month, max_replicas)
     api, diy = _split(table)
     if api.empty or diy.empty:
-        raise ValueError(
+        raise InputError(
             "break-even needs API rows and DIY rows in the table; got "
             f"{len(api)} API and {len(diy)} DIY rows"
         )
@@ -116,7 +117,7 @@ def break_even_table(
     first, always = formulas.break_even_tokens_per_month(
         api_price, tps, utilization, gpu_price, **options
     )
-    capacity = tps * SECONDS_PER_HOUR * utilization * formulas.HOURS_PER_MONTH  # per replica
+    capacity = tps * SECONDS_PER_HOUR * utilization * HOURS_PER_MONTH  # per replica
     replicas = np.maximum(max(min_replicas, 1), np.ceil(first / capacity))
     full_use = formulas.self_hosted_usd_per_million_tokens(
         tps, utilization, gpu_price, gpus_per_replica=gpus
@@ -204,7 +205,7 @@ def monthly_cost_curves(
         or np.any(volumes < 0)
         or not np.all(np.isfinite(volumes))
     ):
-        raise ValueError("tokens_per_month must be a non-empty list of volumes >= 0 [tokens/month]")
+        raise InputError("tokens_per_month must be a non-empty list of volumes >= 0 [tokens/month]")
     api, diy = _split(table)
     frames = []
     if not api.empty:
@@ -256,13 +257,13 @@ def volume_path(
     """
     for name, value in (("growth_months", growth_months), ("horizon_months", horizon_months)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a whole number of months >= 1, got {value!r}")
+            raise InputError(f"{name} must be a whole number of months >= 1, got {value!r}")
     if not np.isfinite(start_tokens_per_month) or start_tokens_per_month <= 0:
-        raise ValueError(
+        raise InputError(
             f"start_tokens_per_month must be > 0 [tokens/month], got {start_tokens_per_month!r}"
         )
     if not np.isfinite(growth_multiple) or growth_multiple <= 0:
-        raise ValueError(f"growth_multiple must be > 0, got {growth_multiple!r}")
+        raise InputError(f"growth_multiple must be > 0, got {growth_multiple!r}")
     month = np.arange(1, horizon_months + 1)
     exponent = np.minimum(month - 1, growth_months) / growth_months
     return pd.DataFrame(
@@ -316,14 +317,14 @@ def maturity_path(
         ``shock_usd_per_month`` (``shock_month``). Empty months mean "not within the horizon".
     """
     if not np.isfinite(switching_cost_usd) or switching_cost_usd < 0:
-        raise ValueError(f"switching_cost_usd must be >= 0 [USD], got {switching_cost_usd!r}")
+        raise InputError(f"switching_cost_usd must be >= 0 [USD], got {switching_cost_usd!r}")
     if shock_usd_per_month is not None and not shock_usd_per_month > 0:
-        raise ValueError(
+        raise InputError(
             f"shock_usd_per_month must be > 0 [USD/month], got {shock_usd_per_month!r}"
         )
     unknown = [s for s in offerings if s not in STAGES]
     if unknown or not offerings:
-        raise ValueError(f"offerings takes stages {', '.join(STAGES)}; got {list(offerings)}")
+        raise InputError(f"offerings takes stages {', '.join(STAGES)}; got {list(offerings)}")
     volumes = path["tokens_per_month"].to_numpy(float)
     frames = []
     for stage in (s for s in STAGES if s in offerings):
@@ -331,7 +332,7 @@ def maturity_path(
             table, offerings[stage], platform="diy_gpu" if stage == "diy_gpu" else "api"
         )
         if row["platform_type"] != stage:
-            raise ValueError(
+            raise InputError(
                 f"offering {offerings[stage]!r} is a {row['platform_type']} offering, not {stage}"
             )
         curve = monthly_cost_curves(

@@ -1,9 +1,8 @@
-"""Where the kit's files live.
+"""Where the kit's files live: every shipped path, built from this file's location.
 
-Every path the library uses is built here, from this file's location, so nothing depends on
-the current working directory. The kit is used from a clone (``make`` installs it in editable
-mode): the shipped tables sit in ``data/`` and the notebooks in ``notebooks/`` beside the
-package. This module imports nothing from ``infermodel``.
+Nothing depends on the current working directory. The kit is used from a clone (``make``
+installs it in editable mode): the shipped tables sit in ``data/`` and the notebooks in
+``notebooks/`` beside the package. This module imports nothing from ``infermodel``.
 """
 
 from __future__ import annotations
@@ -12,14 +11,21 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ROOT_DIR = PACKAGE_DIR.parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
 
 DATA_DIR = ROOT_DIR / "data"
 PRICES_DIR = DATA_DIR / "prices"
 API_PRICES_CSV = PRICES_DIR / "api_prices.csv"
 GPU_PRICES_CSV = PRICES_DIR / "gpu_prices.csv"
+WITHDRAWALS_CSV = PRICES_DIR / "withdrawals.csv"
+TRACKED_CSV = PRICES_DIR / "tracked_offerings.csv"
 GPU_SPECS_CSV = DATA_DIR / "gpu_specs.csv"
+MODEL_SPECS_CSV = DATA_DIR / "model_specs.csv"
 SERVING_CSV = DATA_DIR / "serving_assumptions.csv"
+MEASURED_CSV = DATA_DIR / "throughput_measured.csv"
+EFFICIENCY_CSV = DATA_DIR / "throughput_efficiency.csv"
 
 NOTEBOOKS_DIR = ROOT_DIR / "notebooks"
-REPORTS_DIR = ROOT_DIR / "reports"
 REPORT_MANIFEST = NOTEBOOKS_DIR / "report.yml"
+QUARTERLY_MANIFEST = NOTEBOOKS_DIR / "quarterly.yml"
+REPORTS_DIR = ROOT_DIR / "reports"

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from infermodel.compare import STACK_COMPONENTS, offering_labels
-from infermodel.prices import PLATFORM_LABELS, PLATFORM_TYPES
+from infermodel.tables import PLATFORM_LABELS, PLATFORM_TYPES
 
 _PALETTE = sns.color_palette("colorblind", n_colors=len(PLATFORM_TYPES))
 PLATFORM_COLOURS = dict(zip(PLATFORM_TYPES, _PALETTE, strict=True))

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from infermodel import compare, prices
-from infermodel import serving as serving_mod
+from infermodel import compare, prices, serving, tables
+from infermodel.errors import InputError, NoPricesError
 from infermodel.workloads import Workload
 
 _QUARTER = re.compile(r"(\d{4})[Qq]([1-4])")
@@ -35,7 +35,7 @@ class Quarter:
         """Read ``YYYYQn`` (e.g. ``2026Q3``); raise ``ValueError`` saying what is valid."""
         match = _QUARTER.fullmatch(str(text).strip())
         if not match:
-            raise ValueError(
+            raise InputError(
                 f"quarter must be YYYYQn with a four-digit year and n in 1-4 (e.g. 2026Q3), "
                 f"got {text!r}"
             )
@@ -79,7 +79,7 @@ def report_date(quarter: Quarter, *, today: object | None = None) -> tuple[pd.Ti
     """
     now = pd.Timestamp.today().normalize() if today is None else pd.Timestamp(today).normalize()
     if quarter.start > now:
-        raise ValueError(
+        raise InputError(
             f"quarter {quarter} has not started (today is {now.date()}); the latest is "
             f"{Quarter.of(now)}"
         )
@@ -97,7 +97,7 @@ def snapshot_or_none(date: object, **options) -> prices.PriceSnapshot | None:
     """:func:`infermodel.prices.as_of`, or ``None`` when nothing was priced by ``date``."""
     try:
         return prices.as_of(date, **options)
-    except prices.NoPricesError:
+    except NoPricesError:
         return None
 
 
@@ -173,7 +173,7 @@ def cost_changes(
             "stale_new": merged["stale_new"].astype("boolean"),
         }
     )
-    order = result["platform_type"].map({t: i for i, t in enumerate(prices.PLATFORM_TYPES)})
+    order = result["platform_type"].map({t: i for i, t in enumerate(tables.PLATFORM_TYPES)})
     return (
         result.assign(_order=order)
         .sort_values(["_order", "status", "provider", "offering"], kind="stable")
@@ -214,7 +214,7 @@ def effects(changes: pd.DataFrame, *, statistic: str = "min") -> pd.DataFrame:
     into a within-group and a composition term.
     """
     if statistic not in STATISTICS:
-        raise ValueError(f"statistic must be one of {', '.join(STATISTICS)}, got {statistic!r}")
+        raise InputError(f"statistic must be one of {', '.join(STATISTICS)}, got {statistic!r}")
     rows = []
     for platform_type, group in changes.groupby("platform_type", sort=False):
         both = group[group["cost_usd_old"].notna() & group["cost_usd_new"].notna()]
@@ -231,7 +231,7 @@ def effects(changes: pd.DataFrame, *, statistic: str = "min") -> pd.DataFrame:
                 "workload": group["workload"].iloc[0],
                 "statistic": statistic,
                 "platform_type": platform_type,
-                "platform": prices.PLATFORM_LABELS[platform_type],
+                "platform": tables.PLATFORM_LABELS[platform_type],
                 "offerings_old": int(group["cost_usd_old"].notna().sum()),
                 "offerings_new": int(group["cost_usd_new"].notna().sum()),
                 "cost_usd_old": old,
@@ -247,4 +247,4 @@ def effects(changes: pd.DataFrame, *, statistic: str = "min") -> pd.DataFrame:
 
 def default_serving() -> pd.DataFrame:
     """The serving assumptions the quarterly comparison prices DIY rows with (article ones)."""
-    return serving_mod.select(serving_mod.load_serving(), "article")
+    return serving.select(tables.load_serving(), "article")

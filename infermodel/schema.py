@@ -2,14 +2,16 @@
 
 Every table under ``data/`` is read here: cells are read as text, empty cells become
 missing values, and a pandera schema coerces types and checks units, ranges, allowed values,
-required provenance and unique keys. A table that breaks a rule raises :class:`TableError`
-listing every problem as ``file:line: field 'name' = value: rule`` (line numbers count the
-header as line 1), so a bad row is found without opening a debugger.
+required provenance and unique keys. A table that breaks a rule raises
+:class:`~infermodel.errors.TableError` listing every problem as
+``file:line: field 'name' = value: rule`` (line numbers count the header as line 1), so a bad
+row is found without opening a debugger. The schemas themselves are in
+:mod:`infermodel.tables`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,33 +20,9 @@ import pandera.pandas as pa
 from pandera.engines import pandas_engine
 from pandera.errors import SchemaError, SchemaErrors
 
+from infermodel.errors import Problem, TableError
 
-@dataclass(frozen=True)
-class Problem:
-    """One broken rule in one table."""
-
-    path: Path
-    line: int | None
-    field: str | None
-    value: object
-    rule: str
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line is not None else f"{self.path}"
-        what = f" field '{self.field}'" if self.field else ""
-        value = "" if self.value is None or pd.isna(self.value) else f" = {self.value!r}"
-        return f"{where}:{what}{value}: {self.rule}"
-
-
-class TableError(ValueError):
-    """A shipped or user-supplied table breaks its schema; ``problems`` lists each break."""
-
-    def __init__(self, problems: Iterable[Problem]):
-        self.problems = list(problems)
-        shown = "\n".join(f"  {p}" for p in self.problems[:50])
-        more = len(self.problems) - 50
-        tail = f"\n  ... and {more} more" if more > 0 else ""
-        super().__init__(f"{len(self.problems)} problem(s) in data tables:\n{shown}{tail}")
+__all__ = ["Problem", "RowRule", "TableError", "date_column", "read_table", "row_problems"]
 
 
 def today() -> pd.Timestamp:

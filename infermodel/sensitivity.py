@@ -28,6 +28,7 @@ import pandas as pd
 
 from infermodel import formulas
 from infermodel.compare import check_diy_token_basis, offering_labels
+from infermodel.errors import InputError
 from infermodel.units import SECONDS_PER_HOUR, TOKENS_PER_MILLION
 
 #: Distribution kinds and the parameters each takes, in order.
@@ -83,7 +84,7 @@ class Distribution:
         if isinstance(spec, (int, float)) and not isinstance(spec, bool):
             spec = ["fixed", spec]
         if not isinstance(spec, (list, tuple)) or not spec or not isinstance(spec[0], str):
-            raise ValueError(
+            raise InputError(
                 f"{name}: give a distribution as [kind, parameters...], e.g. "
                 f"['triangular', 0.5, 0.8, 0.95], or a number; got {spec!r}"
             )
@@ -91,24 +92,24 @@ class Distribution:
         if kind not in DISTRIBUTIONS:
             close = difflib.get_close_matches(kind, DISTRIBUTIONS, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ValueError(
+            raise InputError(
                 f"{name}: unknown distribution {kind!r}{hint}; valid: {', '.join(DISTRIBUTIONS)}"
             )
         expected = DISTRIBUTIONS[kind]
         if len(values) != len(expected):
-            raise ValueError(
+            raise InputError(
                 f"{name}: a {kind} distribution takes {len(expected)} parameter(s) "
                 f"({', '.join(expected)}), got {len(values)}: {values!r}"
             )
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-            raise ValueError(f"{name}: {kind} parameters must be numbers, got {values!r}")
+            raise InputError(f"{name}: {kind} parameters must be numbers, got {values!r}")
         if not all(np.isfinite(values)):
-            raise ValueError(f"{name}: {kind} parameters must be finite, got {values!r}")
+            raise InputError(f"{name}: {kind} parameters must be finite, got {values!r}")
         if list(values) != sorted(values):
             order = " <= ".join(expected)
-            raise ValueError(f"{name}: {kind} needs {order}, got {values!r} (inverted range?)")
+            raise InputError(f"{name}: {kind} needs {order}, got {values!r} (inverted range?)")
         if kind == "lognormal" and values[0] <= 0:
-            raise ValueError(f"{name}: lognormal needs p10 > 0, got {values[0]!r}")
+            raise InputError(f"{name}: lognormal needs p10 > 0, got {values[0]!r}")
         return cls(name, kind, tuple(float(v) for v in values))
 
     @property
@@ -159,7 +160,7 @@ def parse_distributions(specs: Mapping[str, object]) -> dict[str, Distribution]:
         if name not in MONTE_CARLO_INPUTS:
             close = difflib.get_close_matches(name, MONTE_CARLO_INPUTS, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ValueError(
+            raise InputError(
                 f"unknown Monte Carlo input {name!r}{hint}; valid: {', '.join(MONTE_CARLO_INPUTS)}"
             )
         dist = Distribution.parse(name, spec)
@@ -168,7 +169,7 @@ def parse_distributions(specs: Mapping[str, object]) -> dict[str, Distribution]:
         if below or (high is not None and dist.high > high):
             bracket = "[" if low_inclusive else "("
             top = f"{high:g}]" if high is not None else "inf)"
-            raise ValueError(
+            raise InputError(
                 f"{name}: values must lie in {bracket}{low:g}, {top}, got {dist.describe()}"
             )
         parsed[name] = dist
@@ -301,7 +302,7 @@ def find_offering(table: pd.DataFrame, label: str, *, platform: str) -> pd.Serie
         valid = sorted(labels[wanted])
         close = difflib.get_close_matches(label, valid, n=3, cutoff=0.4)
         hint = f"; closest: {', '.join(map(repr, close))}" if close else ""
-        raise ValueError(
+        raise InputError(
             f"no {'DIY' if platform == 'diy_gpu' else 'API'} offering labelled {label!r} in "
             f"this table{hint}; {len(valid)} valid labels, e.g. {valid[:3]}"
         )
@@ -334,24 +335,24 @@ def _inputs_of(function: Callable, base: Mapping[str, float], swept) -> dict[str
     accepted = set(inspect.signature(function).parameters)
     unknown = [n for n in swept if n not in accepted]
     if unknown:
-        raise ValueError(
+        raise InputError(
             f"unknown input(s) {', '.join(map(repr, unknown))}; "
             f"valid: {', '.join(sorted(accepted))}"
         )
     missing = [n for n in swept if n not in base]
     if missing:
-        raise ValueError(f"no base value for swept input(s) {', '.join(map(repr, missing))}")
+        raise InputError(f"no base value for swept input(s) {', '.join(map(repr, missing))}")
     return {name: value for name, value in base.items() if name in accepted}
 
 
 def _check_range(name: str, bounds) -> tuple[float, float]:
     if not isinstance(bounds, (list, tuple)) or len(bounds) != 2:
-        raise ValueError(f"{name}: a sweep range is [low, high], got {bounds!r}")
+        raise InputError(f"{name}: a sweep range is [low, high], got {bounds!r}")
     low, high = (float(b) for b in bounds)
     if not (np.isfinite(low) and np.isfinite(high)):
-        raise ValueError(f"{name}: range must be finite, got {bounds!r}")
+        raise InputError(f"{name}: range must be finite, got {bounds!r}")
     if low > high:
-        raise ValueError(f"{name}: range is [low, high] with low <= high, got {bounds!r}")
+        raise InputError(f"{name}: range is [low, high] with low <= high, got {bounds!r}")
     return low, high
 
 
@@ -368,7 +369,7 @@ def one_way(
     base value included).
     """
     if points < 2:
-        raise ValueError(f"points must be >= 2, got {points}")
+        raise InputError(f"points must be >= 2, got {points}")
     base = _inputs_of(function, base, list(ranges))
     frames = []
     for name, bounds in ranges.items():
@@ -448,7 +449,7 @@ def draw(
 ) -> dict[str, np.ndarray]:
     """``draws`` joint samples of each input, from one generator seeded with ``seed``."""
     if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
-        raise ValueError(f"draws must be a whole number >= 1, got {draws!r}")
+        raise InputError(f"draws must be a whole number >= 1, got {draws!r}")
     parsed = parse_distributions(distributions)
     rng = np.random.default_rng(seed)
     return {name: dist.sample(int(draws), rng) for name, dist in parsed.items()}
@@ -469,13 +470,13 @@ def simulate_costs(
     """
     unknown = set(samples) - set(MONTE_CARLO_INPUTS)
     if unknown:
-        raise ValueError(
+        raise InputError(
             f"unknown Monte Carlo input(s) {sorted(unknown)}; valid: {list(MONTE_CARLO_INPUTS)}"
         )
     draws = len(next(iter(samples.values()))) if samples else 1
     totals = table["total_tokens"].unique()
     if len(totals) != 1:
-        raise ValueError(f"the table must price one workload, got total_tokens {totals!r}")
+        raise InputError(f"the table must price one workload, got total_tokens {totals!r}")
     first = table.iloc[0]
     total = float(totals[0])
     # ``input_tokens`` are the uncached prompt tokens; the cached share of the prompt is kept.

@@ -13,106 +13,18 @@ and when ``gpus_per_replica`` of that GPU hold ``min_memory_gb_per_replica``;
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import pandas as pd
-import pandera.pandas as pa
 
-from infermodel import paths
-from infermodel.schema import TableError, date_column, read_table, row_problems
-from infermodel.units import SECONDS_PER_HOUR
-
-MODES = ("batch", "realtime")
-ANY_GPU = "any"
-
-GPU_SPECS_SCHEMA = pa.DataFrameSchema(
-    {
-        "gpu": pa.Column(str, unique=True),
-        "vendor": pa.Column(str),
-        "memory_gb": pa.Column(float, pa.Check.in_range(1, 1024, error="must be 1-1024 GB")),
-        "memory_bandwidth_tb_per_s": pa.Column(
-            float, pa.Check.in_range(0.1, 50, error="must be 0.1-50 TB/s"), nullable=True
-        ),
-        # Dense (no 2:4 sparsity) tensor throughput; empty where the chip lacks the format.
-        **{
-            f"dense_{fmt}_tflops": pa.Column(
-                float,
-                pa.Check.in_range(1, 100_000, error="must be 1-100,000 TFLOP/s (dense)"),
-                nullable=True,
-            )
-            for fmt in ("bf16", "fp8", "fp4")
-        },
-        "source_url": pa.Column(str),
-        "observed_on": date_column("observed_on"),
-        "note": pa.Column(str, nullable=True),
-    },
-    strict=True,
-    coerce=True,
-    name="gpu_specs",
-)
-
-SERVING_SCHEMA = pa.DataFrameSchema(
-    {
-        "assumption_id": pa.Column(
-            str,
-            pa.Check.str_matches(r"^[a-z0-9][a-z0-9-]*$", error="must be lowercase-with-dashes"),
-            unique=True,
-        ),
-        "label": pa.Column(str),
-        "model": pa.Column(str),
-        "precision": pa.Column(
-            str, pa.Check.isin(("fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4"))
-        ),
-        "gpu": pa.Column(str),
-        "gpus_per_replica": pa.Column(int, pa.Check.in_range(1, 64, error="must be 1-64 GPUs")),
-        "min_memory_gb_per_replica": pa.Column(float, pa.Check.gt(0, error="must be > 0 GB")),
-        "mode": pa.Column(str, pa.Check.isin(MODES)),
-        "output_tokens_per_hour_per_replica": pa.Column(
-            float, pa.Check.gt(0, error="must be > 0 tokens per hour")
-        ),
-        "article_default": pa.Column(
-            str, pa.Check.isin(("true", "false"), error="must be true or false")
-        ),
-        "observed_on": date_column("observed_on"),
-        "source_url": pa.Column(str),
-        "note": pa.Column(str),
-    },
-    strict=True,
-    coerce=True,
-    name="serving_assumptions",
-)
-
-
-def load_gpu_specs(path: Path = paths.GPU_SPECS_CSV) -> pd.DataFrame:
-    """GPU specs (memory, bandwidth), one row per exact SKU, validated."""
-    return read_table(path, GPU_SPECS_SCHEMA)
-
-
-def load_serving(
-    path: Path = paths.SERVING_CSV, *, gpu_specs: pd.DataFrame | None = None
-) -> pd.DataFrame:
-    """Serving assumptions, validated; adds ``tokens_per_second`` per replica.
-
-    A ``gpu`` other than ``any`` must be a SKU in the GPU specs table.
-    """
-    table = read_table(path, SERVING_SCHEMA)
-    specs = load_gpu_specs() if gpu_specs is None else gpu_specs
-    known = set(specs["gpu"])
-    unknown = (table["gpu"] != ANY_GPU) & ~table["gpu"].isin(known)
-    if unknown.any():
-        rule = f"must be 'any' or a SKU in gpu_specs.csv: {', '.join(sorted(known))}"
-        raise TableError(row_problems(table, unknown, path, "gpu", rule))
-    return table.assign(
-        article_default=table["article_default"] == "true",
-        tokens_per_second=table["output_tokens_per_hour_per_replica"] / SECONDS_PER_HOUR,
-    )
+from infermodel.errors import InputError
+from infermodel.tables import ANY_GPU
 
 
 def select(serving: pd.DataFrame, ids: Sequence[str] | str | None = None) -> pd.DataFrame:
     """Pick serving assumptions by id, in the order given.
 
     ``None`` or ``"article"`` gives the article's defaults, ``"all"`` every assumption.
-    Raises ``ValueError`` naming an unknown id and listing the valid ones.
+    Raises :class:`~infermodel.errors.InputError` naming an unknown id and listing the valid ones.
     """
     if ids is None or ids == "article":
         return serving[serving["article_default"]].reset_index(drop=True)
@@ -123,12 +35,12 @@ def select(serving: pd.DataFrame, ids: Sequence[str] | str | None = None) -> pd.
     valid = list(serving["assumption_id"])
     unknown = [i for i in ids if i not in valid]
     if unknown:
-        raise ValueError(
+        raise InputError(
             f"unknown serving assumption {unknown[0]!r}; valid: 'article', 'all', "
             + ", ".join(valid)
         )
     if not ids:
-        raise ValueError("no serving assumption selected; give at least one id, 'article' or 'all'")
+        raise InputError("no serving assumption selected; give at least one id, 'article' or 'all'")
     return serving.set_index("assumption_id").loc[list(ids)].reset_index()
 
 

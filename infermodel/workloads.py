@@ -7,8 +7,10 @@ Build one from counts, or from a total and shares with :meth:`Workload.from_tota
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+
+from infermodel import checks
+from infermodel.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -37,19 +39,11 @@ class Workload:
 
     def __post_init__(self) -> None:
         for field in ("input_tokens", "output_tokens", "cached_input_tokens"):
-            value = getattr(self, field)
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise TypeError(f"Workload.{field} must be a number of tokens, got {value!r}")
-            if not math.isfinite(value) or value < 0:
-                raise ValueError(f"Workload.{field} must be a finite count >= 0, got {value!r}")
+            checks.number(f"Workload.{field}", getattr(self, field), low=0)
         if self.total_tokens <= 0:
-            raise ValueError("a Workload needs at least one token (all three counts are 0)")
-        if self.requests is not None and (
-            isinstance(self.requests, bool)
-            or not isinstance(self.requests, int)
-            or self.requests <= 0
-        ):
-            raise ValueError(f"Workload.requests must be a positive integer, got {self.requests!r}")
+            raise InputError("a Workload needs at least one token (all three counts are 0)")
+        if self.requests is not None:
+            checks.whole("Workload.requests", self.requests, minimum=1)
 
     @classmethod
     def from_total(
@@ -76,18 +70,9 @@ class Workload:
         name
             Label for tables.
         """
-        if isinstance(total_tokens, bool) or not isinstance(total_tokens, (int, float)):
-            raise TypeError(f"total_tokens must be a number, got {total_tokens!r}")
-        if not math.isfinite(total_tokens) or total_tokens <= 0:
-            raise ValueError(f"total_tokens must be > 0, got {total_tokens!r}")
-        for label, share in (
-            ("output_share", output_share),
-            ("cached_input_share", cached_input_share),
-        ):
-            if isinstance(share, bool) or not isinstance(share, (int, float)):
-                raise TypeError(f"{label} must be a number in [0, 1], got {share!r}")
-            if not 0.0 <= share <= 1.0:
-                raise ValueError(f"{label} must be in [0, 1], got {share!r}")
+        checks.number("total_tokens", total_tokens, low=0, low_open=True)
+        checks.number("output_share", output_share, low=0, high=1)
+        checks.number("cached_input_share", cached_input_share, low=0, high=1)
         output = total_tokens * output_share
         prompt = total_tokens - output
         cached = prompt * cached_input_share

@@ -1,7 +1,7 @@
 """The schema check over the shipped tables, the May-2025 snapshot, and bad-input cases.
 
 Bad-input tests corrupt COPIES of the tables (the ``tmp_data`` fixture) and check that the
-:class:`~infermodel.schema.TableError` names the file, the line (header = line 1, first data
+:class:`~infermodel.errors.TableError` names the file, the line (header = line 1, first data
 row = line 2), the field and a rule a person can act on.
 """
 
@@ -14,12 +14,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from infermodel import paths, prices, serving
-from infermodel.prices import NoPricesError
-from infermodel.schema import TableError
+from infermodel import paths, prices, tables
+from infermodel.errors import NoPricesError, TableError
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-FACTS_CSV = SHARED / "source" / "may2025-price-facts.csv"
+# The project's May-2025 price facts, copied whole (source and licence: tests/data/README.md).
+FACTS_CSV = Path(__file__).resolve().parent / "data" / "source" / "may2025-price-facts.csv"
 
 API_REL = paths.API_PRICES_CSV.relative_to(paths.DATA_DIR)
 GPU_REL = paths.GPU_PRICES_CSV.relative_to(paths.DATA_DIR)
@@ -53,7 +52,7 @@ def may2025() -> prices.PriceSnapshot:
 
 
 def test_validate_all_passes_on_shipped_data():
-    counts = prices.validate_all()
+    counts = tables.validate_all()
     assert set(counts) == {
         "api_prices",
         "gpu_prices",
@@ -73,7 +72,7 @@ def test_validate_all_passes_on_shipped_data():
 
 
 def test_validate_all_on_an_untouched_copy(tmp_data):
-    assert prices.validate_all(tmp_data) == prices.validate_all()
+    assert tables.validate_all(tmp_data) == tables.validate_all()
 
 
 @pytest.mark.parametrize("path", [paths.API_PRICES_CSV, paths.GPU_PRICES_CSV], ids=["api", "gpu"])
@@ -87,7 +86,7 @@ def test_every_price_row_has_source_and_date(path):
 
 
 @pytest.mark.parametrize(
-    "loader", [prices.load_api_prices, prices.load_gpu_prices], ids=["api", "gpu"]
+    "loader", [tables.load_api_prices, tables.load_gpu_prices], ids=["api", "gpu"]
 )
 def test_estimated_rows_say_what_was_assumed(loader):
     table = loader()
@@ -111,8 +110,12 @@ REQUIRED_API = [
     *[
         (provider, pattern)
         for provider in ("Together AI", "Fireworks AI", "Replicate")
-        for pattern in (r"Llama .*\b70B\b.*", r"Llama .*\b8B\b.*", r"Mixtral 8x7B\b.*",
-                        r"Mistral 7B\b.*")
+        for pattern in (
+            r"Llama .*\b70B\b.*",
+            r"Llama .*\b8B\b.*",
+            r"Mixtral 8x7B\b.*",
+            r"Mistral 7B\b.*",
+        )
     ],
 ]
 REQUIRED_GPU = [
@@ -144,14 +147,12 @@ def test_may2025_snapshot_covers_the_three_platform_types(may2025):
 
 
 # --------------------------------------------------------------------------------------
-# Cross-check against the project's May-2025 price facts (../shared)
+# Cross-check against the project's May-2025 price facts (tests/data/source)
 # --------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def facts() -> pd.DataFrame:
-    if not FACTS_CSV.is_file():
-        pytest.skip(f"shared source material not available: {FACTS_CSV} is absent")
     return pd.read_csv(FACTS_CSV)
 
 
@@ -162,8 +163,14 @@ API_FACTS = [
     ("Anthropic", "Claude 3 Opus", "Anthropic", "claude-3-opus-20240229", 15.0, 75.0),
     ("Anthropic", "Claude 3 Haiku", "Anthropic", "claude-3-haiku-20240307", 0.25, 1.25),
     ("Google", "Gemini 2.0 Flash", "Google", "gemini-2.0-flash", 0.1, 0.4),
-    ("Together.ai", "Llama 3.3 70B", "Together AI", "meta-llama/Llama-3.3-70B-Instruct-Turbo",
-     0.88, 0.88),
+    (
+        "Together.ai",
+        "Llama 3.3 70B",
+        "Together AI",
+        "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+        0.88,
+        0.88,
+    ),
     ("Replicate", "Llama 3 70B", "Replicate", "meta/meta-llama-3-70b-instruct", 0.65, 2.75),
 ]
 
@@ -173,8 +180,9 @@ API_FACTS = [
     API_FACTS,
     ids=[row[3] for row in API_FACTS],
 )
-def test_api_prices_match_facts(may2025, facts, facts_provider, facts_model, provider,
-                                model_id, usd_in, usd_out):
+def test_api_prices_match_facts(
+    may2025, facts, facts_provider, facts_model, provider, model_id, usd_in, usd_out
+):
     fact = facts[(facts["provider"] == facts_provider) & facts["model"].str.startswith(facts_model)]
     assert len(fact) == 1, fact
     assert fact["price_input_per_1m_usd"].iloc[0] == pytest.approx(usd_in)
@@ -188,12 +196,30 @@ def test_api_prices_match_facts(may2025, facts, facts_provider, facts_model, pro
 
 # (facts provider, facts gpu text, our provider, gpu, tier, USD/GPU-h)
 GPU_FACTS = [
-    ("RunPod", "H100 80GB PCIe (Community Cloud)", "RunPod", "H100-PCIe-80GB", "community_cloud",
-     1.99),
-    ("RunPod", "A100 80GB PCIe (Community Cloud)", "RunPod", "A100-PCIe-80GB", "community_cloud",
-     1.19),
-    ("Lambda Labs", "H100 80GB PCIe (1x instance)", "Lambda", "H100-PCIe-80GB", "1x_instance",
-     2.49),
+    (
+        "RunPod",
+        "H100 80GB PCIe (Community Cloud)",
+        "RunPod",
+        "H100-PCIe-80GB",
+        "community_cloud",
+        1.99,
+    ),
+    (
+        "RunPod",
+        "A100 80GB PCIe (Community Cloud)",
+        "RunPod",
+        "A100-PCIe-80GB",
+        "community_cloud",
+        1.19,
+    ),
+    (
+        "Lambda Labs",
+        "H100 80GB PCIe (1x instance)",
+        "Lambda",
+        "H100-PCIe-80GB",
+        "1x_instance",
+        2.49,
+    ),
 ]
 
 
@@ -202,8 +228,9 @@ GPU_FACTS = [
     GPU_FACTS,
     ids=[f"{row[2]}:{row[3]}:{row[4]}" for row in GPU_FACTS],
 )
-def test_gpu_prices_match_facts(may2025, facts, facts_provider, facts_gpu, provider, gpu, tier,
-                                usd_per_hour):
+def test_gpu_prices_match_facts(
+    may2025, facts, facts_provider, facts_gpu, provider, gpu, tier, usd_per_hour
+):
     fact = facts[(facts["provider"] == facts_provider) & (facts["gpu"] == facts_gpu)]
     assert len(fact) == 1, fact
     assert fact["gpu_hourly_usd"].iloc[0] == pytest.approx(usd_per_hour)
@@ -223,8 +250,7 @@ def assert_problem(error: TableError, path: Path, line: int, field: str, rule: s
     text = str(error)
     assert f"{path}:{line}: field '{field}'" in text, text
     matching = [
-        p for p in error.problems
-        if Path(p.path) == path and p.line == line and p.field == field
+        p for p in error.problems if Path(p.path) == path and p.line == line and p.field == field
     ]
     assert matching, [str(p) for p in error.problems]
     assert any(re.search(rule, p.rule) for p in matching), [p.rule for p in matching]
@@ -239,28 +265,53 @@ GPU_ROW = 4  # RunPod H100-SXM-80GB secure_cloud (line 6)
 
 # (id, cell edits on API_ROW, field, rule pattern)
 API_CELL_CASES = [
-    ("negative price", {"usd_per_million_input_tokens": "-2.5"}, "usd_per_million_input_tokens",
-     r"must be >= 0"),
-    ("per-token price", {"usd_per_million_output_tokens": "0.0000025"},
-     "usd_per_million_output_tokens", r"per-token price"),
-    ("non-numeric price", {"usd_per_million_input_tokens": "2.5 USD"},
-     "usd_per_million_input_tokens", r"must be a number"),
-    ("price per billion", {"usd_per_million_output_tokens": "8000"},
-     "usd_per_million_output_tokens", r"check the unit"),
+    (
+        "negative price",
+        {"usd_per_million_input_tokens": "-2.5"},
+        "usd_per_million_input_tokens",
+        r"must be >= 0",
+    ),
+    (
+        "per-token price",
+        {"usd_per_million_output_tokens": "0.0000025"},
+        "usd_per_million_output_tokens",
+        r"per-token price",
+    ),
+    (
+        "non-numeric price",
+        {"usd_per_million_input_tokens": "2.5 USD"},
+        "usd_per_million_input_tokens",
+        r"must be a number",
+    ),
+    (
+        "price per billion",
+        {"usd_per_million_output_tokens": "8000"},
+        "usd_per_million_output_tokens",
+        r"check the unit",
+    ),
     ("impossible month", {"observed_on": "2025-13-01"}, "observed_on", r"YYYY-MM-DD"),
     ("slashed date", {"observed_on": "2025/05/14"}, "observed_on", r"YYYY-MM-DD"),
     ("date in the future", {"observed_on": future_date()}, "observed_on", r"future"),
-    ("unknown platform type", {"platform_type": "proprietary"}, "platform_type",
-     r"must be one of .*proprietary_api"),
+    (
+        "unknown platform type",
+        {"platform_type": "proprietary"},
+        "platform_type",
+        r"must be one of .*proprietary_api",
+    ),
     ("unknown confidence", {"confidence": "sure"}, "confidence", r"must be one of .*confirmed"),
     ("empty source", {"source_url": ""}, "source_url", r"required"),
-    ("batch discount as percent", {"batch_discount_fraction": "50"}, "batch_discount_fraction",
-     r"fraction in \(0, 1\)"),
+    (
+        "batch discount as percent",
+        {"batch_discount_fraction": "50"},
+        "batch_discount_fraction",
+        r"fraction in \(0, 1\)",
+    ),
 ]
 
 
-@pytest.mark.parametrize("edits, field, rule", [c[1:] for c in API_CELL_CASES],
-                         ids=[c[0] for c in API_CELL_CASES])
+@pytest.mark.parametrize(
+    "edits, field, rule", [c[1:] for c in API_CELL_CASES], ids=[c[0] for c in API_CELL_CASES]
+)
 def test_bad_api_cell(tmp_data, edits, field, rule):
     path = tmp_data / API_REL
     frame = read_text_table(path)
@@ -268,7 +319,7 @@ def test_bad_api_cell(tmp_data, edits, field, rule):
         frame.loc[API_ROW, column] = value
     write_table(frame, path)
     with pytest.raises(TableError) as info:
-        prices.load_api_prices(path)
+        tables.load_api_prices(path)
     assert_problem(info.value, path, line_of(API_ROW), field, rule)
     # Every problem reported is about the broken row, not a neighbour.
     assert {p.line for p in info.value.problems} == {line_of(API_ROW)}, [
@@ -284,7 +335,7 @@ def test_estimated_row_without_note_is_one_problem_naming_note(tmp_data):
     frame.loc[API_ROW, ["confidence", "note"]] = ["estimated", ""]
     write_table(frame, path)
     with pytest.raises(TableError) as info:
-        prices.load_api_prices(path)
+        tables.load_api_prices(path)
     rule = r"required when confidence is not .confirmed."
     assert_problem(info.value, path, line_of(API_ROW), "note", rule)
     assert [(p.line, p.field) for p in info.value.problems] == [(line_of(API_ROW), "note")], [
@@ -298,7 +349,7 @@ def test_negative_price_is_not_called_a_per_token_price(tmp_data):
     frame.loc[API_ROW, "usd_per_million_input_tokens"] = "-2.5"
     write_table(frame, path)
     with pytest.raises(TableError) as info:
-        prices.load_api_prices(path)
+        tables.load_api_prices(path)
     rules = [p.rule for p in info.value.problems]
     assert any("must be >= 0" in r for r in rules)
     assert not any("per-token" in r for r in rules), rules
@@ -309,7 +360,7 @@ def test_duplicate_observation_names_both_lines(tmp_data):
     frame = read_text_table(path)
     write_table(pd.concat([frame, frame.iloc[[1]]], ignore_index=True), path)
     with pytest.raises(TableError) as info:
-        prices.load_api_prices(path)
+        tables.load_api_prices(path)
     duplicate_line = line_of(len(frame))
     for line in (line_of(1), duplicate_line):
         assert_problem(info.value, path, line, "model_id", r"duplicate key")
@@ -321,7 +372,7 @@ def test_same_offering_on_another_date_is_not_a_duplicate(tmp_data):
     frame = read_text_table(path)
     newer = frame.iloc[[1]].assign(observed_on="2025-05-20")
     write_table(pd.concat([frame, newer], ignore_index=True), path)
-    assert len(prices.load_api_prices(path)) == len(frame) + 1
+    assert len(tables.load_api_prices(path)) == len(frame) + 1
 
 
 @pytest.mark.parametrize(
@@ -331,7 +382,7 @@ def test_missing_required_column(tmp_data, column):
     path = tmp_data / API_REL
     write_table(read_text_table(path).drop(columns=[column]), path)
     with pytest.raises(TableError) as info:
-        prices.load_api_prices(path)
+        tables.load_api_prices(path)
     assert_problem(info.value, path, 1, column, r"required column missing")
     # Nothing else is reported: no spurious problem from a check that needed the column.
     assert all(p.field == column for p in info.value.problems), [
@@ -345,27 +396,35 @@ def test_extra_misspelled_column(tmp_data):
     frame["usd_per_milion_input_tokens"] = frame["usd_per_million_input_tokens"]
     write_table(frame, path)
     with pytest.raises(TableError) as info:
-        prices.load_api_prices(path)
+        tables.load_api_prices(path)
     assert_problem(info.value, path, 1, "usd_per_milion_input_tokens", r"unexpected column")
     assert "spelling" in str(info.value)
 
 
 GPU_CELL_CASES = [
     ("per-second price", {"usd_per_gpu_hour": "0.0011"}, "usd_per_gpu_hour", r"per-second"),
-    ("above 100 per hour", {"usd_per_gpu_hour": "120"}, "usd_per_gpu_hour",
-     r"per GPU per hour"),
+    ("above 100 per hour", {"usd_per_gpu_hour": "120"}, "usd_per_gpu_hour", r"per GPU per hour"),
     ("negative price", {"usd_per_gpu_hour": "-2.99"}, "usd_per_gpu_hour", r"must be >= 0"),
     ("unknown pricing", {"pricing": "hourly"}, "pricing", r"must be one of .*on_demand"),
-    ("unknown platform type", {"platform_type": "diy"}, "platform_type",
-     r"must be one of .*diy_gpu"),
-    ("zero billing increment", {"billing_increment_seconds": "0"}, "billing_increment_seconds",
-     r"> 0 seconds"),
+    (
+        "unknown platform type",
+        {"platform_type": "diy"},
+        "platform_type",
+        r"must be one of .*diy_gpu",
+    ),
+    (
+        "zero billing increment",
+        {"billing_increment_seconds": "0"},
+        "billing_increment_seconds",
+        r"> 0 seconds",
+    ),
     ("impossible day", {"observed_on": "2025-02-30"}, "observed_on", r"YYYY-MM-DD"),
 ]
 
 
-@pytest.mark.parametrize("edits, field, rule", [c[1:] for c in GPU_CELL_CASES],
-                         ids=[c[0] for c in GPU_CELL_CASES])
+@pytest.mark.parametrize(
+    "edits, field, rule", [c[1:] for c in GPU_CELL_CASES], ids=[c[0] for c in GPU_CELL_CASES]
+)
 def test_bad_gpu_cell(tmp_data, edits, field, rule):
     path = tmp_data / GPU_REL
     frame = read_text_table(path)
@@ -373,7 +432,7 @@ def test_bad_gpu_cell(tmp_data, edits, field, rule):
         frame.loc[GPU_ROW, column] = value
     write_table(frame, path)
     with pytest.raises(TableError) as info:
-        prices.load_gpu_prices(path)
+        tables.load_gpu_prices(path)
     assert_problem(info.value, path, line_of(GPU_ROW), field, rule)
 
 
@@ -383,7 +442,7 @@ def test_unknown_gpu_sku_fails_validate_all(tmp_data):
     frame.loc[GPU_ROW, "gpu"] = "H100-80GB"
     write_table(frame, path)
     with pytest.raises(TableError) as info:
-        prices.validate_all(tmp_data)
+        tables.validate_all(tmp_data)
     assert_problem(info.value, path, line_of(GPU_ROW), "gpu", r"unknown GPU SKU.*gpu_specs\.csv")
     assert "H100-SXM-80GB" in str(info.value)  # lists the valid SKUs
 
@@ -395,10 +454,10 @@ def test_unknown_serving_gpu(tmp_data):
     frame.loc[row, "gpu"] = "B200"
     write_table(frame, path)
     with pytest.raises(TableError) as info:
-        serving.load_serving(path)
+        tables.load_serving(path)
     assert_problem(info.value, path, line_of(row), "gpu", r"'any' or a SKU in gpu_specs\.csv")
     with pytest.raises(TableError) as info:
-        prices.validate_all(tmp_data)
+        tables.validate_all(tmp_data)
     assert_problem(info.value, path, line_of(row), "gpu", r"gpu_specs\.csv")
 
 
@@ -409,7 +468,7 @@ def test_bad_serving_cell(tmp_data):
     frame.loc[1, "mode"] = "streaming"
     write_table(frame, path)
     with pytest.raises(TableError) as info:
-        serving.load_serving(path)
+        tables.load_serving(path)
     assert_problem(info.value, path, 2, "gpus_per_replica", r"1-64 GPUs")
     assert_problem(info.value, path, 3, "mode", r"must be one of .*batch")
 
@@ -424,7 +483,7 @@ def test_validate_all_collects_problems_of_every_table(tmp_data):
     frame.loc[0, "memory_gb"] = "80000"
     write_table(frame, specs)
     with pytest.raises(TableError) as info:
-        prices.validate_all(tmp_data)
+        tables.validate_all(tmp_data)
     assert_problem(info.value, api, line_of(API_ROW), "usd_per_million_output_tokens", "per-token")
     assert_problem(info.value, specs, 2, "memory_gb", r"1-1024 GB")
     assert str(info.value).startswith(f"{len(info.value.problems)} problem(s)")
@@ -433,7 +492,7 @@ def test_validate_all_collects_problems_of_every_table(tmp_data):
 def test_missing_file(tmp_path):
     path = tmp_path / "nope.csv"
     with pytest.raises(TableError, match="file not found") as info:
-        prices.load_api_prices(path)
+        tables.load_api_prices(path)
     assert str(path) in str(info.value)
 
 
@@ -447,11 +506,14 @@ def two_gpt4o_observations(tmp_path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """GPT-4o observed at 5/15 USD on 2025-01-10 and at 2.5/10 on 2025-05-14, as tables."""
     frame = read_text_table(paths.API_PRICES_CSV)
     gpt4o = frame[(frame["model_id"] == "gpt-4o") & (frame["observed_on"] == "2025-05-14")]
-    older = gpt4o.assign(observed_on="2025-01-10", usd_per_million_input_tokens="5",
-                         usd_per_million_output_tokens="15")
+    older = gpt4o.assign(
+        observed_on="2025-01-10",
+        usd_per_million_input_tokens="5",
+        usd_per_million_output_tokens="15",
+    )
     path = write_table(pd.concat([gpt4o, older], ignore_index=True), tmp_path / "api.csv")
-    api = prices.load_api_prices(path)
-    gpu = prices.load_gpu_prices().iloc[0:0]
+    api = tables.load_api_prices(path)
+    gpu = tables.load_gpu_prices().iloc[0:0]
     return api, gpu
 
 
@@ -464,8 +526,9 @@ def two_gpt4o_observations(tmp_path) -> tuple[pd.DataFrame, pd.DataFrame]:
         ("2025-01-10", 15.0, "2025-01-10"),
     ],
 )
-def test_as_of_takes_newest_observation_on_or_before(two_gpt4o_observations, date, usd_out,
-                                                      observed):
+def test_as_of_takes_newest_observation_on_or_before(
+    two_gpt4o_observations, date, usd_out, observed
+):
     api, gpu = two_gpt4o_observations
     snapshot = prices.as_of(date, api_prices=api, gpu_prices=gpu)
     assert len(snapshot.api) == 1
@@ -506,7 +569,7 @@ def test_stale_flag(two_gpt4o_observations):
 
 
 def test_stale_default_is_120_days():
-    assert prices.DEFAULT_STALE_AFTER_DAYS == 120
+    assert tables.DEFAULT_STALE_AFTER_DAYS == 120
     late = prices.as_of("2025-11-27")  # 2025-05-14 is 197 days before (next row: 2025-11-28)
     gpt4o = late.api[late.api["model_id"] == "gpt-4o"].iloc[0]
     assert gpt4o["age_days"] == 197
@@ -548,7 +611,6 @@ def test_observations_give_provenance_per_offering(may2025):
     assert observations["observed_on"].notna().all()
 
 
-
 def test_dates_in_another_format_are_refused_not_guessed(tmp_data):
     # A whole column written YYYY/MM/DD (or MM/DD/YYYY) must not be guessed into dates: the
     # schema's rule is YYYY-MM-DD, and a guessed day/month order can silently be wrong.
@@ -557,5 +619,5 @@ def test_dates_in_another_format_are_refused_not_guessed(tmp_data):
     frame["observed_on"] = frame["observed_on"].str.replace("-", "/")
     write_table(frame, path)
     with pytest.raises(TableError) as info:
-        prices.load_api_prices(path)
+        tables.load_api_prices(path)
     assert_problem(info.value, path, 2, "observed_on", r"YYYY-MM-DD")

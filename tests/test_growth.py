@@ -7,7 +7,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from infermodel import compare, formulas, growth, prices, serving
+from infermodel import compare, formulas, growth, prices, serving, tables
 from infermodel.units import HOURS_PER_MONTH
 from infermodel.workloads import Workload
 
@@ -121,7 +121,7 @@ def test_break_even_volume_falls_as_the_api_price_rises(low, factor, deployment)
 def table():
     snapshot = prices.as_of("2025-05-31")
     assumptions = serving.select(
-        serving.load_serving(), ["article-batch-2m", "measured-trtllm-h100x2-fp8"]
+        tables.load_serving(), ["article-batch-2m", "measured-trtllm-h100x2-fp8"]
     )
     return compare.cost_table(Workload.from_total(1e6, output_share=1.0), snapshot, assumptions)
 

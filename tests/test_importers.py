@@ -1,31 +1,30 @@
 """Importers: LiteLLM and genai-prices files -> reviewed, dated observation rows.
 
-The dated upstream copies live in ../shared/data/prices-upstream/ (tests skip without them);
-bad-input cases use tiny hand-made files in tmp_path.
+Excerpts of the dated upstream copies live in tests/data/prices-upstream/ (how each was cut:
+tests/data/README.md); bad-input cases use tiny hand-made files in tmp_path.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from infermodel import cli, importers, paths, prices
+from infermodel import cli, importers, paths, prices, tables
+from infermodel.readers import genai_prices, litellm
 
-UPSTREAM = paths.ROOT_DIR.parent / "shared" / "data" / "prices-upstream"
-needs_upstream = pytest.mark.skipif(
-    not UPSTREAM.is_dir(), reason=f"dated upstream price files not found at {UPSTREAM}"
-)
+UPSTREAM = Path(__file__).resolve().parent / "data" / "prices-upstream"
 
 
 def _may_2025_history() -> dict:
     """The shipped history as it stood before any import (May 2025), no withdrawals."""
-    api = prices.load_api_prices()
+    api = tables.load_api_prices()
     return {
         "api_prices": api[api["observed_on"] <= pd.Timestamp("2025-05-31")],
-        "withdrawals": prices.load_withdrawals().iloc[0:0],
+        "withdrawals": tables.load_withdrawals().iloc[0:0],
     }
 
 
@@ -37,10 +36,9 @@ def _status(review: importers.Review, model_id: str) -> str:
     return review.table.set_index("model_id").loc[model_id, "status"]
 
 
-@needs_upstream
 def test_litellm_2025_11_28_rows_checked_by_hand():
     review = importers.review(
-        importers.read_litellm(UPSTREAM / "litellm_2025-11-28.json"), **_may_2025_history()
+        litellm.read_litellm(UPSTREAM / "litellm_2025-11-28.json"), **_may_2025_history()
     )
     # gpt-4o: input_cost_per_token 2.5e-06, output 1e-05, cache read 1.25e-06,
     # input_cost_per_token_batches 1.25e-06 -> 2.5 / 10 / 1.25 USD/Mtok, batch 50% off.
@@ -66,19 +64,17 @@ def test_litellm_2025_11_28_rows_checked_by_hand():
     assert "LiteLLM snapshot dated 2025-11-28" in gpt4o["note"]
 
 
-@needs_upstream
 def test_litellm_deprecation_dates_become_withdrawals():
     review = importers.review(
-        importers.read_litellm(UPSTREAM / "litellm_2026-07-24.json"), **_may_2025_history()
+        litellm.read_litellm(UPSTREAM / "litellm_2026-07-24.json"), **_may_2025_history()
     )
     proposed = review.withdrawals.set_index("model_id")["withdrawn_on"]
     assert proposed["claude-3-7-sonnet-20250219"] == pd.Timestamp("2026-02-19")
     assert "claude-3-7-sonnet-20250219" not in set(review.rows["model_id"])
 
 
-@needs_upstream
 def test_genai_prices_file_rows_checked_by_hand():
-    source = importers.read_genai_prices(UPSTREAM / "genai-prices_2026-08-21.json")
+    source = genai_prices.read_genai_prices(UPSTREAM / "genai-prices_2026-08-21.json")
     review = importers.review(source, **_may_2025_history())
     # Fireworks Llama 3.1 8B: input_mtok 0.2, output_mtok 0.2 (LiteLLM still says 0.1).
     llama = _row(review, "accounts/fireworks/models/llama-v3p1-8b-instruct")
@@ -91,12 +87,12 @@ def test_genai_prices_file_rows_checked_by_hand():
     assert gemini["usd_per_million_input_tokens"] == 1.25
     assert gemini["long_context_threshold_tokens"] == 200_000
     assert gemini["usd_per_million_output_tokens_long_context"] == 15.0
-    assert source.source_url == importers.GENAI_PRICES_URL
+    assert source.source_url == genai_prices.GENAI_PRICES_URL
 
 
 def test_installed_genai_prices_package_is_read_with_its_version():
     pytest.importorskip("genai_prices")
-    source = importers.read_genai_prices(observed_on="2026-11-01")
+    source = genai_prices.read_genai_prices(observed_on="2026-11-01")
     assert "pypi.org/project/genai-prices/" in source.source_url
     assert source.quotes["openai/gpt-4o"].prices["usd_per_million_output_tokens"] == 10.0
 
@@ -116,7 +112,7 @@ _TRACKED = (
 def tracked(tmp_path):
     path = tmp_path / "tracked.csv"
     path.write_text(_TRACKED)
-    return importers.load_tracked(path)
+    return tables.load_tracked(path)
 
 
 def _litellm_file(tmp_path, name="litellm_2026-01-15.json", **gpt4o):
@@ -129,7 +125,7 @@ def _litellm_file(tmp_path, name="litellm_2026-01-15.json", **gpt4o):
 def test_per_million_price_in_per_token_field_is_refused(tmp_path, tracked):
     path = _litellm_file(tmp_path, input_cost_per_token=2.5)
     with pytest.raises(importers.ImportRefused, match=r"looks like a per-million price"):
-        importers.review(importers.read_litellm(path), tracked=tracked)
+        importers.review(litellm.read_litellm(path), tracked=tracked)
 
 
 def test_per_token_price_in_genai_per_million_field_is_refused(tmp_path, tracked):
@@ -142,12 +138,12 @@ def test_per_token_price_in_genai_per_million_field_is_refused(tmp_path, tracked
     path = tmp_path / "genai_2026-01-15.json"
     path.write_text(json.dumps(data))
     with pytest.raises(importers.ImportRefused, match=r"looks like a per-token price"):
-        importers.review(importers.read_genai_prices(path), tracked=tracked)
+        importers.review(genai_prices.read_genai_prices(path), tracked=tracked)
 
 
 def test_untracked_odd_entries_are_not_checked(tmp_path, tracked):
     # "other" holds a per-million value in a per-token field but is not tracked.
-    review = importers.review(importers.read_litellm(_litellm_file(tmp_path)), tracked=tracked)
+    review = importers.review(litellm.read_litellm(_litellm_file(tmp_path)), tracked=tracked)
     assert list(review.table["status"]) == ["changed"]
 
 
@@ -155,25 +151,25 @@ def test_foreign_formats_are_refused(tmp_path):
     genai_like = tmp_path / "x_2026-01-15.json"
     genai_like.write_text(json.dumps([{"id": "openai", "models": []}]))
     with pytest.raises(importers.ImportRefused, match="genai-prices' format"):
-        importers.read_litellm(genai_like)
+        litellm.read_litellm(genai_like)
     litellm_like = _litellm_file(tmp_path)
     with pytest.raises(importers.ImportRefused, match="LiteLLM's format"):
-        importers.read_genai_prices(litellm_like)
+        genai_prices.read_genai_prices(litellm_like)
     csv_file = tmp_path / "prices_2026-01-15.json"
     csv_file.write_text("a,b\n1,2\n")
     with pytest.raises(importers.ImportRefused, match="not a JSON price file"):
-        importers.read_litellm(csv_file)
+        litellm.read_litellm(csv_file)
     other = tmp_path / "other_2026-01-15.json"
     other.write_text(json.dumps({"a": {"price": 1}}))
     with pytest.raises(importers.ImportRefused, match="not a LiteLLM price file"):
-        importers.read_litellm(other)
+        litellm.read_litellm(other)
 
 
 def test_undated_file_is_refused(tmp_path):
     path = _litellm_file(tmp_path, name="model_prices.json")
     with pytest.raises(importers.ImportRefused, match="--observed-on"):
-        importers.read_litellm(path)
-    assert importers.read_litellm(path, observed_on="2026-01-15").observed_on == pd.Timestamp(
+        litellm.read_litellm(path)
+    assert litellm.read_litellm(path, observed_on="2026-01-15").observed_on == pd.Timestamp(
         "2026-01-15"
     )
 
@@ -182,7 +178,7 @@ def _copies(tmp_path):
     api = tmp_path / "api_prices.csv"
     withdrawals = tmp_path / "withdrawals.csv"
     shutil.copy(paths.API_PRICES_CSV, api)
-    shutil.copy(prices.WITHDRAWALS_CSV, withdrawals)
+    shutil.copy(paths.WITHDRAWALS_CSV, withdrawals)
     return api, withdrawals
 
 
@@ -194,9 +190,9 @@ def test_missing_model_is_a_clear_error_and_nothing_is_written(tmp_path):
     api, withdrawals = _copies(tmp_path)
     before = api.read_bytes()
     review = importers.review(
-        importers.read_litellm(_litellm_file(tmp_path)),
-        tracked=importers.load_tracked(tracked_path),
-        api_prices=prices.load_api_prices(api),
+        litellm.read_litellm(_litellm_file(tmp_path)),
+        tracked=tables.load_tracked(tracked_path),
+        api_prices=tables.load_api_prices(api),
     )
     assert _status(review, "gpt-4o-x") == "missing"
     assert "did you mean gpt-4o" in review.table.set_index("model_id").loc["gpt-4o-x", "detail"]
@@ -208,13 +204,13 @@ def test_missing_model_is_a_clear_error_and_nothing_is_written(tmp_path):
 def test_write_appends_then_duplicate_is_refused(tmp_path, tracked):
     api, withdrawals = _copies(tmp_path)
     before = api.read_bytes()
-    source = importers.read_litellm(_litellm_file(tmp_path))
-    review = importers.review(source, tracked=tracked, api_prices=prices.load_api_prices(api))
+    source = litellm.read_litellm(_litellm_file(tmp_path))
+    review = importers.review(source, tracked=tracked, api_prices=tables.load_api_prices(api))
     assert importers.write(review, api_path=api, withdrawals_path=withdrawals) == (1, 0)
     assert api.read_bytes().startswith(before)  # existing rows byte-identical
-    written = prices.load_api_prices(api).iloc[-1]
+    written = tables.load_api_prices(api).iloc[-1]
     assert written["usd_per_million_output_tokens"] == 8.0
-    again = importers.review(source, tracked=tracked, api_prices=prices.load_api_prices(api))
+    again = importers.review(source, tracked=tracked, api_prices=tables.load_api_prices(api))
     assert list(again.table["status"]) == ["duplicate"]
     after_first = api.read_bytes()
     with pytest.raises(importers.ImportRefused, match="duplicate observation"):
@@ -230,19 +226,19 @@ def test_cli_review_only_writes_nothing(tmp_path, capsys):
     assert paths.API_PRICES_CSV.read_bytes() == before
 
 
-def test_cli_unit_mix_up_exits_2(tmp_path, capsys):
+def test_cli_unit_mix_up_is_a_data_error_exit_1(tmp_path, capsys):
     path = _litellm_file(tmp_path, output_cost_per_token=10)
     status = cli.main(["prices", "import", "litellm", str(path)])
-    assert status == 2
+    assert status == cli.EXIT_DATA
     assert "unit mix-up" in capsys.readouterr().err
 
 
 def test_shipped_tracked_offerings_and_withdrawals_validate():
-    tracked = importers.load_tracked()
+    tracked = tables.load_tracked()
     assert {"gpt-4.1-mini", "claude-opus-4-5-20251101"} <= set(tracked["model_id"])
-    withdrawals = prices.load_withdrawals()
-    known = set(zip(*[prices.load_api_prices()[c] for c in prices.API_KEY], strict=True))
-    assert set(zip(*[withdrawals[c] for c in prices.API_KEY], strict=True)) <= known
+    withdrawals = tables.load_withdrawals()
+    known = set(zip(*[tables.load_api_prices()[c] for c in tables.API_KEY], strict=True))
+    assert set(zip(*[withdrawals[c] for c in tables.API_KEY], strict=True)) <= known
 
 
 def test_may_2025_rows_are_untouched_by_the_history():

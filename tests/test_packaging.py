@@ -9,7 +9,8 @@ import tomllib
 import yaml
 from packaging.requirements import Requirement
 
-from infermodel import paths, reports
+from infermodel import paths
+from infermodel.reports import manifest
 
 ROOT = paths.ROOT_DIR
 
@@ -34,9 +35,7 @@ def test_environment_yml_lists_exactly_the_pyproject_dependencies():
         if isinstance(entry, dict):  # the pip: section, for packages conda-forge lacks
             listed += [s for s in entry.get("pip", []) if not s.startswith("-e")]
     conda = {
-        _canonical(s)
-        for s in listed
-        if isinstance(s, str) and not s.startswith(("python", "pip"))
+        _canonical(s) for s in listed if isinstance(s, str) and not s.startswith(("python", "pip"))
     }
     assert conda == wanted, (
         f"only in pyproject.toml: {sorted(wanted - conda)}; only in environment.yml: "
@@ -97,18 +96,18 @@ def test_every_parameter_line_is_understood_by_papermill():
             ]
         )
         assigned = re.findall(r"^(\w+)\s*:\s*\w+\s*=", source, re.M)
-        declared = reports.notebook_parameters(notebook)
+        declared = manifest.notebook_parameters(notebook)
         assert list(declared) == assigned, notebook.name
-        assert reports.TABLES_PARAMETER in declared
+        assert manifest.TABLES_PARAMETER in declared
         for name, spec in declared.items():
             assert spec["inferred_type_name"] != "None", f"{notebook.name}: {name} has no type"
             assert spec["help"], f"{notebook.name}: {name} has no comment"
 
 
 def test_report_manifest_names_existing_notebooks():
-    manifest = reports.Manifest.load()
-    assert manifest.notebooks
-    for run in manifest.notebooks:
+    report = manifest.Manifest.load()
+    assert report.notebooks
+    for run in report.notebooks:
         assert run.path.is_file()
 
 

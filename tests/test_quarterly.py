@@ -9,6 +9,7 @@ import pytest
 
 from infermodel import cli, prices, quarters, reports, workloads
 from infermodel.quarters import Quarter
+from infermodel.reports import pages, runner
 
 
 @pytest.mark.parametrize(
@@ -101,10 +102,10 @@ def test_stale_banner_names_old_prices():
 
 @pytest.mark.notebook
 def test_past_quarter_rebuild_reproduces_tables_and_lists_reports(tmp_path):
-    first = reports.build_quarterly(
+    first = runner.build_quarterly(
         "2025Q2", out_dir=tmp_path / "a" / "2025Q2", progress=lambda _: None
     )
-    second = reports.build_quarterly(
+    second = runner.build_quarterly(
         "2025Q2", out_dir=tmp_path / "b" / "2025Q2", progress=lambda _: None
     )
     names = sorted(p.name for p in (first / "tables").glob("*.csv"))
@@ -132,7 +133,7 @@ def test_reports_index_lists_newest_first(tmp_path):
         (tmp_path / name / "run_record.json").write_text(
             json.dumps({"as_of": as_of, "title": name, "finished": "x", "data_sha256": "ab"})
         )
-    page = reports.write_reports_index(tmp_path).read_text()
+    page = pages.write_reports_index(tmp_path).read_text()
     positions = [page.index(f"{q}/index.html") for q in ("2026Q3", "2025Q4", "2025Q2")]
     assert positions == sorted(positions)
 

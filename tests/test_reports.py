@@ -8,21 +8,22 @@ import json
 import nbformat
 import pytest
 
-from infermodel import cli, paths, reports
+from infermodel import cli, errors, paths
+from infermodel.reports import manifest, runner
 
 ARTICLE = paths.NOTEBOOKS_DIR / "article_20m_table.ipynb"
 
 
 def test_declared_parameters_are_read_from_the_parameters_cell():
-    declared = reports.notebook_parameters(ARTICLE)
+    declared = manifest.notebook_parameters(ARTICLE)
     assert declared["as_of"]["inferred_type_name"] == "str"
     assert declared["utilization"]["inferred_type_name"] == "float"
     assert declared["total_tokens"]["inferred_type_name"] == "int"
 
 
 def test_unknown_parameter_is_refused_with_the_valid_list():
-    with pytest.raises(reports.ParameterError) as error:
-        reports.check_parameters(ARTICLE, {"utilisation": 0.5})
+    with pytest.raises(errors.ParameterError) as error:
+        manifest.check_parameters(ARTICLE, {"utilisation": 0.5})
     message = str(error.value)
     assert "unknown parameter 'utilisation'" in message
     assert "utilization (float, default 0.8)" in message
@@ -40,12 +41,12 @@ def test_unknown_parameter_is_refused_with_the_valid_list():
     ],
 )
 def test_wrong_type_is_refused(name, value):
-    with pytest.raises(reports.ParameterError, match=f"parameter '{name}' must be"):
-        reports.check_parameters(ARTICLE, {name: value})
+    with pytest.raises(errors.ParameterError, match=f"parameter '{name}' must be"):
+        manifest.check_parameters(ARTICLE, {name: value})
 
 
 def test_values_are_normalised():
-    checked = reports.check_parameters(ARTICLE, {"as_of": dt.date(2025, 5, 31), "utilization": 1})
+    checked = manifest.check_parameters(ARTICLE, {"as_of": dt.date(2025, 5, 31), "utilization": 1})
     assert checked == {"as_of": "2025-05-31", "utilization": 1}
 
 
@@ -87,23 +88,23 @@ def _notebook(path, *, fail: bool):
 
 @pytest.mark.notebook
 def test_a_failing_notebook_leaves_the_last_good_report_untouched(tmp_path):
-    good = reports.Manifest(
-        "t", [reports.NotebookRun(_notebook(tmp_path / "ok.ipynb", fail=False))]
+    good = manifest.Manifest(
+        "t", [manifest.NotebookRun(_notebook(tmp_path / "ok.ipynb", fail=False))]
     )
     out = tmp_path / "reports" / "r"
-    reports.build_report(out, manifest=good, progress=lambda _: None)
+    runner.build_report(out, manifest=good, progress=lambda _: None)
     before = sorted(p.relative_to(out) for p in out.rglob("*"))
     assert (out / "tables" / "values.csv").read_text().splitlines() == ["value", "1"]
 
-    bad = reports.Manifest(
+    bad = manifest.Manifest(
         "t",
         [
-            reports.NotebookRun(tmp_path / "ok.ipynb", {"value": 2}),
-            reports.NotebookRun(_notebook(tmp_path / "bad.ipynb", fail=True)),
+            manifest.NotebookRun(tmp_path / "ok.ipynb", {"value": 2}),
+            manifest.NotebookRun(_notebook(tmp_path / "bad.ipynb", fail=True)),
         ],
     )
-    with pytest.raises(reports.ReportError) as error:
-        reports.build_report(out, manifest=bad, progress=lambda _: None)
+    with pytest.raises(errors.ReportError) as error:
+        runner.build_report(out, manifest=bad, progress=lambda _: None)
     message = str(error.value)
     assert "bad.ipynb failed in cell #3" in message and "RuntimeError: boom" in message
     assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
@@ -116,7 +117,7 @@ def test_a_failing_notebook_leaves_the_last_good_report_untouched(tmp_path):
 @pytest.mark.notebook
 def test_default_report_builds_everything_it_promises(tmp_path):
     out = tmp_path / "report"
-    reports.build_report(out, progress=lambda _: None)
+    runner.build_report(out, progress=lambda _: None)
     assert {
         "index.html",
         "run_record.json",

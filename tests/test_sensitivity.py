@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infermodel import compare, prices, sensitivity, serving
+from infermodel import compare, prices, sensitivity, serving, tables
 from infermodel.workloads import Workload, article_workload
 
 AS_OF = "2025-05-31"
@@ -23,7 +23,7 @@ def snapshot():
 
 @pytest.fixture(scope="module")
 def table(snapshot):
-    assumptions = serving.select(serving.load_serving(), ["article-batch-2m"])
+    assumptions = serving.select(tables.load_serving(), ["article-batch-2m"])
     return compare.cost_table(article_workload(), snapshot, assumptions)
 
 
@@ -211,7 +211,7 @@ def test_without_uncertainty_the_simulation_is_the_cost_table(
     workload = Workload.from_total(
         5e6, output_share=output_share, cached_input_share=cached_share, requests=1000
     )
-    assumptions = serving.select(serving.load_serving(), "all")
+    assumptions = serving.select(tables.load_serving(), "all")
     table = compare.cost_table(
         workload, snapshot, assumptions, use_batch_api=batch, diy_token_basis=basis
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,13 +16,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infermodel import cli, compare, paths, prices, serving, throughput
-from infermodel.schema import TableError
+from infermodel import calibration, cli, compare, prices, roofline, specs, tables, throughput
+from infermodel.errors import TableError
+from infermodel.readers import measurements
 from infermodel.workloads import Workload
 
-MODELS = throughput.load_model_specs()
-SPECS = serving.load_gpu_specs()
-SHARED = paths.ROOT_DIR.parent / "shared"
+MODELS = tables.load_model_specs()
+SPECS = tables.load_gpu_specs()
+MEASURED_CSV = (
+    Path(__file__).resolve().parent / "data" / "throughput" / "measured_trtllm_perf_overview.csv"
+)
 GIB = 2**30
 
 
@@ -80,15 +84,14 @@ def test_issue_models_are_listed():
     } <= names
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared (measured TensorRT-LLM points) absent")
-def test_shipped_points_are_the_shared_measurements():
-    shared = pd.read_csv(SHARED / "data" / "throughput" / "measured_trtllm_perf_overview.csv")
-    shipped = throughput.load_measured()
-    assert list(shipped["output_tokens_per_second"]) == list(shared["value"].astype(float))
-    assert list(shipped["input_tokens"]) == list(shared["isl"])
-    assert list(shipped["output_tokens"]) == list(shared["osl"])
-    assert list(shipped["gpus"]) == list(shared["n_gpus"])
-    assert list(shipped["gpu"]) == list(shared["gpu"])
+def test_shipped_points_are_the_published_measurements():
+    published = pd.read_csv(MEASURED_CSV)
+    shipped = tables.load_measured()
+    assert list(shipped["output_tokens_per_second"]) == list(published["value"].astype(float))
+    assert list(shipped["input_tokens"]) == list(published["isl"])
+    assert list(shipped["output_tokens"]) == list(published["osl"])
+    assert list(shipped["gpus"]) == list(published["n_gpus"])
+    assert list(shipped["gpu"]) == list(published["gpu"])
 
 
 # --- hand-worked examples ---------------------------------------------------------------
@@ -106,7 +109,7 @@ def test_batch1_decode_of_70b_fp16_on_8_gpus_is_weights_over_total_bandwidth():
         1,
         1,
         concurrency=1,
-        efficiency=throughput.Efficiency(0.5, 1.0, 0.0),
+        efficiency=roofline.Efficiency(0.5, 1.0, 0.0),
     )
     expected_ms = (68.98e9 * 2 + 327_680) / (8 * 3.35e12) / 0.5 * 1e3
     assert row["decode_step_ms"] == pytest.approx(expected_ms, rel=1e-9)
@@ -115,7 +118,7 @@ def test_batch1_decode_of_70b_fp16_on_8_gpus_is_weights_over_total_bandwidth():
 
 
 def test_communication_allowance_scales_with_gpus():
-    eff = throughput.Efficiency(0.5, 1.0, 0.4)
+    eff = roofline.Efficiency(0.5, 1.0, 0.4)
     row = est("Llama-2-70B", "H100-SXM-80GB", 8, "fp16", 1, 1, concurrency=1, efficiency=eff)
     base = (68.98e9 * 2 + 327_680) / (8 * 3.35e12) / 0.5 * 1e3
     assert row["decode_step_ms"] == pytest.approx(base * (1 + 0.4 * 7 / 8), rel=1e-9)
@@ -144,7 +147,7 @@ def test_prefill_is_compute_bound_by_hand():
         2048,
         1,
         concurrency=1,
-        efficiency=throughput.IDEAL,
+        efficiency=roofline.IDEAL,
     )
     flops = 2 * 8.03e9 * 2048 + 2 * 32 * 4096 * 2048**2
     assert row["prefill_seconds"] == pytest.approx(flops / 1978.9e12, rel=1e-9)
@@ -152,17 +155,15 @@ def test_prefill_is_compute_bound_by_hand():
 
 def test_moe_reads_only_the_experts_it_touches_at_batch_one():
     # Mixtral at batch 1 reads shared weights plus 2 of 8 experts: the active parameters.
-    touched = throughput.weight_bytes_read(46.70e9, 46.70, 12.88, 8, 2, 1)
+    touched = roofline.weight_bytes_read(46.70e9, 46.70, 12.88, 8, 2, 1)
     assert touched == pytest.approx(12.88e9, rel=1e-9)
-    everything = throughput.weight_bytes_read(46.70e9, 46.70, 12.88, 8, 2, 10_000)
+    everything = roofline.weight_bytes_read(46.70e9, 46.70, 12.88, 8, 2, 10_000)
     assert everything == pytest.approx(46.70e9, rel=1e-9)
 
 
 # --- properties -------------------------------------------------------------------------
 
-FIT_PRECISIONS = {
-    g: throughput.supported_precisions(r) for g, r in SPECS.set_index("gpu").iterrows()
-}
+FIT_PRECISIONS = {g: specs.supported_precisions(r) for g, r in SPECS.set_index("gpu").iterrows()}
 configs = st.builds(
     dict,
     model=st.sampled_from(list(MODELS["model"])),
@@ -205,19 +206,19 @@ def test_throughput_rises_with_batch_up_to_the_fit_limit(config, c1, c2):
 @settings(max_examples=60, deadline=None)
 @given(configs, st.integers(1, 4096))
 def test_throughput_never_exceeds_the_compute_or_bandwidth_bound(config, concurrency):
-    ideal = _table(config, [concurrency], throughput.IDEAL).iloc[0]
+    ideal = _table(config, [concurrency], roofline.IDEAL).iloc[0]
     fitted = _table(config, [concurrency]).iloc[0]
     if not ideal["fits"]:
         return
     model = MODELS.set_index("model").loc[ideal["model"]]
     gpu = SPECS.set_index("gpu").loc[ideal["gpu"]]
-    peak = gpu[throughput.COMPUTE_COLUMN[ideal["precision"]]] * 1e12 * ideal["gpus"]
+    peak = gpu[roofline.COMPUTE_COLUMN[ideal["precision"]]] * 1e12 * ideal["gpus"]
     compute_bound = peak / (2 * model["active_params_b"] * 1e9)
-    weights = throughput.weight_bytes(
+    weights = roofline.weight_bytes(
         model["total_params_b"],
-        bytes_per_parameter=throughput.BYTES_PER_PARAMETER[ideal["precision"]],
+        bytes_per_parameter=roofline.BYTES_PER_PARAMETER[ideal["precision"]],
     )
-    read = throughput.weight_bytes_read(
+    read = roofline.weight_bytes_read(
         weights,
         model["total_params_b"],
         model["active_params_b"],
@@ -244,8 +245,8 @@ def test_throughput_never_exceeds_the_compute_or_bandwidth_bound(config, concurr
     st.integers(1, 63),
 )
 def test_more_gpus_never_fit_fewer_sequences(memory_gb, weights, kv_token, seq, kv_heads, n):
-    fewer = throughput.max_batch(n, memory_gb, weights, kv_token, seq, kv_heads)
-    more = throughput.max_batch(n + 1, memory_gb, weights, kv_token, seq, kv_heads)
+    fewer = roofline.max_batch(n, memory_gb, weights, kv_token, seq, kv_heads)
+    more = roofline.max_batch(n + 1, memory_gb, weights, kv_token, seq, kv_heads)
     assert more >= fewer
 
 
@@ -254,24 +255,24 @@ def test_more_gpus_never_fit_fewer_sequences(memory_gb, weights, kv_token, seq, 
 
 @pytest.fixture(scope="module")
 def calibrated() -> pd.DataFrame:
-    return throughput.calibration(throughput.load_measured(), models=MODELS, gpu_specs=SPECS)
+    return calibration.calibration(tables.load_measured(), models=MODELS, gpu_specs=SPECS)
 
 
 def test_shipped_factors_are_the_fit_on_the_shipped_points(calibrated):
-    shipped = throughput.load_efficiency_table()
-    refit = throughput.fit_efficiency(throughput.load_measured(), models=MODELS, gpu_specs=SPECS)
+    shipped = tables.load_efficiency_table()
+    refit = calibration.fit_efficiency(tables.load_measured(), models=MODELS, gpu_specs=SPECS)
     assert shipped.set_index("factor")["value"].to_dict() == pytest.approx(refit.as_dict())
     assert shipped["fitted_on_points"].iloc[0].split(";") == list(calibrated["point_id"])
 
 
 def test_error_figures_are_recomputed_and_meet_the_aim(calibrated):
-    summary = throughput.accuracy(calibrated).set_index("fit")
+    summary = calibration.accuracy(calibrated).set_index("fit")
     in_sample = summary.loc["in-sample", "median_ape_percent"]
     loo = summary.loc["leave-one-out", "median_ape_percent"]
     assert in_sample < 20
     assert loo < 30
     # the note in data/throughput_efficiency.csv quotes these same figures
-    note = throughput.load_efficiency_table()["note"].iloc[0]
+    note = tables.load_efficiency_table()["note"].iloc[0]
     assert (
         f"{in_sample:.1f}% / {summary.loc['in-sample', 'worst_ape_percent']:.1f}% in-sample" in note
     )
@@ -281,10 +282,10 @@ def test_error_figures_are_recomputed_and_meet_the_aim(calibrated):
 
 
 def test_leave_one_out_refits_without_the_point(calibrated):
-    measured = throughput.load_measured()
+    measured = tables.load_measured()
     k = 10  # the only B200 / FP4 point
     rest = measured.drop(index=k).reset_index(drop=True)
-    factors = throughput.fit_efficiency(rest, models=MODELS, gpu_specs=SPECS)
+    factors = calibration.fit_efficiency(rest, models=MODELS, gpu_specs=SPECS)
     row = throughput.estimate_table(
         measured.iloc[[k]], efficiency=factors, models=MODELS, gpu_specs=SPECS
     ).iloc[0]
@@ -308,9 +309,9 @@ def test_unknown_gpu_suggests_close_matches():
 
 
 def test_model_names_match_case_insensitively_and_by_hf_id():
-    assert throughput.resolve_model("meta-llama/Llama-3.1-8B-Instruct", MODELS) == "Llama-3.1-8B"
-    assert throughput.resolve_model("LLAMA-3.1-8B", MODELS) == "Llama-3.1-8B"
-    assert throughput.resolve_gpu("b200-180gb", SPECS) == "B200-180GB"
+    assert specs.resolve_model("meta-llama/Llama-3.1-8B-Instruct", MODELS) == "Llama-3.1-8B"
+    assert specs.resolve_model("LLAMA-3.1-8B", MODELS) == "Llama-3.1-8B"
+    assert specs.resolve_gpu("b200-180gb", SPECS) == "B200-180GB"
 
 
 def test_model_that_does_not_fit_names_the_memory_and_gpus_needed():
@@ -352,7 +353,7 @@ def test_generic_csv_import(tmp_path):
         "meta-llama/Llama-3.1-8B-Instruct,h100-sxm-80gb,1,FP8,500,500,64,5000\n"
         "llama-3.3-70b,H200-SXM-141GB,1,fp8,1000,1000,,2900\n"
     )
-    table = throughput.read_measured_csv(path, models=MODELS, gpu_specs=SPECS)
+    table = measurements.read_measured_csv(path, models=MODELS, gpu_specs=SPECS)
     assert list(table["model"]) == ["Llama-3.1-8B", "Llama-3.3-70B"]
     assert list(table["gpu"]) == ["H100-SXM-80GB", "H200-SXM-141GB"]
     assert list(table["point_id"]) == ["mine-1", "mine-2"]
@@ -370,16 +371,16 @@ def test_generic_csv_bad_rows_name_file_line_field(tmp_path):
         "Llama-9,H100-SXM-80GB,1,fp8,10,500,,5000\n"
     )
     with pytest.raises(TableError, match=r"bad.csv:2: field 'input_tokens' = 0"):
-        throughput.read_measured_csv(path, models=MODELS, gpu_specs=SPECS)
+        measurements.read_measured_csv(path, models=MODELS, gpu_specs=SPECS)
     path.write_text(
         "model,gpu,gpus,precision,input_tokens,output_tokens,concurrency,output_tokens_per_second\n"
         "Llama-9,H100-SXM-80GB,1,fp8,10,500,,5000\n"
     )
     with pytest.raises(TableError, match=r"bad.csv:2: field 'model' = 'Llama-9': unknown model"):
-        throughput.read_measured_csv(path, models=MODELS, gpu_specs=SPECS)
+        measurements.read_measured_csv(path, models=MODELS, gpu_specs=SPECS)
     path.write_text("model,gpu\nx,y\n")
     with pytest.raises(TableError, match=r"field 'gpus': required column missing"):
-        throughput.read_measured_csv(path, models=MODELS, gpu_specs=SPECS)
+        measurements.read_measured_csv(path, models=MODELS, gpu_specs=SPECS)
 
 
 def _vllm_result(**overrides) -> dict:
@@ -405,7 +406,7 @@ def _vllm_result(**overrides) -> dict:
 def test_vllm_bench_json_import(tmp_path):
     path = tmp_path / "vllm-run.json"
     path.write_text(json.dumps(_vllm_result()))
-    table = throughput.read_vllm_bench_json(
+    table = measurements.read_vllm_bench_json(
         path, gpu="H100-SXM-80GB", gpus=1, precision="bf16", models=MODELS, gpu_specs=SPECS
     )
     row = table.iloc[0]
@@ -414,7 +415,7 @@ def test_vllm_bench_json_import(tmp_path):
     assert row["output_tokens_per_second"] == 2425.0
     assert row["observed_on"] == pd.Timestamp("2025-05-31")
     path.write_text(json.dumps(_vllm_result(max_concurrency=None)))
-    offline = throughput.read_vllm_bench_json(
+    offline = measurements.read_vllm_bench_json(
         path, gpu="H100-SXM-80GB", gpus=1, precision="bf16", models=MODELS, gpu_specs=SPECS
     )
     assert pd.isna(offline["concurrency"].iloc[0])
@@ -426,13 +427,13 @@ def test_vllm_bench_json_bad_files(tmp_path):
     del result["output_throughput"]
     path.write_text(json.dumps(result))
     with pytest.raises(ValueError, match=r"broken.json: key 'output_throughput' missing"):
-        throughput.read_vllm_bench_json(path, gpu="H100-SXM-80GB", gpus=1, precision="bf16")
+        measurements.read_vllm_bench_json(path, gpu="H100-SXM-80GB", gpus=1, precision="bf16")
     path.write_text(json.dumps(_vllm_result(completed=0)))
     with pytest.raises(ValueError, match=r"'completed' must be >= 1"):
-        throughput.read_vllm_bench_json(path, gpu="H100-SXM-80GB", gpus=1, precision="bf16")
+        measurements.read_vllm_bench_json(path, gpu="H100-SXM-80GB", gpus=1, precision="bf16")
     path.write_text("not json")
     with pytest.raises(ValueError, match=r"not a readable vLLM bench result JSON"):
-        throughput.read_vllm_bench_json(path, gpu="H100-SXM-80GB", gpus=1, precision="bf16")
+        measurements.read_vllm_bench_json(path, gpu="H100-SXM-80GB", gpus=1, precision="bf16")
 
 
 # --- into the cost table ----------------------------------------------------------------
@@ -448,8 +449,8 @@ def test_estimates_price_in_the_cost_table_unchanged():
         gpu_specs=SPECS,
     )
     rows = throughput.serving_rows(estimates)
-    assert list(rows.columns[: len(serving.SERVING_SCHEMA.columns)]) == list(
-        serving.SERVING_SCHEMA.columns
+    assert list(rows.columns[: len(tables.SERVING_SCHEMA.columns)]) == list(
+        tables.SERVING_SCHEMA.columns
     )
     assert "estimated-llama-3-3-70b-h100-sxm-80gb-x1-fp8" in set(rows["assumption_id"])
     assert "estimated-llama-3-3-70b-a100-sxm-80gb-x2-bf16" in set(rows["assumption_id"])

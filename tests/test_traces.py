@@ -6,17 +6,25 @@ import csv
 import io
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from infermodel import cli, formulas, paths, prices, serving, traces
-
-TRACES = paths.ROOT_DIR.parent / "shared" / "data" / "traces"
-needs_shared = pytest.mark.skipif(
-    not TRACES.is_dir(), reason=f"real traces not available ({TRACES} is absent)"
+from infermodel import (
+    cli,
+    formulas,
+    prices,
+    serving,
+    synthetic,
+    tables,
+    trace_pricing,
 )
+from infermodel.readers import logs
+
+# Excerpts of the real traces (first rows of each; how each was cut: tests/data/README.md).
+TRACES = Path(__file__).resolve().parent / "data" / "traces"
 AS_OF = "2025-05-31"
 
 
@@ -27,7 +35,7 @@ def snapshot():
 
 @pytest.fixture(scope="module")
 def assumptions():
-    return serving.select(serving.load_serving(), "article")
+    return serving.select(tables.load_serving(), "article")
 
 
 def api_row(table: pd.DataFrame, model_id: str) -> pd.Series:
@@ -56,7 +64,6 @@ def check_against_loop(table, requests, snapshot, model_id):
         assert row[name] == pytest.approx(np.percentile(costs, q, method="inverted_cdf"))
 
 
-@needs_shared
 @pytest.mark.parametrize("name", ["azure2023_conv.csv", "azure2023_code.csv"])
 def test_azure_totals_match_a_plain_loop(name, snapshot, assumptions):
     path = TRACES / name
@@ -64,9 +71,9 @@ def test_azure_totals_match_a_plain_loop(name, snapshot, assumptions):
         requests = [
             (int(r["ContextTokens"]), 0, int(r["GeneratedTokens"])) for r in csv.DictReader(handle)
         ]
-    trace = traces.read_trace(path)
+    trace = logs.read_trace(path)
     assert trace.fmt == "azure"
-    table = traces.price_trace(trace, snapshot, assumptions)
+    table = trace_pricing.price_trace(trace, snapshot, assumptions)
     for model_id in ("gpt-4o", "claude-3-7-sonnet-20250219", "gemini-2.5-pro-preview-05-06"):
         check_against_loop(table, requests, snapshot, model_id)
     diy = table[table["platform_type"] == "diy_gpu"]
@@ -74,7 +81,6 @@ def test_azure_totals_match_a_plain_loop(name, snapshot, assumptions):
     assert (diy["utilization"] > 0).all() and (diy["utilization"] <= 1).all()
 
 
-@needs_shared
 def test_mooncake_totals_and_cache_match_a_plain_loop(snapshot, assumptions):
     path = TRACES / "mooncake_conversation_trace.jsonl"
     seen: set[int] = set()
@@ -89,9 +95,9 @@ def test_mooncake_totals_and_cache_match_a_plain_loop(snapshot, assumptions):
                     cached += max(0, min(512, prompt - 512 * position))
             seen.update(record["hash_ids"])
             requests.append((prompt, cached, record["output_length"]))
-    trace = traces.read_trace(path)
+    trace = logs.read_trace(path)
     assert trace.fmt == "mooncake"
-    table = traces.price_trace(trace, snapshot, assumptions)
+    table = trace_pricing.price_trace(trace, snapshot, assumptions)
     assert sum(c for _, c, _ in requests) > 0
     for model_id in ("gpt-4o", "claude-3-7-sonnet-20250219", "gpt-4o-mini"):
         check_against_loop(table, requests, snapshot, model_id)
@@ -116,7 +122,7 @@ def test_cached_tokens_on_a_hand_made_mooncake_file(tmp_path):
             '{"timestamp": 120000, "input_length": 600, "output_length": 40, "hash_ids": [9, 3]}',
         ],
     )
-    trace = traces.read_trace(path)
+    trace = logs.read_trace(path)
     assert trace.fmt == "mooncake"
     per_line = trace.con.sql("SELECT line, cached_input_tokens FROM requests ORDER BY line").df()
     assert per_line["cached_input_tokens"].tolist() == [0, 1024, 700, 88]
@@ -153,8 +159,8 @@ BAD_CSV = [
 def test_each_bad_row_kind_is_refused_with_its_line(tmp_path, line, kind):
     rows = [BAD_CSV[0], BAD_CSV[1], BAD_CSV[line - 1], BAD_CSV[-1]]
     path = write_lines(tmp_path / "log.csv", rows)
-    with pytest.raises(traces.BadRowsError) as caught:
-        traces.read_trace(path)
+    with pytest.raises(logs.BadRowsError) as caught:
+        logs.read_trace(path)
     assert caught.value.counts == {kind: 1}
     message = str(caught.value)
     assert str(path) in message and "1 bad row" in message and kind in message
@@ -172,20 +178,20 @@ def test_malformed_json_line_is_a_bad_row(tmp_path):
             '{"input_tokens": 7, "output_tokens": 2}',
         ],
     )
-    with pytest.raises(traces.BadRowsError, match=r"1 malformed") as caught:
-        traces.read_trace(path)
+    with pytest.raises(logs.BadRowsError, match=r"1 malformed") as caught:
+        logs.read_trace(path)
     assert caught.value.problems[0].line == 2
-    trace = traces.read_trace(path, drop_bad_rows=True)
+    trace = logs.read_trace(path, drop_bad_rows=True)
     assert trace.summary().iloc[0]["requests"] == 2
 
 
 def test_all_bad_kinds_counted_and_dropped_on_request(tmp_path):
     path = write_lines(tmp_path / "log.csv", BAD_CSV)
-    with pytest.raises(traces.BadRowsError) as caught:
-        traces.read_trace(path)
+    with pytest.raises(logs.BadRowsError) as caught:
+        logs.read_trace(path)
     assert sum(caught.value.counts.values()) == 6
     assert [p.line for p in caught.value.problems] == [3, 4, 5, 6, 7]
-    trace = traces.read_trace(path, drop_bad_rows=True)
+    trace = logs.read_trace(path, drop_bad_rows=True)
     assert trace.dropped_rows == 6
     summary = trace.summary().iloc[0]
     assert (summary["requests"], summary["output_tokens"]) == (2, 40)
@@ -193,48 +199,48 @@ def test_all_bad_kinds_counted_and_dropped_on_request(tmp_path):
 
 
 def test_line_numbers_hold_in_a_large_file(tmp_path):
-    log = traces.write_synthetic_log(tmp_path / "big.csv", requests=300_000, seed=3)
+    log = synthetic.write_synthetic_log(tmp_path / "big.csv", requests=300_000, seed=3)
     lines = log.read_text().splitlines()
     lines[250_000] = lines[250_000].replace(",synthetic,", ",synthetic,").split(",", 1)[0] + (
         ",12x,5,0,synthetic,x"
     )
     write_lines(log, lines)
-    with pytest.raises(traces.BadRowsError) as caught:
-        traces.read_trace(log)
+    with pytest.raises(logs.BadRowsError) as caught:
+        logs.read_trace(log)
     assert caught.value.problems[0].line == 250_001
 
 
 def test_parquet_and_csv_give_identical_tables(tmp_path, snapshot, assumptions):
     tables = []
     for suffix in (".parquet", ".csv", ".jsonl"):
-        log = traces.write_synthetic_log(tmp_path / f"log{suffix}", requests=3_000, seed=7)
-        trace = traces.read_trace(log)
+        log = synthetic.write_synthetic_log(tmp_path / f"log{suffix}", requests=3_000, seed=7)
+        trace = logs.read_trace(log)
         assert trace.fmt == suffix.removeprefix(".")
-        tables.append(traces.price_trace(trace, snapshot, assumptions))
+        tables.append(trace_pricing.price_trace(trace, snapshot, assumptions))
     for other in tables[1:]:
         pd.testing.assert_frame_equal(tables[0], other)
     assert tables[0]["cached_input_tokens"].iloc[0] > 0
 
 
 def test_synthetic_log_is_seeded_and_labelled(tmp_path):
-    a = traces.write_synthetic_log(tmp_path / "a.csv", requests=500, seed=1)
-    b = traces.write_synthetic_log(tmp_path / "b.csv", requests=500, seed=1)
-    c = traces.write_synthetic_log(tmp_path / "c.csv", requests=500, seed=2)
+    a = synthetic.write_synthetic_log(tmp_path / "a.csv", requests=500, seed=1)
+    b = synthetic.write_synthetic_log(tmp_path / "b.csv", requests=500, seed=1)
+    c = synthetic.write_synthetic_log(tmp_path / "c.csv", requests=500, seed=2)
     assert a.read_bytes() == b.read_bytes() != c.read_bytes()
     frame = pd.read_csv(a)
-    assert (frame["source"] == traces.SYNTHETIC_LABEL).all()
-    assert "SYNTHETIC" in traces.SYNTHETIC_LABEL
+    assert (frame["source"] == synthetic.SYNTHETIC_LABEL).all()
+    assert "SYNTHETIC" in synthetic.SYNTHETIC_LABEL
     with pytest.raises(ValueError, match="requests"):
-        traces.write_synthetic_log(tmp_path / "d.csv", requests=0)
+        synthetic.write_synthetic_log(tmp_path / "d.csv", requests=0)
     with pytest.raises(ValueError, match=r"\.parquet"):
-        traces.write_synthetic_log(tmp_path / "d.txt")
+        synthetic.write_synthetic_log(tmp_path / "d.txt")
 
 
 def test_caching_lowers_cost_only_where_a_cached_price_exists(tmp_path, snapshot, assumptions):
-    trace = traces.read_trace(traces.write_synthetic_log(tmp_path / "l.parquet", requests=2_000))
-    with_cache = traces.price_trace(trace, snapshot, assumptions)
-    without = traces.price_trace(trace, snapshot, assumptions, use_cached_pricing=False)
-    effect = traces.caching_effect(with_cache, without)
+    trace = logs.read_trace(synthetic.write_synthetic_log(tmp_path / "l.parquet", requests=2_000))
+    with_cache = trace_pricing.price_trace(trace, snapshot, assumptions)
+    without = trace_pricing.price_trace(trace, snapshot, assumptions, use_cached_pricing=False)
+    effect = trace_pricing.caching_effect(with_cache, without)
     has_price = snapshot.api.set_index("model_id")["usd_per_million_cached_input_tokens"].notna()
     saves = effect.set_index("model_id")["saving_usd"] > 1e-12
     assert (saves == has_price.reindex(saves.index)).all()
@@ -246,7 +252,7 @@ def test_long_context_tier_applies_per_request(tmp_path, snapshot, assumptions):
         tmp_path / "log.csv",
         ["input_tokens,output_tokens", "100000,1000", "300000,1000"],
     )
-    table = traces.price_trace(traces.read_trace(path), snapshot, assumptions)
+    table = trace_pricing.price_trace(logs.read_trace(path), snapshot, assumptions)
     row = api_row(table, "gemini-2.5-pro-preview-05-06")
     expected = (100_000 * 1.25 + 1_000 * 10 + 300_000 * 2.5 + 1_000 * 15) / 1e6
     assert row["cost_usd"] == pytest.approx(expected)
@@ -259,7 +265,7 @@ def test_replica_needs_by_hand():
     # 100 tokens/s per replica = 6,000 tokens a minute. Minutes: 6,000, 12,001, 0 ... (61 min).
     tokens = np.zeros(61)
     tokens[0], tokens[1], tokens[60] = 6_000, 12_001, 6_000
-    needs = traces.replica_needs(tokens, np.array([100.0]))
+    needs = trace_pricing.replica_needs(tokens, np.array([100.0]))
     assert needs["replicas_peak"][0] == 3
     assert needs["replicas_mean"][0] == pytest.approx((1 + 12_001 / 6_000 + 1) / 61)
     assert needs["replica_hours_peak_sized"][0] == pytest.approx(3 * 61 / 60)
@@ -268,8 +274,8 @@ def test_replica_needs_by_hand():
 
 
 def test_diy_costs_follow_the_article_formula(tmp_path, snapshot, assumptions):
-    trace = traces.read_trace(traces.write_synthetic_log(tmp_path / "l.parquet", requests=5_000))
-    table = traces.price_trace(trace, snapshot, assumptions, diy_sizing="peak")
+    trace = logs.read_trace(synthetic.write_synthetic_log(tmp_path / "l.parquet", requests=5_000))
+    table = trace_pricing.price_trace(trace, snapshot, assumptions, diy_sizing="peak")
     diy = table[table["platform_type"] == "diy_gpu"]
     total = diy["total_tokens"].iloc[0]
     expected = formulas.gpu_cost_usd(
@@ -288,20 +294,20 @@ def test_diy_costs_follow_the_article_formula(tmp_path, snapshot, assumptions):
 
 
 def test_format_detection_and_mapping_errors(tmp_path):
-    assert traces.detect_format(write_lines(tmp_path / "a.txt", ["a,b", "1,2"])) == "csv"
-    log = traces.write_synthetic_log(tmp_path / "s.parquet", requests=10)
-    assert traces.detect_format(log) == "parquet"
+    assert logs.detect_format(write_lines(tmp_path / "a.txt", ["a,b", "1,2"])) == "csv"
+    log = synthetic.write_synthetic_log(tmp_path / "s.parquet", requests=10)
+    assert logs.detect_format(log) == "parquet"
     with pytest.raises(ValueError, match="empty"):
-        traces.detect_format(write_lines(tmp_path / "e.csv", []))
+        logs.detect_format(write_lines(tmp_path / "e.csv", []))
     with pytest.raises(ValueError, match=r"no column 'input_tokens'.*did you mean 'input_token'"):
-        traces.read_trace(write_lines(tmp_path / "m.csv", ["input_token,output_tokens", "1,2"]))
-    mapped = traces.read_trace(
+        logs.read_trace(write_lines(tmp_path / "m.csv", ["input_token,output_tokens", "1,2"]))
+    mapped = logs.read_trace(
         write_lines(tmp_path / "m2.csv", ["when,prompt,completion", "1746057600,10,2"]),
-        mapping=traces.ColumnMapping("prompt", "completion", timestamp="when", timestamp_unit="s"),
+        mapping=logs.ColumnMapping("prompt", "completion", timestamp="when", timestamp_unit="s"),
     )
     assert mapped.span()[0] == pd.Timestamp("2025-05-01")
     with pytest.raises(ValueError, match="timestamp_unit"):
-        traces.ColumnMapping(timestamp_unit="minutes")
+        logs.ColumnMapping(timestamp_unit="minutes")
 
 
 def run(capsys, *argv):
@@ -311,7 +317,7 @@ def run(capsys, *argv):
 
 
 def test_cli_prices_a_log_as_csv(tmp_path, capsys):
-    log = traces.write_synthetic_log(tmp_path / "l.parquet", requests=1_000)
+    log = synthetic.write_synthetic_log(tmp_path / "l.parquet", requests=1_000)
     status, out, err = run(capsys, "trace", str(log), "--as-of", AS_OF, "--format", "csv")
     assert status == 0, err
     table = pd.read_csv(io.StringIO(out))

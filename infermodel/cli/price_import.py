@@ -1,0 +1,61 @@
+"""``infermodel prices import {litellm,genai-prices}``: dated observations from sources."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from infermodel import importers
+from infermodel.cli.options import Parser
+from infermodel.readers.genai_prices import read_genai_prices
+from infermodel.readers.litellm import read_litellm
+
+
+def add_parser(commands) -> None:
+    """Add ``prices import ...`` to the subcommands."""
+    prices_cmd = commands.add_parser("prices", help="refresh price observations from sources")
+    actions = prices_cmd.add_subparsers(dest="prices_action", required=True, parser_class=Parser)
+    importer = actions.add_parser("import", help="review (and with --write append) a source")
+    sources = importer.add_subparsers(dest="source", required=True, parser_class=Parser)
+    litellm = sources.add_parser("litellm", help="a LiteLLM model_prices_and_context_window.json")
+    litellm.add_argument("path", type=Path, help="the JSON file (dated copy)")
+    genai = sources.add_parser("genai-prices", help="the installed genai-prices package's data")
+    genai.add_argument(
+        "--file", type=Path, default=None, help="read a copy of genai-prices' data.json instead"
+    )
+    for sub in (litellm, genai):
+        sub.add_argument(
+            "--observed-on",
+            default=None,
+            help="date the source speaks for, YYYY-MM-DD (default: a date in the file name; "
+            "for the installed package, today)",
+        )
+        sub.add_argument("--write", action="store_true", help="append the reviewed rows")
+        sub.add_argument(
+            "--allow-missing",
+            action="store_true",
+            help="write even if some tracked offerings are missing from the source",
+        )
+        sub.add_argument(
+            "--withdraw-missing",
+            action="store_true",
+            help="record tracked offerings the source no longer lists as withdrawn on its date",
+        )
+        sub.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.source == "litellm":
+        source = read_litellm(args.path, observed_on=args.observed_on)
+    else:
+        source = read_genai_prices(args.file, observed_on=args.observed_on)
+    result = importers.review(source)
+    print(result.render())
+    if not args.write:
+        print("Review only: nothing written (add --write to append these observations).")
+        return 0
+    rows, withdrawals = importers.write(
+        result, allow_missing=args.allow_missing, withdraw_missing=args.withdraw_missing
+    )
+    print(f"Wrote {rows} observation(s) and {withdrawals} withdrawal(s).")
+    return 0

@@ -1,0 +1,190 @@
+"""``infermodel table`` and ``infermodel break-even``: one workload priced on every offering."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import pandas as pd
+
+from infermodel import compare, growth, prices, serving, tables
+from infermodel.cli import options
+from infermodel.workloads import Workload
+
+TABLE_COLUMNS_FOR_PEOPLE = [
+    "platform",
+    "provider",
+    "model",
+    "gpu",
+    "tier",
+    "serving_assumption",
+    "tokens_per_second",
+    "gpu_hours",
+    "wall_clock_hours",
+    "cost_usd",
+    "usd_per_million_tokens",
+    "multiple_of_cheapest",
+    "observed_on",
+    "confidence",
+]
+
+BREAK_EVEN_COLUMNS_FOR_PEOPLE = [
+    "api_offering",
+    "api_usd_per_million_tokens",
+    "diy_offering",
+    "diy_usd_per_million_tokens_busy",
+    "break_even_million_tokens_per_month",
+    "always_cheaper_from_million_tokens_per_month",
+    "replicas_at_break_even",
+]
+
+
+def add_parsers(commands) -> None:
+    """Add ``table`` and ``break-even`` to the subcommands."""
+    table = commands.add_parser("table", help="price one workload on every offering")
+    options.add_pricing(table)
+    options.add_format(table)
+    table.set_defaults(handler=run_table)
+
+    even = commands.add_parser(
+        "break-even",
+        help="monthly volume from which each DIY option is no dearer than each API",
+        description="One row per (API offering, DIY option): the break-even million tokens "
+        "per month (empty when self-hosting never wins, with the reason), and the assumptions "
+        "used as columns. API prices are taken at the workload's token mix.",
+    )
+    options.add_pricing(even)
+    even.add_argument(
+        "--billing",
+        choices=["always_on", "per_hour"],
+        default="always_on",
+        help="DIY pays for whole replicas all month (default) or for whole GPU-hours as needed",
+    )
+    even.add_argument(
+        "--min-replicas",
+        type=options.whole("--min-replicas", minimum=0),
+        default=1,
+        help="replicas kept up all month for availability (default 1)",
+    )
+    even.add_argument(
+        "--max-replicas",
+        type=options.whole("--max-replicas"),
+        default=None,
+        help="most replicas a DIY option can get (capacity limit; default none)",
+    )
+    even.add_argument(
+        "--fixed-usd-per-month",
+        type=options.number("--fixed-usd-per-month", low=0),
+        default=0.0,
+        help="people and tooling self-hosting needs [USD/month] (default 0)",
+    )
+    even.add_argument(
+        "--tokens-per-month",
+        type=options.number("--tokens-per-month", low=0, low_open=True),
+        default=None,
+        help="also give the break-even utilization at this monthly volume [tokens/month]",
+    )
+    options.add_format(even)
+    even.set_defaults(handler=run_break_even)
+
+
+def snapshot_for(args: argparse.Namespace, **as_of_options) -> prices.PriceSnapshot:
+    """The price snapshot ``--as-of``, ``--provider`` and ``--platform-type`` ask for."""
+    as_of = args.as_of or pd.Timestamp.today().strftime("%Y-%m-%d")
+    snapshot = prices.as_of(as_of, **as_of_options)
+    if args.provider or args.platform_type:
+        snapshot = snapshot.select(providers=args.provider, platform_types=args.platform_type)
+    return snapshot
+
+
+def assumptions_for(args: argparse.Namespace) -> pd.DataFrame:
+    """The serving assumptions ``--serving`` asks for."""
+    ids = args.serving[0] if args.serving in (["article"], ["all"]) else args.serving
+    return serving.select(tables.load_serving(), ids)
+
+
+def priced(args: argparse.Namespace):
+    """The snapshot, workload and cost table the pricing options ask for."""
+    snapshot = snapshot_for(args, stale_after_days=args.stale_after_days)
+    assumptions = assumptions_for(args)
+    if args.throughput is not None:
+        assumptions = assumptions.assign(tokens_per_second=args.throughput)
+    workload = Workload.from_total(
+        args.total_tokens,
+        output_share=args.output_share,
+        cached_input_share=args.cached_input_share,
+        requests=args.requests,
+    )
+    table = compare.cost_table(
+        workload,
+        snapshot,
+        assumptions,
+        utilization=args.utilization,
+        diy_token_basis=args.diy_token_basis,
+        use_batch_api=args.batch_api,
+    )
+    return snapshot, workload, table
+
+
+def write(frame: pd.DataFrame, args: argparse.Namespace) -> bool:
+    """Write ``frame`` as csv or json when asked; False when the caller prints a table."""
+    if args.format == "csv":
+        frame.to_csv(sys.stdout, index=False, date_format="%Y-%m-%d")
+    elif args.format == "json":
+        sys.stdout.write(frame.to_json(orient="records", date_format="iso", indent=1) + "\n")
+    else:
+        return False
+    return True
+
+
+def run_table(args: argparse.Namespace) -> int:
+    snapshot, workload, table = priced(args)
+    if not write(table, args):
+        stale = int(table["stale"].sum())
+        with pd.option_context(
+            "display.width", 250, "display.max_columns", None, "display.max_colwidth", 40
+        ):
+            print(
+                f"Prices as of {snapshot.as_of.date()}; {workload.total_tokens:,.0f} tokens "
+                f"({workload.output_share:.0%} output); utilization {args.utilization}"
+            )
+            if stale:
+                print(
+                    f"WARNING: {stale} row(s) priced from observations older than "
+                    f"{args.stale_after_days} days (column 'stale')"
+                )
+            print(
+                table[TABLE_COLUMNS_FOR_PEOPLE].to_string(
+                    index=False, float_format="{:,.4g}".format
+                )
+            )
+    return 0
+
+
+def run_break_even(args: argparse.Namespace) -> int:
+    snapshot, workload, table = priced(args)
+    even = growth.break_even_table(
+        table,
+        billing=args.billing,
+        min_replicas=args.min_replicas,
+        fixed_usd_per_month=args.fixed_usd_per_month,
+        max_replicas=args.max_replicas,
+        tokens_per_month=args.tokens_per_month,
+    )
+    even.insert(0, "as_of", snapshot.as_of.date().isoformat())
+    even["output_share"] = workload.output_share
+    even["diy_token_basis"] = args.diy_token_basis
+    if not write(even, args):
+        wins = even["break_even_million_tokens_per_month"].notna()
+        print(
+            f"Prices as of {snapshot.as_of.date()}; token mix {workload.output_share:.0%} output; "
+            f"billing {args.billing}, min replicas {args.min_replicas}, fixed "
+            f"${args.fixed_usd_per_month:,.0f}/month. DIY wins somewhere in "
+            f"{int(wins.sum())} of {len(even)} pairs (others: see --format csv, column reason)."
+        )
+        shown = even.loc[wins, BREAK_EVEN_COLUMNS_FOR_PEOPLE].sort_values(
+            "break_even_million_tokens_per_month"
+        )
+        with pd.option_context("display.width", 250, "display.max_colwidth", 60):
+            print(shown.to_string(index=False, float_format="{:,.4g}".format))
+    return 0

@@ -1,0 +1,106 @@
+"""``infermodel trace PATH``: a request log priced on every offering."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from infermodel import trace_pricing
+from infermodel.cli import options
+from infermodel.cli.pricing import assumptions_for, snapshot_for, write
+from infermodel.readers import logs
+
+TRACE_COLUMNS_FOR_PEOPLE = [
+    "platform",
+    "provider",
+    "model",
+    "gpu",
+    "serving_assumption",
+    "cost_usd",
+    "usd_per_request_p50",
+    "usd_per_request_p95",
+    "usd_per_million_tokens",
+    "replicas_peak",
+    "replicas_mean",
+    "utilization",
+]
+
+
+def add_parser(commands) -> None:
+    """Add ``trace`` to the subcommands."""
+    trace = commands.add_parser(
+        "trace",
+        help="price every request of a log (Azure, Mooncake, CSV/JSONL/Parquet) on every offering",
+        description="One row per offering: the log's requests and tokens, cost_usd, USD per "
+        "request (mean, P50, P95); for rented GPUs the replicas needed at the peak minute and "
+        "on average, and the utilization that implies.",
+    )
+    trace.add_argument("path", type=Path, help="the log file")
+    options.add_as_of(trace)
+    trace.add_argument(
+        "--trace-format",
+        choices=list(logs.FORMATS),
+        default=None,
+        help="force the log's format (default: detected from the file)",
+    )
+    trace.add_argument(
+        "--drop-bad-rows",
+        action="store_true",
+        help="drop rows with missing, negative or unreadable values (default: refuse the log)",
+    )
+    options.add_selection(trace, provider_help="only this provider (repeatable)")
+    trace.add_argument(
+        "--no-cached-pricing",
+        action="store_true",
+        help="bill cached input tokens at the full input price (as without prompt caching)",
+    )
+    options.add_diy_token_basis(trace)
+    trace.add_argument(
+        "--diy-sizing",
+        choices=list(trace_pricing.DIY_SIZINGS),
+        default="autoscaled",
+        help="DIY cost_usd with replicas autoscaled per hour (default) or sized for the peak",
+    )
+    options.add_format(trace)
+    trace.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    snapshot = snapshot_for(args)
+    assumptions = assumptions_for(args)
+    trace = logs.read_trace(args.path, fmt=args.trace_format, drop_bad_rows=args.drop_bad_rows)
+    if trace.dropped_rows:
+        kinds = ", ".join(f"{n:,} {kind}" for kind, n in trace.dropped_by_kind.items())
+        print(
+            f"infermodel: dropped {trace.dropped_rows:,} bad row(s) of {args.path} ({kinds})",
+            file=sys.stderr,
+        )
+    table = trace_pricing.price_trace(
+        trace,
+        snapshot,
+        assumptions,
+        use_cached_pricing=not args.no_cached_pricing,
+        diy_token_basis=args.diy_token_basis,
+        diy_sizing=args.diy_sizing,
+    )
+    if not write(table, args):
+        summary = trace.summary().iloc[0]
+        print(
+            f"{args.path} ({trace.fmt}): {summary['requests']:,} requests, "
+            f"{summary['input_tokens']:,} input + {summary['cached_input_tokens']:,} cached "
+            f"input + {summary['output_tokens']:,} output tokens; prices as of "
+            f"{snapshot.as_of.date()}"
+        )
+        with pd.option_context("display.width", 250, "display.max_columns", None):
+            print(
+                table[TRACE_COLUMNS_FOR_PEOPLE].to_string(
+                    index=False, float_format="{:,.4g}".format, na_rep=""
+                )
+            )
+    return 0
+
+
+__all__ = ["add_parser", "run"]

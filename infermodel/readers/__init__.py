@@ -1,0 +1,13 @@
+"""Readers: files in other people's formats, turned into the kit's tables.
+
+- :mod:`~infermodel.readers.price_sources`: what every price source gives (:class:`Quote`,
+  :class:`Source`) and the unit checks they share;
+- :mod:`~infermodel.readers.litellm` and :mod:`~infermodel.readers.genai_prices`: the two
+  well-kept public price files;
+- :mod:`~infermodel.readers.logs`: request logs (Azure, Mooncake, any CSV/JSONL/Parquet),
+  opened and checked row by row in DuckDB;
+- :mod:`~infermodel.readers.measurements`: a user's own throughput measurements.
+
+Readers parse and check; they hold no pricing logic (that is :mod:`infermodel.importers`,
+:mod:`infermodel.trace_pricing` and :mod:`infermodel.calibration`).
+"""

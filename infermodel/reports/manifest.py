@@ -1,0 +1,149 @@
+"""Manifests (which notebooks a report runs, with which parameters) and parameter checks.
+
+A notebook's parameters are what papermill reads from its one cell tagged ``parameters``.
+:func:`check_parameters` refuses an unknown name or a wrong type before any kernel starts;
+:func:`plan` does it for a whole manifest with command-line overrides.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import papermill
+import yaml
+
+from infermodel import paths
+from infermodel.errors import ParameterError, ReportError
+
+#: Parameter the runner fills in itself; notebooks declare it with an empty default.
+TABLES_PARAMETER = "tables_dir"
+
+
+@dataclass(frozen=True)
+class NotebookRun:
+    """One notebook of a manifest and the parameters it runs with."""
+
+    path: Path
+    parameters: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a report runs: a title and notebooks with their parameters."""
+
+    title: str
+    notebooks: list[NotebookRun]
+
+    @classmethod
+    def load(cls, path: Path = paths.REPORT_MANIFEST) -> Manifest:
+        """Read a manifest YAML; notebook paths are relative to the manifest's folder."""
+        path = Path(path)
+        try:
+            raw = yaml.safe_load(path.read_text())
+        except (OSError, yaml.YAMLError) as exc:
+            raise ReportError(f"{path}: cannot read the report manifest: {exc}") from exc
+        if not isinstance(raw, dict) or not isinstance(raw.get("notebooks"), list):
+            raise ReportError(f"{path}: a manifest needs a 'notebooks' list")
+        runs = []
+        for i, entry in enumerate(raw["notebooks"], start=1):
+            if not isinstance(entry, dict) or "path" not in entry:
+                raise ReportError(f"{path}: notebooks[{i}] needs a 'path'")
+            parameters = entry.get("parameters") or {}
+            if not isinstance(parameters, dict):
+                raise ReportError(f"{path}: notebooks[{i}].parameters must be a mapping")
+            runs.append(NotebookRun(path.parent / entry["path"], dict(parameters)))
+        return cls(str(raw.get("title", "infermodel report")), runs)
+
+
+def notebook_parameters(notebook: Path) -> dict[str, dict]:
+    """The parameters a notebook declares in its ``parameters`` cell (papermill's view).
+
+    Returns ``{name: {"inferred_type_name": ..., "default": ..., "help": ...}}``.
+    """
+    notebook = Path(notebook)
+    if not notebook.is_file():
+        raise ReportError(f"notebook not found: {notebook}")
+    return papermill.inspect_notebook(str(notebook))
+
+
+_TYPE_CHECKS: dict[str, Callable[[object], bool]] = {
+    "str": lambda v: isinstance(v, str),
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "bool": lambda v: isinstance(v, bool),
+    "list": lambda v: isinstance(v, list),
+    "dict": lambda v: isinstance(v, dict),
+}
+
+
+def _normalise(value: object, type_name: str) -> object:
+    # YAML reads 2025-05-31 as a date; a notebook declaring a str parameter wants the text.
+    if type_name == "str" and isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def check_parameters(
+    notebook: Path, parameters: Mapping[str, object], *, declared: dict | None = None
+) -> dict:
+    """Check ``parameters`` against the notebook's ``parameters`` cell; return them normalised.
+
+    Raises :class:`ParameterError` for an unknown name or a value of the wrong type, listing
+    every valid parameter with its type and default.
+    """
+    declared = notebook_parameters(notebook) if declared is None else declared
+    listing = ", ".join(
+        f"{name} ({spec['inferred_type_name']}, default {spec['default']})"
+        for name, spec in declared.items()
+        if name != TABLES_PARAMETER
+    )
+    checked = {}
+    for name, value in parameters.items():
+        if name not in declared:
+            raise ParameterError(
+                f"{Path(notebook).name}: unknown parameter {name!r}; valid parameters: {listing}"
+            )
+        type_name = declared[name]["inferred_type_name"].split("[")[0].strip()
+        value = _normalise(value, type_name)
+        check = _TYPE_CHECKS.get(type_name)
+        if check is not None and not check(value):
+            raise ParameterError(
+                f"{Path(notebook).name}: parameter {name!r} must be {type_name}, got "
+                f"{type(value).__name__} {value!r}; valid parameters: {listing}"
+            )
+        checked[name] = value
+    return checked
+
+
+def plan(manifest: Manifest, overrides: Mapping[str, object] | None = None) -> list[NotebookRun]:
+    """Merge ``overrides`` into each notebook's parameters and check them all.
+
+    An override applies to every notebook that declares it and must be declared by at least
+    one; nothing is executed here.
+    """
+    overrides = dict(overrides or {})
+    runs, used, known = [], set(), set()
+    for run in manifest.notebooks:
+        declared = notebook_parameters(run.path)
+        known.update(declared)
+        if TABLES_PARAMETER not in declared:
+            raise ReportError(f"{run.path.name}: needs a '{TABLES_PARAMETER}' parameter (str)")
+        mine = {k: v for k, v in overrides.items() if k in declared}
+        used.update(mine)
+        checked = check_parameters(run.path, {**run.parameters, **mine}, declared=declared)
+        runs.append(NotebookRun(run.path, checked))
+    unused = sorted(set(overrides) - used)
+    if unused:
+        valid = sorted(known - {TABLES_PARAMETER})
+        raise ParameterError(
+            f"unknown parameter {unused[0]!r} (in no notebook of the report); valid: "
+            + ", ".join(valid)
+        )
+    return runs

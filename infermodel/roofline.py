@@ -1,0 +1,401 @@
+"""The roofline: memory, bandwidth, compute and step time of LLM serving (pure formulas).
+
+The model (Williams et al., "Roofline", CACM 2009, applied to LLM serving as in Yuan et al.,
+"LLM Inference Unveiled", arXiv:2402.16363):
+
+- **Memory**: weights take ``parameters x bytes per parameter``; the KV cache takes
+  ``2 x layers x KV heads x head dim x bytes per value`` per token of every sequence. A
+  replica of N GPUs keeps ``memory_headroom`` of its memory free (activations, runtime;
+  vLLM's default ``gpu_memory_utilization=0.9`` keeps 10%); the largest batch is the number
+  of sequences of ``input + output`` tokens whose KV cache fits in what the weights leave.
+- **Time per step**: the larger of memory time (bytes moved / (N x bandwidth x bandwidth
+  efficiency)) and compute time (FLOPs / (N x dense peak x compute efficiency)), for the
+  prefill of a batch and for each decode step; tensor parallelism over N GPUs adds a
+  communication allowance ``communication_fraction x (N - 1) / N`` of the step time.
+- **Throughput**: a batch of ``b`` requests is prefilled, then decoded for ``output`` steps
+  at the average context ``input + (output - 1) / 2``; output tokens/s = b x output / time.
+
+Every function takes scalars or arrays and returns the same shape; nothing here reads a
+file. :mod:`infermodel.throughput` applies these to the spec tables, and
+:mod:`infermodel.calibration` fits the :class:`Efficiency` factors on measurements.
+
+GPU memory capacity (``memory_gb`` of ``gpu_specs.csv``) is read as GiB, since vendors' "80 GB"
+parts hold 80 GiB (:data:`infermodel.units.BYTES_PER_GPU_MEMORY_GB`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from infermodel import checks
+from infermodel.units import (
+    BYTES_PER_GPU_MEMORY_GB,
+    BYTES_PER_S_PER_TB_PER_S,
+    FLOPS_PER_TFLOPS,
+    PARAMETERS_PER_BILLION,
+)
+
+#: Weight storage by precision. [bytes/parameter] int4 and fp4 pack two values per byte.
+BYTES_PER_PARAMETER = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5, "fp4": 0.5}
+PRECISIONS = tuple(BYTES_PER_PARAMETER)
+#: KV-cache storage by weight precision when not given: FP8 and FP4 deployments keep an FP8
+#: cache (TensorRT-LLM's FP8/NVFP4 checkpoints do); weight-only int8/int4 keep 16 bits. [bytes]
+DEFAULT_KV_CACHE_BYTES = {
+    "bf16": 2.0,
+    "fp16": 2.0,
+    "fp8": 1.0,
+    "int8": 2.0,
+    "int4": 2.0,
+    "fp4": 1.0,
+}
+#: Tensor-core format doing the matrix products: weight-only int8/int4 compute in BF16.
+COMPUTE_COLUMN = {
+    "bf16": "dense_bf16_tflops",
+    "fp16": "dense_bf16_tflops",
+    "fp8": "dense_fp8_tflops",
+    "int8": "dense_bf16_tflops",
+    "int4": "dense_bf16_tflops",
+    "fp4": "dense_fp4_tflops",
+}
+#: Memory kept free of weights and KV cache (vLLM's default gpu_memory_utilization 0.9). [-]
+DEFAULT_MEMORY_HEADROOM = 0.10
+
+FACTORS = ("bandwidth_efficiency", "compute_efficiency", "communication_fraction")
+
+
+@dataclass(frozen=True)
+class Efficiency:
+    """Achieved fractions of peak, applied to every estimate.
+
+    Attributes
+    ----------
+    bandwidth_efficiency
+        Achieved fraction of memory bandwidth, in (0, 1]. [-]
+    compute_efficiency
+        Achieved fraction of dense tensor peak, in (0, 1]. [-]
+    communication_fraction
+        Tensor-parallel allowance, step time x (1 + this x (N - 1) / N). [-]
+    """
+
+    bandwidth_efficiency: float = 1.0
+    compute_efficiency: float = 1.0
+    communication_fraction: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("bandwidth_efficiency", "compute_efficiency"):
+            checks.number(name, getattr(self, name), low=0, high=1, low_open=True)
+        checks.number("communication_fraction", self.communication_fraction, low=0, high=1)
+
+    def as_dict(self) -> dict[str, float]:
+        return {f: float(getattr(self, f)) for f in FACTORS}
+
+
+#: No losses: the pure roofline bound.
+IDEAL = Efficiency()
+
+
+def weight_bytes(total_params_b, *, bytes_per_parameter):
+    """Memory taken by a model's weights.
+
+    Parameters
+    ----------
+    total_params_b
+        Parameters of the model, all experts included. [billions]
+    bytes_per_parameter
+        Storage per parameter (2 for BF16, 1 for FP8, 0.5 for INT4/FP4). [bytes]
+
+    Returns
+    -------
+    Weight memory. [bytes]
+
+    References
+    ----------
+    Parameter count times storage width; e.g. 70.55e9 x 2 B = 141 GB for Llama 3.1 70B in
+    BF16 (model card and config.json of meta-llama/Llama-3.1-70B-Instruct).
+    """
+    return np.asarray(total_params_b, dtype=float) * PARAMETERS_PER_BILLION * bytes_per_parameter
+
+
+def kv_cache_bytes_per_token(layers, kv_heads, head_dim, *, bytes_per_value):
+    """KV-cache memory one token of one sequence takes (keys and values, every layer).
+
+    Parameters
+    ----------
+    layers
+        Transformer layers. [-]
+    kv_heads
+        Key/value heads (fewer than attention heads under grouped-query attention). [-]
+    head_dim
+        Width of one head. [-]
+    bytes_per_value
+        Storage of one cached value (2 for FP16, 1 for FP8). [bytes]
+
+    Returns
+    -------
+    KV cache per token. [bytes/token]
+
+    References
+    ----------
+    2 x layers x KV heads x head dim x bytes (Kwon et al., "Efficient Memory Management for
+    Large Language Model Serving with PagedAttention", SOSP 2023, section 2).
+    """
+    return 2.0 * np.asarray(layers) * kv_heads * head_dim * bytes_per_value
+
+
+def max_batch(
+    gpus,
+    memory_gb,
+    weight_bytes_total,
+    kv_bytes_per_token,
+    sequence_tokens,
+    kv_heads,
+    *,
+    memory_headroom=DEFAULT_MEMORY_HEADROOM,
+):
+    """Largest number of sequences whose weights and KV cache fit on a replica.
+
+    Parameters
+    ----------
+    gpus
+        GPUs in the replica (tensor parallel). [GPUs]
+    memory_gb
+        Memory of one GPU as the vendor labels it (GiB in fact). [GiB]
+    weight_bytes_total
+        Weights of the model. [bytes]
+    kv_bytes_per_token
+        KV cache per token of one sequence. [bytes/token]
+    sequence_tokens
+        Tokens one sequence holds at its longest (input + output). [tokens]
+    kv_heads
+        KV heads; beyond that many GPUs each KV head is replicated. [-]
+    memory_headroom
+        Fraction of memory kept free for activations and the runtime, in [0, 1). [-]
+
+    Returns
+    -------
+    Sequences that fit; 0 when the weights or one sequence do not fit. [sequences]
+
+    References
+    ----------
+    Memory budget of vLLM's scheduler (Kwon et al., SOSP 2023): usable memory less the
+    weights, divided by the KV cache of one sequence.
+    """
+    usable = (
+        np.asarray(gpus, dtype=float) * memory_gb * BYTES_PER_GPU_MEMORY_GB * (1 - memory_headroom)
+    )
+    replication = np.maximum(1.0, np.asarray(gpus, dtype=float) / kv_heads)
+    per_sequence = kv_bytes_per_token * sequence_tokens * replication
+    return np.maximum(np.floor((usable - weight_bytes_total) / per_sequence), 0.0)
+
+
+def expert_fraction_read(experts, experts_per_token, tokens):
+    """Expected fraction of a mixture-of-experts layer's experts that ``tokens`` touch.
+
+    Parameters
+    ----------
+    experts
+        Experts per layer (1 for a dense model). [-]
+    experts_per_token
+        Experts each token is routed to. [-]
+    tokens
+        Tokens processed in one step. [tokens]
+
+    Returns
+    -------
+    Fraction of expert weights read, in (0, 1]; 1 for a dense model. [-]
+
+    References
+    ----------
+    Uniform, independent routing: an expert is missed by one token with probability
+    1 - k/E, by all with (1 - k/E)^tokens.
+    """
+    experts = np.asarray(experts, dtype=float)
+    miss = 1.0 - np.asarray(experts_per_token, dtype=float) / experts
+    return 1.0 - miss ** np.asarray(tokens, dtype=float)
+
+
+def weight_bytes_read(
+    weight_bytes_total, total_params_b, active_params_b, experts, experts_per_token, tokens
+):
+    """Weight bytes a step over ``tokens`` tokens reads (all of a dense model).
+
+    Parameters
+    ----------
+    weight_bytes_total
+        Weights of the model. [bytes]
+    total_params_b, active_params_b
+        Parameters in all / per token. [billions]
+    experts, experts_per_token
+        Mixture-of-experts routing (1 and 1 for a dense model). [-]
+    tokens
+        Tokens in the step (the batch in decode). [tokens]
+
+    Returns
+    -------
+    Weight bytes read. [bytes]
+
+    References
+    ----------
+    Expert parameters = (total - active) x E / (E - k); the rest is read every step.
+    """
+    experts = np.asarray(experts, dtype=float)
+    sparse = experts > experts_per_token
+    expert_params = np.where(
+        sparse,
+        (np.asarray(total_params_b) - active_params_b)
+        * experts
+        / np.where(sparse, experts - experts_per_token, 1.0),
+        0.0,
+    )
+    expert_share = expert_params / total_params_b
+    touched = expert_fraction_read(experts, experts_per_token, tokens)
+    return weight_bytes_total * (1.0 - expert_share + expert_share * touched)
+
+
+def step_seconds(
+    flops,
+    bytes_moved,
+    *,
+    gpus,
+    peak_tflops,
+    bandwidth_tb_per_s,
+    compute_efficiency,
+    bandwidth_efficiency,
+):
+    """Roofline time of one step: the larger of compute time and memory time.
+
+    Parameters
+    ----------
+    flops
+        Floating-point operations of the step, all GPUs together. [FLOP]
+    bytes_moved
+        Bytes read from or written to GPU memory, all GPUs together. [bytes]
+    gpus
+        GPUs sharing the work. [GPUs]
+    peak_tflops
+        Dense peak of one GPU in the compute format. [TFLOP/s]
+    bandwidth_tb_per_s
+        Memory bandwidth of one GPU. [TB/s]
+    compute_efficiency, bandwidth_efficiency
+        Achieved fractions of the peaks, in (0, 1]. [-]
+
+    Returns
+    -------
+    Step time. [s]
+
+    References
+    ----------
+    Williams, Waterman and Patterson, "Roofline", CACM 52(4), 2009.
+    """
+    compute = flops / (gpus * peak_tflops * FLOPS_PER_TFLOPS * compute_efficiency)
+    memory = bytes_moved / (
+        gpus * bandwidth_tb_per_s * BYTES_PER_S_PER_TB_PER_S * bandwidth_efficiency
+    )
+    return np.maximum(compute, memory)
+
+
+def roofline(
+    *,
+    total_params_b,
+    active_params_b,
+    experts,
+    experts_per_token,
+    layers,
+    attention_width,
+    bytes_per_parameter,
+    kv_bytes_per_token,
+    kv_replication,
+    gpus,
+    peak_tflops,
+    bandwidth_tb_per_s,
+    input_tokens,
+    output_tokens,
+    batch,
+    bandwidth_efficiency,
+    compute_efficiency,
+    communication_fraction,
+) -> dict[str, np.ndarray]:
+    """Prefill and decode times and output throughput of a batch, by the roofline.
+
+    Parameters
+    ----------
+    total_params_b, active_params_b
+        Parameters in all / used per token. [billions]
+    experts, experts_per_token
+        Mixture-of-experts routing (1, 1 for dense). [-]
+    layers
+        Transformer layers. [-]
+    attention_width
+        Attention heads x head dim. [-]
+    bytes_per_parameter
+        Weight storage. [bytes]
+    kv_bytes_per_token
+        KV cache per token per sequence. [bytes/token]
+    kv_replication
+        Copies of the KV cache across GPUs (>= 1). [-]
+    gpus
+        GPUs of the replica. [GPUs]
+    peak_tflops
+        Dense peak of one GPU in the compute format. [TFLOP/s]
+    bandwidth_tb_per_s
+        Memory bandwidth of one GPU. [TB/s]
+    input_tokens, output_tokens
+        Prompt and generated tokens per request. [tokens]
+    batch
+        Requests served together, >= 1. [requests]
+    bandwidth_efficiency, compute_efficiency
+        Achieved fractions of peak bandwidth and compute. [-]
+    communication_fraction
+        Tensor-parallel allowance: step time grows by this x (N - 1) / N. [-]
+
+    Returns
+    -------
+    dict of arrays: ``prefill_seconds`` [s] (the whole batch), ``decode_step_seconds`` [s],
+    ``decode_compute_bound`` [bool], ``output_tokens_per_second`` [tokens/s] (whole replica).
+
+    References
+    ----------
+    FLOPs per token 2 x active parameters + 4 x layers x attention width x context (Kaplan
+    et al., "Scaling Laws for Neural Language Models", arXiv:2001.08361, table 1); causal
+    prefill attention counts half the square. Roofline: :func:`step_seconds`.
+    """
+    b = np.asarray(batch, dtype=float)
+    i = np.asarray(input_tokens, dtype=float)
+    o = np.asarray(output_tokens, dtype=float)
+    weights = weight_bytes(total_params_b, bytes_per_parameter=bytes_per_parameter)
+    linear_flops = 2.0 * np.asarray(active_params_b) * PARAMETERS_PER_BILLION
+    attention = np.asarray(layers, dtype=float) * attention_width
+    roof = dict(
+        gpus=gpus,
+        peak_tflops=peak_tflops,
+        bandwidth_tb_per_s=bandwidth_tb_per_s,
+        compute_efficiency=compute_efficiency,
+        bandwidth_efficiency=bandwidth_efficiency,
+    )
+    comm = 1.0 + np.asarray(communication_fraction) * (np.asarray(gpus, dtype=float) - 1) / gpus
+
+    prefill_flops = b * (linear_flops * i + 2.0 * attention * i**2)
+    prefill_bytes = (
+        weight_bytes_read(
+            weights, total_params_b, active_params_b, experts, experts_per_token, b * i
+        )
+        + b * i * kv_bytes_per_token * kv_replication
+    )
+    prefill = step_seconds(prefill_flops, prefill_bytes, **roof) * comm
+
+    context = i + (o - 1.0) / 2.0
+    decode_flops = b * (linear_flops + 4.0 * attention * context)
+    decode_bytes = (
+        weight_bytes_read(weights, total_params_b, active_params_b, experts, experts_per_token, b)
+        + b * context * kv_bytes_per_token * kv_replication
+    )
+    decode = step_seconds(decode_flops, decode_bytes, **roof) * comm
+    compute_time = decode_flops / (gpus * peak_tflops * FLOPS_PER_TFLOPS * compute_efficiency)
+    return {
+        "prefill_seconds": prefill,
+        "decode_step_seconds": decode,
+        "decode_compute_bound": compute_time * comm >= decode,
+        "output_tokens_per_second": b * o / (prefill + o * decode),
+    }

@@ -1,0 +1,478 @@
+"""A request log priced on every offering: per request on APIs, sized GPUs for DIY.
+
+:func:`price_trace` prices every request of a log opened by
+:func:`infermodel.readers.logs.read_trace` on each API offering of a price snapshot (input,
+cached-input and output prices, the long-context tier applied per request, exact per-request
+P50 and P95) and sizes rented GPUs for the log's per-minute token rate (replicas at the peak
+minute, on average, and autoscaled per hour), as one row per offering. DuckDB does the
+per-request work; only aggregates come back to Python.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from infermodel import checks, formulas, tables
+from infermodel import serving as serving_mod
+from infermodel.compare import check_diy_token_basis
+from infermodel.errors import InputError
+from infermodel.prices import PriceSnapshot
+from infermodel.readers.logs import Trace
+from infermodel.tables import PLATFORM_LABELS, PLATFORM_TYPES
+from infermodel.units import MINUTES_PER_HOUR, SECONDS_PER_HOUR, TOKENS_PER_MILLION
+
+DIY_SIZINGS = ("autoscaled", "peak")
+
+COLUMNS = [
+    "platform_type",
+    "platform",
+    "provider",
+    "model",
+    "model_id",
+    "gpu",
+    "tier",
+    "pricing",
+    "serving_assumption",
+    "mode",
+    "gpus_per_replica",
+    "tokens_per_second",
+    "requests",
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "usd_per_million_input_tokens",
+    "usd_per_million_cached_input_tokens",
+    "usd_per_million_output_tokens",
+    "long_context_requests",
+    "usd_per_gpu_hour",
+    "peak_tokens_per_minute",
+    "replicas_peak",
+    "replicas_mean",
+    "replica_hours",
+    "cost_usd_peak_sized",
+    "cost_usd_autoscaled",
+    "utilization_peak_sized",
+    "utilization_autoscaled",
+    "utilization",
+    "cost_usd",
+    "usd_per_request_mean",
+    "usd_per_request_p50",
+    "usd_per_request_p95",
+    "usd_per_million_tokens",
+    "multiple_of_cheapest",
+    "observed_on",
+    "age_days",
+    "stale",
+    "confidence",
+    "source_url",
+    "serving_source_url",
+]
+
+
+def _api_offerings(api: pd.DataFrame, *, use_cached_pricing: bool) -> pd.DataFrame:
+    """Prices of each API offering by tier; cached input at the input price where none."""
+    pin = api["usd_per_million_input_tokens"].astype(float)
+    pout = api["usd_per_million_output_tokens"].astype(float)
+    pin_long = api["usd_per_million_input_tokens_long_context"].astype(float).fillna(pin)
+    pout_long = api["usd_per_million_output_tokens_long_context"].astype(float).fillna(pout)
+    cached = api["usd_per_million_cached_input_tokens"].astype(float)
+    if not use_cached_pricing:
+        cached = pd.Series(np.nan, index=api.index)
+    # As compare.api_rows: no cached price means cached tokens are billed as input, at the
+    # tier's input price; the shipped tables have no long-context cached price.
+    return pd.DataFrame(
+        {
+            "k": np.arange(len(api)),
+            "pin": pin.to_numpy(),
+            "pcached": cached.fillna(pin).to_numpy(),
+            "pout": pout.to_numpy(),
+            "threshold": api["long_context_threshold_tokens"].astype(float).to_numpy(),
+            "pin_long": pin_long.to_numpy(),
+            "pcached_long": cached.fillna(pin_long).to_numpy(),
+            "pout_long": pout_long.to_numpy(),
+        }
+    )
+
+
+#: Per-request cost [USD] in SQL: the same arithmetic as formulas.api_cost_usd (input billed
+#: excluding cached, plus cached, plus output, over TOKENS_PER_MILLION), with each
+#: request's tier chosen by its prompt; _api_rows checks the totals against the formula.
+_PRICED_SQL = f"""
+    SELECT k, n, uncached, cached, generated, long_ctx,
+           (uncached * CASE WHEN long_ctx THEN pin_long ELSE pin END
+            + cached * CASE WHEN long_ctx THEN pcached_long ELSE pcached END
+            + generated * CASE WHEN long_ctx THEN pout_long ELSE pout END
+           ) / {TOKENS_PER_MILLION} AS cost
+    FROM (
+        SELECT o.*, s.n, s.input_tokens - s.cached_input_tokens AS uncached,
+               s.cached_input_tokens AS cached, s.output_tokens AS generated,
+               coalesce(s.input_tokens > o.threshold, false) AS long_ctx
+        FROM shape s CROSS JOIN api_offerings o
+    )
+"""
+#: Width of the cost bins used to find each percentile before the exact pass. [ln USD]
+_COST_BINS_PER_E = 100
+#: Per-request percentiles reported by :func:`price_trace`.
+PERCENTILES = {"usd_per_request_p50": 0.5, "usd_per_request_p95": 0.95}
+
+
+def _percentiles(con: duckdb.DuckDBPyConnection, bins: pd.DataFrame) -> pd.DataFrame:
+    """Exact weighted percentiles of request cost per offering, from a histogram of costs.
+
+    ``bins`` holds, per offering ``k`` and log-cost ``bin``, the requests ``n``. The bin
+    where each percentile falls is found from it; one more pass over only the requests in
+    those bins gives the exact value: the smallest request cost with at least that share of
+    requests at or below it (numpy's ``inverted_cdf`` percentile).
+    """
+    bins = bins.sort_values(["k", "bin"], kind="stable")
+    cum = bins.groupby("k")["n"].cumsum()
+    total = bins.groupby("k")["n"].transform("sum")
+    targets = []
+    for name, share in PERCENTILES.items():
+        crossed = bins[cum >= share * total].groupby("k").head(1)
+        before = (cum - bins["n"]).loc[crossed.index]
+        targets.append(
+            pd.DataFrame(
+                {
+                    "k": crossed["k"].to_numpy(),
+                    "bin": crossed["bin"].to_numpy(),
+                    "name": name,
+                    "needed": share * total.loc[crossed.index].to_numpy() - before.to_numpy(),
+                }
+            )
+        )
+    target = pd.concat(targets, ignore_index=True)
+    wanted = target[["k", "bin"]].drop_duplicates()
+    con.register("wanted_bins", wanted)
+    try:
+        inside = con.sql(
+            f"""
+            SELECT k, bin, cost, sum(n) AS n FROM (
+                SELECT *, {_bin_sql("cost")} AS bin FROM ({_PRICED_SQL})
+            ) SEMI JOIN wanted_bins USING (k, bin)
+            GROUP BY ALL ORDER BY k, bin, cost
+            """
+        ).df()
+    finally:
+        con.unregister("wanted_bins")
+    inside["cum"] = inside.groupby(["k", "bin"])["n"].cumsum()
+    result = pd.DataFrame({"k": sorted(set(target["k"]))}).set_index("k")
+    for t in target.itertuples(index=False):
+        block = inside[(inside["k"] == t.k) & (inside["bin"] == t.bin)]
+        result.loc[t.k, t.name] = block.loc[block["cum"] >= t.needed - 1e-9, "cost"].iloc[0]
+    return result.reindex(columns=list(PERCENTILES)).reset_index()
+
+
+def _bin_sql(cost: str) -> str:
+    scaled = f"floor(ln({cost}) * {_COST_BINS_PER_E})::INTEGER"
+    return f"CASE WHEN {cost} > 0 THEN {scaled} ELSE -2147483648 END"
+
+
+def _api_rows(trace: Trace, api: pd.DataFrame, *, use_cached_pricing: bool) -> pd.DataFrame:
+    """Every request of ``trace`` priced on every API offering, by DuckDB.
+
+    One pass over (distinct request shapes x offerings) gives the token totals per offering
+    and price tier, the summed cost and a histogram of request costs; a second pass over the
+    few shapes near each percentile gives the exact P50 and P95.
+    """
+    offerings = _api_offerings(api.reset_index(drop=True), use_cached_pricing=use_cached_pricing)
+    con = trace.con
+    con.register("api_offerings", offerings)
+    try:
+        grouped = con.sql(
+            f"""
+            SELECT k, long_ctx, bin, GROUPING(bin) = 1 AS by_tier, sum(n)::BIGINT AS n,
+                   sum(n * uncached)::DOUBLE AS uncached, sum(n * cached)::DOUBLE AS cached,
+                   sum(n * generated)::DOUBLE AS generated, sum(n * cost) AS cost
+            FROM (SELECT *, {_bin_sql("cost")} AS bin FROM ({_PRICED_SQL}))
+            GROUP BY GROUPING SETS ((k, long_ctx), (k, bin))
+            """
+        ).df()
+        tiers = grouped[grouped["by_tier"]]
+        percentiles = _percentiles(con, grouped.loc[~grouped["by_tier"], ["k", "bin", "n"]])
+    finally:
+        con.unregister("api_offerings")
+    sums = ["k", "n", "uncached", "cached", "generated", "cost"]
+    is_long = tiers["long_ctx"].astype(bool)
+    short, long = tiers.loc[~is_long, sums].set_index("k"), tiers.loc[is_long, sums].set_index("k")
+    index = pd.Index(offerings["k"], name="k")
+    short, long = short.reindex(index, fill_value=0), long.reindex(index, fill_value=0)
+    stats = pd.DataFrame(
+        {
+            "k": index,
+            "requests": (short["n"] + long["n"]).to_numpy(),
+            "long_context_requests": long["n"].to_numpy(),
+            "u_short": short["uncached"].to_numpy(),
+            "c_short": short["cached"].to_numpy(),
+            "o_short": short["generated"].to_numpy(),
+            "u_long": long["uncached"].to_numpy(),
+            "c_long": long["cached"].to_numpy(),
+            "o_long": long["generated"].to_numpy(),
+            "cost_sql": (short["cost"] + long["cost"]).to_numpy(),
+        }
+    ).merge(percentiles, on="k", how="left", validate="1:1")
+    o = offerings.set_index("k").loc[stats["k"]].reset_index(drop=True)
+    cost = formulas.api_cost_usd(
+        stats["u_short"],
+        stats["o_short"],
+        o["pin"],
+        o["pout"],
+        cached_input_tokens=stats["c_short"],
+        usd_per_million_cached_input_tokens=o["pcached"],
+    ) + formulas.api_cost_usd(
+        stats["u_long"],
+        stats["o_long"],
+        o["pin_long"],
+        o["pout_long"],
+        cached_input_tokens=stats["c_long"],
+        usd_per_million_cached_input_tokens=o["pcached_long"],
+    )
+    if not np.allclose(cost, stats["cost_sql"], rtol=1e-9, atol=1e-12):
+        raise AssertionError("per-request SQL costs do not add up to formulas.api_cost_usd")
+    api = api.reset_index(drop=True).loc[stats["k"]].reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "platform_type": api["platform_type"],
+            "provider": api["provider"],
+            "model": api["model"],
+            "model_id": api["model_id"],
+            "usd_per_million_input_tokens": o["pin"],
+            "usd_per_million_cached_input_tokens": o["pcached"],
+            "usd_per_million_output_tokens": o["pout"],
+            "long_context_requests": stats["long_context_requests"],
+            "cost_usd": cost,
+            "usd_per_request_mean": cost / stats["requests"],
+            "usd_per_request_p50": stats["usd_per_request_p50"],
+            "usd_per_request_p95": stats["usd_per_request_p95"],
+            "observed_on": api["observed_on"],
+            "age_days": api["age_days"],
+            "stale": api["stale"],
+            "confidence": api["confidence"],
+            "source_url": api["source_url"],
+        }
+    )
+
+
+def _ceil(values: np.ndarray) -> np.ndarray:
+    # A need of exactly 2.0 replicas computed as 2.0000000001 is 2 replicas, not 3.
+    return np.ceil(np.asarray(values) - 1e-9)
+
+
+def replica_needs(
+    tokens_per_minute: np.ndarray, tokens_per_second: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Replicas a per-minute token series needs, for each replica throughput.
+
+    Parameters
+    ----------
+    tokens_per_minute
+        Tokens to serve in each minute of the log, idle minutes included, shape (m,).
+        [tokens/min]
+    tokens_per_second
+        Throughput of one busy replica, one per offering, shape (k,). [tokens/s]
+
+    Returns
+    -------
+    dict
+        ``replicas_peak`` (whole replicas for the busiest minute), ``replicas_mean`` (mean
+        busy replicas over the log), ``replica_hours_peak_sized`` (``replicas_peak`` for the
+        whole span) and ``replica_hours_autoscaled`` (each 60-minute window from the first
+        request gets the whole replicas its busiest minute needs), each shape (k,). [-],
+        [replica-h]
+
+    References
+    ----------
+    One replica serves ``tokens_per_second x 60`` tokens a minute: the article's DIY formula
+    (:func:`infermodel.formulas.wall_clock_hours` at utilization 1) applied per minute.
+    """
+    tokens = np.asarray(tokens_per_minute, dtype=float)[:, None]
+    tps = np.asarray(tokens_per_second, dtype=float)[None, :]
+    busy = formulas.wall_clock_hours(tokens, tps, 1.0) * MINUTES_PER_HOUR  # replicas, (m, k)
+    minutes = busy.shape[0]
+    starts = np.arange(0, minutes, MINUTES_PER_HOUR)
+    window_minutes = np.diff(np.append(starts, minutes))
+    window_peak = _ceil(np.maximum.reduceat(busy, starts, axis=0))
+    replicas_peak = _ceil(busy.max(axis=0))
+    return {
+        "replicas_peak": replicas_peak,
+        "replicas_mean": busy.mean(axis=0),
+        "replica_hours_peak_sized": replicas_peak * minutes / MINUTES_PER_HOUR,
+        "replica_hours_autoscaled": (window_peak * window_minutes[:, None]).sum(axis=0)
+        / MINUTES_PER_HOUR,
+    }
+
+
+def _diy_rows(
+    trace: Trace,
+    priced_pairs: pd.DataFrame,
+    *,
+    diy_token_basis: str,
+    diy_sizing: str,
+) -> pd.DataFrame:
+    """Rented-GPU offerings sized for the log's per-minute token rate."""
+    minutes = trace.per_minute()
+    if diy_token_basis == "total":
+        per_minute = minutes["prompt_tokens"] + minutes["output_tokens"]
+    else:
+        per_minute = minutes["output_tokens"]
+    tokens = float(per_minute.sum())
+    if tokens <= 0:
+        raise InputError(f"{trace.path}: no {diy_token_basis} tokens to serve on rented GPUs")
+    tps = priced_pairs["tokens_per_second"].to_numpy(dtype=float)
+    gpus = priced_pairs["gpus_per_replica"].to_numpy(dtype=float)
+    price = priced_pairs["usd_per_gpu_hour"].to_numpy(dtype=float)
+    needs = replica_needs(per_minute.to_numpy(dtype=float), tps)
+    result = {}
+    for sizing, hours in (
+        ("peak_sized", needs["replica_hours_peak_sized"]),
+        ("autoscaled", needs["replica_hours_autoscaled"]),
+    ):
+        utilization = tokens / (hours * tps * SECONDS_PER_HOUR)
+        result[f"utilization_{sizing}"] = utilization
+        # The article's DIY formula at the utilization the arrival pattern implies equals
+        # replica-hours x GPUs per replica x hourly rate.
+        result[f"cost_usd_{sizing}"] = formulas.gpu_cost_usd(
+            tokens, tps, utilization, price, gpus_per_replica=gpus
+        )
+    chosen = "autoscaled" if diy_sizing == "autoscaled" else "peak_sized"
+    return pd.DataFrame(
+        {
+            "platform_type": priced_pairs["platform_type"].to_numpy(),
+            "provider": priced_pairs["provider"].to_numpy(),
+            "model": (priced_pairs["model"] + " (" + priced_pairs["precision"] + ")").to_numpy(),
+            "gpu": priced_pairs["gpu"].to_numpy(),
+            "tier": priced_pairs["tier"].to_numpy(),
+            "pricing": priced_pairs["pricing"].to_numpy(),
+            "serving_assumption": priced_pairs["assumption_id"].to_numpy(),
+            "mode": priced_pairs["mode"].to_numpy(),
+            "gpus_per_replica": gpus,
+            "tokens_per_second": tps,
+            "usd_per_gpu_hour": price,
+            "peak_tokens_per_minute": float(per_minute.max()),
+            "replicas_peak": needs["replicas_peak"],
+            "replicas_mean": needs["replicas_mean"],
+            "replica_hours": needs[f"replica_hours_{chosen}"],
+            **result,
+            "utilization": result[f"utilization_{chosen}"],
+            "cost_usd": result[f"cost_usd_{chosen}"],
+            "observed_on": priced_pairs["observed_on"].to_numpy(),
+            "age_days": priced_pairs["age_days"].to_numpy(),
+            "stale": priced_pairs["stale"].to_numpy(),
+            "confidence": priced_pairs["confidence"].to_numpy(),
+            "source_url": priced_pairs["source_url"].to_numpy(),
+            "serving_source_url": priced_pairs["serving_source_url"].to_numpy(),
+        }
+    )
+
+
+def price_trace(
+    trace: Trace,
+    prices: PriceSnapshot,
+    serving: pd.DataFrame,
+    *,
+    gpu_specs: pd.DataFrame | None = None,
+    use_cached_pricing: bool = True,
+    diy_token_basis: str = "total",
+    diy_sizing: str = "autoscaled",
+) -> pd.DataFrame:
+    """Price every request of a log on every offering of a price snapshot.
+
+    Parameters
+    ----------
+    trace
+        A log opened with :func:`read_trace`.
+    prices
+        Prices in force on a date (:func:`infermodel.prices.as_of`), possibly narrowed.
+    serving
+        Serving assumptions for the DIY rows (:func:`infermodel.serving.select`); each is
+        priced on every rented GPU it fits (:func:`infermodel.serving.pairs`).
+    gpu_specs
+        GPU memory table; the shipped one by default.
+    use_cached_pricing
+        Bill cached input tokens at the provider's cached-input price (``False``: at the
+        full input price, i.e. without prompt caching).
+    diy_token_basis
+        Tokens that take GPU time: ``"total"`` (prompt and output, the article's formula, as
+        in :func:`infermodel.compare.cost_table`) or ``"output"``.
+    diy_sizing
+        ``cost_usd`` of DIY rows with replicas ``"autoscaled"`` per hour (default) or sized
+        for the ``"peak"`` minute over the whole log; both are in the table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per API offering and per priced (GPU offering, serving assumption) pair,
+        columns :data:`COLUMNS`, sorted by platform type then cost. Token columns [tokens]
+        are the log's: ``input_tokens`` excludes ``cached_input_tokens``. API rows:
+        ``cost_usd`` [USD] and the per-request mean, P50 and P95 [USD/request] (P-values
+        are the smallest request cost with at least 50 % / 95 % of requests at or below),
+        ``long_context_requests`` priced at the long-context tier (prompt above the
+        offering's threshold). DIY rows (need timestamps): ``peak_tokens_per_minute``
+        [tokens/min], ``replicas_peak`` and ``replicas_mean`` [-], ``replica_hours``
+        [replica-h], cost and implied utilization [-] for both sizings; no per-request
+        P50/P95 (GPU time is not billed per request). ``usd_per_million_tokens`` [USD/Mtok]
+        over all tokens of the log.
+    """
+    check_diy_token_basis(diy_token_basis)
+    checks.one_of("diy_sizing", diy_sizing, DIY_SIZINGS)
+    totals = trace.summary().iloc[0]
+    frames = []
+    if not prices.api.empty:
+        frames.append(_api_rows(trace, prices.api, use_cached_pricing=use_cached_pricing))
+    if trace.has_timestamps and not prices.gpu.empty and not serving.empty:
+        specs = tables.load_gpu_specs() if gpu_specs is None else gpu_specs
+        grid = serving_mod.pairs(prices.gpu, serving, specs)
+        priced = grid[grid["priced"]].reset_index(drop=True)
+        if not priced.empty:
+            frames.append(
+                _diy_rows(trace, priced, diy_token_basis=diy_token_basis, diy_sizing=diy_sizing)
+            )
+    if not frames:
+        raise InputError(
+            f"nothing to price as of {prices.as_of.date()}: no API offering, and no GPU offering "
+            "with a serving assumption that fits (or the log has no timestamps)"
+        )
+    table = pd.concat([f.dropna(axis=1, how="all") for f in frames], ignore_index=True)
+    table = table.reindex(columns=COLUMNS)
+    requests = int(totals["requests"])
+    total_tokens = float(
+        totals["input_tokens"] + totals["cached_input_tokens"] + totals["output_tokens"]
+    )
+    table["platform"] = table["platform_type"].map(PLATFORM_LABELS)
+    table["requests"] = requests
+    table["input_tokens"] = int(totals["input_tokens"])
+    table["cached_input_tokens"] = int(totals["cached_input_tokens"])
+    table["output_tokens"] = int(totals["output_tokens"])
+    table["total_tokens"] = int(total_tokens)
+    diy = table["platform_type"] == "diy_gpu"
+    table.loc[diy, "usd_per_request_mean"] = table.loc[diy, "cost_usd"] / requests
+    table["usd_per_million_tokens"] = formulas.usd_per_million_tokens(
+        table["cost_usd"], total_tokens
+    )
+    cheapest = table["cost_usd"].min()
+    table["multiple_of_cheapest"] = table["cost_usd"] / cheapest if cheapest > 0 else np.nan
+    order = table["platform_type"].map({t: i for i, t in enumerate(PLATFORM_TYPES)})
+    return (
+        table.assign(_order=order)
+        .sort_values(["_order", "cost_usd", "provider", "model"], kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
+
+
+def caching_effect(with_cache: pd.DataFrame, without_cache: pd.DataFrame) -> pd.DataFrame:
+    """API rows priced with and without cached-input prices, side by side.
+
+    ``saving_usd`` [USD] and ``saving_share`` [-] are what prompt caching saves on the log.
+    """
+    key = ["provider", "model", "model_id"]
+    api = with_cache["platform_type"] != "diy_gpu"
+    left = with_cache.loc[api, [*key, "platform_type", "cost_usd"]]
+    right = without_cache.loc[without_cache["platform_type"] != "diy_gpu", [*key, "cost_usd"]]
+    both = left.merge(right, on=key, suffixes=("_with_cache", "_without_cache"), validate="1:1")
+    both["saving_usd"] = both["cost_usd_without_cache"] - both["cost_usd_with_cache"]
+    both["saving_share"] = both["saving_usd"] / both["cost_usd_without_cache"]
+    return both.sort_values("saving_usd", ascending=False, kind="stable").reset_index(drop=True)
