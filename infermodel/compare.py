@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from infermodel import checks, formulas, tables
+from infermodel import checks, formulas, offerings, tables
 from infermodel import serving as serving_mod
 from infermodel.errors import InputError
 from infermodel.prices import PriceSnapshot
@@ -40,6 +40,7 @@ def check_diy_token_basis(diy_token_basis: str) -> None:
 
 #: Columns of :func:`cost_table`, in order.
 COLUMNS = [
+    "offering_id",
     "platform_type",
     "platform",
     "provider",
@@ -211,7 +212,8 @@ def cost_table(
     -------
     pandas.DataFrame
         One row per API offering and per priced (GPU offering, serving assumption) pair,
-        columns :data:`COLUMNS`, sorted by platform type then cost. ``cost_usd`` [USD],
+        columns :data:`COLUMNS`, sorted by platform type then cost. ``offering_id`` is the
+        row's stable id (:mod:`infermodel.offerings`). ``cost_usd`` [USD],
         ``usd_per_million_tokens`` [USD/Mtok] over all tokens of the workload,
         ``multiple_of_cheapest`` [-] against the cheapest row. API rows leave the GPU
         columns empty.
@@ -234,6 +236,7 @@ def cost_table(
             "with a serving assumption that fits"
         )
     table = pd.concat(frames, ignore_index=True).reindex(columns=COLUMNS)
+    table["offering_id"] = offerings.ids(table)
     table["platform"] = table["platform_type"].map(PLATFORM_LABELS)
     table["input_tokens"] = workload.input_tokens
     table["cached_input_tokens"] = workload.cached_input_tokens
@@ -376,21 +379,6 @@ def price_stacks(
             )
         )
     return pd.concat(rows, ignore_index=True)
-
-
-def offering_labels(table: pd.DataFrame) -> pd.Series:
-    """Short unique labels for the rows of a :func:`cost_table`, for charts and tables."""
-    api = table["provider"] + " · " + table["model"]
-    diy = (
-        table["provider"]
-        + " · "
-        + table["gpu"].fillna("")
-        + " "
-        + table["tier"].fillna("")
-        + " · "
-        + table["serving_assumption"].fillna("")
-    )
-    return api.where(table["platform_type"] != "diy_gpu", diy)
 
 
 def base_usd_per_million_tokens(table: pd.DataFrame, serving_assumption: str) -> pd.Series:

@@ -29,9 +29,10 @@ import numpy as np
 import pandas as pd
 
 from infermodel import formulas
-from infermodel.compare import offering_labels
 from infermodel.errors import InputError
-from infermodel.sensitivity import find_offering
+from infermodel.offerings import find as find_offering
+from infermodel.offerings import ids as offering_ids
+from infermodel.offerings import labels as offering_labels
 from infermodel.units import HOURS_PER_MONTH, SECONDS_PER_HOUR, TOKENS_PER_MILLION
 
 
@@ -58,7 +59,7 @@ def _check_billing(billing: str, min_replicas, fixed_usd_per_month, max_replicas
 
 
 def _split(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    labelled = table.assign(offering=offering_labels(table))
+    labelled = table.assign(offering_id=offering_ids(table), offering=offering_labels(table))
     is_diy = labelled["platform_type"] == "diy_gpu"
     return labelled[~is_diy], labelled[is_diy]
 
@@ -122,35 +123,20 @@ def break_even_table(
     full_use = formulas.self_hosted_usd_per_million_tokens(
         tps, utilization, gpu_price, gpus_per_replica=gpus
     )
-    reason = np.where(
-        np.isnan(first),
-        [
-            f"price: a busy replica costs ${f:,.3f}/M tokens at utilization {u:g}, "
-            f"above the API's ${a:,.3f}/M"
-            for f, u, a in zip(full_use, utilization, api_price, strict=True)
-        ],
-        "",
-    )
+    reason = _price_reasons(first, full_use, utilization, api_price)
     if max_replicas is not None:
-        over = ~np.isnan(first) & (replicas > max_replicas)
-        reason = np.where(
-            over,
-            [
-                f"capacity: needs {r:,.0f} replicas, more than max_replicas {max_replicas}"
-                for r in replicas
-            ],
-            reason,
+        first, always, replicas, reason = _capacity_limit(
+            first, always, replicas, reason, max_replicas
         )
-        first = np.where(over, np.nan, first)
-        always = np.where(over, np.nan, always)
-        replicas = np.where(over, np.nan, replicas)
     out = pd.DataFrame(
         {
+            "api_offering_id": pairs["offering_id_api"],
             "api_offering": pairs["offering_api"],
             "api_platform_type": pairs["platform_type_api"],
             "api_provider": pairs["provider_api"],
             "api_model": pairs["model_api"],
             "api_usd_per_million_tokens": api_price,
+            "diy_offering_id": pairs["offering_id_diy"],
             "diy_offering": pairs["offering_diy"],
             "diy_provider": pairs["provider_diy"],
             "gpu": pairs["gpu_diy"],
@@ -184,6 +170,38 @@ def break_even_table(
     return out
 
 
+def _price_reasons(first, full_use, utilization, api_price) -> np.ndarray:
+    """Why self-hosting never wins where ``first`` is NaN: a busy replica costs more."""
+    return np.where(
+        np.isnan(first),
+        [
+            f"price: a busy replica costs ${f:,.3f}/M tokens at utilization {u:g}, "
+            f"above the API's ${a:,.3f}/M"
+            for f, u, a in zip(full_use, utilization, api_price, strict=True)
+        ],
+        "",
+    )
+
+
+def _capacity_limit(first, always, replicas, reason, max_replicas: int):
+    """Pairs whose break-even needs more than ``max_replicas`` never win, for capacity."""
+    over = ~np.isnan(first) & (replicas > max_replicas)
+    reason = np.where(
+        over,
+        [
+            f"capacity: needs {r:,.0f} replicas, more than max_replicas {max_replicas}"
+            for r in replicas
+        ],
+        reason,
+    )
+    return (
+        np.where(over, np.nan, first),
+        np.where(over, np.nan, always),
+        np.where(over, np.nan, replicas),
+        reason,
+    )
+
+
 def monthly_cost_curves(
     table: pd.DataFrame,
     tokens_per_month: Sequence[float] | np.ndarray,
@@ -194,8 +212,8 @@ def monthly_cost_curves(
 ) -> pd.DataFrame:
     """Monthly cost of every offering of a cost table at each monthly volume.
 
-    Returns a tidy frame: ``offering``, ``platform_type``, ``tokens_per_month``
-    [tokens/month], ``cost_usd_per_month`` [USD/month].
+    Returns a tidy frame: ``offering_id``, ``offering`` (label), ``platform_type``,
+    ``tokens_per_month`` [tokens/month], ``cost_usd_per_month`` [USD/month].
     """
     _check_billing(billing, min_replicas, fixed_usd_per_month, None)
     volumes = np.asarray(tokens_per_month, dtype=float)
@@ -229,6 +247,7 @@ def monthly_cost_curves(
 def _tidy(rows: pd.DataFrame, volumes: np.ndarray, cost: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(
         {
+            "offering_id": np.repeat(rows["offering_id"].to_numpy(), len(volumes)),
             "offering": np.repeat(rows["offering"].to_numpy(), len(volumes)),
             "platform_type": np.repeat(rows["platform_type"].to_numpy(), len(volumes)),
             "tokens_per_month": np.tile(volumes, len(rows)),
@@ -295,9 +314,8 @@ def maturity_path(
     path
         :func:`volume_path`.
     offerings
-        ``{stage: offering label}`` for stages in :data:`STAGES` (labels as in
-        :func:`~infermodel.compare.offering_labels`), e.g. GPT-4o, a managed Llama 70B and
-        a rented H100.
+        ``{stage: offering id}`` for stages in :data:`STAGES` (ids as in
+        :mod:`infermodel.offerings`), e.g. GPT-4o, a managed Llama 70B and a rented H100.
     switching_cost_usd
         One-off cost of each switch (engineering, migration, evaluation). [USD]
     shock_usd_per_month
@@ -308,8 +326,9 @@ def maturity_path(
     Returns
     -------
     monthly
-        One row per month and stage: ``tokens_per_month``, ``cost_usd_per_month``,
-        ``cumulative_cost_usd`` and ``cheapest`` (this stage is the cheapest that month).
+        One row per month and stage: ``offering_id``, ``offering`` (label),
+        ``tokens_per_month``, ``cost_usd_per_month``, ``cumulative_cost_usd`` and
+        ``cheapest`` (this stage is the cheapest that month).
     events
         One row per switch (``from_stage`` -> ``to_stage``: ``cheaper_from_month``, the first
         month the new stage costs less; ``pays_back_in_month``, the first month by which the
@@ -325,43 +344,55 @@ def maturity_path(
     unknown = [s for s in offerings if s not in STAGES]
     if unknown or not offerings:
         raise InputError(f"offerings takes stages {', '.join(STAGES)}; got {list(offerings)}")
-    volumes = path["tokens_per_month"].to_numpy(float)
-    frames = []
-    for stage in (s for s in STAGES if s in offerings):
-        row = find_offering(
-            table, offerings[stage], platform="diy_gpu" if stage == "diy_gpu" else "api"
-        )
-        if row["platform_type"] != stage:
-            raise InputError(
-                f"offering {offerings[stage]!r} is a {row['platform_type']} offering, not {stage}"
-            )
-        curve = monthly_cost_curves(
-            table.loc[[row.name]],
-            volumes,
-            billing=billing,
-            min_replicas=min_replicas,
-            fixed_usd_per_month=fixed_usd_per_month,
-        )
-        frames.append(
-            pd.DataFrame(
-                {
-                    "month": path["month"].to_numpy(),
-                    "stage": stage,
-                    "offering": offerings[stage],
-                    "tokens_per_month": volumes,
-                    "cost_usd_per_month": curve["cost_usd_per_month"].to_numpy(),
-                }
-            )
-        )
-    monthly = pd.concat(frames, ignore_index=True)
+    options = dict(
+        billing=billing, min_replicas=min_replicas, fixed_usd_per_month=fixed_usd_per_month
+    )
+    stages = [s for s in STAGES if s in offerings]
+    monthly = pd.concat(
+        [_stage_costs(table, path, stage, offerings[stage], options) for stage in stages],
+        ignore_index=True,
+    )
     monthly["cumulative_cost_usd"] = monthly.groupby("stage", sort=False)[
         "cost_usd_per_month"
     ].cumsum()
     cheapest = monthly.groupby("month")["cost_usd_per_month"].transform("min")
     monthly["cheapest"] = monthly["cost_usd_per_month"] == cheapest
-
     wide = monthly.pivot_table(index="month", columns="stage", values="cost_usd_per_month")
-    stages = [s for s in STAGES if s in offerings]
+    events = _switch_events(wide, stages, switching_cost_usd)
+    if shock_usd_per_month is not None:
+        events += _shock_events(wide, stages, shock_usd_per_month)
+    events_frame = pd.DataFrame(events)
+    for column in ("cheaper_from_month", "pays_back_in_month", "shock_month"):
+        if column in events_frame:
+            events_frame[column] = events_frame[column].astype("Int64")
+    return monthly, events_frame
+
+
+def _stage_costs(
+    table: pd.DataFrame, path: pd.DataFrame, stage: str, offering_id: str, options: dict
+) -> pd.DataFrame:
+    """Monthly cost of one stage's offering along ``path``."""
+    row = find_offering(table, offering_id, kind="diy_gpu" if stage == "diy_gpu" else "api")
+    if row["platform_type"] != stage:
+        raise InputError(
+            f"offering {offering_id!r} is a {row['platform_type']} offering, not {stage}"
+        )
+    volumes = path["tokens_per_month"].to_numpy(float)
+    curve = monthly_cost_curves(table.loc[[row.name]], volumes, **options)
+    return pd.DataFrame(
+        {
+            "month": path["month"].to_numpy(),
+            "stage": stage,
+            "offering_id": offering_id,
+            "offering": curve["offering"].iloc[0],
+            "tokens_per_month": volumes,
+            "cost_usd_per_month": curve["cost_usd_per_month"].to_numpy(),
+        }
+    )
+
+
+def _switch_events(wide: pd.DataFrame, stages: list[str], switching_cost_usd: float) -> list:
+    """When each switch to the next stage becomes cheaper and pays back its one-off cost."""
     events = []
     for from_stage, to_stage in itertools.pairwise(stages):
         saving = wide[from_stage] - wide[to_stage]
@@ -383,22 +414,23 @@ def maturity_path(
                 "monthly_saving_usd_at_horizon": float(saving.iloc[-1]),
             }
         )
-    if shock_usd_per_month is not None:
-        for stage in (s for s in stages if s != "diy_gpu"):
-            over = wide[stage][wide[stage] >= shock_usd_per_month]
-            events.append(
-                {
-                    "event": f"bill shock on {stage}",
-                    "from_stage": stage,
-                    "shock_month": over.index[0] if len(over) else None,
-                    "shock_usd_per_month": float(shock_usd_per_month),
-                }
-            )
-    events_frame = pd.DataFrame(events)
-    for column in ("cheaper_from_month", "pays_back_in_month", "shock_month"):
-        if column in events_frame:
-            events_frame[column] = events_frame[column].astype("Int64")
-    return monthly, events_frame
+    return events
+
+
+def _shock_events(wide: pd.DataFrame, stages: list[str], shock_usd_per_month: float) -> list:
+    """The first month each API stage's bill reaches ``shock_usd_per_month``."""
+    events = []
+    for stage in (s for s in stages if s != "diy_gpu"):
+        over = wide[stage][wide[stage] >= shock_usd_per_month]
+        events.append(
+            {
+                "event": f"bill shock on {stage}",
+                "from_stage": stage,
+                "shock_month": over.index[0] if len(over) else None,
+                "shock_usd_per_month": float(shock_usd_per_month),
+            }
+        )
+    return events
 
 
 def stage_ratios(monthly: pd.DataFrame) -> pd.DataFrame:

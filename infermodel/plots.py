@@ -13,7 +13,8 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from infermodel.compare import STACK_COMPONENTS, offering_labels
+from infermodel.compare import STACK_COMPONENTS
+from infermodel.offerings import labels as offering_labels
 from infermodel.tables import PLATFORM_LABELS, PLATFORM_TYPES
 
 _PALETTE = sns.color_palette("colorblind", n_colors=len(PLATFORM_TYPES))
@@ -206,15 +207,16 @@ def sensitivity_grid(
 
 
 def monte_carlo_distributions(
-    result, offerings: list[str], *, title: str | None = None, sample: int = 20_000
+    result, offering_ids: list[str], *, title: str | None = None, sample: int = 20_000
 ) -> Figure:
     """Boxes (P10-P90 whiskers) of the Monte Carlo cost of chosen offerings, log scale.
 
-    ``result`` is a :class:`infermodel.sensitivity.MonteCarloResult`; ``sample`` draws per
-    offering are plotted (the summary table uses all draws).
+    ``result`` is a :class:`infermodel.sensitivity.MonteCarloResult`, ``offering_ids`` the
+    offerings to show (by id); ``sample`` draws per offering are plotted (the summary table
+    uses all draws).
     """
     summary = result.summary.reset_index(drop=True)
-    rows = summary.index[summary["offering"].isin(offerings)]
+    rows = summary.index[summary["offering_id"].isin(offering_ids)]
     sampled = result.costs[rows, :: max(1, result.costs.shape[1] // sample)]
     per_row = sampled.shape[1]
     data = pd.DataFrame(

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from infermodel import checks, tables
+from infermodel import checks, offerings, tables
 from infermodel.errors import InputError, NoPricesError
 from infermodel.tables import API_KEY, DEFAULT_STALE_AFTER_DAYS, GPU_KEY, PLATFORM_TYPES
 
@@ -204,9 +204,9 @@ CHANGE_STATUSES = ("new", "withdrawn", "repriced", "unchanged")
 
 
 def _offerings(snapshot: PriceSnapshot | None) -> pd.DataFrame:
-    """One row per offering of a snapshot: ``offering_key``, label and prices."""
+    """One row per offering of a snapshot: ``offering_id``, label and prices."""
     columns = [
-        "offering_key",
+        "offering_id",
         "platform_type",
         "provider",
         "offering",
@@ -219,18 +219,10 @@ def _offerings(snapshot: PriceSnapshot | None) -> pd.DataFrame:
     if snapshot is None:
         return pd.DataFrame(columns=columns)
     api = snapshot.api.assign(
-        offering_key="api|" + snapshot.api["provider"] + "|" + snapshot.api["model_id"],
-        offering=snapshot.api["model"],
+        offering_id=offerings.ids(snapshot.api), offering=snapshot.api["model"]
     )
     gpu = snapshot.gpu.assign(
-        offering_key="gpu|"
-        + snapshot.gpu["provider"]
-        + "|"
-        + snapshot.gpu["gpu"]
-        + "|"
-        + snapshot.gpu["tier"]
-        + "|"
-        + snapshot.gpu["pricing"],
+        offering_id=offerings.ids(snapshot.gpu),
         offering=snapshot.gpu["gpu"] + " " + snapshot.gpu["tier"] + " " + snapshot.gpu["pricing"],
     )
     return pd.concat(
@@ -286,14 +278,14 @@ def diff(old: PriceSnapshot | None, new: PriceSnapshot) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``status`` (``new`` | ``withdrawn`` | ``repriced`` | ``unchanged``), identity columns
-        (``platform_type``, ``provider``, ``offering``, ``offering_key``), each price column
+        (``platform_type``, ``provider``, ``offering``, ``offering_id``), each price column
         with ``_old`` and ``_new`` suffixes [USD/Mtok or USD/GPU-hour], ``change_pct_input``,
         ``change_pct_output``, ``change_pct_gpu_hour`` [%] and the two observation dates.
         Sorted by status, platform type, provider and offering.
     """
     before, after = _offerings(old), _offerings(new)
     ident = ["platform_type", "provider", "offering"]
-    merged = before.merge(after, on="offering_key", how="outer", suffixes=("_old", "_new"))
+    merged = before.merge(after, on="offering_id", how="outer", suffixes=("_old", "_new"))
     for column in ident:
         merged[column] = merged[f"{column}_new"].fillna(merged[f"{column}_old"])
     in_old = merged["observed_on_old"].notna()
@@ -320,7 +312,7 @@ def diff(old: PriceSnapshot | None, new: PriceSnapshot) -> pd.DataFrame:
     columns = [
         "status",
         *ident,
-        "offering_key",
+        "offering_id",
         *[f"{c}_{s}" for c in prices_cols for s in ("old", "new")],
         "change_pct_input",
         "change_pct_output",

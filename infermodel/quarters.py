@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from infermodel import compare, prices, serving, tables
+from infermodel import compare, offerings, prices, serving, tables
 from infermodel.errors import InputError, NoPricesError
 from infermodel.workloads import Workload
 
@@ -101,22 +101,6 @@ def snapshot_or_none(date: object, **options) -> prices.PriceSnapshot | None:
         return None
 
 
-def _offering_key(table: pd.DataFrame) -> pd.Series:
-    api = table["platform_type"] + "|" + table["provider"] + "|" + table["model_id"].fillna("")
-    diy = (
-        table["platform_type"]
-        + "|"
-        + table["provider"]
-        + "|"
-        + table["gpu"].fillna("")
-        + "|"
-        + table["tier"].fillna("")
-        + "|"
-        + table["serving_assumption"].fillna("")
-    )
-    return api.where(table["platform_type"] != "diy_gpu", diy)
-
-
 def cost_changes(
     workload: Workload,
     old: prices.PriceSnapshot | None,
@@ -128,29 +112,29 @@ def cost_changes(
     """Cost of ``workload`` on each offering at the old and new snapshot, side by side.
 
     Returns one row per offering (API offering, or GPU offering x serving assumption) in
-    either snapshot: ``status`` (``new`` | ``withdrawn`` | ``repriced`` | ``unchanged``),
+    either snapshot, keyed by ``offering_id``: ``status`` (``new`` | ``withdrawn`` |
+    ``repriced`` | ``unchanged``),
     ``cost_usd_old``, ``cost_usd_new`` [USD] and ``change_pct`` [%].
     """
 
     def priced(snapshot: prices.PriceSnapshot | None) -> pd.DataFrame:
         if snapshot is None:
-            return pd.DataFrame(
-                columns=["key", "platform_type", "provider", "offering", "cost_usd", "stale"]
-            )
+            columns = ["offering_id", "platform_type", "provider", "offering", "cost_usd"]
+            return pd.DataFrame(columns=[*columns, "stale"])
         table = compare.cost_table(workload, snapshot, serving, utilization=utilization)
         return pd.DataFrame(
             {
-                "key": _offering_key(table),
+                "offering_id": table["offering_id"],
                 "platform_type": table["platform_type"],
                 "provider": table["provider"],
-                "offering": compare.offering_labels(table),
+                "offering": offerings.labels(table),
                 "cost_usd": table["cost_usd"],
                 "stale": table["stale"].astype(bool),
             }
         )
 
     before, after = priced(old), priced(new)
-    merged = before.merge(after, on="key", how="outer", suffixes=("_old", "_new"))
+    merged = before.merge(after, on="offering_id", how="outer", suffixes=("_old", "_new"))
     for column in ("platform_type", "provider", "offering"):
         merged[column] = merged[f"{column}_new"].fillna(merged[f"{column}_old"])
     cost_old = merged["cost_usd_old"].astype(float)
@@ -164,6 +148,7 @@ def cost_changes(
         {
             "workload": workload.name,
             "status": pd.Categorical(status, categories=prices.CHANGE_STATUSES, ordered=True),
+            "offering_id": merged["offering_id"],
             "platform_type": merged["platform_type"],
             "provider": merged["provider"],
             "offering": merged["offering"],

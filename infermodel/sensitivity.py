@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from infermodel import formulas
-from infermodel.compare import check_diy_token_basis, offering_labels
+from infermodel import formulas, offerings
+from infermodel.compare import check_diy_token_basis
 from infermodel.errors import InputError
 from infermodel.units import SECONDS_PER_HOUR, TOKENS_PER_MILLION
 
@@ -291,30 +291,15 @@ GAP_INPUTS = (
 )
 
 
-def find_offering(table: pd.DataFrame, label: str, *, platform: str) -> pd.Series:
-    """The row of a cost table whose :func:`~infermodel.compare.offering_labels` is ``label``."""
-    labels = offering_labels(table)
-    wanted = table["platform_type"] == "diy_gpu"
-    if platform != "diy_gpu":
-        wanted = ~wanted
-    hits = table[(labels == label) & wanted]
-    if hits.empty:
-        valid = sorted(labels[wanted])
-        close = difflib.get_close_matches(label, valid, n=3, cutoff=0.4)
-        hint = f"; closest: {', '.join(map(repr, close))}" if close else ""
-        raise InputError(
-            f"no {'DIY' if platform == 'diy_gpu' else 'API'} offering labelled {label!r} in "
-            f"this table{hint}; {len(valid)} valid labels, e.g. {valid[:3]}"
-        )
-    return hits.iloc[0]
-
-
 def pair_inputs(
-    table: pd.DataFrame, diy_label: str, api_label: str, *, output_share: float
+    table: pd.DataFrame, diy_offering: str, api_offering: str, *, output_share: float
 ) -> dict[str, float]:
-    """Base values of :data:`GAP_INPUTS` for one (DIY row, API row) pair of a cost table."""
-    diy = find_offering(table, diy_label, platform="diy_gpu")
-    api = find_offering(table, api_label, platform="api")
+    """Base values of :data:`GAP_INPUTS` for one (DIY row, API row) pair of a cost table.
+
+    The two rows are named by offering id (:mod:`infermodel.offerings`).
+    """
+    diy = offerings.find(table, diy_offering, kind="diy_gpu")
+    api = offerings.find(table, api_offering, kind="api")
     return {
         "utilization": float(diy["utilization"]),
         "tokens_per_hour_per_replica": float(diy["tokens_per_second"]) * SECONDS_PER_HOUR,
@@ -528,9 +513,10 @@ def simulate_costs(
 class MonteCarloResult:
     """What :func:`monte_carlo` found.
 
-    ``summary``: one row per offering with its deterministic cost and P10/P50/P90/mean
-    [USD]; ``beats``: probability that each DIY row costs less than each API row, DIY rows x
-    API rows; ``costs``: the raw matrix (rows x draws) [USD]; ``inputs``: the distributions.
+    ``summary``: one row per offering (``offering_id``, ``offering`` label) with its
+    deterministic cost and P10/P50/P90/mean [USD]; ``beats``: probability that each DIY row
+    costs less than each API row, DIY offering ids x API offering ids; ``costs``: the raw
+    matrix (rows x draws) [USD]; ``inputs``: the distributions.
     """
 
     summary: pd.DataFrame
@@ -559,10 +545,11 @@ def monte_carlo(
     samples = draw(parsed, draws=draws, seed=seed)
     costs = simulate_costs(table, samples, diy_token_basis=diy_token_basis)
     p10, p50, p90 = np.percentile(costs, [10, 50, 90], axis=1)
-    labels = offering_labels(table)
+    ids = offerings.ids(table)
     summary = pd.DataFrame(
         {
-            "offering": labels,
+            "offering_id": ids,
+            "offering": offerings.labels(table),
             "platform_type": table["platform_type"],
             "cost_usd": table["cost_usd"],
             "p10_cost_usd": p10,
@@ -575,8 +562,8 @@ def monte_carlo(
     diy_costs, api_costs = costs[~is_api], costs[is_api]
     beats = pd.DataFrame(
         [(d[None, :] < api_costs).mean(axis=1) for d in diy_costs],
-        index=pd.Index(labels[~is_api], name="diy_offering"),
-        columns=pd.Index(labels[is_api], name="api_offering"),
+        index=pd.Index(ids[~is_api], name="diy_offering_id"),
+        columns=pd.Index(ids[is_api], name="api_offering_id"),
     )
     inputs = pd.DataFrame(
         [

@@ -14,7 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from infermodel import checks, formulas, tables
+from infermodel import checks, formulas, offerings, tables
 from infermodel import serving as serving_mod
 from infermodel.compare import check_diy_token_basis
 from infermodel.errors import InputError
@@ -25,7 +25,9 @@ from infermodel.units import MINUTES_PER_HOUR, SECONDS_PER_HOUR, TOKENS_PER_MILL
 
 DIY_SIZINGS = ("autoscaled", "peak")
 
+#: Columns of :func:`price_trace`'s table, in order.
 COLUMNS = [
+    "offering_id",
     "platform_type",
     "platform",
     "provider",
@@ -437,6 +439,7 @@ def price_trace(
         )
     table = pd.concat([f.dropna(axis=1, how="all") for f in frames], ignore_index=True)
     table = table.reindex(columns=COLUMNS)
+    table["offering_id"] = offerings.ids(table)
     requests = int(totals["requests"])
     total_tokens = float(
         totals["input_tokens"] + totals["cached_input_tokens"] + totals["output_tokens"]

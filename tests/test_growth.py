@@ -136,8 +136,11 @@ def test_break_even_table_pairs_every_api_with_every_diy_option(table):
     assert even.loc[never, "reason"].str.startswith("price: a busy replica costs").all()
     assert (even.loc[~never, "reason"] == "").all()
     row = even[
-        (even["api_offering"] == "OpenAI · GPT-4o")
-        & (even["diy_offering"] == "RunPod · H100-PCIe-80GB community_cloud · article-batch-2m")
+        (even["api_offering_id"] == "openai/gpt-4o")
+        & (
+            even["diy_offering_id"]
+            == "runpod/H100-PCIe-80GB/community_cloud/on_demand@article-batch-2m"
+        )
     ].iloc[0]
     # One always-on H100 at $1.99/h: $1,453.70 a month buys 145.37M GPT-4o output tokens ($10/M).
     assert row["break_even_million_tokens_per_month"] == pytest.approx(1.99 * HOURS_PER_MONTH / 10)
@@ -196,9 +199,9 @@ def test_bad_start_volume_is_named():
 
 
 STAGES = {
-    "proprietary_api": "OpenAI · GPT-4o",
-    "managed_api": "Together AI · Llama 3.3 70B Instruct Turbo",
-    "diy_gpu": "RunPod · H100-SXM-80GB community_cloud · measured-trtllm-h100x2-fp8",
+    "proprietary_api": "openai/gpt-4o",
+    "managed_api": "together-ai/meta-llama/Llama-3.3-70B-Instruct-Turbo",
+    "diy_gpu": "runpod/H100-SXM-80GB/community_cloud/on_demand@measured-trtllm-h100x2-fp8",
 }
 
 
@@ -229,7 +232,7 @@ def test_maturity_path_switches_pay_back_by_hand(table):
 def test_maturity_path_refuses_a_stage_given_the_wrong_kind_of_offering(table):
     path = growth.volume_path(1e6)
     with pytest.raises(ValueError, match="is a proprietary_api offering, not managed_api"):
-        growth.maturity_path(table, path, {"managed_api": "OpenAI · GPT-4o"})
+        growth.maturity_path(table, path, {"managed_api": "openai/gpt-4o"})
     with pytest.raises(ValueError, match="offerings takes stages"):
         growth.maturity_path(table, path, {"gpu": "x"})
     with pytest.raises(ValueError, match="switching_cost_usd must be >= 0"):

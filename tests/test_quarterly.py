@@ -81,16 +81,16 @@ def test_price_and_mix_effects_add_up():
         total = split["price_effect_usd"] + split["mix_effect_usd"]
         assert total.to_numpy() == pytest.approx(split["total_change_usd"].to_numpy())
     # GPT-4o sold at both dates at 10 USD/Mtok output: 20M output tokens cost 200 USD.
-    gpt4o = changes[changes["offering"] == "OpenAI · GPT-4o"].iloc[0]
+    gpt4o = changes[changes["offering_id"] == "openai/gpt-4o"].iloc[0]
     assert (gpt4o["cost_usd_old"], gpt4o["cost_usd_new"]) == (200.0, 200.0)
 
 
 def test_diff_labels_new_withdrawn_repriced():
     changes = prices.diff(prices.as_of("2026-06-30"), prices.as_of("2026-09-30")).set_index(
-        "offering_key"
+        "offering_id"
     )
-    assert changes.loc["api|OpenAI|gpt-4.5-preview", "status"] == "withdrawn"
-    llama8b = changes.loc["api|Fireworks AI|accounts/fireworks/models/llama-v3p1-8b-instruct"]
+    assert changes.loc["openai/gpt-4.5-preview", "status"] == "withdrawn"
+    llama8b = changes.loc["fireworks-ai/accounts/fireworks/models/llama-v3p1-8b-instruct"]
     assert llama8b["status"] == "repriced" and llama8b["change_pct_output"] == pytest.approx(100)
 
 

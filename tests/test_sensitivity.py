@@ -12,8 +12,8 @@ from infermodel import compare, prices, sensitivity, serving, tables
 from infermodel.workloads import Workload, article_workload
 
 AS_OF = "2025-05-31"
-DIY = "RunPod · H100-PCIe-80GB community_cloud · article-batch-2m"
-API = "Together AI · Llama 3.3 70B Instruct Turbo"
+DIY = "runpod/H100-PCIe-80GB/community_cloud/on_demand@article-batch-2m"
+API = "together-ai/meta-llama/Llama-3.3-70B-Instruct-Turbo"
 
 
 @pytest.fixture(scope="module")
@@ -56,13 +56,19 @@ def test_gap_counts_only_output_tokens_on_the_output_basis(table):
     assert gap == pytest.approx(0.88 - 1.24375 * 0.25)
 
 
-def test_unknown_offering_label_suggests_close_ones(table):
+def test_unknown_offering_id_suggests_close_ones(table):
     with pytest.raises(
-        ValueError, match=r"no DIY offering labelled .*closest: 'RunPod · H100-PCIe"
+        ValueError,
+        match=r"no DIY offering with id .*did you mean 'runpod/H100-PCIe-80GB/community_cloud/",
     ):
         sensitivity.pair_inputs(table, DIY.replace("2m", "3m"), API, output_share=1.0)
-    with pytest.raises(ValueError, match="no API offering labelled 'Together AI · Llama 9'"):
-        sensitivity.pair_inputs(table, DIY, "Together AI · Llama 9", output_share=1.0)
+    with pytest.raises(ValueError, match="no API offering with id 'together-ai/llama-9'"):
+        sensitivity.pair_inputs(table, DIY, "together-ai/llama-9", output_share=1.0)
+
+
+def test_a_label_given_for_an_id_is_answered_with_the_id(table):
+    with pytest.raises(ValueError, match="is a label, not an offering id; its id is 'openai/gpt"):
+        sensitivity.pair_inputs(table, DIY, "OpenAI · GPT-4o", output_share=1.0)
 
 
 # --- sweeps and tornado --------------------------------------------------------------------
