@@ -15,6 +15,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev,lab]"
 	touch $(STAMP)
 
+# The browser test drives a system Chromium (no browser download). Debian's package is
+# installed when none is found; that needs root or password-less sudo.
+.PHONY: chromium
+chromium: ## Install Debian's Chromium for the browser test, if no Chromium or Chrome is found
+	@if command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
+		|| command -v google-chrome >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+	else echo "make: the browser test needs Chromium: run 'apt-get install chromium' as root" >&2; \
+		exit 1; fi; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		$$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+
 .PHONY: help
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,9 +39,9 @@ report: $(STAMP) ## Build the default report (the article's 20M-token table) int
 	$(BIN)/infermodel report --out $(OUT)
 
 .PHONY: test
-test: $(STAMP) ## Run the whole test suite (lint, data schema, formulas, CLI, notebooks)
+test: $(STAMP) chromium ## Run the whole test suite (lint, data, formulas, CLI, notebooks, browser)
 	$(BIN)/ruff check infermodel tests
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 .PHONY: validate
 validate: $(STAMP) ## Check every shipped data table against its schema

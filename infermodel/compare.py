@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from infermodel import checks, formulas, offerings, tables
+from infermodel import checks, contracts, formulas, offerings, tables
 from infermodel import serving as serving_mod
 from infermodel.errors import InputError
 from infermodel.prices import PriceSnapshot
@@ -38,44 +38,8 @@ def check_diy_token_basis(diy_token_basis: str) -> None:
     checks.one_of("diy_token_basis", diy_token_basis, DIY_TOKEN_BASES)
 
 
-#: Columns of :func:`cost_table`, in order.
-COLUMNS = [
-    "offering_id",
-    "platform_type",
-    "platform",
-    "provider",
-    "model",
-    "model_id",
-    "gpu",
-    "tier",
-    "pricing",
-    "serving_assumption",
-    "mode",
-    "gpus_per_replica",
-    "tokens_per_second",
-    "utilization",
-    "input_tokens",
-    "cached_input_tokens",
-    "output_tokens",
-    "total_tokens",
-    "usd_per_million_input_tokens",
-    "usd_per_million_output_tokens",
-    "usd_per_million_cached_input_tokens",
-    "usd_per_gpu_hour",
-    "batch_api_applied",
-    "long_context_applied",
-    "gpu_hours",
-    "wall_clock_hours",
-    "cost_usd",
-    "usd_per_million_tokens",
-    "multiple_of_cheapest",
-    "observed_on",
-    "age_days",
-    "stale",
-    "confidence",
-    "source_url",
-    "serving_source_url",
-]
+#: Columns of :func:`cost_table`, in order (declared in :data:`infermodel.contracts.COST_TABLE`).
+COLUMNS = list(contracts.COST_TABLE.columns)
 
 
 def api_rows(workload: Workload, api: pd.DataFrame, *, use_batch_api: bool = False) -> pd.DataFrame:

@@ -97,13 +97,7 @@ def break_even_table(
         is given) and ``reason`` saying why a DIY option never wins.
     """
     _check_billing(billing, min_replicas, fixed_usd_per_month, max_replicas)
-    api, diy = _split(table)
-    if api.empty or diy.empty:
-        raise InputError(
-            "break-even needs API rows and DIY rows in the table; got "
-            f"{len(api)} API and {len(diy)} DIY rows"
-        )
-    pairs = api.merge(diy, how="cross", suffixes=("_api", "_diy"))
+    pairs = _pairs(table)
     api_price = pairs["usd_per_million_tokens_api"].to_numpy(float)
     tps = pairs["tokens_per_second_diy"].to_numpy(float)
     utilization = pairs["utilization_diy"].to_numpy(float)
@@ -168,6 +162,17 @@ def break_even_table(
             fixed_usd_per_month=fixed_usd_per_month,
         )
     return out
+
+
+def _pairs(table: pd.DataFrame) -> pd.DataFrame:
+    """Every (API row, DIY row) of a cost table, columns suffixed ``_api`` and ``_diy``."""
+    api, diy = _split(table)
+    if api.empty or diy.empty:
+        raise InputError(
+            "break-even needs API rows and DIY rows in the table; got "
+            f"{len(api)} API and {len(diy)} DIY rows"
+        )
+    return api.merge(diy, how="cross", suffixes=("_api", "_diy"))
 
 
 def _price_reasons(first, full_use, utilization, api_price) -> np.ndarray:

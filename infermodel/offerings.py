@@ -52,7 +52,7 @@ def ids(frame: pd.DataFrame) -> pd.Series:
     ``pricing``, plus ``serving_assumption`` for a DIY row of a cost table.
     """
     gpu = _is_gpu(frame)
-    out = pd.Series("", index=frame.index, dtype=object)
+    out = pd.Series("", index=frame.index, dtype=str)
     if (~gpu).any():
         api = frame.loc[~gpu]
         out[~gpu] = _slugs(api["provider"]) + "/" + api["model_id"].astype(str)

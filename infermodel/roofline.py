@@ -364,9 +364,14 @@ def roofline(
     b = np.asarray(batch, dtype=float)
     i = np.asarray(input_tokens, dtype=float)
     o = np.asarray(output_tokens, dtype=float)
-    weights = weight_bytes(total_params_b, bytes_per_parameter=bytes_per_parameter)
-    linear_flops = 2.0 * np.asarray(active_params_b) * PARAMETERS_PER_BILLION
-    attention = np.asarray(layers, dtype=float) * attention_width
+    work = _StepWork(
+        weights=weight_bytes(total_params_b, bytes_per_parameter=bytes_per_parameter),
+        reads=(total_params_b, active_params_b, experts, experts_per_token),
+        linear_flops=2.0 * np.asarray(active_params_b) * PARAMETERS_PER_BILLION,
+        attention=np.asarray(layers, dtype=float) * attention_width,
+        kv_bytes=kv_bytes_per_token,
+        kv_replication=kv_replication,
+    )
     roof = dict(
         gpus=gpus,
         peak_tflops=peak_tflops,
@@ -375,22 +380,8 @@ def roofline(
         bandwidth_efficiency=bandwidth_efficiency,
     )
     comm = 1.0 + np.asarray(communication_fraction) * (np.asarray(gpus, dtype=float) - 1) / gpus
-
-    prefill_flops = b * (linear_flops * i + 2.0 * attention * i**2)
-    prefill_bytes = (
-        weight_bytes_read(
-            weights, total_params_b, active_params_b, experts, experts_per_token, b * i
-        )
-        + b * i * kv_bytes_per_token * kv_replication
-    )
-    prefill = step_seconds(prefill_flops, prefill_bytes, **roof) * comm
-
-    context = i + (o - 1.0) / 2.0
-    decode_flops = b * (linear_flops + 4.0 * attention * context)
-    decode_bytes = (
-        weight_bytes_read(weights, total_params_b, active_params_b, experts, experts_per_token, b)
-        + b * context * kv_bytes_per_token * kv_replication
-    )
+    prefill = step_seconds(*work.prefill(b, i), **roof) * comm
+    decode_flops, decode_bytes = work.decode(b, i + (o - 1.0) / 2.0)
     decode = step_seconds(decode_flops, decode_bytes, **roof) * comm
     compute_time = decode_flops / (gpus * peak_tflops * FLOPS_PER_TFLOPS * compute_efficiency)
     return {
@@ -399,3 +390,33 @@ def roofline(
         "decode_compute_bound": compute_time * comm >= decode,
         "output_tokens_per_second": b * o / (prefill + o * decode),
     }
+
+
+@dataclass(frozen=True)
+class _StepWork:
+    """FLOPs and bytes moved by one prefill or decode step of a model (all GPUs together)."""
+
+    weights: np.ndarray  # weight bytes [bytes]
+    reads: tuple  # (total_params_b, active_params_b, experts, experts_per_token)
+    linear_flops: np.ndarray  # matrix FLOPs per token [FLOP/token]
+    attention: np.ndarray  # layers x attention width [-]
+    kv_bytes: np.ndarray  # KV cache per token of one sequence [bytes/token]
+    kv_replication: np.ndarray  # copies of the KV cache across GPUs [-]
+
+    def prefill(self, batch, input_tokens):
+        """A batch's prefill: every prompt token once; causal attention half the square."""
+        flops = batch * (self.linear_flops * input_tokens + 2.0 * self.attention * input_tokens**2)
+        moved = (
+            weight_bytes_read(self.weights, *self.reads, batch * input_tokens)
+            + batch * input_tokens * self.kv_bytes * self.kv_replication
+        )
+        return flops, moved
+
+    def decode(self, batch, context):
+        """One decode step of a batch at the average ``context`` length."""
+        flops = batch * (self.linear_flops + 4.0 * self.attention * context)
+        moved = (
+            weight_bytes_read(self.weights, *self.reads, batch)
+            + batch * context * self.kv_bytes * self.kv_replication
+        )
+        return flops, moved

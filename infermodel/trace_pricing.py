@@ -14,7 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from infermodel import checks, formulas, offerings, tables
+from infermodel import checks, contracts, formulas, offerings, tables
 from infermodel import serving as serving_mod
 from infermodel.compare import check_diy_token_basis
 from infermodel.errors import InputError
@@ -25,53 +25,8 @@ from infermodel.units import MINUTES_PER_HOUR, SECONDS_PER_HOUR, TOKENS_PER_MILL
 
 DIY_SIZINGS = ("autoscaled", "peak")
 
-#: Columns of :func:`price_trace`'s table, in order.
-COLUMNS = [
-    "offering_id",
-    "platform_type",
-    "platform",
-    "provider",
-    "model",
-    "model_id",
-    "gpu",
-    "tier",
-    "pricing",
-    "serving_assumption",
-    "mode",
-    "gpus_per_replica",
-    "tokens_per_second",
-    "requests",
-    "input_tokens",
-    "cached_input_tokens",
-    "output_tokens",
-    "total_tokens",
-    "usd_per_million_input_tokens",
-    "usd_per_million_cached_input_tokens",
-    "usd_per_million_output_tokens",
-    "long_context_requests",
-    "usd_per_gpu_hour",
-    "peak_tokens_per_minute",
-    "replicas_peak",
-    "replicas_mean",
-    "replica_hours",
-    "cost_usd_peak_sized",
-    "cost_usd_autoscaled",
-    "utilization_peak_sized",
-    "utilization_autoscaled",
-    "utilization",
-    "cost_usd",
-    "usd_per_request_mean",
-    "usd_per_request_p50",
-    "usd_per_request_p95",
-    "usd_per_million_tokens",
-    "multiple_of_cheapest",
-    "observed_on",
-    "age_days",
-    "stale",
-    "confidence",
-    "source_url",
-    "serving_source_url",
-]
+#: Columns of :func:`price_trace`'s table, in order (:data:`infermodel.contracts.TRACE_TABLE`).
+COLUMNS = list(contracts.TRACE_TABLE.columns)
 
 
 def _api_offerings(api: pd.DataFrame, *, use_cached_pricing: bool) -> pd.DataFrame:

@@ -1,0 +1,235 @@
+"""Declared contracts of the kit's output tables: the cost table, the trace table, break-even.
+
+Each is a pandera schema: the columns in order with their types, units in the names, ranges,
+and the rules that tie columns together (an API row has no GPU; a DIY row's cost is its
+GPU-hours times the hourly rate). The analysis modules take their column lists from here, so
+a column is declared once; the tests validate every table the kit produces against these.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from infermodel.tables import CONFIDENCE_LEVELS, PLATFORM_LABELS, PLATFORM_TYPES
+
+#: Relative tolerance of the rules that recompute a column from others. [-]
+RELATIVE_TOLERANCE = 1e-9
+
+
+def _text(*, nullable: bool = False, **kwargs) -> pa.Column:
+    return pa.Column(str, nullable=nullable, **kwargs)
+
+
+def _amount(*, nullable: bool = False, positive: bool = False) -> pa.Column:
+    check = pa.Check.gt(0) if positive else pa.Check.ge(0)
+    return pa.Column(float, check, nullable=nullable)
+
+
+def _is_diy(df: pd.DataFrame) -> pd.Series:
+    return df["platform_type"] == "diy_gpu"
+
+
+def _close(a: pd.Series, b: pd.Series) -> pd.Series:
+    return pd.Series(np.isclose(a, b, rtol=RELATIVE_TOLERANCE, atol=0), index=a.index)
+
+
+def _platform_order(df: pd.DataFrame) -> bool:
+    rank = df["platform_type"].map({t: i for i, t in enumerate(PLATFORM_TYPES)})
+    return bool(rank.is_monotonic_increasing)
+
+
+def _cheapest_is_one(df: pd.DataFrame) -> bool:
+    return bool(np.isclose(df["multiple_of_cheapest"].min(), 1.0)) if len(df) else True
+
+
+_IDENTITY = {
+    "offering_id": _text(unique=True),
+    "platform_type": _text(checks=pa.Check.isin(PLATFORM_TYPES)),
+    "platform": _text(checks=pa.Check.isin(list(PLATFORM_LABELS.values()))),
+    "provider": _text(),
+    "model": _text(),
+    "model_id": _text(nullable=True),
+    "gpu": _text(nullable=True),
+    "tier": _text(nullable=True),
+    "pricing": _text(nullable=True),
+    "serving_assumption": _text(nullable=True),
+    "mode": _text(nullable=True),
+    "gpus_per_replica": pa.Column(float, pa.Check.ge(1), nullable=True),
+    "tokens_per_second": _amount(nullable=True, positive=True),
+}
+_PROVENANCE = {
+    "observed_on": pa.Column("datetime64[ns]"),
+    "age_days": pa.Column(int, pa.Check.ge(0)),
+    "stale": pa.Column(bool),
+    "confidence": _text(checks=pa.Check.isin(CONFIDENCE_LEVELS)),
+    "source_url": _text(),
+    "serving_source_url": _text(nullable=True),
+}
+_TABLE_RULES = [
+    pa.Check(lambda df: _is_diy(df) | df["gpu"].isna(), error="an API row names no GPU"),
+    pa.Check(lambda df: ~_is_diy(df) | df["gpu"].notna(), error="a DIY row names its GPU"),
+    pa.Check(
+        lambda df: ~_is_diy(df) | df["serving_assumption"].notna(),
+        error="a DIY row names its serving assumption",
+    ),
+    pa.Check(
+        lambda df: _close(df["usd_per_million_tokens"], df["cost_usd"] * 1e6 / df["total_tokens"]),
+        error="usd_per_million_tokens = cost_usd x 1e6 / total_tokens",
+    ),
+    pa.Check(_platform_order, error="rows are grouped by platform type in display order"),
+    pa.Check(_cheapest_is_one, error="the cheapest row has multiple_of_cheapest 1"),
+]
+
+COST_TABLE = pa.DataFrameSchema(
+    {
+        **_IDENTITY,
+        "utilization": pa.Column(float, pa.Check.in_range(0, 1, include_min=False), nullable=True),
+        "input_tokens": _amount(),
+        "cached_input_tokens": _amount(),
+        "output_tokens": _amount(),
+        "total_tokens": _amount(positive=True),
+        "usd_per_million_input_tokens": _amount(nullable=True),
+        "usd_per_million_output_tokens": _amount(nullable=True),
+        "usd_per_million_cached_input_tokens": _amount(nullable=True),
+        "usd_per_gpu_hour": _amount(nullable=True),
+        "batch_api_applied": pa.Column("boolean", nullable=True),
+        "long_context_applied": pa.Column("boolean", nullable=True),
+        "gpu_hours": _amount(nullable=True),
+        "wall_clock_hours": _amount(nullable=True),
+        "cost_usd": _amount(),
+        "usd_per_million_tokens": _amount(),
+        "multiple_of_cheapest": pa.Column(float, pa.Check.ge(1 - RELATIVE_TOLERANCE)),
+        **_PROVENANCE,
+    },
+    checks=[
+        *_TABLE_RULES,
+        pa.Check(
+            lambda df: (
+                ~_is_diy(df) | _close(df["cost_usd"], df["gpu_hours"] * df["usd_per_gpu_hour"])
+            ),
+            error="a DIY row costs its GPU-hours times the hourly rate",
+        ),
+        pa.Check(
+            lambda df: _close(
+                df["total_tokens"],
+                df["input_tokens"] + df["cached_input_tokens"] + df["output_tokens"],
+            ),
+            error="total_tokens = input + cached input + output",
+        ),
+    ],
+    ordered=True,
+    strict=True,
+    name="cost table",
+)
+
+TRACE_TABLE = pa.DataFrameSchema(
+    {
+        **_IDENTITY,
+        "requests": pa.Column(int, pa.Check.gt(0)),
+        "input_tokens": pa.Column(int, pa.Check.ge(0)),
+        "cached_input_tokens": pa.Column(int, pa.Check.ge(0)),
+        "output_tokens": pa.Column(int, pa.Check.ge(0)),
+        "total_tokens": pa.Column(int, pa.Check.gt(0)),
+        "usd_per_million_input_tokens": _amount(nullable=True),
+        "usd_per_million_cached_input_tokens": _amount(nullable=True),
+        "usd_per_million_output_tokens": _amount(nullable=True),
+        "long_context_requests": _amount(nullable=True),
+        "usd_per_gpu_hour": _amount(nullable=True),
+        "peak_tokens_per_minute": _amount(nullable=True),
+        "replicas_peak": _amount(nullable=True),
+        "replicas_mean": _amount(nullable=True),
+        "replica_hours": _amount(nullable=True),
+        "cost_usd_peak_sized": _amount(nullable=True),
+        "cost_usd_autoscaled": _amount(nullable=True),
+        "utilization_peak_sized": pa.Column(float, pa.Check.in_range(0, 1), nullable=True),
+        "utilization_autoscaled": pa.Column(float, pa.Check.in_range(0, 1), nullable=True),
+        "utilization": pa.Column(float, pa.Check.in_range(0, 1), nullable=True),
+        "cost_usd": _amount(),
+        "usd_per_request_mean": _amount(),
+        "usd_per_request_p50": _amount(nullable=True),
+        "usd_per_request_p95": _amount(nullable=True),
+        "usd_per_million_tokens": _amount(),
+        "multiple_of_cheapest": pa.Column(float, pa.Check.ge(1 - RELATIVE_TOLERANCE)),
+        **_PROVENANCE,
+    },
+    checks=[
+        *_TABLE_RULES,
+        pa.Check(
+            lambda df: _is_diy(df) | (df["usd_per_request_p50"] <= df["usd_per_request_p95"]),
+            error="an API row's P50 request cost is at most its P95",
+        ),
+        pa.Check(
+            lambda df: (
+                ~_is_diy(df)
+                | (df["cost_usd_autoscaled"] <= df["cost_usd_peak_sized"] * (1 + 1e-12))
+            ),
+            error="autoscaling costs no more than sizing for the peak",
+        ),
+        pa.Check(
+            lambda df: _close(df["usd_per_request_mean"], df["cost_usd"] / df["requests"]),
+            error="usd_per_request_mean = cost_usd / requests",
+        ),
+    ],
+    ordered=True,
+    strict=True,
+    name="trace table",
+)
+
+BREAK_EVEN_TABLE = pa.DataFrameSchema(
+    {
+        "api_offering_id": _text(),
+        "api_offering": _text(),
+        "api_platform_type": _text(checks=pa.Check.isin(PLATFORM_TYPES[:-1])),
+        "api_provider": _text(),
+        "api_model": _text(),
+        "api_usd_per_million_tokens": _amount(positive=True),
+        "diy_offering_id": _text(),
+        "diy_offering": _text(),
+        "diy_provider": _text(),
+        "gpu": _text(),
+        "tier": _text(),
+        "serving_assumption": _text(),
+        "tokens_per_second": _amount(positive=True),
+        "utilization": pa.Column(float, pa.Check.in_range(0, 1, include_min=False)),
+        "gpus_per_replica": pa.Column(float, pa.Check.ge(1)),
+        "usd_per_gpu_hour": _amount(),
+        "diy_usd_per_million_tokens_busy": _amount(),
+        "billing": _text(checks=pa.Check.isin(["always_on", "per_hour"])),
+        "min_replicas": pa.Column(int, pa.Check.ge(0)),
+        "max_replicas": pa.Column(nullable=True),  # a whole number, or None for no limit
+        "fixed_usd_per_month": _amount(),
+        "break_even_million_tokens_per_month": _amount(nullable=True),
+        "always_cheaper_from_million_tokens_per_month": _amount(nullable=True),
+        "replicas_at_break_even": pa.Column(float, pa.Check.ge(1), nullable=True),
+        "reason": _text(),
+        "tokens_per_month": pa.Column(float, pa.Check.gt(0), required=False),
+        "break_even_utilization": pa.Column(float, nullable=True, required=False),
+    },
+    checks=[
+        pa.Check(
+            lambda df: df["break_even_million_tokens_per_month"].isna() == (df["reason"] != ""),
+            error="a pair that never breaks even says why; one that does has no reason",
+        ),
+        pa.Check(
+            lambda df: (
+                df["break_even_million_tokens_per_month"].isna()
+                | (
+                    df["always_cheaper_from_million_tokens_per_month"]
+                    >= df["break_even_million_tokens_per_month"] * (1 - RELATIVE_TOLERANCE)
+                )
+            ),
+            error="always cheaper from no earlier than the first break-even",
+        ),
+        pa.Check(
+            lambda df: ~df.duplicated(["api_offering_id", "diy_offering_id"]),
+            error="one row per (API offering, DIY option)",
+        ),
+    ],
+    ordered=True,
+    strict=True,
+    name="break-even table",
+)
+
+__all__ = ["BREAK_EVEN_TABLE", "COST_TABLE", "TRACE_TABLE"]
