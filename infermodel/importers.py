@@ -179,6 +179,7 @@ class _History:
     withdrawn: set  # (provider, model_id) withdrawn on or before the date
     recorded: set  # (provider, model_id, withdrawn_on) already in withdrawals.csv
     same_day: set  # (provider, model_id) observed on the date itself
+    observed: set  # (provider, model_id) observed on any date
 
     @classmethod
     def of(cls, api_prices: pd.DataFrame, withdrawals: pd.DataFrame, when) -> _History:
@@ -197,6 +198,7 @@ class _History:
                 )
             ),
             same_day=set(zip(on_day["provider"], on_day["model_id"], strict=True)),
+            observed=set(zip(api_prices["provider"], api_prices["model_id"], strict=True)),
         )
 
 
@@ -280,6 +282,8 @@ def _judged(
         detail = f"source says retired on {quote.retired_on.date()}"
         if (*ident, quote.retired_on) in history.recorded:
             return "withdrawn", detail, None, None
+        if ident not in history.observed:
+            return "retired", f"{detail}; never observed, so no withdrawal to record", None, None
         return "retired", detail, None, _retirement(row, key, quote, source)
     if ident in history.same_day:
         detail = f"an observation dated {source.observed_on.date()} is already recorded"
@@ -441,15 +445,36 @@ def _withdrawals_to_write(
     return withdrawals
 
 
-def _check_schema(data: bytes, path: Path, load, what: str) -> None:
-    """Load ``data`` as ``path`` would be loaded, from a scratch copy; refuse a break."""
+def _checked(api_data: bytes, withdrawals_data: bytes, withdrawals_path: Path) -> None:
+    """Load both new tables from a scratch copy and refuse what :func:`validate_all` would.
+
+    That is a schema break, or a withdrawal of an offering never observed or dated before
+    its first observation.
+    """
     with tempfile.TemporaryDirectory() as scratch:
-        check = Path(scratch) / path.name
-        check.write_bytes(data)
+        api_copy = Path(scratch) / "api" / paths.API_PRICES_CSV.name
+        withdrawals_copy = Path(scratch) / "withdrawals" / withdrawals_path.name
+        for copy, data in ((api_copy, api_data), (withdrawals_copy, withdrawals_data)):
+            copy.parent.mkdir()
+            if data:  # an absent withdrawals file stays absent: no withdrawals
+                copy.write_bytes(data)
         try:
-            load(check)
+            api = tables.load_api_prices(api_copy)
         except TableError as exc:
-            raise ImportRefused(f"refusing to write: {what} break the schema: {exc}") from None
+            raise ImportRefused(
+                f"refusing to write: the imported rows break the schema: {exc}"
+            ) from None
+        try:
+            withdrawn = tables.load_withdrawals(withdrawals_copy)
+        except TableError as exc:
+            raise ImportRefused(
+                f"refusing to write: the withdrawals break the schema: {exc}"
+            ) from None
+    problems = tables.check_withdrawals(withdrawn, api, withdrawals_path)
+    if problems:
+        raise ImportRefused(
+            f"refusing to write: the withdrawals break a rule across tables: {TableError(problems)}"
+        )
 
 
 def write(
@@ -486,23 +511,18 @@ def write(
         withdrawals = _withdrawals_to_write(
             now, allow_missing=allow_missing, withdraw_missing=withdraw_missing
         )
-        updates = []
-        for path, rows, columns, load, what in (
-            (api_path, now.rows, API_COLUMNS, tables.load_api_prices, "the imported rows"),
-            (
-                withdrawals_path,
-                withdrawals,
-                WITHDRAWAL_COLUMNS,
-                tables.load_withdrawals,
-                "the withdrawals",
-            ),
+        old = {path: writes.read_bytes(path) for path in (api_path, withdrawals_path)}
+        new = dict(old)
+        for path, rows, columns in (
+            (api_path, now.rows, API_COLUMNS),
+            (withdrawals_path, withdrawals, WITHDRAWAL_COLUMNS),
         ):
             if len(rows):
-                data = writes.appended(
-                    writes.read_bytes(path), _cells(rows, columns), columns=columns, path=path
+                new[path] = writes.appended(
+                    old[path], _cells(rows, columns), columns=columns, path=path
                 )
-                _check_schema(data, path, load, what)
-                updates.append((path, data))
-        for path, data in updates:
-            writes.replace_file(path, data)
+        _checked(new[api_path], new[withdrawals_path], withdrawals_path)
+        for path in (api_path, withdrawals_path):
+            if new[path] != old[path]:
+                writes.replace_file(path, new[path])
     return len(now.rows), len(withdrawals)

@@ -451,6 +451,29 @@ def test_existing_unit_mix_up_checks_still_come_first(tmp_path, tracked):
         importers.review(litellm.read_litellm(path), tracked=tracked, accept=["gpt-4o"])
 
 
+def test_retirement_of_an_offering_never_observed_records_no_withdrawal(tmp_path, tracked):
+    api = tmp_path / "api_prices.csv"
+    api.write_text(",".join(importers.API_COLUMNS) + "\n")
+    review = _review_of(tmp_path, tracked, api, deprecation_date="2026-01-01")()
+    row = review.table.set_index("model_id").loc["gpt-4o"]
+    assert row["status"] == "retired" and "never observed" in row["detail"]
+    assert review.withdrawals.empty
+
+
+def test_import_refuses_a_withdrawal_dated_before_the_first_observation(
+    tmp_path, tracked, one_row_history
+):
+    api, withdrawals = one_row_history
+    review = _review_of(tmp_path, tracked, api, deprecation_date="2025-01-01")()
+    assert len(review.withdrawals) == 1
+    before = withdrawals.read_bytes()
+    with pytest.raises(importers.ImportRefused, match=r"break a rule across tables") as info:
+        importers.write(review, api_path=api, withdrawals_path=withdrawals)
+    assert f"{withdrawals}:2: field 'withdrawn_on'" in str(info.value)
+    assert "before the first observation of OpenAI gpt-4o" in str(info.value)
+    assert withdrawals.read_bytes() == before
+
+
 # --------------------------------------------------------------------------------------
 # Two imports at once, on a scratch copy of the kit (issue 11)
 # --------------------------------------------------------------------------------------
