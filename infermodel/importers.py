@@ -124,7 +124,12 @@ def _factor(before: float, after: float) -> str:
     ratio = after / before
     if 1 / MAX_CHANGE_FACTOR <= ratio <= MAX_CHANGE_FACTOR:
         return f"{ratio - 1:+.0%}"
-    return f"x{ratio:.3g}"
+    return _times(ratio)
+
+
+def _times(ratio: float) -> str:
+    """A factor as a person reads it: ``x0.001``, ``x10.5``, ``x12,000``."""
+    return f"x{ratio:,.0f}" if ratio >= 100 else f"x{ratio:.3g}"
 
 
 def _changes(old: pd.Series, new: Mapping[str, object]) -> list[str]:
@@ -158,7 +163,7 @@ def _implausible(previous: pd.Series | None, observation: Mapping[str, object]) 
                 why.append("to or from zero")
             elif not 1 / MAX_CHANGE_FACTOR <= ratio <= MAX_CHANGE_FACTOR:
                 direction = "up" if ratio > 1 else "down"
-                why.append(f"x{ratio:.3g}, more than {MAX_CHANGE_FACTOR:g}x {direction}")
+                why.append(f"{_times(ratio)}, more than {MAX_CHANGE_FACTOR:g}x {direction}")
         if 0 < after < MIN_PLAUSIBLE_USD_PER_MILLION and "cached" not in name:
             why.append(
                 f"below {MIN_PLAUSIBLE_USD_PER_MILLION:g}: looks like a per-token or "

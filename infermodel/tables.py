@@ -529,24 +529,41 @@ def check_withdrawals(
                 f"before the first observation of {provider} {model_id} in api_prices.csv "
                 f"({first[(provider, model_id)].date()}); a withdrawal follows an observation"
             )
-            problems.append(
-                Problem(Path(path), _line(index), "withdrawn_on", row["withdrawn_on"].date(), rule)
-            )
+            when = row["withdrawn_on"].strftime("%Y-%m-%d")
+            problems.append(Problem(Path(path), _line(index), "withdrawn_on", when, rule))
     return problems
 
 
 def check_tracked(tracked: pd.DataFrame, api_prices: pd.DataFrame, path: Path) -> list[Problem]:
-    """Tracked offerings with no observation in ``api_prices`` and not marked not yet imported."""
+    """Tracked offerings with no observation in ``api_prices`` and not marked not yet imported.
+
+    Reported on ``provider`` when that provider has no offering at all, else on ``model_id``.
+    """
     observed = pd.MultiIndex.from_frame(api_prices[API_KEY])
     known = pd.MultiIndex.from_frame(tracked[API_KEY]).isin(observed)
     flag = tracked.get("not_yet_imported", pd.Series(pd.NA, index=tracked.index, dtype=object))
-    pending = flag.fillna("").eq("true").to_numpy()
-    rule = (
-        "no observation of this offering in api_prices.csv; import it ('infermodel prices "
-        "import ... --write'), fix provider/model_id, or set not_yet_imported=true"
+    unknown = pd.Series(~known & ~flag.fillna("").eq("true").to_numpy(), index=tracked.index)
+    providers = sorted(set(api_prices["provider"]))
+    other = ~tracked["provider"].isin(providers)
+    fix = "import it ('infermodel prices import ... --write') or set not_yet_imported=true"
+    return sorted(
+        row_problems(
+            tracked,
+            unknown & other,
+            path,
+            "provider",
+            f"no API offering of this provider in api_prices.csv (providers: "
+            f"{', '.join(providers)}); fix the spelling, or {fix}",
+        )
+        + row_problems(
+            tracked,
+            unknown & ~other,
+            path,
+            "model_id",
+            f"no observation of this offering in api_prices.csv; fix the spelling, or {fix}",
+        ),
+        key=lambda problem: problem.line,
     )
-    mask = pd.Series(~known & ~pending, index=tracked.index)
-    return row_problems(tracked, mask, path, "model_id", rule)
 
 
 def check_models_known(

@@ -576,7 +576,7 @@ def test_tracked_offering_without_observation_fails_unless_marked_not_yet_import
 def test_tracked_offering_with_a_typo_in_provider_fails(tmp_data):
     path = tmp_data / TRACKED_REL
     _edit(path, 0, provider="Open AI")
-    assert_problem(_problems(tmp_data), path, 2, "model_id", r"no observation of this offering")
+    assert_problem(_problems(tmp_data), path, 2, "provider", r"no API offering of this provider")
 
 
 @pytest.mark.parametrize(
