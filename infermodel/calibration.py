@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from infermodel import paths, tables
+from infermodel import paths, tables, writes
 from infermodel.errors import InputError
 from infermodel.roofline import FACTORS, IDEAL, Efficiency, roofline
 from infermodel.throughput import estimate_table, not_fit_message, roofline_inputs
@@ -178,6 +178,11 @@ def efficiency_table(
 def write_efficiency(
     path: Path = paths.EFFICIENCY_CSV, *, measured_path: Path = paths.MEASURED_CSV
 ) -> Path:
-    """Refit the factors on the shipped measured points and write the efficiency table."""
-    efficiency_table(tables.load_measured(measured_path)).to_csv(path, index=False)
+    """Refit the factors on the shipped measured points and write the efficiency table.
+
+    The file is replaced atomically under its write lock, keeping its permission mode
+    (:func:`infermodel.writes.replace_file`).
+    """
+    text = efficiency_table(tables.load_measured(measured_path)).to_csv(index=False)
+    writes.replace_file(Path(path), text.encode("utf-8"))
     return path

@@ -8,28 +8,38 @@ Nobody should retype hundreds of prices. A price file is read by a reader
 Only the offerings in the small reviewed mapping ``data/prices/tracked_offerings.csv`` are
 imported. :func:`review` compares what the source says on its date with the observations
 already shipped and labels each tracked offering ``new`` | ``changed`` | ``unchanged`` |
-``missing`` | ``retired`` | ``withdrawn`` | ``duplicate``; :func:`write` appends the new
-observation rows (and withdrawals for ``retired`` offerings) only when nothing is wrong,
-validating the result first, so a refused import leaves every file as it was.
+``missing`` | ``retired`` | ``withdrawn`` | ``duplicate`` | ``implausible``; :func:`write`
+appends the new observation rows (and withdrawals for ``retired`` offerings) only when nothing
+is wrong, validating the result first, so a refused import leaves every file as it was.
+
+Plausibility: a price (input, output or cached input) that moves more than
+:data:`MAX_CHANGE_FACTOR` times either way against the newest earlier observation of the same
+offering, to or from zero, or an input or output price below
+:data:`MIN_PLAUSIBLE_USD_PER_MILLION` (a per-token or per-thousand-token figure read as per
+million lands there) makes the offering ``implausible``: the review says old, new and factor,
+and :func:`write` refuses unless the offering's ``model_id`` is in ``accept``
+(``--accept-change MODEL_ID`` on the command line). The unit checks of the readers
+(:func:`infermodel.readers.price_sources.per_million`) come first and stay.
+
+Writes go through :mod:`infermodel.writes` (by column name, under a lock, atomic, existing
+bytes kept); :func:`write` reviews the source again inside the lock, so a second import
+running at the same time sees the rows the first one wrote.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import difflib
-import io
-import os
 import tempfile
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from infermodel import paths, prices, tables
-from infermodel.errors import TableError
-from infermodel.readers.price_sources import ImportRefused, Source
+from infermodel import paths, prices, tables, writes
+from infermodel.errors import InputError, TableError
+from infermodel.readers.price_sources import ImportRefused, Quote, Source
 
 #: Columns written to ``api_prices.csv``, in file order.
 API_COLUMNS = list(tables.API_SCHEMA.columns)
@@ -44,21 +54,40 @@ _PRICE_FIELDS = [
     "usd_per_million_input_tokens_long_context",
     "usd_per_million_output_tokens_long_context",
 ]
+#: Prices the plausibility check compares with the newest earlier observation.
+_CHECKED_FIELDS = _PRICE_FIELDS[:3]
+#: A price moving by more than this factor either way needs --accept-change. [-]
+MAX_CHANGE_FACTOR = 10.0
+#: Input or output prices below this need --accept-change: the cheapest tracked offering
+#: ever shipped is 0.05 USD/Mtok, and a per-token or per-thousand-token price read as per
+#: million lands well below. [USD/Mtok]
+MIN_PLAUSIBLE_USD_PER_MILLION = 0.01
+_ACCEPT_OPTION = "--accept-change"
+
+
+#: Columns of the review table, one row per tracked offering.
+_REVIEW_COLUMNS = ["status", "provider", "model_id", "key", "detail"]
 
 
 # --------------------------------------------------------------------------------------
-# Review and write
+# Review
 # --------------------------------------------------------------------------------------
 
 
 @dataclass
 class Review:
-    """The outcome of comparing a source with the shipped observations."""
+    """The outcome of comparing a source with the shipped observations.
+
+    ``tracked`` and ``accepted`` are what the review was made with, so that :func:`write`
+    can make it again, under the lock, against the files it appends to.
+    """
 
     source: Source
     table: pd.DataFrame
     rows: pd.DataFrame
     withdrawals: pd.DataFrame
+    tracked: pd.DataFrame | None = None
+    accepted: tuple[str, ...] = field(default=())
 
     def counts(self) -> dict[str, int]:
         return self.table["status"].value_counts().to_dict()
@@ -70,23 +99,37 @@ class Review:
         ]
         for row in self.table.itertuples(index=False):
             detail = f": {row.detail}" if row.detail else ""
-            lines.append(f"  {row.status:<10} {row.provider} {row.model_id} [{row.key}]{detail}")
+            lines.append(f"  {row.status:<12} {row.provider} {row.model_id} [{row.key}]{detail}")
         counts = ", ".join(f"{n} {s}" for s, n in sorted(self.counts().items()))
         lines.append(f"Totals: {counts}")
         return "\n".join(lines)
 
 
+def _missing(value: object) -> bool:
+    return value is None or bool(pd.isna(value))
+
+
 def _same(a: object, b: object) -> bool:
-    a_missing, b_missing = a is None or pd.isna(a), b is None or pd.isna(b)
-    if a_missing or b_missing:
-        return a_missing and b_missing
+    if _missing(a) or _missing(b):
+        return _missing(a) and _missing(b)
     return abs(float(a) - float(b)) < 1e-9
 
 
 def _fmt(value: object) -> str:
-    if value is None or pd.isna(value):
-        return "-"
-    return f"{float(value):g}"
+    return "-" if _missing(value) else f"{float(value):g}"
+
+
+def _factor(before: float, after: float) -> str:
+    """How ``after`` compares with ``before``: a percentage, or a factor for large moves."""
+    ratio = after / before
+    if 1 / MAX_CHANGE_FACTOR <= ratio <= MAX_CHANGE_FACTOR:
+        return f"{ratio - 1:+.0%}"
+    return _times(ratio)
+
+
+def _times(ratio: float) -> str:
+    """A factor as a person reads it: ``x0.001``, ``x10.5``, ``x12,000``."""
+    return f"x{ratio:,.0f}" if ratio >= 100 else f"x{ratio:.3g}"
 
 
 def _changes(old: pd.Series, new: Mapping[str, object]) -> list[str]:
@@ -95,10 +138,178 @@ def _changes(old: pd.Series, new: Mapping[str, object]) -> list[str]:
         before, after = old.get(name), new.get(name)
         if not _same(before, after):
             text = f"{name.removeprefix('usd_per_million_')} {_fmt(before)} -> {_fmt(after)}"
-            if before is not None and not pd.isna(before) and after is not None and before:
-                text += f" ({(float(after) - float(before)) / float(before):+.0%})"
+            if not _missing(before) and not _missing(after) and before:
+                text += f" ({_factor(float(before), float(after))})"
             changes.append(text)
     return changes
+
+
+def _implausible(previous: pd.Series | None, observation: Mapping[str, object]) -> list[str]:
+    """Why the prices of ``observation`` look wrong (empty when they look right).
+
+    Each reason names the price, old -> new [USD/Mtok] and the factor between them.
+    """
+    reasons = []
+    for name in _CHECKED_FIELDS:
+        after = observation.get(name)
+        before = None if previous is None else previous.get(name)
+        if _missing(after):
+            continue
+        after, why = float(after), []
+        if not _missing(before) and float(before) != after:
+            before = float(before)
+            ratio = after / before if before else float("inf")
+            if before == 0 or after == 0:
+                why.append("to or from zero")
+            elif not 1 / MAX_CHANGE_FACTOR <= ratio <= MAX_CHANGE_FACTOR:
+                direction = "up" if ratio > 1 else "down"
+                why.append(f"{_times(ratio)}, more than {MAX_CHANGE_FACTOR:g}x {direction}")
+        if 0 < after < MIN_PLAUSIBLE_USD_PER_MILLION and "cached" not in name:
+            why.append(
+                f"below {MIN_PLAUSIBLE_USD_PER_MILLION:g}: looks like a per-token or "
+                "per-thousand-token price"
+            )
+        if why:
+            old = "" if _missing(before) else f"{float(before):g} -> "
+            short = name.removeprefix("usd_per_million_")
+            reasons.append(f"{short} {old}{after:g} USD/Mtok ({'; '.join(why)})")
+    return reasons
+
+
+@dataclass(frozen=True)
+class _History:
+    """What the shipped tables say on the source's date, for each offering."""
+
+    newest: pd.DataFrame  # newest observation on or before the date, indexed by API_KEY
+    withdrawn: set  # (provider, model_id) withdrawn on or before the date
+    recorded: set  # (provider, model_id, withdrawn_on) already in withdrawals.csv
+    same_day: set  # (provider, model_id) observed on the date itself
+    observed: set  # (provider, model_id) observed on any date
+
+    @classmethod
+    def of(cls, api_prices: pd.DataFrame, withdrawals: pd.DataFrame, when) -> _History:
+        newest = prices.newest_on_or_before(api_prices, when, tables.API_KEY)
+        _, withdrawn_now = prices.split_withdrawn(newest, withdrawals, when)
+        on_day = api_prices[api_prices["observed_on"] == when]
+        return cls(
+            newest=newest.set_index(tables.API_KEY),
+            withdrawn=set(zip(withdrawn_now["provider"], withdrawn_now["model_id"], strict=True)),
+            recorded=set(
+                zip(
+                    withdrawals["provider"],
+                    withdrawals["model_id"],
+                    withdrawals["withdrawn_on"],
+                    strict=True,
+                )
+            ),
+            same_day=set(zip(on_day["provider"], on_day["model_id"], strict=True)),
+            observed=set(zip(api_prices["provider"], api_prices["model_id"], strict=True)),
+        )
+
+
+def _observation(row: pd.Series, key: str, quote: Quote, source: Source) -> dict[str, object]:
+    """The ``api_prices.csv`` row for what ``source`` says about one tracked offering."""
+    observation: dict[str, object] = {c: None for c in API_COLUMNS}
+    observation.update(
+        platform_type=row["platform_type"],
+        provider=row["provider"],
+        model=row["model"],
+        model_id=row["model_id"],
+        observed_on=source.observed_on,
+        confidence="confirmed",
+        source_url=source.source_url,
+    )
+    observation.update({k: v for k, v in quote.prices.items() if k in _PRICE_FIELDS})
+    note = [f"key {key} in {source.described_as}", *quote.remarks]
+    if quote.retired_on is not None:
+        note.append(f"source gives retirement date {quote.retired_on.date()}")
+    note.append(f"imported by 'infermodel prices import {source.name}'")
+    observation["note"] = "; ".join(note)
+    return observation
+
+
+def _retirement(row: pd.Series, key: str, quote: Quote, source: Source) -> dict[str, object]:
+    """The ``withdrawals.csv`` row for a source's deprecation date."""
+    return {
+        "provider": row["provider"],
+        "model_id": row["model_id"],
+        "withdrawn_on": quote.retired_on,
+        "confidence": "confirmed",
+        "source_url": source.source_url,
+        "note": f"key {key} in {source.described_as} gives deprecation_date "
+        f"{quote.retired_on.date()}; imported by 'infermodel prices import {source.name}'",
+    }
+
+
+def _assessed(observation: dict[str, object], history: _History, accepted: bool) -> tuple[str, str]:
+    """Status and detail of a priced observation against the newest earlier one."""
+    ident = (observation["provider"], observation["model_id"])
+    previous = history.newest.loc[ident] if ident in history.newest.index else None
+    if previous is None:
+        status = "new"
+        detail = (
+            f"in {_fmt(observation['usd_per_million_input_tokens'])} / out "
+            f"{_fmt(observation['usd_per_million_output_tokens'])} USD/Mtok"
+        )
+    else:
+        changes = _changes(previous, observation)
+        since = f"vs {previous['observed_on'].date()}"
+        status = "changed" if changes else "unchanged"
+        detail = f"{'; '.join(changes)} ({since})" if changes else since
+    reasons = _implausible(previous, observation)
+    if not reasons:
+        return status, detail
+    if accepted:
+        return status, f"{detail}; accepted by {_ACCEPT_OPTION}: {'; '.join(reasons)}"
+    since = "" if previous is None else f" vs {previous['observed_on'].date()}"
+    return "implausible", f"{'; '.join(reasons)}{since}{_accept_hint(observation['model_id'])}"
+
+
+def _accept_hint(model_id: object) -> str:
+    return f"; check the source's unit, or if the source is right pass {_ACCEPT_OPTION} {model_id}"
+
+
+def _judged(
+    row: pd.Series, key: str, source: Source, history: _History, accepted: bool
+) -> tuple[str, str, dict | None, dict | None]:
+    """(status, detail, observation or None, withdrawal or None) of one tracked offering."""
+    ident = (row["provider"], row["model_id"])
+    if ident in history.withdrawn:
+        return "withdrawn", "withdrawal on record", None, None
+    if key not in source.quotes:
+        close = difflib.get_close_matches(key, list(source.quotes.keys()), n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        return "missing", f"not in the source{hint}", None, None
+    quote = source.quotes[key]
+    if quote is None:
+        return "missing", "listed without a price", None, None
+    if quote.retired_on is not None and quote.retired_on <= source.observed_on:
+        detail = f"source says retired on {quote.retired_on.date()}"
+        if (*ident, quote.retired_on) in history.recorded:
+            return "withdrawn", detail, None, None
+        if ident not in history.observed:
+            return "retired", f"{detail}; never observed, so no withdrawal to record", None, None
+        return "retired", detail, None, _retirement(row, key, quote, source)
+    if ident in history.same_day:
+        detail = f"an observation dated {source.observed_on.date()} is already recorded"
+        return "duplicate", detail, None, None
+    observation = _observation(row, key, quote, source)
+    status, detail = _assessed(observation, history, accepted)
+    return status, detail, (None if status == "implausible" else observation), None
+
+
+def _accepted(tracked: pd.DataFrame, accept: Sequence[str]) -> tuple[str, ...]:
+    """``accept`` checked against the tracked model ids (a typo must not pass silently)."""
+    known = list(tracked["model_id"])
+    for name in accept:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise InputError(
+                f"{_ACCEPT_OPTION} {name!r}: not the model_id of a tracked offering{hint} "
+                f"(model ids are listed in {paths.TRACKED_CSV.name})"
+            )
+    return tuple(accept)
 
 
 def review(
@@ -107,6 +318,7 @@ def review(
     tracked: pd.DataFrame | None = None,
     api_prices: pd.DataFrame | None = None,
     withdrawals: pd.DataFrame | None = None,
+    accept: Sequence[str] = (),
 ) -> Review:
     """Compare ``source`` with the shipped observations for every tracked offering.
 
@@ -114,122 +326,46 @@ def review(
     newest observation on or before the source's date), ``missing`` (the mapped key is not in
     the source or has no price), ``retired`` (the source says the model was retired on or
     before its date: a withdrawal is proposed, no price), ``withdrawn`` (a withdrawal is
-    already recorded: skipped), ``duplicate`` (an observation on that date already exists).
+    already recorded: skipped), ``duplicate`` (an observation on that date already exists),
+    ``implausible`` (a price moves more than :data:`MAX_CHANGE_FACTOR` times either way, to or
+    from zero, or looks per-token; not written unless its ``model_id`` is in ``accept``).
     Offerings with no key for this source are not listed.
     """
     tracked = tables.load_tracked() if tracked is None else tracked
     api_prices = tables.load_api_prices() if api_prices is None else api_prices
     withdrawals = tables.load_withdrawals() if withdrawals is None else withdrawals
-    when = source.observed_on
+    accepted = _accepted(tracked, accept)
+    keyed = tracked
     if source.key_column == "genai_prices_key":
-        tracked = tracked.assign(
+        keyed = tracked.assign(
             genai_prices_key=tracked["genai_prices_provider"] + "/" + tracked["genai_prices_model"]
         )
-    newest = prices.newest_on_or_before(api_prices, when, tables.API_KEY)
-    _, withdrawn_now = prices.split_withdrawn(newest, withdrawals, when)
-    withdrawn_keys = set(zip(withdrawn_now["provider"], withdrawn_now["model_id"], strict=True))
-    recorded_keys = set(
-        zip(
-            withdrawals["provider"],
-            withdrawals["model_id"],
-            withdrawals["withdrawn_on"],
-            strict=True,
-        )
-    )
-    same_day = set(
-        zip(
-            *[api_prices.loc[api_prices["observed_on"] == when, c] for c in tables.API_KEY],
-            strict=True,
-        )
-    )
-    newest_by_key = newest.set_index(tables.API_KEY)
-    source_keys = list(source.quotes.keys())
+    history = _History.of(api_prices, withdrawals, source.observed_on)
     report, rows, retire = [], [], []
-    for offering in tracked.itertuples(index=False):
+    for offering in keyed.itertuples(index=False):
         row = pd.Series(offering._asdict())
         key = source.key_of(row)
         if key is None:
             continue
-        ident = (row["provider"], row["model_id"])
-        entry = {"provider": ident[0], "model_id": ident[1], "key": key}
-        if ident in withdrawn_keys:
-            report.append({**entry, "status": "withdrawn", "detail": "withdrawal on record"})
-            continue
-        if key not in source.quotes:
-            close = difflib.get_close_matches(key, source_keys, n=3, cutoff=0.6)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            report.append({**entry, "status": "missing", "detail": f"not in the source{hint}"})
-            continue
-        quote = source.quotes[key]
-        if quote is None:
-            report.append({**entry, "status": "missing", "detail": "listed without a price"})
-            continue
-        if quote.retired_on is not None and quote.retired_on <= when:
-            detail = f"source says retired on {quote.retired_on.date()}"
-            if (*ident, quote.retired_on) in recorded_keys:
-                report.append({**entry, "status": "withdrawn", "detail": detail})
-                continue
-            report.append({**entry, "status": "retired", "detail": detail})
-            retire.append(
-                {
-                    "provider": ident[0],
-                    "model_id": ident[1],
-                    "withdrawn_on": quote.retired_on,
-                    "confidence": "confirmed",
-                    "source_url": source.source_url,
-                    "note": f"key {key} in {source.described_as} gives deprecation_date "
-                    f"{quote.retired_on.date()}; imported by 'infermodel prices import "
-                    f"{source.name}'",
-                }
-            )
-            continue
-        if ident in same_day:
-            report.append(
-                {
-                    **entry,
-                    "status": "duplicate",
-                    "detail": f"an observation dated {when.date()} is already recorded",
-                }
-            )
-            continue
-        observation = {c: None for c in API_COLUMNS}
-        observation.update(
-            platform_type=row["platform_type"],
-            provider=ident[0],
-            model=row["model"],
-            model_id=ident[1],
-            observed_on=when,
-            confidence="confirmed",
-            source_url=source.source_url,
+        status, detail, observation, withdrawal = _judged(
+            row, key, source, history, row["model_id"] in accepted
         )
-        observation.update({k: v for k, v in quote.prices.items() if k in _PRICE_FIELDS})
-        note = [f"key {key} in {source.described_as}"]
-        note += quote.remarks
-        if quote.retired_on is not None:
-            note.append(f"source gives retirement date {quote.retired_on.date()}")
-        note.append(f"imported by 'infermodel prices import {source.name}'")
-        observation["note"] = "; ".join(note)
-        rows.append(observation)
-        if ident in newest_by_key.index:
-            previous = newest_by_key.loc[ident]
-            changes = _changes(previous, observation)
-            since = f"vs {previous['observed_on'].date()}"
-            status = "changed" if changes else "unchanged"
-            detail = f"{'; '.join(changes)} ({since})" if changes else since
-        else:
-            status = "new"
-            detail = (
-                f"in {_fmt(observation['usd_per_million_input_tokens'])} / out "
-                f"{_fmt(observation['usd_per_million_output_tokens'])} USD/Mtok"
-            )
-        report.append({**entry, "status": status, "detail": detail})
-    table = pd.DataFrame(report, columns=["status", "provider", "model_id", "key", "detail"])
+        report.append([status, row["provider"], row["model_id"], key, detail])
+        rows += [observation] if observation is not None else []
+        retire += [withdrawal] if withdrawal is not None else []
     return Review(
         source,
-        table,
+        pd.DataFrame(report, columns=_REVIEW_COLUMNS),
         pd.DataFrame(rows, columns=API_COLUMNS),
         pd.DataFrame(retire, columns=WITHDRAWAL_COLUMNS),
+        tracked=tracked,
+        accepted=accepted,
     )
+
+
+# --------------------------------------------------------------------------------------
+# Write
+# --------------------------------------------------------------------------------------
 
 
 def _csv_cell(value: object) -> str:
@@ -242,44 +378,16 @@ def _csv_cell(value: object) -> str:
     return str(value)
 
 
-def _appended(path: Path, header: list[str], rows: pd.DataFrame) -> str:
-    """The text of ``path`` with ``rows`` appended (the file's existing bytes unchanged)."""
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    if not text:
-        writer.writerow(header)
-    elif not text.endswith("\n"):
-        text += "\n"
-    for record in rows[header].itertuples(index=False):
-        writer.writerow([_csv_cell(v) for v in record])
-    return text + buffer.getvalue()
+def _cells(rows: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, str]]:
+    """``rows`` as text cells by column name, for :func:`infermodel.writes.appended`."""
+    return [
+        {c: _csv_cell(v) for c, v in zip(columns, r, strict=True)}
+        for r in rows[columns].itertuples(index=False)
+    ]
 
 
-def _replace_atomically(path: Path, text: str) -> None:
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-        out.write(text)
-    os.replace(temp, path)
-
-
-def write(
-    result: Review,
-    *,
-    allow_missing: bool = False,
-    withdraw_missing: bool = False,
-    api_path: Path = paths.API_PRICES_CSV,
-    withdrawals_path: Path = paths.WITHDRAWALS_CSV,
-) -> tuple[int, int]:
-    """Append the reviewed observations (and withdrawals); return (rows, withdrawals) written.
-
-    Refuses, writing nothing, when an observation for the same offering and date exists
-    (``duplicate``), or when a tracked offering is ``missing`` unless ``allow_missing`` (write
-    the others) or ``withdraw_missing`` (record each missing one as withdrawn on the source's
-    date) is given. The appended tables are validated before either file is replaced.
-    """
-    table = result.table
-    duplicates = table[table["status"] == "duplicate"]
+def _refuse_duplicates(result: Review) -> None:
+    duplicates = result.table[result.table["status"] == "duplicate"]
     if not duplicates.empty:
         listed = ", ".join(f"{r.provider} {r.model_id}" for r in duplicates.itertuples())
         raise ImportRefused(
@@ -287,7 +395,27 @@ def write(
             f"{result.source.observed_on.date()} already recorded ({listed}); this source was "
             "imported before (duplicate observation). Nothing written."
         )
-    missing = table[table["status"] == "missing"]
+
+
+def _refuse_implausible(result: Review) -> None:
+    odd = result.table[result.table["status"] == "implausible"]
+    if not odd.empty:
+        listed = "; ".join(
+            f"{r.provider} {r.model_id}: {r.detail.removesuffix(_accept_hint(r.model_id))}"
+            for r in odd.itertuples()
+        )
+        flags = " ".join(f"{_ACCEPT_OPTION} {m}" for m in odd["model_id"])
+        raise ImportRefused(
+            f"refusing to write: {len(odd)} offering(s) with implausible prices ({listed}); "
+            f"check the source's unit, or if the source is right pass {flags}. Nothing written."
+        )
+
+
+def _withdrawals_to_write(
+    result: Review, *, allow_missing: bool, withdraw_missing: bool
+) -> pd.DataFrame:
+    """The withdrawals to append; refuses when tracked offerings are missing (unless told)."""
+    missing = result.table[result.table["status"] == "missing"]
     withdrawals = result.withdrawals
     if withdraw_missing:
         # Only offerings the source no longer lists; one listed without a price is not gone.
@@ -319,34 +447,87 @@ def write(
             "--allow-missing to write the others, or --withdraw-missing to record them as "
             "withdrawn. Nothing written."
         )
-    api_text = _appended(Path(api_path), API_COLUMNS, result.rows) if len(result.rows) else None
-    wd_text = (
-        _appended(Path(withdrawals_path), WITHDRAWAL_COLUMNS, withdrawals)
-        if len(withdrawals)
-        else None
-    )
-    # Validate both new tables from temporary copies before touching the real files.
+    return withdrawals
+
+
+def _checked(api_data: bytes, withdrawals_data: bytes, withdrawals_path: Path) -> None:
+    """Load both new tables from a scratch copy and refuse what :func:`validate_all` would.
+
+    That is a schema break, or a withdrawal of an offering never observed or dated before
+    its first observation.
+    """
     with tempfile.TemporaryDirectory() as scratch:
-        if api_text is not None:
-            check = Path(scratch) / Path(api_path).name
-            check.write_text(api_text, encoding="utf-8")
-            try:
-                tables.load_api_prices(check)
-            except TableError as exc:
-                raise ImportRefused(
-                    f"refusing to write: the imported rows break the schema: {exc}"
-                ) from None
-        if wd_text is not None:
-            check = Path(scratch) / Path(withdrawals_path).name
-            check.write_text(wd_text, encoding="utf-8")
-            try:
-                tables.load_withdrawals(check)
-            except TableError as exc:
-                raise ImportRefused(
-                    f"refusing to write: the withdrawals break the schema: {exc}"
-                ) from None
-    if api_text is not None:
-        _replace_atomically(Path(api_path), api_text)
-    if wd_text is not None:
-        _replace_atomically(Path(withdrawals_path), wd_text)
-    return len(result.rows), len(withdrawals)
+        api_copy = Path(scratch) / "api" / paths.API_PRICES_CSV.name
+        withdrawals_copy = Path(scratch) / "withdrawals" / withdrawals_path.name
+        for copy, data in ((api_copy, api_data), (withdrawals_copy, withdrawals_data)):
+            copy.parent.mkdir()
+            if data:  # an absent withdrawals file stays absent: no withdrawals
+                copy.write_bytes(data)
+        try:
+            api = tables.load_api_prices(api_copy)
+        except TableError as exc:
+            raise ImportRefused(
+                f"refusing to write: the imported rows break the schema: {exc}"
+            ) from None
+        try:
+            withdrawn = tables.load_withdrawals(withdrawals_copy)
+        except TableError as exc:
+            raise ImportRefused(
+                f"refusing to write: the withdrawals break the schema: {exc}"
+            ) from None
+    problems = tables.check_withdrawals(withdrawn, api, withdrawals_path)
+    if problems:
+        raise ImportRefused(
+            f"refusing to write: the withdrawals break a rule across tables: {TableError(problems)}"
+        )
+
+
+def write(
+    result: Review,
+    *,
+    allow_missing: bool = False,
+    withdraw_missing: bool = False,
+    api_path: Path = paths.API_PRICES_CSV,
+    withdrawals_path: Path = paths.WITHDRAWALS_CSV,
+    timeout: float = writes.LOCK_TIMEOUT_SECONDS,
+) -> tuple[int, int]:
+    """Append the reviewed observations (and withdrawals); return (rows, withdrawals) written.
+
+    Under the write lock of both files (:func:`infermodel.writes.locked`; a second import
+    waits up to ``timeout`` seconds), the source is reviewed again against the files as they
+    are now, so rows another import wrote meanwhile count. Refuses, writing nothing, when an
+    observation for the same offering and date exists (``duplicate``), when a price is
+    ``implausible`` and not accepted, or when a tracked offering is ``missing`` unless
+    ``allow_missing`` (write the others) or ``withdraw_missing`` (record each missing one as
+    withdrawn on the source's date) is given. Rows are appended by column name; the new
+    tables are validated before either file is replaced.
+    """
+    api_path, withdrawals_path = Path(api_path), Path(withdrawals_path)
+    with writes.locked(api_path, withdrawals_path, timeout=timeout):
+        now = review(
+            result.source,
+            tracked=result.tracked,
+            api_prices=tables.load_api_prices(api_path),
+            withdrawals=tables.load_withdrawals(withdrawals_path),
+            accept=result.accepted,
+        )
+        _refuse_duplicates(now)
+        _refuse_implausible(now)
+        withdrawals = _withdrawals_to_write(
+            now, allow_missing=allow_missing, withdraw_missing=withdraw_missing
+        )
+        old = {path: writes.read_bytes(path) for path in (api_path, withdrawals_path)}
+        new = dict(old)
+        for path, rows, columns in (
+            (api_path, now.rows, API_COLUMNS),
+            (withdrawals_path, withdrawals, WITHDRAWAL_COLUMNS),
+        ):
+            if len(rows):
+                new[path] = writes.appended(
+                    old[path], _cells(rows, columns), columns=columns, path=path
+                )
+        _checked(new[api_path], new[withdrawals_path], withdrawals_path)
+        for path in (api_path, withdrawals_path):
+            if new[path] != old[path]:
+                writes.replace_file(path, new[path])
+    return len(now.rows), len(withdrawals)

@@ -17,19 +17,6 @@ from infermodel import tables
 from infermodel.errors import InputError
 from infermodel.roofline import COMPUTE_COLUMN, PRECISIONS
 
-_MODEL_SUFFIXES = ("-instruct", "-fp8", "-fp4", "-hf", "-chat", "-v0.1", "-v0.2", "-v0.3")
-
-
-def _model_key(name: str) -> str:
-    key = str(name).strip().lower().rsplit("/", 1)[-1].replace("_", "-").replace(" ", "-")
-    changed = True
-    while changed:
-        changed = False
-        for suffix in _MODEL_SUFFIXES:
-            if key.endswith(suffix):
-                key, changed = key.removesuffix(suffix), True
-    return key
-
 
 def _unknown(kind: str, name: str, valid: Sequence[str], keys: Sequence[str], key: str) -> str:
     close = difflib.get_close_matches(key, list(keys), n=3, cutoff=0.5)
@@ -46,12 +33,12 @@ def resolve_model(name: str, models: pd.DataFrame | None = None) -> str:
     """
     models = tables.load_model_specs() if models is None else models
     valid = list(models["model"])
-    lookup = {_model_key(m): m for m in valid}
-    lookup.update({_model_key(h): m for h, m in zip(models["hf_id"], valid, strict=True)})
-    key = _model_key(name)
+    lookup = {tables.model_key(m): m for m in valid}
+    lookup.update({tables.model_key(h): m for h, m in zip(models["hf_id"], valid, strict=True)})
+    key = tables.model_key(name)
     if key in lookup:
         return lookup[key]
-    raise InputError(_unknown("model", name, valid, [_model_key(m) for m in valid], key))
+    raise InputError(_unknown("model", name, valid, [tables.model_key(m) for m in valid], key))
 
 
 def resolve_gpu(name: str, gpu_specs: pd.DataFrame | None = None) -> str:

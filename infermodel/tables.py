@@ -12,7 +12,9 @@ an API and a GPU observation, confidence levels, the stale threshold.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +57,27 @@ MAX_USD_PER_GPU_HOUR = 100.0
 MODES = ("batch", "realtime")
 #: A serving assumption's ``gpu`` that applies to every GPU that holds the model.
 ANY_GPU = "any"
+#: A model name with a version wildcard, like the article's "Llama 3.x 70B", names a class of
+#: models, not one architecture: a serving assumption for it is a rate its source states,
+#: never estimated from ``model_specs.csv``, so it needs no spec row.
+MODEL_CLASS = re.compile(r"\d\.x\b", re.IGNORECASE)
+_MODEL_SUFFIXES = ("-instruct", "-fp8", "-fp4", "-hf", "-chat", "-v0.1", "-v0.2", "-v0.3")
+
+
+def model_key(name: str) -> str:
+    """How a model name is matched: lower case, no org prefix, ``-Instruct``/``-FP8``... dropped.
+
+    ``"Llama 3.3 70B"``, ``"Llama-3.3-70B"`` and ``"meta-llama/Llama-3.3-70B-Instruct"`` all
+    give ``"llama-3.3-70b"``.
+    """
+    key = str(name).strip().lower().rsplit("/", 1)[-1].replace("_", "-").replace(" ", "-")
+    changed = True
+    while changed:
+        changed = False
+        for suffix in _MODEL_SUFFIXES:
+            if key.endswith(suffix):
+                key, changed = key.removesuffix(suffix), True
+    return key
 
 
 def _usd_per_million(*, required: bool) -> pa.Column:
@@ -192,6 +215,14 @@ TRACKED_SCHEMA = pa.DataFrameSchema(
         # Where the keys were looked up; the prices themselves cite their file row by row.
         "source_url": pa.Column(str),
         "note": pa.Column(str, nullable=True),
+        # Optional: "true" for an offering added to the mapping before its first import, so
+        # that validate_all does not ask for its observation in api_prices.csv yet.
+        "not_yet_imported": pa.Column(
+            str,
+            pa.Check.isin(("true", "false"), error="must be true or false (or empty)"),
+            nullable=True,
+            required=False,
+        ),
     },
     unique=API_KEY,
     strict=True,
@@ -467,11 +498,129 @@ def check_gpus_known(gpu_prices: pd.DataFrame, known_gpus: set[str], path: Path)
     return row_problems(gpu_prices, ~gpu_prices["gpu"].isin(known_gpus), path, "gpu", rule)
 
 
+def _line(index: object) -> int:
+    return int(index) + 2  # the header is line 1
+
+
+def check_withdrawals(
+    withdrawals: pd.DataFrame, api_prices: pd.DataFrame, path: Path
+) -> list[Problem]:
+    """Withdrawals that name no offering of ``api_prices``, or precede its first observation.
+
+    A withdrawal of an offering that was never observed would silently do nothing; one dated
+    before the first observation contradicts it.
+    """
+    first = api_prices.groupby(API_KEY)["observed_on"].min()
+    models = api_prices.groupby("provider")["model_id"].unique()
+    problems = []
+    for index, row in withdrawals.iterrows():
+        provider, model_id = row["provider"], row["model_id"]
+        if provider not in models.index:
+            valid = ", ".join(sorted(models.index))
+            rule = f"no API offering of this provider in api_prices.csv (providers: {valid})"
+            problems.append(Problem(Path(path), _line(index), "provider", provider, rule))
+        elif (provider, model_id) not in first.index:
+            close = difflib.get_close_matches(model_id, list(models[provider]), n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            rule = f"no {provider} offering with this model_id in api_prices.csv{hint}"
+            problems.append(Problem(Path(path), _line(index), "model_id", model_id, rule))
+        elif row["withdrawn_on"] < first[(provider, model_id)]:
+            rule = (
+                f"before the first observation of {provider} {model_id} in api_prices.csv "
+                f"({first[(provider, model_id)].date()}); a withdrawal follows an observation"
+            )
+            when = row["withdrawn_on"].strftime("%Y-%m-%d")
+            problems.append(Problem(Path(path), _line(index), "withdrawn_on", when, rule))
+    return problems
+
+
+def check_tracked(tracked: pd.DataFrame, api_prices: pd.DataFrame, path: Path) -> list[Problem]:
+    """Tracked offerings with no observation in ``api_prices`` and not marked not yet imported.
+
+    Reported on ``provider`` when that provider has no offering at all, else on ``model_id``.
+    """
+    observed = pd.MultiIndex.from_frame(api_prices[API_KEY])
+    known = pd.MultiIndex.from_frame(tracked[API_KEY]).isin(observed)
+    flag = tracked.get("not_yet_imported", pd.Series(pd.NA, index=tracked.index, dtype=object))
+    unknown = pd.Series(~known & ~flag.fillna("").eq("true").to_numpy(), index=tracked.index)
+    providers = sorted(set(api_prices["provider"]))
+    other = ~tracked["provider"].isin(providers)
+    fix = "import it ('infermodel prices import ... --write') or set not_yet_imported=true"
+    return sorted(
+        row_problems(
+            tracked,
+            unknown & other,
+            path,
+            "provider",
+            f"no API offering of this provider in api_prices.csv (providers: "
+            f"{', '.join(providers)}); fix the spelling, or {fix}",
+        )
+        + row_problems(
+            tracked,
+            unknown & ~other,
+            path,
+            "model_id",
+            f"no observation of this offering in api_prices.csv; fix the spelling, or {fix}",
+        ),
+        key=lambda problem: problem.line,
+    )
+
+
+def check_models_known(
+    frame: pd.DataFrame, models: pd.DataFrame, path: Path, *, classes_allowed: bool
+) -> list[Problem]:
+    """Rows whose ``model`` matches no model of ``model_specs.csv`` (by :func:`model_key`).
+
+    With ``classes_allowed``, a model class with a version wildcard (:data:`MODEL_CLASS`, the
+    article's "Llama 3.x 70B") is accepted.
+    """
+    keys = {model_key(m) for m in models["model"]} | {model_key(h) for h in models["hf_id"]}
+    unknown = ~frame["model"].map(model_key).isin(keys)
+    exempt = ""
+    if classes_allowed:
+        unknown &= ~frame["model"].str.contains(MODEL_CLASS)
+        exempt = "; a model class with a version wildcard (like 'Llama 3.x 70B') needs no row"
+    rule = f"not a model in model_specs.csv (models: {', '.join(models['model'])}){exempt}"
+    return row_problems(frame, unknown, path, "model", rule)
+
+
+def _cross_table_problems(tables: dict[str, pd.DataFrame], files: dict[str, Path]) -> list[Problem]:
+    """Every rule across tables, over the tables that loaded."""
+    problems: list[Problem] = []
+    if "api_prices" in tables:
+        api = tables["api_prices"]
+        if "withdrawals" in tables:
+            problems += check_withdrawals(tables["withdrawals"], api, files["withdrawals"])
+        if "tracked_offerings" in tables:
+            tracked = tables["tracked_offerings"]
+            problems += check_tracked(tracked, api, files["tracked_offerings"])
+    if "gpu_specs" in tables:
+        known = set(tables["gpu_specs"]["gpu"])
+        if "gpu_prices" in tables:
+            problems += check_gpus_known(tables["gpu_prices"], known, files["gpu_prices"])
+        if "throughput_measured" in tables:
+            measured = tables["throughput_measured"]
+            problems += check_gpus_known(measured, known, files["throughput_measured"])
+    if "model_specs" in tables:
+        models = tables["model_specs"]
+        for name, classes in (("serving_assumptions", True), ("throughput_measured", False)):
+            if name in tables:
+                problems += check_models_known(
+                    tables[name], models, files[name], classes_allowed=classes
+                )
+    return problems
+
+
 def validate_all(data_dir: Path = paths.DATA_DIR) -> dict[str, int]:
     """Check every shipped table under ``data_dir``; return row counts per table.
 
-    Collects the problems of all tables (schemas, then cross-table rules such as every GPU
-    SKU having a spec row) and raises one :class:`TableError` listing them all.
+    Collects the problems of all tables (schemas, then the rules across tables) and raises
+    one :class:`TableError` listing them all. Across tables: every GPU SKU priced, assumed
+    or measured has a spec row; every withdrawal names an offering of ``api_prices.csv`` and
+    is dated on or after its first observation; every tracked offering has an observation
+    there (or is marked ``not_yet_imported``); every serving assumption and measurement
+    names a model of ``model_specs.csv`` (a serving assumption may name a model class such
+    as the article's "Llama 3.x 70B").
     """
     data_dir = Path(data_dir)
     files = {
@@ -487,15 +636,13 @@ def validate_all(data_dir: Path = paths.DATA_DIR) -> dict[str, int]:
         except TableError as exc:
             problems.extend(exc.problems)
     if "gpu_specs" in tables:
-        known = set(tables["gpu_specs"]["gpu"])
-        if "gpu_prices" in tables:
-            problems.extend(check_gpus_known(tables["gpu_prices"], known, files["gpu_prices"]))
         try:
             tables["serving_assumptions"] = load_serving(
                 files["serving_assumptions"], gpu_specs=tables["gpu_specs"]
             )
         except TableError as exc:
             problems.extend(exc.problems)
+    problems += _cross_table_problems(tables, files)
     if problems:
         raise TableError(problems)
     return {name: len(table) for name, table in tables.items()}

@@ -497,6 +497,128 @@ def test_missing_file(tmp_path):
 
 
 # --------------------------------------------------------------------------------------
+# Rules across tables (issue 11): every reference names something that exists
+# --------------------------------------------------------------------------------------
+
+WITHDRAWALS_REL = paths.WITHDRAWALS_CSV.relative_to(paths.DATA_DIR)
+TRACKED_REL = paths.TRACKED_CSV.relative_to(paths.DATA_DIR)
+MEASURED_REL = paths.MEASURED_CSV.relative_to(paths.DATA_DIR)
+
+
+def _edit(path: Path, row: int, **cells: str) -> None:
+    frame = read_text_table(path)
+    for column, value in cells.items():
+        frame.loc[row, column] = value
+    write_table(frame, path)
+
+
+def _problems(data_dir: Path) -> TableError:
+    with pytest.raises(TableError) as info:
+        tables.validate_all(data_dir)
+    return info.value
+
+
+@pytest.mark.parametrize(
+    ("cells", "field", "rule"),
+    [
+        (
+            {"model_id": "claude-3-sonet-20240229"},
+            "model_id",
+            r"no Anthropic offering with this model_id in api_prices\.csv; did you mean "
+            r"claude-3-sonnet-20240229",
+        ),
+        (
+            {"provider": "Anthropic Inc"},
+            "provider",
+            r"no API offering of this provider in api_prices\.csv \(providers: Anthropic, ",
+        ),
+        (
+            {"withdrawn_on": "2025-05-01"},
+            "withdrawn_on",
+            r"before the first observation of Anthropic claude-3-sonnet-20240229 in "
+            r"api_prices\.csv \(2025-05-14\)",
+        ),
+    ],
+    ids=["unknown-model", "unknown-provider", "before-first-observation"],
+)
+def test_withdrawal_must_name_an_observed_offering_and_follow_it(tmp_data, cells, field, rule):
+    path = tmp_data / WITHDRAWALS_REL
+    _edit(path, 0, **cells)
+    tables.load_withdrawals(path)  # the table alone is valid: only the rule across tables breaks
+    error = _problems(tmp_data)
+    assert_problem(error, path, 2, field, rule)
+    assert [(p.path, p.line) for p in error.problems] == [(path, 2)]
+
+
+def test_withdrawal_on_the_day_of_the_first_observation_is_valid(tmp_data):
+    _edit(tmp_data / WITHDRAWALS_REL, 0, withdrawn_on="2025-05-14")
+    tables.validate_all(tmp_data)
+
+
+def test_tracked_offering_without_observation_fails_unless_marked_not_yet_imported(tmp_data):
+    path = tmp_data / TRACKED_REL
+    frame = read_text_table(path)
+    new = frame.iloc[[1]].assign(model_id="gpt-4o-2026-11-01", model="GPT-4o (Nov 2026)")
+    write_table(pd.concat([frame, new], ignore_index=True), path)
+    line = line_of(len(frame))
+    error = _problems(tmp_data)
+    assert_problem(error, path, line, "model_id", r"no observation of this offering in api_pr")
+    assert "set not_yet_imported=true" in str(error)
+    frame = read_text_table(path).assign(not_yet_imported="")
+    frame.loc[len(frame) - 1, "not_yet_imported"] = "true"
+    write_table(frame, path)
+    assert tables.validate_all(tmp_data)["tracked_offerings"] == len(frame)
+    frame.loc[len(frame) - 1, "not_yet_imported"] = "yes"
+    write_table(frame, path)
+    assert_problem(_problems(tmp_data), path, line, "not_yet_imported", r"true or false")
+
+
+def test_tracked_offering_with_a_typo_in_provider_fails(tmp_data):
+    path = tmp_data / TRACKED_REL
+    _edit(path, 0, provider="Open AI")
+    assert_problem(_problems(tmp_data), path, 2, "provider", r"no API offering of this provider")
+
+
+@pytest.mark.parametrize(
+    ("model", "valid"),
+    [
+        ("Llama 3.3 70B", True),  # matched as the kit matches a typed model name
+        ("meta-llama/Llama-3.3-70B-Instruct", True),  # a Hugging Face id
+        ("Llama 3.x 70B", True),  # the article's model class: no single architecture
+        ("Llama 3.4 70B", False),
+        ("Lama 3.3 70B", False),
+    ],
+)
+def test_serving_assumption_must_name_a_model_of_model_specs(tmp_data, model, valid):
+    path = tmp_data / SERVING_REL
+    row = 6  # measured-trtllm-h100x2-fp8
+    _edit(path, row, model=model)
+    if valid:
+        tables.validate_all(tmp_data)
+        return
+    error = _problems(tmp_data)
+    assert_problem(error, path, line_of(row), "model", r"not a model in model_specs\.csv")
+    assert "Llama-3.3-70B" in str(error) and "version wildcard" in str(error)
+
+
+def test_measured_point_must_name_a_spec_model_and_gpu(tmp_data):
+    path = tmp_data / MEASURED_REL
+    _edit(path, 0, model="Llama 3.x 8B", gpu="H100")
+    error = _problems(tmp_data)
+    assert_problem(error, path, 2, "model", r"not a model in model_specs\.csv")
+    assert "version wildcard" not in str(error)  # a measurement is of one model
+    assert_problem(error, path, 2, "gpu", r"unknown GPU SKU")
+
+
+def test_cross_table_problems_are_listed_with_the_schema_problems(tmp_data):
+    _edit(tmp_data / WITHDRAWALS_REL, 1, model_id="claude-3-opus")
+    _edit(tmp_data / SPECS_REL, 0, memory_gb="80000")
+    error = _problems(tmp_data)
+    assert_problem(error, tmp_data / WITHDRAWALS_REL, 3, "model_id", r"did you mean")
+    assert_problem(error, tmp_data / SPECS_REL, 2, "memory_gb", r"1-1024 GB")
+
+
+# --------------------------------------------------------------------------------------
 # Prices in force on a date
 # --------------------------------------------------------------------------------------
 

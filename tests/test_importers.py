@@ -6,14 +6,20 @@ tests/data/README.md); bad-input cases use tiny hand-made files in tmp_path.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from infermodel import cli, importers, paths, prices, tables
+from infermodel import cli, importers, paths, prices, tables, writes
+from infermodel.errors import InputError
 from infermodel.readers import genai_prices, litellm
 
 UPSTREAM = Path(__file__).resolve().parent / "data" / "prices-upstream"
@@ -252,3 +258,353 @@ def test_withdrawn_offering_leaves_the_snapshot():
     later = prices.as_of("2025-07-21")
     assert "claude-3-sonnet-20240229" not in set(later.api["model_id"])
     assert "claude-3-sonnet-20240229" in set(later.withdrawn["model_id"])
+
+
+# --------------------------------------------------------------------------------------
+# Writes: by column name, kept bytes, line endings and mode (issue 11)
+# --------------------------------------------------------------------------------------
+
+
+def _reordered_copy(tmp_path) -> Path:
+    """A copy of api_prices.csv with the input and output price columns swapped in place."""
+    rows = list(csv.reader(io.StringIO(paths.API_PRICES_CSV.read_text(encoding="utf-8"))))
+    header = rows[0]
+    i = header.index("usd_per_million_input_tokens")
+    o = header.index("usd_per_million_output_tokens")
+    order = list(range(len(header)))
+    order[i], order[o] = o, i
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for row in rows:
+        writer.writerow([row[k] for k in order])
+    path = tmp_path / "api_prices.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return path
+
+
+def test_columns_in_another_order_get_each_price_in_its_column(tmp_path, tracked):
+    # Before issue 11 the row was written in the schema's order: input 8, output 2, valid.
+    _, withdrawals = _copies(tmp_path)
+    api = _reordered_copy(tmp_path)
+    assert api.read_bytes() != paths.API_PRICES_CSV.read_bytes()
+    reloaded = tables.load_api_prices(api)[importers.API_COLUMNS]  # validate accepts it
+    assert reloaded.equals(tables.load_api_prices())
+    before = api.read_bytes()
+    review = importers.review(
+        litellm.read_litellm(_litellm_file(tmp_path)),
+        tracked=tracked,
+        api_prices=tables.load_api_prices(api),
+    )
+    assert importers.write(review, api_path=api, withdrawals_path=withdrawals) == (1, 0)
+    assert api.read_bytes().startswith(before)
+    written = tables.load_api_prices(api).iloc[-1]
+    assert written["usd_per_million_input_tokens"] == 2.0
+    assert written["usd_per_million_output_tokens"] == 8.0
+
+
+def test_import_keeps_a_crlf_file_crlf_its_mode_and_its_bytes(tmp_path, tracked):
+    api, withdrawals = _copies(tmp_path)
+    api.write_bytes(api.read_bytes().replace(b"\n", b"\r\n"))
+    api.chmod(0o644)
+    before = api.read_bytes()
+    review = importers.review(
+        litellm.read_litellm(_litellm_file(tmp_path)),
+        tracked=tracked,
+        api_prices=tables.load_api_prices(api),
+    )
+    importers.write(review, api_path=api, withdrawals_path=withdrawals)
+    after = api.read_bytes()
+    assert after.startswith(before) and len(after) > len(before)
+    assert after.count(b"\n") == after.count(b"\r\n")  # no bare LF anywhere
+    assert api.stat().st_mode & 0o777 == 0o644  # not 0600
+    assert tables.load_api_prices(api).iloc[-1]["usd_per_million_output_tokens"] == 8.0
+
+
+def test_import_into_a_file_without_a_final_newline(tmp_path, tracked):
+    api, withdrawals = _copies(tmp_path)
+    api.write_bytes(api.read_bytes().rstrip(b"\n"))
+    before = api.read_bytes()
+    review = importers.review(
+        litellm.read_litellm(_litellm_file(tmp_path)),
+        tracked=tracked,
+        api_prices=tables.load_api_prices(api),
+    )
+    importers.write(review, api_path=api, withdrawals_path=withdrawals)
+    assert api.read_bytes().startswith(before + b"\nproprietary_api,OpenAI,GPT-4o,gpt-4o,2,8,")
+
+
+# --------------------------------------------------------------------------------------
+# Plausibility (issue 11)
+# --------------------------------------------------------------------------------------
+
+_HISTORY_ROW = (
+    "proprietary_api,OpenAI,GPT-4o,gpt-4o,2,8,1,,,,,,2025-06-01,confirmed,test fixture,\n"
+)
+
+
+@pytest.fixture
+def one_row_history(tmp_path):
+    """api_prices.csv with one gpt-4o row (2 / 8 / cached 1 USD/Mtok) and no withdrawals."""
+    api = tmp_path / "api_prices.csv"
+    api.write_text(",".join(importers.API_COLUMNS) + "\n" + _HISTORY_ROW)
+    withdrawals = tmp_path / "withdrawals.csv"
+    withdrawals.write_text(",".join(importers.WITHDRAWAL_COLUMNS) + "\n")
+    return api, withdrawals
+
+
+def _review_of(tmp_path, tracked, api, **prices_per_token):
+    prices = {"input_cost_per_token": 2e-06, "output_cost_per_token": 8e-06, **prices_per_token}
+    source = litellm.read_litellm(_litellm_file(tmp_path, **prices))
+    return lambda **kw: importers.review(
+        source, tracked=tracked, api_prices=tables.load_api_prices(api), **kw
+    )
+
+
+@pytest.mark.parametrize(
+    ("prices_per_token", "status", "said"),
+    [
+        ({"output_cost_per_token": 8e-05}, "changed", "output_tokens 8 -> 80 (+900%)"),
+        ({"output_cost_per_token": 8.4e-05}, "implausible", "8 -> 84 USD/Mtok (x10.5, more "),
+        ({"input_cost_per_token": 2e-07}, "changed", "input_tokens 2 -> 0.2 (-90%)"),
+        ({"input_cost_per_token": 2e-07 / 1.1}, "implausible", "(x0.0909, more than 10x down"),
+        ({"cache_read_input_token_cost": 5e-08}, "implausible", "cached_input_tokens 1 -> 0.05"),
+        ({"output_cost_per_token": 0}, "implausible", "output_tokens 8 -> 0 USD/Mtok (to or f"),
+        ({"input_cost_per_token": 2e-09}, "implausible", "looks like a per-token or per-thousand"),
+    ],
+    ids=["x10-ok", "x10.5-up", "div10-ok", "div11-down", "cached", "to-zero", "per-token"],
+)
+def test_price_moving_more_than_10x_either_way_is_implausible(
+    tmp_path, tracked, one_row_history, prices_per_token, status, said
+):
+    api, withdrawals = one_row_history
+    review = _review_of(tmp_path, tracked, api, **prices_per_token)()
+    row = review.table.set_index("model_id").loc["gpt-4o"]
+    assert row["status"] == status and said in row["detail"]
+    before = api.read_bytes()
+    if status == "implausible":
+        assert "vs 2025-06-01; check the source's unit" in row["detail"]
+        assert row["detail"].endswith("pass --accept-change gpt-4o")
+        with pytest.raises(importers.ImportRefused, match="implausible prices") as info:
+            importers.write(review, api_path=api, withdrawals_path=withdrawals)
+        assert said in str(info.value) and "\n" not in str(info.value)
+        assert str(info.value).endswith("pass --accept-change gpt-4o. Nothing written.")
+        assert api.read_bytes() == before
+    else:
+        assert importers.write(review, api_path=api, withdrawals_path=withdrawals) == (1, 0)
+
+
+def test_1000x_too_small_source_is_refused_not_a_minus_100_percent_change(
+    tmp_path, tracked, one_row_history
+):
+    api, _ = one_row_history
+    review = _review_of(
+        tmp_path, tracked, api, input_cost_per_token=2e-09, output_cost_per_token=8e-09
+    )()
+    detail = review.table.set_index("model_id").loc["gpt-4o", "detail"]
+    assert "input_tokens 2 -> 0.002 USD/Mtok (x0.001, more than 10x down" in detail
+    assert "output_tokens 8 -> 0.008 USD/Mtok (x0.001" in detail
+    assert "-100%" not in detail
+    assert review.rows.empty
+
+
+def test_new_offering_that_looks_per_token_is_implausible(tmp_path, tracked):
+    api = tmp_path / "api_prices.csv"
+    api.write_text(",".join(importers.API_COLUMNS) + "\n")
+    review = _review_of(tmp_path, tracked, api, input_cost_per_token=5e-09)()
+    row = review.table.set_index("model_id").loc["gpt-4o"]
+    assert row["status"] == "implausible"
+    assert row["detail"].startswith("input_tokens 0.005 USD/Mtok (below 0.01: looks like a per")
+
+
+def test_accepted_change_is_written_and_says_so(tmp_path, tracked, one_row_history):
+    api, withdrawals = one_row_history
+    make = _review_of(tmp_path, tracked, api, input_cost_per_token=2e-09)
+    review = make(accept=["gpt-4o"])
+    row = review.table.set_index("model_id").loc["gpt-4o"]
+    assert row["status"] == "changed"
+    assert "accepted by --accept-change: input_tokens 2 -> 0.002 USD/Mtok (x0.001" in row["detail"]
+    assert importers.write(review, api_path=api, withdrawals_path=withdrawals) == (1, 0)
+    assert tables.load_api_prices(api).iloc[-1]["usd_per_million_input_tokens"] == 0.002
+
+
+def test_accept_change_naming_no_tracked_offering_is_an_input_error(tmp_path, tracked):
+    make = _review_of(tmp_path, tracked, paths.API_PRICES_CSV)
+    with pytest.raises(InputError, match=r"--accept-change 'gpt4o': not the model_id .*gpt-4o"):
+        make(accept=["gpt4o"])
+
+
+def test_cli_review_shows_implausible_and_help_documents_the_flag(tmp_path, capsys):
+    path = _litellm_file(tmp_path, input_cost_per_token=2.5e-09, name="litellm_2026-11-30.json")
+    before = paths.API_PRICES_CSV.read_bytes()
+    assert cli.main(["prices", "import", "litellm", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "implausible  OpenAI gpt-4o [gpt-4o]: input_tokens 2.5 -> 0.0025 USD/Mtok" in out
+    assert paths.API_PRICES_CSV.read_bytes() == before
+    with pytest.raises(SystemExit):
+        cli.main(["prices", "import", "litellm", "--help"])
+    assert "--accept-change MODEL_ID" in capsys.readouterr().out
+
+
+def test_existing_unit_mix_up_checks_still_come_first(tmp_path, tracked):
+    path = _litellm_file(tmp_path, input_cost_per_token=2.5)
+    with pytest.raises(importers.ImportRefused, match="unit mix-up"):
+        importers.review(litellm.read_litellm(path), tracked=tracked, accept=["gpt-4o"])
+
+
+def test_retirement_of_an_offering_never_observed_records_no_withdrawal(tmp_path, tracked):
+    api = tmp_path / "api_prices.csv"
+    api.write_text(",".join(importers.API_COLUMNS) + "\n")
+    review = _review_of(tmp_path, tracked, api, deprecation_date="2026-01-01")()
+    row = review.table.set_index("model_id").loc["gpt-4o"]
+    assert row["status"] == "retired" and "never observed" in row["detail"]
+    assert review.withdrawals.empty
+
+
+def test_import_refuses_a_withdrawal_dated_before_the_first_observation(
+    tmp_path, tracked, one_row_history
+):
+    api, withdrawals = one_row_history
+    review = _review_of(tmp_path, tracked, api, deprecation_date="2025-01-01")()
+    assert len(review.withdrawals) == 1
+    before = withdrawals.read_bytes()
+    with pytest.raises(importers.ImportRefused, match=r"break a rule across tables") as info:
+        importers.write(review, api_path=api, withdrawals_path=withdrawals)
+    assert f"{withdrawals}:2: field 'withdrawn_on'" in str(info.value)
+    assert "before the first observation of OpenAI gpt-4o" in str(info.value)
+    assert withdrawals.read_bytes() == before
+
+
+# --------------------------------------------------------------------------------------
+# Two imports at once, on a scratch copy of the kit (issue 11)
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def kit(tmp_path):
+    """A scratch copy of the package and data/, so the real CLI can --write into it."""
+    root = tmp_path / "kit"
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(paths.PACKAGE_DIR, root / "infermodel", ignore=ignore)
+    shutil.copytree(paths.DATA_DIR, root / "data", ignore=ignore)
+    real = {path: path.read_bytes() for path in paths.PRICES_DIR.glob("*.csv")}
+    yield root
+    assert {path: path.read_bytes() for path in paths.PRICES_DIR.glob("*.csv")} == real
+
+
+def _cli(kit: Path, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-u", "-m", "infermodel", "prices", "import", *args],
+        cwd=kit,
+        env={**os.environ, "PYTHONPATH": str(kit)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _kit_source(tmp_path, date: str, **gpt4o) -> Path:
+    folder = tmp_path / date
+    folder.mkdir()
+    return _litellm_file(folder, name=f"litellm_{date}.json", **gpt4o)
+
+
+def _kit_write(kit: Path, source: Path) -> tuple[int, int]:
+    """Import ``source`` into the kit from this process (as the first writer)."""
+    api, withdrawals = kit / API_REL, kit / WITHDRAWALS_REL
+    review = importers.review(
+        litellm.read_litellm(source),
+        api_prices=tables.load_api_prices(api),
+        withdrawals=tables.load_withdrawals(withdrawals),
+    )
+    return importers.write(review, allow_missing=True, api_path=api, withdrawals_path=withdrawals)
+
+
+def _second_import_while_first_holds_the_lock(kit, first: Path, second: Path):
+    """Start importing ``second`` in a child; once it has reviewed, write ``first`` here."""
+    api, withdrawals = kit / API_REL, kit / WITHDRAWALS_REL
+    with writes.locked(api, withdrawals):
+        child = _cli(kit, "litellm", str(second), "--write", "--allow-missing")
+        for line in child.stdout:  # the child reviewed the files as they were...
+            if line.startswith("Totals:"):
+                break
+        assert _kit_write(kit, first) == (1, 0)  # ...and they change before it may write
+    out, err = child.communicate(timeout=120)
+    return child.returncode, out, err
+
+
+API_REL = paths.API_PRICES_CSV.relative_to(paths.ROOT_DIR)
+WITHDRAWALS_REL = paths.WITHDRAWALS_CSV.relative_to(paths.ROOT_DIR)
+
+
+def test_second_import_of_the_same_source_waits_then_refuses_as_duplicate(tmp_path, kit):
+    before = (kit / API_REL).read_bytes()
+    source = _kit_source(tmp_path, "2026-11-30")
+    status, out, err = _second_import_while_first_holds_the_lock(kit, source, source)
+    assert status == cli.EXIT_DATA, err
+    assert "duplicate observation" in err and "Wrote" not in out
+    after = (kit / API_REL).read_bytes()
+    assert after.startswith(before) and after.count(b"\n") == before.count(b"\n") + 1
+
+
+def test_second_import_of_another_date_waits_and_keeps_the_first_ones_rows(tmp_path, kit):
+    before = (kit / API_REL).read_bytes()
+    first = _kit_source(tmp_path, "2026-11-29")
+    second = _kit_source(tmp_path, "2026-11-30", output_cost_per_token=9e-06)
+    status, out, err = _second_import_while_first_holds_the_lock(kit, first, second)
+    assert status == 0, err
+    assert "Wrote 1 observation(s)" in out
+    api = tables.load_api_prices(kit / API_REL)
+    assert (kit / API_REL).read_bytes().startswith(before)
+    added = api.iloc[-2:]
+    assert list(added["observed_on"].dt.strftime("%Y-%m-%d")) == ["2026-11-29", "2026-11-30"]
+    assert list(added["usd_per_million_output_tokens"]) == [8.0, 9.0]
+
+
+def test_two_imports_of_one_source_at_once_write_it_once(tmp_path, kit):
+    before = (kit / API_REL).read_bytes()
+    source = _kit_source(tmp_path, "2026-11-30")
+    children = [_cli(kit, "litellm", str(source), "--write", "--allow-missing") for _ in "ab"]
+    results = [(c.wait(timeout=120), c.stdout.read(), c.stderr.read()) for c in children]
+    for child in children:
+        child.stdout.close()
+        child.stderr.close()
+    assert sorted(status for status, _, _ in results) == [0, cli.EXIT_DATA], results
+    assert sum("Wrote 1 observation(s)" in out for _, out, _ in results) == 1
+    assert sum("duplicate observation" in err for _, _, err in results) == 1
+    after = (kit / API_REL).read_bytes()
+    assert after.startswith(before) and after.count(b"\n") == before.count(b"\n") + 1
+
+
+def test_import_waiting_too_long_for_the_lock_is_refused_in_one_line(tmp_path, kit):
+    api, withdrawals = kit / API_REL, kit / WITHDRAWALS_REL
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, str(api)],
+        env={**os.environ, "PYTHONPATH": str(kit)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "held\n"
+        review = importers.review(
+            litellm.read_litellm(_kit_source(tmp_path, "2026-11-30")),
+            api_prices=tables.load_api_prices(api),
+        )
+        with pytest.raises(writes.WriteRefused) as info:
+            importers.write(
+                review, allow_missing=True, api_path=api, withdrawals_path=withdrawals, timeout=0.3
+            )
+    finally:
+        holder.stdin.close()
+        holder.stdout.close()
+        holder.wait(timeout=30)
+    message = str(info.value)
+    assert f"{api.resolve()}: another write has held its lock" in message
+    assert str(writes.lock_path(api.resolve())) in message and "\n" not in message
+    assert api.read_bytes() == (paths.API_PRICES_CSV).read_bytes()
+
+
+_HOLD_LOCK = (
+    "import sys\nfrom infermodel import writes\n"
+    "with writes.locked(sys.argv[1]):\n    print('held', flush=True)\n    sys.stdin.read()\n"
+)

@@ -1,4 +1,10 @@
-"""``infermodel prices import {litellm,genai-prices}``: dated observations from sources."""
+"""``infermodel prices import {litellm,genai-prices}``: dated observations from sources.
+
+A price that moves more than 10x either way against the offering's newest earlier
+observation, to or from zero, or that looks per-token (input or output below 0.01 USD/Mtok)
+is refused; ``--accept-change MODEL_ID`` (repeatable, the ``model_id`` the review prints)
+accepts it for that offering only.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +47,15 @@ def add_parser(commands) -> None:
             action="store_true",
             help="record tracked offerings the source no longer lists as withdrawn on its date",
         )
+        sub.add_argument(
+            "--accept-change",
+            action="append",
+            default=[],
+            metavar="MODEL_ID",
+            help="accept an implausible price (more than 10x either way, to or from zero, or "
+            "looking per-token) for this offering's model_id, as the review prints it; "
+            "repeat for each offering",
+        )
         sub.set_defaults(handler=run)
 
 
@@ -49,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         source = read_litellm(args.path, observed_on=args.observed_on)
     else:
         source = read_genai_prices(args.file, observed_on=args.observed_on)
-    result = importers.review(source)
+    result = importers.review(source, accept=args.accept_change)
     print(result.render())
     if not args.write:
         print("Review only: nothing written (add --write to append these observations).")
