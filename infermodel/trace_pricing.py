@@ -262,44 +262,69 @@ def _ceil(values: np.ndarray) -> np.ndarray:
 
 
 def replica_needs(
-    tokens_per_minute: np.ndarray, tokens_per_second: np.ndarray
+    tokens_per_minute: np.ndarray,
+    tokens_per_second: np.ndarray,
+    *,
+    minutes: np.ndarray | None = None,
+    span_minutes: int | None = None,
 ) -> dict[str, np.ndarray]:
     """Replicas a per-minute token series needs, for each replica throughput.
+
+    The series may list every minute of the log or only its busy minutes (``minutes``):
+    idle minutes need no replica, so the figures are the same, and memory follows the busy
+    minutes and hours, not the span.
 
     Parameters
     ----------
     tokens_per_minute
-        Tokens to serve in each minute of the log, idle minutes included, shape (m,).
-        [tokens/min]
+        Tokens to serve in each listed minute, shape (b,). [tokens/min]
     tokens_per_second
         Throughput of one busy replica, one per offering, shape (k,). [tokens/s]
+    minutes
+        Minute of each entry, counted from the minute of the first request (0), strictly
+        increasing; by default ``0, 1, ..., b - 1`` (every minute listed). [min]
+    span_minutes
+        Minutes the log spans, first to last request's minute included; by default the last
+        listed minute + 1. [min]
 
     Returns
     -------
     dict
         ``replicas_peak`` (whole replicas for the busiest minute), ``replicas_mean`` (mean
-        busy replicas over the log), ``replica_hours_peak_sized`` (``replicas_peak`` for the
+        busy replicas over the span), ``replica_hours_peak_sized`` (``replicas_peak`` for the
         whole span) and ``replica_hours_autoscaled`` (each 60-minute window from the first
-        request gets the whole replicas its busiest minute needs), each shape (k,). [-],
-        [replica-h]
+        request gets the whole replicas its busiest minute needs; a window without a request
+        none), each shape (k,). [-], [replica-h]
 
     References
     ----------
     One replica serves ``tokens_per_second x 60`` tokens a minute: the article's DIY formula
     (:func:`infermodel.formulas.wall_clock_hours` at utilization 1) applied per minute.
     """
-    tokens = np.asarray(tokens_per_minute, dtype=float)[:, None]
-    tps = np.asarray(tokens_per_second, dtype=float)[None, :]
-    busy = formulas.wall_clock_hours(tokens, tps, 1.0) * MINUTES_PER_HOUR  # replicas, (m, k)
-    minutes = busy.shape[0]
-    starts = np.arange(0, minutes, MINUTES_PER_HOUR)
-    window_minutes = np.diff(np.append(starts, minutes))
-    window_peak = _ceil(np.maximum.reduceat(busy, starts, axis=0))
-    replicas_peak = _ceil(busy.max(axis=0))
+    tokens = np.asarray(tokens_per_minute, dtype=float)
+    tps = np.asarray(tokens_per_second, dtype=float)
+    if tokens.ndim != 1 or not len(tokens):
+        raise InputError("tokens_per_minute must list at least one minute")
+    at = np.arange(len(tokens)) if minutes is None else np.asarray(minutes, dtype=np.int64)
+    span = int(at[-1]) + 1 if span_minutes is None else int(span_minutes)
+    if at.shape != tokens.shape or at[0] < 0 or (np.diff(at) <= 0).any() or at[-1] >= span:
+        raise InputError(
+            f"minutes must be strictly increasing, in [0, span_minutes = {span}), one per entry"
+        )
+    # Replicas busy in a minute rise with its tokens, so the busiest minute of each window is
+    # the one with most tokens: only window maxima (hours x offerings) are needed.
+    window = at // MINUTES_PER_HOUR
+    starts = np.flatnonzero(np.r_[True, window[1:] != window[:-1]])
+    window_tokens = np.maximum.reduceat(tokens, starts)
+    window_minutes = np.minimum(MINUTES_PER_HOUR, span - MINUTES_PER_HOUR * window[starts])
+    per_minute = formulas.wall_clock_hours(window_tokens[:, None], tps[None, :], 1.0)
+    window_peak = _ceil(per_minute * MINUTES_PER_HOUR)  # replicas, (windows, k)
+    replicas_peak = window_peak.max(axis=0)
+    busy_minutes = formulas.wall_clock_hours(tokens.sum(), tps, 1.0) * MINUTES_PER_HOUR
     return {
         "replicas_peak": replicas_peak,
-        "replicas_mean": busy.mean(axis=0),
-        "replica_hours_peak_sized": replicas_peak * minutes / MINUTES_PER_HOUR,
+        "replicas_mean": busy_minutes / span,
+        "replica_hours_peak_sized": replicas_peak * span / MINUTES_PER_HOUR,
         "replica_hours_autoscaled": (window_peak * window_minutes[:, None]).sum(axis=0)
         / MINUTES_PER_HOUR,
     }
@@ -312,8 +337,13 @@ def _diy_rows(
     diy_token_basis: str,
     diy_sizing: str,
 ) -> pd.DataFrame:
-    """Rented-GPU offerings sized for the log's per-minute token rate."""
-    minutes = trace.per_minute()
+    """Rented-GPU offerings sized for the log's per-minute token rate (busy minutes only)."""
+    minutes = trace.per_minute(busy_only=True)
+    first, _, span = trace.span()
+    offsets = (
+        minutes["minute"].to_numpy().astype("datetime64[m]")
+        - np.datetime64(first.floor("min"), "m")
+    ).astype(np.int64)
     if diy_token_basis == "total":
         per_minute = minutes["prompt_tokens"] + minutes["output_tokens"]
     else:
@@ -324,7 +354,7 @@ def _diy_rows(
     tps = priced_pairs["tokens_per_second"].to_numpy(dtype=float)
     gpus = priced_pairs["gpus_per_replica"].to_numpy(dtype=float)
     price = priced_pairs["usd_per_gpu_hour"].to_numpy(dtype=float)
-    needs = replica_needs(per_minute.to_numpy(dtype=float), tps)
+    needs = replica_needs(per_minute.to_numpy(dtype=float), tps, minutes=offsets, span_minutes=span)
     result = {}
     for sizing, hours in (
         ("peak_sized", needs["replica_hours_peak_sized"]),
