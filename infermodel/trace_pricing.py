@@ -185,8 +185,9 @@ def _api_rows(trace: Trace, api: pd.DataFrame, *, use_cached_pricing: bool) -> p
         grouped = con.sql(
             f"""
             SELECT k, long_ctx, bin, GROUPING(bin) = 1 AS by_tier, sum(n)::BIGINT AS n,
-                   sum(n * uncached)::DOUBLE AS uncached, sum(n * cached)::DOUBLE AS cached,
-                   sum(n * generated)::DOUBLE AS generated, sum(n * cost) AS cost
+                   sum(n::HUGEINT * uncached)::DOUBLE AS uncached,
+                   sum(n::HUGEINT * cached)::DOUBLE AS cached,
+                   sum(n::HUGEINT * generated)::DOUBLE AS generated, sum(n * cost) AS cost
             FROM (SELECT *, {_bin_sql("cost")} AS bin FROM ({_PRICED_SQL}))
             GROUP BY GROUPING SETS ((k, long_ctx), (k, bin))
             """
@@ -312,18 +313,19 @@ def replica_needs(
             f"minutes must be strictly increasing, in [0, span_minutes = {span}), one per entry"
         )
     # Replicas busy in a minute rise with its tokens, so the busiest minute of each window is
-    # the one with most tokens: only window maxima (hours x offerings) are needed.
+    # the one with most tokens: only window maxima (busy hours x offerings) are kept.
     window = at // MINUTES_PER_HOUR
     starts = np.flatnonzero(np.r_[True, window[1:] != window[:-1]])
     window_tokens = np.maximum.reduceat(tokens, starts)
     window_minutes = np.minimum(MINUTES_PER_HOUR, span - MINUTES_PER_HOUR * window[starts])
-    per_minute = formulas.wall_clock_hours(window_tokens[:, None], tps[None, :], 1.0)
-    window_peak = _ceil(per_minute * MINUTES_PER_HOUR)  # replicas, (windows, k)
+    # Busy hours of a minute's tokens x 60 = replicas busy through that minute.
+    hours = formulas.wall_clock_hours(window_tokens[:, None], tps[None, :], 1.0)
+    window_peak = _ceil(hours * MINUTES_PER_HOUR)  # replicas, (windows with a request, k)
     replicas_peak = window_peak.max(axis=0)
-    busy_minutes = formulas.wall_clock_hours(tokens.sum(), tps, 1.0) * MINUTES_PER_HOUR
+    replica_minutes = formulas.wall_clock_hours(tokens.sum(), tps, 1.0) * MINUTES_PER_HOUR
     return {
         "replicas_peak": replicas_peak,
-        "replicas_mean": busy_minutes / span,
+        "replicas_mean": replica_minutes / span,
         "replica_hours_peak_sized": replicas_peak * span / MINUTES_PER_HOUR,
         "replica_hours_autoscaled": (window_peak * window_minutes[:, None]).sum(axis=0)
         / MINUTES_PER_HOUR,
@@ -467,20 +469,19 @@ def price_trace(
         )
     table = pd.concat([f.dropna(axis=1, how="all") for f in frames], ignore_index=True)
     table = table.reindex(columns=COLUMNS)
+    # Exact integers (summed as HUGEINT by the reader), added as Python ints: no overflow.
     requests = int(totals["requests"])
-    total_tokens = float(
-        totals["input_tokens"] + totals["cached_input_tokens"] + totals["output_tokens"]
-    )
+    counts = {c: int(totals[c]) for c in ("input_tokens", "cached_input_tokens", "output_tokens")}
+    total_tokens = sum(counts.values())
     table["platform"] = table["platform_type"].map(PLATFORM_LABELS)
     table["requests"] = requests
-    table["input_tokens"] = int(totals["input_tokens"])
-    table["cached_input_tokens"] = int(totals["cached_input_tokens"])
-    table["output_tokens"] = int(totals["output_tokens"])
-    table["total_tokens"] = int(total_tokens)
+    for column, count in counts.items():
+        table[column] = count
+    table["total_tokens"] = total_tokens
     diy = table["platform_type"] == "diy_gpu"
     table.loc[diy, "usd_per_request_mean"] = table.loc[diy, "cost_usd"] / requests
     table["usd_per_million_tokens"] = formulas.usd_per_million_tokens(
-        table["cost_usd"], total_tokens
+        table["cost_usd"], float(total_tokens)
     )
     cheapest = table["cost_usd"].min()
     table["multiple_of_cheapest"] = table["cost_usd"] / cheapest if cheapest > 0 else np.nan

@@ -11,7 +11,8 @@ and how DuckDB reads it:
   of ``,``, tab, ``;``, ``|`` that splits it into most fields, the quote ``"`` (doubled
   inside a quoted field, RFC 4180). DuckDB reads the rows with exactly that layout, in
   strict mode: a row whose number of fields differs from the header's is *rejected*
-  (reported as a bad row), never truncated or padded.
+  (reported as a bad row), never truncated or padded (only empty fields past the header's,
+  a trailing delimiter, are dropped: no value is lost).
 - Real line numbers (:func:`physical_lines`). DuckDB numbers a rejected CSV row by records
   (a record spanning lines counts once, a blank line counts) and numbers nothing else, so the
   lines of the bad rows to show are found by one pass over the file's lines that follows
