@@ -3,7 +3,8 @@
 A model matches case-insensitively, by its name in ``data/model_specs.csv`` or its Hugging
 Face id, with suffixes such as ``-Instruct`` or ``-FP8`` ignored; a GPU matches its exact SKU
 in ``data/gpu_specs.csv`` case-insensitively. An unknown name is refused with close matches
-and the full list of valid names.
+and the full list of valid names. A replica of GPUs splits a model by tensor parallelism,
+which works for some GPU counts only (:func:`tensor_parallel_sizes`).
 """
 
 from __future__ import annotations
@@ -72,3 +73,49 @@ def check_precision(precision: str, gpu: str, gpu_row: pd.Series) -> str:
             f"precisions it serves: {', '.join(supported_precisions(gpu_row))}"
         )
     return key
+
+
+def tensor_parallel_sizes(attention_heads: int, kv_heads: int) -> list[int]:
+    """Every GPU count that can split a model by tensor parallelism. [GPUs]
+
+    Each GPU takes the same number of attention heads, so the count divides the attention
+    heads (and is at most that many); KV heads are split evenly when there are more of them
+    than GPUs (the count divides them), else each is copied onto the same number of GPUs (the
+    count is a multiple of them).
+
+    References
+    ----------
+    vLLM, ``QKVParallelLinear`` (vllm/model_executor/layers/linear.py):
+    ``divide(total_num_heads, tp_size)``, then ``divide(tp_size, total_num_kv_heads)`` when
+    ``tp_size >= total_num_kv_heads``, else ``divide(total_num_kv_heads, tp_size)``.
+    """
+    return [
+        n
+        for n in range(1, attention_heads + 1)
+        if attention_heads % n == 0 and (kv_heads % n == 0 if n < kv_heads else n % kv_heads == 0)
+    ]
+
+
+def model_tensor_parallel_sizes(model: str, models: pd.DataFrame) -> list[int]:
+    """:func:`tensor_parallel_sizes` of ``model`` (canonical name) from its spec row."""
+    row = models.set_index("model").loc[model]
+    return tensor_parallel_sizes(int(row["attention_heads"]), int(row["kv_heads"]))
+
+
+def check_tensor_parallel(model: str, gpus: int, models: pd.DataFrame) -> int:
+    """``gpus`` when it can split ``model`` (canonical name) by tensor parallelism.
+
+    Raises :class:`~infermodel.errors.InputError` naming the count, the model's heads and the
+    valid counts: an estimate for a count that cannot split the model would describe no
+    deployment that exists.
+    """
+    valid = model_tensor_parallel_sizes(model, models)
+    if gpus not in valid:
+        row = models.set_index("model").loc[model]
+        raise InputError(
+            f"gpus = {gpus} cannot split {model} by tensor parallelism "
+            f"({row['attention_heads']} attention heads, {row['kv_heads']} KV heads): the GPU "
+            "count must divide the attention heads, and divide the KV heads or be a multiple "
+            f"of them; valid counts: {', '.join(map(str, valid))}"
+        )
+    return gpus

@@ -45,6 +45,9 @@ def write_synthetic_log(
 ) -> Path:
     """Write a seeded synthetic request log (Parquet, CSV or JSONL by ``path``'s suffix).
 
+    CSV and JSONL may be compressed: a name ending ``.gz`` or ``.zst`` (``log.csv.gz``,
+    ``log.jsonl.zst``) writes gzip or zstd.
+
     Built by DuckDB from hashes of the row number and ``seed`` (same file for the same
     arguments, on any number of threads), streaming, so 10 million rows need little memory.
     Labelled synthetic in its ``source`` column. Shape (illustrative, not measured): prompts
@@ -57,7 +60,8 @@ def write_synthetic_log(
     Parameters
     ----------
     path
-        Target file; ``.parquet``, ``.csv`` or ``.jsonl``.
+        Target file; ``.parquet``, ``.csv`` or ``.jsonl``, the last two optionally followed by
+        ``.gz`` or ``.zst``.
     requests
         Rows to write, > 0. [requests]
     seed
@@ -68,10 +72,14 @@ def write_synthetic_log(
         Span of the arrivals, > 0. [h]
     """
     path = Path(path)
-    formats = {".parquet": "(FORMAT parquet)", ".csv": "(FORMAT csv, HEADER)",
-               ".jsonl": "(FORMAT json)"}  # fmt: skip
-    if path.suffix not in formats:
-        raise InputError(f"path must end in {', '.join(formats)}, got {path.name!r}")
+    formats = {".parquet": "FORMAT parquet", ".csv": "FORMAT csv, HEADER", ".jsonl": "FORMAT json"}
+    compressions = {".gz": "gzip", ".zst": "zstd"}
+    compression = compressions.get(path.suffix)
+    suffix = Path(path.stem).suffix if compression else path.suffix
+    if suffix not in formats or (compression and suffix == ".parquet"):
+        valid = ", ".join([*formats, ".csv.gz", ".csv.zst", ".jsonl.gz", ".jsonl.zst"])
+        raise InputError(f"path must end in {valid}, got {path.name!r}")
+    options = formats[suffix] + (f", COMPRESSION {compression}" if compression else "")
     if isinstance(requests, bool) or not isinstance(requests, int) or requests <= 0:
         raise InputError(f"requests must be a whole number > 0, got {requests!r}")
     if not (isinstance(hours, (int, float)) and math.isfinite(hours) and hours > 0):
@@ -106,7 +114,7 @@ def write_synthetic_log(
     path.parent.mkdir(parents=True, exist_ok=True)
     con = connect()
     try:
-        con.execute(f"COPY ({sql}) TO {quote_sql(str(path))} {formats[path.suffix]}")
+        con.execute(f"COPY ({sql}) TO {quote_sql(str(path))} ({options})")
     finally:
         con.close()
     return path

@@ -94,11 +94,12 @@ def _resolved(configs: pd.DataFrame, models: pd.DataFrame, gpu_specs: pd.DataFra
         concurrency = record.get("concurrency")
         if concurrency is not None and pd.isna(concurrency):
             concurrency = None
+        gpus = checks.whole("gpus", record["gpus"])
         rows.append(
             {
                 "model": model,
                 "gpu": gpu,
-                "gpus": checks.whole("gpus", record["gpus"]),
+                "gpus": specs.check_tensor_parallel(model, gpus, models),
                 "precision": specs.check_precision(record["precision"], gpu, gpu_by.loc[gpu]),
                 "input_tokens": checks.whole("input_tokens", record["input_tokens"]),
                 "output_tokens": checks.whole("output_tokens", record["output_tokens"]),
@@ -249,13 +250,19 @@ def estimate_table(
     return frame[ESTIMATE_COLUMNS]
 
 
-def not_fit_message(row: pd.Series) -> str:
+def not_fit_message(row: pd.Series, models: pd.DataFrame | None = None) -> str:
+    """Why an estimate row does not fit, and (with ``models``) the GPU count that would."""
     need = row["weight_gb"] + row["kv_cache_gb_per_sequence"]
     more = (
         f"; it needs at least {row['min_gpus_to_fit']} GPUs"
         if pd.notna(row["min_gpus_to_fit"])
         else "; no count up to 64 GPUs holds it"
     )
+    if models is not None and pd.notna(row["min_gpus_to_fit"]):
+        valid = specs.model_tensor_parallel_sizes(row["model"], models)
+        split = [n for n in valid if n >= row["min_gpus_to_fit"]]
+        if split and split[0] != row["min_gpus_to_fit"]:
+            more += f", so {split[0]} to split it by tensor parallelism"
     return (
         f"{row['model']} in {row['precision']} does not fit on {row['gpus']} x {row['gpu']}: "
         f"{row['weight_gb']:,.1f} GB of weights + {row['kv_cache_gb_per_sequence']:,.2f} GB of "
@@ -331,7 +338,8 @@ def estimate(
         gpu_specs=gpu_specs,
     )
     if not table.loc[0, "fits"]:
-        raise InputError(not_fit_message(table.iloc[0]))
+        models = tables.load_model_specs() if models is None else models
+        raise InputError(not_fit_message(table.iloc[0], models))
     return table
 
 
@@ -425,9 +433,10 @@ def smallest_replicas(
     """For each GPU SKU, the smallest replica that serves ``model``, and its estimate.
 
     For each GPU, the first of ``precisions`` it has tensor cores for is used, with the
-    smallest of ``gpu_counts`` that holds one sequence. GPUs where nothing fits (or no
-    precision is supported) are returned with ``fits=False`` and ``gpus`` the largest count
-    tried.
+    smallest of ``gpu_counts`` that holds one sequence; counts that cannot split the model by
+    tensor parallelism (:func:`infermodel.specs.tensor_parallel_sizes`) are skipped. GPUs
+    where nothing fits are returned with ``fits=False`` and ``gpus`` the largest count tried;
+    GPUs with no supported precision are left out.
 
     Returns
     -------
@@ -444,13 +453,23 @@ def smallest_replicas(
         raise InputError(
             f"unknown precision {bad[0] if bad else None!r}; valid: {', '.join(PRECISIONS)}"
         )
+    canonical = specs.resolve_model(model, models)
+    splits = specs.model_tensor_parallel_sizes(canonical, models)
+    counts = sorted({checks.whole("gpu_counts", c) for c in gpu_counts})
+    # A count that cannot split the model by tensor parallelism is skipped, not estimated.
+    counts = [c for c in counts if c in splits]
+    if not counts:
+        raise InputError(
+            f"none of gpu_counts {', '.join(map(str, gpu_counts))} can split {canonical} by "
+            f"tensor parallelism; valid counts: {', '.join(map(str, splits))}"
+        )
     gpu_by = gpu_specs.set_index("gpu")
     configs = []
     for name in dict.fromkeys(specs.resolve_gpu(g, gpu_specs) for g in gpus):
         usable = [p for p in wanted if p in specs.supported_precisions(gpu_by.loc[name])]
         if not usable:
             continue
-        for count in sorted(gpu_counts):
+        for count in counts:
             configs.append(
                 {
                     "model": model,

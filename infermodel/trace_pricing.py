@@ -142,8 +142,9 @@ def _api_rows(trace: Trace, api: pd.DataFrame, *, use_cached_pricing: bool) -> p
         grouped = con.sql(
             f"""
             SELECT k, long_ctx, bin, GROUPING(bin) = 1 AS by_tier, sum(n)::BIGINT AS n,
-                   sum(n * uncached)::DOUBLE AS uncached, sum(n * cached)::DOUBLE AS cached,
-                   sum(n * generated)::DOUBLE AS generated, sum(n * cost) AS cost
+                   sum(n::HUGEINT * uncached)::DOUBLE AS uncached,
+                   sum(n::HUGEINT * cached)::DOUBLE AS cached,
+                   sum(n::HUGEINT * generated)::DOUBLE AS generated, sum(n * cost) AS cost
             FROM (SELECT *, {_bin_sql("cost")} AS bin FROM ({_PRICED_SQL}))
             GROUP BY GROUPING SETS ((k, long_ctx), (k, bin))
             """
@@ -219,44 +220,70 @@ def _ceil(values: np.ndarray) -> np.ndarray:
 
 
 def replica_needs(
-    tokens_per_minute: np.ndarray, tokens_per_second: np.ndarray
+    tokens_per_minute: np.ndarray,
+    tokens_per_second: np.ndarray,
+    *,
+    minutes: np.ndarray | None = None,
+    span_minutes: int | None = None,
 ) -> dict[str, np.ndarray]:
     """Replicas a per-minute token series needs, for each replica throughput.
+
+    The series may list every minute of the log or only its busy minutes (``minutes``):
+    idle minutes need no replica, so the figures are the same, and memory follows the busy
+    minutes and hours, not the span.
 
     Parameters
     ----------
     tokens_per_minute
-        Tokens to serve in each minute of the log, idle minutes included, shape (m,).
-        [tokens/min]
+        Tokens to serve in each listed minute, shape (b,). [tokens/min]
     tokens_per_second
         Throughput of one busy replica, one per offering, shape (k,). [tokens/s]
+    minutes
+        Minute of each entry, counted from the minute of the first request (0), strictly
+        increasing; by default ``0, 1, ..., b - 1`` (every minute listed). [min]
+    span_minutes
+        Minutes the log spans, first to last request's minute included; by default the last
+        listed minute + 1. [min]
 
     Returns
     -------
     dict
         ``replicas_peak`` (whole replicas for the busiest minute), ``replicas_mean`` (mean
-        busy replicas over the log), ``replica_hours_peak_sized`` (``replicas_peak`` for the
+        busy replicas over the span), ``replica_hours_peak_sized`` (``replicas_peak`` for the
         whole span) and ``replica_hours_autoscaled`` (each 60-minute window from the first
-        request gets the whole replicas its busiest minute needs), each shape (k,). [-],
-        [replica-h]
+        request gets the whole replicas its busiest minute needs; a window without a request
+        none), each shape (k,). [-], [replica-h]
 
     References
     ----------
     One replica serves ``tokens_per_second x 60`` tokens a minute: the article's DIY formula
     (:func:`infermodel.formulas.wall_clock_hours` at utilization 1) applied per minute.
     """
-    tokens = np.asarray(tokens_per_minute, dtype=float)[:, None]
-    tps = np.asarray(tokens_per_second, dtype=float)[None, :]
-    busy = formulas.wall_clock_hours(tokens, tps, 1.0) * MINUTES_PER_HOUR  # replicas, (m, k)
-    minutes = busy.shape[0]
-    starts = np.arange(0, minutes, MINUTES_PER_HOUR)
-    window_minutes = np.diff(np.append(starts, minutes))
-    window_peak = _ceil(np.maximum.reduceat(busy, starts, axis=0))
-    replicas_peak = _ceil(busy.max(axis=0))
+    tokens = np.asarray(tokens_per_minute, dtype=float)
+    tps = np.asarray(tokens_per_second, dtype=float)
+    if tokens.ndim != 1 or not len(tokens):
+        raise InputError("tokens_per_minute must list at least one minute")
+    at = np.arange(len(tokens)) if minutes is None else np.asarray(minutes, dtype=np.int64)
+    span = int(at[-1]) + 1 if span_minutes is None else int(span_minutes)
+    if at.shape != tokens.shape or at[0] < 0 or (np.diff(at) <= 0).any() or at[-1] >= span:
+        raise InputError(
+            f"minutes must be strictly increasing, in [0, span_minutes = {span}), one per entry"
+        )
+    # Replicas busy in a minute rise with its tokens, so the busiest minute of each window is
+    # the one with most tokens: only window maxima (busy hours x offerings) are kept.
+    window = at // MINUTES_PER_HOUR
+    starts = np.flatnonzero(np.r_[True, window[1:] != window[:-1]])
+    window_tokens = np.maximum.reduceat(tokens, starts)
+    window_minutes = np.minimum(MINUTES_PER_HOUR, span - MINUTES_PER_HOUR * window[starts])
+    # Busy hours of a minute's tokens x 60 = replicas busy through that minute.
+    hours = formulas.wall_clock_hours(window_tokens[:, None], tps[None, :], 1.0)
+    window_peak = _ceil(hours * MINUTES_PER_HOUR)  # replicas, (windows with a request, k)
+    replicas_peak = window_peak.max(axis=0)
+    replica_minutes = formulas.wall_clock_hours(tokens.sum(), tps, 1.0) * MINUTES_PER_HOUR
     return {
         "replicas_peak": replicas_peak,
-        "replicas_mean": busy.mean(axis=0),
-        "replica_hours_peak_sized": replicas_peak * minutes / MINUTES_PER_HOUR,
+        "replicas_mean": replica_minutes / span,
+        "replica_hours_peak_sized": replicas_peak * span / MINUTES_PER_HOUR,
         "replica_hours_autoscaled": (window_peak * window_minutes[:, None]).sum(axis=0)
         / MINUTES_PER_HOUR,
     }
@@ -269,8 +296,13 @@ def _diy_rows(
     diy_token_basis: str,
     diy_sizing: str,
 ) -> pd.DataFrame:
-    """Rented-GPU offerings sized for the log's per-minute token rate."""
-    minutes = trace.per_minute()
+    """Rented-GPU offerings sized for the log's per-minute token rate (busy minutes only)."""
+    minutes = trace.per_minute(busy_only=True)
+    first, _, span = trace.span()
+    offsets = (
+        minutes["minute"].to_numpy().astype("datetime64[m]")
+        - np.datetime64(first.floor("min"), "m")
+    ).astype(np.int64)
     if diy_token_basis == "total":
         per_minute = minutes["prompt_tokens"] + minutes["output_tokens"]
     else:
@@ -281,7 +313,7 @@ def _diy_rows(
     tps = priced_pairs["tokens_per_second"].to_numpy(dtype=float)
     gpus = priced_pairs["gpus_per_replica"].to_numpy(dtype=float)
     price = priced_pairs["usd_per_gpu_hour"].to_numpy(dtype=float)
-    needs = replica_needs(per_minute.to_numpy(dtype=float), tps)
+    needs = replica_needs(per_minute.to_numpy(dtype=float), tps, minutes=offsets, span_minutes=span)
     result = {}
     for sizing, hours in (
         ("peak_sized", needs["replica_hours_peak_sized"]),
@@ -395,20 +427,19 @@ def price_trace(
     table = pd.concat([f.dropna(axis=1, how="all") for f in frames], ignore_index=True)
     table = table.reindex(columns=COLUMNS)
     table["offering_id"] = offerings.ids(table)
+    # Exact integers (summed as HUGEINT by the reader), added as Python ints: no overflow.
     requests = int(totals["requests"])
-    total_tokens = float(
-        totals["input_tokens"] + totals["cached_input_tokens"] + totals["output_tokens"]
-    )
+    counts = {c: int(totals[c]) for c in ("input_tokens", "cached_input_tokens", "output_tokens")}
+    total_tokens = sum(counts.values())
     table["platform"] = table["platform_type"].map(PLATFORM_LABELS)
     table["requests"] = requests
-    table["input_tokens"] = int(totals["input_tokens"])
-    table["cached_input_tokens"] = int(totals["cached_input_tokens"])
-    table["output_tokens"] = int(totals["output_tokens"])
-    table["total_tokens"] = int(total_tokens)
+    for column, count in counts.items():
+        table[column] = count
+    table["total_tokens"] = total_tokens
     diy = table["platform_type"] == "diy_gpu"
     table.loc[diy, "usd_per_request_mean"] = table.loc[diy, "cost_usd"] / requests
     table["usd_per_million_tokens"] = formulas.usd_per_million_tokens(
-        table["cost_usd"], total_tokens
+        table["cost_usd"], float(total_tokens)
     )
     cheapest = table["cost_usd"].min()
     table["multiple_of_cheapest"] = table["cost_usd"] / cheapest if cheapest > 0 else np.nan

@@ -581,3 +581,71 @@ def test_an_unreachable_stream_speed_is_flagged_not_priced():
         throughput.at_stream_speed(
             "Llama-3.3-70B", "H100-SXM-80GB", 1, "fp8", 10, 10, tokens_per_second_per_stream=0
         )
+
+
+# --- tensor parallelism -----------------------------------------------------------------
+
+
+def test_tensor_parallel_sizes_by_hand():
+    # Llama 3.x 70B: 64 attention heads, 8 KV heads; each KV head copied beyond 8 GPUs.
+    assert specs.tensor_parallel_sizes(64, 8) == [1, 2, 4, 8, 16, 32, 64]
+    assert specs.tensor_parallel_sizes(32, 8) == [1, 2, 4, 8, 16, 32]
+    # 28 heads, 4 KV heads (Qwen2.5-7B-like): 7 and 14 split the heads but not the KV heads.
+    assert specs.tensor_parallel_sizes(28, 4) == [1, 2, 4, 28]
+    assert specs.tensor_parallel_sizes(40, 40) == [1, 2, 4, 5, 8, 10, 20, 40]
+
+
+@pytest.mark.parametrize("model", list(MODELS["model"]))
+def test_a_gpu_count_that_cannot_split_the_model_is_refused(model):
+    row = MODELS.set_index("model").loc[model]
+    valid = specs.tensor_parallel_sizes(row["attention_heads"], row["kv_heads"])
+    for gpus in range(1, 17):
+        config = pd.DataFrame(
+            [
+                {
+                    "model": model,
+                    "gpu": "H200-SXM-141GB",
+                    "gpus": gpus,
+                    "precision": "fp8",
+                    "input_tokens": 100,
+                    "output_tokens": 100,
+                }
+            ]
+        )
+        if gpus in valid:
+            throughput.estimate_table(config, models=MODELS, gpu_specs=SPECS)
+            continue
+        with pytest.raises(ValueError) as caught:
+            throughput.estimate_table(config, models=MODELS, gpu_specs=SPECS)
+        message = str(caught.value)
+        assert f"gpus = {gpus} cannot split {model} by tensor parallelism" in message
+        assert f"{row['kv_heads']} KV heads" in message
+        assert f"valid counts: {', '.join(map(str, valid))}" in message
+
+
+def test_smallest_replicas_skips_counts_that_cannot_split_the_model():
+    options = dict(input_tokens=1000, output_tokens=1000, models=MODELS, gpu_specs=SPECS)
+    gpus = ["H100-SXM-80GB", "A100-SXM-80GB", "L40S-48GB"]
+    with_three = throughput.smallest_replicas(
+        "Llama-3.1-70B", gpus, gpu_counts=(1, 2, 3, 4), **options
+    )
+    without = throughput.smallest_replicas("Llama-3.1-70B", gpus, gpu_counts=(1, 2, 4), **options)
+    pd.testing.assert_frame_equal(with_three, without)
+    assert 3 not in set(with_three["gpus"])
+    with pytest.raises(ValueError, match=r"none of gpu_counts 3, 6 can split Llama-3.1-70B"):
+        throughput.smallest_replicas("Llama-3.1-70B", gpus, gpu_counts=(3, 6), **options)
+
+
+def test_a_model_that_needs_an_unsplittable_count_names_the_next_valid_one():
+    with pytest.raises(ValueError, match=r"at least 6 GPUs, so 8 to split it by tensor paral"):
+        est("Llama-3.1-405B", "H100-SXM-80GB", 4, "fp8", 1000, 1000)
+
+
+def test_cli_gpus_that_cannot_split_the_model_exit_2_with_one_line(capsys):
+    argv = list(ARGS)
+    argv[argv.index("--gpus") + 1] = "3"
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "gpus = 3 cannot split Llama-3.3-70B" in err and "8 KV heads" in err
+    assert "valid counts: 1, 2, 4, 8, 16, 32, 64" in err

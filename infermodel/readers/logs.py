@@ -21,16 +21,24 @@ Formats (:data:`FORMATS`), detected from the file's content, or forced with ``fm
 - ``csv``, ``jsonl``, ``parquet``: any log with a :class:`ColumnMapping` (input, output,
   optional cached input, timestamp and model columns).
 
-Counts are checked row by row (:data:`BAD_ROW_KINDS`): a log with a bad row is refused with
-the file, the number of bad rows per kind and the first line numbers, unless
-``drop_bad_rows=True`` drops them (and :attr:`Trace.dropped_rows` says how many).
+Any of them may be gzip- or zstd-compressed (told by content, not name; Parquet excepted:
+it compresses its own columns); see :mod:`infermodel.readers.log_files`.
+
+Rows are checked one by one (:data:`BAD_ROW_KINDS`): a CSV row with more or fewer fields
+than the header (``ragged``) or that is not CSV, a JSON line that is not an object, and a
+token count that is missing, not a whole number, negative or above
+:data:`MAX_TOKENS_PER_REQUEST`. A log with a bad row is refused with the file, the number of
+bad rows per kind and the first line numbers (1-based, header = line 1, as an editor shows
+them, also after fields that span lines), unless ``drop_bad_rows=True`` drops them (and
+:attr:`Trace.dropped_rows` says how many). Totals are summed as HUGEINT (exact) and
+per-minute tokens as DOUBLE (exact below 2^53 tokens a minute), so no sum can overflow.
 """
 
 from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,61 +47,39 @@ import numpy as np
 import pandas as pd
 
 from infermodel.errors import DataError, InputError, Problem, TableError
+from infermodel.readers.log_checks import (
+    BAD_ROW_KINDS,
+    MAX_TOKENS_PER_REQUEST,
+    ColumnMapping,
+    Columns,
+    checked_sql,
+)
+from infermodel.readers.log_files import (
+    CsvLayout,
+    LogFile,
+    clear_rejects,
+    connect,
+    csv_layout,
+    csv_sql,
+    detect_format,
+    format_of,
+    open_log,
+    physical_lines,
+    quote_sql,
+    raw_lines_sql,
+    reading,
+    take_rejects,
+)
 
 FORMATS = ("azure", "mooncake", "csv", "jsonl", "parquet")
 #: Tokens per prompt block in the Mooncake trace's ``hash_ids`` (its README). [tokens]
 MOONCAKE_BLOCK_TOKENS = 512
-#: Kinds of bad rows and what each means.
-BAD_ROW_KINDS = {
-    "malformed": "not a readable JSON object",
-    "missing": "a token count is missing",
-    "non_numeric": "a token count is not a number",
-    "not_whole": "a token count is not a whole number",
-    "negative": "a token count is negative",
-    "cached_exceeds_input": "cached input tokens exceed input tokens",
-    "bad_timestamp": "the timestamp is missing or cannot be read",
-}
-TIMESTAMP_UNITS = {"s": 1.0, "ms": 1e3, "us": 1e6}
+#: Longest span :meth:`Trace.per_minute` returns every minute of (about 694 days); past it,
+#: only busy minutes (``busy_only=True``). [min]
+MAX_DENSE_MINUTES = 1_000_000
 
 #: First bad lines shown in an error message.
 SHOWN_BAD_LINES = 5
-
-
-@dataclass(frozen=True)
-class ColumnMapping:
-    """Which column of a log holds what.
-
-    Attributes
-    ----------
-    input_tokens
-        Prompt tokens of a request, *including* cached ones. [tokens]
-    output_tokens
-        Generated tokens. [tokens]
-    cached_input_tokens
-        Prompt tokens served from a prompt cache (part of ``input_tokens``); none: 0. [tokens]
-    timestamp
-        When the request arrived; none: no DIY sizing (it needs the arrival pattern).
-    timestamp_unit
-        ``None`` for a date-time text (``2025-05-01 12:00:00``), else ``"s"``, ``"ms"`` or
-        ``"us"`` for a number of seconds, milliseconds or microseconds (since 1970 or since
-        the trace's start).
-    model
-        The model a request was sent to (kept for the summary only).
-    """
-
-    input_tokens: str = "input_tokens"
-    output_tokens: str = "output_tokens"
-    cached_input_tokens: str | None = None
-    timestamp: str | None = None
-    timestamp_unit: str | None = None
-    model: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.timestamp_unit is not None and self.timestamp_unit not in TIMESTAMP_UNITS:
-            raise InputError(
-                f"timestamp_unit must be None (date-time text) or one of "
-                f"{', '.join(TIMESTAMP_UNITS)}, got {self.timestamp_unit!r}"
-            )
 
 
 AZURE_MAPPING = ColumnMapping("ContextTokens", "GeneratedTokens", timestamp="TIMESTAMP")
@@ -123,51 +109,6 @@ class BadRowsError(TableError):
         )
 
 
-def connect() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB without its terminal progress bar (noise in notebooks and logs)."""
-    con = duckdb.connect()
-    try:
-        con.execute("SET enable_progress_bar = false")
-    except duckdb.InvalidInputException:
-        # Inside a Jupyter kernel without ipywidgets DuckDB refuses the setting, and it has no
-        # bar to draw there anyway.
-        pass
-    return con
-
-
-def detect_format(path: str | Path) -> str:
-    """The format of a log (one of :data:`FORMATS`), read from its first bytes.
-
-    Parquet by its magic bytes; JSON lines when the first character is ``{`` (``mooncake``
-    when the first object has ``input_length``, ``output_length`` and ``hash_ids``); else CSV
-    (``azure`` when the header names the Azure trace's three columns).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"trace file not found: {path}")
-    with path.open("rb") as handle:
-        head = handle.read(1 << 16)
-    if not head.strip():
-        raise DataError(f"{path}: the file is empty")
-    if head[:4] == b"PAR1":
-        return "parquet"
-    text = head.decode("utf-8", errors="replace")
-    first = text.lstrip().splitlines()[0]
-    if first.startswith("{"):
-        keys = {"input_length", "output_length", "hash_ids"}
-        return "mooncake" if all(f'"{key}"' in first for key in keys) else "jsonl"
-    header = {name.strip().strip('"') for name in first.split(",")}
-    return "azure" if {"TIMESTAMP", "ContextTokens", "GeneratedTokens"} <= header else "csv"
-
-
-def quote_sql(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 @dataclass
 class Trace:
     """A request log opened in DuckDB, checked, ready to describe and price.
@@ -175,6 +116,9 @@ class Trace:
     Build with :func:`read_trace`. The views ``requests`` (one row per good request:
     ``line``, ``ts``, ``input_tokens`` (all prompt tokens), ``cached_input_tokens``,
     ``output_tokens``) and ``shape`` / ``per_minute`` (aggregates) live in :attr:`con`.
+    ``line`` is the request's line for JSON lines, its row + 1 for Parquet, and for CSV its
+    row + 1 among the rows read (the line itself when no blank line, dropped row or field
+    spanning lines comes before it; bad rows are always reported with their real line).
     """
 
     path: Path
@@ -184,18 +128,36 @@ class Trace:
     dropped_rows: int = 0
     dropped_by_kind: dict[str, int] = field(default_factory=dict)
     has_timestamps: bool = True
+    compression: str | None = None
+
+    def _sql(self, query: str) -> duckdb.DuckDBPyRelation:
+        """Run ``query``; a DuckDB error (the file changed since it was read) is one line."""
+        with reading(self.path, self.fmt):
+            return self.con.sql(query)
 
     def summary(self) -> pd.DataFrame:
-        """One row: requests, token totals [tokens], first and last arrival, span [min]."""
-        row = self.con.sql(
-            """
-            SELECT sum(n)::BIGINT AS requests,
-                   sum(n * (input_tokens - cached_input_tokens))::BIGINT AS input_tokens,
-                   sum(n * cached_input_tokens)::BIGINT AS cached_input_tokens,
-                   sum(n * output_tokens)::BIGINT AS output_tokens
-            FROM shape
-            """
-        ).df()
+        """One row: requests, token totals [tokens], first and last arrival, span [min].
+
+        Totals are exact integers (summed as HUGEINT).
+        """
+        with reading(self.path, self.fmt):
+            requests, uncached, cached, output = self.con.sql(
+                """
+                SELECT sum(n)::HUGEINT,
+                       sum(n::HUGEINT * (input_tokens - cached_input_tokens)),
+                       sum(n::HUGEINT * cached_input_tokens),
+                       sum(n::HUGEINT * output_tokens)
+                FROM shape
+                """
+            ).fetchall()[0]
+        row = pd.DataFrame(
+            {
+                "requests": [int(requests)],
+                "input_tokens": [int(uncached)],
+                "cached_input_tokens": [int(cached)],
+                "output_tokens": [int(output)],
+            }
+        )
         span = self.span()
         return row.assign(
             path=str(self.path),
@@ -210,24 +172,37 @@ class Trace:
         """First and last arrival and the minutes they span (0 without timestamps)."""
         if not self.has_timestamps:
             return None, None, 0
-        first, last = self.con.sql("SELECT min(ts), max(ts) FROM requests").fetchall()[0]
+        first, last = self._sql("SELECT min(first_ts), max(last_ts) FROM per_minute").fetchall()[0]
         minutes = int((pd.Timestamp(last).floor("min") - pd.Timestamp(first).floor("min"))
                       / pd.Timedelta(minutes=1)) + 1  # fmt: skip
         return pd.Timestamp(first), pd.Timestamp(last), minutes
 
-    def per_minute(self) -> pd.DataFrame:
-        """Requests and tokens per minute, every minute of the span (0 where idle).
+    def per_minute(self, *, busy_only: bool = False) -> pd.DataFrame:
+        """Requests and tokens per minute: every minute of the span (0 where idle), or busy ones.
 
         Columns ``minute``, ``requests``, ``prompt_tokens`` (cached included),
-        ``cached_input_tokens``, ``output_tokens`` [tokens per minute].
+        ``cached_input_tokens``, ``output_tokens`` [tokens per minute]. Every minute is
+        returned for a span of up to :data:`MAX_DENSE_MINUTES`; ``busy_only=True`` returns
+        only the minutes with a request, which needs memory for those alone, whatever the span.
         """
         if not self.has_timestamps:
             raise InputError(
                 f"{self.path}: the log has no timestamp column, so no arrival pattern; "
                 "map one with ColumnMapping(timestamp=...)"
             )
-        table = self.con.sql("SELECT * FROM per_minute ORDER BY minute").df()
-        first, _, minutes = self.span()
+        table = self._sql(
+            "SELECT minute, requests, prompt_tokens, cached_input_tokens, output_tokens "
+            "FROM per_minute ORDER BY minute"
+        ).df()
+        if busy_only:
+            return table
+        first, last, minutes = self.span()
+        if minutes > MAX_DENSE_MINUTES:
+            raise InputError(
+                f"{self.path}: the log spans {minutes:,} minutes ({first} to {last}); every "
+                f"minute is listed up to {MAX_DENSE_MINUTES:,} minutes: call "
+                "per_minute(busy_only=True) for the busy minutes only"
+            )
         index = pd.date_range(first.floor("min"), periods=minutes, freq="min", name="minute")
         table["minute"] = pd.to_datetime(table["minute"]).astype(index.dtype)
         return table.set_index("minute").reindex(index, fill_value=0).reset_index()
@@ -239,7 +214,7 @@ class Trace:
             qs = ", ".join(
                 f"quantile_disc({column}, {q}) AS p{round(q * 100):02d}" for q in quantiles
             )
-            frame = self.con.sql(
+            frame = self._sql(
                 f"SELECT '{column}' AS tokens, avg({column}) AS mean, {qs}, max({column}) AS max "
                 "FROM requests"
             ).df()
@@ -254,9 +229,9 @@ class Trace:
         if column not in ("input_tokens", "cached_input_tokens", "output_tokens"):
             valid = "input_tokens, cached_input_tokens or output_tokens"
             raise InputError(f"column must be {valid}, got {column!r}")
-        top = max(1, self.con.sql(f"SELECT max({column}) FROM requests").fetchall()[0][0] or 1)
+        top = max(1, self._sql(f"SELECT max({column}) FROM requests").fetchall()[0][0] or 1)
         scale = bins / math.log(top + 1)  # bin i holds [(top + 1)^(i / bins), ...^((i + 1) / bins))
-        counts = self.con.sql(
+        counts = self._sql(
             f"SELECT CASE WHEN {column} < 1 THEN -1 ELSE least({bins - 1}, "
             f"floor(ln({column}) * {scale})::INTEGER) END AS bin, count(*) AS requests "
             "FROM requests GROUP BY bin"
@@ -270,38 +245,27 @@ class Trace:
         return table.iloc[0 if table.loc[-1, "requests"] else 1 :].reset_index(drop=True)
 
 
-def _source_sql(path: Path, fmt: str) -> tuple[str, list[str]]:
-    """SQL for the raw rows of a log, with ``line`` (1-based, as in an editor), and columns."""
-    quoted = quote_sql(str(path))
+def _source_sql(
+    log: LogFile, fmt: str, layout: CsvLayout | None, *, store_rejects: bool = False
+) -> str:
+    """SQL for the raw rows of a log, with ``line`` (1-based, as in an editor; CSV: see Trace)."""
     if fmt in ("azure", "csv"):
         # Every cell as text, so that a bad value is reported instead of failing the read.
-        sql = (
-            f"SELECT (row_number() OVER () + 1)::BIGINT AS line, * FROM read_csv({quoted}, "
-            "all_varchar = true, header = true, null_padding = true)"
+        assert layout is not None
+        return "SELECT (row_number() OVER () + 1)::BIGINT AS line, * FROM " + csv_sql(
+            log, layout, store_rejects=store_rejects
         )
-    elif fmt in ("mooncake", "jsonl"):
-        # One text value per line (no delimiter or quote can occur in it), so a malformed line
-        # is kept and reported with its line number; blank lines are skipped after numbering.
-        sql = (
+    if fmt in ("mooncake", "jsonl"):
+        # One text value per line, so a malformed line is kept and reported with its line
+        # number; blank lines are skipped after numbering.
+        return (
             "SELECT line, text FROM (SELECT row_number() OVER ()::BIGINT AS line, text FROM "
-            f"read_csv({quoted}, columns = {{'text': 'VARCHAR'}}, header = false, "
-            "delim = '\\x01', quote = '', escape = '', auto_detect = false, "
-            "max_line_size = 1073741824)) WHERE trim(coalesce(text, '')) <> ''"
+            f"({raw_lines_sql(log.path, log.compression)})) WHERE trim(coalesce(text, '')) <> ''"
         )
-        return sql, ["text"]
-    elif fmt == "parquet":
-        sql = (
-            "SELECT (file_row_number + 1)::BIGINT AS line, * EXCLUDE (file_row_number) "
-            f"FROM read_parquet({quoted}, file_row_number = true)"
-        )
-    else:
-        raise InputError(f"trace format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    return sql, []
-
-
-def _columns(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, str]:
-    described = con.sql(f"DESCRIBE {sql}").fetchall()
-    return {name: type_ for name, type_, *_ in described if name != "line"}
+    return (
+        "SELECT (file_row_number + 1)::BIGINT AS line, * EXCLUDE (file_row_number) "
+        f"FROM read_parquet({quote_sql(str(log.path))}, file_row_number = true)"
+    )
 
 
 def _json_keys(con: duckdb.DuckDBPyConnection, sql: str) -> set[str]:
@@ -340,154 +304,106 @@ def _resolve_mapping(
     return mapping
 
 
-def _case(branches) -> str:
-    """A SQL ``CASE`` taking the first (condition, value) whose condition is true, else NULL."""
-    whens = " ".join(
-        f"WHEN coalesce({condition}, false) THEN {value}" for condition, value in branches
-    )
-    return f"CASE {whens} END"
-
-
-def _count_checks(value: str, is_text: bool) -> list[tuple[str, str]]:
-    """(kind, SQL condition) pairs for one token-count expression, in order of precedence."""
-    number = f"TRY_CAST({value} AS DOUBLE)"
-    missing = f"{value} IS NULL" + (f" OR trim({value}) = ''" if is_text else "")
-    return [
-        ("missing", missing),
-        ("non_numeric", f"{number} IS NULL OR NOT isfinite({number})"),
-        ("not_whole", f"{number} <> floor({number})"),
-        ("negative", f"{number} < 0"),
-    ]
-
-
 def _describe(
-    path: Path, fmt: str, con: duckdb.DuckDBPyConnection
-) -> tuple[str, list[str], dict[str, str]]:
-    """The raw-rows SQL of a log, its column (or JSON key) names, and their DuckDB types."""
-    source, _ = _source_sql(path, fmt)
-    json_like = fmt in ("mooncake", "jsonl")
-    if json_like:
-        available = sorted(_json_keys(con, source))
-        types = dict.fromkeys(available, "VARCHAR")
-    else:
-        types = _columns(con, source)
-        available = list(types)
-    return source, available, types
+    con: duckdb.DuckDBPyConnection, log: LogFile, fmt: str, layout: CsvLayout | None
+) -> tuple[list[str], dict[str, str]]:
+    """A log's column (or JSON key) names and their DuckDB types."""
+    if fmt in ("mooncake", "jsonl"):
+        available = sorted(_json_keys(con, _source_sql(log, fmt, None)))
+        return available, dict.fromkeys(available, "VARCHAR")
+    if layout is not None:
+        return list(layout.names), dict.fromkeys(layout.names, "VARCHAR")
+    described = con.sql(f"DESCRIBE {_source_sql(log, fmt, None)}").fetchall()
+    types = {name: type_ for name, type_, *_ in described if name != "line"}
+    return list(types), types
 
 
 @dataclass(frozen=True)
-class _Columns:
-    """How the columns of one log are reached in SQL: by name, or inside each JSON line."""
+class _BadRows:
+    """Bad rows per kind, and where the first of each kind is (in its own numbering)."""
 
-    json_like: bool
-    types: dict[str, str]
+    counts: dict[str, int]
+    first: dict[str, int]
 
-    def raw(self, column: str) -> str:
-        """SQL for the raw value of ``column`` (text for JSON, the file's type otherwise)."""
-        if self.json_like:
-            return f"(doc ->> {quote_sql('$.' + column if column.isidentifier() else column)})"
-        return _ident(column)
-
-    def is_text(self, column: str) -> bool:
-        return self.types.get(column, "VARCHAR") == "VARCHAR"
-
-    def number(self, column: str) -> str:
-        return f"TRY_CAST({self.raw(column)} AS DOUBLE)"
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
 
 
-def _row_checks(mapping: ColumnMapping, columns: _Columns) -> list[tuple[str, str, str]]:
-    """(kind, SQL condition, field) of every row rule, in order of precedence."""
-    checks: list[tuple[str, str, str]] = []
-    if columns.json_like:
-        checks.append(("malformed", "doc IS NULL OR json_type(doc) <> 'OBJECT'", "line"))
-    counted = [mapping.input_tokens, mapping.output_tokens]
-    if mapping.cached_input_tokens is not None:
-        counted.append(mapping.cached_input_tokens)
-    for column in counted:
-        for kind, condition in _count_checks(columns.raw(column), columns.is_text(column)):
-            checks.append((kind, condition, column))
-    if mapping.cached_input_tokens is not None:
-        cached, prompt = (
-            columns.number(mapping.cached_input_tokens),
-            columns.number(mapping.input_tokens),
-        )
-        checks.append(("cached_exceeds_input", f"{cached} > {prompt}", mapping.cached_input_tokens))
-    if mapping.timestamp is not None:
-        checks.append(
-            ("bad_timestamp", f"({_timestamp_sql(mapping, columns)}) IS NULL", mapping.timestamp)
-        )
-    return checks
+def _count_bad_rows(
+    con: duckdb.DuckDBPyConnection, log: LogFile, fmt: str, view_sql: Callable[[bool], str]
+) -> _BadRows:
+    """Create ``checked`` and count its bad rows, and (CSV) those DuckDB rejects.
 
-
-def _timestamp_sql(mapping: ColumnMapping, columns: _Columns) -> str:
-    """SQL for a request's arrival as a TIMESTAMP (NULL when unreadable or absent)."""
-    if mapping.timestamp is None:
-        return "NULL::TIMESTAMP"
-    value = columns.raw(mapping.timestamp)
-    if mapping.timestamp_unit is None:
-        return f"TRY_CAST({value} AS TIMESTAMP)"
-    seconds = f"TRY_CAST({value} AS DOUBLE) / {TIMESTAMP_UNITS[mapping.timestamp_unit]}"
-    return f"CASE WHEN isfinite({seconds}) THEN make_timestamp(({seconds} * 1e6)::BIGINT) END"
-
-
-def _checked_sql(source: str, fmt: str, mapping: ColumnMapping, columns: _Columns) -> str:
-    """The ``checked`` view: every raw row with its first broken rule (or NULL) and values."""
-    checks = _row_checks(mapping, columns)
-    kind_sql = _case((condition, quote_sql(kind)) for kind, condition, _ in checks)
-    field_sql = _case((condition, quote_sql(column)) for _, condition, column in checks)
-    value_sql = _case(
-        (
-            condition,
-            "left(text, 80)" if column == "line" else f"CAST({columns.raw(column)} AS VARCHAR)",
-        )
-        for _, condition, column in checks
-    )
-    # A malformed JSON line is reported, not read: values come from ``doc``, NULL for it.
-    rows = (
-        f"SELECT *, CASE WHEN json_valid(text) THEN text END AS doc FROM ({source})"
-        if columns.json_like
-        else source
-    )
-
-    def count(column: str) -> str:
-        return f"TRY_CAST({columns.number(column)} AS BIGINT)"
-
-    cached = count(mapping.cached_input_tokens) if mapping.cached_input_tokens else "0::BIGINT"
-    model = f"CAST({columns.raw(mapping.model)} AS VARCHAR)" if mapping.model else "NULL::VARCHAR"
-    blocks = "TRY_CAST(doc -> '$.hash_ids' AS BIGINT[])" if fmt == "mooncake" else "NULL"
-    return f"""
-        SELECT line, {kind_sql} AS kind, {field_sql} AS field, {value_sql} AS value,
-               {_timestamp_sql(mapping, columns)} AS ts,
-               {count(mapping.input_tokens)} AS input_tokens, {cached} AS cached_raw,
-               {count(mapping.output_tokens)} AS output_tokens, {model} AS model,
-               {blocks} AS hash_ids
-        FROM ({rows})
+    One scan counts the bad rows and, for CSV, keeps the rows DuckDB rejects (the wrong
+    number of fields, or not CSV) in ``rejected``; ``checked`` is then re-created to skip
+    them without keeping them again (later scans).
     """
+    csv_like = fmt in ("azure", "csv")
+    if csv_like:
+        clear_rejects(con)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW checked AS {view_sql(csv_like)}")
+    rows = con.sql(
+        "SELECT kind, count(*) AS n, min(line) AS first FROM checked "
+        "WHERE kind IS NOT NULL GROUP BY kind"
+    ).fetchall()
+    if csv_like:
+        take_rejects(con, log.path)
+        rows += con.sql("SELECT kind, count(*), min(record) FROM rejected GROUP BY kind").fetchall()
+        con.execute(f"CREATE OR REPLACE TEMP VIEW checked AS {view_sql(False)}")
+    rows.sort(key=lambda row: row[2])
+    return _BadRows({k: int(n) for k, n, _ in rows}, {k: int(f) for k, _, f in rows})
 
 
-def _bad_rows(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> dict[str, int]:
-    """Bad rows per kind, in order of their first line (empty when every row is good)."""
-    try:
-        bad = con.sql(
-            "SELECT kind, count(*) AS n, min(line) AS first FROM checked "
-            "WHERE kind IS NOT NULL GROUP BY kind ORDER BY first"
-        ).fetchall()
-    except duckdb.Error as exc:
-        raise DataError(f"{path}: cannot be read as {fmt}: {exc}") from None
-    return {kind: int(n) for kind, n, _ in bad}
+_REJECTED_KINDS = ("ragged", "malformed")
 
 
-def _refuse(con: duckdb.DuckDBPyConnection, path: Path, by_kind: dict[str, int]) -> None:
-    """Raise :class:`BadRowsError` with the first bad lines."""
-    first = con.sql(
-        f"SELECT line, kind, field, value FROM checked WHERE kind IS NOT NULL "
-        f"ORDER BY line LIMIT {SHOWN_BAD_LINES}"
+def _refuse(
+    con: duckdb.DuckDBPyConnection, log: LogFile, layout: CsvLayout | None, bad: _BadRows
+) -> None:
+    """Raise :class:`BadRowsError` with the first bad lines, at their real line numbers."""
+    shown = f"ORDER BY line LIMIT {SHOWN_BAD_LINES}"
+    checked = con.sql(
+        f"SELECT line, kind, field, value FROM checked WHERE kind IS NOT NULL {shown}"
     ).fetchall()
     problems = [
-        Problem(path, int(line), fld, value, BAD_ROW_KINDS[kind])
-        for line, kind, fld, value in first
+        (int(line), kind, fld, value, BAD_ROW_KINDS[kind]) for line, kind, fld, value in checked
     ]
-    raise BadRowsError(path, by_kind, problems)
+    first = bad.first
+    if layout is not None:
+        rejected = con.sql(
+            "SELECT record, kind, value, fields, cause FROM rejected "
+            f"ORDER BY record LIMIT {SHOWN_BAD_LINES}"
+        ).fetchall()
+        every = {r for (r,) in con.sql("SELECT record FROM rejected").fetchall()}
+        # Rows read (``line`` - 1 of ``checked``) and rows rejected (DuckDB's record numbers)
+        # are numbered apart; both are placed on the file's lines.
+        rows = {p[0] - 1 for p in problems}
+        rows |= {f - 1 for k, f in first.items() if k not in _REJECTED_KINDS}
+        records = {r[0] for r in rejected} | {f for k, f in first.items() if k in _REJECTED_KINDS}
+        with reading(log.path, "csv"):
+            at_record, at_row = physical_lines(
+                con, log, layout, records=records, rows=rows, rejected=every
+            )
+        problems = [(at_row.get(p[0] - 1, p[0]), *p[1:]) for p in problems]
+        for record, kind, value, fields, cause in rejected:
+            rule = (
+                f"wrong number of fields: {fields}, the header has {len(layout.names)}"
+                if kind == "ragged"
+                else f"{BAD_ROW_KINDS[kind]}: {cause}"
+            )
+            problems.append((at_record.get(record, record), kind, None, value, rule))
+        first = {
+            k: at_record.get(f, f) if k in _REJECTED_KINDS else at_row.get(f - 1, f)
+            for k, f in first.items()
+        }
+    problems = sorted(problems, key=lambda p: p[0])[:SHOWN_BAD_LINES]
+    counts = {k: bad.counts[k] for k in sorted(bad.counts, key=lambda k: first[k])}
+    raise BadRowsError(
+        log.path,
+        counts,
+        [Problem(log.path, line, fld, value, rule) for line, _, fld, value, rule in problems],
+    )
 
 
 #: Mooncake's cached tokens per request: a block is cached when its id was first seen on an
@@ -521,7 +437,8 @@ def _create_requests(con: duckdb.DuckDBPyConnection, fmt: str, has_timestamps: b
             "WHERE kind IS NULL"
         )
     # Two aggregates feed everything else: distinct request shapes with their counts (for
-    # pricing each request) and tokens per minute (for sizing GPUs).
+    # pricing each request) and tokens per busy minute (for sizing GPUs). Per-minute sums are
+    # DOUBLE: exact up to 2^53 tokens a minute, and sizing works in floating point anyway.
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE shape AS
@@ -534,9 +451,10 @@ def _create_requests(con: duckdb.DuckDBPyConnection, fmt: str, has_timestamps: b
             """
             CREATE OR REPLACE TEMP TABLE per_minute AS
             SELECT date_trunc('minute', ts) AS minute, count(*)::BIGINT AS requests,
-                   sum(input_tokens)::BIGINT AS prompt_tokens,
-                   sum(cached_input_tokens)::BIGINT AS cached_input_tokens,
-                   sum(output_tokens)::BIGINT AS output_tokens
+                   sum(input_tokens)::DOUBLE AS prompt_tokens,
+                   sum(cached_input_tokens)::DOUBLE AS cached_input_tokens,
+                   sum(output_tokens)::DOUBLE AS output_tokens,
+                   min(ts) AS first_ts, max(ts) AS last_ts
             FROM requests GROUP BY minute
             """
         )
@@ -556,7 +474,8 @@ def read_trace(
     Parameters
     ----------
     path
-        The log file (CSV, JSON lines or Parquet).
+        The log file (CSV, JSON lines or Parquet; CSV and JSON lines may be gzip- or
+        zstd-compressed, told by content).
     fmt
         One of :data:`FORMATS`; detected from the file by default (:func:`detect_format`).
     mapping
@@ -574,49 +493,59 @@ def read_trace(
         The log has bad rows and ``drop_bad_rows`` is false: the message names the file, the
         count per kind (:data:`BAD_ROW_KINDS`) and the first line numbers.
     InputError
-        The file is missing or empty, the format is unknown, or a mapped column is absent.
+        The file is missing, the format is unknown, or a mapped column is absent.
     DataError
-        The file cannot be read in its format, or no good row is left.
+        The file is empty, compressed in a way not read, cannot be read in its format (one
+        line with DuckDB's cause), or no good row is left.
     """
     path = Path(path)
-    fmt = detect_format(path) if fmt is None else fmt
-    if fmt not in FORMATS:
+    if fmt is not None and fmt not in FORMATS:
         raise InputError(f"trace format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    if not path.is_file():
-        raise InputError(f"trace file not found: {path}")
+    log = open_log(path)
+    fmt = format_of(log) if fmt is None else fmt
+    if fmt == "parquet" and log.compression:
+        raise DataError(
+            f"{path}: {log.compression}-compressed Parquet cannot be read; decompress it "
+            "(Parquet compresses its own columns)"
+        )
     con = connect() if con is None else con
-    try:
-        source, available, types = _describe(path, fmt, con)
-    except duckdb.Error as exc:
-        raise DataError(f"{path}: cannot be read as {fmt}: {exc}") from None
-    mapping = _resolve_mapping(path, fmt, mapping, available)
-    columns = _Columns(json_like=fmt in ("mooncake", "jsonl"), types=types)
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW checked AS {_checked_sql(source, fmt, mapping, columns)}"
-    )
-    by_kind = _bad_rows(con, path, fmt)
-    if by_kind and not drop_bad_rows:
-        _refuse(con, path, by_kind)
-    has_timestamps = mapping.timestamp is not None
-    if not _create_requests(con, fmt, has_timestamps):
-        raise DataError(f"{path}: no request left to price (the log has no good rows)")
+    with reading(path, fmt):
+        layout = csv_layout(log) if fmt in ("azure", "csv") else None
+        available, types = _describe(con, log, fmt, layout)
+        mapping = _resolve_mapping(path, fmt, mapping, available)
+        columns = Columns(json_like=fmt in ("mooncake", "jsonl"), types=types)
+
+        def view_sql(store_rejects: bool) -> str:
+            source = _source_sql(log, fmt, layout, store_rejects=store_rejects)
+            return checked_sql(source, fmt, mapping, columns)
+
+        bad = _count_bad_rows(con, log, fmt, view_sql)
+        if bad.total and not drop_bad_rows:
+            _refuse(con, log, layout, bad)
+        has_timestamps = mapping.timestamp is not None
+        if not _create_requests(con, fmt, has_timestamps):
+            raise DataError(f"{path}: no request left to price (the log has no good rows)")
     return Trace(
         path=path,
         fmt=fmt,
         mapping=mapping,
         con=con,
-        dropped_rows=sum(by_kind.values()),
-        dropped_by_kind=by_kind,
+        dropped_rows=bad.total,
+        dropped_by_kind=bad.counts,
         has_timestamps=has_timestamps,
+        compression=log.compression,
     )
 
 
 __all__ = [
     "BAD_ROW_KINDS",
     "FORMATS",
+    "MAX_TOKENS_PER_REQUEST",
     "BadRowsError",
     "ColumnMapping",
     "Trace",
+    "connect",
     "detect_format",
+    "quote_sql",
     "read_trace",
 ]
