@@ -183,25 +183,20 @@ def cost_table(
         columns empty.
     """
     checks.number("utilization", utilization, low=0, high=1, low_open=True)
-    specs = tables.load_gpu_specs() if gpu_specs is None else gpu_specs
     frames = []
     if not prices.api.empty:
         frames.append(api_rows(workload, prices.api, use_batch_api=use_batch_api))
-    if not prices.gpu.empty and not serving.empty:
-        grid = serving_mod.pairs(prices.gpu, serving, specs)
-        priced = grid[grid["priced"]]
-        if not priced.empty:
-            frames.append(
-                diy_rows(workload, priced, utilization=utilization, diy_token_basis=diy_token_basis)
-            )
+    priced = priced_pairs(prices, serving, gpu_specs)
+    if not priced.empty:
+        frames.append(
+            diy_rows(workload, priced, utilization=utilization, diy_token_basis=diy_token_basis)
+        )
     if not frames:
         raise InputError(
             f"nothing to price as of {prices.as_of.date()}: no API offering and no GPU offering "
             "with a serving assumption that fits"
         )
     table = pd.concat(frames, ignore_index=True).reindex(columns=COLUMNS)
-    table["offering_id"] = offerings.ids(table)
-    table["platform"] = table["platform_type"].map(PLATFORM_LABELS)
     table["input_tokens"] = workload.input_tokens
     table["cached_input_tokens"] = workload.cached_input_tokens
     table["output_tokens"] = workload.output_tokens
@@ -209,8 +204,36 @@ def cost_table(
     table.loc[table["platform_type"] != "diy_gpu", "utilization"] = np.nan
     for flag in ("batch_api_applied", "long_context_applied"):
         table[flag] = table[flag].astype("boolean")
+    return finish(table, workload.total_tokens)
+
+
+def priced_pairs(
+    prices: PriceSnapshot, serving: pd.DataFrame, gpu_specs: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The (GPU offering, serving assumption) pairs of a snapshot that can be priced.
+
+    Rows of :func:`infermodel.serving.pairs` whose model fits on the GPU offering; empty when
+    the snapshot has no GPU offering or no assumption is given.
+    """
+    if prices.gpu.empty or serving.empty:
+        return pd.DataFrame()
+    specs = tables.load_gpu_specs() if gpu_specs is None else gpu_specs
+    grid = serving_mod.pairs(prices.gpu, serving, specs)
+    return grid[grid["priced"]].reset_index(drop=True)
+
+
+def finish(table: pd.DataFrame, total_tokens: float) -> pd.DataFrame:
+    """Ids, platform labels, price per token and multiple of the cheapest; display order.
+
+    The last step of every table of offerings (:func:`cost_table`,
+    :func:`infermodel.trace_pricing.price_trace`): ``offering_id`` and ``platform`` filled,
+    ``usd_per_million_tokens`` over ``total_tokens`` [tokens], ``multiple_of_cheapest``
+    against the cheapest row, rows sorted by platform type in display order, then cost.
+    """
+    table["offering_id"] = offerings.ids(table)
+    table["platform"] = table["platform_type"].map(PLATFORM_LABELS)
     table["usd_per_million_tokens"] = formulas.usd_per_million_tokens(
-        table["cost_usd"], workload.total_tokens
+        table["cost_usd"], total_tokens
     )
     cheapest = table["cost_usd"].min()
     table["multiple_of_cheapest"] = table["cost_usd"] / cheapest if cheapest > 0 else np.nan

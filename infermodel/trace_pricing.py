@@ -14,13 +14,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from infermodel import checks, contracts, formulas, offerings, tables
-from infermodel import serving as serving_mod
-from infermodel.compare import check_diy_token_basis
+from infermodel import checks, compare, contracts, formulas
+
 from infermodel.errors import InputError
 from infermodel.prices import PriceSnapshot
 from infermodel.readers.logs import Trace
-from infermodel.tables import PLATFORM_LABELS, PLATFORM_TYPES
 from infermodel.units import MINUTES_PER_HOUR, SECONDS_PER_HOUR, TOKENS_PER_MILLION
 
 DIY_SIZINGS = ("autoscaled", "peak")
@@ -405,20 +403,17 @@ def price_trace(
         P50/P95 (GPU time is not billed per request). ``usd_per_million_tokens`` [USD/Mtok]
         over all tokens of the log.
     """
-    check_diy_token_basis(diy_token_basis)
+    compare.check_diy_token_basis(diy_token_basis)
     checks.one_of("diy_sizing", diy_sizing, DIY_SIZINGS)
     totals = trace.summary().iloc[0]
     frames = []
     if not prices.api.empty:
         frames.append(_api_rows(trace, prices.api, use_cached_pricing=use_cached_pricing))
-    if trace.has_timestamps and not prices.gpu.empty and not serving.empty:
-        specs = tables.load_gpu_specs() if gpu_specs is None else gpu_specs
-        grid = serving_mod.pairs(prices.gpu, serving, specs)
-        priced = grid[grid["priced"]].reset_index(drop=True)
-        if not priced.empty:
-            frames.append(
-                _diy_rows(trace, priced, diy_token_basis=diy_token_basis, diy_sizing=diy_sizing)
-            )
+    priced = compare.priced_pairs(prices, serving, gpu_specs) if trace.has_timestamps else None
+    if priced is not None and not priced.empty:
+        frames.append(
+            _diy_rows(trace, priced, diy_token_basis=diy_token_basis, diy_sizing=diy_sizing)
+        )
     if not frames:
         raise InputError(
             f"nothing to price as of {prices.as_of.date()}: no API offering, and no GPU offering "
@@ -426,30 +421,17 @@ def price_trace(
         )
     table = pd.concat([f.dropna(axis=1, how="all") for f in frames], ignore_index=True)
     table = table.reindex(columns=COLUMNS)
-    table["offering_id"] = offerings.ids(table)
     # Exact integers (summed as HUGEINT by the reader), added as Python ints: no overflow.
     requests = int(totals["requests"])
     counts = {c: int(totals[c]) for c in ("input_tokens", "cached_input_tokens", "output_tokens")}
     total_tokens = sum(counts.values())
-    table["platform"] = table["platform_type"].map(PLATFORM_LABELS)
     table["requests"] = requests
     for column, count in counts.items():
         table[column] = count
     table["total_tokens"] = total_tokens
     diy = table["platform_type"] == "diy_gpu"
     table.loc[diy, "usd_per_request_mean"] = table.loc[diy, "cost_usd"] / requests
-    table["usd_per_million_tokens"] = formulas.usd_per_million_tokens(
-        table["cost_usd"], float(total_tokens)
-    )
-    cheapest = table["cost_usd"].min()
-    table["multiple_of_cheapest"] = table["cost_usd"] / cheapest if cheapest > 0 else np.nan
-    order = table["platform_type"].map({t: i for i, t in enumerate(PLATFORM_TYPES)})
-    return (
-        table.assign(_order=order)
-        .sort_values(["_order", "cost_usd", "provider", "model"], kind="stable")
-        .drop(columns="_order")
-        .reset_index(drop=True)
-    )
+    return compare.finish(table, float(total_tokens))
 
 
 def caching_effect(with_cache: pd.DataFrame, without_cache: pd.DataFrame) -> pd.DataFrame:
