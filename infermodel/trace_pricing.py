@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from infermodel import checks, compare, contracts, formulas
-
 from infermodel.errors import InputError
 from infermodel.prices import PriceSnapshot
 from infermodel.readers.logs import Trace
