@@ -87,7 +87,7 @@ def check_target(out: object) -> Path:
 
 def _check_target(text: str) -> Path:
     path = Path(text)
-    if path == Path(".") or path.resolve() == Path.cwd().resolve():
+    if path == Path("."):
         raise InputError(f"--out {text!r} is the current folder; {_VALID}")
     target = path.resolve()
     root = paths.ROOT_DIR.resolve()
@@ -100,9 +100,11 @@ def _check_target(text: str) -> Path:
             raise InputError(f"--out {text!r} is inside {name} (the kit's own files); {_VALID}")
     if target == paths.REPORTS_DIR.resolve():
         raise InputError(
-            f"--out {text!r} is the reports folder itself; give a folder inside it, "
-            f"e.g. {paths.REPORTS_DIR.name}/my-run"
+            f"--out {text!r} is the reports folder itself; valid: a new or empty folder inside "
+            f"it, or a previous report there (e.g. {paths.REPORTS_DIR.name}/my-run)"
         )
+    if target == Path.cwd().resolve():
+        raise InputError(f"--out {text!r} is the current folder; {_VALID}")
     if target.exists() and not target.is_dir():
         raise InputError(f"--out {text!r} is a file, not a folder; {_VALID}")
     problem = not_replaceable(target)
