@@ -467,7 +467,55 @@ WORDS = st.sampled_from(
         "1000",
     ]
 ) | st.text(alphabet="./-_=ab01 #'", max_size=6)
-COMMANDS = st.sampled_from(["report", "report", "table", "break-even", "validate", "throughput"])
+OUTS = st.sampled_from(
+    [
+        "",
+        " ",
+        ".",
+        "./",
+        "..",
+        "../..",
+        "/",
+        "~",
+        "data",
+        "data/prices",
+        "data/new",
+        "notebooks",
+        "notebooks/new",
+        "infermodel",
+        "infermodel/new",
+        ".git",
+        ".git/new",
+        ".venv",
+        "reports",
+        "reports/old",
+        "reports/new",
+        "reports/README.md",
+        "README.md",
+        "tests",
+        "tests/data",
+        "tests/new",
+        "new-folder",
+        "reports/../data",
+    ]
+) | st.text(alphabet="./-_ab~", max_size=5)
+REPORT_OPTIONS = st.sampled_from(
+    [
+        [],
+        [],
+        ["--show-code"],
+        ["-p", "utilization=0.6"],
+        ["--as-of", "2025-05-31"],
+        ["--quarter", "2025Q2"],
+        ["-p", "tables_dir=x"],
+        ["-p", "log_path=nosuch.csv"],
+        ["--quarter", "2025Q2", "-p", "as_of=2025-06-30"],
+        ["--out", "reports/other"],
+        ["--manifest", "notebooks/quarterly.yml"],
+        ["--manifest", ""],
+    ]
+) | st.lists(WORDS, max_size=4)
+COMMANDS = st.sampled_from(["table", "break-even", "validate", "throughput"])
 
 
 @settings(
@@ -476,11 +524,17 @@ COMMANDS = st.sampled_from(["report", "report", "table", "break-even", "validate
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(command=COMMANDS, words=st.lists(WORDS, max_size=5), out=WORDS)
-def test_any_run_leaves_the_checkout_byte_identical(scratch_kit, command, words, out):
+@given(
+    argv=st.one_of(
+        st.tuples(st.just("report"), OUTS, REPORT_OPTIONS).map(
+            lambda t: [t[0], "--out", t[1], *t[2]]
+        ),
+        st.tuples(COMMANDS, st.lists(WORDS, max_size=6)).map(lambda t: [t[0], *t[1]]),
+    )
+)
+def test_any_run_leaves_the_checkout_byte_identical(scratch_kit, argv):
     # report runs do build (without a kernel: NO_KERNEL_MAIN), so the one thing they may
     # change is the folder they were told to write.
-    argv = [command, "--out", out, *words] if command == "report" else [command, *words]
     before = tree(scratch_kit)
     result = subprocess.run(
         [sys.executable, str(scratch_kit.parent / "main.py"), *argv],
