@@ -362,7 +362,8 @@ sys.exit(main(sys.argv[1:]))
 
 @pytest.fixture(scope="module")
 def scratch_kit(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("kit") / "kit"
+    # Nested, so that '../..' in a run still lands inside this test's own folder.
+    root = tmp_path_factory.mktemp("kit") / "a" / "b" / "kit"
     skip = shutil.ignore_patterns(".git", ".venv", "__pycache__", ".*_cache", ".hypothesis")
     shutil.copytree(ROOT, root, ignore=skip)
     (root / ".git").mkdir()
@@ -389,8 +390,8 @@ def told_to_write(root: Path, argv: list[str]) -> list[str]:
     if argv[0] != "report" or not outs or not outs[-1].strip():
         return []
     target = (root / outs[-1]).resolve()
-    if not target.is_relative_to(root):
-        return []
+    if target == root or not target.is_relative_to(root):
+        return []  # the checkout itself, or outside it: nothing of it may change
     name = target.relative_to(root).as_posix()
     parent = target.parent.relative_to(root).as_posix()
     prefix = "" if parent == "." else parent + "/"
