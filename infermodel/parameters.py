@@ -475,6 +475,8 @@ RULES: dict[str, Rule] = {
     "latency_input_tokens": WHOLE_TOKENS_PER_REQUEST,
     "latency_output_tokens": WHOLE_TOKENS_PER_REQUEST,
     "concurrencies": Each(Whole(1, MAX_CONCURRENCY)),
+    "concurrency": Whole(1, MAX_CONCURRENCY),
+    "gpus": GPUS,
     "measured_csv": File(),
     # request logs
     "log_path": File(),
