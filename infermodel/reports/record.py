@@ -101,5 +101,7 @@ def public(value: object, report_dir: Path | None = None) -> object:
 
 def command_line(report_dir: Path | None = None) -> str:
     """The command that built the report, its paths made public."""
-    words = [Path(sys.argv[0]).name, *sys.argv[1:]]
+    program = Path(sys.argv[0]).name
+    program = "infermodel" if program in ("__main__.py", "infermodel") else program
+    words = [program, *sys.argv[1:]]
     return " ".join(str(public(word, report_dir)) for word in words)
