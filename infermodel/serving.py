@@ -21,9 +21,10 @@ from infermodel.tables import ANY_GPU
 
 
 def select(serving: pd.DataFrame, ids: Sequence[str] | str | None = None) -> pd.DataFrame:
-    """Pick serving assumptions by id, in the order given.
+    """Pick serving assumptions by id, in the order given; an id given twice counts once.
 
     ``None`` or ``"article"`` gives the article's defaults, ``"all"`` every assumption.
+    Duplicates are dropped (the first place kept), so ``--serving X X`` prices each row once.
     Raises :class:`~infermodel.errors.InputError` naming an unknown id and listing the valid ones.
     """
     if ids is None or ids == "article":
@@ -32,6 +33,7 @@ def select(serving: pd.DataFrame, ids: Sequence[str] | str | None = None) -> pd.
         return serving.reset_index(drop=True)
     if isinstance(ids, str):
         ids = [ids]
+    ids = list(dict.fromkeys(ids))
     valid = list(serving["assumption_id"])
     unknown = [i for i in ids if i not in valid]
     if unknown:

@@ -335,7 +335,10 @@ def test_break_even_options_change_the_numbers(capsys):
     ("options", "message"),
     [
         (["--min-replicas", "-1"], "--min-replicas must be a whole number >= 0"),
-        (["--fixed-usd-per-month", "-10"], "--fixed-usd-per-month must be a number >= 0"),
+        (
+            ["--fixed-usd-per-month", "-10"],
+            r"--fixed-usd-per-month must be a number in \[0, 1e\+09\]",
+        ),
         (["--billing", "monthly"], "invalid choice: 'monthly'"),
         (["--max-replicas", "0"], "--max-replicas must be a whole number >= 1"),
         (["--utilization", "1.5"], r"--utilization must be a number in \(0, 1\]"),

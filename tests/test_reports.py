@@ -122,9 +122,13 @@ def test_default_report_builds_everything_it_promises(tmp_path):
         "index.html",
         "run_record.json",
         "article_20m_table.html",
-        "article_20m_table.ipynb",
         "tables",
     } <= {p.name for p in out.iterdir()}
+    # The executed notebooks carry the build machine's paths: not published.
+    assert not list(out.glob("*.ipynb"))
+    for published in out.rglob("*.*"):
+        text = published.read_text(encoding="utf-8")
+        assert str(paths.ROOT_DIR) not in text and str(tmp_path) not in text, published
     page = (out / "article_20m_table.html").read_text()
     assert "data:image/png;base64," in page  # figures embedded: readable offline
     assert "<script src=" not in page  # nothing fetched from a CDN

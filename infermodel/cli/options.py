@@ -1,7 +1,8 @@
 """Option types and option groups shared by the commands, each declared once.
 
-Numeric option types check values with :mod:`infermodel.checks`, so ``--utilization 2`` is
-refused with the same rule and words as ``utilization=2`` in a formula or a notebook.
+Option types check values by the rules of :data:`infermodel.parameters.RULES` (bounds in one
+place), so ``--utilization 2`` is refused with the same rule and words as ``-p utilization=2``
+for a notebook, and every numeric option has a bound that keeps results finite.
 """
 
 from __future__ import annotations
@@ -9,10 +10,18 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-import yaml
-
-from infermodel import checks, tables
+from infermodel import parameters, tables
 from infermodel.errors import InputError
+
+#: How ``-p NAME=VALUE`` is read, for ``--help``.
+PARAMETER_HELP = (
+    "override a notebook parameter (repeatable). The value is read as the notebook declares "
+    "it: a str parameter takes the text after '=' exactly as typed (no quotes needed; quotes "
+    "and ' # ...' are kept as part of the text); int and float take a number (2e9, "
+    "20_000_000); list, dict and bool take YAML flow syntax ([a, b], {k: 1}, true). Quote "
+    "the whole argument for your shell when it holds spaces or brackets: "
+    "-p 'serving_assumptions=[article-batch-2m, article-realtime-60]'"
+)
 
 
 class UsageError(InputError):
@@ -26,43 +35,28 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
-def _checked(convert: Callable[[str], object], check: Callable[..., object]):
-    """An argparse type: ``convert`` the text, then ``check`` it (InputError: usage error)."""
+def ruled(option: str, rule: parameters.Rule | None = None) -> Callable[[str], object]:
+    """An option type checked by ``rule`` (default: the rule of the option's name in
+    :data:`infermodel.parameters.RULES`, ``--a-b`` -> ``a_b``)."""
+    rule = rule or parameters.RULES[option.lstrip("-").replace("-", "_")]
 
     def parse(text: str):
+        value = rule.parse(text)
         try:
-            value = convert(text)
-        except ValueError:
-            value = text  # the check names the option and says what would be valid
-        try:
-            return check(value, given=repr(text) if value is text else text)
+            return rule.check(option, value, given=repr(text) if value is text else text)
         except InputError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
 
     return parse
 
 
-def number(name: str, **bounds) -> Callable[[str], float]:
-    """A number option checked by :func:`infermodel.checks.number` with ``bounds``."""
-    return _checked(float, lambda value, given: checks.number(name, value, given=given, **bounds))
-
-
-def whole(name: str, *, minimum: int = 1) -> Callable[[str], int]:
-    """A whole-number option checked by :func:`infermodel.checks.whole`."""
-    return _checked(
-        int, lambda value, given: checks.whole(name, value, minimum=minimum, given=given)
-    )
-
-
-def parameter(text: str) -> tuple[str, object]:
-    """``NAME=VALUE`` of ``-p``, the value read as YAML (so lists and numbers work)."""
+def parameter(text: str) -> tuple[str, parameters.Typed]:
+    """``NAME=VALUE`` of ``-p``; the value is kept as typed and read by the type the notebook
+    declares (:class:`infermodel.parameters.Typed`, rules in :data:`PARAMETER_HELP`)."""
     name, sep, value = text.partition("=")
     if not sep or not name.strip():
         raise argparse.ArgumentTypeError(f"parameters are NAME=VALUE, got {text!r}")
-    try:
-        return name.strip(), yaml.safe_load(value)
-    except yaml.YAMLError:
-        raise argparse.ArgumentTypeError(f"cannot read the value of {name!r}: {value!r}") from None
+    return name.strip(), parameters.Typed(value)
 
 
 def add_format(parser: argparse.ArgumentParser, *, help_text: str | None = None) -> None:
@@ -78,7 +72,11 @@ def add_format(parser: argparse.ArgumentParser, *, help_text: str | None = None)
 def add_as_of(parser: argparse.ArgumentParser) -> None:
     """``--as-of DATE``: the prices in force on that date."""
     parser.add_argument(
-        "--as-of", default=None, help="prices in force on this date, YYYY-MM-DD (default: today)"
+        "--as-of",
+        type=ruled("--as-of"),
+        default=None,
+        help="prices in force on this date, YYYY-MM-DD, from the earliest price observation "
+        "to today (default: today)",
     )
 
 
@@ -117,39 +115,39 @@ def add_pricing(parser: argparse.ArgumentParser) -> None:
     add_as_of(parser)
     parser.add_argument(
         "--total-tokens",
-        type=number("--total-tokens", low=0, low_open=True),
+        type=ruled("--total-tokens"),
         default=20_000_000,
-        help="tokens in the job [tokens] (default 20,000,000)",
+        help="tokens in the job, at most 1e15 [tokens] (default 20,000,000)",
     )
     parser.add_argument(
         "--output-share",
-        type=number("--output-share", low=0, high=1),
+        type=ruled("--output-share"),
         default=1.0,
         help="fraction of tokens that is output (default 1.0, the article's reading)",
     )
     parser.add_argument(
         "--cached-input-share",
-        type=number("--cached-input-share", low=0, high=1),
+        type=ruled("--cached-input-share"),
         default=0.0,
         help="fraction of input tokens read from a prompt cache (default 0)",
     )
     parser.add_argument(
         "--requests",
-        type=whole("--requests"),
+        type=ruled("--requests"),
         default=10_000,
         help="requests in the job, for long-context tiers (default 10,000)",
     )
     parser.add_argument(
         "--utilization",
-        type=number("--utilization", low=0, high=1, low_open=True),
+        type=ruled("--utilization"),
         default=0.8,
         help="busy fraction of paid GPU time, in (0, 1] (default 0.8, the article's)",
     )
     parser.add_argument(
         "--throughput",
-        type=number("--throughput", low=0, low_open=True),
+        type=ruled("--throughput"),
         default=None,
-        help="override every DIY row's throughput [output tokens/s per replica]",
+        help="override every DIY row's throughput, 0.001 to 1e7 [output tokens/s per replica]",
     )
     add_selection(parser, provider_help="only this provider (repeatable, case-insensitive)")
     add_diy_token_basis(parser)
@@ -158,7 +156,7 @@ def add_pricing(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--stale-after-days",
-        type=whole("--stale-after-days"),
+        type=ruled("--stale-after-days"),
         default=tables.DEFAULT_STALE_AFTER_DAYS,
         help="flag prices older than this at the as-of date",
     )

@@ -7,7 +7,7 @@ import sys
 
 import pandas as pd
 
-from infermodel import compare, growth, prices, serving, tables
+from infermodel import compare, growth, parameters, prices, serving, tables
 from infermodel.cli import options
 from infermodel.workloads import Workload
 
@@ -62,25 +62,25 @@ def add_parsers(commands) -> None:
     )
     even.add_argument(
         "--min-replicas",
-        type=options.whole("--min-replicas", minimum=0),
+        type=options.ruled("--min-replicas"),
         default=1,
         help="replicas kept up all month for availability (default 1)",
     )
     even.add_argument(
         "--max-replicas",
-        type=options.whole("--max-replicas"),
+        type=options.ruled("--max-replicas", parameters.REPLICA_LIMIT),
         default=None,
         help="most replicas a DIY option can get (capacity limit; default none)",
     )
     even.add_argument(
         "--fixed-usd-per-month",
-        type=options.number("--fixed-usd-per-month", low=0),
+        type=options.ruled("--fixed-usd-per-month"),
         default=0.0,
-        help="people and tooling self-hosting needs [USD/month] (default 0)",
+        help="people and tooling self-hosting needs, at most 1e9 [USD/month] (default 0)",
     )
     even.add_argument(
         "--tokens-per-month",
-        type=options.number("--tokens-per-month", low=0, low_open=True),
+        type=options.ruled("--tokens-per-month"),
         default=None,
         help="also give the break-even utilization at this monthly volume [tokens/month]",
     )
@@ -90,7 +90,8 @@ def add_parsers(commands) -> None:
 
 def snapshot_for(args: argparse.Namespace, **as_of_options) -> prices.PriceSnapshot:
     """The price snapshot ``--as-of``, ``--provider`` and ``--platform-type`` ask for."""
-    as_of = args.as_of or pd.Timestamp.today().strftime("%Y-%m-%d")
+    # --as-of '' is refused by its option type; only an absent option means today.
+    as_of = pd.Timestamp.today().strftime("%Y-%m-%d") if args.as_of is None else args.as_of
     snapshot = prices.as_of(as_of, **as_of_options)
     if args.provider or args.platform_type:
         snapshot = snapshot.select(providers=args.provider, platform_types=args.platform_type)

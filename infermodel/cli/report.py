@@ -8,18 +8,25 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from infermodel import checks, paths, prices
+from infermodel import paths, prices
 from infermodel.cli import options
+from infermodel.cli.options import UsageError
+
+OUT_HELP = (
+    "report folder (default reports/as-of-<as_of>, with --quarter reports/<quarter>): a new "
+    "or empty folder, or a previous infermodel report, which is replaced; never '', '.', the "
+    "checkout, or a folder inside data/, notebooks/, the package, .git or .venv. The "
+    "executed .ipynb files are not published; a failed run keeps them in .failed/"
+)
 
 
 def add_parser(commands) -> None:
     """Add ``report`` to the subcommands."""
     report = commands.add_parser("report", help="build the rendered report with papermill")
-    report.add_argument(
-        "--out", type=Path, default=None, help="report folder (default reports/as-of-<as_of>)"
-    )
+    # A str, not a Path: Path('') is '.', and an empty --out (an unset variable) must be
+    # refused as such.
+    report.add_argument("--out", default=None, help=OUT_HELP)
     report.add_argument(
         "-p",
         "--parameter",
@@ -27,11 +34,10 @@ def add_parser(commands) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="override a notebook parameter (repeatable)",
+        help=options.PARAMETER_HELP,
     )
     report.add_argument(
         "--manifest",
-        type=Path,
         default=None,
         help="which notebooks to run, with which parameters (default notebooks/report.yml; "
         "with --quarter notebooks/quarterly.yml)",
@@ -42,10 +48,14 @@ def add_parser(commands) -> None:
         "--quarter",
         default=None,
         help="quarterly report YYYYQn into reports/YYYYQn (prices as of the quarter's end, or "
-        "today, provisional, for the running quarter)",
+        "today, provisional, for the running quarter); sets as_of and previous_as_of, so "
+        "-p as_of and -p previous_as_of are refused with it",
     )
     when.add_argument(
-        "--as-of", default=None, help="prices in force on this date, YYYY-MM-DD (sets as_of)"
+        "--as-of",
+        type=options.ruled("--as-of"),
+        default=None,
+        help="prices in force on this date, YYYY-MM-DD (sets as_of; not with -p as_of)",
     )
     report.set_defaults(handler=run)
 
@@ -54,13 +64,24 @@ def _progress(line: str) -> None:
     print(line, file=sys.stderr)
 
 
+def _manifest_path(text: str | None):
+    if text is None:
+        return None
+    if not text.strip():
+        raise UsageError("--manifest is empty (an unset variable?); give a manifest YAML file")
+    return text
+
+
 def run(args: argparse.Namespace) -> int:
+    from infermodel.reports import folders, runner
     from infermodel.reports import manifest as manifests
-    from infermodel.reports import runner
 
     overrides = dict(args.parameter)
+    if args.out is not None:
+        folders.check_target(args.out)  # refuse a dangerous folder before anything else
+    manifest_path = _manifest_path(args.manifest)
     if args.quarter is not None:
-        manifest = manifests.Manifest.load(args.manifest) if args.manifest else None
+        manifest = manifests.Manifest.load(manifest_path) if manifest_path else None
         built = runner.build_quarterly(
             args.quarter,
             out_dir=args.out,
@@ -71,9 +92,14 @@ def run(args: argparse.Namespace) -> int:
         )
         print(built / "index.html")
         return 0
-    manifest = manifests.Manifest.load(args.manifest or paths.REPORT_MANIFEST)
+    manifest = manifests.Manifest.load(manifest_path or paths.REPORT_MANIFEST)
     if args.as_of is not None:
-        overrides["as_of"] = checks.date(args.as_of, name="--as-of").strftime("%Y-%m-%d")
+        if "as_of" in overrides:
+            raise UsageError(
+                "--as-of and -p as_of both set the as-of date; give one of them "
+                f"(--as-of {args.as_of}, -p as_of={overrides['as_of'].text})"
+            )
+        overrides["as_of"] = args.as_of
         prices.as_of(overrides["as_of"])  # no prices on that date: refuse before any kernel
     runs = manifests.plan(manifest, overrides)  # refuse bad parameters before naming the folder
     out = args.out

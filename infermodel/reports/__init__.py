@@ -12,9 +12,12 @@ parameters. :func:`infermodel.reports.runner.build_report`
    figures embedded, code hidden by default), writes ``index.html`` and ``run_record.json``
    (:mod:`~infermodel.reports.record`: parameters, price-data hash, package versions, git
    commit, timings);
-4. only when every notebook succeeded, swaps the staging folder into place. A failure names
-   the notebook and the cell, keeps the failed run under ``reports/.failed/`` for reading,
-   and leaves the last good report untouched.
+4. only when every notebook succeeded, swaps the staging folder into place, into a folder
+   that is new, empty or a previous report (:mod:`~infermodel.reports.folders`); the
+   executed ``.ipynb`` files, which carry the build machine's paths, are not published. A
+   failure names the notebook and the cell (or the dead kernel, the signal, the folder
+   fault), keeps the failed run under ``.failed/`` for reading, and leaves the last good
+   report untouched. Kernels talk over Unix sockets (:mod:`~infermodel.reports.kernel`).
 
 Quarterly reports (:func:`~infermodel.reports.runner.build_quarterly`) run
 ``notebooks/quarterly.yml`` with ``as_of`` = the quarter's last day (or today, marked

@@ -1,12 +1,18 @@
 """Manifests (which notebooks a report runs, with which parameters) and parameter checks.
 
 A notebook's parameters are what papermill reads from its one cell tagged ``parameters``.
-:func:`check_parameters` refuses an unknown name or a wrong type before any kernel starts;
-:func:`plan` does it for a whole manifest with command-line overrides.
+:func:`check_parameters` refuses, before any kernel starts, an unknown name, a wrong type, and
+a value its rule in :data:`infermodel.parameters.RULES` refuses (the same rule as the
+command-line option of the same name: ranges, dates with prices, serving assumptions and
+offering labels that exist, files that exist); the rules see the notebook's other parameters,
+defaults included, so an error five notebooks into a report is named before the first.
+:func:`plan` does it for a whole manifest with command-line overrides, and refuses a
+parameter the runner sets itself (``tables_dir``).
 """
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -15,8 +21,9 @@ from pathlib import Path
 import papermill
 import yaml
 
+from infermodel import parameters as rules
 from infermodel import paths
-from infermodel.errors import ParameterError, ReportError
+from infermodel.errors import InputError, ParameterError, ReportError
 
 #: Parameter the runner fills in itself; notebooks declare it with an empty default.
 TABLES_PARAMETER = "tables_dir"
@@ -84,19 +91,39 @@ _TYPE_CHECKS: dict[str, Callable[[object], bool]] = {
 
 
 def _normalise(value: object, type_name: str) -> object:
+    if isinstance(value, rules.Typed):  # typed after -p: read as the notebook declares
+        return value.read(type_name)
     # YAML reads 2025-05-31 as a date; a notebook declaring a str parameter wants the text.
     if type_name == "str" and isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return value
 
 
+def defaults(declared: Mapping[str, dict]) -> dict:
+    """The default values a notebook declares (those written as Python literals)."""
+    values = {}
+    for name, spec in declared.items():
+        try:
+            values[name] = ast.literal_eval(str(spec["default"]))
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            continue
+    return values
+
+
 def check_parameters(
-    notebook: Path, parameters: Mapping[str, object], *, declared: dict | None = None
+    notebook: Path,
+    parameters: Mapping[str, object],
+    *,
+    declared: dict | None = None,
+    cache: dict | None = None,
 ) -> dict:
     """Check ``parameters`` against the notebook's ``parameters`` cell; return them normalised.
 
     Raises :class:`ParameterError` for an unknown name or a value of the wrong type, listing
-    every valid parameter with its type and default.
+    every valid parameter with its type and default, and for a value (given or default) its
+    rule refuses, naming the notebook and the parameter. Relative file paths are read from
+    the notebook's folder, where its kernel runs. ``cache`` keeps the tables the rules read
+    between calls (one plan).
     """
     declared = notebook_parameters(notebook) if declared is None else declared
     listing = ", ".join(
@@ -119,6 +146,15 @@ def check_parameters(
                 f"{type(value).__name__} {value!r}; valid parameters: {listing}"
             )
         checked[name] = value
+    values = {**defaults(declared), **checked}
+    values.pop(TABLES_PARAMETER, None)
+    context = rules.Context(
+        values, base_dir=Path(notebook).resolve().parent, cache={} if cache is None else cache
+    )
+    try:
+        rules.check_all(values, context=context)
+    except InputError as exc:
+        raise ParameterError(f"{Path(notebook).name}: parameter {exc}") from None
     return checked
 
 
@@ -129,15 +165,27 @@ def plan(manifest: Manifest, overrides: Mapping[str, object] | None = None) -> l
     one; nothing is executed here.
     """
     overrides = dict(overrides or {})
-    runs, used, known = [], set(), set()
+    if TABLES_PARAMETER in overrides:
+        raise ParameterError(
+            f"parameter {TABLES_PARAMETER!r} is set by the report runner (the report's tables/ "
+            "folder) and cannot be given"
+        )
+    runs, used, known, cache = [], set(), set(), {}
     for run in manifest.notebooks:
         declared = notebook_parameters(run.path)
         known.update(declared)
         if TABLES_PARAMETER not in declared:
             raise ReportError(f"{run.path.name}: needs a '{TABLES_PARAMETER}' parameter (str)")
+        if TABLES_PARAMETER in run.parameters:
+            raise ParameterError(
+                f"the manifest sets {TABLES_PARAMETER!r} for {run.path.name}; the report runner "
+                "sets it (the report's tables/ folder), remove it from the manifest"
+            )
         mine = {k: v for k, v in overrides.items() if k in declared}
         used.update(mine)
-        checked = check_parameters(run.path, {**run.parameters, **mine}, declared=declared)
+        checked = check_parameters(
+            run.path, {**run.parameters, **mine}, declared=declared, cache=cache
+        )
         runs.append(NotebookRun(run.path, checked))
     unused = sorted(set(overrides) - used)
     if unused:

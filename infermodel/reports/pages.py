@@ -10,7 +10,8 @@ import nbformat
 from nbconvert import HTMLExporter
 
 from infermodel import paths, prices
-from infermodel.errors import InfermodelError
+from infermodel.errors import InfermodelError, ReportError
+from infermodel.reports import folders
 from infermodel.reports.notebook import stale_banner
 
 
@@ -80,8 +81,17 @@ def index_html(title: str, record: dict) -> str:
 
 
 def write_reports_index(reports_dir: Path = paths.REPORTS_DIR) -> Path:
-    """Write ``reports_dir/index.html``: every built report there, newest as-of date first."""
+    """Write ``reports_dir/index.html``: every built report there, newest as-of date first.
+
+    Only in a reports folder (:func:`~infermodel.reports.folders.is_reports_folder`), else
+    :class:`ReportError`; atomically, so a reader never sees half a page.
+    """
     reports_dir = Path(reports_dir)
+    if not folders.is_reports_folder(reports_dir):
+        raise ReportError(
+            f"{reports_dir} is not a reports folder (it holds more than reports); "
+            "no reports index written there"
+        )
     entries = []
     for record_path in reports_dir.glob("*/run_record.json"):
         if record_path.parent.name.startswith("."):
@@ -117,5 +127,5 @@ def write_reports_index(reports_dir: Path = paths.REPORTS_DIR) -> Path:
         f"<th>price data</th></tr>{''.join(rows)}</table></body></html>"
     )
     target = reports_dir / "index.html"
-    target.write_text(page, encoding="utf-8")
+    folders.write_atomic(target, page)
     return target

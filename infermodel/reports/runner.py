@@ -1,36 +1,65 @@
-"""Build a report all or nothing: stage, execute, render, record, swap into place."""
+"""Build a report all or nothing: stage, execute, render, record, swap into place.
+
+Where a report may go and how it replaces a previous one is :mod:`~infermodel.reports.folders`;
+the notebooks run in a kernel that talks over Unix sockets (:mod:`~infermodel.reports.kernel`).
+A published report holds the rendered pages, ``tables/`` and ``run_record.json`` (its paths
+relative to the report or the checkout); the executed ``.ipynb`` files, which carry the build
+machine's paths, are kept only for a failed run, under ``.failed/``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
+import logging
 import shutil
-import sys
+import signal
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
 import papermill
+from jupyter_client.kernelspec import NoSuchKernel
+from nbclient.exceptions import DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
-from infermodel import paths, prices
-from infermodel.errors import NoPricesError, ReportError
+from infermodel import __version__, paths, prices
+from infermodel.errors import NoPricesError, ParameterError, ReportError
 from infermodel.quarters import Quarter, report_date
+from infermodel.reports import folders, kernel
 from infermodel.reports.manifest import (
     TABLES_PARAMETER,
     Manifest,
+    NotebookRun,
     notebook_parameters,
     plan,
 )
 from infermodel.reports.pages import index_html, render_html, write_reports_index
-from infermodel.reports.record import git_commit, package_versions
+from infermodel.reports.record import command_line, git_commit, package_versions, public
 from infermodel.tables import data_hash
+
+#: Parameters ``build_quarterly`` sets from the quarter; a caller may not set them too.
+QUARTER_PARAMETERS = ("as_of", "previous_as_of")
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived during a build (a BaseException, like KeyboardInterrupt,
+    so that nothing on the way up mistakes it for a notebook's error)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.name = signal.Signals(signum).name
+
+
+class _NotebookFailed(Exception):
+    """A notebook of the build failed; the message names it and the cell."""
 
 
 def build_report(
-    out_dir: Path,
+    out_dir: Path | str,
     *,
     manifest: Manifest | None = None,
     overrides: Mapping[str, object] | None = None,
@@ -38,93 +67,200 @@ def build_report(
     progress: Callable[[str], None] = print,
     record_extra: Mapping[str, object] | None = None,
 ) -> Path:
-    """Build a report into ``out_dir``, all or nothing; return ``out_dir``.
+    """Build a report into ``out_dir``, all or nothing; return the report folder.
 
-    ``record_extra`` (e.g. ``as_of``, ``quarter``, ``provisional``) is added to the run
-    record and shown on the index page. After the swap, ``index.html`` in ``out_dir``'s
-    parent is rewritten to list every built report there (:func:`write_reports_index`).
+    ``out_dir`` must be a new or empty folder or a previous report
+    (:func:`~infermodel.reports.folders.check_target`). ``record_extra`` (e.g. ``as_of``,
+    ``quarter``, ``provisional``) is added to the run record and shown on the index page.
+    After the swap, ``index.html`` in the parent folder is rewritten to list every report
+    there, if the parent is a reports folder
+    (:func:`~infermodel.reports.folders.is_reports_folder`).
 
-    Raises :class:`ParameterError` before any kernel starts, or :class:`ReportError` naming
-    the notebook and cell that failed; ``out_dir`` is then left as it was.
+    Raises :class:`~infermodel.errors.InputError` for a folder a report may not be written
+    to and :class:`ParameterError` for a bad parameter, both before any kernel starts;
+    :class:`ReportError` naming the notebook and cell that failed, the kernel that died, the
+    signal that stopped the build or the folder fault. ``out_dir`` is then left as it was.
     """
+    target = folders.check_target(out_dir)
     manifest = Manifest.load() if manifest is None else manifest
     runs = plan(manifest, overrides)
-    out_dir = Path(out_dir).resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    staging = out_dir.parent / f".{out_dir.name}.building-{stamp}-{os.getpid()}"
-    tables = staging / "tables"
-    tables.mkdir(parents=True)
+    parent = target.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise folders.folder_error(parent, exc) from None
+    folders.sweep(parent, target.name)
+    staging = folders.staging_folder(parent, target.name)
+    record = _new_record(manifest, runs, target, record_extra)
+    try:
+        with _signals_raise(), _quiet_papermill(), kernel.ipc_kernel() as kernel_options:
+            for number, run in enumerate(runs, start=1):
+                progress(f"[{number}/{len(runs)}] {run.path.name} ...")
+                entry = _execute(run, staging, target, kernel_options, show_code=show_code)
+                record["notebooks"].append(entry)
+                progress(f"[{number}/{len(runs)}] {run.path.name} done in {entry['seconds']:.1f} s")
+            _finish(staging, manifest.title, record)
+    except _NotebookFailed as failed:
+        kept = folders.keep_failed(staging, target)
+        where = f"kept in {kept}" if kept else "not kept (the folder could not be written)"
+        raise ReportError(
+            f"{failed}. The executed notebook is {where}; the previous report in {target} "
+            "is untouched."
+        ) from None
+    except Interrupted as stop:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ReportError(
+            f"interrupted by {stop.name}: nothing was published and {target} is as it was"
+        ) from None
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise folders.folder_error(parent, exc) from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _publish(staging, target, progress)
+    return target
+
+
+def _new_record(
+    manifest: Manifest, runs: list[NotebookRun], target: Path, extra: Mapping | None
+) -> dict:
     record = {
+        "generator": f"infermodel {__version__}",
         "title": manifest.title,
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "git_commit": git_commit(),
         "data_sha256": data_hash(),
         "packages": package_versions(),
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
-        **dict(record_extra or {}),
+        "command": command_line(target),
+        **public(dict(extra or {}), target),
         "notebooks": [],
     }
     if "as_of" not in record:
         as_of = next((r.parameters["as_of"] for r in runs if "as_of" in r.parameters), None)
         if as_of is not None:
             record["as_of"] = str(as_of)
+    return record
+
+
+def _execute(
+    run: NotebookRun, staging: Path, target: Path, kernel_options: dict, *, show_code: bool
+) -> dict:
+    """Execute and render one notebook into ``staging``; its entry of the run record."""
+    executed = staging / run.path.name
+    tables = staging / "tables"
+    before = set(tables.iterdir())
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    start = time.perf_counter()
     try:
-        for number, run in enumerate(runs, start=1):
-            progress(f"[{number}/{len(runs)}] {run.path.name} ...")
-            executed = staging / run.path.name
-            before = set(tables.iterdir())
-            started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-            start = time.perf_counter()
-            try:
-                papermill.execute_notebook(
-                    str(run.path),
-                    str(executed),
-                    parameters={**run.parameters, TABLES_PARAMETER: str(tables)},
-                    kernel_name="python3",
-                    cwd=str(run.path.parent),
-                    progress_bar=False,
-                )
-            except PapermillExecutionError as exc:
-                cell = _source_cell_number(executed, exc.cell_index)
-                failed = _keep_failed(staging, out_dir)
-                raise ReportError(
-                    f"{run.path.name} failed in cell #{cell} (In [{exc.exec_count}]): "
-                    f"{exc.ename}: {exc.evalue}. The executed notebook is "
-                    f"kept in {failed}; the previous report in {out_dir} is untouched."
-                ) from None
-            seconds = time.perf_counter() - start
-            render_html(executed, staging / f"{run.name}.html", show_code=show_code)
-            record["notebooks"].append(
-                {
-                    "name": run.name,
-                    "notebook": run.path.name,
-                    "html": f"{run.name}.html",
-                    "parameters": run.parameters,
-                    "started": started,
-                    "seconds": round(seconds, 2),
-                    "tables": sorted(p.name for p in set(tables.iterdir()) - before),
-                }
-            )
-            progress(f"[{number}/{len(runs)}] {run.path.name} done in {seconds:.1f} s")
-        record["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        record["total_seconds"] = round(sum(n["seconds"] for n in record["notebooks"]), 2)
-        (staging / "run_record.json").write_text(json.dumps(record, indent=2, default=str))
-        (staging / "index.html").write_text(index_html(manifest.title, record), encoding="utf-8")
+        papermill.execute_notebook(
+            str(run.path),
+            str(executed),
+            parameters={**run.parameters, TABLES_PARAMETER: str(tables)},
+            kernel_name="python3",
+            cwd=str(run.path.parent),
+            progress_bar=False,
+            **kernel_options,
+        )
+    except PapermillExecutionError as exc:
+        cell = _source_cell_number(executed, exc.cell_index)
+        evalue = str(exc.evalue).strip().splitlines()[0] if str(exc.evalue).strip() else ""
+        raise _NotebookFailed(
+            f"{run.path.name} failed in cell #{cell} (In [{exc.exec_count}]): {exc.ename}: {evalue}"
+        ) from None
+    except DeadKernelError:
+        cell = _running_cell(executed)
+        where = f" in cell #{cell}" if cell else ""
+        raise _NotebookFailed(
+            f"{run.path.name}: the kernel died{where} (the process exited or was killed, "
+            "e.g. out of memory)"
+        ) from None
+    except NoSuchKernel:
+        raise ReportError(
+            f"{run.path.name}: no Jupyter kernel 'python3' is installed; install ipykernel "
+            "in this environment"
+        ) from None
+    seconds = time.perf_counter() - start
+    render_html(executed, staging / f"{run.name}.html", show_code=show_code)
+    return {
+        "name": run.name,
+        "notebook": run.path.name,
+        "html": f"{run.name}.html",
+        "parameters": public(run.parameters, target),
+        "started": started,
+        "seconds": round(seconds, 2),
+        "tables": sorted(p.name for p in set(tables.iterdir()) - before),
+    }
+
+
+def _finish(staging: Path, title: str, record: dict) -> None:
+    """Write the run record and the index page; drop the executed notebooks (they carry the
+    build machine's paths; the rendered pages are the report)."""
+    record["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    record["total_seconds"] = round(sum(n["seconds"] for n in record["notebooks"]), 2)
+    (staging / "run_record.json").write_text(json.dumps(record, indent=2, default=str))
+    (staging / "index.html").write_text(index_html(title, record), encoding="utf-8")
+    for run in record["notebooks"]:
+        (staging / run["notebook"]).unlink(missing_ok=True)
+
+
+def _publish(staging: Path, target: Path, progress: Callable[[str], None]) -> None:
+    """Swap the finished report into place and list it in the parent's reports index."""
+    try:
+        folders.swap(staging, target)
     except ReportError:
-        raise
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    _swap_into_place(staging, out_dir)
-    write_reports_index(out_dir.parent)
-    return out_dir
+        kept = folders.keep_failed(staging, target)
+        if kept is None:
+            raise
+        raise ReportError(
+            f"{target} could not be replaced; the built report is kept in {kept}"
+        ) from None
+    parent = target.parent
+    if folders.is_reports_folder(parent):
+        try:
+            write_reports_index(parent)
+        except OSError as exc:
+            raise folders.folder_error(parent, exc) from None
+    else:
+        progress(f"(no reports index written: {parent} holds more than reports)")
+
+
+@contextmanager
+def _quiet_papermill() -> Iterator[None]:
+    """Keep papermill's and nbclient's log lines (e.g. "Kernel died while waiting for execute
+    reply") off stderr during a build: the build's own error says it in one line."""
+    logger = logging.getLogger("papermill")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+@contextmanager
+def _signals_raise() -> Iterator[None]:
+    """Turn SIGINT and SIGTERM into :class:`Interrupted` during a build, so the staging
+    folder is removed; the previous handlers are restored afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, _frame):
+        raise Interrupted(signum)
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def build_quarterly(
     quarter: str,
     *,
-    out_dir: Path | None = None,
+    out_dir: Path | str | None = None,
     manifest: Manifest | None = None,
     overrides: Mapping[str, object] | None = None,
     today: object | None = None,
@@ -140,22 +276,26 @@ def build_quarterly(
     ------
     ValueError
         A malformed quarter, or one that has not started.
+    infermodel.errors.ParameterError
+        ``overrides`` or the manifest set ``as_of`` or ``previous_as_of``, which the quarter
+        sets.
     infermodel.errors.NoPricesError
         No price observation on or before the as-of date; nothing is written.
     """
     parsed = Quarter.parse(quarter)
     as_of, provisional = report_date(parsed, today=today)
+    manifest = Manifest.load(paths.QUARTERLY_MANIFEST) if manifest is None else manifest
+    _refuse_quarter_parameters(parsed, as_of, overrides or {}, manifest)
     try:
         prices.as_of(as_of)
     except NoPricesError as exc:
         raise NoPricesError(f"quarter {parsed}: {exc}") from None
-    manifest = Manifest.load(paths.QUARTERLY_MANIFEST) if manifest is None else manifest
     wanted = {"as_of": as_of.strftime("%Y-%m-%d")}
     if any("previous_as_of" in notebook_parameters(run.path) for run in manifest.notebooks):
         wanted["previous_as_of"] = parsed.previous.end.strftime("%Y-%m-%d")
     title = f"{manifest.title}: {parsed}" + (" (provisional)" if provisional else "")
     manifest = Manifest(title, manifest.notebooks)
-    out_dir = paths.REPORTS_DIR / parsed.label if out_dir is None else Path(out_dir)
+    out_dir = paths.REPORTS_DIR / parsed.label if out_dir is None else out_dir
     return build_report(
         out_dir,
         manifest=manifest,
@@ -168,6 +308,26 @@ def build_quarterly(
             "provisional": provisional,
         },
     )
+
+
+def _refuse_quarter_parameters(
+    quarter: Quarter, as_of, overrides: Mapping[str, object], manifest: Manifest
+) -> None:
+    """A quarterly report is labelled with its quarter and priced at its end: nothing may
+    set another date (``-p as_of`` would build a report labelled one date, priced at another)."""
+    for name in QUARTER_PARAMETERS:
+        if name in overrides:
+            raise ParameterError(
+                f"-p {name} cannot be used with --quarter {quarter}, which sets as_of to "
+                f"{as_of.date()} and previous_as_of to {quarter.previous.end.date()}; drop "
+                f"-p {name}, or build with --as-of instead of --quarter"
+            )
+        for run in manifest.notebooks:
+            if name in run.parameters:
+                raise ParameterError(
+                    f"the quarterly manifest sets {name!r} for {run.path.name}; the quarter "
+                    f"sets it ({quarter}: {as_of.date()}), remove it from the manifest"
+                )
 
 
 def _source_cell_number(executed: Path, cell_index: int) -> int:
@@ -189,17 +349,15 @@ def _source_cell_number(executed: Path, cell_index: int) -> int:
     return cell_index + 1 - injected
 
 
-def _keep_failed(staging: Path, out_dir: Path) -> Path:
-    failed = out_dir.parent / ".failed" / f"{out_dir.name}-{staging.name.rsplit('-', 2)[-2]}"
-    failed.parent.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(failed, ignore_errors=True)
-    staging.rename(failed)
-    return failed
-
-
-def _swap_into_place(staging: Path, out_dir: Path) -> None:
-    old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
-    if out_dir.exists():
-        out_dir.rename(old)
-    staging.rename(out_dir)
-    shutil.rmtree(old, ignore_errors=True)
+def _running_cell(executed: Path) -> int | None:
+    """1-based number (in the source notebook) of the last cell papermill started."""
+    try:
+        cells = nbformat.read(executed, as_version=4).cells
+    except (OSError, ValueError):
+        return None
+    started = [
+        index
+        for index, cell in enumerate(cells)
+        if cell.get("metadata", {}).get("papermill", {}).get("start_time")
+    ]
+    return _source_cell_number(executed, started[-1]) if started else None

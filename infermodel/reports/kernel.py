@@ -1,0 +1,75 @@
+"""The kernel a report's notebooks run in: Unix-domain sockets, not localhost TCP.
+
+jupyter_client starts kernels on localhost TCP ports by default; anyone on the machine can
+connect to an unencrypted port, and ipykernel says so on every start ("Kernel is running
+over TCP without encryption"). :func:`ipc_kernel` gives papermill (through nbclient's
+``kernel_manager_class`` and ``config``) a kernel manager that uses the ``ipc`` transport,
+with its socket files in a private folder (mode 0700) removed afterwards, and kills a kernel
+still running when the build stops (a signal while the kernel starts, say).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import ClassVar
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import default
+from traitlets.config import Config
+
+
+class IPCKernelManager(AsyncKernelManager):
+    """An :class:`~jupyter_client.manager.AsyncKernelManager` whose transport is ``ipc``."""
+
+    started: ClassVar[weakref.WeakSet] = weakref.WeakSet()
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        IPCKernelManager.started.add(self)
+
+    @default("transport")
+    def _default_transport(self) -> str:
+        return "ipc"
+
+
+def kill_kernels(folder: Path) -> None:
+    """Kill every kernel whose sockets are in ``folder`` and is still running."""
+    for manager in list(IPCKernelManager.started):
+        if not str(manager.ip).startswith(str(folder)):
+            continue
+        process = getattr(manager.provisioner, "process", None)
+        if process is not None and process.poll() is None:
+            process.kill()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        manager.cleanup_connection_file()
+
+
+@contextmanager
+def ipc_kernel() -> Iterator[dict]:
+    """Keyword arguments for :func:`papermill.execute_notebook` that start an IPC kernel.
+
+    The sockets are ``<private folder>/kernel-<n>``: short enough for the 107-byte limit of
+    a Unix socket path, and unreadable to other users.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="infermodel-kernel-"))
+    config = Config({"IPCKernelManager": {"ip": str(folder / "kernel")}})
+    try:
+        yield {
+            "kernel_manager_class": IPCKernelManager,
+            "config": config,
+            # Kill the kernel at the end instead of asking it to stop: a kernel asked while a
+            # cell still runs (a build stopped by a signal) prints a traceback on stderr.
+            "shutdown_kernel": "immediate",
+        }
+    finally:
+        kill_kernels(folder)
+        shutil.rmtree(folder, ignore_errors=True)
