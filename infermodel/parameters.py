@@ -42,7 +42,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from infermodel import checks, compare, formulas, prices, tables, trace_pricing
+from infermodel import checks, compare, formulas, offerings, prices, tables, trace_pricing
 from infermodel import serving as serving_mod
 from infermodel.errors import InputError
 from infermodel.readers import logs
@@ -96,8 +96,8 @@ class Context:
         one = self.values.get("serving_assumption")
         return [str(one)] if isinstance(one, str) else []
 
-    def offerings(self) -> pd.Series:
-        """Offering label -> platform type of the cost table these parameters build."""
+    def offerings(self) -> pd.DataFrame:
+        """``offering_id``, ``label`` and ``platform_type`` of the cost table these build."""
         key = ("offerings", self.as_of(), tuple(self.assumptions()))
         if key not in self.cache:
             snapshot = prices.as_of(self.as_of())
@@ -105,8 +105,12 @@ class Context:
             table = compare.cost_table(
                 Workload.from_total(1_000_000, output_share=1.0), snapshot, serving
             )
-            self.cache[key] = pd.Series(
-                table["platform_type"].to_numpy(), index=compare.offering_labels(table)
+            self.cache[key] = pd.DataFrame(
+                {
+                    "offering_id": table["offering_id"],
+                    "label": offerings.labels(table),
+                    "platform_type": table["platform_type"],
+                }
             )
         return self.cache[key]
 
@@ -367,25 +371,31 @@ class GpuName(_Named):
 
 @dataclass(frozen=True)
 class Offering(Rule):
-    """A label (:func:`infermodel.compare.offering_labels`) of an offering on sale at the
-    context's as-of date, of one of ``platforms``, under the context's serving assumptions."""
+    """The id (:mod:`infermodel.offerings`) of an offering on sale at the context's as-of
+    date, of one of ``platforms``, under the context's serving assumptions."""
 
     platforms: tuple[str, ...]
     needs_context = True
 
     def check(self, name, value, *, given=None, context=None):
         context = context or Context()
-        offerings = context.offerings()
-        valid = sorted(offerings.index[offerings.isin(self.platforms)])
-        if value not in valid:
-            kinds = " or ".join(tables.PLATFORM_LABELS.get(p, p) for p in self.platforms)
-            hint = checks.close_matches(str(value), valid, n=1)
-            raise InputError(
-                f"{name}: {value!r} is not a {kinds} offering on sale on {context.as_of()} "
-                f"under serving assumptions {', '.join(context.assumptions()) or 'article'}"
-                f"{hint}; valid: {', '.join(valid)}"
-            )
-        return value
+        table = context.offerings()
+        mine = table[table["platform_type"].isin(self.platforms)]
+        if value in set(mine["offering_id"]):
+            return value
+        by_label = dict(zip(mine["label"], mine["offering_id"], strict=True))
+        if value in by_label:
+            hint = f"; that is a label, its id is {by_label[value]!r}"
+        else:
+            hint = checks.close_matches(str(value), mine["offering_id"], n=2, cutoff=0.5)
+        kinds = " or ".join(tables.PLATFORM_LABELS.get(p, p) for p in self.platforms)
+        examples = ", ".join(sorted(mine["offering_id"])[:4])
+        raise InputError(
+            f"{name}: {value!r} is not the id of a {kinds} offering on sale on "
+            f"{context.as_of()} under serving assumptions "
+            f"{', '.join(context.assumptions()) or 'article'}{hint} ({len(mine)} valid ids, "
+            f"e.g. {examples})"
+        )
 
 
 API = ("proprietary_api", "managed_api")
@@ -427,6 +437,7 @@ RULES: dict[str, Rule] = {
     "stack_offerings": Each(ApiModelId()),
     # offerings (labels of the cost table at as_of)
     "api_offerings": Each(Offering(API)),
+    "mc_offerings": Each(Offering(API)),
     "diy_offerings": Each(Offering(("diy_gpu",))),
     "api_offering": Offering(API),
     "diy_offering": Offering(("diy_gpu",)),

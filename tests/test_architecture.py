@@ -7,7 +7,7 @@ or a lower one, never a higher one:
 1. formulas: formulas, roofline
 2. data: schema, tables, contracts, prices, workloads, serving, specs, offerings, readers.*
 3. analysis: compare, throughput, calibration, sensitivity, growth, trace_pricing, quarters,
-   importers, synthetic
+   importers, synthetic, parameters
 4. presentation: narrative, display, plots, reports.*, cli.*
 
 Imports inside a function are allowed only where a module says why: the command line defers
@@ -47,6 +47,7 @@ LAYERS = {
         "quarters",
         "importers",
         "synthetic",
+        "parameters",
     ],
     "presentation": ["narrative", "display", "plots", "reports", "cli"],
 }
@@ -54,6 +55,7 @@ RANK = {name: rank for rank, names in enumerate(LAYERS.values()) for name in nam
 #: Imports inside functions, each with the reason it is there: (module, imported module).
 DEFERRED = {
     # `infermodel report` alone needs papermill and nbconvert; other commands start without.
+    ("infermodel.cli.report", "infermodel.reports.folders"),
     ("infermodel.cli.report", "infermodel.reports.manifest"),
     ("infermodel.cli.report", "infermodel.reports.runner"),
     # genai-prices is an optional extra (infermodel[prices]).

@@ -306,12 +306,16 @@ LATER = {
         "article_20m_table.ipynb: parameter serving_assumptions[1]: unknown serving "
         "assumption 'article-batch-3m'",
     ),
-    "an unknown offering label": (
-        "api_offerings=[OpenAI · GPT-4o, OpenAI · GPT-9]",
-        "break_even.ipynb: parameter api_offerings[1]: 'OpenAI · GPT-9' is not a",
+    "an unknown offering id": (
+        "api_offerings=[openai/gpt-4o, openai/gpt-9]",
+        "break_even.ipynb: parameter api_offerings[1]: 'openai/gpt-9' is not the id of a",
     ),
-    "a DIY label of an assumption not chosen": (
-        "diy_offering=RunPod · H100-PCIe-80GB community_cloud · article-batch-1m",
+    "a label given for an id": (
+        "api_offerings=[OpenAI · GPT-4o]",
+        "that is a label, its id is 'openai/gpt-4o'",
+    ),
+    "a DIY offering under an assumption not chosen": (
+        "diy_offering=runpod/H100-PCIe-80GB/community_cloud/on_demand@article-batch-1m",
         "sensitivity.ipynb: parameter diy_offering",
     ),
     "an unknown model": (
