@@ -17,6 +17,7 @@ from infermodel.display.numbers import (
     multiple,
     number,
     percent,
+    tokens,
 )
 from infermodel.display.words import (
     INPUT_WORDS,
@@ -34,6 +35,8 @@ from infermodel.display.words import (
 
 KINDS = (
     "text",
+    "statistic",
+    "volume",
     "length",
     "event",
     "offering",
@@ -118,7 +121,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "mean_cost_usd": ("Mean cost ($)", "money"),
     "month": ("Month", "count"),
     "stage": ("Stage", "words"),
-    "tokens_per_month": ("Volume (tokens/month)", "count"),
+    "tokens_per_month": ("Volume (tokens/month)", "volume"),
     "million_tokens_per_month": ("Volume (M tokens/month)", "count"),
     "cost_usd_per_month": ("Monthly cost ($)", "money"),
     "cumulative_cost_usd": ("Cumulative cost ($)", "money"),
@@ -145,7 +148,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "offerings_old": ("Offerings then", "count"),
     "offerings_new": ("Offerings now", "count"),
     "workload": ("Workload", "text"),
-    "statistic": ("Statistic", "words"),
+    "statistic": ("Offering", "statistic"),
     "requests": ("Requests", "count"),
     "input_tokens": ("Uncached prompt tokens", "count"),
     "cached_input_tokens": ("Cached prompt tokens", "count"),
@@ -297,6 +300,8 @@ def format_column(values: Sequence | pd.Series, kind: str) -> list[str]:
         "url": lambda v: MISSING if is_missing(v) else str(v),
         "offering": tidy,
         "event": event_words,
+        "statistic": lambda v: words(v, table={"min": "cheapest", "median": "median"}),
+        "volume": tokens,
         "length": lambda v: words(v, table=LENGTH_WORDS),
     }
     if kind in maps:

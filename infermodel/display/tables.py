@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from infermodel.display.columns import cell_text, column_spec, format_column
+from infermodel.display.columns import COLUMNS, cell_text, column_spec, format_column
 from infermodel.display.numbers import MAX_ROWS, MISSING, source_link
 from infermodel.display.words import offering_labels
 
@@ -98,6 +98,15 @@ def _cell_html(value: str, kind: str) -> str:
     return html.escape(value)
 
 
+def _numeric_kind(values: pd.Series) -> str:
+    """A column the spec does not know: ``count`` or ``float`` when it holds numbers."""
+    if pd.api.types.is_bool_dtype(values):
+        return "bool"
+    if pd.api.types.is_integer_dtype(values):
+        return "count"
+    return "float" if pd.api.types.is_float_dtype(values) else "text"
+
+
 def table(
     frame: pd.DataFrame,
     columns: Sequence[str] | None = None,
@@ -119,6 +128,8 @@ def table(
     headers, column_kinds, formatted = [], [], []
     for column in columns:
         header, kind = column_spec(str(column))
+        if kind == "text" and column not in COLUMNS:
+            kind = _numeric_kind(data[column])
         kind = kinds.get(column, kind)
         headers.append(names.get(column, header))
         column_kinds.append(kind)

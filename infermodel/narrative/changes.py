@@ -21,7 +21,13 @@ def change_labels(changes: pd.DataFrame) -> pd.Series:
     pricing = parts.map(
         lambda p: "" if len(p) < 4 or p[3] == "on_demand" else " " + display.words(p[3])
     )
-    label = changes["provider"] + " · " + changes["offering"].astype(str)
+    offering = changes["offering"].astype(str)
+    providers = changes["provider"].astype(str)
+    prefixed = pd.Series(
+        [o.startswith(f"{p} · ") for o, p in zip(offering, providers, strict=True)],
+        index=changes.index,
+    )
+    label = offering.where(prefixed, changes["provider"] + " · " + offering)
     return label.where(~gpu, changes["provider"] + " · " + sku + ", " + tier + pricing)
 
 
@@ -70,19 +76,22 @@ def price_changes_answer(
 
 
 def _biggest_moves(repriced: pd.DataFrame, most: int = 3) -> list[str]:
+    """The ``most`` offerings whose price moved most, each once, its moved prices named."""
     found = []
     for row in repriced.itertuples():
+        moved = []
         for name, column, pct, unit in _MOVES:
             change = getattr(row, pct, np.nan)
             if pd.notna(change) and change != 0:
                 old, new = getattr(row, f"{column}_old"), getattr(row, f"{column}_new")
-                found.append(
-                    (
-                        abs(change),
-                        f"{row.label} {name} {money(old)} to {money(new)} {unit} "
-                        f"({percent(change / 100, signed=True)})",
-                    )
-                )
+                moved.append((abs(change), name, f"{money(old)} to {money(new)} {unit}", change))
+        if moved:
+            moved.sort(key=lambda item: -item[0])
+            parts = [
+                f"{name} {prices} ({percent(change / 100, signed=True)})"
+                for _, name, prices, change in moved
+            ]
+            found.append((moved[0][0], f"{row.label}, {' and '.join(parts)}"))
     found.sort(key=lambda item: -item[0])
     return [text for _, text in found[:most]]
 
@@ -95,7 +104,8 @@ def _effect_sentence(split: pd.DataFrame) -> str:
         return ""
     row = rows.loc[rows["total_change_usd"].abs().idxmax()]
     return (
-        f"For {row['workload']}, the cheapest {row['platform']} went from "
+        f"For {row['workload']}, the cheapest "
+        f"{display.STAGE_WORDS.get(row['platform_type'], row['platform'])} went from "
         f"{money(row['cost_usd_old'])} to {money(row['cost_usd_new'])} "
         f"({percent(row['total_change_pct'] / 100, signed=True)}): "
         f"{money(row['price_effect_usd'])} from price changes, "

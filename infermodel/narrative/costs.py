@@ -244,7 +244,8 @@ def trace_answer(
     if len(diy):
         best = cheapest(diy).iloc[0]
         lines.append(
-            f"That rented GPU needs {display.number(best['replicas_peak'])} replicas at the "
+            f"That rented GPU needs {display.number(best['replicas_peak'])} "
+            f"replica{'' if best['replicas_peak'] == 1 else 's'} at the "
             f"busiest minute ({display.number(best['replicas_mean'])} on average), so it is busy "
             f"{percent(best['utilization'])} of the paid time."
         )

@@ -12,7 +12,12 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import NullFormatter
+from matplotlib.ticker import (
+    FuncFormatter,
+    LogFormatterSciNotation,
+    LogLocator,
+    NullFormatter,
+)
 
 from infermodel import display
 from infermodel.compare import STACK_COMPONENTS
@@ -65,10 +70,28 @@ def drawn(function):
     def wrapper(*args, **kwargs) -> Chart:
         with plt.rc_context(_RC):
             figure, alt = function(*args, **kwargs)
+            for ax in figure.axes:
+                plain_log_labels(ax)
         plt.close(figure)
         return Chart(figure, alt)
 
     return wrapper
+
+
+def plain_log_labels(ax) -> None:
+    """Label log axes with plain numbers (``1,000``, not mathtext powers of ten): the powers
+    of ten, and 2 and 5 times them when the axis spans less than two decades."""
+    for axis in (ax.xaxis, ax.yaxis):
+        if axis.get_scale() != "log":
+            continue
+        if isinstance(axis.get_major_formatter(), LogFormatterSciNotation):
+            axis.set_major_formatter(FuncFormatter(lambda v, _: display.number(v)))
+        low, high = sorted(axis.get_view_interval())
+        if low > 0 and high / low < 100:
+            axis.set_minor_locator(LogLocator(base=10, subs=(2, 5)))
+            axis.set_minor_formatter(axis.get_major_formatter())
+        else:
+            axis.set_minor_formatter(NullFormatter())
 
 
 def new_figure(height: float, ncols: int = 1):
@@ -89,7 +112,6 @@ def money_axis(ax, axis: str = "x") -> None:
     formatter = plt.FuncFormatter(lambda v, _: display.money(v, 0 if abs(v) >= 1 else 2))
     which = ax.xaxis if axis == "x" else ax.yaxis
     which.set_major_formatter(formatter)
-    which.set_minor_formatter(NullFormatter())
 
 
 def titled(title: str | None, default: str, as_of: object = None) -> str:

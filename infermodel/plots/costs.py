@@ -272,8 +272,12 @@ def price_vs_mix(split: pd.DataFrame, *, previous: object, as_of: object) -> tup
     """Change in a workload's cost split into price effect and mix effect, per platform.
 
     ``split`` is :func:`infermodel.quarters.effects`: one pair of bars per platform type,
-    statistic and workload; the legend is built from the bars themselves.
+    statistic and workload with a change (the others are named in the title); the legend is
+    built from the bars themselves.
     """
+    moved = (split["price_effect_usd"].abs() + split["mix_effect_usd"].abs()) > 1e-9
+    still = int((~moved).sum())
+    split = split[moved] if moved.any() else split
     names = [
         wrap(f"{p}, {'cheapest' if s == 'min' else 'median'} offering · {w}", 44)
         for p, s, w in zip(split["platform"], split["statistic"], split["workload"], strict=True)
@@ -291,11 +295,15 @@ def price_vs_mix(split: pd.DataFrame, *, previous: object, as_of: object) -> tup
         f"change in the cost of the workload, {display.date(previous)} to "
         f"{display.date(as_of)} [USD]"
     )
-    ax.set_title("Price effect and mix effect per platform type")
-    ax.legend(
+    ax.set_title(
+        "Price effect and mix effect per platform type"
+        + (f"\n{still} platform types and statistics without a change not shown" if still else "")
+    )
+    fig.legend(
         [price, mix],
         ["price effect (same offerings, new prices)", "mix effect (offerings new or withdrawn)"],
-        loc="best",
+        loc="outside lower center",
+        ncols=2,
     )
     alt = "Bar chart of the change in cost, split into price and mix effect: " + "; ".join(
         f"{n.replace(chr(10), ' ')}: price {display.money(p)}, mix {display.money(m)}"

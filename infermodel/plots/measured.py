@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 
@@ -174,7 +175,9 @@ def trace_shape(
     if per_minute is not None:
         arrivals.plot(per_minute["minute"], per_minute["requests"], color=PALETTE[0])
         arrivals.set_ylabel("requests per minute")
-        arrivals.tick_params(axis="x", labelrotation=30)
+        locator = mdates.AutoDateLocator(maxticks=5)
+        arrivals.xaxis.set_major_locator(locator)
+        arrivals.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         peak = f"; busiest minute {display.number(per_minute['requests'].max())} requests"
     arrivals.set_title("arrivals" + ("" if per_minute is not None else " (no timestamps)"))
     fig.suptitle(titled(title, "The SYNTHETIC request log" if synthetic else "The request log"))
@@ -211,7 +214,7 @@ def caching_effect(caching: pd.DataFrame, *, title: str | None = None, top_n: in
     ax.grid(axis="y", visible=False)
     money_axis(ax)
     ax.set_xlabel("cost of the log [USD]")
-    ax.legend(loc="lower right")
+    fig.legend(loc="outside lower center", ncols=2)
     title = titled(title, "Cost of the log with and without prompt caching")
     ax.set_title(title + (f"\nthe {len(shown)} cheapest{note}" if note else ""))
     alt = "Bar chart of the cost of the log with and without cached-input prices: " + "; ".join(

@@ -140,8 +140,9 @@ def as_of_html(record: dict) -> str:
         banner = stale_banner(prices.as_of(as_of), html_output=True)
     except InfermodelError:  # a record from an older kit, or no prices on that date
         banner = ""
+    lead = f"{quarter}prices" if quarter else "Prices"
     return (
-        f"<p class='lead'>{quarter}prices as of <strong>{html.escape(str(as_of))}</strong>"
+        f"<p class='lead'>{lead} as of <strong>{html.escape(str(as_of))}</strong>"
         f"{provisional}.</p>" + banner
     )
 
