@@ -106,9 +106,7 @@ def _check_reader_view(page, heading: str) -> None:
         assert not found, f"{pattern!r} in the visible text: ...{text[start : start + 120]!r}"
     for alt in page.eval_on_selector_all("img", "imgs => imgs.map(i => i.alt)"):
         assert alt.strip() and alt != NBCONVERT_ALT, f"an image without a description: {alt!r}"
-    rows = page.eval_on_selector_all(
-        "tr", "rows => rows.filter(r => r.checkVisibility()).length"
-    )
+    rows = page.eval_on_selector_all("tr", "rows => rows.filter(r => r.checkVisibility()).length")
     assert rows <= MAX_VISIBLE_ROWS, f"{rows} table rows visible before anything is expanded"
 
 

@@ -277,10 +277,8 @@ def format_column(values: Sequence | pd.Series, kind: str) -> list[str]:
         scale = 1 if kind == "fraction" else 100
         fractions = [None if is_missing(v) else float(v) / scale for v in series]
         finite = finite_values(fractions)
-        small = (
-            finite.size and np.median(np.abs(finite[finite != 0] if finite.any() else finite)) < 0.1
-        )
-        d = 1 if small else 0
+        nonzero = np.abs(finite[finite != 0])
+        d = 1 if nonzero.size and np.median(nonzero) < 0.05 else 0
         return [percent(v, d, signed=kind == "signed_pct") for v in fractions]
     if kind == "multiple":
         finite = finite_values(series)

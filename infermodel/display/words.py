@@ -115,7 +115,7 @@ def offering_labels(frame: pd.DataFrame, serving: pd.DataFrame | None = None) ->
     diy = frame["provider"].astype(str) + " · " + frame["gpu"].map(gpu_name)
     diy = diy + ", " + frame["tier"].map(lambda t: words(t, table=TIER_WORDS))
     if "pricing" in frame:
-        spot = frame["pricing"].fillna("on_demand") != "on_demand"
+        spot = frame["pricing"].astype(object).fillna("on_demand") != "on_demand"
         diy = diy.where(
             ~spot, diy + " " + frame["pricing"].map(lambda p: words(p, table=PRICING_WORDS))
         )

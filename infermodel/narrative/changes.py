@@ -97,6 +97,8 @@ def _biggest_moves(repriced: pd.DataFrame, most: int = 3) -> list[str]:
 
 
 def _effect_sentence(split: pd.DataFrame) -> str:
+    if split.empty:
+        return ""
     rows = split[(split["statistic"] == "min") & split["cost_usd_old"].notna()]
     rows = rows[rows["workload"] == rows["workload"].iloc[0]] if len(rows) else rows
     rows = rows[rows["total_change_usd"].abs() > 1e-9]
