@@ -419,7 +419,7 @@ def test_throughput_answer_states_the_error_and_the_cheapest_gpus():
         "when each point is predicted without it; worst 56%)."
     )
     assert lines[1] == (
-        "Cheapest GPU per million output tokens at 80% utilization: Llama-3.3-70B on 1 GH200 96GB "
+        "Cheapest GPU per million output tokens at 80% utilization: Llama-3.3-70B on a GH200 96GB "
         "(Lambda) at $0.34 and Llama-3.1-405B on 8 \u00d7 GH200 96GB (Lambda) at $1.15."
     )
     empty = narrative.throughput_answer(ACCURACY, cheapest.iloc[:0], utilization=0.8)

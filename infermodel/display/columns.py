@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -35,6 +36,8 @@ from infermodel.display.words import (
 
 KINDS = (
     "text",
+    "auto",
+    "plain",
     "statistic",
     "volume",
     "length",
@@ -105,12 +108,12 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "source_url": ("Source", "url"),
     "serving_source_url": ("Throughput source", "url"),
     "note": ("Note", "text"),
-    "reason": ("Why never", "text"),
+    "reason": ("Why never", "offering"),
     "status": ("Status", "words"),
     "input": ("Input", "input"),
-    "low": ("Low end", "float"),
-    "high": ("High end", "float"),
-    "base_value": ("Base value", "float"),
+    "low": ("Low end", "auto"),
+    "high": ("High end", "auto"),
+    "base_value": ("Base value", "auto"),
     "swing": ("Swing ($ per M tokens)", "price"),
     "result_at_low": ("Gap at low end ($ per M tokens)", "price"),
     "result_at_high": ("Gap at high end ($ per M tokens)", "price"),
@@ -192,10 +195,10 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "withdrawn_on": ("Withdrawn on", "date"),
     "withdrawal_source_url": ("Withdrawal source", "url"),
     "meaning": ("Meaning", "text"),
-    "distribution": ("Distribution", "text"),
-    "sample_p10": ("P10 of the draws", "float"),
-    "sample_p50": ("Median of the draws", "float"),
-    "sample_p90": ("P90 of the draws", "float"),
+    "distribution": ("Distribution", "plain"),
+    "sample_p10": ("P10 of the draws", "auto"),
+    "sample_p50": ("Median of the draws", "auto"),
+    "sample_p90": ("P90 of the draws", "auto"),
     "item": ("Item", "text"),
     "value": ("Value", "text"),
     "engine": ("Engine", "text"),
@@ -252,6 +255,16 @@ def column_spec(name: str) -> tuple[str, str]:
     return (text[:1].upper() + text[1:], "text")
 
 
+_SCIENTIFIC = re.compile(r"-?\d+(?:\.\d+)?e[+-]?\d+")
+
+
+def plain(text: object) -> str:
+    """Text with numbers in scientific notation written out (``1e+06`` -> ``1,000,000``)."""
+    if is_missing(text):
+        return MISSING
+    return _SCIENTIFIC.sub(lambda m: number(float(m.group(0))), str(text))
+
+
 def event_words(event: object) -> str:
     """``switch managed_api -> diy_gpu`` -> ``switch managed open-model API → own rented GPUs``."""
     if is_missing(event):
@@ -300,6 +313,8 @@ def format_column(values: Sequence | pd.Series, kind: str) -> list[str]:
         "event": event_words,
         "statistic": lambda v: words(v, table={"min": "cheapest", "median": "median"}),
         "volume": tokens,
+        "auto": number,
+        "plain": plain,
         "length": lambda v: words(v, table=LENGTH_WORDS),
     }
     if kind in maps:

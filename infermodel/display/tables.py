@@ -76,6 +76,8 @@ _NUMERIC = {
     "pct",
     "signed_pct",
     "multiple",
+    "auto",
+    "volume",
 }
 
 
@@ -116,13 +118,17 @@ def table(
     max_rows: int = MAX_ROWS,
     caption: str = "",
     sort_by: str | None = None,
+    descending: bool = False,
 ) -> Table:
     """A :class:`Table` of ``frame``'s ``columns`` (all by default), formatted for people.
 
     ``names`` and ``kinds`` override :func:`column_spec` per column; ``sort_by`` sorts
-    ascending by that column first. The index is never shown: reset it to show it.
+    by that column first (ascending unless ``descending``). The index is never shown: reset
+    it to show it.
     """
-    data = frame if sort_by is None else frame.sort_values(sort_by, kind="stable")
+    data = frame
+    if sort_by is not None:
+        data = frame.sort_values(sort_by, ascending=not descending, kind="stable")
     columns = list(data.columns if columns is None else columns)
     names, kinds = dict(names or {}), dict(kinds or {})
     headers, column_kinds, formatted = [], [], []

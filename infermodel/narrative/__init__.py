@@ -46,6 +46,7 @@ from infermodel.narrative.uncertainty import (
     estimator_weaknesses,
     latency_notes,
     sensitivity_answer,
+    stream_notes,
     throughput_answer,
 )
 
@@ -72,6 +73,7 @@ __all__ = [
     "sensitivity_answer",
     "settings_lead",
     "stack_base",
+    "stream_notes",
     "throughput_answer",
     "trace_answer",
     "trace_lead",

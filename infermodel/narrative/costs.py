@@ -234,10 +234,12 @@ def trace_answer(
         ),
     ):
         if len(rows):
-            best = cheapest(rows)
-            parts.append(
-                f"{money(best['cost_usd'].iloc[0])} on the cheapest {kind_name} ({named(best)})"
-            )
+            best = cheapest(rows).iloc[0]
+            where = best["offering"]
+            if best["platform_type"] == "diy_gpu":
+                gpu = display.offering_labels(best.to_frame().T.drop(columns="serving_assumption"))
+                where = f"{gpu.iloc[0]} at {quoted(best['serving_assumption'])}"
+            parts.append(f"{money(best['cost_usd'])} on the cheapest {kind_name} ({where})")
     if parts:
         lines.append(f"It costs {names(parts)}.")
     diy = table[(table["platform_type"] == "diy_gpu") & like]
@@ -278,10 +280,11 @@ def workload_name(total_tokens: float, output_share: float) -> str:
 
 def stack_base(base_row: pd.Series, assumption: str) -> str:
     """Where the price stack's base (compute) layer comes from."""
-    row = labelled(base_row.to_frame().T).iloc[0]
+    row = base_row.to_frame().T.drop(columns="serving_assumption", errors="ignore")
+    gpu = display.offering_labels(row).iloc[0]
     return (
-        f"Base layer: {money(row['usd_per_million_tokens'])} per million tokens, the cheapest "
-        f"rented GPU under {display.serving_label(assumption)} ({row['offering']})."
+        f"Base layer: {money(base_row['usd_per_million_tokens'])} per million tokens, the "
+        f"cheapest rented GPU under {quoted(assumption)} ({gpu})."
     )
 
 

@@ -134,16 +134,13 @@ def throughput_answer(
 
 
 def _gpus(count: object) -> str:
-    return f"{int(count)} {display.TIMES}" if int(count) > 1 else "1"
+    return f"{int(count)} {display.TIMES}" if int(count) > 1 else "a"
 
 
-def latency_notes(penalties: pd.DataFrame, readings: pd.DataFrame | None = None) -> list[str]:
+def latency_notes(penalties: pd.DataFrame) -> list[str]:
     """What real-time serving costs over batch, on rented GPUs and on APIs.
 
-    ``penalties`` is :func:`~infermodel.compare.latency_penalties`; ``readings`` the
-    estimator's readings at stream-speed targets (``reading``, ``meets_target``,
-    ``target_tokens_per_second_per_stream``, ``output_tokens_per_second_per_stream``,
-    ``multiple_of_maximum_throughput_cost``).
+    ``penalties`` is :func:`~infermodel.compare.latency_penalties`.
     """
     diy = penalties[penalties["platform_type"] == "diy_gpu"]
     api = penalties[penalties["platform_type"] != "diy_gpu"]
@@ -159,7 +156,18 @@ def latency_notes(penalties: pd.DataFrame, readings: pd.DataFrame | None = None)
         if len(api)
         else "No API in the price data publishes a batch price on this date."
     )
-    if readings is not None and len(readings):
+    return lines
+
+
+def stream_notes(readings: pd.DataFrame) -> list[str]:
+    """What each per-stream speed target costs against full load, from the estimator.
+
+    ``readings``: ``reading`` (``at stream speed`` or ``maximum``), ``meets_target``,
+    ``target_tokens_per_second_per_stream``, ``output_tokens_per_second_per_stream`` and
+    ``multiple_of_maximum_throughput_cost``.
+    """
+    lines = []
+    if len(readings):
         targets = readings[readings["reading"] == "at stream speed"]
         parts = [
             f"{display.number(r.target_tokens_per_second_per_stream)} tok/s per stream costs "

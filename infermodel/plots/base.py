@@ -8,11 +8,13 @@ import textwrap
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import (
+    Formatter,
     FuncFormatter,
     LogFormatterSciNotation,
     LogLocator,
@@ -108,10 +110,39 @@ def platform_legend(ax, platform_types, **kwargs) -> None:
     ax.legend(handles=handles, **kwargs)
 
 
+class MoneyFormatter(Formatter):
+    """Tick labels in dollars with the decimals the tick spacing needs (``$2.50``, ``$1,000``)."""
+
+    decimals = 0
+
+    def set_locs(self, locs) -> None:
+        super().set_locs(locs)
+        values = np.sort(np.abs(np.asarray([v for v in locs if v != 0], dtype=float)))
+        steps = np.diff(np.sort(np.asarray(locs, dtype=float)))
+        small = min([*values[:1], *steps[steps > 0]], default=1.0)
+        self.decimals = 0 if small >= 1 else 2 if small >= 0.01 else int(-np.floor(np.log10(small)))
+
+    def __call__(self, value, pos=None) -> str:
+        return display.money(value, self.decimals)
+
+
+class CompactFormatter(Formatter):
+    """Tick labels without scientific notation: ``2M``, ``500k``, ``0.25``."""
+
+    def __call__(self, value, pos=None) -> str:
+        for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+            if abs(value) >= size:
+                return f"{display.number(value / size)}{suffix}"
+        return display.number(value)
+
+
 def money_axis(ax, axis: str = "x") -> None:
-    formatter = plt.FuncFormatter(lambda v, _: display.money(v, 0 if abs(v) >= 1 else 2))
     which = ax.xaxis if axis == "x" else ax.yaxis
-    which.set_major_formatter(formatter)
+    which.set_major_formatter(MoneyFormatter())
+
+
+def compact_axis(ax, axis: str = "x") -> None:
+    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(CompactFormatter())
 
 
 def titled(title: str | None, default: str, as_of: object = None) -> str:

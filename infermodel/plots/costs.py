@@ -65,7 +65,7 @@ def cost_ranges(
     left, right = groups["cost_usd"].min() / 1.6, groups["cost_usd"].max() * 1.6
     ax.set_xlim(left, right)
     for x, y, text in notes:  # right of the dot, or left of it in the right half
-        late = np.log(x / left) / np.log(right / left) > 0.55
+        late = np.log(x / left) / np.log(right / left) > 0.45
         note = ax.annotate(
             text,
             (x, y),

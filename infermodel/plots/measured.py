@@ -130,7 +130,6 @@ def estimate_vs_measured(calibrated: pd.DataFrame, *, title: str | None = None) 
         xlabel="measured output tokens per second (whole replica, log scale)",
         ylabel="estimated output tokens per second",
     )
-    ax.set_aspect("equal", adjustable="box")
     ax.legend(loc="upper left")
     ratio = calibrated["estimated_tokens_per_second"] / measured
     alt = (

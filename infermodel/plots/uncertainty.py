@@ -14,6 +14,7 @@ from infermodel.plots.base import (
     PALETTE,
     PLATFORM_COLOURS,
     WIDTH,
+    compact_axis,
     cut_top,
     drawn,
     money_axis,
@@ -99,6 +100,7 @@ def one_way(sweeps: pd.DataFrame, *, unit: str = "USD per M tokens") -> tuple:
         ax.plot(line["value"], line["result"], color=PALETTE[0], linewidth=2)
         ax.axhline(0, color="grey", linestyle="--", linewidth=1)
         ax.set_title(display.words(name, table=display.INPUT_WORDS))
+        compact_axis(ax)
         money_axis(ax, "y")
     for ax in axes.flat[len(inputs) :]:
         ax.set_visible(False)
@@ -190,6 +192,7 @@ def monte_carlo_distributions(
         showfliers=False,
         patch_artist=True,
         widths=0.6,
+        medianprops={"color": "black"},
     )
     for box, kind in zip(boxes["boxes"], chosen["platform_type"], strict=True):
         box.set_facecolor(PLATFORM_COLOURS[kind])
@@ -210,7 +213,7 @@ def monte_carlo_distributions(
     ax.set_xlabel(
         "cost of the job [USD, log scale]; diamond: median; box P25-P75; whiskers P10-P90"
     )
-    platform_legend(ax, chosen["platform_type"], loc="lower right")
+    platform_legend(fig, chosen["platform_type"], loc="outside lower center", ncols=3)
     title = titled(title, f"Cost of the job: {result.draws:,} draws, seed {result.seed}")
     ax.set_title(title + (f"\n{note.lstrip('; ')}" if note else ""))
     alt = "Box plot, log scale, of the cost under uncertainty: " + "; ".join(
