@@ -336,9 +336,9 @@ def article_readings(workload, *, diy_token_basis: str, use_batch_api: bool) -> 
         else "only generated tokens take GPU time (prompts processed on the side)"
     )
     batch = (
-        "published batch-API discounts are applied"
+        "published batch-API discounts applied"
         if use_batch_api
-        else "API prices are real-time list prices (use_batch_api applies batch discounts)"
+        else "real-time list prices (use_batch_api applies batch discounts)"
     )
     return [
         f"Token mix: {percent(share)} of the {tokens(total)} tokens are generated output; "
