@@ -40,7 +40,7 @@ report: $(STAMP) ## Build the default report (the article's 20M-token table) int
 
 .PHONY: test
 test: $(STAMP) chromium ## Run the whole test suite (lint, data, formulas, CLI, notebooks, browser)
-	$(BIN)/ruff check infermodel tests
+	$(BIN)/ruff check infermodel tests notebooks
 	$(BIN)/python -m pytest -n auto
 
 .PHONY: validate

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+
+import nbformat
 import pandas as pd
 import papermill
 import pytest
@@ -102,6 +105,39 @@ def test_every_notebook_has_small_parameters():
     assert {n.stem for n in NOTEBOOKS} == set(SMALL)
 
 
+#: Most lines in a code cell other than the parameters cell.
+MAX_CELL_LINES = 12
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_thin_and_answers_first(notebook):
+    """Load, compute by library calls, display: the logic and the sentences live in the kit."""
+    cells = nbformat.read(notebook, as_version=4).cells
+    tagged = [c for c in cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, "exactly one cell tagged parameters"
+    assert len({c.id for c in cells}) == len(cells), "cell ids are unique"
+    headings = [c.source.splitlines()[0] for c in cells if c.cell_type == "markdown"]
+    assert headings[0].startswith("# ") and "## The answer" in headings
+    assert headings.index("## The answer") < headings.index("## Provenance and method")
+    assert headings[-1] != "## The answer"
+    answer = cells.index(next(c for c in cells if c.source == "## The answer"))
+    assert "reports.show_answer(" in cells[answer + 1].source
+    for cell in cells:
+        if cell.cell_type != "code":
+            continue
+        assert not cell.outputs and cell.execution_count is None, f"{cell.id} has outputs"
+        tree = ast.parse(cell.source)
+        made = [
+            n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef | ast.Lambda)
+        ]
+        assert not made, f"cell {cell.id} defines a function or class: move it to the kit"
+        if cell in tagged:
+            continue
+        lines = len(cell.source.splitlines())
+        assert lines <= MAX_CELL_LINES, f"cell {cell.id} has {lines} lines"
+        assert "Markdown(" not in cell.source, f"cell {cell.id}: sentences come from narrative"
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_with_small_parameters(notebook, tmp_path):
     parameters = {**SMALL[notebook.stem], "tables_dir": str(tmp_path / "tables")}
@@ -114,6 +150,8 @@ def test_notebook_runs_with_small_parameters(notebook, tmp_path):
         progress_bar=False,
     )
     assert list((tmp_path / "tables").glob("*.csv"))
+    answers = list((tmp_path / "tables").glob("*.answer.json"))
+    assert len(answers) == 1 and answers[0].stat().st_size > 40
 
 
 def test_article_notebook_prices_the_small_job(tmp_path):

@@ -23,10 +23,29 @@ Quarterly reports (:func:`~infermodel.reports.runner.build_quarterly`) run
 ``notebooks/quarterly.yml`` with ``as_of`` = the quarter's last day (or today, marked
 provisional, for the running quarter) into ``reports/<YYYYQn>/``.
 
-This package's top level holds only what notebooks call (:func:`save_table`,
+This package's top level holds only what notebooks call (:func:`show_answer`, which also
+saves the page's answer for the index, :func:`lead`, :func:`notes`, :func:`save_table`,
 :func:`stale_banner`, :func:`provenance`), so a kernel does not import papermill or nbconvert.
 """
 
-from infermodel.reports.notebook import provenance, save_table, stale_banner
+from infermodel.reports.notebook import (
+    lead,
+    notes,
+    on_sale,
+    provenance,
+    save_answer,
+    save_table,
+    show_answer,
+    stale_banner,
+)
 
-__all__ = ["provenance", "save_table", "stale_banner"]
+__all__ = [
+    "lead",
+    "notes",
+    "on_sale",
+    "provenance",
+    "save_answer",
+    "save_table",
+    "show_answer",
+    "stale_banner",
+]

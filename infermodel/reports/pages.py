@@ -1,18 +1,41 @@
-"""The pages of a report: each notebook rendered to HTML, the report's index, the reports index."""
+"""The pages of a report: each notebook rendered to HTML, the report's index, the reports index.
+
+Every page opens with its answer. A notebook page is the executed notebook rendered with the
+``offline`` template (one small style sheet, nothing fetched from a CDN, every chart's alt
+text from its output metadata), with a link back to the index and the section headed
+:data:`APPENDIX` and everything after it folded into one ``<details>`` element, closed by
+default. The report's index (:func:`index_html`) opens with the answer of every page (each
+saved by the notebook as ``tables/<name>.answer.json``, see
+:func:`infermodel.reports.notebook.save_answer`), then the pages with one line each, then
+the downloads folded away. The reports index (:func:`write_reports_index`) opens with what
+changed since the last quarter (the newest report's ``price_changes`` answer).
+"""
 
 from __future__ import annotations
 
+import functools
 import html
 import json
+import re
 from pathlib import Path
 
 import nbformat
+from bs4 import BeautifulSoup
 from nbconvert import HTMLExporter
 
 from infermodel import paths, prices
 from infermodel.errors import InfermodelError, ReportError
 from infermodel.reports import folders
-from infermodel.reports.notebook import stale_banner
+from infermodel.reports.notebook import ANSWER_SUFFIX, read_answer, stale_banner
+
+#: Heading of the appendix every notebook ends with; it and what follows are folded away.
+APPENDIX = "Provenance and method"
+CSS_FILE = paths.TEMPLATES_DIR / "offline" / "report.css"
+
+@functools.cache
+def css() -> str:
+    """The report style sheet (``templates/offline/report.css``), shared by every page."""
+    return CSS_FILE.read_text(encoding="utf-8")
 
 
 def render_html(executed: Path, target: Path, *, show_code: bool = False) -> None:
@@ -23,9 +46,75 @@ def render_html(executed: Path, target: Path, *, show_code: bool = False) -> Non
     exporter.exclude_input = not show_code
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
+    exporter.exclude_anchor_links = True
     exporter.embed_images = True
-    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
-    target.write_text(body, encoding="utf-8")
+    notebook = nbformat.read(executed, as_version=4)
+    body, _ = exporter.from_notebook_node(notebook)
+    title, _ = page_summary(notebook, Path(executed).stem)
+    target.write_text(finish_page(body, title), encoding="utf-8")
+
+
+def page_summary(notebook, fallback: str) -> tuple[str, str]:
+    """``(title, one-line description)`` of a notebook: its ``# heading`` and first sentence."""
+    for cell in notebook.cells:
+        if cell.cell_type != "markdown":
+            continue
+        lines = cell.source.strip().splitlines()
+        if not lines or not lines[0].startswith("# "):
+            continue
+        title = lines[0][2:].strip()
+        rest = " ".join(line.strip() for line in lines[1:] if line.strip())
+        text = re.sub(r"\\\$", "$", re.sub(r"[*_`]", "", rest))
+        first = re.split(r"(?<=[.!?])\s+", text, maxsplit=1)[0] if text else ""
+        return title, first
+    return fallback.replace("_", " ").capitalize(), ""
+
+
+def finish_page(body: str, title: str) -> str:
+    """Title the page, link it to the index and fold the appendix away."""
+    soup = BeautifulSoup(body, "html.parser")
+    if soup.title is not None:
+        soup.title.string = title
+    main = soup.find("main")
+    if main is not None:
+        nav = BeautifulSoup(
+            "<nav class='im-nav'><a href='index.html'>All pages of this report</a></nav>",
+            "html.parser",
+        )
+        main.insert(0, nav)
+    _fold_appendix(soup)
+    return str(soup)
+
+
+def _fold_appendix(soup: BeautifulSoup) -> None:
+    heading = soup.find(
+        lambda tag: tag.name == "h2" and tag.get_text(strip=True).startswith(APPENDIX)
+    )
+    if heading is None:
+        return
+    cell = heading.find_parent("div", class_="jp-Cell") or heading
+    following = [cell, *cell.find_next_siblings()]
+    details = soup.new_tag("details", attrs={"class": "im-appendix"})
+    summary = soup.new_tag("summary")
+    summary.string = heading.get_text(strip=True)
+    details.append(summary)
+    cell.insert_before(details)
+    heading.decompose()
+    for element in following:
+        details.append(element.extract())
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1.0'>"
+        f"<title>{html.escape(title)}</title><style>{css()}</style></head>"
+        f"<body><main>{body}</main></body></html>"
+    )
+
+
+def _answer_list(lines: list[str]) -> str:
+    return "<ul class='answer'>" + "".join(f"<li>{html.escape(s)}</li>" for s in lines) + "</ul>"
 
 
 def as_of_html(record: dict) -> str:
@@ -46,42 +135,98 @@ def as_of_html(record: dict) -> str:
         banner = stale_banner(prices.as_of(as_of), html_output=True)
     except InfermodelError:  # a record from an older kit, or no prices on that date
         banner = ""
+    lead = f"{quarter}prices" if quarter else "Prices"
     return (
-        f"<p>{quarter}prices as of <strong>{html.escape(str(as_of))}</strong>{provisional}.</p>"
-        + banner
+        f"<p class='lead'>{lead} as of <strong>{html.escape(str(as_of))}</strong>"
+        f"{provisional}.</p>" + banner
     )
 
 
-def index_html(title: str, record: dict) -> str:
-    items = []
-    for run in record["notebooks"]:
-        tables = "".join(
-            f'<li><a href="tables/{html.escape(t)}">{html.escape(t)}</a></li>'
-            for t in run["tables"]
-        )
-        params = html.escape(json.dumps(run["parameters"], default=str))
-        items.append(
-            f'<li><a href="{html.escape(run["html"])}">{html.escape(run["name"])}</a> '
-            f"({run['seconds']:.1f} s)<br><small>parameters: {params}</small>"
-            f"<ul>{tables}</ul></li>"
+def _page_entry(run: dict, report_dir: Path | None) -> dict:
+    title, description = run["name"].replace("_", " ").capitalize(), ""
+    lines: list[str] = []
+    if report_dir is not None:
+        executed = report_dir / run.get("notebook", "")
+        if executed.is_file():
+            try:
+                notebook = nbformat.read(executed, as_version=4)
+                title, description = page_summary(notebook, run["name"])
+            except (OSError, ValueError):
+                pass
+        for name in run.get("tables", []):
+            if name.endswith(ANSWER_SUFFIX):
+                lines = read_answer(report_dir / "tables" / name)
+    return {"title": title, "description": description, "lines": lines, **run}
+
+
+def index_html(title: str, record: dict, tables_dir: Path | None = None) -> str:
+    """The report's index page: every page's answer, the pages, the downloads folded away.
+
+    The answers are read from ``tables_dir`` (the report's ``tables`` folder, where each
+    notebook saved its answer); without it the index lists the pages without answers.
+    """
+    report_dir = None if tables_dir is None else Path(tables_dir).parent
+    entries = [_page_entry(run, report_dir) for run in record["notebooks"]]
+    answers = "".join(
+        f"<h3><a href='{html.escape(e['html'])}'>{html.escape(e['title'])}</a></h3>"
+        + (_answer_list(e["lines"]) if e["lines"] else "<p>See the page.</p>")
+        for e in entries
+    )
+    listing = "".join(
+        f"<li><a href='{html.escape(e['html'])}'>{html.escape(e['title'])}</a>"
+        + (f": {html.escape(e['description'])}" if e["description"] else "")
+        + "</li>"
+        for e in entries
+    )
+    body = (
+        f"<h1>{html.escape(title)}</h1>{as_of_html(record)}"
+        f"<h2>The answer</h2>{answers}"
+        f"<h2>The pages</h2><ul>{listing}</ul>"
+        f"{_downloads(record, entries)}"
+    )
+    return _page(title, body)
+
+
+def _downloads(record: dict, entries: list[dict]) -> str:
+    rows = []
+    for e in entries:
+        csvs = [t for t in e.get("tables", []) if t.endswith(".csv")]
+        links = ", ".join(f"<a href='tables/{html.escape(t)}'>{html.escape(t)}</a>" for t in csvs)
+        parameters = html.escape(json.dumps(e.get("parameters", {}), default=str))
+        rows.append(
+            f"<tr><td><a href='{html.escape(e['html'])}'>{html.escape(e['name'])}</a></td>"
+            f"<td class='num'>{e.get('seconds', 0):.1f}</td><td>{links or '—'}</td>"
+            f"<td><code>{parameters}</code></td></tr>"
         )
     return (
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title>"
-        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
-        "code{background:#eee}</style></head><body>"
-        f"<h1>{html.escape(title)}</h1>"
-        f"{as_of_html(record)}"
-        f"<p>Built {html.escape(record['finished'])} from commit "
-        f"<code>{html.escape(record['git_commit'])}</code>; price data sha256 "
-        f"<code>{html.escape(record['data_sha256'][:16])}</code>. "
-        "Run record: <a href='run_record.json'>run_record.json</a>.</p>"
-        f"<h2>Notebooks</h2><ul>{''.join(items)}</ul></body></html>"
+        "<details class='im-appendix'><summary>Downloads and provenance</summary>"
+        f"<p>Built {html.escape(str(record.get('finished', '')))} (UTC) from commit "
+        f"<code>{html.escape(str(record.get('git_commit', '')))}</code>; price data sha256 "
+        f"<code>{html.escape(str(record.get('data_sha256', ''))[:16])}</code>. Run record "
+        "(parameters, package versions, timings): <a href='run_record.json'>run_record.json</a>."
+        "</p><div class='im-table'><table><thead><tr><th>Notebook</th><th class='num'>Time (s)"
+        "</th><th>Tables (CSV)</th><th>Parameters</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></div></details>"
     )
+
+
+def _changes_html(name: str, record: dict, report_dir: Path) -> str:
+    """What changed since the last quarter: the ``price_changes`` answer of one report."""
+    runs = [r for r in record.get("notebooks") or [] if r.get("name") == "price_changes"]
+    files = [report_dir / "tables" / t for r in runs for t in r.get("tables", [])]
+    files = [f for f in files if f.name.endswith(ANSWER_SUFFIX)] or sorted(
+        (report_dir / "tables").glob(f"price_changes*{ANSWER_SUFFIX}")
+    )
+    lines = read_answer(files[0]) if files else []
+    if not lines:
+        return "<p>The newest report has no price-changes page.</p>"
+    link = f"{html.escape(name)}/{html.escape(runs[0]['html'] if runs else 'index.html')}"
+    return _answer_list(lines) + f"<p><a href='{link}'>What changed, in detail</a></p>"
 
 
 def write_reports_index(reports_dir: Path = paths.REPORTS_DIR) -> Path:
-    """Write ``reports_dir/index.html``: every built report there, newest as-of date first.
+    """Write ``reports_dir/index.html``: what changed since the last quarter, then every
+    built report there, newest as-of date first.
 
     Only in a reports folder (:func:`~infermodel.reports.folders.is_reports_folder`), else
     :class:`ReportError`; atomically, so a reader never sees half a page.
@@ -110,21 +255,25 @@ def write_reports_index(reports_dir: Path = paths.REPORTS_DIR) -> Path:
         flag = " <strong>provisional</strong>" if record.get("provisional") else ""
         rows.append(
             f"<tr><td><a href='{html.escape(name)}/index.html'>{html.escape(name)}</a></td>"
-            f"<td>{html.escape(str(record.get('as_of') or '-'))}{flag}</td>"
+            f"<td>{html.escape(str(record.get('as_of') or '—'))}{flag}</td>"
             f"<td>{html.escape(str(record.get('title', '')))}</td>"
             f"<td>{html.escape(str(record.get('finished', '')))}</td>"
             f"<td><code>{html.escape(str(record.get('data_sha256', ''))[:12])}</code></td></tr>"
         )
-    latest = entries[0][1] if entries else None
-    banner = as_of_html(latest) if latest else "<p>No report built yet.</p>"
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>infermodel reports</title>"
-        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
-        "td,th{padding:0.2em 0.8em;text-align:left}</style></head><body>"
-        "<h1>infermodel reports</h1><h2>Latest</h2>"
-        f"{banner}<h2>All reports, newest as-of date first</h2>"
-        "<table><tr><th>report</th><th>as of</th><th>title</th><th>built (UTC)</th>"
-        f"<th>price data</th></tr>{''.join(rows)}</table></body></html>"
+    if entries:
+        name, latest = entries[0]
+        changed = (
+            f"<h2>What changed since the last quarter</h2>{as_of_html(latest)}"
+            + _changes_html(name, latest, reports_dir / name)
+        )
+    else:
+        changed = "<p>No report built yet.</p>"
+    page = _page(
+        "infermodel reports",
+        "<h1>infermodel reports</h1>"
+        f"{changed}<h2>All reports, newest as-of date first</h2><div class='im-table'>"
+        "<table><thead><tr><th>Report</th><th>As of</th><th>Title</th><th>Built (UTC)</th>"
+        f"<th>Price data</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>",
     )
     target = reports_dir / "index.html"
     folders.write_atomic(target, page)

@@ -199,7 +199,8 @@ def _finish(staging: Path, title: str, record: dict) -> None:
     record["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     record["total_seconds"] = round(sum(n["seconds"] for n in record["notebooks"]), 2)
     (staging / "run_record.json").write_text(json.dumps(record, indent=2, default=str))
-    (staging / "index.html").write_text(index_html(title, record), encoding="utf-8")
+    page = index_html(title, record, tables_dir=staging / "tables")
+    (staging / "index.html").write_text(page, encoding="utf-8")
     for run in record["notebooks"]:
         (staging / run["notebook"]).unlink(missing_ok=True)
 

@@ -1,0 +1,147 @@
+"""Words for ids: platform types, tiers, pricing, serving assumptions, offering labels."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+
+import pandas as pd
+
+from infermodel import tables
+from infermodel.display.numbers import MISSING, is_missing
+from infermodel.tables import PLATFORM_LABELS
+
+TIER_WORDS = {
+    "community_cloud": "community cloud",
+    "secure_cloud": "secure cloud",
+    "serverless": "serverless",
+    "1x_instance": "1-GPU instance",
+    "8x_node": "8-GPU node",
+}
+PRICING_WORDS = {"on_demand": "on demand", "spot": "spot", "reserved": "reserved"}
+MODE_WORDS = {"batch": "batch", "realtime": "real time"}
+BILLING_WORDS = {"always_on": "replicas up all month", "per_hour": "whole GPU-hours as needed"}
+#: What the token columns of a request log hold, per request.
+LENGTH_WORDS = {
+    "input_tokens": "prompt (cached part included)",
+    "cached_input_tokens": "cached part of the prompt",
+    "output_tokens": "output",
+}
+COMPONENT_WORDS = {
+    "base": "base compute",
+    "ip_markup": "IP markup",
+    "platform_overhead": "platform overhead",
+    "latency_penalty": "latency/batch penalty",
+}
+STAGE_WORDS = {
+    "proprietary_api": "proprietary API",
+    "managed_api": "managed open-model API",
+    "diy_gpu": "own rented GPUs",
+}
+#: Inputs of the sensitivity analysis, in words.
+INPUT_WORDS = {
+    "utilization": "utilization",
+    "tokens_per_hour_per_replica": "throughput per replica",
+    "usd_per_gpu_hour": "GPU price",
+    "usd_per_gpu_hour_factor": "GPU price",
+    "api_price_factor": "API price",
+    "output_share": "output share",
+    "gpus_per_replica": "GPUs per replica",
+    "usd_per_million_input_tokens": "API input price",
+    "usd_per_million_output_tokens": "API output price",
+}
+
+
+# --- words for ids ---------------------------------------------------------------------------
+
+
+@functools.cache
+def _serving_labels() -> dict[str, str]:
+    serving = tables.load_serving()
+    return dict(zip(serving["assumption_id"], serving["label"], strict=True))
+
+
+def words(value: object, *, table: Mapping[str, str] | None = None) -> str:
+    """``community_cloud`` -> ``community cloud``: a word map's entry, else ``_`` as spaces."""
+    if is_missing(value):
+        return MISSING
+    text = str(value)
+    if table is not None and text in table:
+        return table[text]
+    return text.replace("_", " ")
+
+
+def serving_label(assumption_id: object, extra: Mapping[str, str] | None = None) -> str:
+    """A serving assumption's ``label``: from ``extra`` (e.g. estimated rows), else
+    ``data/serving_assumptions.csv``, else the id in words."""
+    if is_missing(assumption_id):
+        return MISSING
+    key = str(assumption_id)
+    if extra and key in extra:
+        return extra[key]
+    if key.startswith("estimated-"):
+        return "estimated throughput"
+    return _serving_labels().get(key, key.replace("-", " "))
+
+
+def serving_labels(serving: pd.DataFrame | None) -> dict[str, str]:
+    """``{assumption_id: label}`` of a serving table (e.g. ``throughput.serving_rows``)."""
+    if serving is None or "label" not in serving:
+        return {}
+    return dict(zip(serving["assumption_id"], serving["label"], strict=True))
+
+
+def gpu_name(sku: object) -> str:
+    """``H100-PCIe-80GB`` -> ``H100 PCIe 80GB``."""
+    return MISSING if is_missing(sku) else str(sku).replace("-", " ")
+
+
+def platform_name(platform_type: object) -> str:
+    """``managed_api`` -> ``Managed open-model API``."""
+    return words(platform_type, table=PLATFORM_LABELS)
+
+
+def offering_labels(frame: pd.DataFrame, serving: pd.DataFrame | None = None) -> pd.Series:
+    """Labels for people: ``OpenAI · GPT-4o``; ``RunPod · H100 PCIe 80GB, community cloud`` for
+    a GPU offering, followed by ``· <serving assumption label>`` for a DIY row of a cost table
+    (labels from ``serving`` first, then ``data/serving_assumptions.csv``)."""
+    extra = serving_labels(serving)
+    model = frame["model"] if "model" in frame else pd.Series("", index=frame.index)
+    api = frame["provider"].astype(str) + " · " + model.astype(str)
+    if "gpu" not in frame:
+        return api
+    gpu = frame["platform_type"].isin(tables.GPU_PLATFORM_TYPES)
+    diy = frame["provider"].astype(str) + " · " + frame["gpu"].map(gpu_name)
+    diy = diy + ", " + frame["tier"].map(lambda t: words(t, table=TIER_WORDS))
+    if "pricing" in frame:
+        spot = frame["pricing"].astype(object).fillna("on_demand") != "on_demand"
+        diy = diy.where(
+            ~spot, diy + " " + frame["pricing"].map(lambda p: words(p, table=PRICING_WORDS))
+        )
+    if "serving_assumption" in frame:
+        has = frame["serving_assumption"].notna()
+        named = frame["serving_assumption"].map(lambda a: serving_label(a, extra))
+        diy = diy.where(~has, diy + " · " + named)
+    return api.where(~gpu, diy)
+
+
+_SKU = re.compile(r"\b[A-Z]+\d+[A-Za-z]*(?:-[A-Za-z0-9]+)*-\d+GB\b")
+
+
+def tidy(text: object) -> str:
+    """An offering label with ids in words: ``RunPod · H100-PCIe-80GB community_cloud ·
+    article-batch-2m`` -> ``RunPod · H100 PCIe 80GB community cloud · Batch, 2M tok/h ...``."""
+    if is_missing(text):
+        return MISSING
+    out = _SKU.sub(lambda m: m.group(0).replace("-", " "), str(text))
+    for key, word in {**TIER_WORDS, **PRICING_WORDS}.items():
+        out = re.sub(rf"\b{re.escape(key)}\b", word, out)
+    for key, label in _serving_labels().items():
+        out = re.sub(rf"(?<![\w-]){re.escape(key)}(?![\w-])", label, out)
+    return out
+
+
+def label_map(frame: pd.DataFrame) -> dict[str, str]:
+    """``{offering_id: label}`` for the rows of a cost table (ids from its ``offering_id``)."""
+    return dict(zip(frame["offering_id"], offering_labels(frame), strict=True))

@@ -1,0 +1,83 @@
+"""The answer in words: sentences built from the computed tables of each analysis.
+
+Every sentence a report states about a result comes from a function here, so that it is
+tested (``tests/test_narrative.py``) and never contradicts the numbers or the parameters.
+Each ``*_answer`` function takes the tables an analysis computed and returns 3-6 plain
+sentences with the numbers that decide; offerings are named by their labels
+(:func:`infermodel.display.offering_labels`), numbers are rounded for reading
+(``$0.88 per million tokens``, ``988 million tokens a month``, ``45% of draws``).
+:func:`html` turns sentences into HTML that no Markdown renderer can mangle (a ``$`` stays a
+dollar sign).
+"""
+
+from infermodel.narrative.base import (
+    TIE,
+    cheapest,
+    html,
+    names,
+    paragraph,
+)
+from infermodel.narrative.changes import (
+    change_labels,
+    changes_lead,
+    price_changes_answer,
+)
+from infermodel.narrative.costs import (
+    article_answer,
+    article_groups,
+    article_readings,
+    estimator_notes,
+    not_on_sale,
+    stack_base,
+    trace_answer,
+    trace_lead,
+    workload_lead,
+    workload_name,
+)
+from infermodel.narrative.growth import (
+    break_even_answer,
+    maturity_answer,
+    settings_lead,
+    volume_lead,
+)
+from infermodel.narrative.uncertainty import (
+    calibration_notes,
+    concurrency_note,
+    estimator_weaknesses,
+    latency_notes,
+    sensitivity_answer,
+    stream_notes,
+    throughput_answer,
+)
+
+__all__ = [
+    "TIE",
+    "article_answer",
+    "article_groups",
+    "article_readings",
+    "break_even_answer",
+    "calibration_notes",
+    "change_labels",
+    "changes_lead",
+    "cheapest",
+    "concurrency_note",
+    "estimator_notes",
+    "estimator_weaknesses",
+    "html",
+    "latency_notes",
+    "maturity_answer",
+    "names",
+    "not_on_sale",
+    "paragraph",
+    "price_changes_answer",
+    "sensitivity_answer",
+    "settings_lead",
+    "stack_base",
+    "stream_notes",
+    "throughput_answer",
+    "trace_answer",
+    "trace_lead",
+    "volume_lead",
+    "workload_lead",
+    "workload_name",
+]
