@@ -68,6 +68,8 @@ MAX_SEED = 2**32 - 1
 MAX_GROWTH_MULTIPLE = 1e6
 MAX_SYNTHETIC_REQUESTS = 10**7
 MAX_SHOWN = 10_000
+#: Notebooks a report runs at once: each is a kernel process. [-]
+MAX_JOBS = 64
 
 
 @dataclass
@@ -496,6 +498,8 @@ RULES: dict[str, Rule] = {
     "synthetic_seed": SEED,
     "diy_sizing": Choice(trace_pricing.DIY_SIZINGS),
     "top_offerings": Whole(1, MAX_SHOWN),
+    # the report runner
+    "jobs": Whole(1, MAX_JOBS),
 }
 
 

@@ -43,6 +43,12 @@ def add_parser(commands) -> None:
         "with --quarter notebooks/quarterly.yml)",
     )
     report.add_argument("--show-code", action="store_true", help="keep code cells in the HTML")
+    report.add_argument(
+        "--jobs",
+        type=options.ruled("--jobs"),
+        default=None,
+        help="notebooks run at once, each in its own kernel (default: one per core, at most 2)",
+    )
     when = report.add_mutually_exclusive_group()
     when.add_argument(
         "--quarter",
@@ -89,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
             overrides=overrides,
             show_code=args.show_code,
             progress=_progress,
+            jobs=args.jobs or runner.DEFAULT_JOBS,
         )
         print(built / "index.html")
         return 0
@@ -112,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         overrides=overrides,
         show_code=args.show_code,
         progress=_progress,
+        jobs=args.jobs or runner.DEFAULT_JOBS,
     )
     print(built / "index.html")
     return 0

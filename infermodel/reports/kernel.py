@@ -2,7 +2,7 @@
 
 jupyter_client starts kernels on localhost TCP ports by default; anyone on the machine can
 connect to an unencrypted port, and ipykernel says so on every start ("Kernel is running
-over TCP without encryption"). :func:`ipc_kernel` gives papermill (through nbclient's
+over TCP without encryption"). :func:`ipc_kernels` gives papermill (through nbclient's
 ``kernel_manager_class`` and ``config``) a kernel manager that uses the ``ipc`` transport,
 with its socket files in a private folder (mode 0700) removed afterwards, and kills a kernel
 still running when the build stops (a signal while the kernel starts, say).
@@ -53,23 +53,39 @@ def kill_kernels(folder: Path) -> None:
         manager.cleanup_connection_file()
 
 
-@contextmanager
-def ipc_kernel() -> Iterator[dict]:
-    """Keyword arguments for :func:`papermill.execute_notebook` that start an IPC kernel.
+class KernelFolder:
+    """A private folder (mode 0700) for the sockets of a build's kernels.
 
-    The sockets are ``<private folder>/kernel-<n>``: short enough for the 107-byte limit of
-    a Unix socket path, and unreadable to other users.
+    :meth:`options` gives :func:`papermill.execute_notebook` the keyword arguments that start
+    one IPC kernel with its sockets at ``<folder>/k<n>-<port>``: each notebook of a build its
+    own prefix, so kernels started at the same time never pick the same socket, and short
+    enough for the 107-byte limit of a Unix socket path.
     """
-    folder = Path(tempfile.mkdtemp(prefix="infermodel-kernel-"))
-    config = Config({"IPCKernelManager": {"ip": str(folder / "kernel")}})
-    try:
-        yield {
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def options(self, number: int) -> dict:
+        config = Config({"IPCKernelManager": {"ip": str(self.folder / f"k{number}")}})
+        return {
             "kernel_manager_class": IPCKernelManager,
             "config": config,
             # Kill the kernel at the end instead of asking it to stop: a kernel asked while a
             # cell still runs (a build stopped by a signal) prints a traceback on stderr.
             "shutdown_kernel": "immediate",
         }
+
+    def kill(self) -> None:
+        """Kill every kernel of this build that still runs (the build is stopping)."""
+        kill_kernels(self.folder)
+
+
+@contextmanager
+def ipc_kernels() -> Iterator[KernelFolder]:
+    """The socket folder of a build's kernels; every kernel left is killed at the end."""
+    folder = Path(tempfile.mkdtemp(prefix="infermodel-kernel-"))
+    try:
+        yield KernelFolder(folder)
     finally:
         kill_kernels(folder)
         shutil.rmtree(folder, ignore_errors=True)

@@ -32,6 +32,7 @@ from infermodel.reports.notebook import ANSWER_SUFFIX, read_answer, stale_banner
 APPENDIX = "Provenance and method"
 CSS_FILE = paths.TEMPLATES_DIR / "offline" / "report.css"
 
+
 @functools.cache
 def css() -> str:
     """The report style sheet (``templates/offline/report.css``), shared by every page."""

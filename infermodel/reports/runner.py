@@ -11,38 +11,33 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
+import os
 import shutil
 import signal
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-import nbformat
-import papermill
-from jupyter_client.kernelspec import NoSuchKernel
-from nbclient.exceptions import DeadKernelError
-from papermill.exceptions import PapermillExecutionError
-
 from infermodel import __version__, paths, prices
 from infermodel.errors import NoPricesError, ParameterError, ReportError
 from infermodel.quarters import Quarter, report_date
-from infermodel.reports import folders, kernel
+from infermodel.reports import execute, folders
 from infermodel.reports.manifest import (
-    TABLES_PARAMETER,
     Manifest,
     NotebookRun,
     notebook_parameters,
     plan,
 )
-from infermodel.reports.pages import index_html, render_html, write_reports_index
+from infermodel.reports.pages import index_html, write_reports_index
 from infermodel.reports.record import command_line, git_commit, package_versions, public
 from infermodel.tables import data_hash
 
 #: Parameters ``build_quarterly`` sets from the quarter; a caller may not set them too.
 QUARTER_PARAMETERS = ("as_of", "previous_as_of")
+#: Notebooks run at once by default: one per core, at most two (each kernel is a process;
+#: the analyses are numpy-bound and a third kernel on two cores only adds waiting).
+DEFAULT_JOBS = max(1, min(2, os.cpu_count() or 1))
 
 
 class Interrupted(BaseException):
@@ -54,10 +49,6 @@ class Interrupted(BaseException):
         self.name = signal.Signals(signum).name
 
 
-class _NotebookFailed(Exception):
-    """A notebook of the build failed; the message names it and the cell."""
-
-
 def build_report(
     out_dir: Path | str,
     *,
@@ -66,8 +57,12 @@ def build_report(
     show_code: bool = False,
     progress: Callable[[str], None] = print,
     record_extra: Mapping[str, object] | None = None,
+    jobs: int = DEFAULT_JOBS,
 ) -> Path:
     """Build a report into ``out_dir``, all or nothing; return the report folder.
+
+    Up to ``jobs`` notebooks run at once, each in its own kernel; the run record and the
+    index keep the manifest's order.
 
     ``out_dir`` must be a new or empty folder or a previous report
     (:func:`~infermodel.reports.folders.check_target`). ``record_extra`` (e.g. ``as_of``,
@@ -93,14 +88,12 @@ def build_report(
     staging = folders.staging_folder(parent, target.name)
     record = _new_record(manifest, runs, target, record_extra)
     try:
-        with _signals_raise(), _quiet_papermill(), kernel.ipc_kernel() as kernel_options:
-            for number, run in enumerate(runs, start=1):
-                progress(f"[{number}/{len(runs)}] {run.path.name} ...")
-                entry = _execute(run, staging, target, kernel_options, show_code=show_code)
-                record["notebooks"].append(entry)
-                progress(f"[{number}/{len(runs)}] {run.path.name} done in {entry['seconds']:.1f} s")
+        with _signals_raise():
+            record["notebooks"] = _run_notebooks(
+                runs, staging, target, show_code=show_code, jobs=jobs, progress=progress
+            )
             _finish(staging, manifest.title, record)
-    except _NotebookFailed as failed:
+    except execute.NotebookFailed as failed:
         kept = folders.keep_failed(staging, target)
         where = f"kept in {kept}" if kept else "not kept (the folder could not be written)"
         raise ReportError(
@@ -143,54 +136,68 @@ def _new_record(
     return record
 
 
-def _execute(
-    run: NotebookRun, staging: Path, target: Path, kernel_options: dict, *, show_code: bool
-) -> dict:
-    """Execute and render one notebook into ``staging``; its entry of the run record."""
-    executed = staging / run.path.name
-    tables = staging / "tables"
-    before = set(tables.iterdir())
-    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    start = time.perf_counter()
-    try:
-        papermill.execute_notebook(
-            str(run.path),
-            str(executed),
-            parameters={**run.parameters, TABLES_PARAMETER: str(tables)},
-            kernel_name="python3",
-            cwd=str(run.path.parent),
-            progress_bar=False,
-            **kernel_options,
+def _run_notebooks(
+    runs: list[NotebookRun],
+    staging: Path,
+    target: Path,
+    *,
+    show_code: bool,
+    jobs: int,
+    progress: Callable[[str], None],
+) -> list[dict]:
+    """Execute and render every notebook into ``staging``; their run-record entries."""
+    work = []
+    for number, run in enumerate(runs, start=1):
+        own = staging / ".tables" / run.name
+        own.mkdir(parents=True)
+        work.append(
+            execute.Job(
+                number=number,
+                notebook=run.path,
+                parameters=run.parameters,
+                executed=staging / run.path.name,
+                tables=own,
+                html=staging / f"{run.name}.html",
+                show_code=show_code,
+            )
         )
-    except PapermillExecutionError as exc:
-        cell = _source_cell_number(executed, exc.cell_index)
-        evalue = str(exc.evalue).strip().splitlines()[0] if str(exc.evalue).strip() else ""
-        raise _NotebookFailed(
-            f"{run.path.name} failed in cell #{cell} (In [{exc.exec_count}]): {exc.ename}: {evalue}"
-        ) from None
-    except DeadKernelError:
-        cell = _running_cell(executed)
-        where = f" in cell #{cell}" if cell else ""
-        raise _NotebookFailed(
-            f"{run.path.name}: the kernel died{where} (the process exited or was killed, "
-            "e.g. out of memory)"
-        ) from None
-    except NoSuchKernel:
-        raise ReportError(
-            f"{run.path.name}: no Jupyter kernel 'python3' is installed; install ipykernel "
-            "in this environment"
-        ) from None
-    seconds = time.perf_counter() - start
-    render_html(executed, staging / f"{run.name}.html", show_code=show_code)
-    return {
-        "name": run.name,
-        "notebook": run.path.name,
-        "html": f"{run.name}.html",
-        "parameters": public(run.parameters, target),
-        "started": started,
-        "seconds": round(seconds, 2),
-        "tables": sorted(p.name for p in set(tables.iterdir()) - before),
-    }
+    results = execute.run_all(work, jobs, progress)
+    entries = []
+    for run, job, result in zip(runs, work, results, strict=True):
+        entries.append(
+            {
+                "name": run.name,
+                "notebook": run.path.name,
+                "html": job.html.name,
+                "parameters": public(run.parameters, target),
+                **result,
+                "tables": _collect_tables(run, job.tables, staging / "tables"),
+            }
+        )
+    (staging / ".tables").rmdir()
+    return entries
+
+
+def _collect_tables(run: NotebookRun, own: Path, tables: Path) -> list[str]:
+    """Move the tables a notebook wrote into the report's ``tables/``; their names.
+
+    Two notebooks may save the same table (the same prices, say) only with the same bytes;
+    different contents under one name are refused, naming the notebook.
+    """
+    names = sorted(p.name for p in own.iterdir())
+    for name in names:
+        there = tables / name
+        if there.exists():
+            if there.read_bytes() != (own / name).read_bytes():
+                raise ReportError(
+                    f"{run.path.name} saved a table {name!r} that another notebook of the "
+                    "report saved with other contents; give one of them another name"
+                )
+            (own / name).unlink()
+        else:
+            (own / name).replace(there)
+    own.rmdir()
+    return names
 
 
 def _finish(staging: Path, title: str, record: dict) -> None:
@@ -227,19 +234,6 @@ def _publish(staging: Path, target: Path, progress: Callable[[str], None]) -> No
 
 
 @contextmanager
-def _quiet_papermill() -> Iterator[None]:
-    """Keep papermill's and nbclient's log lines (e.g. "Kernel died while waiting for execute
-    reply") off stderr during a build: the build's own error says it in one line."""
-    logger = logging.getLogger("papermill")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-@contextmanager
 def _signals_raise() -> Iterator[None]:
     """Turn SIGINT and SIGTERM into :class:`Interrupted` during a build, so the staging
     folder is removed; the previous handlers are restored afterwards."""
@@ -267,6 +261,7 @@ def build_quarterly(
     today: object | None = None,
     show_code: bool = False,
     progress: Callable[[str], None] = print,
+    jobs: int = DEFAULT_JOBS,
 ) -> Path:
     """Build the quarterly report for ``quarter`` (``YYYYQn``) into ``reports/<quarter>/``.
 
@@ -303,6 +298,7 @@ def build_quarterly(
         overrides={**wanted, **dict(overrides or {})},
         show_code=show_code,
         progress=progress,
+        jobs=jobs,
         record_extra={
             "quarter": parsed.label,
             "as_of": wanted["as_of"],
@@ -329,36 +325,3 @@ def _refuse_quarter_parameters(
                     f"the quarterly manifest sets {name!r} for {run.path.name}; the quarter "
                     f"sets it ({quarter}: {as_of.date()}), remove it from the manifest"
                 )
-
-
-def _source_cell_number(executed: Path, cell_index: int) -> int:
-    """1-based number of the failing cell in the *source* notebook.
-
-    papermill inserts an ``injected-parameters`` cell (counted in ``cell_index``) and error
-    banner cells (not counted); the user's notebook has neither.
-    """
-    try:
-        cells = nbformat.read(executed, as_version=4).cells
-    except (OSError, ValueError):
-        return cell_index + 1
-    cells = [
-        c for c in cells if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])
-    ]
-    injected = sum(
-        "injected-parameters" in c.get("metadata", {}).get("tags", []) for c in cells[:cell_index]
-    )
-    return cell_index + 1 - injected
-
-
-def _running_cell(executed: Path) -> int | None:
-    """1-based number (in the source notebook) of the last cell papermill started."""
-    try:
-        cells = nbformat.read(executed, as_version=4).cells
-    except (OSError, ValueError):
-        return None
-    started = [
-        index
-        for index, cell in enumerate(cells)
-        if cell.get("metadata", {}).get("papermill", {}).get("start_time")
-    ]
-    return _source_cell_number(executed, started[-1]) if started else None
