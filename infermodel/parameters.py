@@ -498,6 +498,7 @@ RULES: dict[str, Rule] = {
     "synthetic_seed": SEED,
     "diy_sizing": Choice(trace_pricing.DIY_SIZINGS),
     "top_offerings": Whole(1, MAX_SHOWN),
+    "top": Whole(1, MAX_SHOWN),
     # the report runner
     "jobs": Whole(1, MAX_JOBS),
 }

@@ -172,8 +172,8 @@ def test_format_table(capsys):
     status, out, err = run(capsys, "table", *AS_OF, "--format", "table")
     assert status == 0, err
     assert out.startswith("Prices as of 2025-05-31; 20,000,000 tokens (100% output)")
-    assert "RunPod" in out and "GPT-4o" in out and "H100-PCIe-80GB" in out
-    assert "WARNING" not in out  # no observation is older than 120 days on 2025-05-31
+    assert "RunPod" in out and "GPT-4o" in out and "H100 PCIe 80GB" in out  # SKUs in words
+    assert "Warning" not in out  # no observation is older than 120 days on 2025-05-31
 
 
 def test_format_json(capsys, default_csv):

@@ -8,34 +8,25 @@ import sys
 import pandas as pd
 
 from infermodel import compare, growth, parameters, prices, serving, tables
-from infermodel.cli import options
+from infermodel.cli import options, terminal
 from infermodel.workloads import Workload
 
+#: Columns of ``table --format table`` unless ``--columns`` says otherwise.
 TABLE_COLUMNS_FOR_PEOPLE = [
-    "platform",
-    "provider",
-    "model",
-    "gpu",
-    "tier",
-    "serving_assumption",
-    "tokens_per_second",
-    "gpu_hours",
-    "wall_clock_hours",
+    "platform",  # printed as a line above each platform type's rows
+    "offering",
     "cost_usd",
     "usd_per_million_tokens",
     "multiple_of_cheapest",
     "observed_on",
-    "confidence",
 ]
-
+#: Columns of ``break-even --format table`` unless ``--columns`` says otherwise.
 BREAK_EVEN_COLUMNS_FOR_PEOPLE = [
     "api_offering",
-    "api_usd_per_million_tokens",
     "diy_offering",
-    "diy_usd_per_million_tokens_busy",
     "break_even_million_tokens_per_month",
-    "always_cheaper_from_million_tokens_per_month",
     "replicas_at_break_even",
+    "api_usd_per_million_tokens",
 ]
 
 
@@ -44,6 +35,7 @@ def add_parsers(commands) -> None:
     table = commands.add_parser("table", help="price one workload on every offering")
     options.add_pricing(table)
     options.add_format(table)
+    terminal.add_options(table, default_columns=TABLE_COLUMNS_FOR_PEOPLE)
     table.set_defaults(handler=run_table)
 
     even = commands.add_parser(
@@ -85,6 +77,7 @@ def add_parsers(commands) -> None:
         help="also give the break-even utilization at this monthly volume [tokens/month]",
     )
     options.add_format(even)
+    terminal.add_options(even, default_columns=BREAK_EVEN_COLUMNS_FOR_PEOPLE)
     even.set_defaults(handler=run_break_even)
 
 
@@ -141,24 +134,21 @@ def write(frame: pd.DataFrame, args: argparse.Namespace) -> bool:
 def run_table(args: argparse.Namespace) -> int:
     snapshot, workload, table = priced(args)
     if not write(table, args):
-        stale = int(table["stale"].sum())
-        with pd.option_context(
-            "display.width", 250, "display.max_columns", None, "display.max_colwidth", 40
-        ):
-            print(
+        shown = terminal.choose(table, args.columns, TABLE_COLUMNS_FOR_PEOPLE, top=args.top)
+        print(
+            terminal.paragraph(
                 f"Prices as of {snapshot.as_of.date()}; {workload.total_tokens:,.0f} tokens "
-                f"({workload.output_share:.0%} output); utilization {args.utilization}"
+                f"({workload.output_share:.0%} output); rented GPUs busy "
+                f"{args.utilization:.0%} of the paid time."
             )
-            if stale:
-                print(
-                    f"WARNING: {stale} row(s) priced from observations older than "
-                    f"{args.stale_after_days} days (column 'stale')"
-                )
+        )
+        stale = int(table["stale"].sum())
+        if stale:
             print(
-                table[TABLE_COLUMNS_FOR_PEOPLE].to_string(
-                    index=False, float_format="{:,.4g}".format
-                )
+                f"Warning: {stale} row(s) priced from observations older than "
+                f"{args.stale_after_days} days (column 'stale' of --format csv)."
             )
+        print(terminal.render(shown, group="platform", total_rows=len(table)))
     return 0
 
 
@@ -176,16 +166,19 @@ def run_break_even(args: argparse.Namespace) -> int:
     even["output_share"] = workload.output_share
     even["diy_token_basis"] = args.diy_token_basis
     if not write(even, args):
-        wins = even["break_even_million_tokens_per_month"].notna()
+        wins = even[even["break_even_million_tokens_per_month"].notna()]
         print(
-            f"Prices as of {snapshot.as_of.date()}; token mix {workload.output_share:.0%} output; "
-            f"billing {args.billing}, min replicas {args.min_replicas}, fixed "
-            f"${args.fixed_usd_per_month:,.0f}/month. DIY wins somewhere in "
-            f"{int(wins.sum())} of {len(even)} pairs (others: see --format csv, column reason)."
+            terminal.paragraph(
+                f"Prices as of {snapshot.as_of.date()}; token mix {workload.output_share:.0%} "
+                f"output; billing {args.billing}, min replicas {args.min_replicas}, fixed "
+                f"${args.fixed_usd_per_month:,.0f}/month. Self-hosting wins from some volume "
+                f"in {len(wins)} of {len(even)} pairs, listed by break-even volume (the others "
+                "and why: --format csv, column reason)."
+            )
         )
-        shown = even.loc[wins, BREAK_EVEN_COLUMNS_FOR_PEOPLE].sort_values(
-            "break_even_million_tokens_per_month"
-        )
-        with pd.option_context("display.width", 250, "display.max_colwidth", 60):
-            print(shown.to_string(index=False, float_format="{:,.4g}".format))
+        ordered = wins.sort_values("break_even_million_tokens_per_month", kind="stable")
+        shown = terminal.choose(
+            ordered, args.columns, BREAK_EVEN_COLUMNS_FOR_PEOPLE, top=None
+        ).head(args.top or len(ordered))
+        print(terminal.render(shown, total_rows=len(ordered)))
     return 0

@@ -6,25 +6,20 @@ import argparse
 import sys
 from pathlib import Path
 
-import pandas as pd
-
 from infermodel import trace_pricing
-from infermodel.cli import options
+from infermodel.cli import options, terminal
 from infermodel.cli.pricing import assumptions_for, snapshot_for, write
 from infermodel.readers import logs
 
+#: Columns of ``trace --format table`` unless ``--columns`` says otherwise.
 TRACE_COLUMNS_FOR_PEOPLE = [
-    "platform",
-    "provider",
-    "model",
-    "gpu",
-    "serving_assumption",
+    "platform",  # printed as a line above each platform type's rows
+    "offering",
     "cost_usd",
     "usd_per_request_p50",
     "usd_per_request_p95",
     "usd_per_million_tokens",
     "replicas_peak",
-    "replicas_mean",
     "utilization",
 ]
 
@@ -65,6 +60,7 @@ def add_parser(commands) -> None:
         help="DIY cost_usd with replicas autoscaled per hour (default) or sized for the peak",
     )
     options.add_format(trace)
+    terminal.add_options(trace, default_columns=TRACE_COLUMNS_FOR_PEOPLE)
     trace.set_defaults(handler=run)
 
 
@@ -89,17 +85,15 @@ def run(args: argparse.Namespace) -> int:
     if not write(table, args):
         summary = trace.summary().iloc[0]
         print(
-            f"{args.path} ({trace.fmt}): {summary['requests']:,} requests, "
-            f"{summary['input_tokens']:,} input + {summary['cached_input_tokens']:,} cached "
-            f"input + {summary['output_tokens']:,} output tokens; prices as of "
-            f"{snapshot.as_of.date()}"
-        )
-        with pd.option_context("display.width", 250, "display.max_columns", None):
-            print(
-                table[TRACE_COLUMNS_FOR_PEOPLE].to_string(
-                    index=False, float_format="{:,.4g}".format, na_rep=""
-                )
+            terminal.paragraph(
+                f"{args.path} ({trace.fmt}): {summary['requests']:,} requests, "
+                f"{summary['input_tokens']:,} input + {summary['cached_input_tokens']:,} "
+                f"cached input + {summary['output_tokens']:,} output tokens; prices as of "
+                f"{snapshot.as_of.date()}."
             )
+        )
+        shown = terminal.choose(table, args.columns, TRACE_COLUMNS_FOR_PEOPLE, top=args.top)
+        print(terminal.render(shown, group="platform", total_rows=len(table)))
     return 0
 
 

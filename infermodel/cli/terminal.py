@@ -1,0 +1,200 @@
+"""Tables for a terminal: chosen columns in people's words, fitted to the terminal's width.
+
+``--format table`` prints through :func:`render`: headers with units and cells formatted by
+:mod:`infermodel.display` (``$`` amounts, thousands separators, an em dash for a missing
+value, labels instead of ids), right-aligned numbers, and a width that fits ``$COLUMNS``
+(default 100): long text is cut with an ellipsis and, if that is not enough, the last
+columns are left out and named in a closing line. ``--columns`` chooses the columns (any
+column of the ``--format csv`` output), ``--top N`` keeps the cheapest N rows of each
+platform type.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import textwrap
+from collections.abc import Sequence
+
+import pandas as pd
+
+from infermodel import checks, display
+from infermodel.cli import options
+from infermodel.cli.options import UsageError
+
+#: Width when the terminal's is unknown (a pipe, a cron job). [characters]
+DEFAULT_WIDTH = 100
+#: Widest a header is kept on one line; a longer one wraps. [characters]
+HEADER_WIDTH = 14
+#: Narrowest a text column is cut to before columns are left out. [characters]
+MIN_TEXT_WIDTH = 18
+#: Kinds of :mod:`infermodel.display` whose cells are numbers (right-aligned, never cut).
+_NUMERIC = {"money", "price", "gpu_price", "count", "float", "fraction", "pct", "signed_pct"}
+_NUMERIC |= {"multiple", "auto", "volume"}
+_GAP = "  "
+
+
+def add_options(parser: argparse.ArgumentParser, *, default_columns: Sequence[str]) -> None:
+    """``--columns`` and ``--top`` for a command's ``--format table``."""
+    parser.add_argument(
+        "--columns",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="columns of --format table, by their csv names (default: "
+        + ", ".join(default_columns)
+        + "; 'offering' is the offering's label)",
+    )
+    parser.add_argument(
+        "--top",
+        type=options.ruled("--top"),
+        default=None,
+        metavar="N",
+        help="--format table: only the cheapest N rows of each platform type",
+    )
+
+
+def width() -> int:
+    """The terminal's width: ``$COLUMNS``, the terminal, else :data:`DEFAULT_WIDTH`."""
+    return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+
+
+def choose(
+    frame: pd.DataFrame,
+    columns: Sequence[str] | None,
+    default: Sequence[str],
+    *,
+    top: int | None = None,
+    cost: str = "cost_usd",
+) -> pd.DataFrame:
+    """The rows and columns to print: ``columns`` (default ``default``), ``offering`` as a
+    label; with ``top``, the cheapest ``top`` rows of each platform type by ``cost``."""
+    if "offering" not in frame and {"provider", "platform_type"} <= set(frame):
+        frame = frame.assign(offering=display.offering_labels(frame))
+    wanted = list(dict.fromkeys(columns or default))
+    unknown = [c for c in wanted if c not in frame]
+    if unknown:
+        hint = checks.close_matches(unknown[0], frame.columns, n=2)
+        raise UsageError(
+            f"--columns: no column {unknown[0]!r}{hint}; the columns are those of "
+            f"--format csv: {', '.join(frame.columns)}"
+        )
+    if top is not None and "platform_type" in frame and cost in frame:
+        frame = frame.sort_values(cost, kind="stable").groupby("platform_type", sort=False)
+        frame = frame.head(top).sort_index()
+    return frame[wanted]
+
+
+def render(
+    frame: pd.DataFrame,
+    *,
+    group: str | None = None,
+    total_rows: int | None = None,
+    limit: int | None = None,
+) -> str:
+    """``frame`` as aligned text no wider than ``limit`` (default :func:`width`).
+
+    With ``group`` (a column, e.g. ``platform``), rows are listed under a line naming their
+    group instead of repeating it in a column. Headers wrap onto a second line rather than
+    widen a column of short numbers.
+    """
+    limit = width() if limit is None else limit
+    sections = frame[group].tolist() if group in frame else None
+    if sections is not None:
+        frame = frame.drop(columns=group)
+    specs = {name: display.column_spec(name) for name in frame.columns}
+    if "offering" in specs:
+        specs["offering"] = ("Offering", "text")
+    cells = {name: display.format_column(frame[name], kind) for name, (_, kind) in specs.items()}
+    sizes = {n: _size(specs[n][0], cells[n]) for n in frame.columns}
+    room = limit - (2 if sections else 0)
+    natural = {n: max(sizes[n], *map(len, cells[n])) for n in frame.columns}
+    shown = _fitted(list(frame.columns), sizes, specs, room)
+    _widen(shown, sizes, natural, room)
+    indent = "  " if sections else ""
+    lines = [indent + line for line in _header([specs[n][0] for n in shown], shown, sizes)]
+    current = object()
+    for row in range(len(frame)):
+        if sections is not None and sections[row] != current:
+            current = sections[row]
+            lines.append(display.format_column([current], display.column_spec(group)[1])[0])
+        values = [cells[n][row] for n in shown]
+        lines.append(indent + _line(values, shown, sizes, specs))
+    return "\n".join(lines + _notes(frame, shown, total_rows, limit))
+
+
+def _size(header: str, cells: list[str]) -> int:
+    """A column's width: its longest cell, or its header up to :data:`HEADER_WIDTH` (a longer
+    header wraps), or the header's longest word."""
+    longest_word = max((len(word) for word in header.split()), default=0)
+    return max([longest_word, min(len(header), HEADER_WIDTH), *map(len, cells)])
+
+
+def _fitted(names: list[str], sizes: dict, specs: dict, limit: int) -> list[str]:
+    """The columns that fit: long text cut to :data:`MIN_TEXT_WIDTH` first, then the last
+    columns left out."""
+    shown = list(names)
+    while _total(sizes, shown) > limit:
+        text = [n for n in shown if specs[n][1] not in _NUMERIC and sizes[n] > MIN_TEXT_WIDTH]
+        if text:
+            widest = max(text, key=lambda n: sizes[n])
+            sizes[widest] = max(MIN_TEXT_WIDTH, sizes[widest] - (_total(sizes, shown) - limit))
+        elif len(shown) > 1:
+            shown.pop()
+        else:
+            break
+    return shown
+
+
+def _widen(shown: list[str], sizes: dict, natural: dict, limit: int) -> None:
+    """Give width left over (after columns were left out) back to text that was cut."""
+    for name in shown:
+        spare = limit - _total(sizes, shown)
+        if spare <= 0:
+            return
+        sizes[name] = max(sizes[name], min(natural[name], sizes[name] + spare))
+
+
+def _header(headers: list[str], shown: list[str], sizes: dict) -> list[str]:
+    wrapped = [textwrap.wrap(h, sizes[n]) or [""] for h, n in zip(headers, shown, strict=True)]
+    depth = max(len(w) for w in wrapped)
+    rows = []
+    for k in range(depth):
+        parts = [
+            (w[k] if k < len(w) else "").ljust(sizes[n])
+            for w, n in zip(wrapped, shown, strict=True)
+        ]
+        rows.append(_GAP.join(parts).rstrip())
+    return rows
+
+
+def _notes(frame: pd.DataFrame, shown: list[str], total_rows: int | None, limit: int) -> list:
+    notes = []
+    if total_rows is not None and total_rows > len(frame):
+        notes.append(f"{total_rows - len(frame):,} more row(s) not shown (--top)")
+    if len(shown) < len(frame.columns):
+        left = ", ".join(n for n in frame.columns if n not in shown)
+        notes.append(f"columns left out to fit {limit} characters: {left} (see --columns)")
+    return [textwrap.fill(f"({note})", width=limit) for note in notes]
+
+
+def paragraph(text: str) -> str:
+    """Prose for the terminal, wrapped at its width."""
+    return textwrap.fill(text, width=width())
+
+
+def _total(sizes: dict[str, int], shown: list[str]) -> int:
+    return sum(sizes[n] for n in shown) + len(_GAP) * (len(shown) - 1)
+
+
+def _fit(text: str, size: int) -> str:
+    return text if len(text) <= size else text[: size - 1] + "\u2026"
+
+
+def _line(values: list[str], shown: list[str], sizes: dict, specs: dict) -> str:
+    parts = []
+    for value, name in zip(values, shown, strict=True):
+        fitted = _fit(value, sizes[name])
+        numeric = specs[name][1] in _NUMERIC
+        parts.append(fitted.rjust(sizes[name]) if numeric else fitted.ljust(sizes[name]))
+    return _GAP.join(parts).rstrip()

@@ -1,0 +1,83 @@
+"""``--format table`` for people: fits the terminal, words not ids, chosen columns, top N."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from infermodel import cli
+from infermodel.cli import terminal
+
+TRACE = Path(__file__).resolve().parent / "data" / "traces" / "azure2023_code.csv"
+COMMANDS = {
+    "table": ["table", "--as-of", "2025-05-31", "--serving", "all"],
+    "break-even": ["break-even", "--as-of", "2025-05-31"],
+    "trace": ["trace", str(TRACE), "--as-of", "2025-05-31", "--serving", "all"],
+}
+
+
+def run(capsys, argv, columns, monkeypatch):
+    monkeypatch.setenv("COLUMNS", str(columns))
+    status = cli.main(argv)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("columns", [60, 100, 160])
+def test_every_line_fits_the_terminal(capsys, monkeypatch, command, columns):
+    status, out, _ = run(capsys, COMMANDS[command], columns, monkeypatch)
+    assert status == 0
+    lines = out.splitlines()
+    assert len(lines) > 3
+    assert max(len(line) for line in lines) <= columns
+    for bad in ("nan", "NaN", "<NA>", "None", "$-", "e+0", "_cloud", "article-batch"):
+        assert bad not in out, bad
+
+
+def test_the_table_names_offerings_in_words_under_their_platform(capsys, monkeypatch):
+    _, out, _ = run(capsys, COMMANDS["table"], 120, monkeypatch)
+    lines = out.splitlines()
+    assert "Proprietary API" in lines and "DIY GPU rental" in lines
+    assert any("OpenAI · GPT-4o" in line and "$200.00" in line for line in lines)
+    assert any("community cloud" in line for line in lines)
+
+
+def test_top_keeps_the_cheapest_rows_of_each_platform_type(capsys, monkeypatch):
+    _, out, _ = run(capsys, [*COMMANDS["table"], "--top", "2"], 120, monkeypatch)
+    lines = out.splitlines()
+    start = lines.index("Proprietary API")
+    assert lines[start + 1].lstrip().startswith("Google · Gemini 2.0 Flash")
+    assert lines[start + 3] == "Managed open-model API"
+    assert "more row(s) not shown" in lines[-1]
+
+
+def test_columns_choose_what_is_shown(capsys, monkeypatch):
+    argv = [*COMMANDS["table"], "--columns", "offering", "gpu_hours", "confidence"]
+    _, out, _ = run(capsys, argv, 120, monkeypatch)
+    header = out.splitlines()[1]
+    assert "GPU-hours" in header or "GPU hours" in header
+    assert "Cost" not in header
+
+
+def test_an_unknown_column_is_one_line_naming_it(capsys, monkeypatch):
+    status, _, err = run(capsys, [*COMMANDS["table"], "--columns", "cots_usd"], 100, monkeypatch)
+    assert status == cli.EXIT_USAGE
+    assert err.count("\n") == 1 and "did you mean 'cost_usd'" in err
+
+
+def test_a_narrow_terminal_leaves_columns_out_and_says_which():
+    frame = pd.DataFrame(
+        {
+            "offering": ["A very long offering name that cannot fit in a narrow terminal"],
+            "cost_usd": [1234.5],
+            "usd_per_million_tokens": [0.88],
+            "observed_on": [pd.Timestamp("2025-05-31")],
+        }
+    )
+    text = terminal.render(frame, limit=40)
+    assert max(len(line) for line in text.splitlines()) <= 40
+    assert "columns left out to fit 40 characters" in text
+    assert "$1,234" in text and "\u2026" in text
