@@ -19,13 +19,21 @@ def add_parser(commands) -> None:
     tp.add_argument("--list", action="store_true", help="print the accepted model and GPU names")
     tp.add_argument("--model", help="model name, any case (see --list)")
     tp.add_argument("--gpu", help="GPU SKU, any case (see --list)")
-    tp.add_argument("--gpus", type=int, help="GPUs in the replica (tensor parallel)")
+    tp.add_argument(
+        "--gpus", type=options.ruled("--gpus"), help="GPUs in the replica (tensor parallel)"
+    )
     tp.add_argument("--precision", help="bf16, fp16, fp8, int8, int4 or fp4")
-    tp.add_argument("--input-tokens", type=int, help="prompt tokens per request [tokens]")
-    tp.add_argument("--output-tokens", type=int, help="generated tokens per request [tokens]")
+    tp.add_argument(
+        "--input-tokens", type=options.ruled("--input-tokens"), help="prompt tokens per request"
+    )
+    tp.add_argument(
+        "--output-tokens",
+        type=options.ruled("--output-tokens"),
+        help="generated tokens per request [tokens]",
+    )
     tp.add_argument(
         "--concurrency",
-        type=int,
+        type=options.ruled("--concurrency"),
         default=None,
         help="requests in flight (default: the largest batch that fits, maximum throughput)",
     )
