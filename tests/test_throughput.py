@@ -528,7 +528,7 @@ def test_cli_concurrency_and_list(capsys):
         ({"--model": "lama-3.3-70b"}, "did you mean 'Llama-3.3-70B'"),
         ({"--gpu": "h100"}, "did you mean 'H100-SXM-80GB'"),
         ({"--gpus": "1", "--model": "llama-3.1-405b"}, "does not fit"),
-        ({"--input-tokens": "0"}, "input_tokens must be a whole number >= 1"),
+        ({"--input-tokens": "0"}, "--input-tokens must be a whole number >= 1"),
         ({"--output-tokens": "-3"}, "output_tokens must be a whole number >= 1"),
         ({"--gpu": "A100-SXM-80GB"}, "no FP8 tensor cores"),
         ({"--gpus": "two"}, "invalid int value"),
