@@ -529,9 +529,9 @@ def test_cli_concurrency_and_list(capsys):
         ({"--gpu": "h100"}, "did you mean 'H100-SXM-80GB'"),
         ({"--gpus": "1", "--model": "llama-3.1-405b"}, "does not fit"),
         ({"--input-tokens": "0"}, "--input-tokens must be a whole number >= 1"),
-        ({"--output-tokens": "-3"}, "output_tokens must be a whole number >= 1"),
+        ({"--output-tokens": "-3"}, "--output-tokens must be a whole number >= 1"),
         ({"--gpu": "A100-SXM-80GB"}, "no FP8 tensor cores"),
-        ({"--gpus": "two"}, "invalid int value"),
+        ({"--gpus": "two"}, "--gpus must be a whole number >= 1"),
     ],
 )
 def test_cli_bad_input_exits_2_with_one_line(capsys, change, message):
