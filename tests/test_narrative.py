@@ -91,9 +91,9 @@ def test_article_answer_compares_like_for_like_never_8b_with_70b():
     )
     # 14.875 / 17.6 = 0.845: 15% less; the label says the GPU, tier and reading in words.
     assert lines[1] == (
-        "The cheapest rented GPU is RunPod · A100 PCIe 80GB, community cloud at \u201cBatch, 2M "
-        "tok/h (article, high)\u201d, $14.88 ($0.74 per million tokens): 15% less than the "
-        "managed API."
+        "At the main table's throughput assumptions, the cheapest rented GPU is RunPod · A100 "
+        "PCIe 80GB, community cloud at \u201cBatch, 2M tok/h (article, high)\u201d, $14.88 ($0.74 "
+        "per million tokens): 15% less than the managed API."
     )
     # median of 8, 200, 3000 is 200; 200 / 17.6 = 11.4
     assert lines[2] == (

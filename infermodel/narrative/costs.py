@@ -89,7 +89,8 @@ def article_answer(
         gpu = best.assign(offering=display.offering_labels(best.drop(columns="serving_assumption")))
         reading = quoted(best["serving_assumption"].iloc[0])
         lines.append(
-            f"The cheapest rented GPU is {named(gpu)} at {reading}, {money(cost)} "
+            f"At the main table's throughput assumptions, the cheapest rented GPU is "
+            f"{named(gpu)} at {reading}, {money(cost)} "
             f"({money(best['usd_per_million_tokens'].iloc[0])} per million tokens){against}."
         )
     if len(proprietary):

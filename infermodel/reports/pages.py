@@ -13,6 +13,7 @@ changed since the last quarter (the newest report's ``price_changes`` answer).
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import html
 import json
@@ -225,6 +226,16 @@ def _changes_html(name: str, record: dict, report_dir: Path) -> str:
     return _answer_list(lines) + f"<p><a href='{link}'>What changed, in detail</a></p>"
 
 
+def _built(finished: object) -> str:
+    """``2026-12-01T11:15:16+00:00`` -> ``2026-12-01 11:15 UTC`` (as written if unreadable)."""
+    text = str(finished or "")
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return text or "—"
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def write_reports_index(reports_dir: Path = paths.REPORTS_DIR) -> Path:
     """Write ``reports_dir/index.html``: what changed since the last quarter, then every
     built report there, newest as-of date first.
@@ -255,11 +266,13 @@ def write_reports_index(reports_dir: Path = paths.REPORTS_DIR) -> Path:
     for name, record in entries:
         flag = " <strong>provisional</strong>" if record.get("provisional") else ""
         rows.append(
-            f"<tr><td><a href='{html.escape(name)}/index.html'>{html.escape(name)}</a></td>"
-            f"<td>{html.escape(str(record.get('as_of') or '—'))}{flag}</td>"
+            f"<tr><td class='nw'><a href='{html.escape(name)}/index.html'>"
+            f"{html.escape(name)}</a></td>"
+            f"<td class='nw'>{html.escape(str(record.get('as_of') or '—'))}{flag}</td>"
             f"<td>{html.escape(str(record.get('title', '')))}</td>"
-            f"<td>{html.escape(str(record.get('finished', '')))}</td>"
-            f"<td><code>{html.escape(str(record.get('data_sha256', ''))[:12])}</code></td></tr>"
+            f"<td class='nw'>{html.escape(_built(record.get('finished')))}</td>"
+            f"<td class='nw'><code>{html.escape(str(record.get('data_sha256', ''))[:12])}</code>"
+            "</td></tr>"
         )
     if entries:
         name, latest = entries[0]
@@ -273,7 +286,7 @@ def write_reports_index(reports_dir: Path = paths.REPORTS_DIR) -> Path:
         "infermodel reports",
         "<h1>infermodel reports</h1>"
         f"{changed}<h2>All reports, newest as-of date first</h2><div class='im-table'>"
-        "<table><thead><tr><th>Report</th><th>As of</th><th>Title</th><th>Built (UTC)</th>"
+        "<table><thead><tr><th>Report</th><th>As of</th><th>Title</th><th>Built</th>"
         f"<th>Price data</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>",
     )
     target = reports_dir / "index.html"
