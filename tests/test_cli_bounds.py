@@ -524,7 +524,7 @@ COMMANDS = st.sampled_from(["table", "break-even", "validate", "throughput"])
 
 
 @settings(
-    max_examples=25,
+    max_examples=15,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -44,7 +44,8 @@ def add_parser(commands) -> None:
     trace.add_argument(
         "--drop-bad-rows",
         action="store_true",
-        help="drop rows with missing, negative or unreadable values (default: refuse the log)",
+        help="drop bad rows (missing, negative, non-whole or impossibly large counts, a wrong "
+        "number of fields, an unreadable timestamp) instead of refusing the log",
     )
     options.add_selection(trace, provider_help="only this provider (repeatable)")
     trace.add_argument(

@@ -1,7 +1,8 @@
 """Executing a report's notebooks: each in a worker process with its own kernel, a few at a time.
 
 A build runs up to ``workers`` notebooks at once (:func:`run_all`). Each runs in a process of
-a ``spawn`` pool, so nothing is shared between notebooks but the files they write: papermill
+a ``spawn`` pool (one at a time: in the caller's process, with no worker to start), so
+nothing is shared between notebooks but the files they write: papermill
 executes the notebook in an IPC kernel (:mod:`~infermodel.reports.kernel`) and the page is
 rendered there too. Each notebook writes its tables into a folder of its own, which the
 runner then moves into the report's ``tables/``. Results come back in the manifest's order.
@@ -113,6 +114,8 @@ def run_all(jobs: Sequence[Job], workers: int, say: Callable[[str], None]) -> li
     """
     total = len(jobs)
     workers = max(1, min(int(workers), total or 1))
+    if workers == 1:
+        return _run_here(jobs, say)
     # spawn, not fork: a worker starts clean (no copied threads or sockets), on every OS.
     pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_worker_start)
     try:
@@ -138,6 +141,23 @@ def run_all(jobs: Sequence[Job], workers: int, say: Callable[[str], None]) -> li
     finally:
         pool.terminate()
         pool.join()
+
+
+def _run_here(jobs: Sequence[Job], say: Callable[[str], None]) -> list[dict]:
+    """One notebook at a time, in this process (no worker to start)."""
+    logger = logging.getLogger("papermill")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    results = []
+    try:
+        for job in jobs:
+            say(f"[{job.number}/{len(jobs)}] {job.notebook.name} ...")
+            results.append(run_job(job))
+            say(f"[{job.number}/{len(jobs)}] {job.notebook.name} done in "
+                f"{results[-1]['seconds']:.1f} s")  # fmt: skip
+    finally:
+        logger.setLevel(level)
+    return results
 
 
 def source_cell_number(executed: Path, cell_index: int) -> int:
