@@ -1,13 +1,15 @@
 """The report as a reader sees it: every page of a small report in Chromium at 1280x800.
 
 Builds a report of all seven notebooks with the small parameters of tests/test_notebooks.py,
-opens each page (the index, every notebook page, the reports index) in Debian's Chromium via
-Playwright and checks what a reader would trip on. Screenshots of each page (first screen and
-full page) are saved under the test's temporary folder and copied to SHOTS.
+opens each page (the index, every notebook page, the reports index) in the system's Chromium
+(or Chrome) via Playwright and checks what a reader would trip on. Screenshots of each page
+(first screen and full page) are saved under the test's temporary folder, and copied to the
+folder ``$INFERMODEL_SCREENSHOTS`` names, if set, for a person to look at.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -22,7 +24,12 @@ from infermodel.reports import manifest, runner
 
 pytestmark = pytest.mark.notebook
 
-CHROMIUM = "/usr/bin/chromium"
+#: The browser: ``$INFERMODEL_CHROMIUM``, else the first of these on the PATH (``make
+#: chromium`` installs Debian's when none is found).
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+CHROMIUM = os.environ.get("INFERMODEL_CHROMIUM") or next(
+    (found for name in BROWSERS if (found := shutil.which(name))), "/usr/bin/chromium"
+)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -32,7 +39,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1280, "height": 800}
-SHOTS = Path("/tmp/answer-first-shots")
+SHOTS = os.environ.get("INFERMODEL_SCREENSHOTS")
 NOTEBOOKS = sorted(paths.NOTEBOOKS_DIR.glob("*.ipynb"))
 PAGES = ["index", *(n.stem for n in NOTEBOOKS)]
 #: Text a reader must never see: a missing-value marker, raw Markdown, a broken minus sign.
@@ -81,8 +88,9 @@ def _open(page, path: Path, shots: Path):
     for suffix, full in (("", False), ("-full", True)):
         target = shots / f"{name}{suffix}.png"
         page.screenshot(path=str(target), full_page=full)
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(target, SHOTS / target.name)
+        if SHOTS:
+            Path(SHOTS).mkdir(parents=True, exist_ok=True)
+            shutil.copy(target, Path(SHOTS) / target.name)
     return page
 
 
