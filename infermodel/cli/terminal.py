@@ -28,9 +28,6 @@ DEFAULT_WIDTH = 100
 HEADER_WIDTH = 14
 #: Narrowest a text column is cut to before columns are left out. [characters]
 MIN_TEXT_WIDTH = 18
-#: Kinds of :mod:`infermodel.display` whose cells are numbers (right-aligned, never cut).
-_NUMERIC = {"money", "price", "gpu_price", "count", "float", "fraction", "pct", "signed_pct"}
-_NUMERIC |= {"multiple", "auto", "volume"}
 _GAP = "  "
 
 
@@ -135,7 +132,11 @@ def _fitted(names: list[str], sizes: dict, specs: dict, limit: int) -> list[str]
     columns left out."""
     shown = list(names)
     while _total(sizes, shown) > limit:
-        text = [n for n in shown if specs[n][1] not in _NUMERIC and sizes[n] > MIN_TEXT_WIDTH]
+        text = [
+            n
+            for n in shown
+            if specs[n][1] not in display.NUMERIC_KINDS and sizes[n] > MIN_TEXT_WIDTH
+        ]
         if text:
             widest = max(text, key=lambda n: sizes[n])
             sizes[widest] = max(MIN_TEXT_WIDTH, sizes[widest] - (_total(sizes, shown) - limit))
@@ -195,6 +196,6 @@ def _line(values: list[str], shown: list[str], sizes: dict, specs: dict) -> str:
     parts = []
     for value, name in zip(values, shown, strict=True):
         fitted = _fit(value, sizes[name])
-        numeric = specs[name][1] in _NUMERIC
+        numeric = specs[name][1] in display.NUMERIC_KINDS
         parts.append(fitted.rjust(sizes[name]) if numeric else fitted.ljust(sizes[name]))
     return _GAP.join(parts).rstrip()

@@ -11,7 +11,13 @@ chart labels, so a figure reads the same everywhere.
 Formatting never changes a value: the CSV files a report saves keep every digit.
 """
 
-from infermodel.display.columns import COLUMNS, KINDS, column_spec, format_column
+from infermodel.display.columns import (
+    COLUMNS,
+    KINDS,
+    NUMERIC_KINDS,
+    column_spec,
+    format_column,
+)
 from infermodel.display.numbers import (
     MAX_ROWS,
     MINUS,
@@ -55,6 +61,7 @@ __all__ = [
     "MINUS",
     "MISSING",
     "MODE_WORDS",
+    "NUMERIC_KINDS",
     "PRICING_WORDS",
     "STAGE_WORDS",
     "TIER_WORDS",

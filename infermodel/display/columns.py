@@ -66,6 +66,12 @@ KINDS = (
     "input",
 )
 
+#: Kinds whose cells are numbers: right-aligned, never wrapped or cut.
+NUMERIC_KINDS = frozenset(
+    {"money", "price", "gpu_price", "count", "float", "fraction", "pct", "signed_pct"}
+    | {"multiple", "auto", "volume"}
+)
+
 #: Human names (with units) and kinds of the columns the library's tables carry.
 COLUMNS: dict[str, tuple[str, str]] = {
     "offering": ("Offering", "offering"),

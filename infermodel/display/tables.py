@@ -8,7 +8,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from infermodel.display.columns import COLUMNS, cell_text, column_spec, format_column
+from infermodel.display.columns import (
+    COLUMNS,
+    NUMERIC_KINDS,
+    cell_text,
+    column_spec,
+    format_column,
+)
 from infermodel.display.numbers import MAX_ROWS, MISSING, source_link
 from infermodel.display.words import offering_labels
 
@@ -66,27 +72,12 @@ class Table:
         return f'<div class="{self.css}">{caption}{shown}{more}</div>'
 
 
-_NUMERIC = {
-    "money",
-    "price",
-    "gpu_price",
-    "count",
-    "float",
-    "fraction",
-    "pct",
-    "signed_pct",
-    "multiple",
-    "auto",
-    "volume",
-}
-
-
 #: Kinds whose cells never wrap (short words a reader scans down a column).
 _NOWRAP = {"platform", "label", "date", "bool", "mode", "tier"}
 
 
 def _css_class(kind: str) -> str:
-    if kind in _NUMERIC:
+    if kind in NUMERIC_KINDS:
         return ' class="num"'
     return ' class="nw"' if kind in _NOWRAP else ""
 
