@@ -295,29 +295,37 @@ def test_failed_runs_are_pruned_to_the_newest_few_per_report(tmp_path):
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_a_signal_removes_the_staging_folder(tmp_path, signum):
-    running = tmp_path / "running"  # the cell writes it once the kernel runs it
-    code = f"import pathlib, time\npathlib.Path({str(running)!r}).touch()\ntime.sleep(120)"
-    tiny_notebook(tmp_path / "slow.ipynb", code)
-    (tmp_path / "m.yml").write_text("title: t\nnotebooks:\n  - path: slow.ipynb\n")
+@pytest.mark.parametrize("jobs", [1, 2], ids=["in the command", "in two workers"])
+def test_a_signal_removes_the_staging_folder(tmp_path, signum, jobs):
+    # One notebook at a time runs in the command's process; two at a time in two spawned
+    # workers, which the build must stop with their kernels, printing nothing but one line.
+    names = ["slow-a", "slow-b"][:jobs]
+    for name in names:
+        running = tmp_path / f"running-{name}"  # the cell writes it once the kernel runs it
+        code = f"import pathlib, time\npathlib.Path({str(running)!r}).touch()\ntime.sleep(120)"
+        tiny_notebook(tmp_path / f"{name}.ipynb", code)
+    listed = "".join(f"  - path: {name}.ipynb\n" for name in names)
+    (tmp_path / "m.yml").write_text(f"title: t\nnotebooks:\n{listed}")
     reports = tmp_path / "reports"
     argv = ["report", "--manifest", str(tmp_path / "m.yml"), "--out", str(reports / "r")]
     build = subprocess.Popen(
-        [sys.executable, "-m", "infermodel", *argv],
+        [sys.executable, "-m", "infermodel", *argv, "--jobs", str(jobs)],
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
+    started = [tmp_path / f"running-{name}" for name in names]
     deadline = time.monotonic() + 120
-    while not running.exists() and time.monotonic() < deadline:
+    while not all(p.exists() for p in started) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert running.exists(), "the notebook's cell never started"
+    assert all(p.exists() for p in started), "the notebooks' cells never started"
     build.send_signal(signum)
     _, err = build.communicate(timeout=60)
     assert build.returncode == 1
     line = one_error_line(err)
     assert f"interrupted by {signal.Signals(signum).name}" in line
     assert [p.name for p in reports.iterdir()] == []
+    assert [line for line in err.splitlines() if not line.startswith("[")] == [line]
 
 
 # --------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import multiprocessing
+import os
 import signal
 import sys
 import time
@@ -102,8 +103,15 @@ def _papermill(job: Job, options: dict) -> None:
 def _worker_start() -> None:
     """In each worker: a SIGTERM (the build stopping) unwinds, so the kernel is killed; and
     papermill's log lines stay off stderr (the build's own error says it in one line)."""
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    signal.signal(signal.SIGTERM, _stop_quietly)
     logging.getLogger("papermill").setLevel(logging.CRITICAL)
+
+
+def _stop_quietly(*_) -> None:
+    """Leave the worker: stderr to /dev/null first, so the cell being cut short prints no
+    traceback (the build says in one line why it stopped), then unwind (killing the kernel)."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())
+    sys.exit(1)
 
 
 def run_all(jobs: Sequence[Job], workers: int, say: Callable[[str], None]) -> list[dict]:
