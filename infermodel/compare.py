@@ -12,8 +12,9 @@ Readings chosen where the article is ambiguous (each one parameter away from the
   for a throughput measured in output tokens with prompts processed on the side.
 - API long-context tiers apply when the *average* prompt per request exceeds the tier's
   threshold (a workload given as totals has no per-request lengths).
-- Batch-API discounts are off by default (the article prices real-time list prices);
-  ``use_batch_api=True`` applies them where the provider publishes one.
+- API offerings are priced at their list (``standard``) tier by default, as the article
+  does; ``service_tier`` prices the batch, flex or priority tier where the provider publishes
+  one (:mod:`infermodel.service_tiers`), and leaves out those that do not.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from infermodel import checks, contracts, formulas, offerings, tables
+from infermodel import checks, contracts, formulas, offerings, service_tiers, tables
 from infermodel import serving as serving_mod
 from infermodel.errors import InputError
 from infermodel.prices import PriceSnapshot
@@ -42,42 +43,105 @@ def check_diy_token_basis(diy_token_basis: str) -> None:
 COLUMNS = list(contracts.COST_TABLE.columns)
 
 
-def api_rows(workload: Workload, api: pd.DataFrame, *, use_batch_api: bool = False) -> pd.DataFrame:
-    """Price ``workload`` on each API offering in ``api`` (rows of a price snapshot)."""
-    input_price = api["usd_per_million_input_tokens"].astype(float)
-    output_price = api["usd_per_million_output_tokens"].astype(float)
-    cached_price = api["usd_per_million_cached_input_tokens"].astype(float)
+def api_prices(
+    workload: Workload,
+    snapshot: PriceSnapshot,
+    *,
+    service_tier: str = "standard",
+    uplifts: Sequence[str] = (),
+) -> pd.DataFrame:
+    """The prices each API offering of ``snapshot`` bills ``workload`` at, and why not.
 
+    :func:`infermodel.service_tiers.effective_prices` at the workload's cache lifetime,
+    plus ``long_context_applied`` (the average prompt per request is above the tier's
+    threshold) and ``unpriced_reason`` ("" where the offering can be priced as asked).
+    """
+    api = snapshot.api
+    prices = service_tiers.effective_prices(
+        api,
+        tables.load_api_price_tiers(),
+        service_tier=service_tier,
+        cache_ttl=workload.cache_ttl,
+        uplifts=tables.load_uplifts() if uplifts else None,
+        uplift_ids=uplifts,
+        as_of=snapshot.as_of,
+    )
     long_context = pd.Series(False, index=api.index)
     if workload.requests:
         prompt_per_request = workload.prompt_tokens / workload.requests
-        threshold = api["long_context_threshold_tokens"].astype(float)
+        threshold = prices["long_context_threshold_tokens"]
         long_context = threshold.notna() & (prompt_per_request > threshold)
-        input_price = input_price.where(
-            ~long_context, api["usd_per_million_input_tokens_long_context"].astype(float)
+    uses = dict(
+        zip(
+            service_tiers.PRICE_COLUMNS,
+            (
+                workload.input_tokens > 0,
+                workload.cached_input_tokens > 0,
+                workload.cache_write_tokens > 0,
+                workload.output_tokens > 0,
+            ),
+            strict=True,
         )
-        output_price = output_price.where(
-            ~long_context, api["usd_per_million_output_tokens_long_context"].astype(float)
-        )
+    )
+    prices["long_context_applied"] = long_context
+    prices["unpriced_reason"] = service_tiers.unpriced(prices, uses=uses, long_context=long_context)
+    for column in service_tiers.PRICE_COLUMNS:
+        prices[column] = prices[column].where(~long_context, prices[f"{column}_long_context"])
+    return prices
 
-    discount = api["batch_discount_fraction"].astype(float)
-    batch_applied = pd.Series(False, index=api.index)
-    if use_batch_api:
-        batch_applied = discount.notna()
-        factor = 1 - discount.fillna(0.0)
-        input_price, output_price, cached_price = (
-            input_price * factor,
-            output_price * factor,
-            cached_price * factor,
-        )
 
+def left_out_frame(api: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
+    """API offerings left out of a table and why: ``offering_id``, ``provider``, ``model``,
+    ``reason`` (``reasons`` aligned on ``api``)."""
+    return pd.DataFrame(
+        {
+            "offering_id": offerings.ids(api) if len(api) else pd.Series(dtype=object),
+            "provider": api["provider"].to_numpy(),
+            "model": api["model"].to_numpy(),
+            "reason": reasons.to_numpy(),
+        }
+    )
+
+
+def api_unpriced(workload: Workload, snapshot: PriceSnapshot, **tier_options) -> pd.DataFrame:
+    """API offerings :func:`cost_table` leaves out at these tier options, and why
+    (:func:`left_out_frame`; empty when all are priced)."""
+    if snapshot.api.empty:
+        return left_out_frame(snapshot.api, pd.Series(dtype=object))
+    prices = api_prices(workload, snapshot, **tier_options)
+    gone = prices["unpriced_reason"] != ""
+    return left_out_frame(snapshot.api[gone], prices.loc[gone, "unpriced_reason"])
+
+
+def api_rows(
+    workload: Workload,
+    snapshot: PriceSnapshot,
+    *,
+    service_tier: str = "standard",
+    uplifts: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Price ``workload`` on each API offering of ``snapshot`` that sells it as asked.
+
+    Offerings without the service tier, the cache lifetime's write price or the uplift are
+    left out (:func:`api_unpriced` lists them); none is priced at another tier instead.
+    """
+    api = snapshot.api
+    prices = api_prices(workload, snapshot, service_tier=service_tier, uplifts=uplifts)
+    keep = prices["unpriced_reason"] == ""
+    api, prices = api[keep], prices[keep]
     cost = formulas.api_cost_usd(
         workload.input_tokens,
         workload.output_tokens,
-        input_price,
-        output_price,
+        prices["usd_per_million_input_tokens"],
+        prices["usd_per_million_output_tokens"],
         cached_input_tokens=workload.cached_input_tokens,
-        usd_per_million_cached_input_tokens=cached_price.fillna(input_price),
+        usd_per_million_cached_input_tokens=prices["usd_per_million_cached_input_tokens"].fillna(
+            prices["usd_per_million_input_tokens"]
+        ),
+        cache_write_tokens=workload.cache_write_tokens,
+        usd_per_million_cache_write_tokens=prices["usd_per_million_cache_write_tokens"].fillna(
+            prices["usd_per_million_input_tokens"]
+        ),
     )
     return pd.DataFrame(
         {
@@ -85,11 +149,14 @@ def api_rows(workload: Workload, api: pd.DataFrame, *, use_batch_api: bool = Fal
             "provider": api["provider"],
             "model": api["model"],
             "model_id": api["model_id"],
-            "usd_per_million_input_tokens": input_price,
-            "usd_per_million_output_tokens": output_price,
-            "usd_per_million_cached_input_tokens": cached_price,
-            "batch_api_applied": batch_applied,
-            "long_context_applied": long_context,
+            "usd_per_million_input_tokens": prices["usd_per_million_input_tokens"],
+            "usd_per_million_output_tokens": prices["usd_per_million_output_tokens"],
+            "usd_per_million_cached_input_tokens": prices["usd_per_million_cached_input_tokens"],
+            "usd_per_million_cache_write_tokens": prices["usd_per_million_cache_write_tokens"],
+            "service_tier": prices["service_tier"],
+            "uplift": prices["uplift"].replace("", None),
+            "batch_api_applied": prices["service_tier"] == "batch",
+            "long_context_applied": prices["long_context_applied"],
             "cost_usd": cost,
             "observed_on": api["observed_on"],
             "age_days": api["age_days"],
@@ -150,6 +217,8 @@ def cost_table(
     utilization: float = 0.8,
     diy_token_basis: str = "total",
     use_batch_api: bool = False,
+    service_tier: str = "standard",
+    uplifts: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Price one workload on every offering of a price snapshot.
 
@@ -170,7 +239,14 @@ def cost_table(
     diy_token_basis
         ``"total"`` (the article's formula) or ``"output"``: which tokens take GPU time.
     use_batch_api
-        Apply providers' batch-API discounts where published.
+        Same as ``service_tier="batch"`` (kept for older callers).
+    service_tier
+        Price API offerings at this tier (:data:`infermodel.tables.SERVICE_TIERS`); an
+        offering without it is left out (listed by :func:`api_unpriced`), never priced at
+        another tier. GPU rows have no tiers.
+    uplifts
+        Ids of ``uplifts.csv`` rows the workload opts into (e.g. data residency); offerings
+        of that provider the uplift does not cover are left out.
 
     Returns
     -------
@@ -180,12 +256,16 @@ def cost_table(
         row's stable id (:mod:`infermodel.offerings`). ``cost_usd`` [USD],
         ``usd_per_million_tokens`` [USD/Mtok] over all tokens of the workload,
         ``multiple_of_cheapest`` [-] against the cheapest row. API rows leave the GPU
-        columns empty.
+        columns empty. API offerings left out at the tier or uplift asked for are listed,
+        with the reason, by :func:`api_unpriced`.
     """
     checks.number("utilization", utilization, low=0, high=1, low_open=True)
+    service_tier = tier_asked(service_tier, use_batch_api)
     frames = []
     if not prices.api.empty:
-        frames.append(api_rows(workload, prices.api, use_batch_api=use_batch_api))
+        rows = api_rows(workload, prices, service_tier=service_tier, uplifts=uplifts)
+        if not rows.empty:
+            frames.append(rows)
     priced = priced_pairs(prices, serving, gpu_specs)
     if not priced.empty:
         frames.append(
@@ -193,18 +273,30 @@ def cost_table(
         )
     if not frames:
         raise InputError(
-            f"nothing to price as of {prices.as_of.date()}: no API offering and no GPU offering "
-            "with a serving assumption that fits"
+            f"nothing to price as of {prices.as_of.date()}: no API offering at the "
+            f"{service_tier} tier and no GPU offering with a serving assumption that fits"
         )
     table = pd.concat(frames, ignore_index=True).reindex(columns=COLUMNS)
     table["input_tokens"] = workload.input_tokens
     table["cached_input_tokens"] = workload.cached_input_tokens
+    table["cache_write_tokens"] = workload.cache_write_tokens
     table["output_tokens"] = workload.output_tokens
     table["total_tokens"] = workload.total_tokens
     table.loc[table["platform_type"] != "diy_gpu", "utilization"] = np.nan
     for flag in ("batch_api_applied", "long_context_applied"):
         table[flag] = table[flag].astype("boolean")
-    return finish(table, workload.total_tokens)
+    return contracts.typed(finish(table, workload.total_tokens), contracts.COST_TABLE)
+
+
+def tier_asked(service_tier: str, use_batch_api: bool) -> str:
+    """The service tier, with ``use_batch_api`` as an alias of ``"batch"``."""
+    service_tiers.check_service_tier(service_tier)
+    if use_batch_api and service_tier not in ("standard", "batch"):
+        raise InputError(
+            f"use_batch_api (--batch-api) is the batch tier; it conflicts with service tier "
+            f"{service_tier!r}: give one of them"
+        )
+    return "batch" if use_batch_api else service_tier
 
 
 def priced_pairs(

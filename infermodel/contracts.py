@@ -88,12 +88,16 @@ COST_TABLE = pa.DataFrameSchema(
         "utilization": pa.Column(float, pa.Check.in_range(0, 1, include_min=False), nullable=True),
         "input_tokens": _amount(),
         "cached_input_tokens": _amount(),
+        "cache_write_tokens": _amount(),
         "output_tokens": _amount(),
         "total_tokens": _amount(positive=True),
         "usd_per_million_input_tokens": _amount(nullable=True),
         "usd_per_million_output_tokens": _amount(nullable=True),
         "usd_per_million_cached_input_tokens": _amount(nullable=True),
+        "usd_per_million_cache_write_tokens": _amount(nullable=True),
         "usd_per_gpu_hour": _amount(nullable=True),
+        "service_tier": _text(nullable=True),
+        "uplift": _text(nullable=True),
         "batch_api_applied": pa.Column("boolean", nullable=True),
         "long_context_applied": pa.Column("boolean", nullable=True),
         "gpu_hours": _amount(nullable=True),
@@ -114,9 +118,12 @@ COST_TABLE = pa.DataFrameSchema(
         pa.Check(
             lambda df: _close(
                 df["total_tokens"],
-                df["input_tokens"] + df["cached_input_tokens"] + df["output_tokens"],
+                df["input_tokens"]
+                + df["cached_input_tokens"]
+                + df["cache_write_tokens"]
+                + df["output_tokens"],
             ),
-            error="total_tokens = input + cached input + output",
+            error="total_tokens = input + cached input + cache writes + output",
         ),
     ],
     ordered=True,
@@ -135,6 +142,8 @@ TRACE_TABLE = pa.DataFrameSchema(
         "usd_per_million_input_tokens": _amount(nullable=True),
         "usd_per_million_cached_input_tokens": _amount(nullable=True),
         "usd_per_million_output_tokens": _amount(nullable=True),
+        "service_tier": _text(nullable=True),
+        "uplift": _text(nullable=True),
         "long_context_requests": _amount(nullable=True),
         "usd_per_gpu_hour": _amount(nullable=True),
         "peak_tokens_per_minute": _amount(nullable=True),
@@ -233,3 +242,19 @@ BREAK_EVEN_TABLE = pa.DataFrameSchema(
 )
 
 __all__ = ["BREAK_EVEN_TABLE", "COST_TABLE", "TRACE_TABLE"]
+
+
+def typed(table: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """``table`` with its float columns as floats and its all-empty text columns as text.
+
+    A table with no API row has all-NaN text columns (``model_id``, ``service_tier``) and
+    whole-number GPU columns; the values are right, the inferred dtypes are not.
+    """
+    for name, column in schema.columns.items():
+        if name not in table:
+            continue
+        if str(column.dtype) == "float64" and pd.api.types.is_numeric_dtype(table[name]):
+            table[name] = table[name].astype(float)
+        elif str(column.dtype) in ("str", "string[python]") and table[name].isna().all():
+            table[name] = pd.Series(None, index=table.index, dtype=object)
+    return table

@@ -55,6 +55,8 @@ def api_cost_usd(
     *,
     cached_input_tokens: Number = 0,
     usd_per_million_cached_input_tokens: Number | None = None,
+    cache_write_tokens: Number = 0,
+    usd_per_million_cache_write_tokens: Number | None = None,
 ) -> Number:
     """Cost of a job on a token-priced API.
 
@@ -73,6 +75,11 @@ def api_cost_usd(
     usd_per_million_cached_input_tokens
         Price of cached input tokens; ``None`` bills them at the full input price (a
         provider without prompt caching). [USD/Mtok]
+    cache_write_tokens
+        Prompt tokens written into the provider's prompt cache. [tokens]
+    usd_per_million_cache_write_tokens
+        Price of a cache write (at the cache lifetime asked for); ``None`` bills writes at
+        the full input price (a provider that does not price writes separately). [USD/Mtok]
 
     Returns
     -------
@@ -85,18 +92,23 @@ def api_cost_usd(
     """
     if usd_per_million_cached_input_tokens is None:
         usd_per_million_cached_input_tokens = usd_per_million_input_tokens
+    if usd_per_million_cache_write_tokens is None:
+        usd_per_million_cache_write_tokens = usd_per_million_input_tokens
     for name, value in (
         ("input_tokens", input_tokens),
         ("output_tokens", output_tokens),
         ("cached_input_tokens", cached_input_tokens),
+        ("cache_write_tokens", cache_write_tokens),
         ("usd_per_million_input_tokens", usd_per_million_input_tokens),
         ("usd_per_million_output_tokens", usd_per_million_output_tokens),
         ("usd_per_million_cached_input_tokens", usd_per_million_cached_input_tokens),
+        ("usd_per_million_cache_write_tokens", usd_per_million_cache_write_tokens),
     ):
         _nonnegative(name, value)
     return (
         input_tokens * usd_per_million_input_tokens
         + cached_input_tokens * usd_per_million_cached_input_tokens
+        + cache_write_tokens * usd_per_million_cache_write_tokens
         + output_tokens * usd_per_million_output_tokens
     ) / TOKENS_PER_MILLION
 

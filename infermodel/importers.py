@@ -37,18 +37,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from infermodel import paths, prices, tables, writes
+from infermodel import paths, prices, tables, validation, writes
 from infermodel.errors import InputError, TableError
 from infermodel.readers.price_sources import ImportRefused, Quote, Source
 
 #: Columns written to ``api_prices.csv``, in file order.
 API_COLUMNS = list(tables.API_SCHEMA.columns)
 WITHDRAWAL_COLUMNS = list(tables.WITHDRAWALS_SCHEMA.columns)
+TIER_COLUMNS = list(tables.API_TIER_SCHEMA.columns)
 _PRICE_FIELDS = [
     "usd_per_million_input_tokens",
     "usd_per_million_output_tokens",
     "usd_per_million_cached_input_tokens",
     "usd_per_million_cache_write_tokens",
+    "usd_per_million_cache_write_1h_tokens",
     "batch_discount_fraction",
     "long_context_threshold_tokens",
     "usd_per_million_input_tokens_long_context",
@@ -88,6 +90,8 @@ class Review:
     withdrawals: pd.DataFrame
     tracked: pd.DataFrame | None = None
     accepted: tuple[str, ...] = field(default=())
+    #: Service-tier rows (``api_price_tiers.csv``) of the observations in ``rows``.
+    tiers: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TIER_COLUMNS))
 
     def counts(self) -> dict[str, int]:
         return self.table["status"].value_counts().to_dict()
@@ -353,14 +357,39 @@ def review(
         report.append([status, row["provider"], row["model_id"], key, detail])
         rows += [observation] if observation is not None else []
         retire += [withdrawal] if withdrawal is not None else []
+    table = pd.DataFrame(report, columns=_REVIEW_COLUMNS)
+    rows = pd.DataFrame(rows, columns=API_COLUMNS)
     return Review(
         source,
-        pd.DataFrame(report, columns=_REVIEW_COLUMNS),
-        pd.DataFrame(rows, columns=API_COLUMNS),
+        table,
+        rows,
         pd.DataFrame(retire, columns=WITHDRAWAL_COLUMNS),
         tracked=tracked,
         accepted=accepted,
+        tiers=_tier_rows(rows, table, source),
     )
+
+
+def _tier_rows(rows: pd.DataFrame, table: pd.DataFrame, source: Source) -> pd.DataFrame:
+    """The ``api_price_tiers.csv`` rows of the observations to write, from their quotes."""
+    keys = table.set_index(["provider", "model_id"])["key"]
+    out = []
+    for row in rows.itertuples(index=False):
+        key = keys[(row.provider, row.model_id)]
+        for tier in source.quotes[key].tiers:
+            out.append(
+                {
+                    "provider": row.provider,
+                    "model_id": row.model_id,
+                    "observed_on": row.observed_on,
+                    **tier,
+                    "confidence": "confirmed",
+                    "source_url": source.source_url,
+                    "note": f"key {key} in {source.described_as}, {tier['service_tier']} "
+                    f"tier; imported by 'infermodel prices import {source.name}'",
+                }
+            )
+    return pd.DataFrame(out, columns=TIER_COLUMNS)
 
 
 # --------------------------------------------------------------------------------------
@@ -475,10 +504,47 @@ def _checked(api_data: bytes, withdrawals_data: bytes, withdrawals_path: Path) -
             raise ImportRefused(
                 f"refusing to write: the withdrawals break the schema: {exc}"
             ) from None
-    problems = tables.check_withdrawals(withdrawn, api, withdrawals_path)
+    problems = validation.check_withdrawals(withdrawn, api, withdrawals_path)
     if problems:
         raise ImportRefused(
             f"refusing to write: the withdrawals break a rule across tables: {TableError(problems)}"
+        )
+
+
+#: Columns added to ``api_prices.csv`` after files were shipped without them.
+_LATER_API_COLUMNS = ("usd_per_million_cache_write_1h_tokens",)
+
+
+def _api_columns(existing: bytes, rows: pd.DataFrame) -> list[str]:
+    """The columns to write: a file from before a later column keeps its header when the new
+    rows leave that column empty (otherwise the write is refused, naming it)."""
+    first = existing.decode("utf-8-sig", errors="replace").partition("\n")[0]
+    return [
+        c for c in API_COLUMNS if c not in _LATER_API_COLUMNS or c in first or rows[c].notna().any()
+    ]
+
+
+def _checked_tiers(api_data: bytes, tiers_data: bytes, tiers_path: Path) -> None:
+    """Refuse tier rows that break their schema or belong to no observation."""
+    if not tiers_data:
+        return
+    with tempfile.TemporaryDirectory() as scratch:
+        api_copy = Path(scratch) / paths.API_PRICES_CSV.name
+        tiers_copy = Path(scratch) / tiers_path.name
+        api_copy.write_bytes(api_data)
+        tiers_copy.write_bytes(tiers_data)
+        try:
+            api = tables.load_api_prices(api_copy)
+            tiers = tables.load_api_price_tiers(tiers_copy)
+        except TableError as exc:
+            raise ImportRefused(
+                f"refusing to write: the service-tier rows break the schema: {exc}"
+            ) from None
+    problems = validation.check_tiers(tiers, api, tiers_path)
+    if problems:
+        raise ImportRefused(
+            f"refusing to write: the service-tier rows break a rule across tables: "
+            f"{TableError(problems)}"
         )
 
 
@@ -489,6 +555,7 @@ def write(
     withdraw_missing: bool = False,
     api_path: Path = paths.API_PRICES_CSV,
     withdrawals_path: Path = paths.WITHDRAWALS_CSV,
+    tiers_path: Path = paths.API_PRICE_TIERS_CSV,
     timeout: float = writes.LOCK_TIMEOUT_SECONDS,
 ) -> tuple[int, int]:
     """Append the reviewed observations (and withdrawals); return (rows, withdrawals) written.
@@ -500,10 +567,12 @@ def write(
     ``implausible`` and not accepted, or when a tracked offering is ``missing`` unless
     ``allow_missing`` (write the others) or ``withdraw_missing`` (record each missing one as
     withdrawn on the source's date) is given. Rows are appended by column name; the new
-    tables are validated before either file is replaced.
+    tables are validated before any file is replaced. The observations' service-tier prices
+    go to ``tiers_path`` the same way.
     """
     api_path, withdrawals_path = Path(api_path), Path(withdrawals_path)
-    with writes.locked(api_path, withdrawals_path, timeout=timeout):
+    tiers_path = Path(tiers_path)
+    with writes.locked(api_path, withdrawals_path, tiers_path, timeout=timeout):
         now = review(
             result.source,
             tracked=result.tracked,
@@ -516,18 +585,21 @@ def write(
         withdrawals = _withdrawals_to_write(
             now, allow_missing=allow_missing, withdraw_missing=withdraw_missing
         )
-        old = {path: writes.read_bytes(path) for path in (api_path, withdrawals_path)}
+        files = (api_path, withdrawals_path, tiers_path)
+        old = {path: writes.read_bytes(path) for path in files}
         new = dict(old)
         for path, rows, columns in (
-            (api_path, now.rows, API_COLUMNS),
+            (api_path, now.rows, _api_columns(old[api_path], now.rows)),
             (withdrawals_path, withdrawals, WITHDRAWAL_COLUMNS),
+            (tiers_path, now.tiers, TIER_COLUMNS),
         ):
             if len(rows):
                 new[path] = writes.appended(
                     old[path], _cells(rows, columns), columns=columns, path=path
                 )
         _checked(new[api_path], new[withdrawals_path], withdrawals_path)
-        for path in (api_path, withdrawals_path):
+        _checked_tiers(new[api_path], new[tiers_path], tiers_path)
+        for path in files:
             if new[path] != old[path]:
                 writes.replace_file(path, new[path])
     return len(now.rows), len(withdrawals)

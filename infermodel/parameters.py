@@ -371,6 +371,15 @@ class GpuName(_Named):
         return list(tables.load_gpu_specs()["gpu"])
 
 
+class UpliftId(_Named):
+    """An ``uplift_id`` of ``data/prices/uplifts.csv``."""
+
+    what = "uplift"
+
+    def valid(self) -> list[str]:
+        return list(dict.fromkeys(tables.load_uplifts()["uplift_id"]))
+
+
 @dataclass(frozen=True)
 class Offering(Rule):
     """The id (:mod:`infermodel.offerings`) of an offering on sale at the context's as-of
@@ -423,6 +432,11 @@ RULES: dict[str, Rule] = {
     "output_share": SHARE,
     "output_shares": Each(SHARE),
     "cached_input_share": SHARE,
+    "cache_write_share": SHARE,
+    "cache_ttl": Choice(tables.CACHE_TTLS),
+    "service_tier": Choice(tables.SERVICE_TIERS),
+    "uplift": UpliftId(),
+    "uplifts": Each(UpliftId()),
     "requests": Whole(1, MAX_REQUESTS),
     "utilization": Number(0, 1, low_open=True),
     "throughput": Number(*TOKENS_PER_SECOND),

@@ -2,9 +2,8 @@
 
 Each table under ``data/`` has a pandera schema here (units in the column names, ranges,
 allowed values, required provenance, unique keys) and a ``load_*`` function that reads it
-through :func:`infermodel.schema.read_table`. :data:`SHIPPED` registers each table with its
-path and loader, and :func:`validate_all` checks them all plus the rules that span tables
-(every GPU SKU priced or assumed has a spec row).
+through :func:`infermodel.schema.read_table`. :mod:`infermodel.validation` registers each
+table with its path and loader and checks the rules that span tables.
 
 The vocabulary the tables share lives here too: platform types and their labels, the keys of
 an API and a GPU observation, confidence levels, the stale threshold.
@@ -12,11 +11,7 @@ an API and a GPU observation, confidence levels, the stale threshold.
 
 from __future__ import annotations
 
-import difflib
-import hashlib
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -38,6 +33,12 @@ PLATFORM_LABELS = {
     "diy_gpu": "DIY GPU rental",
 }
 CONFIDENCE_LEVELS = ("confirmed", "estimated", "estimated-low")
+#: How an API request is served and billed: the list price, or a provider's batch, flex
+#: (slower, cheaper) or priority (faster, dearer) tier. Only ``standard`` is in
+#: ``api_prices.csv``; the others are rows of ``api_price_tiers.csv``.
+SERVICE_TIERS = ("standard", "batch", "flex", "priority")
+#: Lifetimes of a prompt-cache write that providers price separately.
+CACHE_TTLS = ("5m", "1h")
 GPU_PRICING = ("on_demand", "spot", "reserved")
 
 API_KEY = ["provider", "model_id"]
@@ -132,6 +133,10 @@ API_SCHEMA = pa.DataFrameSchema(
         "usd_per_million_output_tokens": _usd_per_million(required=True),
         "usd_per_million_cached_input_tokens": _usd_per_million(required=False),
         "usd_per_million_cache_write_tokens": _usd_per_million(required=False),
+        # Added in 2026-12 (issue 13); files written before it load without the column.
+        "usd_per_million_cache_write_1h_tokens": pa.Column(
+            float, _usd_per_million(required=False).checks, nullable=True, required=False
+        ),
         "batch_discount_fraction": pa.Column(
             float,
             pa.Check.in_range(
@@ -154,6 +159,63 @@ API_SCHEMA = pa.DataFrameSchema(
     strict=True,
     coerce=True,
     name="api_prices",
+)
+
+#: Price columns of one tier row of ``api_price_tiers.csv`` (and of the standard tier).
+TIER_PRICE_COLUMNS = (
+    "usd_per_million_input_tokens",
+    "usd_per_million_cached_input_tokens",
+    "usd_per_million_cache_write_tokens",
+    "usd_per_million_cache_write_1h_tokens",
+    "usd_per_million_output_tokens",
+)
+
+API_TIER_SCHEMA = pa.DataFrameSchema(
+    {
+        "provider": pa.Column(str),
+        "model_id": pa.Column(str),
+        "observed_on": date_column("observed_on"),
+        "service_tier": pa.Column(
+            str,
+            pa.Check.isin(SERVICE_TIERS[1:]),
+            description="standard prices are the api_prices.csv row itself",
+        ),
+        "long_context_threshold_tokens": pa.Column(
+            "Int64", pa.Check.gt(0, error="must be > 0 tokens"), nullable=True
+        ),
+        "usd_per_million_input_tokens": _usd_per_million(required=True),
+        "usd_per_million_cached_input_tokens": _usd_per_million(required=False),
+        "usd_per_million_cache_write_tokens": _usd_per_million(required=False),
+        "usd_per_million_cache_write_1h_tokens": _usd_per_million(required=False),
+        "usd_per_million_output_tokens": _usd_per_million(required=True),
+        "confidence": pa.Column(str, pa.Check.isin(CONFIDENCE_LEVELS)),
+        "source_url": pa.Column(str),
+        "note": pa.Column(str, nullable=True),
+    },
+    unique=[*API_KEY, "observed_on", "service_tier", "long_context_threshold_tokens"],
+    strict=True,
+    coerce=True,
+    name="api_price_tiers",
+)
+
+UPLIFT_SCHEMA = pa.DataFrameSchema(
+    {
+        "uplift_id": pa.Column(str, pa.Check.str_matches(r"^[a-z0-9]+(-[a-z0-9]+)*$")),
+        "provider": pa.Column(str),
+        "model_pattern": pa.Column(str),
+        "multiplier": pa.Column(
+            float, pa.Check.in_range(0, 10, include_min=False, error="must be in (0, 10]")
+        ),
+        "effective_from": date_column("effective_from"),
+        "applies_to": pa.Column(str, pa.Check.isin(["all_token_prices"])),
+        "confidence": pa.Column(str, pa.Check.isin(CONFIDENCE_LEVELS)),
+        "source_url": pa.Column(str),
+        "note": pa.Column(str, nullable=True),
+    },
+    unique=["uplift_id", "provider", "model_pattern", "effective_from"],
+    strict=True,
+    coerce=True,
+    name="uplifts",
 )
 
 GPU_SCHEMA = pa.DataFrameSchema(
@@ -373,7 +435,30 @@ EFFICIENCY_SCHEMA = pa.DataFrameSchema(
 
 def load_api_prices(path: Path = paths.API_PRICES_CSV) -> pd.DataFrame:
     """All API price observations, validated; raises :class:`TableError` on a bad row."""
-    return read_table(path, API_SCHEMA, rules=[_NOTE_FOR_ESTIMATES, _LONG_CONTEXT_TOGETHER])
+    table = read_table(path, API_SCHEMA, rules=[_NOTE_FOR_ESTIMATES, _LONG_CONTEXT_TOGETHER])
+    if "usd_per_million_cache_write_1h_tokens" not in table:
+        at = table.columns.get_loc("usd_per_million_cache_write_tokens") + 1
+        table.insert(at, "usd_per_million_cache_write_1h_tokens", float("nan"))
+    return table
+
+
+def load_api_price_tiers(path: Path = paths.API_PRICE_TIERS_CSV) -> pd.DataFrame:
+    """Service-tier prices (batch, flex, priority) of API observations; none when absent.
+
+    Each row belongs to the ``api_prices.csv`` observation with the same provider, model id
+    and date; a row with ``long_context_threshold_tokens`` holds the tier's prices for
+    prompts above that length.
+    """
+    if not Path(path).is_file():
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in API_TIER_SCHEMA.columns})
+    return read_table(path, API_TIER_SCHEMA, rules=[_NOTE_FOR_ESTIMATES])
+
+
+def load_uplifts(path: Path = paths.UPLIFTS_CSV) -> pd.DataFrame:
+    """Regional and data-residency price multipliers a workload can opt into; none if absent."""
+    if not Path(path).is_file():
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in UPLIFT_SCHEMA.columns})
+    return read_table(path, UPLIFT_SCHEMA, rules=[_NOTE_FOR_ESTIMATES])
 
 
 def load_gpu_prices(path: Path = paths.GPU_PRICES_CSV) -> pd.DataFrame:
@@ -459,200 +544,3 @@ def load_efficiency(path: Path = paths.EFFICIENCY_CSV) -> Efficiency:
     if missing:
         raise TableError([Problem(Path(path), None, "factor", missing[0], "factor missing")])
     return Efficiency(**table.set_index("factor")["value"].astype(float).to_dict())
-
-
-# --------------------------------------------------------------------------------------
-# The registry of shipped tables, and the rules across them
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Table:
-    """One shipped table: its name, where it lives and how it is read."""
-
-    name: str
-    path: Path
-    load: Callable[[Path], pd.DataFrame]
-
-
-#: Every shipped table, in the order :func:`validate_all` checks them.
-SHIPPED = {
-    table.name: table
-    for table in (
-        Table("api_prices", paths.API_PRICES_CSV, load_api_prices),
-        Table("gpu_prices", paths.GPU_PRICES_CSV, load_gpu_prices),
-        Table("withdrawals", paths.WITHDRAWALS_CSV, load_withdrawals),
-        Table("tracked_offerings", paths.TRACKED_CSV, load_tracked),
-        Table("gpu_specs", paths.GPU_SPECS_CSV, load_gpu_specs),
-        Table("model_specs", paths.MODEL_SPECS_CSV, load_model_specs),
-        Table("throughput_measured", paths.MEASURED_CSV, load_measured),
-        Table("throughput_efficiency", paths.EFFICIENCY_CSV, load_efficiency_table),
-        Table("serving_assumptions", paths.SERVING_CSV, load_serving),
-    )
-}
-
-
-def check_gpus_known(gpu_prices: pd.DataFrame, known_gpus: set[str], path: Path) -> list[Problem]:
-    """Rows of ``gpu_prices`` whose ``gpu`` has no row in the GPU specs table."""
-    rule = f"unknown GPU SKU; add it to gpu_specs.csv or use one of {', '.join(sorted(known_gpus))}"
-    return row_problems(gpu_prices, ~gpu_prices["gpu"].isin(known_gpus), path, "gpu", rule)
-
-
-def _line(index: object) -> int:
-    return int(index) + 2  # the header is line 1
-
-
-def check_withdrawals(
-    withdrawals: pd.DataFrame, api_prices: pd.DataFrame, path: Path
-) -> list[Problem]:
-    """Withdrawals that name no offering of ``api_prices``, or precede its first observation.
-
-    A withdrawal of an offering that was never observed would silently do nothing; one dated
-    before the first observation contradicts it.
-    """
-    first = api_prices.groupby(API_KEY)["observed_on"].min()
-    models = api_prices.groupby("provider")["model_id"].unique()
-    problems = []
-    for index, row in withdrawals.iterrows():
-        provider, model_id = row["provider"], row["model_id"]
-        if provider not in models.index:
-            valid = ", ".join(sorted(models.index))
-            rule = f"no API offering of this provider in api_prices.csv (providers: {valid})"
-            problems.append(Problem(Path(path), _line(index), "provider", provider, rule))
-        elif (provider, model_id) not in first.index:
-            close = difflib.get_close_matches(model_id, list(models[provider]), n=3, cutoff=0.6)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            rule = f"no {provider} offering with this model_id in api_prices.csv{hint}"
-            problems.append(Problem(Path(path), _line(index), "model_id", model_id, rule))
-        elif row["withdrawn_on"] < first[(provider, model_id)]:
-            rule = (
-                f"before the first observation of {provider} {model_id} in api_prices.csv "
-                f"({first[(provider, model_id)].date()}); a withdrawal follows an observation"
-            )
-            when = row["withdrawn_on"].strftime("%Y-%m-%d")
-            problems.append(Problem(Path(path), _line(index), "withdrawn_on", when, rule))
-    return problems
-
-
-def check_tracked(tracked: pd.DataFrame, api_prices: pd.DataFrame, path: Path) -> list[Problem]:
-    """Tracked offerings with no observation in ``api_prices`` and not marked not yet imported.
-
-    Reported on ``provider`` when that provider has no offering at all, else on ``model_id``.
-    """
-    observed = pd.MultiIndex.from_frame(api_prices[API_KEY])
-    known = pd.MultiIndex.from_frame(tracked[API_KEY]).isin(observed)
-    flag = tracked.get("not_yet_imported", pd.Series(pd.NA, index=tracked.index, dtype=object))
-    unknown = pd.Series(~known & ~flag.fillna("").eq("true").to_numpy(), index=tracked.index)
-    providers = sorted(set(api_prices["provider"]))
-    other = ~tracked["provider"].isin(providers)
-    fix = "import it ('infermodel prices import ... --write') or set not_yet_imported=true"
-    return sorted(
-        row_problems(
-            tracked,
-            unknown & other,
-            path,
-            "provider",
-            f"no API offering of this provider in api_prices.csv (providers: "
-            f"{', '.join(providers)}); fix the spelling, or {fix}",
-        )
-        + row_problems(
-            tracked,
-            unknown & ~other,
-            path,
-            "model_id",
-            f"no observation of this offering in api_prices.csv; fix the spelling, or {fix}",
-        ),
-        key=lambda problem: problem.line,
-    )
-
-
-def check_models_known(
-    frame: pd.DataFrame, models: pd.DataFrame, path: Path, *, classes_allowed: bool
-) -> list[Problem]:
-    """Rows whose ``model`` matches no model of ``model_specs.csv`` (by :func:`model_key`).
-
-    With ``classes_allowed``, a model class with a version wildcard (:data:`MODEL_CLASS`, the
-    article's "Llama 3.x 70B") is accepted.
-    """
-    keys = {model_key(m) for m in models["model"]} | {model_key(h) for h in models["hf_id"]}
-    unknown = ~frame["model"].map(model_key).isin(keys)
-    exempt = ""
-    if classes_allowed:
-        unknown &= ~frame["model"].str.contains(MODEL_CLASS)
-        exempt = "; a model class with a version wildcard (like 'Llama 3.x 70B') needs no row"
-    rule = f"not a model in model_specs.csv (models: {', '.join(models['model'])}){exempt}"
-    return row_problems(frame, unknown, path, "model", rule)
-
-
-def _cross_table_problems(tables: dict[str, pd.DataFrame], files: dict[str, Path]) -> list[Problem]:
-    """Every rule across tables, over the tables that loaded."""
-    problems: list[Problem] = []
-    if "api_prices" in tables:
-        api = tables["api_prices"]
-        if "withdrawals" in tables:
-            problems += check_withdrawals(tables["withdrawals"], api, files["withdrawals"])
-        if "tracked_offerings" in tables:
-            tracked = tables["tracked_offerings"]
-            problems += check_tracked(tracked, api, files["tracked_offerings"])
-    if "gpu_specs" in tables:
-        known = set(tables["gpu_specs"]["gpu"])
-        if "gpu_prices" in tables:
-            problems += check_gpus_known(tables["gpu_prices"], known, files["gpu_prices"])
-        if "throughput_measured" in tables:
-            measured = tables["throughput_measured"]
-            problems += check_gpus_known(measured, known, files["throughput_measured"])
-    if "model_specs" in tables:
-        models = tables["model_specs"]
-        for name, classes in (("serving_assumptions", True), ("throughput_measured", False)):
-            if name in tables:
-                problems += check_models_known(
-                    tables[name], models, files[name], classes_allowed=classes
-                )
-    return problems
-
-
-def validate_all(data_dir: Path = paths.DATA_DIR) -> dict[str, int]:
-    """Check every shipped table under ``data_dir``; return row counts per table.
-
-    Collects the problems of all tables (schemas, then the rules across tables) and raises
-    one :class:`TableError` listing them all. Across tables: every GPU SKU priced, assumed
-    or measured has a spec row; every withdrawal names an offering of ``api_prices.csv`` and
-    is dated on or after its first observation; every tracked offering has an observation
-    there (or is marked ``not_yet_imported``); every serving assumption and measurement
-    names a model of ``model_specs.csv`` (a serving assumption may name a model class such
-    as the article's "Llama 3.x 70B").
-    """
-    data_dir = Path(data_dir)
-    files = {
-        name: data_dir / table.path.relative_to(paths.DATA_DIR) for name, table in SHIPPED.items()
-    }
-    tables: dict[str, pd.DataFrame] = {}
-    problems: list[Problem] = []
-    for name, table in SHIPPED.items():
-        if name == "serving_assumptions":
-            continue  # read against the GPU specs below
-        try:
-            tables[name] = table.load(files[name])
-        except TableError as exc:
-            problems.extend(exc.problems)
-    if "gpu_specs" in tables:
-        try:
-            tables["serving_assumptions"] = load_serving(
-                files["serving_assumptions"], gpu_specs=tables["gpu_specs"]
-            )
-        except TableError as exc:
-            problems.extend(exc.problems)
-    problems += _cross_table_problems(tables, files)
-    if problems:
-        raise TableError(problems)
-    return {name: len(table) for name, table in tables.items()}
-
-
-def data_hash(files: Sequence[Path] | None = None) -> str:
-    """SHA-256 over the shipped data tables (names and bytes), for run records."""
-    files = sorted(paths.DATA_DIR.rglob("*.csv")) if files is None else list(files)
-    digest = hashlib.sha256()
-    for file in files:
-        digest.update(Path(file).relative_to(paths.ROOT_DIR).as_posix().encode())
-        digest.update(Path(file).read_bytes())
-    return digest.hexdigest()

@@ -10,11 +10,13 @@ per-request work; only aggregates come back to Python.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 import numpy as np
 import pandas as pd
 
-from infermodel import checks, compare, contracts, formulas
+from infermodel import checks, compare, contracts, formulas, service_tiers, tables
 from infermodel.errors import InputError
 from infermodel.prices import PriceSnapshot
 from infermodel.readers.logs import Trace
@@ -26,26 +28,78 @@ DIY_SIZINGS = ("autoscaled", "peak")
 COLUMNS = list(contracts.TRACE_TABLE.columns)
 
 
-def _api_offerings(api: pd.DataFrame, *, use_cached_pricing: bool) -> pd.DataFrame:
-    """Prices of each API offering by tier; cached input at the input price where none."""
-    pin = api["usd_per_million_input_tokens"].astype(float)
-    pout = api["usd_per_million_output_tokens"].astype(float)
-    pin_long = api["usd_per_million_input_tokens_long_context"].astype(float).fillna(pin)
-    pout_long = api["usd_per_million_output_tokens_long_context"].astype(float).fillna(pout)
-    cached = api["usd_per_million_cached_input_tokens"].astype(float)
+def api_prices(
+    trace: Trace,
+    prices: PriceSnapshot,
+    *,
+    use_cached_pricing: bool = True,
+    service_tier: str = "standard",
+    uplifts: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Each API offering's prices at the tier, with ``unpriced_reason`` ("" where priced).
+
+    A log has no cache writes; its longest prompt decides whether long-context prices are
+    needed (an offering whose tier has none cannot price the log's long prompts).
+    """
+    api = prices.api
+    effective = service_tiers.effective_prices(
+        api,
+        tables.load_api_price_tiers(),
+        service_tier=service_tier,
+        uplifts=tables.load_uplifts() if uplifts else None,
+        uplift_ids=uplifts,
+        as_of=prices.as_of,
+    )
     if not use_cached_pricing:
-        cached = pd.Series(np.nan, index=api.index)
+        for suffix in ("", "_long_context"):
+            effective[f"usd_per_million_cached_input_tokens{suffix}"] = effective[
+                f"usd_per_million_input_tokens{suffix}"
+            ]
+    totals = trace.summary().iloc[0]
+    longest = trace.con.execute("SELECT max(input_tokens) FROM shape").fetchall()[0][0] or 0
+    uses = dict(
+        zip(
+            service_tiers.PRICE_COLUMNS,
+            (True, int(totals["cached_input_tokens"]) > 0, False, True),
+            strict=True,
+        )
+    )
+    long_context = effective["long_context_threshold_tokens"] < longest
+    effective["unpriced_reason"] = service_tiers.unpriced(
+        effective, uses=uses, long_context=long_context
+    )
+    return effective
+
+
+def api_unpriced(trace: Trace, prices: PriceSnapshot, **options) -> pd.DataFrame:
+    """API offerings :func:`price_trace` leaves out at these options (``service_tier``,
+    ``uplifts``, ``use_cached_pricing``), and why (:func:`infermodel.compare.left_out_frame`)."""
+    if prices.api.empty:
+        return compare.left_out_frame(prices.api, pd.Series(dtype=object))
+    reasons = api_prices(trace, prices, **options)["unpriced_reason"]
+    gone = (reasons != "").to_numpy()
+    return compare.left_out_frame(prices.api[gone], reasons[gone])
+
+
+def _api_offerings(effective: pd.DataFrame) -> pd.DataFrame:
+    """Prices of each API offering, short and long context, as the SQL pass reads them."""
+    pin = effective["usd_per_million_input_tokens"]
+    pin_long = effective["usd_per_million_input_tokens_long_context"].fillna(pin)
+    pout = effective["usd_per_million_output_tokens"]
+    pout_long = effective["usd_per_million_output_tokens_long_context"].fillna(pout)
+    cached = effective["usd_per_million_cached_input_tokens"]
+    cached_long = effective["usd_per_million_cached_input_tokens_long_context"]
     # As compare.api_rows: no cached price means cached tokens are billed as input, at the
-    # tier's input price; the shipped tables have no long-context cached price.
+    # context's input price.
     return pd.DataFrame(
         {
-            "k": np.arange(len(api)),
+            "k": np.arange(len(effective)),
             "pin": pin.to_numpy(),
             "pcached": cached.fillna(pin).to_numpy(),
             "pout": pout.to_numpy(),
-            "threshold": api["long_context_threshold_tokens"].astype(float).to_numpy(),
+            "threshold": effective["long_context_threshold_tokens"].to_numpy(),
             "pin_long": pin_long.to_numpy(),
-            "pcached_long": cached.fillna(pin_long).to_numpy(),
+            "pcached_long": cached_long.fillna(cached).fillna(pin_long).to_numpy(),
             "pout_long": pout_long.to_numpy(),
         }
     )
@@ -125,14 +179,14 @@ def _bin_sql(cost: str) -> str:
     return f"CASE WHEN {cost} > 0 THEN {scaled} ELSE -2147483648 END"
 
 
-def _api_rows(trace: Trace, api: pd.DataFrame, *, use_cached_pricing: bool) -> pd.DataFrame:
+def _api_rows(trace: Trace, api: pd.DataFrame, effective: pd.DataFrame) -> pd.DataFrame:
     """Every request of ``trace`` priced on every API offering, by DuckDB.
 
     One pass over (distinct request shapes x offerings) gives the token totals per offering
     and price tier, the summed cost and a histogram of request costs; a second pass over the
     few shapes near each percentile gives the exact P50 and P95.
     """
-    offerings = _api_offerings(api.reset_index(drop=True), use_cached_pricing=use_cached_pricing)
+    offerings = _api_offerings(effective.reset_index(drop=True))
     con = trace.con
     con.register("api_offerings", offerings)
     try:
@@ -188,6 +242,7 @@ def _api_rows(trace: Trace, api: pd.DataFrame, *, use_cached_pricing: bool) -> p
     if not np.allclose(cost, stats["cost_sql"], rtol=1e-9, atol=1e-12):
         raise AssertionError("per-request SQL costs do not add up to formulas.api_cost_usd")
     api = api.reset_index(drop=True).loc[stats["k"]].reset_index(drop=True)
+    tiering = effective.reset_index(drop=True).loc[stats["k"]].reset_index(drop=True)
     return pd.DataFrame(
         {
             "platform_type": api["platform_type"],
@@ -197,6 +252,8 @@ def _api_rows(trace: Trace, api: pd.DataFrame, *, use_cached_pricing: bool) -> p
             "usd_per_million_input_tokens": o["pin"],
             "usd_per_million_cached_input_tokens": o["pcached"],
             "usd_per_million_output_tokens": o["pout"],
+            "service_tier": tiering["service_tier"].to_numpy(),
+            "uplift": tiering["uplift"].replace("", None).to_numpy(),
             "long_context_requests": stats["long_context_requests"],
             "cost_usd": cost,
             "usd_per_request_mean": cost / stats["requests"],
@@ -363,6 +420,8 @@ def price_trace(
     use_cached_pricing: bool = True,
     diy_token_basis: str = "total",
     diy_sizing: str = "autoscaled",
+    service_tier: str = "standard",
+    uplifts: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Price every request of a log on every offering of a price snapshot.
 
@@ -386,6 +445,9 @@ def price_trace(
     diy_sizing
         ``cost_usd`` of DIY rows with replicas ``"autoscaled"`` per hour (default) or sized
         for the ``"peak"`` minute over the whole log; both are in the table.
+    service_tier, uplifts
+        As :func:`infermodel.compare.cost_table`: API offerings at that tier and with those
+        uplifts; those without are left out (:func:`api_prices` says why).
 
     Returns
     -------
@@ -400,14 +462,24 @@ def price_trace(
         [tokens/min], ``replicas_peak`` and ``replicas_mean`` [-], ``replica_hours``
         [replica-h], cost and implied utilization [-] for both sizings; no per-request
         P50/P95 (GPU time is not billed per request). ``usd_per_million_tokens`` [USD/Mtok]
-        over all tokens of the log.
+        over all tokens of the log. API offerings left out at the tier or uplift asked for
+        are listed, with the reason, by :func:`api_unpriced`.
     """
     compare.check_diy_token_basis(diy_token_basis)
     checks.one_of("diy_sizing", diy_sizing, DIY_SIZINGS)
     totals = trace.summary().iloc[0]
     frames = []
     if not prices.api.empty:
-        frames.append(_api_rows(trace, prices.api, use_cached_pricing=use_cached_pricing))
+        effective = api_prices(
+            trace,
+            prices,
+            use_cached_pricing=use_cached_pricing,
+            service_tier=service_tier,
+            uplifts=uplifts,
+        )
+        keep = (effective["unpriced_reason"] == "").to_numpy()
+        if keep.any():
+            frames.append(_api_rows(trace, prices.api[keep], effective[keep]))
     priced = compare.priced_pairs(prices, serving, gpu_specs) if trace.has_timestamps else None
     if priced is not None and not priced.empty:
         frames.append(
@@ -430,7 +502,7 @@ def price_trace(
     table["total_tokens"] = total_tokens
     diy = table["platform_type"] == "diy_gpu"
     table.loc[diy, "usd_per_request_mean"] = table.loc[diy, "cost_usd"] / requests
-    return compare.finish(table, float(total_tokens))
+    return contracts.typed(compare.finish(table, float(total_tokens)), contracts.TRACE_TABLE)
 
 
 def caching_effect(with_cache: pd.DataFrame, without_cache: pd.DataFrame) -> pd.DataFrame:

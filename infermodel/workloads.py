@@ -1,8 +1,11 @@
-"""Workloads: the token volumes a job sends, in the three buckets providers bill.
+"""Workloads: the token volumes a job sends, in the buckets providers bill.
 
 A :class:`Workload` holds disjoint token counts: ``input_tokens`` billed at the full input
-price, ``cached_input_tokens`` served from a prompt cache, and ``output_tokens`` generated.
-Build one from counts, or from a total and shares with :meth:`Workload.from_total`.
+price, ``cached_input_tokens`` read from a prompt cache, ``cache_write_tokens`` written into
+it (billed at the write price of ``cache_ttl``), and ``output_tokens`` generated, of which
+``reasoning_tokens`` are the model's hidden reasoning (billed as output, as every provider
+in the sources bills them). Build one from counts, or from a total and shares with
+:meth:`Workload.from_total`.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from dataclasses import dataclass
 
 from infermodel import checks
 from infermodel.errors import InputError
+from infermodel.tables import CACHE_TTLS
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,15 @@ class Workload:
         Generated tokens. [tokens]
     cached_input_tokens
         Prompt tokens read from the provider's prompt cache. [tokens]
+    cache_write_tokens
+        Prompt tokens written into the provider's prompt cache (Anthropic bills them above
+        the input price; where a provider has no write price they are billed as input).
+        [tokens]
+    cache_ttl
+        How long written cache entries live, ``"5m"`` or ``"1h"``; selects the write price.
+    reasoning_tokens
+        Of ``output_tokens``, those the model spent reasoning (not shown); billed as output
+        and counted as generated on rented GPUs. [tokens]
     requests
         Requests the job is made of, if known (informational). [requests]
     name
@@ -36,12 +49,27 @@ class Workload:
     cached_input_tokens: float = 0.0
     requests: int | None = None
     name: str = "workload"
+    cache_write_tokens: float = 0.0
+    cache_ttl: str = "5m"
+    reasoning_tokens: float = 0.0
 
     def __post_init__(self) -> None:
-        for field in ("input_tokens", "output_tokens", "cached_input_tokens"):
+        for field in (
+            "input_tokens",
+            "output_tokens",
+            "cached_input_tokens",
+            "cache_write_tokens",
+            "reasoning_tokens",
+        ):
             checks.number(f"Workload.{field}", getattr(self, field), low=0)
+        checks.one_of("Workload.cache_ttl", self.cache_ttl, CACHE_TTLS)
         if self.total_tokens <= 0:
-            raise InputError("a Workload needs at least one token (all three counts are 0)")
+            raise InputError("a Workload needs at least one token (all counts are 0)")
+        if self.reasoning_tokens > self.output_tokens:
+            raise InputError(
+                f"Workload.reasoning_tokens = {self.reasoning_tokens:g} exceeds output_tokens "
+                f"= {self.output_tokens:g}; reasoning tokens are part of the output"
+            )
         if self.requests is not None:
             checks.whole("Workload.requests", self.requests, minimum=1)
 
@@ -54,6 +82,8 @@ class Workload:
         cached_input_share: float = 0.0,
         requests: int | None = None,
         name: str = "workload",
+        cache_write_share: float = 0.0,
+        cache_ttl: str = "5m",
     ) -> Workload:
         """Split ``total_tokens`` into input, cached input and output.
 
@@ -65,6 +95,11 @@ class Workload:
             Fraction of ``total_tokens`` that is generated output, in [0, 1]. [-]
         cached_input_share
             Fraction of the *input* tokens served from a prompt cache, in [0, 1]. [-]
+        cache_write_share
+            Fraction of the *input* tokens written into the prompt cache, in [0, 1]; with
+            ``cached_input_share`` at most 1. [-]
+        cache_ttl
+            Lifetime of the cache writes, ``"5m"`` or ``"1h"``.
         requests
             Requests in the job, if known. [requests]
         name
@@ -73,26 +108,36 @@ class Workload:
         checks.number("total_tokens", total_tokens, low=0, low_open=True)
         checks.number("output_share", output_share, low=0, high=1)
         checks.number("cached_input_share", cached_input_share, low=0, high=1)
+        checks.number("cache_write_share", cache_write_share, low=0, high=1)
+        if cached_input_share + cache_write_share > 1 + 1e-12:
+            raise InputError(
+                f"cached_input_share + cache_write_share = "
+                f"{cached_input_share + cache_write_share:g}: both are shares of the input "
+                "tokens, so together at most 1"
+            )
         output = total_tokens * output_share
         prompt = total_tokens - output
         cached = prompt * cached_input_share
+        written = prompt * cache_write_share
         return cls(
-            input_tokens=prompt - cached,
+            input_tokens=max(prompt - cached - written, 0.0),
             output_tokens=output,
             cached_input_tokens=cached,
             requests=requests,
             name=name,
+            cache_write_tokens=written,
+            cache_ttl=cache_ttl,
         )
 
     @property
     def prompt_tokens(self) -> float:
-        """All prompt tokens, cached or not. [tokens]"""
-        return self.input_tokens + self.cached_input_tokens
+        """All prompt tokens: uncached, read from the cache, written to it. [tokens]"""
+        return self.input_tokens + self.cached_input_tokens + self.cache_write_tokens
 
     @property
     def total_tokens(self) -> float:
         """Prompt plus output tokens. [tokens]"""
-        return self.input_tokens + self.cached_input_tokens + self.output_tokens
+        return self.prompt_tokens + self.output_tokens
 
     @property
     def output_share(self) -> float:

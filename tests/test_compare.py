@@ -268,10 +268,15 @@ def test_use_batch_api_halves_openai_prices(snapshot, article_serving, article_t
             listed["usd_per_million_output_tokens"] / 2
         )
         assert not listed["batch_api_applied"]
-    # No published batch discount: list price, flag off.
-    flash = api_row(table, "gemini-2.0-flash")
-    assert flash["cost_usd"] == pytest.approx(8.0)
-    assert not flash["batch_api_applied"]
+    # No published batch price: left out and named, never priced at the list price.
+    assert "gemini-2.0-flash" not in set(table["model_id"])
+    left_out = compare.api_unpriced(
+        workloads.article_workload(), snapshot, service_tier="batch"
+    ).set_index("offering_id")
+    assert left_out.loc["google/gemini-2.0-flash", "reason"] == (
+        "no batch tier in the source of its price observation"
+    )
+    assert set(table.loc[table["platform_type"] != "diy_gpu", "service_tier"]) == {"batch"}
 
 
 def test_long_context_tier_applies_above_threshold(snapshot, article_serving):

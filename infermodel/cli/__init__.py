@@ -27,7 +27,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from infermodel import __version__, tables
+from infermodel import __version__, validation
 from infermodel.cli import price_import, pricing, report, throughput, trace
 from infermodel.cli.options import Parser, UsageError
 from infermodel.errors import InfermodelError, InputError, NoPricesError
@@ -41,7 +41,7 @@ __all__ = ["EXIT_DATA", "EXIT_USAGE", "UsageError", "build_parser", "main"]
 
 
 def _validate(_) -> int:
-    counts = tables.validate_all()
+    counts = validation.validate_all()
     print("ok: " + ", ".join(f"{name} {rows} rows" for name, rows in counts.items()))
     return 0
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from infermodel import parameters, tables
+from infermodel import compare, parameters, tables
 from infermodel.errors import InputError
 
 #: How ``-p NAME=VALUE`` is read, for ``--help``.
@@ -109,6 +109,50 @@ def add_diy_token_basis(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_billing(parser: argparse.ArgumentParser, *, cache_ttl: bool = True) -> None:
+    """``--service-tier``, ``--batch-api``, ``--cache-ttl``, ``--uplift``: how APIs bill.
+
+    ``cache_ttl=False`` leaves out ``--cache-ttl`` (a request log has no cache writes)."""
+    parser.add_argument(
+        "--service-tier",
+        type=ruled("--service-tier"),
+        default="standard",
+        metavar="{" + ",".join(tables.SERVICE_TIERS) + "}",
+        help="price API offerings at this tier (default standard, the list price); "
+        "offerings without it are left out and named, never priced at another tier",
+    )
+    parser.add_argument(
+        "--batch-api",
+        action="store_true",
+        help="the same as --service-tier batch (providers' published batch prices)",
+    )
+    if cache_ttl:
+        parser.add_argument(
+            "--cache-ttl",
+            type=ruled("--cache-ttl"),
+            default="5m",
+            metavar="{" + ",".join(tables.CACHE_TTLS) + "}",
+            help="lifetime of prompt-cache writes, which selects their price (default 5m)",
+        )
+    parser.add_argument(
+        "--uplift",
+        type=ruled("--uplift"),
+        action="append",
+        default=[],
+        metavar="ID",
+        help="opt into a regional or data-residency price uplift of data/prices/uplifts.csv "
+        "(repeatable); that provider's offerings without it are left out and named",
+    )
+
+
+def service_tier(args: argparse.Namespace) -> str:
+    """The tier ``--service-tier`` and its alias ``--batch-api`` ask for."""
+    try:
+        return compare.tier_asked(args.service_tier, args.batch_api)
+    except InputError as exc:
+        raise UsageError(str(exc).replace("use_batch_api (--batch-api)", "--batch-api")) from None
+
+
 def add_pricing(parser: argparse.ArgumentParser) -> None:
     """Options of every command that prices a workload given as totals (``table``,
     ``break-even``)."""
@@ -132,6 +176,13 @@ def add_pricing(parser: argparse.ArgumentParser) -> None:
         help="fraction of input tokens read from a prompt cache (default 0)",
     )
     parser.add_argument(
+        "--cache-write-share",
+        type=ruled("--cache-write-share"),
+        default=0.0,
+        help="fraction of input tokens written into the prompt cache, billed at the write "
+        "price of --cache-ttl (default 0)",
+    )
+    parser.add_argument(
         "--requests",
         type=ruled("--requests"),
         default=10_000,
@@ -151,9 +202,7 @@ def add_pricing(parser: argparse.ArgumentParser) -> None:
     )
     add_selection(parser, provider_help="only this provider (repeatable, case-insensitive)")
     add_diy_token_basis(parser)
-    parser.add_argument(
-        "--batch-api", action="store_true", help="apply providers' published batch-API discounts"
-    )
+    add_billing(parser)
     parser.add_argument(
         "--stale-after-days",
         type=ruled("--stale-after-days"),

@@ -14,7 +14,7 @@ from pathlib import Path
 from infermodel import importers
 from infermodel.cli.options import Parser
 from infermodel.readers.genai_prices import read_genai_prices
-from infermodel.readers.litellm import read_litellm
+from infermodel.readers.litellm import read_litellm, read_litellm_installed, read_litellm_wheel
 
 
 def add_parser(commands) -> None:
@@ -23,8 +23,30 @@ def add_parser(commands) -> None:
     actions = prices_cmd.add_subparsers(dest="prices_action", required=True, parser_class=Parser)
     importer = actions.add_parser("import", help="review (and with --write append) a source")
     sources = importer.add_subparsers(dest="source", required=True, parser_class=Parser)
-    litellm = sources.add_parser("litellm", help="a LiteLLM model_prices_and_context_window.json")
-    litellm.add_argument("path", type=Path, help="the JSON file (dated copy)")
+    litellm = sources.add_parser(
+        "litellm",
+        help="LiteLLM's price file: a dated JSON copy, a litellm wheel, or the installed package",
+    )
+    where = litellm.add_mutually_exclusive_group(required=True)
+    where.add_argument("path", type=Path, nargs="?", help="the JSON file (dated copy)")
+    where.add_argument(
+        "--from-wheel",
+        type=Path,
+        metavar="WHEEL",
+        help="read the price file inside a litellm wheel ('pip download litellm --no-deps'); "
+        "dated today unless --observed-on, cited by the wheel's version",
+    )
+    where.add_argument(
+        "--installed",
+        action="store_true",
+        help="read the installed litellm package's price file (dated today unless --observed-on)",
+    )
+    litellm.add_argument(
+        "--package-version",
+        default=None,
+        metavar="VERSION",
+        help="with PATH: the litellm release the JSON file was taken from (cited on PyPI)",
+    )
     genai = sources.add_parser("genai-prices", help="the installed genai-prices package's data")
     genai.add_argument(
         "--file", type=Path, default=None, help="read a copy of genai-prices' data.json instead"
@@ -60,8 +82,14 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.source == "litellm":
-        source = read_litellm(args.path, observed_on=args.observed_on)
+    if args.source == "litellm" and args.from_wheel is not None:
+        source = read_litellm_wheel(args.from_wheel, observed_on=args.observed_on)
+    elif args.source == "litellm" and args.installed:
+        source = read_litellm_installed(observed_on=args.observed_on)
+    elif args.source == "litellm":
+        source = read_litellm(
+            args.path, observed_on=args.observed_on, package_version=args.package_version
+        )
     else:
         source = read_genai_prices(args.file, observed_on=args.observed_on)
     result = importers.review(source, accept=args.accept_change)

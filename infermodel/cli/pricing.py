@@ -107,16 +107,22 @@ def priced(args: argparse.Namespace):
         args.total_tokens,
         output_share=args.output_share,
         cached_input_share=args.cached_input_share,
+        cache_write_share=args.cache_write_share,
+        cache_ttl=args.cache_ttl,
         requests=args.requests,
     )
+    tier = options.service_tier(args)
     table = compare.cost_table(
         workload,
         snapshot,
         assumptions,
         utilization=args.utilization,
         diy_token_basis=args.diy_token_basis,
-        use_batch_api=args.batch_api,
+        service_tier=tier,
+        uplifts=args.uplift,
     )
+    left_out = compare.api_unpriced(workload, snapshot, service_tier=tier, uplifts=args.uplift)
+    terminal.note_left_out(left_out)
     return snapshot, workload, table
 
 
@@ -131,6 +137,17 @@ def write(frame: pd.DataFrame, args: argparse.Namespace) -> bool:
     return True
 
 
+def billing_words(args: argparse.Namespace, workload: Workload | None = None) -> str:
+    """How the API rows are billed, in words: tier, cache lifetime, uplifts."""
+    tier = options.service_tier(args)
+    words = "APIs at list price" if tier == "standard" else f"APIs at their {tier} tier"
+    if workload is not None and workload.cache_write_tokens:
+        words += f", cache writes kept {workload.cache_ttl}"
+    if args.uplift:
+        words += f", with {' and '.join(args.uplift)}"
+    return words
+
+
 def run_table(args: argparse.Namespace) -> int:
     snapshot, workload, table = priced(args)
     if not write(table, args):
@@ -138,8 +155,8 @@ def run_table(args: argparse.Namespace) -> int:
         print(
             terminal.paragraph(
                 f"Prices as of {snapshot.as_of.date()}; {workload.total_tokens:,.0f} tokens "
-                f"({workload.output_share:.0%} output); rented GPUs busy "
-                f"{args.utilization:.0%} of the paid time."
+                f"({workload.output_share:.0%} output); {billing_words(args, workload)}; "
+                f"rented GPUs busy {args.utilization:.0%} of the paid time."
             )
         )
         stale = int(table["stale"].sum())

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import textwrap
 from collections.abc import Sequence
 
@@ -177,6 +178,25 @@ def _notes(frame: pd.DataFrame, shown: list[str], total_rows: int | None, limit:
         left = ", ".join(n for n in frame.columns if n not in shown)
         notes.append(f"columns left out to fit {limit} characters: {left} (see --columns)")
     return [textwrap.fill(f"({note})", width=limit) for note in notes]
+
+
+def left_out_line(left_out: pd.DataFrame, *, shown_ids: int = 3) -> str:
+    """One line naming the API offerings a table leaves out, grouped by reason ("" if none)."""
+    if left_out.empty:
+        return ""
+    parts = []
+    for reason, group in left_out.groupby("reason", sort=False):
+        ids = list(group["offering_id"])
+        more = f" and {len(ids) - shown_ids} more" if len(ids) > shown_ids else ""
+        parts.append(f"{reason} ({len(ids)}: {', '.join(ids[:shown_ids])}{more})")
+    return f"Left out {len(left_out)} API offering(s): " + "; ".join(parts) + "."
+
+
+def note_left_out(left_out: pd.DataFrame) -> None:
+    """Print :func:`left_out_line` to standard error, so csv and json stay clean."""
+    line = left_out_line(left_out)
+    if line:
+        print(line, file=sys.stderr)
 
 
 def paragraph(text: str) -> str:

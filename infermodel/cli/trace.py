@@ -53,6 +53,7 @@ def add_parser(commands) -> None:
         action="store_true",
         help="bill cached input tokens at the full input price (as without prompt caching)",
     )
+    options.add_billing(trace, cache_ttl=False)
     options.add_diy_token_basis(trace)
     trace.add_argument(
         "--diy-sizing",
@@ -68,6 +69,7 @@ def add_parser(commands) -> None:
 def run(args: argparse.Namespace) -> int:
     snapshot = snapshot_for(args)
     assumptions = assumptions_for(args)
+    tier = options.service_tier(args)
     trace = logs.read_trace(args.path, fmt=args.trace_format, drop_bad_rows=args.drop_bad_rows)
     if trace.dropped_rows:
         kinds = ", ".join(f"{n:,} {kind}" for kind, n in trace.dropped_by_kind.items())
@@ -82,6 +84,17 @@ def run(args: argparse.Namespace) -> int:
         use_cached_pricing=not args.no_cached_pricing,
         diy_token_basis=args.diy_token_basis,
         diy_sizing=args.diy_sizing,
+        service_tier=tier,
+        uplifts=args.uplift,
+    )
+    terminal.note_left_out(
+        trace_pricing.api_unpriced(
+            trace,
+            snapshot,
+            use_cached_pricing=not args.no_cached_pricing,
+            service_tier=tier,
+            uplifts=args.uplift,
+        )
     )
     if not write(table, args):
         summary = trace.summary().iloc[0]

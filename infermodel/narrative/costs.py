@@ -165,10 +165,27 @@ def _range_of(multiples: pd.Series) -> str:
     return multiple(low) if np.isclose(low, high) else f"{multiple(low)} to {multiple(high)}"
 
 
+def _tier_words(service_tier: str) -> str:
+    return {
+        "standard": "list prices",
+        "batch": "APIs at their batch prices where published",
+        "flex": "APIs at their flex prices where published",
+        "priority": "APIs at their priority prices where published",
+    }[service_tier]
+
+
 def workload_lead(
-    workload, *, as_of: object, utilization: float | None = None, use_batch_api: bool = False
+    workload,
+    *,
+    as_of: object,
+    utilization: float | None = None,
+    use_batch_api: bool = False,
+    service_tier: str = "standard",
+    left_out_frame: pd.DataFrame | None = None,
 ) -> str:
-    """What was priced: the job's tokens and mix, the as-of date, utilization, batch prices."""
+    """What was priced: the job's tokens and mix, the as-of date, utilization, the API tier
+    (``use_batch_api`` is the batch tier), the lifetime of cache writes if any, and the API
+    offerings left out at that tier (``left_out_frame``, :func:`left_out`)."""
     total = workload.total_tokens
     share = workload.output_tokens / total if total else 0.0
     cached = (
@@ -181,10 +198,35 @@ def workload_lead(
         f"A job of {tokens(total)} tokens ({percent(share)} generated output{cached}) priced "
         f"at the prices in force on {display.date(as_of)}"
     )
+    if workload.cache_write_tokens:
+        text += (
+            f"; {percent(workload.cache_write_tokens / workload.prompt_tokens)} of the prompt "
+            f"written to a cache kept {workload.cache_ttl}"
+        )
     if utilization is not None:
         text += f"; rented GPUs busy {percent(utilization)} of the paid time"
-    text += "; APIs at their batch prices where published." if use_batch_api else "; list prices."
+    tier = "batch" if use_batch_api else service_tier
+    text += f"; {_tier_words(tier)}."
+    if left_out_frame is not None and not left_out_frame.empty:
+        text += " " + left_out(left_out_frame, service_tier=tier)
     return text
+
+
+def left_out(frame: pd.DataFrame, *, service_tier: str, most: int = 4) -> str:
+    """A sentence naming the API offerings a table leaves out at a tier or uplift, and why
+    (``frame`` from :func:`infermodel.compare.api_unpriced`); empty when none is."""
+    if frame.empty:
+        return ""
+    labels = list(display.offering_labels(frame))
+    reasons = sorted(set(frame["reason"]))
+    why = reasons[0] if len(reasons) == 1 else f"{len(reasons)} reasons, e.g. {reasons[0]}"
+    count = len(frame)
+    verb = "is" if count == 1 else "are"
+    return (
+        f"{count} API offering{'s' if count != 1 else ''} {verb} not priced at the "
+        f"{service_tier} tier ({why}): {names(labels, most=most)}; none is priced at "
+        "another tier instead."
+    )
 
 
 def not_on_sale(wanted: Sequence[str], on_sale: Sequence[str], *, as_of: object) -> str:
@@ -322,7 +364,9 @@ def estimator_notes(
     return lines
 
 
-def article_readings(workload, *, diy_token_basis: str, use_batch_api: bool) -> list[str]:
+def article_readings(
+    workload, *, diy_token_basis: str, use_batch_api: bool = False, service_tier: str = "standard"
+) -> list[str]:
     """The readings of the article that depend on parameters, as this run used them."""
     total = workload.total_tokens
     share = workload.output_tokens / total if total else 0.0
@@ -336,10 +380,11 @@ def article_readings(workload, *, diy_token_basis: str, use_batch_api: bool) -> 
         if diy_token_basis == "total"
         else "only generated tokens take GPU time (prompts processed on the side)"
     )
+    tier = "batch" if use_batch_api else service_tier
     batch = (
-        "published batch-API discounts applied"
-        if use_batch_api
-        else "real-time list prices (use_batch_api applies batch discounts)"
+        "real-time list prices (service_tier prices the batch, flex or priority tier)"
+        if tier == "standard"
+        else f"the providers' published {tier}-tier prices; offerings without one are left out"
     )
     return [
         f"Token mix: {percent(share)} of the {tokens(total)} tokens are generated output; "

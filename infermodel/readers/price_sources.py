@@ -36,6 +36,10 @@ class Quote:
     prices: dict[str, float | None]
     retired_on: pd.Timestamp | None = None
     remarks: list[str] = field(default_factory=list)
+    #: Service-tier prices (batch, flex, priority), one dict per (tier, context threshold)
+    #: with ``service_tier``, ``long_context_threshold_tokens`` (None: every prompt) and
+    #: the columns of :data:`infermodel.tables.TIER_PRICE_COLUMNS`.
+    tiers: list[dict[str, object]] = field(default_factory=list)
 
 
 @dataclass

@@ -31,7 +31,7 @@ from infermodel.reports.manifest import (
 )
 from infermodel.reports.pages import index_html, write_reports_index
 from infermodel.reports.record import command_line, git_commit, package_versions, public
-from infermodel.tables import data_hash
+from infermodel.validation import data_hash
 
 #: Parameters ``build_quarterly`` sets from the quarter; a caller may not set them too.
 QUARTER_PARAMETERS = ("as_of", "previous_as_of")
