@@ -558,3 +558,37 @@ def latency_penalties(
         out["realtime_usd_per_million_tokens"] - out["batch_usd_per_million_tokens"]
     )
     return out
+
+
+def tier_costs(workload: Workload, snapshot: PriceSnapshot) -> pd.DataFrame:
+    """The workload's cost on each API offering at every service tier, side by side.
+
+    One row per API offering of ``snapshot``: ``offering_id``, ``platform_type``,
+    ``provider``, ``model``, ``cost_usd_<tier>`` for each of
+    :data:`infermodel.tables.SERVICE_TIERS` [USD; NaN where the offering has no such tier
+    or cannot price the workload there] and ``<tier>_multiple`` [-] against the standard
+    tier. Sorted by platform type, then standard cost.
+    """
+    if snapshot.api.empty:
+        raise InputError(f"no API offering on sale on {snapshot.as_of.date()}")
+    frame = pd.DataFrame(
+        {
+            "offering_id": offerings.ids(snapshot.api),
+            "platform_type": snapshot.api["platform_type"].to_numpy(),
+            "provider": snapshot.api["provider"].to_numpy(),
+            "model": snapshot.api["model"].to_numpy(),
+        }
+    )
+    for tier in tables.SERVICE_TIERS:
+        rows = api_rows(workload, snapshot, service_tier=tier)
+        costs = dict(zip(offerings.ids(rows), rows["cost_usd"], strict=True)) if len(rows) else {}
+        frame[f"cost_usd_{tier}"] = frame["offering_id"].map(costs).astype(float)
+    for tier in tables.SERVICE_TIERS[1:]:
+        frame[f"{tier}_multiple"] = frame[f"cost_usd_{tier}"] / frame["cost_usd_standard"]
+    order = frame["platform_type"].map({t: i for i, t in enumerate(PLATFORM_TYPES)})
+    return (
+        frame.assign(_order=order)
+        .sort_values(["_order", "cost_usd_standard", "offering_id"], kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )

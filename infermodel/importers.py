@@ -555,7 +555,7 @@ def write(
     withdraw_missing: bool = False,
     api_path: Path = paths.API_PRICES_CSV,
     withdrawals_path: Path = paths.WITHDRAWALS_CSV,
-    tiers_path: Path = paths.API_PRICE_TIERS_CSV,
+    tiers_path: Path | None = None,
     timeout: float = writes.LOCK_TIMEOUT_SECONDS,
 ) -> tuple[int, int]:
     """Append the reviewed observations (and withdrawals); return (rows, withdrawals) written.
@@ -568,10 +568,14 @@ def write(
     ``allow_missing`` (write the others) or ``withdraw_missing`` (record each missing one as
     withdrawn on the source's date) is given. Rows are appended by column name; the new
     tables are validated before any file is replaced. The observations' service-tier prices
-    go to ``tiers_path`` the same way.
+    go to ``tiers_path`` the same way (default: ``api_price_tiers.csv`` beside ``api_path``).
     """
     api_path, withdrawals_path = Path(api_path), Path(withdrawals_path)
-    tiers_path = Path(tiers_path)
+    tiers_path = (
+        api_path.with_name(paths.API_PRICE_TIERS_CSV.name)
+        if tiers_path is None
+        else Path(tiers_path)
+    )
     with writes.locked(api_path, withdrawals_path, tiers_path, timeout=timeout):
         now = review(
             result.source,

@@ -338,7 +338,7 @@ def test_import_into_a_file_without_a_final_newline(tmp_path, tracked):
 # --------------------------------------------------------------------------------------
 
 _HISTORY_ROW = (
-    "proprietary_api,OpenAI,GPT-4o,gpt-4o,2,8,1,,,,,,2025-06-01,confirmed,test fixture,\n"
+    "proprietary_api,OpenAI,GPT-4o,gpt-4o,2,8,1,,,,,,,2025-06-01,confirmed,test fixture,\n"
 )
 
 
@@ -522,7 +522,9 @@ def _kit_write(kit: Path, source: Path) -> tuple[int, int]:
 def _second_import_while_first_holds_the_lock(kit, first: Path, second: Path):
     """Start importing ``second`` in a child; once it has reviewed, write ``first`` here."""
     api, withdrawals = kit / API_REL, kit / WITHDRAWALS_REL
-    with writes.locked(api, withdrawals):
+    tiers = api.with_name(paths.API_PRICE_TIERS_CSV.name)
+    # Every file an import writes, as importers.write locks them (in one sorted order).
+    with writes.locked(api, withdrawals, tiers):
         child = _cli(kit, "litellm", str(second), "--write", "--allow-missing")
         for line in child.stdout:  # the child reviewed the files as they were...
             if line.startswith("Totals:"):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from infermodel import compare, prices, service_tiers, serving, tables, trace_pricing
+from infermodel import compare, narrative, prices, service_tiers, serving, tables, trace_pricing
 from infermodel.errors import InputError
 from infermodel.readers import logs
 from infermodel.readers.litellm import read_litellm, read_litellm_wheel
@@ -323,3 +323,62 @@ def test_a_zip_that_is_not_a_litellm_wheel_is_refused(tmp_path):
         read_litellm_wheel(tmp_path / "y.whl")
     done = run_cli("prices", "import", "litellm", "--from-wheel", str(tmp_path / "y.whl"))
     assert done.returncode == 1 and len(done.stderr.splitlines()) == 1
+
+
+# --------------------------------------------------------------------------------------
+# The tiers side by side, in words
+# --------------------------------------------------------------------------------------
+
+
+def test_tier_costs_side_by_side(today):
+    tiers = compare.tier_costs(article_workload(), today).set_index("offering_id")
+    row = tiers.loc["openai/gpt-5.4"]
+    assert (row["cost_usd_standard"], row["cost_usd_batch"], row["cost_usd_priority"]) == (
+        pytest.approx(300.0),
+        pytest.approx(150.0),
+        pytest.approx(600.0),
+    )
+    assert row["priority_multiple"] == pytest.approx(2.0)
+    opus = tiers.loc["anthropic/claude-opus-4-6"]
+    assert pd.isna(opus["cost_usd_priority"]) and opus["cost_usd_batch"] == pytest.approx(250.0)
+
+
+def test_tier_answer_states_counts_multiples_and_who_sells_none():
+    frame = pd.DataFrame(
+        {
+            "offering_id": ["a/x", "b/y", "c/z"],
+            "platform_type": ["proprietary_api"] * 3,
+            "provider": ["A", "B", "C"],
+            "model": ["X", "Y", "Z"],
+            "cost_usd_standard": [10.0, 20.0, 40.0],
+            "cost_usd_batch": [5.0, 10.0, float("nan")],
+            "cost_usd_flex": [float("nan")] * 3,
+            "cost_usd_priority": [17.0, float("nan"), 100.0],
+        }
+    )
+    for tier in ("batch", "flex", "priority"):
+        frame[f"{tier}_multiple"] = frame[f"cost_usd_{tier}"] / frame["cost_usd_standard"]
+    batch, flex, priority = narrative.tier_answer(frame)
+    assert batch == (
+        "Batch (asynchronous, results within a day): 2 of 3 API offerings (A and B) at 0.50\u00d7 "
+        "their list price for this job; cheapest A · X at $5.00. None from C."
+    )
+    assert flex == "No API offering publishes a flex price (slower, may queue)."
+    assert (
+        "1.7\u00d7 to 2.5\u00d7 (median 2.1\u00d7)" in priority
+        and "cheapest A · X at $17.00" in priority
+    )
+
+
+def test_the_lead_names_the_tier_and_what_it_leaves_out(today):
+    job = article_workload()
+    left = compare.api_unpriced(job, today, service_tier="flex")
+    lead = narrative.workload_lead(job, as_of=today.as_of, service_tier="flex", left_out_frame=left)
+    assert "; APIs at their flex prices where published." in lead
+    assert f"{len(left)} API offerings are not priced at the flex tier" in lead
+    assert lead.endswith("none is priced at another tier instead.")
+    assert narrative.left_out(left.iloc[0:0], service_tier="flex") == ""
+    written = Workload(input_tokens=1e6, output_tokens=1e6, cache_write_tokens=1e6, cache_ttl="1h")
+    assert "50% of the prompt written to a cache kept 1h" in narrative.workload_lead(
+        written, as_of=today.as_of
+    )

@@ -41,6 +41,7 @@ from infermodel.narrative.growth import (
     settings_lead,
     volume_lead,
 )
+from infermodel.narrative.tiers import tier_answer
 from infermodel.narrative.uncertainty import (
     calibration_notes,
     concurrency_note,
@@ -77,6 +78,7 @@ __all__ = [
     "stack_base",
     "stream_notes",
     "throughput_answer",
+    "tier_answer",
     "trace_answer",
     "trace_lead",
     "volume_lead",
