@@ -38,8 +38,24 @@ from infermodel.units import (
 )
 
 #: Weight storage by precision. [bytes/parameter] int4 and fp4 pack two values per byte.
-BYTES_PER_PARAMETER = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5, "fp4": 0.5}
+#: ``mxfp4`` is the OCP microscaling format of gpt-oss's checkpoints: blocks of 32 FP4 (E2M1)
+#: values sharing one 8-bit (E8M0) scale, 4 + 8/32 = 4.25 bits a parameter; it applies to the
+#: mixture-of-experts expert weights only (:data:`EXPERT_ONLY_PRECISIONS`).
+BYTES_PER_PARAMETER = {
+    "bf16": 2.0,
+    "fp16": 2.0,
+    "fp8": 1.0,
+    "int8": 1.0,
+    "int4": 0.5,
+    "fp4": 0.5,
+    "mxfp4": 4.25 / 8,
+}
 PRECISIONS = tuple(BYTES_PER_PARAMETER)
+#: Precisions that quantize only the experts of a mixture-of-experts model, with the storage of
+#: every other weight (attention, embeddings, router, dense layers). [bytes/parameter] gpt-oss
+#: ships MXFP4 experts and BF16 for the rest (``quantization_config.modules_to_not_convert`` of
+#: openai/gpt-oss-120b's config.json: self_attn, router, embed_tokens, lm_head).
+EXPERT_ONLY_PRECISIONS = {"mxfp4": 2.0}
 #: KV-cache storage by weight precision when not given: FP8 and FP4 deployments keep an FP8
 #: cache (TensorRT-LLM's FP8/NVFP4 checkpoints do); weight-only int8/int4 keep 16 bits. [bytes]
 DEFAULT_KV_CACHE_BYTES = {
@@ -49,8 +65,11 @@ DEFAULT_KV_CACHE_BYTES = {
     "int8": 2.0,
     "int4": 2.0,
     "fp4": 1.0,
+    "mxfp4": 2.0,
 }
-#: Tensor-core format doing the matrix products: weight-only int8/int4 compute in BF16.
+#: Tensor-core format doing the matrix products: weight-only int8/int4 compute in BF16, and so
+#: does MXFP4 (Hopper has no FP4 tensor cores; vLLM and TensorRT-LLM dequantize gpt-oss's MXFP4
+#: experts to BF16 there; Blackwell's native FP4 path is not modelled, so this is conservative).
 COMPUTE_COLUMN = {
     "bf16": "dense_bf16_tflops",
     "fp16": "dense_bf16_tflops",
@@ -58,6 +77,7 @@ COMPUTE_COLUMN = {
     "int8": "dense_bf16_tflops",
     "int4": "dense_bf16_tflops",
     "fp4": "dense_fp4_tflops",
+    "mxfp4": "dense_bf16_tflops",
 }
 #: Memory kept free of weights and KV cache (vLLM's default gpu_memory_utilization 0.9). [-]
 DEFAULT_MEMORY_HEADROOM = 0.10
@@ -216,6 +236,60 @@ def expert_fraction_read(experts, experts_per_token, tokens):
     return 1.0 - miss ** np.asarray(tokens, dtype=float)
 
 
+def expert_share_of_parameters(total_params_b, active_params_b, experts, experts_per_token):
+    """Fraction of a model's parameters that sit in its routed experts (0 for a dense model).
+
+    Parameters
+    ----------
+    total_params_b, active_params_b
+        Parameters in all / per token. [billions]
+    experts, experts_per_token
+        Mixture-of-experts routing (1 and 1 for a dense model). [-]
+
+    Returns
+    -------
+    Expert parameters / all parameters, in [0, 1). [-]
+
+    References
+    ----------
+    A token uses k of E experts, so total - active = (E - k) x one expert's share of every
+    layer: expert parameters = (total - active) x E / (E - k).
+    """
+    experts = np.asarray(experts, dtype=float)
+    sparse = experts > experts_per_token
+    expert_params = np.where(
+        sparse,
+        (np.asarray(total_params_b) - active_params_b)
+        * experts
+        / np.where(sparse, experts - experts_per_token, 1.0),
+        0.0,
+    )
+    return expert_params / total_params_b
+
+
+def bytes_per_parameter(precision, total_params_b, active_params_b, experts, experts_per_token):
+    """Average weight storage of a model at ``precision`` (experts-only formats mixed in).
+
+    Parameters
+    ----------
+    precision
+        One of :data:`PRECISIONS`.
+    total_params_b, active_params_b, experts, experts_per_token
+        As in :func:`expert_share_of_parameters`.
+
+    Returns
+    -------
+    Weight bytes / parameters: :data:`BYTES_PER_PARAMETER` for a uniform precision; for one of
+    :data:`EXPERT_ONLY_PRECISIONS`, the expert share at that precision and the rest at the
+    listed storage (gpt-oss-120b in MXFP4: 116.83B parameters, 98.7% of them in experts,
+    ~64 GB). [bytes/parameter]
+    """
+    if precision not in EXPERT_ONLY_PRECISIONS:
+        return BYTES_PER_PARAMETER[precision]
+    share = expert_share_of_parameters(total_params_b, active_params_b, experts, experts_per_token)
+    return share * BYTES_PER_PARAMETER[precision] + (1 - share) * EXPERT_ONLY_PRECISIONS[precision]
+
+
 def weight_bytes_read(
     weight_bytes_total, total_params_b, active_params_b, experts, experts_per_token, tokens
 ):
@@ -240,16 +314,9 @@ def weight_bytes_read(
     ----------
     Expert parameters = (total - active) x E / (E - k); the rest is read every step.
     """
-    experts = np.asarray(experts, dtype=float)
-    sparse = experts > experts_per_token
-    expert_params = np.where(
-        sparse,
-        (np.asarray(total_params_b) - active_params_b)
-        * experts
-        / np.where(sparse, experts - experts_per_token, 1.0),
-        0.0,
+    expert_share = expert_share_of_parameters(
+        total_params_b, active_params_b, experts, experts_per_token
     )
-    expert_share = expert_params / total_params_b
     touched = expert_fraction_read(experts, experts_per_token, tokens)
     return weight_bytes_total * (1.0 - expert_share + expert_share * touched)
 

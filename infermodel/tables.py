@@ -329,7 +329,7 @@ SERVING_SCHEMA = pa.DataFrameSchema(
         "label": pa.Column(str),
         "model": pa.Column(str),
         "precision": pa.Column(
-            str, pa.Check.isin(("fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4"))
+            str, pa.Check.isin(("fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4", "mxfp4"))
         ),
         "gpu": pa.Column(str),
         "gpus_per_replica": pa.Column(int, pa.Check.in_range(1, 64, error="must be 1-64 GPUs")),

@@ -26,13 +26,14 @@ import pandas as pd
 from infermodel import checks, formulas, paths, specs, tables
 from infermodel.errors import InputError
 from infermodel.roofline import (
-    BYTES_PER_PARAMETER,
     COMPUTE_COLUMN,
     DEFAULT_KV_CACHE_BYTES,
     DEFAULT_MEMORY_HEADROOM,
+    EXPERT_ONLY_PRECISIONS,
     FACTORS,
     PRECISIONS,
     Efficiency,
+    bytes_per_parameter,
     kv_cache_bytes_per_token,
     max_batch,
     roofline,
@@ -87,10 +88,17 @@ def _resolved(configs: pd.DataFrame, models: pd.DataFrame, gpu_specs: pd.DataFra
     if missing:
         raise InputError(f"configs lack column(s) {', '.join(missing)}")
     gpu_by = gpu_specs.set_index("gpu")
+    experts = models.set_index("model")["experts"]
     rows = []
     for record in configs.to_dict("records"):
         model = specs.resolve_model(record["model"], models)
         gpu = specs.resolve_gpu(record["gpu"], gpu_specs)
+        precision = specs.check_precision(record["precision"], gpu, gpu_by.loc[gpu])
+        if precision in EXPERT_ONLY_PRECISIONS and experts[model] <= 1:
+            raise InputError(
+                f"precision {precision!r} quantizes the experts of a mixture-of-experts model "
+                f"only (as gpt-oss ships), and {model} is dense; use int4 or fp4 for 4-bit weights"
+            )
         concurrency = record.get("concurrency")
         if concurrency is not None and pd.isna(concurrency):
             concurrency = None
@@ -100,7 +108,7 @@ def _resolved(configs: pd.DataFrame, models: pd.DataFrame, gpu_specs: pd.DataFra
                 "model": model,
                 "gpu": gpu,
                 "gpus": specs.check_tensor_parallel(model, gpus, models),
-                "precision": specs.check_precision(record["precision"], gpu, gpu_by.loc[gpu]),
+                "precision": precision,
                 "input_tokens": checks.whole("input_tokens", record["input_tokens"]),
                 "output_tokens": checks.whole("output_tokens", record["output_tokens"]),
                 "concurrency": None
@@ -134,14 +142,22 @@ def roofline_inputs(
         else np.full(len(frame), float(kv_cache_bytes))
     )
     peak = [g.loc[k, COMPUTE_COLUMN[p]] for k, p in enumerate(frame["precision"])]
+    routing = [
+        m[c].to_numpy(dtype=float)
+        for c in ("total_params_b", "active_params_b", "experts", "experts_per_token")
+    ]
+    weight_width = np.array(
+        [bytes_per_parameter(p, *(r[k] for r in routing)) for k, p in enumerate(frame.precision)],
+        dtype=float,
+    )
     return {
-        "total_params_b": m["total_params_b"].to_numpy(dtype=float),
-        "active_params_b": m["active_params_b"].to_numpy(dtype=float),
-        "experts": m["experts"].to_numpy(dtype=float),
-        "experts_per_token": m["experts_per_token"].to_numpy(dtype=float),
+        "total_params_b": routing[0],
+        "active_params_b": routing[1],
+        "experts": routing[2],
+        "experts_per_token": routing[3],
         "layers": m["layers"].to_numpy(dtype=float),
         "attention_width": (m["attention_heads"] * m["head_dim"]).to_numpy(dtype=float),
-        "bytes_per_parameter": frame["precision"].map(BYTES_PER_PARAMETER).to_numpy(dtype=float),
+        "bytes_per_parameter": weight_width,
         "kv_bytes_per_token": kv_cache_bytes_per_token(
             m["layers"].to_numpy(),
             m["kv_heads"].to_numpy(),
@@ -294,7 +310,8 @@ def estimate(
     gpus
         GPUs in the replica (tensor parallel). [GPUs]
     precision
-        Weight precision: one of :data:`infermodel.roofline.PRECISIONS`.
+        Weight precision: one of :data:`infermodel.roofline.PRECISIONS` (``mxfp4``: the
+        experts of a mixture-of-experts model in MXFP4, the rest in BF16, as gpt-oss ships).
     input_tokens, output_tokens
         Prompt and generated tokens per request, >= 1. [tokens]
     concurrency
@@ -565,8 +582,13 @@ def serving_rows(
             "precision": fit["precision"],
             "gpu": fit["gpu"],
             "gpus_per_replica": fit["gpus"].astype(str),
+            # In the unit of gpu_specs.csv's memory_gb (GiB, see roofline), which
+            # serving.pairs compares it with: a replica the estimator fits is priced.
             "min_memory_gb_per_replica": (
-                (fit["weight_gb"] + fit["kv_cache_gb_per_sequence"]) / (1 - memory_headroom)
+                (fit["weight_gb"] + fit["kv_cache_gb_per_sequence"])
+                * BYTES_PER_GB
+                / BYTES_PER_GPU_MEMORY_GB
+                / (1 - memory_headroom)
             ).map("{:.3f}".format),
             "mode": mode,
             "output_tokens_per_hour_per_replica": (

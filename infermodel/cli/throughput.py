@@ -22,7 +22,10 @@ def add_parser(commands) -> None:
     tp.add_argument(
         "--gpus", type=options.ruled("--gpus"), help="GPUs in the replica (tensor parallel)"
     )
-    tp.add_argument("--precision", help="bf16, fp16, fp8, int8, int4 or fp4")
+    tp.add_argument(
+        "--precision",
+        help="bf16, fp16, fp8, int8, int4, fp4 or mxfp4 (MoE experts in MXFP4, the rest BF16)",
+    )
     tp.add_argument(
         "--input-tokens", type=options.ruled("--input-tokens"), help="prompt tokens per request"
     )
