@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from infermodel import paths
+from infermodel import paths, sources
 from infermodel.errors import Problem, TableError
 from infermodel.roofline import FACTORS, PRECISIONS, Efficiency
 from infermodel.schema import RowRule, date_column, read_table, row_problems
@@ -38,6 +38,9 @@ PLATFORM_LABELS = {
     "diy_gpu": "DIY GPU rental",
 }
 CONFIDENCE_LEVELS = ("confirmed", "estimated", "estimated-low")
+#: The confidence of a snapshot's price when sources disagree near its date and no reading
+#: settles it (:func:`infermodel.prices.as_of`); a result, never typed into a table.
+DISPUTED = "disputed"
 GPU_PRICING = ("on_demand", "spot", "reserved")
 
 API_KEY = ["provider", "model_id"]
@@ -461,6 +464,37 @@ def load_efficiency(path: Path = paths.EFFICIENCY_CSV) -> Efficiency:
     return Efficiency(**table.set_index("factor")["value"].astype(float).to_dict())
 
 
+#: Reviewed readings of the price history (rules in :mod:`infermodel.sources`): one row = a
+#: person's verdict on one field of one observation of ``api_prices.csv``.
+READINGS_SCHEMA = pa.DataFrameSchema(
+    {
+        "reading_id": pa.Column(str, pa.Check.str_matches(r"^R[0-9]+$"), unique=True),
+        "provider": pa.Column(str),
+        "model_id": pa.Column(str),
+        "field": pa.Column(str, pa.Check.isin(list(sources.FIELDS))),
+        "observed_on": date_column("observed_on"),
+        "source": pa.Column(str),
+        "verdict": pa.Column(str, pa.Check.isin(sources.VERDICTS)),
+        "usd_per_million_tokens": _usd_per_million(required=False),
+        "reason": pa.Column(str),
+        "reviewed_by": pa.Column(str),
+        "reviewed_on": date_column("reviewed_on"),
+        "source_url": pa.Column(str),
+    },
+    unique=[*API_KEY, "field", "observed_on", "source"],
+    strict=True,
+    coerce=True,
+    name="price_readings",
+)
+
+
+def load_price_readings(path: Path = paths.PRICE_READINGS_CSV) -> pd.DataFrame:
+    """The reviewed readings of the price history, validated; none when the file is absent."""
+    if not Path(path).is_file():
+        return sources.no_readings()
+    return read_table(path, READINGS_SCHEMA)
+
+
 # --------------------------------------------------------------------------------------
 # The registry of shipped tables, and the rules across them
 # --------------------------------------------------------------------------------------
@@ -483,6 +517,7 @@ SHIPPED = {
         Table("gpu_prices", paths.GPU_PRICES_CSV, load_gpu_prices),
         Table("withdrawals", paths.WITHDRAWALS_CSV, load_withdrawals),
         Table("tracked_offerings", paths.TRACKED_CSV, load_tracked),
+        Table("price_readings", paths.PRICE_READINGS_CSV, load_price_readings),
         Table("gpu_specs", paths.GPU_SPECS_CSV, load_gpu_specs),
         Table("model_specs", paths.MODEL_SPECS_CSV, load_model_specs),
         Table("throughput_measured", paths.MEASURED_CSV, load_measured),
@@ -594,6 +629,9 @@ def _cross_table_problems(tables: dict[str, pd.DataFrame], files: dict[str, Path
         if "tracked_offerings" in tables:
             tracked = tables["tracked_offerings"]
             problems += check_tracked(tracked, api, files["tracked_offerings"])
+        if "price_readings" in tables:
+            readings = tables["price_readings"]
+            problems += sources.check_readings(readings, api, files["price_readings"])
     if "gpu_specs" in tables:
         known = set(tables["gpu_specs"]["gpu"])
         if "gpu_prices" in tables:
