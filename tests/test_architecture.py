@@ -5,9 +5,10 @@ or a lower one, never a higher one:
 
 0. foundation: units, paths, errors, checks, writes
 1. formulas: formulas, roofline
-2. data: schema, tables, contracts, prices, workloads, serving, specs, offerings, readers.*
+2. data: schema, tables, contracts, prices, workloads, serving, specs, offerings, sources,
+   readers.*
 3. analysis: compare, throughput, calibration, sensitivity, growth, trace_pricing, quarters,
-   importers, synthetic, parameters
+   importers, synthetic, parameters, discrepancies
 4. presentation: narrative, display, plots, reports.*, cli.*
 
 Imports inside a function are allowed only where a module says why: the command line defers
@@ -35,6 +36,7 @@ LAYERS = {
         "serving",
         "specs",
         "offerings",
+        "sources",
         "readers",
     ],
     "analysis": [
@@ -48,6 +50,7 @@ LAYERS = {
         "importers",
         "synthetic",
         "parameters",
+        "discrepancies",
     ],
     "presentation": ["narrative", "display", "plots", "reports", "cli"],
 }

@@ -58,6 +58,7 @@ def test_validate_all_passes_on_shipped_data():
         "gpu_prices",
         "withdrawals",
         "tracked_offerings",
+        "price_readings",
         "gpu_specs",
         "model_specs",
         "throughput_measured",
