@@ -147,13 +147,13 @@ def corrected(history: pd.DataFrame, readings: pd.DataFrame) -> pd.DataFrame:
         return history
     out = history.copy()
     by_date = out.sort_values("observed_on", kind="stable")
+    groups = by_date.groupby(KEY, sort=False).groups
+    dates = out["observed_on"]
     for reading in errors.sort_values("observed_on", kind="stable").itertuples():
         column = FIELDS[reading.field]
-        offering = by_date[
-            (by_date["provider"] == reading.provider) & (by_date["model_id"] == reading.model_id)
-        ].index
-        rows = [i for i in offering if out.loc[i, "observed_on"] == reading.observed_on]
-        earlier = [i for i in offering if out.loc[i, "observed_on"] < reading.observed_on]
+        offering = groups.get((reading.provider, reading.model_id), [])
+        rows = [i for i in offering if dates[i] == reading.observed_on]
+        earlier = [i for i in offering if dates[i] < reading.observed_on]
         value, whence = reading.usd_per_million_tokens, "the reading's value"
         if pd.isna(value):
             value = out.loc[earlier[-1], column] if earlier else np.nan
@@ -246,7 +246,12 @@ def disagreements(
     history = with_sources(history)
     readings = no_readings() if readings is None else readings
     rows = []
-    for pair in _pairs(history, date, window_days).itertuples():
+    pairs = _pairs(history, date, window_days)
+    differs = pd.Series(False, index=pairs.index)
+    for column in FIELDS.values():  # a quick first pass: pairs with any field apart
+        a, b = pairs[f"{column}_a"].astype(float), pairs[f"{column}_b"].astype(float)
+        differs |= (a - b).abs() > 0
+    for pair in pairs[differs].itertuples():
         for field, column in FIELDS.items():
             a, b = getattr(pair, f"{column}_a"), getattr(pair, f"{column}_b")
             if pd.isna(a) or pd.isna(b) or not differ(a, b, tolerance):
