@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from infermodel.tables import CONFIDENCE_LEVELS, PLATFORM_LABELS, PLATFORM_TYPES
+from infermodel.tables import CONFIDENCE_LEVELS, DISPUTED, PLATFORM_LABELS, PLATFORM_TYPES
 
 #: Relative tolerance of the rules that recompute a column from others. [-]
 RELATIVE_TOLERANCE = 1e-9
@@ -63,7 +63,7 @@ _PROVENANCE = {
     "observed_on": pa.Column("datetime64[ns]"),
     "age_days": pa.Column(int, pa.Check.ge(0)),
     "stale": pa.Column(bool),
-    "confidence": _text(checks=pa.Check.isin(CONFIDENCE_LEVELS)),
+    "confidence": _text(checks=pa.Check.isin((*CONFIDENCE_LEVELS, DISPUTED))),
     "source_url": _text(),
     "serving_source_url": _text(nullable=True),
 }

@@ -44,6 +44,7 @@ import yaml
 
 from infermodel import checks, compare, formulas, offerings, prices, tables, trace_pricing
 from infermodel import serving as serving_mod
+from infermodel.discrepancies import MAX_TOLERANCE
 from infermodel.errors import InputError
 from infermodel.readers import logs
 from infermodel.roofline import PRECISIONS
@@ -515,6 +516,9 @@ RULES: dict[str, Rule] = {
     "top": Whole(1, MAX_SHOWN),
     # the report runner
     "jobs": Whole(1, MAX_JOBS),
+    # sources that disagree (infermodel prices discrepancies)
+    "tolerance": Number(0, MAX_TOLERANCE),
+    "window_days": Whole(0, MAX_STALE_AFTER_DAYS),
 }
 
 

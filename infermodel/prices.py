@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from infermodel import checks, offerings, tables
+from infermodel import checks, offerings, sources, tables
 from infermodel.errors import InputError, NoPricesError
-from infermodel.tables import API_KEY, DEFAULT_STALE_AFTER_DAYS, GPU_KEY, PLATFORM_TYPES
+from infermodel.tables import API_KEY, DEFAULT_STALE_AFTER_DAYS, DISPUTED, GPU_KEY, PLATFORM_TYPES
 
 
 def newest_on_or_before(
@@ -136,6 +136,7 @@ def as_of(
     gpu_prices: pd.DataFrame | None = None,
     stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
     withdrawals: pd.DataFrame | None = None,
+    readings: pd.DataFrame | None = None,
 ) -> PriceSnapshot:
     """The prices in force on ``date`` (``YYYY-MM-DD``), from the shipped tables by default.
 
@@ -143,6 +144,11 @@ def as_of(
     not older than its newest observation is left out of ``api`` and listed in
     ``withdrawn``. ``withdrawals`` defaults to the shipped table when the shipped prices
     are used, and to none when ``api_prices`` is given.
+
+    The reviewed readings (``price_readings.csv``; same defaults as ``withdrawals``) are
+    honoured (rules in :mod:`infermodel.sources`): a field marked as a source error is not
+    used, and an offering whose sources disagree near ``date`` with no reading settling it
+    comes out ``disputed`` instead of ``confirmed``, its ``note`` saying where they disagree.
 
     Raises
     ------
@@ -156,7 +162,12 @@ def as_of(
         raise InputError(f"stale_after_days must be >= 0, got {stale_after_days}")
     api_all = tables.load_api_prices() if api_prices is None else api_prices
     gpu_all = tables.load_gpu_prices() if gpu_prices is None else gpu_prices
-    api = newest_on_or_before(api_all, when, API_KEY, stale_after_days=stale_after_days)
+    if readings is None:
+        readings = tables.load_price_readings() if api_prices is None else sources.no_readings()
+    api = newest_on_or_before(
+        sources.corrected(api_all, readings), when, API_KEY, stale_after_days=stale_after_days
+    )
+    api = mark_disputed(api, sources.disagreements(api_all, when, readings=readings))
     gpu = newest_on_or_before(gpu_all, when, GPU_KEY, stale_after_days=stale_after_days)
     if withdrawals is None:
         withdrawals = tables.load_withdrawals() if api_prices is None else tables.no_withdrawals()
@@ -168,6 +179,28 @@ def as_of(
             f"{pd.Timestamp(earliest).date()}"
         )
     return PriceSnapshot(when, api, gpu, stale_after_days, withdrawn)
+
+
+def mark_disputed(api: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    """``api`` with ``confidence`` ``disputed`` (instead of ``confirmed``) for every offering
+    with an unresolved row in ``pairs`` (:func:`infermodel.sources.disagreements`)."""
+    open_pairs = pairs[pairs["status"] == "unresolved"]
+    if open_pairs.empty:
+        return api
+    api = api.copy()
+    for pair in open_pairs.itertuples():
+        rows = (api["provider"] == pair.provider) & (api["model_id"] == pair.model_id)
+        said = (
+            f"sources disagree: {sources.FIELD_WORDS[pair.field]} "
+            f"{pair.value_a_usd_per_million_tokens:g} ({sources.label(pair.source_a)}, "
+            f"{pair.observed_on_a.date()}) vs {pair.value_b_usd_per_million_tokens:g} "
+            f"({sources.label(pair.source_b)}, {pair.observed_on_b.date()}), unresolved"
+        )
+        api.loc[rows, "note"] = api.loc[rows, "note"].map(
+            lambda note, said=said: said if pd.isna(note) else f"{note}; {said}"
+        )
+        api.loc[rows & (api["confidence"] == "confirmed"), "confidence"] = DISPUTED
+    return api
 
 
 def split_withdrawn(

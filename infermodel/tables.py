@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from infermodel import paths
+from infermodel import paths, sources
 from infermodel.errors import Problem, TableError
 from infermodel.roofline import FACTORS, PRECISIONS, Efficiency
 from infermodel.schema import RowRule, date_column, read_table, row_problems
@@ -39,6 +39,9 @@ CONFIDENCE_LEVELS = ("confirmed", "estimated", "estimated-low")
 SERVICE_TIERS = ("standard", "batch", "flex", "priority")
 #: Lifetimes of a prompt-cache write that providers price separately.
 CACHE_TTLS = ("5m", "1h")
+#: The confidence of a snapshot's price when sources disagree near its date and no reading
+#: settles it (:func:`infermodel.prices.as_of`); a result, never typed into a table.
+DISPUTED = "disputed"
 GPU_PRICING = ("on_demand", "spot", "reserved")
 
 API_KEY = ["provider", "model_id"]
@@ -544,3 +547,34 @@ def load_efficiency(path: Path = paths.EFFICIENCY_CSV) -> Efficiency:
     if missing:
         raise TableError([Problem(Path(path), None, "factor", missing[0], "factor missing")])
     return Efficiency(**table.set_index("factor")["value"].astype(float).to_dict())
+
+
+#: Reviewed readings of the price history (rules in :mod:`infermodel.sources`): one row = a
+#: person's verdict on one field of one observation of ``api_prices.csv``.
+READINGS_SCHEMA = pa.DataFrameSchema(
+    {
+        "reading_id": pa.Column(str, pa.Check.str_matches(r"^R[0-9]+$"), unique=True),
+        "provider": pa.Column(str),
+        "model_id": pa.Column(str),
+        "field": pa.Column(str, pa.Check.isin(list(sources.FIELDS))),
+        "observed_on": date_column("observed_on"),
+        "source": pa.Column(str),
+        "verdict": pa.Column(str, pa.Check.isin(sources.VERDICTS)),
+        "usd_per_million_tokens": _usd_per_million(required=False),
+        "reason": pa.Column(str),
+        "reviewed_by": pa.Column(str),
+        "reviewed_on": date_column("reviewed_on"),
+        "source_url": pa.Column(str),
+    },
+    unique=[*API_KEY, "field", "observed_on", "source"],
+    strict=True,
+    coerce=True,
+    name="price_readings",
+)
+
+
+def load_price_readings(path: Path = paths.PRICE_READINGS_CSV) -> pd.DataFrame:
+    """The reviewed readings of the price history, validated; none when the file is absent."""
+    if not Path(path).is_file():
+        return sources.no_readings()
+    return read_table(path, READINGS_SCHEMA)

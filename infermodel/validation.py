@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from infermodel import paths
+from infermodel import paths, sources
 from infermodel.errors import Problem, TableError
 from infermodel.schema import row_problems
 from infermodel.tables import (
@@ -29,6 +29,7 @@ from infermodel.tables import (
     load_gpu_specs,
     load_measured,
     load_model_specs,
+    load_price_readings,
     load_serving,
     load_tracked,
     load_uplifts,
@@ -59,6 +60,7 @@ SHIPPED = {
         Table("api_price_tiers", paths.API_PRICE_TIERS_CSV, load_api_price_tiers),
         Table("withdrawals", paths.WITHDRAWALS_CSV, load_withdrawals),
         Table("uplifts", paths.UPLIFTS_CSV, load_uplifts),
+        Table("price_readings", paths.PRICE_READINGS_CSV, load_price_readings),
         Table("tracked_offerings", paths.TRACKED_CSV, load_tracked),
         Table("gpu_specs", paths.GPU_SPECS_CSV, load_gpu_specs),
         Table("model_specs", paths.MODEL_SPECS_CSV, load_model_specs),
@@ -180,6 +182,9 @@ def _cross_table_problems(tables: dict[str, pd.DataFrame], files: dict[str, Path
         if "api_price_tiers" in tables:
             tiers = tables["api_price_tiers"]
             problems += check_tiers(tiers, api, files["api_price_tiers"])
+        if "price_readings" in tables:
+            readings = tables["price_readings"]
+            problems += sources.check_readings(readings, api, files["price_readings"])
         if "withdrawals" in tables:
             problems += check_withdrawals(tables["withdrawals"], api, files["withdrawals"])
         if "tracked_offerings" in tables:

@@ -6,9 +6,9 @@ or a lower one, never a higher one:
 0. foundation: units, paths, errors, checks, writes
 1. formulas: formulas, roofline
 2. data: schema, tables, validation, service_tiers, contracts, prices, workloads, serving,
-   specs, offerings, readers.*
+   specs, offerings, sources, readers.*
 3. analysis: compare, throughput, calibration, sensitivity, growth, trace_pricing, quarters,
-   importers, synthetic, parameters
+   importers, synthetic, parameters, discrepancies
 4. presentation: narrative, display, plots, reports.*, cli.*
 
 Imports inside a function are allowed only where a module says why: the command line defers
@@ -38,6 +38,7 @@ LAYERS = {
         "serving",
         "specs",
         "offerings",
+        "sources",
         "readers",
     ],
     "analysis": [
@@ -51,6 +52,7 @@ LAYERS = {
         "importers",
         "synthetic",
         "parameters",
+        "discrepancies",
     ],
     "presentation": ["narrative", "display", "plots", "reports", "cli"],
 }

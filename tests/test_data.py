@@ -60,6 +60,7 @@ def test_validate_all_passes_on_shipped_data():
         "withdrawals",
         "uplifts",
         "tracked_offerings",
+        "price_readings",
         "gpu_specs",
         "model_specs",
         "throughput_measured",

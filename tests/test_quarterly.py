@@ -90,8 +90,11 @@ def test_diff_labels_new_withdrawn_repriced():
         "offering_id"
     )
     assert changes.loc["openai/gpt-4.5-preview", "status"] == "withdrawn"
+    mixtral = changes.loc["together-ai/mistralai/Mixtral-8x7B-Instruct-v0.1"]
+    assert mixtral["status"] == "repriced" and mixtral["change_pct_output"] == pytest.approx(50)
+    # LiteLLM's $0.10 for Fireworks' Llama 3.1 8B is a source error (price_readings.csv): no move.
     llama8b = changes.loc["fireworks-ai/accounts/fireworks/models/llama-v3p1-8b-instruct"]
-    assert llama8b["status"] == "repriced" and llama8b["change_pct_output"] == pytest.approx(100)
+    assert llama8b["status"] == "unchanged"
 
 
 def test_stale_banner_names_old_prices():

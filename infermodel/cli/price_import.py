@@ -17,8 +17,8 @@ from infermodel.readers.genai_prices import read_genai_prices
 from infermodel.readers.litellm import read_litellm, read_litellm_installed, read_litellm_wheel
 
 
-def add_parser(commands) -> None:
-    """Add ``prices import ...`` to the subcommands."""
+def add_parser(commands):
+    """Add ``prices import ...`` to the subcommands; return the ``prices`` subcommands."""
     prices_cmd = commands.add_parser("prices", help="refresh price observations from sources")
     actions = prices_cmd.add_subparsers(dest="prices_action", required=True, parser_class=Parser)
     importer = actions.add_parser("import", help="review (and with --write append) a source")
@@ -79,6 +79,7 @@ def add_parser(commands) -> None:
             "repeat for each offering",
         )
         sub.set_defaults(handler=run)
+    return actions
 
 
 def run(args: argparse.Namespace) -> int:

@@ -35,6 +35,11 @@ from infermodel.narrative.costs import (
     workload_lead,
     workload_name,
 )
+from infermodel.narrative.discrepancies import (
+    disagreement_words,
+    discrepancies_answer,
+    discrepancies_headline,
+)
 from infermodel.narrative.growth import (
     break_even_answer,
     maturity_answer,
@@ -63,6 +68,9 @@ __all__ = [
     "changes_lead",
     "cheapest",
     "concurrency_note",
+    "disagreement_words",
+    "discrepancies_answer",
+    "discrepancies_headline",
     "estimator_notes",
     "estimator_weaknesses",
     "html",
