@@ -5,7 +5,8 @@ or a lower one, never a higher one:
 
 0. foundation: units, paths, errors, checks, writes
 1. formulas: formulas, roofline
-2. data: schema, tables, contracts, prices, workloads, serving, specs, offerings, readers.*
+2. data: schema, tables, price_tables, contracts, prices, workloads, serving, specs, offerings,
+   readers.*
 3. analysis: compare, throughput, calibration, sensitivity, growth, trace_pricing, quarters,
    importers, synthetic, parameters
 4. presentation: narrative, display, plots, reports.*, cli.*
@@ -29,6 +30,7 @@ LAYERS = {
     "data": [
         "schema",
         "tables",
+        "price_tables",
         "contracts",
         "prices",
         "workloads",
