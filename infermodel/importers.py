@@ -91,9 +91,7 @@ class Review:
     tracked: pd.DataFrame | None = None
     accepted: tuple[str, ...] = field(default=())
     #: Retirement dates the source schedules (rows for ``scheduled_retirements.csv``).
-    scheduled: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=SCHEDULED_COLUMNS)
-    )
+    scheduled: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SCHEDULED_COLUMNS))
 
     def counts(self) -> dict[str, int]:
         return self.table["status"].value_counts().to_dict()

@@ -488,9 +488,7 @@ SHIPPED = {
         Table("api_prices", paths.API_PRICES_CSV, load_api_prices),
         Table("gpu_prices", paths.GPU_PRICES_CSV, load_gpu_prices),
         Table("withdrawals", paths.WITHDRAWALS_CSV, load_withdrawals),
-        Table(
-            "scheduled_retirements", paths.SCHEDULED_RETIREMENTS_CSV, load_scheduled_retirements
-        ),
+        Table("scheduled_retirements", paths.SCHEDULED_RETIREMENTS_CSV, load_scheduled_retirements),
         Table("uplifts", paths.UPLIFTS_CSV, load_uplifts),
         Table("tracked_offerings", paths.TRACKED_CSV, load_tracked),
         Table("gpu_specs", paths.GPU_SPECS_CSV, load_gpu_specs),

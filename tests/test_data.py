@@ -57,6 +57,8 @@ def test_validate_all_passes_on_shipped_data():
         "api_prices",
         "gpu_prices",
         "withdrawals",
+        "scheduled_retirements",
+        "uplifts",
         "tracked_offerings",
         "gpu_specs",
         "model_specs",
