@@ -10,8 +10,9 @@ to keep modules small. Both files are append-only history with a source and a da
   announced or "earliest possible" shutdown date). A schedule is not a retirement: it never
   hides an offering from :func:`infermodel.prices.as_of`; only a ``withdrawals.csv`` row
   does. A moved date is a new reading, never an edit.
-- ``uplifts.csv``: published regional / data-residency price multipliers, one row per
-  ``uplift_id`` a user can name. Data only: the pricing code applies them.
+- ``uplifts.csv``: published regional / data-residency price multipliers; a user names one
+  by ``uplift_id``, which takes one row per model pattern. Data only: the pricing code
+  applies them.
 """
 
 from __future__ import annotations
@@ -57,7 +58,6 @@ UPLIFTS_SCHEMA = pa.DataFrameSchema(
             pa.Check.str_matches(
                 r"^[a-z0-9]+(-[a-z0-9]+)*$", error="must be kebab-case, e.g. anthropic-us-only"
             ),
-            unique=True,
         ),
         "provider": pa.Column(str),
         # An fnmatch pattern on the kit's model_id (api_prices.csv, tracked_offerings.csv).
@@ -74,6 +74,8 @@ UPLIFTS_SCHEMA = pa.DataFrameSchema(
         "source_url": pa.Column(str),
         "note": pa.Column(str),
     },
+    # One uplift_id may take several rows: one per model pattern (and start date).
+    unique=["uplift_id", "provider", "model_pattern", "effective_from"],
     strict=True,
     coerce=True,
     name="uplifts",
