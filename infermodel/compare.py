@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from infermodel import checks, contracts, formulas, offerings, service_tiers, tables
+from infermodel import checks, contracts, formulas, offerings, price_tables, service_tiers, tables
 from infermodel import serving as serving_mod
 from infermodel.errors import InputError
 from infermodel.prices import PriceSnapshot
@@ -62,7 +62,7 @@ def api_prices(
         tables.load_api_price_tiers(),
         service_tier=service_tier,
         cache_ttl=workload.cache_ttl,
-        uplifts=tables.load_uplifts() if uplifts else None,
+        uplifts=price_tables.load_uplifts() if uplifts else None,
         uplift_ids=uplifts,
         as_of=snapshot.as_of,
     )

@@ -8,9 +8,10 @@ Nobody should retype hundreds of prices. A price file is read by a reader
 Only the offerings in the small reviewed mapping ``data/prices/tracked_offerings.csv`` are
 imported. :func:`review` compares what the source says on its date with the observations
 already shipped and labels each tracked offering ``new`` | ``changed`` | ``unchanged`` |
-``missing`` | ``retired`` | ``withdrawn`` | ``duplicate`` | ``implausible``; :func:`write`
-appends the new observation rows (and withdrawals for ``retired`` offerings) only when nothing
-is wrong, validating the result first, so a refused import leaves every file as it was.
+``missing`` | ``withdrawn`` | ``duplicate`` | ``implausible``; :func:`write` appends the new
+observation rows (and the retirement dates the source schedules, to
+``scheduled_retirements.csv``: a schedule is never a withdrawal) only when nothing is wrong,
+validating the result first, so a refused import leaves every file as it was.
 
 Plausibility: a price (input, output or cached input) that moves more than
 :data:`MAX_CHANGE_FACTOR` times either way against the newest earlier observation of the same
@@ -37,7 +38,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from infermodel import paths, prices, tables, validation, writes
+from infermodel import paths, price_tables, prices, tables, validation, writes
 from infermodel.errors import InputError, TableError
 from infermodel.readers.price_sources import ImportRefused, Quote, Source
 
@@ -45,6 +46,7 @@ from infermodel.readers.price_sources import ImportRefused, Quote, Source
 API_COLUMNS = list(tables.API_SCHEMA.columns)
 WITHDRAWAL_COLUMNS = list(tables.WITHDRAWALS_SCHEMA.columns)
 TIER_COLUMNS = list(tables.API_TIER_SCHEMA.columns)
+SCHEDULED_COLUMNS = list(price_tables.SCHEDULED_RETIREMENTS_SCHEMA.columns)
 _PRICE_FIELDS = [
     "usd_per_million_input_tokens",
     "usd_per_million_output_tokens",
@@ -92,6 +94,8 @@ class Review:
     accepted: tuple[str, ...] = field(default=())
     #: Service-tier rows (``api_price_tiers.csv``) of the observations in ``rows``.
     tiers: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TIER_COLUMNS))
+    #: Retirement dates the source schedules (rows for ``scheduled_retirements.csv``).
+    scheduled: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SCHEDULED_COLUMNS))
 
     def counts(self) -> dict[str, int]:
         return self.table["status"].value_counts().to_dict()
@@ -225,23 +229,27 @@ def _observation(row: pd.Series, key: str, quote: Quote, source: Source) -> dict
     )
     observation.update({k: v for k, v in quote.prices.items() if k in _PRICE_FIELDS})
     note = [f"key {key} in {source.described_as}", *quote.remarks]
-    if quote.retired_on is not None:
-        note.append(f"source gives retirement date {quote.retired_on.date()}")
+    if quote.scheduled_retirement_on is not None:
+        when = quote.scheduled_retirement_on.date()
+        note.append(f"source schedules retirement on {when} (not a withdrawal)")
     note.append(f"imported by 'infermodel prices import {source.name}'")
     observation["note"] = "; ".join(note)
     return observation
 
 
-def _retirement(row: pd.Series, key: str, quote: Quote, source: Source) -> dict[str, object]:
-    """The ``withdrawals.csv`` row for a source's deprecation date."""
+def _scheduled_retirement(
+    row: pd.Series, key: str, quote: Quote, source: Source
+) -> dict[str, object]:
+    """The ``scheduled_retirements.csv`` row for a source's deprecation date (not a withdrawal)."""
     return {
         "provider": row["provider"],
         "model_id": row["model_id"],
-        "withdrawn_on": quote.retired_on,
-        "confidence": "confirmed",
+        "scheduled_on": quote.scheduled_retirement_on,
+        "source": f"{source.described_as}, key {key}, deprecation_date",
         "source_url": source.source_url,
-        "note": f"key {key} in {source.described_as} gives deprecation_date "
-        f"{quote.retired_on.date()}; imported by 'infermodel prices import {source.name}'",
+        "read_on": source.observed_on,
+        "note": f"a date the source schedules, not a retirement notice; imported by "
+        f"'infermodel prices import {source.name}'",
     }
 
 
@@ -276,7 +284,7 @@ def _accept_hint(model_id: object) -> str:
 def _judged(
     row: pd.Series, key: str, source: Source, history: _History, accepted: bool
 ) -> tuple[str, str, dict | None, dict | None]:
-    """(status, detail, observation or None, withdrawal or None) of one tracked offering."""
+    """(status, detail, observation or None, scheduled retirement or None) of one offering."""
     ident = (row["provider"], row["model_id"])
     if ident in history.withdrawn:
         return "withdrawn", "withdrawal on record", None, None
@@ -287,19 +295,16 @@ def _judged(
     quote = source.quotes[key]
     if quote is None:
         return "missing", "listed without a price", None, None
-    if quote.retired_on is not None and quote.retired_on <= source.observed_on:
-        detail = f"source says retired on {quote.retired_on.date()}"
-        if (*ident, quote.retired_on) in history.recorded:
-            return "withdrawn", detail, None, None
-        if ident not in history.observed:
-            return "retired", f"{detail}; never observed, so no withdrawal to record", None, None
-        return "retired", detail, None, _retirement(row, key, quote, source)
     if ident in history.same_day:
         detail = f"an observation dated {source.observed_on.date()} is already recorded"
         return "duplicate", detail, None, None
     observation = _observation(row, key, quote, source)
     status, detail = _assessed(observation, history, accepted)
-    return status, detail, (None if status == "implausible" else observation), None
+    scheduled = None
+    if quote.scheduled_retirement_on is not None:  # a plan: the price is recorded all the same
+        scheduled = _scheduled_retirement(row, key, quote, source)
+        detail += f"; source schedules retirement on {quote.scheduled_retirement_on.date()}"
+    return status, detail, (None if status == "implausible" else observation), scheduled
 
 
 def _accepted(tracked: pd.DataFrame, accept: Sequence[str]) -> tuple[str, ...]:
@@ -328,9 +333,8 @@ def review(
 
     Statuses: ``new`` (no earlier observation), ``changed`` / ``unchanged`` (against the
     newest observation on or before the source's date), ``missing`` (the mapped key is not in
-    the source or has no price), ``retired`` (the source says the model was retired on or
-    before its date: a withdrawal is proposed, no price), ``withdrawn`` (a withdrawal is
-    already recorded: skipped), ``duplicate`` (an observation on that date already exists),
+    the source or has no price), ``withdrawn`` (a withdrawal is already recorded: skipped),
+    ``duplicate`` (an observation on that date already exists),
     ``implausible`` (a price moves more than :data:`MAX_CHANGE_FACTOR` times either way, to or
     from zero, or looks per-token; not written unless its ``model_id`` is in ``accept``).
     Offerings with no key for this source are not listed.
@@ -345,28 +349,29 @@ def review(
             genai_prices_key=tracked["genai_prices_provider"] + "/" + tracked["genai_prices_model"]
         )
     history = _History.of(api_prices, withdrawals, source.observed_on)
-    report, rows, retire = [], [], []
+    report, rows, plans = [], [], []
     for offering in keyed.itertuples(index=False):
         row = pd.Series(offering._asdict())
         key = source.key_of(row)
         if key is None:
             continue
-        status, detail, observation, withdrawal = _judged(
+        status, detail, observation, scheduled = _judged(
             row, key, source, history, row["model_id"] in accepted
         )
         report.append([status, row["provider"], row["model_id"], key, detail])
         rows += [observation] if observation is not None else []
-        retire += [withdrawal] if withdrawal is not None else []
+        plans += [scheduled] if scheduled is not None else []
     table = pd.DataFrame(report, columns=_REVIEW_COLUMNS)
     rows = pd.DataFrame(rows, columns=API_COLUMNS)
     return Review(
         source,
         table,
         rows,
-        pd.DataFrame(retire, columns=WITHDRAWAL_COLUMNS),
+        pd.DataFrame(columns=WITHDRAWAL_COLUMNS),  # only --withdraw-missing adds withdrawals
         tracked=tracked,
         accepted=accepted,
         tiers=_tier_rows(rows, table, source),
+        scheduled=pd.DataFrame(plans, columns=SCHEDULED_COLUMNS),
     )
 
 
@@ -458,6 +463,7 @@ def _withdrawals_to_write(
                 "provider": unlisted["provider"],
                 "model_id": unlisted["model_id"],
                 "withdrawn_on": result.source.observed_on,
+                "kind": "unlisted",
                 "confidence": "estimated",
                 "source_url": result.source.source_url,
                 "note": "no longer listed (key " + unlisted["key"] + f") in "
@@ -479,16 +485,24 @@ def _withdrawals_to_write(
     return withdrawals
 
 
-def _checked(api_data: bytes, withdrawals_data: bytes, withdrawals_path: Path) -> None:
-    """Load both new tables from a scratch copy and refuse what :func:`validate_all` would.
+def _checked(
+    api_data: bytes, withdrawals_data: bytes, withdrawals_path: Path, scheduled: tuple
+) -> None:
+    """Load the new tables from a scratch copy and refuse what :func:`validate_all` would.
 
-    That is a schema break, or a withdrawal of an offering never observed or dated before
-    its first observation.
+    That is a schema break, a withdrawal of an offering never observed or dated before its
+    first observation, or a scheduled retirement of an offering never observed.
+    ``scheduled`` is (new bytes, path) of ``scheduled_retirements.csv``.
     """
     with tempfile.TemporaryDirectory() as scratch:
         api_copy = Path(scratch) / "api" / paths.API_PRICES_CSV.name
         withdrawals_copy = Path(scratch) / "withdrawals" / withdrawals_path.name
-        for copy, data in ((api_copy, api_data), (withdrawals_copy, withdrawals_data)):
+        scheduled_copy = Path(scratch) / "scheduled" / scheduled[1].name
+        for copy, data in (
+            (api_copy, api_data),
+            (withdrawals_copy, withdrawals_data),
+            (scheduled_copy, scheduled[0]),
+        ):
             copy.parent.mkdir()
             if data:  # an absent withdrawals file stays absent: no withdrawals
                 copy.write_bytes(data)
@@ -500,11 +514,13 @@ def _checked(api_data: bytes, withdrawals_data: bytes, withdrawals_path: Path) -
             ) from None
         try:
             withdrawn = tables.load_withdrawals(withdrawals_copy)
+            planned = price_tables.load_scheduled_retirements(scheduled_copy)
         except TableError as exc:
             raise ImportRefused(
                 f"refusing to write: the withdrawals break the schema: {exc}"
             ) from None
     problems = validation.check_withdrawals(withdrawn, api, withdrawals_path)
+    problems += validation.check_scheduled_retirements(planned, api, scheduled[1])
     if problems:
         raise ImportRefused(
             f"refusing to write: the withdrawals break a rule across tables: {TableError(problems)}"
@@ -557,26 +573,29 @@ def write(
     withdrawals_path: Path = paths.WITHDRAWALS_CSV,
     tiers_path: Path | None = None,
     timeout: float = writes.LOCK_TIMEOUT_SECONDS,
+    scheduled_path: Path | None = None,
 ) -> tuple[int, int]:
     """Append the reviewed observations (and withdrawals); return (rows, withdrawals) written.
 
-    Under the write lock of both files (:func:`infermodel.writes.locked`; a second import
+    Under the write lock of every file (:func:`infermodel.writes.locked`; a second import
     waits up to ``timeout`` seconds), the source is reviewed again against the files as they
     are now, so rows another import wrote meanwhile count. Refuses, writing nothing, when an
     observation for the same offering and date exists (``duplicate``), when a price is
     ``implausible`` and not accepted, or when a tracked offering is ``missing`` unless
     ``allow_missing`` (write the others) or ``withdraw_missing`` (record each missing one as
-    withdrawn on the source's date) is given. Rows are appended by column name; the new
-    tables are validated before any file is replaced. The observations' service-tier prices
-    go to ``tiers_path`` the same way (default: ``api_price_tiers.csv`` beside ``api_path``).
+    withdrawn on the source's date) is given. The retirement dates the source schedules go
+    to ``scheduled_path`` (default: ``scheduled_retirements.csv`` beside ``withdrawals_path``),
+    never to the withdrawals, and the observations' service-tier prices to ``tiers_path``
+    (default: ``api_price_tiers.csv`` beside ``api_path``). Rows are appended by column name;
+    the new tables are validated before any file is replaced.
     """
     api_path, withdrawals_path = Path(api_path), Path(withdrawals_path)
-    tiers_path = (
-        api_path.with_name(paths.API_PRICE_TIERS_CSV.name)
-        if tiers_path is None
-        else Path(tiers_path)
+    scheduled_path = Path(
+        scheduled_path or withdrawals_path.with_name(paths.SCHEDULED_RETIREMENTS_CSV.name)
     )
-    with writes.locked(api_path, withdrawals_path, tiers_path, timeout=timeout):
+    tiers_path = Path(tiers_path or api_path.with_name(paths.API_PRICE_TIERS_CSV.name))
+    files = (api_path, withdrawals_path, scheduled_path, tiers_path)
+    with writes.locked(*files, timeout=timeout):
         now = review(
             result.source,
             tracked=result.tracked,
@@ -589,19 +608,24 @@ def write(
         withdrawals = _withdrawals_to_write(
             now, allow_missing=allow_missing, withdraw_missing=withdraw_missing
         )
-        files = (api_path, withdrawals_path, tiers_path)
         old = {path: writes.read_bytes(path) for path in files}
         new = dict(old)
         for path, rows, columns in (
             (api_path, now.rows, _api_columns(old[api_path], now.rows)),
             (withdrawals_path, withdrawals, WITHDRAWAL_COLUMNS),
+            (scheduled_path, now.scheduled, SCHEDULED_COLUMNS),
             (tiers_path, now.tiers, TIER_COLUMNS),
         ):
             if len(rows):
                 new[path] = writes.appended(
                     old[path], _cells(rows, columns), columns=columns, path=path
                 )
-        _checked(new[api_path], new[withdrawals_path], withdrawals_path)
+        _checked(
+            new[api_path],
+            new[withdrawals_path],
+            withdrawals_path,
+            (new[scheduled_path], scheduled_path),
+        )
         _checked_tiers(new[api_path], new[tiers_path], tiers_path)
         for path in files:
             if new[path] != old[path]:

@@ -42,7 +42,16 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from infermodel import checks, compare, formulas, offerings, prices, tables, trace_pricing
+from infermodel import (
+    checks,
+    compare,
+    formulas,
+    offerings,
+    price_tables,
+    prices,
+    tables,
+    trace_pricing,
+)
 from infermodel import serving as serving_mod
 from infermodel.discrepancies import MAX_TOLERANCE
 from infermodel.errors import InputError
@@ -378,7 +387,7 @@ class UpliftId(_Named):
     what = "uplift"
 
     def valid(self) -> list[str]:
-        return list(dict.fromkeys(tables.load_uplifts()["uplift_id"]))
+        return list(dict.fromkeys(price_tables.load_uplifts()["uplift_id"]))
 
 
 @dataclass(frozen=True)

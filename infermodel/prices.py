@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from infermodel import checks, offerings, sources, tables
+from infermodel import checks, offerings, price_tables, sources, tables
 from infermodel.errors import InputError, NoPricesError
 from infermodel.tables import API_KEY, DEFAULT_STALE_AFTER_DAYS, DISPUTED, GPU_KEY, PLATFORM_TYPES
 
@@ -70,6 +70,9 @@ class PriceSnapshot:
     #: API offerings withdrawn on or before ``as_of`` (their last observation, plus
     #: ``withdrawn_on`` and the withdrawal's source); empty when none.
     withdrawn: pd.DataFrame | None = None
+    #: Retirement dates sources had scheduled, as read on or before ``as_of``, for the
+    #: offerings of ``api`` (rows of ``scheduled_retirements.csv``); they hide nothing.
+    scheduled: pd.DataFrame | None = None
 
     @property
     def providers(self) -> list[str]:
@@ -107,7 +110,9 @@ class PriceSnapshot:
                 )
             api = api[api["platform_type"].isin(platform_types)]
             gpu = gpu[gpu["platform_type"].isin(platform_types)]
-        return PriceSnapshot(self.as_of, api, gpu, self.stale_after_days, self.withdrawn)
+        return PriceSnapshot(
+            self.as_of, api, gpu, self.stale_after_days, self.withdrawn, self.scheduled
+        )
 
     def observations(self) -> pd.DataFrame:
         """The observations the snapshot uses, for provenance: one row per offering."""
@@ -137,13 +142,16 @@ def as_of(
     stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
     withdrawals: pd.DataFrame | None = None,
     readings: pd.DataFrame | None = None,
+    scheduled_retirements: pd.DataFrame | None = None,
 ) -> PriceSnapshot:
     """The prices in force on ``date`` (``YYYY-MM-DD``), from the shipped tables by default.
 
     An API offering whose newest withdrawal (``withdrawals.csv``) on or before ``date`` is
     not older than its newest observation is left out of ``api`` and listed in
     ``withdrawn``. ``withdrawals`` defaults to the shipped table when the shipped prices
-    are used, and to none when ``api_prices`` is given.
+    are used, and to none when ``api_prices`` is given. A scheduled retirement
+    (``scheduled_retirements``, defaulting the same way) hides nothing: the ones read by
+    ``date`` for offerings on sale are listed in ``scheduled``.
 
     The reviewed readings (``price_readings.csv``; same defaults as ``withdrawals``) are
     honoured (rules in :mod:`infermodel.sources`): a field marked as a source error is not
@@ -178,7 +186,17 @@ def as_of(
             f"no price observations on or before {when.date()}; the earliest is "
             f"{pd.Timestamp(earliest).date()}"
         )
-    return PriceSnapshot(when, api, gpu, stale_after_days, withdrawn)
+    if scheduled_retirements is None:
+        shipped = api_prices is None
+        scheduled_retirements = (
+            price_tables.load_scheduled_retirements()
+            if shipped
+            else price_tables.no_scheduled_retirements()
+        )
+    scheduled = scheduled_retirements[scheduled_retirements["read_on"] <= when].merge(
+        api[API_KEY].drop_duplicates(), on=API_KEY
+    )
+    return PriceSnapshot(when, api, gpu, stale_after_days, withdrawn, scheduled)
 
 
 def mark_disputed(api: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
@@ -208,20 +226,31 @@ def split_withdrawn(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split newest API observations into (on sale, withdrawn) as of ``date``.
 
-    An offering is withdrawn when its newest withdrawal on or before ``date`` is on or after
-    its newest observation (a later observation means it was listed again). The withdrawn
+    An offering is withdrawn when its newest withdrawal on or before ``date`` is a provider's
+    retirement (``kind`` ``retired``: final, whatever a price file said later) or is on or
+    after its newest observation (a later observation means a source listed it again). A
+    scheduled retirement date (``scheduled_retirements.csv``) never counts. The withdrawn
     frame keeps the last observation and adds ``withdrawn_on``, ``withdrawal_source_url``
     and ``withdrawal_note``.
     """
     known = withdrawals[withdrawals["withdrawn_on"] <= date]
+    known = known.assign(kind=known.get("kind", "unlisted"))  # a hand-made table may lack it
     latest = (
         known.sort_values("withdrawn_on", kind="stable")
         .groupby(API_KEY)
-        .tail(1)[[*API_KEY, "withdrawn_on", "source_url", "note"]]
-        .rename(columns={"source_url": "withdrawal_source_url", "note": "withdrawal_note"})
+        .tail(1)[[*API_KEY, "withdrawn_on", "kind", "source_url", "note"]]
+        .rename(
+            columns={
+                "kind": "withdrawal_kind",
+                "source_url": "withdrawal_source_url",
+                "note": "withdrawal_note",
+            }
+        )
     )
     merged = api.merge(latest, on=API_KEY, how="left")
-    gone = merged["withdrawn_on"].notna() & (merged["withdrawn_on"] >= merged["observed_on"])
+    final = merged["withdrawal_kind"].eq("retired")
+    later = merged["withdrawn_on"] >= merged["observed_on"]
+    gone = merged["withdrawn_on"].notna() & (final | later)
     on_sale = api.loc[~gone.to_numpy()].reset_index(drop=True)
     return on_sale, merged.loc[gone].reset_index(drop=True)
 

@@ -175,8 +175,9 @@ def effective_prices(
         :data:`PRICE_COLUMNS`, ``long_context_threshold_tokens`` and :data:`LONG_COLUMNS`
         [USD/Mtok; NaN where the tier has no price], ``service_tier``, ``tier_basis``
         (``listed``, ``derived`` from ``batch_discount_fraction``, or empty when the
-        offering has no such tier), ``uplift`` (ids applied, ``+``-joined) and
-        ``uplift_multiplier`` [-], plus ``no_tier`` and ``no_uplift`` (reasons, or empty).
+        offering has no such tier), ``uplift`` (ids applied, ``+``-joined),
+        ``uplift_multiplier`` (input prices) and ``uplift_multiplier_output`` [-], plus
+        ``no_tier`` and ``no_uplift`` (reasons, or empty).
     """
     check_service_tier(service_tier)
     check_cache_ttl(cache_ttl)
@@ -215,11 +216,12 @@ def effective_prices(
         f"no {service_tier} tier in the source of its price observation",
         "",
     )
-    multiplier, applied, refused = _uplifts(api, uplifts, uplift_ids, as_of)
+    (on_input, on_output), applied, refused = _uplifts(api, uplifts, uplift_ids, as_of)
     for column in [*PRICE_COLUMNS, *LONG_COLUMNS]:
-        prices[column] = prices[column] * multiplier
+        prices[column] = prices[column] * (on_output if "_output_" in column else on_input)
     prices["uplift"] = applied
-    prices["uplift_multiplier"] = multiplier
+    prices["uplift_multiplier"] = on_input
+    prices["uplift_multiplier_output"] = on_output
     prices["no_uplift"] = refused
     return prices
 
@@ -229,13 +231,16 @@ def _uplifts(
     uplifts: pd.DataFrame | None,
     uplift_ids: Sequence[str],
     as_of: pd.Timestamp | None,
-) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(multiplier, ids applied, reason it cannot apply) per offering."""
+) -> tuple[tuple[pd.Series, pd.Series], pd.Series, pd.Series]:
+    """((input multiplier, output multiplier), ids applied, reason it cannot apply) per
+    offering; a row's ``applies_to`` says which prices it multiplies (input covers cached
+    input and cache writes)."""
     multiplier = pd.Series(1.0, index=api.index)
+    output = pd.Series(1.0, index=api.index)
     applied = pd.Series("", index=api.index, dtype=object)
     refused = pd.Series("", index=api.index, dtype=object)
     if not uplift_ids:
-        return multiplier, applied, refused
+        return (multiplier, output), applied, refused
     if uplifts is None or uplifts.empty:
         raise InputError("uplift: no uplifts are recorded (data/prices/uplifts.csv)")
     known = list(dict.fromkeys(uplifts["uplift_id"]))
@@ -252,14 +257,18 @@ def _uplifts(
                 lambda m, pattern=row.model_pattern: fnmatch.fnmatchcase(m, pattern)
             )
             new = hit & ~matched
-            multiplier[new] *= float(row.multiplier)
+            applies = getattr(row, "applies_to", "all_token_prices")
+            if applies in ("all_token_prices", "input_tokens"):
+                multiplier[new] *= float(row.multiplier)
+            if applies in ("all_token_prices", "output_tokens"):
+                output[new] *= float(row.multiplier)
             matched |= hit
         applied[matched] = [f"{a}+{uplift_id}" if a else uplift_id for a in applied[matched]]
         missing = of_provider & ~matched
         refused[missing] = f"{uplift_id} is not offered for this model"
         if as_of is not None and rows.empty:
             refused[of_provider] = f"{uplift_id} is not in force on {as_of.date()}"
-    return multiplier, applied, refused
+    return (multiplier, output), applied, refused
 
 
 def unpriced(

@@ -288,9 +288,7 @@ def disagreements(
     )
 
 
-def check_readings(
-    readings: pd.DataFrame, api_prices: pd.DataFrame, path: Path
-) -> list[Problem]:
+def check_readings(readings: pd.DataFrame, api_prices: pd.DataFrame, path: Path) -> list[Problem]:
     """Readings that name no observation of ``api_prices`` (or its wrong source or an empty
     field), or would leave an input or output price empty."""
     history = with_sources(api_prices)

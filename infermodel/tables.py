@@ -201,26 +201,6 @@ API_TIER_SCHEMA = pa.DataFrameSchema(
     name="api_price_tiers",
 )
 
-UPLIFT_SCHEMA = pa.DataFrameSchema(
-    {
-        "uplift_id": pa.Column(str, pa.Check.str_matches(r"^[a-z0-9]+(-[a-z0-9]+)*$")),
-        "provider": pa.Column(str),
-        "model_pattern": pa.Column(str),
-        "multiplier": pa.Column(
-            float, pa.Check.in_range(0, 10, include_min=False, error="must be in (0, 10]")
-        ),
-        "effective_from": date_column("effective_from"),
-        "applies_to": pa.Column(str, pa.Check.isin(["all_token_prices"])),
-        "confidence": pa.Column(str, pa.Check.isin(CONFIDENCE_LEVELS)),
-        "source_url": pa.Column(str),
-        "note": pa.Column(str, nullable=True),
-    },
-    unique=["uplift_id", "provider", "model_pattern", "effective_from"],
-    strict=True,
-    coerce=True,
-    name="uplifts",
-)
-
 GPU_SCHEMA = pa.DataFrameSchema(
     {
         "platform_type": pa.Column(str, pa.Check.isin(GPU_PLATFORM_TYPES)),
@@ -252,13 +232,17 @@ GPU_SCHEMA = pa.DataFrameSchema(
 
 
 #: Offerings that stopped being sold: one row = "on ``withdrawn_on``, ``source_url`` showed
-#: that this offering was no longer on sale". Append-only, like the prices.
-
+#: that this offering was no longer on sale". Append-only, like the prices. ``kind``:
+#: ``retired`` = the provider's own retirement notice (final: a third-party file still
+#: listing the model later does not put it back on sale); ``unlisted`` = a price source
+#: stopped listing it (``--withdraw-missing``; a later observation means listed again).
+WITHDRAWAL_KINDS = ("retired", "unlisted")
 WITHDRAWALS_SCHEMA = pa.DataFrameSchema(
     {
         "provider": pa.Column(str),
         "model_id": pa.Column(str),
         "withdrawn_on": date_column("withdrawn_on"),
+        "kind": pa.Column(str, pa.Check.isin(WITHDRAWAL_KINDS)),
         **{k: v for k, v in _provenance_columns().items() if k != "observed_on"},
     },
     unique=[*API_KEY, "withdrawn_on"],
@@ -457,13 +441,6 @@ def load_api_price_tiers(path: Path = paths.API_PRICE_TIERS_CSV) -> pd.DataFrame
     return read_table(path, API_TIER_SCHEMA, rules=[_NOTE_FOR_ESTIMATES])
 
 
-def load_uplifts(path: Path = paths.UPLIFTS_CSV) -> pd.DataFrame:
-    """Regional and data-residency price multipliers a workload can opt into; none if absent."""
-    if not Path(path).is_file():
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in UPLIFT_SCHEMA.columns})
-    return read_table(path, UPLIFT_SCHEMA, rules=[_NOTE_FOR_ESTIMATES])
-
-
 def load_gpu_prices(path: Path = paths.GPU_PRICES_CSV) -> pd.DataFrame:
     """All GPU price observations, validated; raises :class:`TableError` on a bad row."""
     return read_table(path, GPU_SCHEMA, rules=[_NOTE_FOR_ESTIMATES])
@@ -483,6 +460,7 @@ def no_withdrawals() -> pd.DataFrame:
             "provider": pd.Series(dtype=str),
             "model_id": pd.Series(dtype=str),
             "withdrawn_on": pd.Series(dtype="datetime64[ns]"),
+            "kind": pd.Series(dtype=str),
             "confidence": pd.Series(dtype=str),
             "source_url": pd.Series(dtype=str),
             "note": pd.Series(dtype=str),

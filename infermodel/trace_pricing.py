@@ -16,7 +16,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from infermodel import checks, compare, contracts, formulas, service_tiers, tables
+from infermodel import checks, compare, contracts, formulas, price_tables, service_tiers, tables
 from infermodel.errors import InputError
 from infermodel.prices import PriceSnapshot
 from infermodel.readers.logs import Trace
@@ -46,7 +46,7 @@ def api_prices(
         api,
         tables.load_api_price_tiers(),
         service_tier=service_tier,
-        uplifts=tables.load_uplifts() if uplifts else None,
+        uplifts=price_tables.load_uplifts() if uplifts else None,
         uplift_ids=uplifts,
         as_of=prices.as_of,
     )

@@ -18,6 +18,7 @@ import pandas as pd
 
 from infermodel import paths, sources
 from infermodel.errors import Problem, TableError
+from infermodel.price_tables import load_scheduled_retirements, load_uplifts
 from infermodel.schema import row_problems
 from infermodel.tables import (
     API_KEY,
@@ -32,7 +33,6 @@ from infermodel.tables import (
     load_price_readings,
     load_serving,
     load_tracked,
-    load_uplifts,
     load_withdrawals,
     model_key,
 )
@@ -59,6 +59,7 @@ SHIPPED = {
         Table("gpu_prices", paths.GPU_PRICES_CSV, load_gpu_prices),
         Table("api_price_tiers", paths.API_PRICE_TIERS_CSV, load_api_price_tiers),
         Table("withdrawals", paths.WITHDRAWALS_CSV, load_withdrawals),
+        Table("scheduled_retirements", paths.SCHEDULED_RETIREMENTS_CSV, load_scheduled_retirements),
         Table("uplifts", paths.UPLIFTS_CSV, load_uplifts),
         Table("price_readings", paths.PRICE_READINGS_CSV, load_price_readings),
         Table("tracked_offerings", paths.TRACKED_CSV, load_tracked),
@@ -81,6 +82,23 @@ def _line(index: object) -> int:
     return int(index) + 2  # the header is line 1
 
 
+def _unknown_offering(
+    row: pd.Series, line: int, models: pd.Series, first: pd.Series, path: Path
+) -> Problem | None:
+    """The problem of a row whose (provider, model_id) names no offering of api_prices."""
+    provider, model_id = row["provider"], row["model_id"]
+    if provider not in models.index:
+        valid = ", ".join(sorted(models.index))
+        rule = f"no API offering of this provider in api_prices.csv (providers: {valid})"
+        return Problem(Path(path), line, "provider", provider, rule)
+    if (provider, model_id) not in first.index:
+        close = difflib.get_close_matches(model_id, list(models[provider]), n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        rule = f"no {provider} offering with this model_id in api_prices.csv{hint}"
+        return Problem(Path(path), line, "model_id", model_id, rule)
+    return None
+
+
 def check_withdrawals(
     withdrawals: pd.DataFrame, api_prices: pd.DataFrame, path: Path
 ) -> list[Problem]:
@@ -93,17 +111,11 @@ def check_withdrawals(
     models = api_prices.groupby("provider")["model_id"].unique()
     problems = []
     for index, row in withdrawals.iterrows():
-        provider, model_id = row["provider"], row["model_id"]
-        if provider not in models.index:
-            valid = ", ".join(sorted(models.index))
-            rule = f"no API offering of this provider in api_prices.csv (providers: {valid})"
-            problems.append(Problem(Path(path), _line(index), "provider", provider, rule))
-        elif (provider, model_id) not in first.index:
-            close = difflib.get_close_matches(model_id, list(models[provider]), n=3, cutoff=0.6)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            rule = f"no {provider} offering with this model_id in api_prices.csv{hint}"
-            problems.append(Problem(Path(path), _line(index), "model_id", model_id, rule))
-        elif row["withdrawn_on"] < first[(provider, model_id)]:
+        problem = _unknown_offering(row, _line(index), models, first, path)
+        if problem is not None:
+            problems.append(problem)
+        elif row["withdrawn_on"] < first[(row["provider"], row["model_id"])]:
+            provider, model_id = row["provider"], row["model_id"]
             rule = (
                 f"before the first observation of {provider} {model_id} in api_prices.csv "
                 f"({first[(provider, model_id)].date()}); a withdrawal follows an observation"
@@ -111,6 +123,16 @@ def check_withdrawals(
             when = row["withdrawn_on"].strftime("%Y-%m-%d")
             problems.append(Problem(Path(path), _line(index), "withdrawn_on", when, rule))
     return problems
+
+
+def check_scheduled_retirements(
+    scheduled: pd.DataFrame, api_prices: pd.DataFrame, path: Path
+) -> list[Problem]:
+    """Scheduled retirements that name no offering of ``api_prices`` (any date is allowed)."""
+    first = api_prices.groupby(API_KEY)["observed_on"].min()
+    models = api_prices.groupby("provider")["model_id"].unique()
+    found = [_unknown_offering(r, _line(i), models, first, path) for i, r in scheduled.iterrows()]
+    return [problem for problem in found if problem is not None]
 
 
 def check_tiers(tiers: pd.DataFrame, api_prices: pd.DataFrame, path: Path) -> list[Problem]:
@@ -185,6 +207,10 @@ def _cross_table_problems(tables: dict[str, pd.DataFrame], files: dict[str, Path
         if "price_readings" in tables:
             readings = tables["price_readings"]
             problems += sources.check_readings(readings, api, files["price_readings"])
+        if "scheduled_retirements" in tables:
+            problems += check_scheduled_retirements(
+                tables["scheduled_retirements"], api, files["scheduled_retirements"]
+            )
         if "withdrawals" in tables:
             problems += check_withdrawals(tables["withdrawals"], api, files["withdrawals"])
         if "tracked_offerings" in tables:
@@ -213,10 +239,10 @@ def validate_all(data_dir: Path = paths.DATA_DIR) -> dict[str, int]:
     Collects the problems of all tables (schemas, then the rules across tables) and raises
     one :class:`TableError` listing them all. Across tables: every GPU SKU priced, assumed
     or measured has a spec row; every withdrawal names an offering of ``api_prices.csv`` and
-    is dated on or after its first observation; every tracked offering has an observation
-    there (or is marked ``not_yet_imported``); every serving assumption and measurement
-    names a model of ``model_specs.csv`` (a serving assumption may name a model class such
-    as the article's "Llama 3.x 70B").
+    is dated on or after its first observation; every scheduled retirement names one; every
+    tracked offering has an observation there (or is marked ``not_yet_imported``); every
+    serving assumption and measurement names a model of ``model_specs.csv`` (a serving
+    assumption may name a model class such as the article's "Llama 3.x 70B").
     """
     data_dir = Path(data_dir)
     files = {

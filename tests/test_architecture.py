@@ -5,8 +5,8 @@ or a lower one, never a higher one:
 
 0. foundation: units, paths, errors, checks, writes
 1. formulas: formulas, roofline
-2. data: schema, tables, validation, service_tiers, contracts, prices, workloads, serving,
-   specs, offerings, sources, readers.*
+2. data: schema, tables, validation, service_tiers, price_tables, contracts, prices, workloads,
+   serving, specs, offerings, sources, readers.*
 3. analysis: compare, throughput, calibration, sensitivity, growth, trace_pricing, quarters,
    importers, synthetic, parameters, discrepancies
 4. presentation: narrative, display, plots, reports.*, cli.*
@@ -32,6 +32,7 @@ LAYERS = {
         "tables",
         "validation",
         "service_tiers",
+        "price_tables",
         "contracts",
         "prices",
         "workloads",

@@ -58,6 +58,7 @@ def test_validate_all_passes_on_shipped_data():
         "api_price_tiers",
         "gpu_prices",
         "withdrawals",
+        "scheduled_retirements",
         "uplifts",
         "tracked_offerings",
         "price_readings",

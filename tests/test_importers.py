@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from infermodel import cli, importers, paths, prices, tables, writes
+from infermodel import cli, importers, paths, price_tables, prices, tables, writes
 from infermodel.errors import InputError
 from infermodel.readers import genai_prices, litellm
 
@@ -70,12 +70,27 @@ def test_litellm_2025_11_28_rows_checked_by_hand():
     assert "LiteLLM snapshot dated 2025-11-28" in gpt4o["note"]
 
 
-def test_litellm_deprecation_dates_become_withdrawals():
+def test_litellm_deprecation_dates_are_scheduled_never_withdrawals():
     review = importers.review(
         litellm.read_litellm(UPSTREAM / "litellm_2026-07-24.json"), **_may_2025_history()
     )
-    proposed = review.withdrawals.set_index("model_id")["withdrawn_on"]
-    assert proposed["claude-3-7-sonnet-20250219"] == pd.Timestamp("2026-02-19")
+    # LiteLLM's deprecation_date is a date it schedules (issue 13): it becomes a row of
+    # scheduled_retirements.csv, the price is recorded as usual, and nothing is withdrawn.
+    assert review.withdrawals.empty
+    planned = review.scheduled.set_index("model_id")
+    assert planned.loc["claude-3-7-sonnet-20250219", "scheduled_on"] == pd.Timestamp("2026-02-19")
+    assert planned.loc["claude-3-opus-20240229", "read_on"] == pd.Timestamp("2026-07-24")
+    assert "deprecation_date" in planned.loc["claude-3-opus-20240229", "source"]
+    assert "claude-3-7-sonnet-20250219" in set(review.rows["model_id"])
+    sonnet = _row(review, "claude-3-7-sonnet-20250219")
+    assert "schedules retirement on 2026-02-19" in sonnet["note"]
+
+
+def test_an_offering_retired_by_its_provider_is_not_imported_again():
+    # With the shipped withdrawals, Anthropic's retirement of Claude 3.7 Sonnet (2026-02-19)
+    # is on record, so a later LiteLLM snapshot that still lists it records no price.
+    review = importers.review(litellm.read_litellm(UPSTREAM / "litellm_2026-07-24.json"))
+    assert _status(review, "claude-3-7-sonnet-20250219") == "withdrawn"
     assert "claude-3-7-sonnet-20250219" not in set(review.rows["model_id"])
 
 
@@ -451,27 +466,52 @@ def test_existing_unit_mix_up_checks_still_come_first(tmp_path, tracked):
         importers.review(litellm.read_litellm(path), tracked=tracked, accept=["gpt-4o"])
 
 
-def test_retirement_of_an_offering_never_observed_records_no_withdrawal(tmp_path, tracked):
+def test_deprecation_date_of_an_offering_never_observed_is_a_schedule(tmp_path, tracked):
     api = tmp_path / "api_prices.csv"
     api.write_text(",".join(importers.API_COLUMNS) + "\n")
     review = _review_of(tmp_path, tracked, api, deprecation_date="2026-01-01")()
     row = review.table.set_index("model_id").loc["gpt-4o"]
-    assert row["status"] == "retired" and "never observed" in row["detail"]
+    assert row["status"] == "new" and "schedules retirement on 2026-01-01" in row["detail"]
     assert review.withdrawals.empty
+    assert list(review.scheduled["scheduled_on"]) == [pd.Timestamp("2026-01-01")]
 
 
-def test_import_refuses_a_withdrawal_dated_before_the_first_observation(
+def test_import_writes_a_deprecation_date_as_a_schedule_never_a_withdrawal(
     tmp_path, tracked, one_row_history
 ):
     api, withdrawals = one_row_history
+    # Before the first observation and in the past: as a withdrawal this would be refused;
+    # as a scheduled date it is only what the source said.
     review = _review_of(tmp_path, tracked, api, deprecation_date="2025-01-01")()
-    assert len(review.withdrawals) == 1
     before = withdrawals.read_bytes()
+    assert importers.write(review, api_path=api, withdrawals_path=withdrawals) == (1, 0)
+    assert withdrawals.read_bytes() == before
+    scheduled = price_tables.load_scheduled_retirements(tmp_path / "scheduled_retirements.csv")
+    assert list(scheduled["scheduled_on"]) == [pd.Timestamp("2025-01-01")]
+    assert list(scheduled["read_on"]) == [pd.Timestamp("2026-01-15")]
+    assert (
+        prices.as_of("2026-01-15", api_prices=tables.load_api_prices(api))
+        .api["model_id"]
+        .eq("gpt-4o")
+        .any()
+    )
+
+
+def test_import_refuses_a_schedule_of_an_offering_it_cannot_name(
+    tmp_path, tracked, one_row_history
+):
+    api, withdrawals = one_row_history
+    scheduled = tmp_path / "scheduled_retirements.csv"
+    scheduled.write_text(
+        ",".join(importers.SCHEDULED_COLUMNS)
+        + "\nOpenAI,gpt-4o-typo,2026-01-01,hand,https://example.com,2025-06-01,\n"
+    )
+    review = _review_of(tmp_path, tracked, api, output_cost_per_token=9e-06)()
+    before = (api.read_bytes(), scheduled.read_bytes())
     with pytest.raises(importers.ImportRefused, match=r"break a rule across tables") as info:
         importers.write(review, api_path=api, withdrawals_path=withdrawals)
-    assert f"{withdrawals}:2: field 'withdrawn_on'" in str(info.value)
-    assert "before the first observation of OpenAI gpt-4o" in str(info.value)
-    assert withdrawals.read_bytes() == before
+    assert f"{scheduled}:2: field 'model_id'" in str(info.value)
+    assert (api.read_bytes(), scheduled.read_bytes()) == before
 
 
 # --------------------------------------------------------------------------------------

@@ -485,7 +485,9 @@ def test_price_changes_name_the_withdrawn_and_the_biggest_moves():
     )
     text = " ".join(lines)
     assert lines[0].startswith("Since 2026-06-30: ")
-    assert "OpenAI · GPT-4.5" in next(line for line in lines if line.startswith("Withdrawn: "))
+    # Anthropic retired Claude Opus 4.1 on 2026-08-05 (GPT-4.5 preview left in 2025).
+    withdrawn = next(line for line in lines if line.startswith("Withdrawn: "))
+    assert withdrawn == "Withdrawn: Anthropic · Claude Opus 4.1."
     moves = next(line for line in lines if line.startswith("Biggest price moves: "))
     # Lambda's 8x A100 80GB node went from $1.79 to $2.79 per GPU-hour. Fireworks' Llama 3.1 8B
     # did not move: LiteLLM's $0.10 is a source error (price_readings.csv R1-R6).

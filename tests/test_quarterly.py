@@ -89,7 +89,12 @@ def test_diff_labels_new_withdrawn_repriced():
     changes = prices.diff(prices.as_of("2026-06-30"), prices.as_of("2026-09-30")).set_index(
         "offering_id"
     )
-    assert changes.loc["openai/gpt-4.5-preview", "status"] == "withdrawn"
+    # Anthropic retired Claude Opus 4.1 on 2026-08-05 (its deprecations page); GPT-4.5
+    # preview left on 2025-07-14 (OpenAI's page), so it is in neither snapshot here.
+    assert changes.loc["anthropic/claude-opus-4-1-20250805", "status"] == "withdrawn"
+    assert "openai/gpt-4.5-preview" not in changes.index
+    earlier = prices.diff(prices.as_of("2025-06-30"), prices.as_of("2025-09-30"))
+    assert earlier.set_index("offering_id").loc["openai/gpt-4.5-preview", "status"] == "withdrawn"
     mixtral = changes.loc["together-ai/mistralai/Mixtral-8x7B-Instruct-v0.1"]
     assert mixtral["status"] == "repriced" and mixtral["change_pct_output"] == pytest.approx(50)
     # LiteLLM's $0.10 for Fireworks' Llama 3.1 8B is a source error (price_readings.csv): no move.

@@ -4,7 +4,8 @@ A JSON object keyed by model, prices in **USD per token**: input, output, cache 
 cache creation (``cache_creation_input_token_cost`` is the 5-minute write,
 ``..._above_1hr`` the 1-hour one), service tiers (suffixes ``_batches``, ``_flex``,
 ``_priority``) and long-context tiers (``*_above_<N>k_tokens``, inside each service tier).
-Its ``deprecation_date`` is read as a retirement date.
+Its ``deprecation_date`` is read as a *scheduled* retirement date (often release + 1 year,
+set by LiteLLM): a plan, never a withdrawal.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ def _litellm_quote(key: str, entry: Mapping, where: str) -> Quote | None:
         quote.remarks.append(f"long-context tier from *_above_{tier}k_tokens")
     if entry.get("deprecation_date"):
         try:
-            quote.retired_on = checks.date(entry["deprecation_date"])
+            quote.scheduled_retirement_on = checks.date(entry["deprecation_date"])
         except ValueError:  # checks.date raises InputError, a ValueError
             quote.remarks.append(f"unreadable deprecation_date {entry['deprecation_date']!r}")
     return quote

@@ -34,7 +34,9 @@ class Quote:
     """What a source says about one model, in the kit's units (USD per million tokens)."""
 
     prices: dict[str, float | None]
-    retired_on: pd.Timestamp | None = None
+    #: A retirement date the source *schedules* (e.g. LiteLLM's ``deprecation_date``): a
+    #: plan, recorded in ``scheduled_retirements.csv``, never a withdrawal.
+    scheduled_retirement_on: pd.Timestamp | None = None
     remarks: list[str] = field(default_factory=list)
     #: Service-tier prices (batch, flex, priority), one dict per (tier, context threshold)
     #: with ``service_tier``, ``long_context_threshold_tokens`` (None: every prompt) and

@@ -1,0 +1,105 @@
+"""The price tables that carry no price: scheduled retirements and regional uplifts.
+
+Split from :mod:`infermodel.tables` (which registers both in ``tables.SHIPPED`` and checks
+the rule across tables: every scheduled retirement names an offering of ``api_prices.csv``)
+to keep modules small. Both files are append-only history with a source and a date per row
+(``data/prices/SOURCES.md``).
+
+- ``scheduled_retirements.csv``: "``source``, read on ``read_on``, said ``model_id`` is
+  scheduled to retire on ``scheduled_on``" (LiteLLM's ``deprecation_date``, or a provider's
+  announced or "earliest possible" shutdown date). A schedule is not a retirement: it never
+  hides an offering from :func:`infermodel.prices.as_of`; only a ``withdrawals.csv`` row
+  does. A moved date is a new reading, never an edit.
+- ``uplifts.csv``: published regional / data-residency price multipliers; a user names one
+  by ``uplift_id``, which takes one row per model pattern. Data only: the pricing code
+  applies them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.engines import pandas_engine
+
+from infermodel import paths
+from infermodel.schema import date_column, read_table
+
+#: What an uplift multiplies: every token price, or only one kind.
+UPLIFT_APPLIES_TO = ("all_token_prices", "input_tokens", "output_tokens")
+#: How sure a row of ``uplifts.csv`` is: a provider page says so, or it is inferred.
+UPLIFT_CONFIDENCE = ("confirmed", "estimated")
+
+SCHEDULED_RETIREMENTS_SCHEMA = pa.DataFrameSchema(
+    {
+        "provider": pa.Column(str),
+        "model_id": pa.Column(str),
+        # A plan, so it may lie in the future (unlike every observed date).
+        "scheduled_on": pa.Column(
+            pandas_engine.DateTime(to_datetime_kwargs={"format": "%Y-%m-%d"})
+        ),
+        # Which file and key, or which page, gave the date.
+        "source": pa.Column(str),
+        "source_url": pa.Column(str),
+        "read_on": date_column("read_on"),
+        "note": pa.Column(str, nullable=True),
+    },
+    unique=["provider", "model_id", "scheduled_on", "source", "read_on"],
+    strict=True,
+    coerce=True,
+    name="scheduled_retirements",
+)
+
+UPLIFTS_SCHEMA = pa.DataFrameSchema(
+    {
+        "uplift_id": pa.Column(
+            str,
+            pa.Check.str_matches(
+                r"^[a-z0-9]+(-[a-z0-9]+)*$", error="must be kebab-case, e.g. anthropic-us-only"
+            ),
+        ),
+        "provider": pa.Column(str),
+        # An fnmatch pattern on the kit's model_id (api_prices.csv, tracked_offerings.csv).
+        "model_pattern": pa.Column(str),
+        "multiplier": pa.Column(
+            float,
+            pa.Check.in_range(
+                0, 10, include_min=False, error="must be a factor > 0 and <= 10 (1.1, not 10%)"
+            ),
+        ),
+        "effective_from": date_column("effective_from"),
+        "applies_to": pa.Column(str, pa.Check.isin(UPLIFT_APPLIES_TO)),
+        "confidence": pa.Column(str, pa.Check.isin(UPLIFT_CONFIDENCE)),
+        "source_url": pa.Column(str),
+        "note": pa.Column(str),
+    },
+    # One uplift_id may take several rows: one per model pattern (and start date).
+    unique=["uplift_id", "provider", "model_pattern", "effective_from"],
+    strict=True,
+    coerce=True,
+    name="uplifts",
+)
+
+
+def load_scheduled_retirements(path: Path = paths.SCHEDULED_RETIREMENTS_CSV) -> pd.DataFrame:
+    """Every scheduled retirement date read from a source, validated; none when absent."""
+    if not Path(path).is_file():
+        return no_scheduled_retirements()
+    return read_table(path, SCHEDULED_RETIREMENTS_SCHEMA)
+
+
+def no_scheduled_retirements() -> pd.DataFrame:
+    """An empty scheduled-retirements table with the loader's columns and types."""
+    dates = ("scheduled_on", "read_on")
+    return pd.DataFrame(
+        {
+            column: pd.Series(dtype="datetime64[ns]" if column in dates else str)
+            for column in SCHEDULED_RETIREMENTS_SCHEMA.columns
+        }
+    )
+
+
+def load_uplifts(path: Path = paths.UPLIFTS_CSV) -> pd.DataFrame:
+    """Published regional / data-residency price multipliers, validated."""
+    return read_table(path, UPLIFTS_SCHEMA)
