@@ -1,9 +1,9 @@
 """The price tables that carry no price: scheduled retirements and regional uplifts.
 
-Split from :mod:`infermodel.tables` (which registers both in ``tables.SHIPPED`` and checks
-the rule across tables: every scheduled retirement names an offering of ``api_prices.csv``)
-to keep modules small. Both files are append-only history with a source and a date per row
-(``data/prices/SOURCES.md``).
+Split from :mod:`infermodel.tables` to keep modules small; :mod:`infermodel.validation`
+registers both and checks the rule across tables (every scheduled retirement names an
+offering of ``api_prices.csv``). Both files are append-only history with a source and a date
+per row (``data/prices/SOURCES.md``).
 
 - ``scheduled_retirements.csv``: "``source``, read on ``read_on``, said ``model_id`` is
   scheduled to retire on ``scheduled_on``" (LiteLLM's ``deprecation_date``, or a provider's

@@ -404,6 +404,24 @@ def test_a_kernel_that_dies_is_one_line_naming_the_notebook_and_cell(tmp_path, c
     assert len(kept) == 1 and (kept[0] / "dies.ipynb").is_file()
 
 
+@pytest.mark.notebook
+def test_a_worker_that_is_killed_is_one_line_not_a_hang(tmp_path, capfd):
+    # The kernel's parent is the pool worker running the notebook: kill it outright, as the
+    # out-of-memory killer would. The pool would wait for its lost task for ever.
+    tiny_notebook(tmp_path / "a.ipynb", "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)")
+    tiny_notebook(tmp_path / "b.ipynb", "import time\ntime.sleep(1)")
+    listed = "  - path: a.ipynb\n  - path: b.ipynb\n"
+    (tmp_path / "m.yml").write_text(f"title: t\nnotebooks:\n{listed}")
+    out = tmp_path / "reports" / "r"
+    argv = ["report", "--manifest", str(tmp_path / "m.yml"), "--out", str(out), "--jobs", "2"]
+    started = time.monotonic()
+    status = cli.main(argv)
+    line = one_error_line(capfd.readouterr().err)
+    assert status == 1 and time.monotonic() - started < 120
+    assert "a notebook worker process stopped (killed by signal 9)" in line
+    assert "a.ipynb" in line and not out.exists()
+
+
 # --------------------------------------------------------------------------------------
 # Hygiene: nothing of the build machine in a published report; no TCP kernel
 # --------------------------------------------------------------------------------------

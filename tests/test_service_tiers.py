@@ -167,14 +167,13 @@ def test_cache_writes_are_billed_by_lifetime(today, no_diy):
 def test_a_1h_write_without_a_published_price_is_left_out(today, no_diy):
     job = Workload(input_tokens=1e6, output_tokens=1e5, cache_write_tokens=1e6, cache_ttl="1h")
     table = compare.cost_table(job, today, no_diy)
-    # Claude 3 Haiku (genai-prices, 2026-11-27) prices 5-minute writes only.
-    assert "claude-3-haiku-20240307" not in set(table["model_id"])
+    # GPT-5.6 (litellm 1.110.2) prices 5-minute writes ($5/Mtok) only.
+    assert "gpt-5.6" not in set(table["model_id"])
     left = compare.api_unpriced(job, today).set_index("offering_id")
-    assert left.loc["anthropic/claude-3-haiku-20240307", "reason"] == (
-        "no standard price for 1h cache write"
-    )
+    assert left.loc["openai/gpt-5.6", "reason"] == "no standard price for 1h cache write"
     five = Workload(input_tokens=1e6, output_tokens=1e5, cache_write_tokens=1e6)
-    assert "claude-3-haiku-20240307" in set(compare.cost_table(five, today, no_diy)["model_id"])
+    five_table = compare.cost_table(five, today, no_diy)
+    assert cost_of(five_table, "gpt-5.6") == pytest.approx(4.0 + 2.0 + 5.0)  # in, out, write
 
 
 def test_shares_split_the_prompt_and_are_checked():
@@ -361,7 +360,7 @@ def test_tier_answer_states_counts_multiples_and_who_sells_none():
     batch, flex, priority = narrative.tier_answer(frame)
     assert batch == (
         "Batch (asynchronous, results within a day): 2 of 3 API offerings (A and B) at 0.50\u00d7 "
-        "their list price for this job; cheapest A · X at $5.00. None from C."
+        "their list price for this job; cheapest A · X at $5.00. C publishes no batch price."
     )
     assert flex == "No API offering publishes a flex price (slower, may queue)."
     assert (

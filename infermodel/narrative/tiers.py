@@ -45,6 +45,7 @@ def tier_answer(tiers: pd.DataFrame) -> list[str]:
             f"{money(tiers.loc[cheapest, f'cost_usd_{tier}'])}."
         )
         if none:
-            line += f" None from {names(none, most=4)}."
+            verb = "publishes" if len(none) == 1 else "publish"
+            line += f" {names(none, most=4)} {verb} no {tier} price."
         lines.append(line)
     return lines

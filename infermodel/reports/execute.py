@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ from infermodel.reports.pages import render_html
 
 #: How often the caller looks at the workers. [s]
 _POLL_SECONDS = 0.05
+#: How long closing the pool may take before its workers are killed. [s]
+_STOP_SECONDS = 10.0
 
 
 class NotebookFailed(Exception):
@@ -126,7 +129,9 @@ def run_all(jobs: Sequence[Job], workers: int, say: Callable[[str], None]) -> li
         return _run_here(jobs, say)
     # spawn, not fork: a worker starts clean (no copied threads or sockets), on every OS.
     pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_worker_start)
+    finished = False
     try:
+        seen = {process.pid: process for process in getattr(pool, "_pool", [])}
         pending = [pool.apply_async(run_job, (job,)) for job in jobs]
         results: list[dict | None] = [None] * total
         for job in jobs[:workers]:
@@ -143,12 +148,48 @@ def run_all(jobs: Sequence[Job], workers: int, say: Callable[[str], None]) -> li
                 if announced < total:
                     say(f"[{announced + 1}/{total}] {jobs[announced].notebook.name} ...")
                     announced += 1
+            _check_workers_alive(pool, seen, results, jobs)
             time.sleep(_POLL_SECONDS)
-        pool.close()
+        finished = True
         return results
     finally:
+        _stop(pool, finished)
+
+
+def _check_workers_alive(pool, seen: dict, results, jobs) -> None:
+    """A pool worker never leaves while notebooks are pending (no task limit), so one that is
+    gone died (killed, out of memory) and lost its notebook without an error; the pool would
+    wait for it for ever. Say so in one line instead. ``seen`` keeps every worker process by
+    pid, so its exit status survives the pool replacing it."""
+    for process in getattr(pool, "_pool", []):
+        seen.setdefault(process.pid, process)
+    codes = [p.exitcode for p in seen.values() if p.exitcode is not None]
+    if not codes:
+        return
+    waiting = [jobs[i].notebook.name for i, r in enumerate(results) if r is None]
+    how = f"killed by signal {-codes[0]}" if codes[0] < 0 else f"exit status {codes[0]}"
+    raise ReportError(
+        f"a notebook worker process stopped ({how}) while {', '.join(waiting)} were pending; "
+        "nothing was published (out of memory? see the system log)"
+    )
+
+
+def _stop(pool, finished: bool) -> None:
+    """Close the pool: let idle workers leave after a build that finished, kill them after
+    one that did not. A worker that does not leave within a few seconds is killed, so the
+    build never waits on a pool for ever."""
+    if finished:
+        pool.close()
+    else:
         pool.terminate()
-        pool.join()
+    stopper = threading.Thread(target=pool.join, daemon=True)
+    stopper.start()
+    stopper.join(_STOP_SECONDS)
+    if stopper.is_alive():
+        for process in getattr(pool, "_pool", []):
+            if process.is_alive():
+                process.kill()
+        stopper.join(_STOP_SECONDS)
 
 
 def _run_here(jobs: Sequence[Job], say: Callable[[str], None]) -> list[dict]:
