@@ -276,6 +276,7 @@ def _offerings(snapshot: PriceSnapshot | None) -> pd.DataFrame:
         *_GPU_PRICE_COLUMNS,
         "observed_on",
         "stale",
+        "confidence",
         "source_url",
     ]
     if snapshot is None:
@@ -342,7 +343,8 @@ def diff(old: PriceSnapshot | None, new: PriceSnapshot) -> pd.DataFrame:
         ``status`` (``new`` | ``withdrawn`` | ``repriced`` | ``unchanged``), identity columns
         (``platform_type``, ``provider``, ``offering``, ``offering_id``), each price column
         with ``_old`` and ``_new`` suffixes [USD/Mtok or USD/GPU-hour], ``change_pct_input``,
-        ``change_pct_output``, ``change_pct_gpu_hour`` [%] and the two observation dates.
+        ``change_pct_output``, ``change_pct_gpu_hour`` [%], the two observation dates and
+        the new observation's ``confidence_new`` (``disputed`` where sources disagree).
         Sorted by status, platform type, provider and offering.
     """
     before, after = _offerings(old), _offerings(new)
@@ -381,6 +383,7 @@ def diff(old: PriceSnapshot | None, new: PriceSnapshot) -> pd.DataFrame:
         "change_pct_gpu_hour",
         "observed_on_old",
         "observed_on_new",
+        "confidence_new",
         "source_url_new",
     ]
     order = merged["platform_type"].map({t: i for i, t in enumerate(PLATFORM_TYPES)})

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from infermodel import cli, paths, prices, quarters, reports, workloads
+from infermodel import cli, narrative, paths, prices, quarters, reports, serving, tables, workloads
 from infermodel.quarters import Quarter
 from infermodel.reports import manifest, pages, runner
 
@@ -105,7 +105,20 @@ def test_diff_labels_new_withdrawn_repriced():
 def test_stale_banner_names_old_prices():
     banner = reports.stale_banner(prices.as_of("2026-09-30"), html_output=True)
     assert "Stale prices" in banner and "older than 120 days" in banner
-    assert reports.stale_banner(prices.as_of("2025-05-31"), html_output=True) == ""
+    may = reports.stale_banner(prices.as_of("2025-05-31"), html_output=True)
+    assert "Stale prices" not in may
+    # LiteLLM's 2025-05-31 file schedules Claude 3 Opus and Haiku for 2025-03-01: past, and
+    # no provider notice then, so they stay priced and the banner says so.
+    assert "Past a scheduled retirement:" in may and "Claude 3 Haiku (2025-03-01)" in may
+
+
+def test_past_schedule_names_offerings_past_a_scheduled_date_only():
+    today = narrative.past_schedule(prices.as_of("2026-12-01"))
+    assert today.startswith("11 offerings priced here are past a retirement date")
+    assert "Together AI · Llama 3.1 70B Instruct Turbo (2026-02-25)" in today
+    # Anthropic's own tentative date for Opus 4.5 (2027-01-22) is ahead: not named.
+    assert "Opus 4.5" not in today
+    assert narrative.past_schedule(prices.as_of("2026-09-30")) == ""
 
 
 #: Small sizes for the rebuild: determinism does not need a million Monte Carlo draws.
@@ -178,3 +191,23 @@ def test_describe_change_names_every_field_that_moved():
     assert prices.describe_change(row) == (
         "input 0.6 -> 0.9 USD/Mtok (+50%); cached input new at 0.07 USD/Mtok"
     )
+
+
+def test_a_disputed_price_move_says_the_sources_disagree():
+    old, new = prices.as_of("2026-09-30"), prices.as_of("2026-12-01")
+    changes = prices.diff(old, new)
+    assert (
+        changes.set_index("offering_id").loc[
+            "together-ai/mistralai/Mixtral-8x7B-Instruct-v0.1", "confidence_new"
+        ]
+        == "disputed"
+    )
+    assumptions = serving.select(tables.load_serving(), "article")
+    split = quarters.effects(
+        quarters.cost_changes(workloads.article_workload(), old, new, assumptions)
+    )
+    lines = narrative.price_changes_answer(changes, split, previous=old.as_of, as_of=new.as_of)
+    moves = next(line for line in lines if line.startswith("Biggest price moves"))
+    assert "Mixtral 8x7B Instruct v0.1, input $0.90 to $0.60" in moves
+    assert "(sources disagree on this price: perhaps no real move)" in moves
+    assert "Llama 3.3 70B Instruct Turbo, input $0.88 to $1.04" in moves

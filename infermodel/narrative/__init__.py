@@ -20,6 +20,7 @@ from infermodel.narrative.base import (
 from infermodel.narrative.changes import (
     change_labels,
     changes_lead,
+    past_schedule,
     price_changes_answer,
 )
 from infermodel.narrative.costs import (
@@ -80,6 +81,7 @@ __all__ = [
     "names",
     "not_on_sale",
     "paragraph",
+    "past_schedule",
     "price_changes_answer",
     "sensitivity_answer",
     "settings_lead",

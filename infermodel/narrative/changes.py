@@ -91,7 +91,10 @@ def _biggest_moves(repriced: pd.DataFrame, most: int = 3) -> list[str]:
                 f"{name} {prices} ({percent(change / 100, signed=True)})"
                 for _, name, prices, change in moved
             ]
-            found.append((moved[0][0], f"{row.label}, {' and '.join(parts)}"))
+            text = f"{row.label}, {' and '.join(parts)}"
+            if getattr(row, "confidence_new", "") == "disputed":
+                text += " (sources disagree on this price: perhaps no real move)"
+            found.append((moved[0][0], text))
     found.sort(key=lambda item: -item[0])
     return [text for _, text in found[:most]]
 
@@ -124,3 +127,36 @@ def changes_lead(as_of: object, previous: object, *, provisional: bool, had_pric
     if not had_prices:
         text += " (no price observation existed yet, so every offering counts as new)"
     return text + "."
+
+
+def past_schedule(snapshot, *, most: int = 4) -> str:
+    """A sentence naming offerings priced as on sale though a retirement date that a source
+    schedules (``scheduled_retirements.csv``) has passed by the snapshot's date; "" if none.
+
+    Per offering, the newest reading counts (a moved date replaces the old one). A scheduled
+    date is not a retirement notice, so these stay priced; the sentence says so.
+    """
+    scheduled = getattr(snapshot, "scheduled", None)
+    if scheduled is None or scheduled.empty or snapshot.api.empty:
+        return ""
+    newest = (
+        scheduled.sort_values(["read_on", "scheduled_on"], kind="stable")
+        .groupby(["provider", "model_id"])
+        .tail(1)
+    )
+    due = newest[newest["scheduled_on"] <= snapshot.as_of]
+    priced = snapshot.api.merge(due, on=["provider", "model_id"])
+    if priced.empty:
+        return ""
+    priced = priced.sort_values("scheduled_on", kind="stable")
+    labels = [
+        f"{row.provider} · {row.model} ({display.date(row.scheduled_on)})"
+        for row in priced.itertuples(index=False)
+    ]
+    count = len(labels)
+    return (
+        f"{count} offering{'s' if count != 1 else ''} priced here {'are' if count != 1 else 'is'} "
+        f"past a retirement date that a source schedules, with no provider notice of the "
+        f"retirement on record: {names(labels, most=most)}. A schedule is not a retirement, "
+        "so they are priced as on sale; check them before relying on them."
+    )

@@ -85,7 +85,9 @@ def notes(lines: Sequence[str]) -> HTML:
 
 
 def stale_banner(snapshot, *, html_output: bool = False):
-    """A warning naming the observations older than the snapshot's stale threshold.
+    """A warning naming the observations older than the snapshot's stale threshold, and one
+    naming the offerings past a retirement date a source schedules
+    (:func:`infermodel.narrative.past_schedule`).
 
     Returns an IPython ``HTML`` object for notebooks (shows nothing when no price is
     stale), or with ``html_output=True`` the HTML text (empty string when none). Use it once
@@ -105,6 +107,13 @@ def stale_banner(snapshot, *, html_output: bool = False):
                 f"{pd.Timestamp(oldest).date()}; providers: {providers}). No newer dated "
                 "source was found for them; read those rows as the last known price."
             )
+            + "</p>"
+        )
+    scheduled = narrative.past_schedule(snapshot)
+    if scheduled:
+        text += (
+            "<p class='im-banner'><strong>Past a scheduled retirement:</strong> "
+            + html.escape(scheduled)
             + "</p>"
         )
     return text if html_output else HTML(text)
