@@ -8,7 +8,7 @@ from pathlib import Path
 
 from infermodel import trace_pricing
 from infermodel.cli import options, terminal
-from infermodel.cli.pricing import assumptions_for, snapshot_for, write
+from infermodel.cli.pricing import assumptions_for, billing_words, snapshot_for, write
 from infermodel.readers import logs
 
 #: Columns of ``trace --format table`` unless ``--columns`` says otherwise.
@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
                 f"{args.path} ({trace.fmt}): {summary['requests']:,} requests, "
                 f"{summary['input_tokens']:,} input + {summary['cached_input_tokens']:,} "
                 f"cached input + {summary['output_tokens']:,} output tokens; prices as of "
-                f"{snapshot.as_of.date()}."
+                f"{snapshot.as_of.date()}; {billing_words(args)}."
             )
         )
         shown = terminal.choose(table, args.columns, TRACE_COLUMNS_FOR_PEOPLE, top=args.top)
