@@ -108,14 +108,33 @@ class Context:
         one = self.values.get("serving_assumption")
         return [str(one)] if isinstance(one, str) else []
 
+    def service_tier(self) -> str:
+        """The API tier these parameters price at (``use_batch_api`` is the batch tier)."""
+        tier = str(self.values.get("service_tier") or "standard")
+        return "batch" if self.values.get("use_batch_api") is True and tier == "standard" else tier
+
+    def left_out(self) -> pd.DataFrame:
+        """API offerings on sale that have no price at :meth:`service_tier`, and why."""
+        key = ("left_out", self.as_of(), self.service_tier())
+        if key not in self.cache:
+            self.cache[key] = compare.api_unpriced(
+                Workload.from_total(1_000_000, output_share=1.0),
+                prices.as_of(self.as_of()),
+                service_tier=self.service_tier(),
+            )
+        return self.cache[key]
+
     def offerings(self) -> pd.DataFrame:
         """``offering_id``, ``label`` and ``platform_type`` of the cost table these build."""
-        key = ("offerings", self.as_of(), tuple(self.assumptions()))
+        key = ("offerings", self.as_of(), tuple(self.assumptions()), self.service_tier())
         if key not in self.cache:
             snapshot = prices.as_of(self.as_of())
             serving = serving_mod.select(tables.load_serving(), self.assumptions() or "article")
             table = compare.cost_table(
-                Workload.from_total(1_000_000, output_share=1.0), snapshot, serving
+                Workload.from_total(1_000_000, output_share=1.0),
+                snapshot,
+                serving,
+                service_tier=self.service_tier(),
             )
             self.cache[key] = pd.DataFrame(
                 {
@@ -404,6 +423,15 @@ class Offering(Rule):
         mine = table[table["platform_type"].isin(self.platforms)]
         if value in set(mine["offering_id"]):
             return value
+        tier = context.service_tier()
+        if tier != "standard":
+            gone = context.left_out().set_index("offering_id")["reason"]
+            if value in gone.index:
+                raise InputError(
+                    f"{name}: {value!r} has no {tier} price on {context.as_of()} "
+                    f"({gone[value]}); choose offerings sold at that tier, or price at "
+                    "service_tier standard"
+                )
         by_label = dict(zip(mine["label"], mine["offering_id"], strict=True))
         if value in by_label:
             hint = f"; that is a label, its id is {by_label[value]!r}"

@@ -381,3 +381,15 @@ def test_the_lead_names_the_tier_and_what_it_leaves_out(today):
     assert "50% of the prompt written to a cache kept 1h" in narrative.workload_lead(
         written, as_of=today.as_of
     )
+
+
+def test_a_report_at_a_tier_refuses_chosen_offerings_without_it_before_any_kernel(tmp_path):
+    done = run_cli(
+        "report", "--out", str(tmp_path / "r"), "-p", "service_tier=priority",
+        "-p", f"as_of={TODAY}",
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.splitlines()
+    assert "'together-ai/meta-llama/Llama-3.3-70B-Instruct-Turbo' has no priority price" in line
+    assert "(no priority tier in the source of its price observation)" in line
+    assert not (tmp_path / "r").exists()
