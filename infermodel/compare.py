@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from infermodel import checks, contracts, formulas, offerings, price_tables, service_tiers, tables
+from infermodel import checks, contracts, formulas, offerings, service_tiers, tables
 from infermodel import serving as serving_mod
 from infermodel.errors import InputError
 from infermodel.prices import PriceSnapshot
@@ -56,32 +56,19 @@ def api_prices(
     plus ``long_context_applied`` (the average prompt per request is above the tier's
     threshold) and ``unpriced_reason`` ("" where the offering can be priced as asked).
     """
-    api = snapshot.api
-    prices = service_tiers.effective_prices(
-        api,
-        tables.load_api_price_tiers(),
-        service_tier=service_tier,
-        cache_ttl=workload.cache_ttl,
-        uplifts=price_tables.load_uplifts() if uplifts else None,
-        uplift_ids=uplifts,
-        as_of=snapshot.as_of,
+    prices = service_tiers.for_snapshot(
+        snapshot, service_tier=service_tier, cache_ttl=workload.cache_ttl, uplift_ids=uplifts
     )
-    long_context = pd.Series(False, index=api.index)
+    long_context = pd.Series(False, index=snapshot.api.index)
     if workload.requests:
         prompt_per_request = workload.prompt_tokens / workload.requests
         threshold = prices["long_context_threshold_tokens"]
         long_context = threshold.notna() & (prompt_per_request > threshold)
-    uses = dict(
-        zip(
-            service_tiers.PRICE_COLUMNS,
-            (
-                workload.input_tokens > 0,
-                workload.cached_input_tokens > 0,
-                workload.cache_write_tokens > 0,
-                workload.output_tokens > 0,
-            ),
-            strict=True,
-        )
+    uses = service_tiers.uses(
+        uncached=workload.input_tokens > 0,
+        cached=workload.cached_input_tokens > 0,
+        write=workload.cache_write_tokens > 0,
+        output=workload.output_tokens > 0,
     )
     prices["long_context_applied"] = long_context
     prices["unpriced_reason"] = service_tiers.unpriced(prices, uses=uses, long_context=long_context)

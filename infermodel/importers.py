@@ -486,44 +486,61 @@ def _withdrawals_to_write(
 
 
 def _checked(
-    api_data: bytes, withdrawals_data: bytes, withdrawals_path: Path, scheduled: tuple
+    api_data: bytes,
+    withdrawals_data: bytes,
+    withdrawals_path: Path,
+    scheduled: tuple[bytes, Path],
+    tiers: tuple[bytes, Path],
 ) -> None:
     """Load the new tables from a scratch copy and refuse what :func:`validate_all` would.
 
     That is a schema break, a withdrawal of an offering never observed or dated before its
-    first observation, or a scheduled retirement of an offering never observed.
-    ``scheduled`` is (new bytes, path) of ``scheduled_retirements.csv``.
+    first observation, a scheduled retirement of an offering never observed, or a tier row
+    that belongs to no observation. ``scheduled`` and ``tiers`` are (new bytes, path) of
+    ``scheduled_retirements.csv`` and ``api_price_tiers.csv``.
     """
     with tempfile.TemporaryDirectory() as scratch:
-        api_copy = Path(scratch) / "api" / paths.API_PRICES_CSV.name
-        withdrawals_copy = Path(scratch) / "withdrawals" / withdrawals_path.name
-        scheduled_copy = Path(scratch) / "scheduled" / scheduled[1].name
-        for copy, data in (
-            (api_copy, api_data),
-            (withdrawals_copy, withdrawals_data),
-            (scheduled_copy, scheduled[0]),
+        copies = {}
+        for name, data, path in (
+            ("api", api_data, paths.API_PRICES_CSV),
+            ("withdrawals", withdrawals_data, withdrawals_path),
+            ("scheduled", *scheduled),
+            ("tiers", *tiers),
         ):
-            copy.parent.mkdir()
-            if data:  # an absent withdrawals file stays absent: no withdrawals
-                copy.write_bytes(data)
+            copies[name] = Path(scratch) / name / Path(path).name
+            copies[name].parent.mkdir()
+            if data:  # an absent file stays absent: no rows
+                copies[name].write_bytes(data)
         try:
-            api = tables.load_api_prices(api_copy)
+            api = tables.load_api_prices(copies["api"])
         except TableError as exc:
             raise ImportRefused(
                 f"refusing to write: the imported rows break the schema: {exc}"
             ) from None
         try:
-            withdrawn = tables.load_withdrawals(withdrawals_copy)
-            planned = price_tables.load_scheduled_retirements(scheduled_copy)
+            withdrawn = tables.load_withdrawals(copies["withdrawals"])
+            planned = price_tables.load_scheduled_retirements(copies["scheduled"])
         except TableError as exc:
             raise ImportRefused(
                 f"refusing to write: the withdrawals break the schema: {exc}"
+            ) from None
+        try:
+            tier_rows = tables.load_api_price_tiers(copies["tiers"])
+        except TableError as exc:
+            raise ImportRefused(
+                f"refusing to write: the service-tier rows break the schema: {exc}"
             ) from None
     problems = validation.check_withdrawals(withdrawn, api, withdrawals_path)
     problems += validation.check_scheduled_retirements(planned, api, scheduled[1])
     if problems:
         raise ImportRefused(
             f"refusing to write: the withdrawals break a rule across tables: {TableError(problems)}"
+        )
+    problems = validation.check_tiers(tier_rows, api, tiers[1])
+    if problems:
+        raise ImportRefused(
+            f"refusing to write: the service-tier rows break a rule across tables: "
+            f"{TableError(problems)}"
         )
 
 
@@ -538,30 +555,6 @@ def _api_columns(existing: bytes, rows: pd.DataFrame) -> list[str]:
     return [
         c for c in API_COLUMNS if c not in _LATER_API_COLUMNS or c in first or rows[c].notna().any()
     ]
-
-
-def _checked_tiers(api_data: bytes, tiers_data: bytes, tiers_path: Path) -> None:
-    """Refuse tier rows that break their schema or belong to no observation."""
-    if not tiers_data:
-        return
-    with tempfile.TemporaryDirectory() as scratch:
-        api_copy = Path(scratch) / paths.API_PRICES_CSV.name
-        tiers_copy = Path(scratch) / tiers_path.name
-        api_copy.write_bytes(api_data)
-        tiers_copy.write_bytes(tiers_data)
-        try:
-            api = tables.load_api_prices(api_copy)
-            tiers = tables.load_api_price_tiers(tiers_copy)
-        except TableError as exc:
-            raise ImportRefused(
-                f"refusing to write: the service-tier rows break the schema: {exc}"
-            ) from None
-    problems = validation.check_tiers(tiers, api, tiers_path)
-    if problems:
-        raise ImportRefused(
-            f"refusing to write: the service-tier rows break a rule across tables: "
-            f"{TableError(problems)}"
-        )
 
 
 def write(
@@ -625,8 +618,8 @@ def write(
             new[withdrawals_path],
             withdrawals_path,
             (new[scheduled_path], scheduled_path),
+            (new[tiers_path], tiers_path),
         )
-        _checked_tiers(new[api_path], new[tiers_path], tiers_path)
         for path in files:
             if new[path] != old[path]:
                 writes.replace_file(path, new[path])

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from infermodel import checks
+from infermodel import checks, price_tables, tables
 from infermodel.errors import InputError
 from infermodel.tables import API_KEY, CACHE_TTLS, SERVICE_TIERS
 
@@ -271,6 +271,31 @@ def _uplifts(
     return (multiplier, output), applied, refused
 
 
+def for_snapshot(
+    snapshot,
+    *,
+    service_tier: str = "standard",
+    cache_ttl: str = "5m",
+    uplift_ids: Sequence[str] = (),
+) -> pd.DataFrame:
+    """:func:`effective_prices` of a price snapshot's API offerings, with the shipped tier
+    rows and (when any uplift is asked for) the shipped uplifts."""
+    return effective_prices(
+        snapshot.api,
+        tables.load_api_price_tiers(),
+        service_tier=service_tier,
+        cache_ttl=cache_ttl,
+        uplifts=price_tables.load_uplifts() if uplift_ids else None,
+        uplift_ids=uplift_ids,
+        as_of=snapshot.as_of,
+    )
+
+
+def uses(*, uncached: bool, cached: bool, write: bool, output: bool) -> dict[str, bool]:
+    """Which prices of :data:`PRICE_COLUMNS` a job needs, for :func:`unpriced`."""
+    return dict(zip(PRICE_COLUMNS, (uncached, cached, write, output), strict=True))
+
+
 def unpriced(
     prices: pd.DataFrame,
     *,
@@ -279,7 +304,7 @@ def unpriced(
 ) -> pd.Series:
     """Why each offering cannot be priced as asked ("" where it can).
 
-    ``uses`` says which price columns of :data:`PRICE_COLUMNS` the workload needs (a job
+    ``uses`` (:func:`uses`) says which price columns the workload needs (a job
     without cache writes needs no write price); ``long_context`` marks offerings where some
     prompts are above the threshold (then the long-context prices are needed too).
     """

@@ -16,7 +16,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from infermodel import checks, compare, contracts, formulas, price_tables, service_tiers, tables
+from infermodel import checks, compare, contracts, formulas, service_tiers
 from infermodel.errors import InputError
 from infermodel.prices import PriceSnapshot
 from infermodel.readers.logs import Trace
@@ -41,15 +41,7 @@ def api_prices(
     A log has no cache writes; its longest prompt decides whether long-context prices are
     needed (an offering whose tier has none cannot price the log's long prompts).
     """
-    api = prices.api
-    effective = service_tiers.effective_prices(
-        api,
-        tables.load_api_price_tiers(),
-        service_tier=service_tier,
-        uplifts=price_tables.load_uplifts() if uplifts else None,
-        uplift_ids=uplifts,
-        as_of=prices.as_of,
-    )
+    effective = service_tiers.for_snapshot(prices, service_tier=service_tier, uplift_ids=uplifts)
     if not use_cached_pricing:
         for suffix in ("", "_long_context"):
             effective[f"usd_per_million_cached_input_tokens{suffix}"] = effective[
@@ -57,12 +49,8 @@ def api_prices(
             ]
     totals = trace.summary().iloc[0]
     longest = trace.con.execute("SELECT max(input_tokens) FROM shape").fetchall()[0][0] or 0
-    uses = dict(
-        zip(
-            service_tiers.PRICE_COLUMNS,
-            (True, int(totals["cached_input_tokens"]) > 0, False, True),
-            strict=True,
-        )
+    uses = service_tiers.uses(
+        uncached=True, cached=int(totals["cached_input_tokens"]) > 0, write=False, output=True
     )
     long_context = effective["long_context_threshold_tokens"] < longest
     effective["unpriced_reason"] = service_tiers.unpriced(
