@@ -255,6 +255,7 @@ def typed(table: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
             continue
         if str(column.dtype) == "float64" and pd.api.types.is_numeric_dtype(table[name]):
             table[name] = table[name].astype(float)
-        elif str(column.dtype) in ("str", "string[python]") and table[name].isna().all():
+        elif str(column.dtype).startswith(("str", "string[")) and table[name].isna().all():
+            # pandas 3 text is "str", "string[python]", or "string[pyarrow]" with pyarrow.
             table[name] = pd.Series(None, index=table.index, dtype=object)
     return table

@@ -4,21 +4,22 @@
 :func:`infermodel.readers.logs.read_trace` on each API offering of a price snapshot (input,
 cached-input and output prices, the long-context tier applied per request, exact per-request
 P50 and P95) and sizes rented GPUs for the log's per-minute token rate (replicas at the peak
-minute, on average, and autoscaled per hour), as one row per offering. DuckDB does the
-per-request work; only aggregates come back to Python.
+minute, on average, and autoscaled per hour), as one row per offering. The trace's engine
+(DuckDB or Spark, :mod:`infermodel.readers.engines`) does the per-request work, in one SQL
+text for both; only aggregates come back to Python.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from infermodel import checks, compare, contracts, formulas, service_tiers
 from infermodel.errors import InputError
 from infermodel.prices import PriceSnapshot
+from infermodel.readers.engines import Engine
 from infermodel.readers.logs import Trace
 from infermodel.units import MINUTES_PER_HOUR, SECONDS_PER_HOUR, TOKENS_PER_MILLION
 
@@ -48,7 +49,7 @@ def api_prices(
                 f"usd_per_million_input_tokens{suffix}"
             ]
     totals = trace.summary().iloc[0]
-    longest = trace.con.execute("SELECT max(input_tokens) FROM shape").fetchall()[0][0] or 0
+    longest = trace.engine.rows("SELECT max(input_tokens) FROM shape")[0][0] or 0
     uses = service_tiers.uses(
         uncached=True, cached=int(totals["cached_input_tokens"]) > 0, write=False, output=True
     )
@@ -115,7 +116,7 @@ _COST_BINS_PER_E = 100
 PERCENTILES = {"usd_per_request_p50": 0.5, "usd_per_request_p95": 0.95}
 
 
-def _percentiles(con: duckdb.DuckDBPyConnection, bins: pd.DataFrame) -> pd.DataFrame:
+def _percentiles(engine: Engine, bins: pd.DataFrame) -> pd.DataFrame:
     """Exact weighted percentiles of request cost per offering, from a histogram of costs.
 
     ``bins`` holds, per offering ``k`` and log-cost ``bin``, the requests ``n``. The bin
@@ -141,19 +142,16 @@ def _percentiles(con: duckdb.DuckDBPyConnection, bins: pd.DataFrame) -> pd.DataF
             )
         )
     target = pd.concat(targets, ignore_index=True)
-    wanted = target[["k", "bin"]].drop_duplicates()
-    con.register("wanted_bins", wanted)
-    try:
-        inside = con.sql(
+    wanted = target[["k", "bin"]].drop_duplicates().reset_index(drop=True)
+    with engine.register("wanted_bins", wanted):
+        inside = engine.frame(
             f"""
             SELECT k, bin, cost, sum(n) AS n FROM (
                 SELECT *, {_bin_sql("cost")} AS bin FROM ({_PRICED_SQL})
             ) SEMI JOIN wanted_bins USING (k, bin)
             GROUP BY ALL ORDER BY k, bin, cost
             """
-        ).df()
-    finally:
-        con.unregister("wanted_bins")
+        )
     inside["cum"] = inside.groupby(["k", "bin"])["n"].cumsum()
     result = pd.DataFrame({"k": sorted(set(target["k"]))}).set_index("k")
     for t in target.itertuples(index=False):
@@ -168,17 +166,16 @@ def _bin_sql(cost: str) -> str:
 
 
 def _api_rows(trace: Trace, api: pd.DataFrame, effective: pd.DataFrame) -> pd.DataFrame:
-    """Every request of ``trace`` priced on every API offering, by DuckDB.
+    """Every request of ``trace`` priced on every API offering, by the trace's engine.
 
     One pass over (distinct request shapes x offerings) gives the token totals per offering
     and price tier, the summed cost and a histogram of request costs; a second pass over the
     few shapes near each percentile gives the exact P50 and P95.
     """
     offerings = _api_offerings(effective.reset_index(drop=True))
-    con = trace.con
-    con.register("api_offerings", offerings)
-    try:
-        grouped = con.sql(
+    engine = trace.engine
+    with engine.reading(trace.path, trace.fmt), engine.register("api_offerings", offerings):
+        grouped = engine.frame(
             f"""
             SELECT k, long_ctx, bin, GROUPING(bin) = 1 AS by_tier, sum(n)::BIGINT AS n,
                    sum(n::HUGEINT * uncached)::DOUBLE AS uncached,
@@ -187,11 +184,10 @@ def _api_rows(trace: Trace, api: pd.DataFrame, effective: pd.DataFrame) -> pd.Da
             FROM (SELECT *, {_bin_sql("cost")} AS bin FROM ({_PRICED_SQL}))
             GROUP BY GROUPING SETS ((k, long_ctx), (k, bin))
             """
-        ).df()
-        tiers = grouped[grouped["by_tier"]]
-        percentiles = _percentiles(con, grouped.loc[~grouped["by_tier"], ["k", "bin", "n"]])
-    finally:
-        con.unregister("api_offerings")
+        )
+        tiers = grouped[grouped["by_tier"].astype(bool)]
+        by_cost = grouped.loc[~grouped["by_tier"].astype(bool), ["k", "bin", "n"]]
+        percentiles = _percentiles(engine, by_cost)
     sums = ["k", "n", "uncached", "cached", "generated", "cost"]
     is_long = tiers["long_ctx"].astype(bool)
     short, long = tiers.loc[~is_long, sums].set_index("k"), tiers.loc[is_long, sums].set_index("k")

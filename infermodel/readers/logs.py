@@ -1,10 +1,13 @@
-"""Request logs opened where they lie, in DuckDB, and checked row by row.
+"""Request logs opened where they lie, in DuckDB or Spark, and checked row by row.
 
 A request log (trace) says when each request was sent, how many prompt tokens it carried
 (and how many of them a prompt cache could serve) and how many it generated. :func:`read_trace`
-opens one without loading it into pandas: DuckDB reads CSV, JSONL and Parquet larger than
-memory and does the per-request work; only aggregates (distinct request shapes, one row per
-minute) are kept, for :mod:`infermodel.trace_pricing` to price.
+opens one without loading it into pandas: an engine (:mod:`infermodel.readers.engines`;
+DuckDB by default, which reads CSV, JSONL and Parquet larger than memory, or Spark) does the
+per-request work; only aggregates (distinct request shapes, one row per minute) are kept, for
+:mod:`infermodel.trace_pricing` to price. The checks and aggregates are one SQL text for both
+engines (:mod:`infermodel.readers.dialects`); how Spark gets the raw rows is
+:mod:`infermodel.readers.spark_sources`.
 
 Formats (:data:`FORMATS`), detected from the file's content, or forced with ``fmt=``:
 
@@ -46,7 +49,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from infermodel import checks
 from infermodel.errors import DataError, InputError, Problem, TableError
+from infermodel.readers import spark_sources
+from infermodel.readers.engines import ENGINES, DuckDBEngine, Engine, SparkEngine, make_engine
 from infermodel.readers.log_checks import (
     BAD_ROW_KINDS,
     MAX_TOKENS_PER_REQUEST,
@@ -77,6 +83,10 @@ MOONCAKE_BLOCK_TOKENS = 512
 #: Longest span :meth:`Trace.per_minute` returns every minute of (about 694 days); past it,
 #: only busy minutes (``busy_only=True``). [min]
 MAX_DENSE_MINUTES = 1_000_000
+#: Most intervals :meth:`Trace.per_interval` lists with ``busy_only=False``. [intervals]
+MAX_DENSE_INTERVALS = 1_000_000
+#: Microseconds in a second, for the per-interval arithmetic on timestamps. [us/s]
+MICROSECONDS_PER_SECOND = 1_000_000
 
 #: First bad lines shown in an error message.
 SHOWN_BAD_LINES = 5
@@ -111,45 +121,59 @@ class BadRowsError(TableError):
 
 @dataclass
 class Trace:
-    """A request log opened in DuckDB, checked, ready to describe and price.
+    """A request log opened in an engine, checked, ready to describe and price.
 
     Build with :func:`read_trace`. The views ``requests`` (one row per good request:
     ``line``, ``ts``, ``input_tokens`` (all prompt tokens), ``cached_input_tokens``,
-    ``output_tokens``) and ``shape`` / ``per_minute`` (aggregates) live in :attr:`con`.
-    ``line`` is the request's line for JSON lines, its row + 1 for Parquet, and for CSV its
-    row + 1 among the rows read (the line itself when no blank line, dropped row or field
-    spanning lines comes before it; bad rows are always reported with their real line).
+    ``output_tokens``) and ``shape`` / ``per_minute`` (aggregates) live in :attr:`engine`
+    (for DuckDB, in its connection :attr:`con`). ``line`` is the request's line for JSON
+    lines, its row + 1 for Parquet, and for CSV its row + 1 among the rows read (the line
+    itself when no blank line, dropped row or field spanning lines comes before it; bad rows
+    are always reported with their real line).
     """
 
     path: Path
     fmt: str
     mapping: ColumnMapping
-    con: duckdb.DuckDBPyConnection
+    engine: Engine
     dropped_rows: int = 0
     dropped_by_kind: dict[str, int] = field(default_factory=dict)
     has_timestamps: bool = True
     compression: str | None = None
 
-    def _sql(self, query: str) -> duckdb.DuckDBPyRelation:
-        """Run ``query``; a DuckDB error (the file changed since it was read) is one line."""
-        with reading(self.path, self.fmt):
-            return self.con.sql(query)
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection holding the views (DuckDB engine only)."""
+        if not isinstance(self.engine, DuckDBEngine):
+            raise InputError(
+                f"{self.path}: opened with engine {self.engine.name!r}, which has no DuckDB "
+                "connection; query trace.engine instead"
+            )
+        return self.engine.con
+
+    def _rows(self, query: str) -> list[tuple]:
+        """Run ``query``; an engine error (the file changed since it was read) is one line."""
+        with self.engine.reading(self.path, self.fmt):
+            return self.engine.rows(query)
+
+    def _frame(self, query: str) -> pd.DataFrame:
+        with self.engine.reading(self.path, self.fmt):
+            return self.engine.frame(query)
 
     def summary(self) -> pd.DataFrame:
         """One row: requests, token totals [tokens], first and last arrival, span [min].
 
         Totals are exact integers (summed as HUGEINT).
         """
-        with reading(self.path, self.fmt):
-            requests, uncached, cached, output = self.con.sql(
-                """
-                SELECT sum(n)::HUGEINT,
-                       sum(n::HUGEINT * (input_tokens - cached_input_tokens)),
-                       sum(n::HUGEINT * cached_input_tokens),
-                       sum(n::HUGEINT * output_tokens)
-                FROM shape
-                """
-            ).fetchall()[0]
+        requests, uncached, cached, output = self._rows(
+            """
+            SELECT sum(n)::HUGEINT,
+                   sum(n::HUGEINT * (input_tokens - cached_input_tokens)),
+                   sum(n::HUGEINT * cached_input_tokens),
+                   sum(n::HUGEINT * output_tokens)
+            FROM shape
+            """
+        )[0]
         row = pd.DataFrame(
             {
                 "requests": [int(requests)],
@@ -172,7 +196,7 @@ class Trace:
         """First and last arrival and the minutes they span (0 without timestamps)."""
         if not self.has_timestamps:
             return None, None, 0
-        first, last = self._sql("SELECT min(first_ts), max(last_ts) FROM per_minute").fetchall()[0]
+        first, last = self._rows("SELECT min(first_ts), max(last_ts) FROM per_minute")[0]
         minutes = int((pd.Timestamp(last).floor("min") - pd.Timestamp(first).floor("min"))
                       / pd.Timedelta(minutes=1)) + 1  # fmt: skip
         return pd.Timestamp(first), pd.Timestamp(last), minutes
@@ -185,15 +209,11 @@ class Trace:
         returned for a span of up to :data:`MAX_DENSE_MINUTES`; ``busy_only=True`` returns
         only the minutes with a request, which needs memory for those alone, whatever the span.
         """
-        if not self.has_timestamps:
-            raise InputError(
-                f"{self.path}: the log has no timestamp column, so no arrival pattern; "
-                "map one with ColumnMapping(timestamp=...)"
-            )
-        table = self._sql(
+        self._need_timestamps()
+        table = self._frame(
             "SELECT minute, requests, prompt_tokens, cached_input_tokens, output_tokens "
             "FROM per_minute ORDER BY minute"
-        ).df()
+        )
         if busy_only:
             return table
         first, last, minutes = self.span()
@@ -207,6 +227,48 @@ class Trace:
         table["minute"] = pd.to_datetime(table["minute"]).astype(index.dtype)
         return table.set_index("minute").reindex(index, fill_value=0).reset_index()
 
+    def _need_timestamps(self) -> None:
+        if not self.has_timestamps:
+            raise InputError(
+                f"{self.path}: the log has no timestamp column, so no arrival pattern; "
+                "map one with ColumnMapping(timestamp=...)"
+            )
+
+    def per_interval(self, seconds: int = 1, *, busy_only: bool = True) -> pd.DataFrame:
+        """Requests and tokens per interval of ``seconds``, from the first request's second.
+
+        Columns ``start_s`` (int64: the interval's start in seconds from the first request's
+        second, floored), ``requests``, ``prompt_tokens`` (cached included),
+        ``cached_input_tokens``, ``output_tokens`` [tokens per interval], ordered by
+        ``start_s``. ``busy_only=True`` lists the intervals with a request (memory for those
+        alone); ``False`` every interval of the span, 0 where idle, up to
+        :data:`MAX_DENSE_INTERVALS`. Computed from the requests on each call.
+        """
+        seconds = checks.whole("seconds", seconds, minimum=1)
+        self._need_timestamps()
+        first, last, _ = self.span()
+        origin = first.floor("s")
+        origin_us = (origin - pd.Timestamp(0)) // pd.Timedelta(microseconds=1)
+        width_us = seconds * MICROSECONDS_PER_SECOND
+        table = self._frame(
+            f"SELECT (epoch_us(ts) - {origin_us}) // {width_us} * {seconds} AS start_s, "
+            "count(*)::BIGINT AS requests, sum(input_tokens)::DOUBLE AS prompt_tokens, "
+            "sum(cached_input_tokens)::DOUBLE AS cached_input_tokens, "
+            "sum(output_tokens)::DOUBLE AS output_tokens "
+            "FROM requests GROUP BY ALL ORDER BY start_s"
+        ).astype({"start_s": "int64", "requests": "int64"})
+        if busy_only:
+            return table
+        intervals = (last - origin) // pd.Timedelta(seconds=seconds) + 1
+        if intervals > MAX_DENSE_INTERVALS:
+            raise InputError(
+                f"{self.path}: the log spans {intervals:,} intervals of {seconds} s ({first} to "
+                f"{last}); every interval is listed up to {MAX_DENSE_INTERVALS:,}: call "
+                "per_interval(busy_only=True) for the busy ones only"
+            )
+        index = pd.Index(np.arange(intervals, dtype=np.int64) * seconds, name="start_s")
+        return table.set_index("start_s").reindex(index, fill_value=0).reset_index()
+
     def length_quantiles(self, quantiles: Sequence[float] = (0.5, 0.9, 0.99)) -> pd.DataFrame:
         """Quantiles of prompt, cached and output tokens per request, and their means."""
         rows = []
@@ -214,10 +276,10 @@ class Trace:
             qs = ", ".join(
                 f"quantile_disc({column}, {q}) AS p{round(q * 100):02d}" for q in quantiles
             )
-            frame = self._sql(
+            frame = self._frame(
                 f"SELECT '{column}' AS tokens, avg({column}) AS mean, {qs}, max({column}) AS max "
                 "FROM requests"
-            ).df()
+            )
             rows.append(frame)
         return pd.concat(rows, ignore_index=True)
 
@@ -229,13 +291,13 @@ class Trace:
         if column not in ("input_tokens", "cached_input_tokens", "output_tokens"):
             valid = "input_tokens, cached_input_tokens or output_tokens"
             raise InputError(f"column must be {valid}, got {column!r}")
-        top = max(1, self._sql(f"SELECT max({column}) FROM requests").fetchall()[0][0] or 1)
+        top = max(1, self._rows(f"SELECT max({column}) FROM requests")[0][0] or 1)
         scale = bins / math.log(top + 1)  # bin i holds [(top + 1)^(i / bins), ...^((i + 1) / bins))
-        counts = self._sql(
+        counts = self._frame(
             f"SELECT CASE WHEN {column} < 1 THEN -1 ELSE least({bins - 1}, "
             f"floor(ln({column}) * {scale})::INTEGER) END AS bin, count(*) AS requests "
             "FROM requests GROUP BY bin"
-        ).df()
+        )
         edges = (top + 1.0) ** (np.arange(bins + 1) / bins)
         table = pd.DataFrame(
             {"low": [0.0, *edges[:-1]], "high": [1.0, *edges[1:]], "requests": 0},
@@ -305,9 +367,23 @@ def _resolve_mapping(
 
 
 def _describe(
-    con: duckdb.DuckDBPyConnection, log: LogFile, fmt: str, layout: CsvLayout | None
+    engine: Engine, log: LogFile, fmt: str, layout: CsvLayout | None
 ) -> tuple[list[str], dict[str, str]]:
-    """A log's column (or JSON key) names and their DuckDB types."""
+    """A log's column (or JSON key) names and their types (DuckDB's names).
+
+    On Spark this also puts the raw rows in Spark (:func:`infermodel.readers.spark_sources.load`).
+    """
+    if isinstance(engine, SparkEngine):
+        types = spark_sources.load(
+            engine, log, fmt, lambda store: _source_sql(log, fmt, layout, store_rejects=store)
+        )
+        if fmt in ("mooncake", "jsonl"):
+            available = spark_sources.json_keys(engine)
+            return available, dict.fromkeys(available, "VARCHAR")
+        if layout is not None:
+            return list(layout.names), dict.fromkeys(layout.names, "VARCHAR")
+        return list(types), types
+    con = engine.local
     if fmt in ("mooncake", "jsonl"):
         available = sorted(_json_keys(con, _source_sql(log, fmt, None)))
         return available, dict.fromkeys(available, "VARCHAR")
@@ -331,26 +407,31 @@ class _BadRows:
 
 
 def _count_bad_rows(
-    con: duckdb.DuckDBPyConnection, log: LogFile, fmt: str, view_sql: Callable[[bool], str]
+    engine: Engine, log: LogFile, fmt: str, view_sql: Callable[[bool], str]
 ) -> _BadRows:
     """Create ``checked`` and count its bad rows, and (CSV) those DuckDB rejects.
 
     One scan counts the bad rows and, for CSV, keeps the rows DuckDB rejects (the wrong
     number of fields, or not CSV) in ``rejected``; ``checked`` is then re-created to skip
-    them without keeping them again (later scans).
+    them without keeping them again (later scans). On Spark, DuckDB's scan of a CSV was
+    done when its rows were handed over (:mod:`infermodel.readers.spark_sources`).
     """
     csv_like = fmt in ("azure", "csv")
-    if csv_like:
-        clear_rejects(con)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW checked AS {view_sql(csv_like)}")
-    rows = con.sql(
+    scans = csv_like and isinstance(engine, DuckDBEngine)
+    if scans:
+        clear_rejects(engine.local)
+    engine.view("checked", view_sql(scans), reused=True)
+    rows = engine.rows(
         "SELECT kind, count(*) AS n, min(line) AS first FROM checked "
         "WHERE kind IS NOT NULL GROUP BY kind"
-    ).fetchall()
+    )
     if csv_like:
-        take_rejects(con, log.path)
+        con = engine.local
+        if scans:
+            take_rejects(con, log.path)
         rows += con.sql("SELECT kind, count(*), min(record) FROM rejected GROUP BY kind").fetchall()
-        con.execute(f"CREATE OR REPLACE TEMP VIEW checked AS {view_sql(False)}")
+        if scans:
+            engine.view("checked", view_sql(False))
     rows.sort(key=lambda row: row[2])
     return _BadRows({k: int(n) for k, n, _ in rows}, {k: int(f) for k, _, f in rows})
 
@@ -358,14 +439,13 @@ def _count_bad_rows(
 _REJECTED_KINDS = ("ragged", "malformed")
 
 
-def _refuse(
-    con: duckdb.DuckDBPyConnection, log: LogFile, layout: CsvLayout | None, bad: _BadRows
-) -> None:
+def _refuse(engine: Engine, log: LogFile, layout: CsvLayout | None, bad: _BadRows) -> None:
     """Raise :class:`BadRowsError` with the first bad lines, at their real line numbers."""
     shown = f"ORDER BY line LIMIT {SHOWN_BAD_LINES}"
-    checked = con.sql(
+    checked = engine.rows(
         f"SELECT line, kind, field, value FROM checked WHERE kind IS NOT NULL {shown}"
-    ).fetchall()
+    )
+    con = engine.local
     problems = [
         (int(line), kind, fld, value, BAD_ROW_KINDS[kind]) for line, kind, fld, value in checked
     ]
@@ -409,10 +489,7 @@ def _refuse(
 #: Mooncake's cached tokens per request: a block is cached when its id was first seen on an
 #: earlier line (module docstring).
 _MOONCAKE_REQUESTS_SQL = f"""
-    WITH blocks AS (
-        SELECT line, input_tokens, unnest(hash_ids) AS block,
-               generate_subscripts(hash_ids, 1) AS position
-        FROM checked WHERE kind IS NULL),
+    WITH blocks AS ({{blocks}}),
     first_seen AS (SELECT block, min(line) AS first_line FROM blocks GROUP BY block),
     hits AS (
         SELECT b.line, sum(greatest(0, least({MOONCAKE_BLOCK_TOKENS},
@@ -424,41 +501,54 @@ _MOONCAKE_REQUESTS_SQL = f"""
            c.output_tokens, c.model
     FROM checked c LEFT JOIN hits h USING (line) WHERE c.kind IS NULL
 """
+#: Each prompt block of each good Mooncake request, with its 1-based position: DuckDB's
+#: ``unnest``, Spark's ``posexplode`` (no function of one SQL spells both).
+_MOONCAKE_BLOCKS_SQL = {
+    "duckdb": "SELECT line, input_tokens, unnest(hash_ids) AS block, "
+    "generate_subscripts(hash_ids, 1) AS position FROM checked WHERE kind IS NULL",
+    "spark": "SELECT line, input_tokens, block, position0 + 1 AS position FROM checked "
+    "LATERAL VIEW posexplode(hash_ids) exploded AS position0, block WHERE kind IS NULL",
+}
 
 
-def _create_requests(con: duckdb.DuckDBPyConnection, fmt: str, has_timestamps: bool) -> int:
+def _create_requests(engine: Engine, fmt: str, has_timestamps: bool) -> int:
     """Create ``requests``, ``shape`` and ``per_minute``; return the good requests."""
     if fmt == "mooncake":
-        con.execute(f"CREATE OR REPLACE TEMP TABLE requests AS {_MOONCAKE_REQUESTS_SQL}")
+        if isinstance(engine, SparkEngine):
+            engine.native_view("mooncake_blocks", _MOONCAKE_BLOCKS_SQL["spark"])
+            blocks = "SELECT * FROM mooncake_blocks"
+        else:
+            blocks = _MOONCAKE_BLOCKS_SQL["duckdb"]
+        engine.table("requests", _MOONCAKE_REQUESTS_SQL.format(blocks=blocks))
     else:
-        con.execute(
-            "CREATE OR REPLACE TEMP VIEW requests AS SELECT line, ts, input_tokens, "
-            "cached_raw AS cached_input_tokens, output_tokens, model FROM checked "
-            "WHERE kind IS NULL"
+        engine.view(
+            "requests",
+            "SELECT line, ts, input_tokens, cached_raw AS cached_input_tokens, output_tokens, "
+            "model FROM checked WHERE kind IS NULL",
         )
     # Two aggregates feed everything else: distinct request shapes with their counts (for
     # pricing each request) and tokens per busy minute (for sizing GPUs). Per-minute sums are
     # DOUBLE: exact up to 2^53 tokens a minute, and sizing works in floating point anyway.
-    con.execute(
+    engine.table(
+        "shape",
         """
-        CREATE OR REPLACE TEMP TABLE shape AS
         SELECT input_tokens, cached_input_tokens, output_tokens, count(*)::BIGINT AS n
         FROM requests GROUP BY ALL
-        """
+        """,
     )
     if has_timestamps:
-        con.execute(
+        engine.table(
+            "per_minute",
             """
-            CREATE OR REPLACE TEMP TABLE per_minute AS
             SELECT date_trunc('minute', ts) AS minute, count(*)::BIGINT AS requests,
                    sum(input_tokens)::DOUBLE AS prompt_tokens,
                    sum(cached_input_tokens)::DOUBLE AS cached_input_tokens,
                    sum(output_tokens)::DOUBLE AS output_tokens,
                    min(ts) AS first_ts, max(ts) AS last_ts
             FROM requests GROUP BY minute
-            """
+            """,
         )
-    return con.sql("SELECT coalesce(sum(n), 0) FROM shape").fetchall()[0][0]
+    return engine.rows("SELECT coalesce(sum(n), 0) FROM shape")[0][0]
 
 
 def read_trace(
@@ -468,8 +558,10 @@ def read_trace(
     mapping: ColumnMapping | None = None,
     drop_bad_rows: bool = False,
     con: duckdb.DuckDBPyConnection | None = None,
+    engine: str | Engine = "duckdb",
+    spark_master: str | None = None,
 ) -> Trace:
-    """Open a request log in DuckDB and check every row.
+    """Open a request log in an engine (DuckDB by default, or Spark) and check every row.
 
     Parameters
     ----------
@@ -485,7 +577,16 @@ def read_trace(
         Drop bad rows (their count is kept in :attr:`Trace.dropped_rows`) instead of
         refusing the log.
     con
-        A DuckDB connection to use (a new in-memory one by default).
+        A DuckDB connection to use (a new in-memory one by default), e.g. one with a
+        ``memory_limit``; DuckDB engine only.
+    engine
+        One of :data:`ENGINES` (``"duckdb"``, ``"spark"``) or an engine
+        (:mod:`infermodel.readers.engines`). Both give the same aggregates, prices and bad-row
+        reports; ``"spark"`` needs the ``infermodel[spark]`` extra.
+    spark_master
+        Spark master URL (``local[2]``, ``spark://host:7077``, ``yarn``); by default the
+        active Spark session, else Spark Connect at ``SPARK_REMOTE`` when set, else
+        ``local[*]`` (:func:`infermodel.readers.engines.spark_session`).
 
     Raises
     ------
@@ -496,9 +597,11 @@ def read_trace(
         The file is missing, the format is unknown, or a mapped column is absent.
     DataError
         The file is empty, compressed in a way not read, cannot be read in its format (one
-        line with DuckDB's cause), or no good row is left.
+        line with the engine's cause), or no good row is left.
     """
     path = Path(path)
+    if isinstance(engine, str) and engine not in ENGINES:
+        raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     if fmt is not None and fmt not in FORMATS:
         raise InputError(f"trace format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     log = open_log(path)
@@ -508,28 +611,31 @@ def read_trace(
             f"{path}: {log.compression}-compressed Parquet cannot be read; decompress it "
             "(Parquet compresses its own columns)"
         )
-    con = connect() if con is None else con
-    with reading(path, fmt):
+    engine = make_engine(engine, con=con, spark_master=spark_master)
+    with engine.reading(path, fmt):
         layout = csv_layout(log) if fmt in ("azure", "csv") else None
-        available, types = _describe(con, log, fmt, layout)
+        available, types = _describe(engine, log, fmt, layout)
         mapping = _resolve_mapping(path, fmt, mapping, available)
         columns = Columns(json_like=fmt in ("mooncake", "jsonl"), types=types)
 
         def view_sql(store_rejects: bool) -> str:
-            source = _source_sql(log, fmt, layout, store_rejects=store_rejects)
+            if isinstance(engine, SparkEngine):
+                source = f"SELECT * FROM {spark_sources.SOURCE_VIEW}"
+            else:
+                source = _source_sql(log, fmt, layout, store_rejects=store_rejects)
             return checked_sql(source, fmt, mapping, columns)
 
-        bad = _count_bad_rows(con, log, fmt, view_sql)
+        bad = _count_bad_rows(engine, log, fmt, view_sql)
         if bad.total and not drop_bad_rows:
-            _refuse(con, log, layout, bad)
+            _refuse(engine, log, layout, bad)
         has_timestamps = mapping.timestamp is not None
-        if not _create_requests(con, fmt, has_timestamps):
+        if not _create_requests(engine, fmt, has_timestamps):
             raise DataError(f"{path}: no request left to price (the log has no good rows)")
     return Trace(
         path=path,
         fmt=fmt,
         mapping=mapping,
-        con=con,
+        engine=engine,
         dropped_rows=bad.total,
         dropped_by_kind=bad.counts,
         has_timestamps=has_timestamps,
@@ -539,6 +645,7 @@ def read_trace(
 
 __all__ = [
     "BAD_ROW_KINDS",
+    "ENGINES",
     "FORMATS",
     "MAX_TOKENS_PER_REQUEST",
     "BadRowsError",

@@ -1,0 +1,97 @@
+"""One SQL text for every engine: the DuckDB SQL of the log checks and pricing, for Spark.
+
+The log checks (:mod:`infermodel.readers.log_checks`), the shape reduction
+(:mod:`infermodel.readers.logs`) and the pricing (:mod:`infermodel.trace_pricing`) are written
+once, in DuckDB's SQL, which DuckDB (the default engine) runs as written. :func:`to_spark`
+transpiles that text to Spark SQL with SQLGlot and rewrites the few functions SQLGlot leaves
+as DuckDB's or maps to something Spark reads differently, so that Spark computes the same
+values:
+
+- ``isfinite(x)`` becomes ``abs(x) < inf`` (false for NaN and infinities, as DuckDB's);
+- ``epoch_us(ts)`` becomes ``unix_micros`` of the wall-clock time read in UTC;
+- ``json_valid(t)`` becomes ``try_parse_json(t) IS NOT NULL``, and ``json_type(d)`` is
+  ``'OBJECT'`` exactly when ``json_object_keys(d)`` is not NULL;
+- ``d ->> '$.key'`` is ``get_json_object``, except that a number past a DOUBLE, which Spark
+  returns as the string ``"Infinity"``, is unquoted (DuckDB reads it as infinity);
+- ``HUGEINT`` becomes ``DECIMAL(38, 0)`` (exact; Spark raises on overflow in ANSI mode);
+- timestamps are ``TIMESTAMP_NTZ`` (wall-clock, as DuckDB's ``TIMESTAMP``): ``make_timestamp``
+  and ``date_trunc``, which Spark computes in its session time zone (UTC, set by
+  :mod:`infermodel.readers.engines`), are cast back;
+- ``quantile_disc(x, q)`` becomes ``percentile_disc(q) WITHIN GROUP (ORDER BY x)`` (both the
+  SQL standard's discrete percentile: the first value whose cumulative share reaches ``q``).
+
+Anything DuckDB-only that is not listed here fails in Spark's parser, loudly, never silently.
+SQLGlot writes the same tree for BigQuery, Snowflake or ClickHouse (``write=``), which is
+where another engine would start.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+#: Dialect names, as SQLGlot spells them, of the engines in :mod:`infermodel.readers.engines`.
+DIALECTS = {"duckdb": "duckdb", "spark": "spark"}
+
+
+def _ntz(node):
+    from sqlglot import exp
+
+    return exp.Cast(this=node, to=exp.DataType.build("TIMESTAMP_NTZ", dialect="spark"))
+
+
+def _spark_node(node):
+    """One node of a DuckDB tree rewritten for Spark (see the module docstring)."""
+    from sqlglot import exp
+
+    if isinstance(node, exp.Anonymous):
+        name = node.name.lower()
+        (arg,) = node.expressions if len(node.expressions) == 1 else (None,)
+        if name == "isfinite" and arg is not None:
+            infinity = exp.Cast(this=exp.Literal.string("inf"), to=exp.DataType.build("DOUBLE"))
+            return exp.LT(this=exp.Abs(this=arg), expression=infinity)
+        if name == "epoch_us" and arg is not None:  # Spark counts from 1970 in UTC
+            utc = exp.Cast(this=arg, to=exp.DataType.build("TIMESTAMPLTZ"))
+            return exp.Anonymous(this="unix_micros", expressions=[utc])
+        if name == "json_valid" and arg is not None:
+            parsed = exp.Anonymous(this="try_parse_json", expressions=[arg])
+            return exp.Not(this=exp.Is(this=parsed, expression=exp.Null()))
+    if isinstance(node, exp.JSONType):
+        keys = exp.Anonymous(this="json_object_keys", expressions=[node.this])
+        has_keys = exp.Not(this=exp.Is(this=keys, expression=exp.Null()))
+        return exp.If(
+            this=has_keys, true=exp.Literal.string("OBJECT"), false=exp.Literal.string("OTHER")
+        )
+    if isinstance(node, exp.JSONExtractScalar):
+        extracted = exp.Anonymous(
+            this="get_json_object",
+            expressions=[node.this, node.expression],
+        )
+        return exp.RegexpReplace(
+            this=extracted,
+            expression=exp.Literal.string('^"(-?Infinity)"$'),
+            replacement=exp.Literal.string("$1"),
+        )
+    if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.INT128:
+        return exp.DataType.build("DECIMAL(38, 0)")
+    if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.TIMESTAMP:
+        return exp.DataType.build("TIMESTAMP_NTZ", dialect="spark")
+    if isinstance(node, (exp.UnixToTime, exp.TimestampTrunc)) and not isinstance(
+        node.parent, exp.Cast
+    ):
+        return _ntz(node)
+    if isinstance(node, exp.PercentileDisc) and node.expression is not None:
+        ordered = exp.Order(expressions=[exp.Ordered(this=node.this, nulls_first=True)])
+        return exp.WithinGroup(this=exp.PercentileDisc(this=node.expression), expression=ordered)
+    return node
+
+
+@lru_cache(maxsize=512)
+def to_spark(sql: str) -> str:
+    """``sql`` (DuckDB's dialect, one statement) as Spark SQL computing the same values."""
+    import sqlglot
+
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    return tree.transform(_spark_node).sql(dialect="spark")
+
+
+__all__ = ["DIALECTS", "to_spark"]
