@@ -27,6 +27,18 @@ chromium: ## Install Debian's Chromium for the browser test, if no Chromium or C
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		$$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
 
+# The spark engine's tests start a local Spark, which needs Java 17 or later. Debian's
+# headless JRE is installed when none is found (root or password-less sudo, as above).
+.PHONY: java
+java: ## Install a Java 17 runtime for the Spark tests, if no Java 17+ is found
+	@if command -v java >/dev/null && java -version 2>&1 \
+		| grep -Eq 'version "(1[7-9]|[2-9][0-9])'; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+	else echo "make: the Spark tests need Java 17+: run 'apt-get install openjdk-17-jre-headless' as root" >&2; \
+		exit 1; fi; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		$$SUDO apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null
+
 .PHONY: help
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,7 +51,7 @@ report: $(STAMP) ## Build the default report (the article's 20M-token table) int
 	$(BIN)/infermodel report --out $(OUT)
 
 .PHONY: test
-test: $(STAMP) chromium ## Run the whole test suite (lint, data, formulas, CLI, notebooks, browser)
+test: $(STAMP) chromium java ## Run the whole test suite (lint, data, formulas, CLI, notebooks, browser, Spark)
 	$(BIN)/ruff check infermodel tests notebooks
 	$(BIN)/python -m pytest -n auto
 

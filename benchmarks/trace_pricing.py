@@ -1,22 +1,33 @@
-"""Price a synthetic request log on every offering: infermodel (DuckDB) against per-call pricing.
+"""Price a synthetic request log on every offering: infermodel (DuckDB) against the numpy floor.
 
-Writes a seeded synthetic log of ``--requests`` rows (10 million by default) as Parquet via
-DuckDB, prices every request on every API offering in force on ``--as-of`` (and sizes the DIY
-GPU rows) with :func:`infermodel.traces.price_trace`, then prices the first ``--sample``
-requests one call at a time with the genai-prices package (``genai_prices.calc_price``, on the
-offerings it knows) and with a plain Python loop (on every API offering). Prints requests per
-second and request-prices (one request on one offering) per second for each, their ratios,
-and the peak memory of the process.
+Writes a seeded synthetic log of ``--requests`` rows (10 million by default) as Parquet with
+DuckDB into a temporary folder (deleted afterwards unless ``--keep``), then, each in a child
+process of its own so that each peak memory is its own:
 
-Run: ``.venv/bin/python benchmarks/trace_pricing.py [--requests N] [--sample N]``. Timings
-depend on the machine; nothing here is asserted by the tests.
+- ``infermodel``: :func:`infermodel.readers.logs.read_trace` (every row checked) and
+  :func:`infermodel.trace_pricing.price_trace` (every request on every API offering of
+  ``--as-of``, exact P50/P95, and the DIY GPU rows) on DuckDB with ``memory_limit`` =
+  ``--memory-limit`` and ``--threads`` threads: out of core past that limit;
+- the floor: one pass in numpy that reads the three token columns and prices every API
+  offering (long-context tiers included) with exact P50/P95 (``np.quantile``,
+  ``inverted_cdf``), no checks and no DIY rows, up to ``--floor-max-requests`` (it holds the
+  columns and one cost per request in memory); its totals are checked against infermodel's;
+- with ``--sample N``: genai-prices' ``calc_price`` and a plain Python loop on the first N
+  requests, one request at a time;
+- with ``--spark``: the same pricing on a local Spark (``--engine spark``).
+
+Prints, for each, seconds and peak resident memory (``ru_maxrss``), and the ratio to the
+floor. Run: ``.venv/bin/python benchmarks/trace_pricing.py [--requests N]``. Timings depend on
+the machine; nothing here is asserted by the tests.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,9 +35,11 @@ import time
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
-from infermodel import prices, serving, traces
+from infermodel import prices, serving, service_tiers, synthetic, tables, trace_pricing
+from infermodel.readers import logs
 
 #: genai-prices provider ids for the providers of the shipped price table.
 GENAI_PROVIDERS = {
@@ -41,6 +54,72 @@ GENAI_PROVIDERS = {
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far [MB] (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_infermodel(log: Path, as_of: str, memory_limit: str, threads: int, engine: str) -> dict:
+    snapshot = prices.as_of(as_of)
+    assumptions = serving.select(tables.load_serving(), "article")
+    start = time.perf_counter()
+    if engine == "duckdb":
+        con = logs.connect()
+        con.execute(f"SET memory_limit = '{memory_limit}'; SET threads = {int(threads)}")
+        trace = logs.read_trace(log, con=con)
+    else:
+        trace = logs.read_trace(log, engine="spark", spark_master=f"local[{int(threads)}]")
+    read_s = time.perf_counter() - start
+    table = trace_pricing.price_trace(trace, snapshot, assumptions)
+    total_s = time.perf_counter() - start
+    api = table[table["platform_type"] != "diy_gpu"]
+    return {
+        "read_s": read_s,
+        "total_s": total_s,
+        "api_offerings": len(api),
+        "diy_rows": int((table["platform_type"] == "diy_gpu").sum()),
+        "shapes": int(trace.engine.rows("SELECT count(*) FROM shape")[0][0]),
+        "cost": dict(zip(api["model_id"], api["cost_usd"], strict=True)),
+        "p50": dict(zip(api["model_id"], api["usd_per_request_p50"], strict=True)),
+        "p95": dict(zip(api["model_id"], api["usd_per_request_p95"], strict=True)),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def run_floor(log: Path, as_of: str) -> dict:
+    """Read the three token columns once and price every API offering in numpy."""
+    snapshot = prices.as_of(as_of)
+    effective = service_tiers.for_snapshot(snapshot).reset_index(drop=True)
+    # The prices as the SQL pass reads them (cached input billed as input where no cached
+    # price; long-context prices where a threshold is set).
+    offerings = trace_pricing._api_offerings(effective)
+    start = time.perf_counter()
+    columns = duckdb.connect().sql(
+        "SELECT input_tokens, cached_input_tokens, output_tokens "
+        f"FROM read_parquet('{log}')"
+    ).fetchnumpy()
+    prompt, cached, output = (np.asarray(columns[c]) for c in columns)
+    uncached = (prompt - cached).astype(np.float64)
+    cached, output = cached.astype(np.float64), output.astype(np.float64)
+    cost, p50, p95 = {}, {}, {}
+    for k, o in offerings.iterrows():
+        request_cost = (uncached * o["pin"] + cached * o["pcached"] + output * o["pout"]) / 1e6
+        if np.isfinite(o["threshold"]):
+            long = prompt > o["threshold"]
+            long_cost = (
+                uncached[long] * o["pin_long"]
+                + cached[long] * o["pcached_long"]
+                + output[long] * o["pout_long"]
+            ) / 1e6
+            request_cost[long] = long_cost
+        model = snapshot.api["model_id"].iloc[k]
+        cost[model] = float(request_cost.sum())
+        p50[model], p95[model] = np.quantile(request_cost, [0.5, 0.95], method="inverted_cdf")
+    return {
+        "total_s": time.perf_counter() - start,
+        "api_offerings": len(offerings),
+        "cost": cost,
+        "p50": {m: float(v) for m, v in p50.items()},
+        "p95": {m: float(v) for m, v in p95.items()},
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 def genai_offerings(api: pd.DataFrame, when: dt.datetime) -> list[tuple[str, str]]:
@@ -61,122 +140,126 @@ def genai_offerings(api: pd.DataFrame, when: dt.datetime) -> list[tuple[str, str
     return known
 
 
-def time_genai(sample: pd.DataFrame, offerings, when: dt.datetime) -> tuple[float, float]:
-    """Seconds to price every sample request on each offering, one call each; total USD."""
+def run_per_call(log: Path, as_of: str, sample: int) -> dict:
+    """genai-prices one call at a time, and a plain Python loop, on the first requests."""
     from genai_prices import Usage, calc_price
 
-    rows = list(sample.itertuples(index=False))
-    total = 0.0
-    start = time.perf_counter()
-    for model_ref, provider in offerings:
-        for r in rows:
-            usage = Usage(input_tokens=r.input_tokens, cache_read_tokens=r.cached_input_tokens,
-                          output_tokens=r.output_tokens)  # fmt: skip
-            price = calc_price(usage, model_ref, provider_id=provider, genai_request_timestamp=when)
-            total += float(price.total_price)
-    return time.perf_counter() - start, total
-
-
-def time_loop(sample: pd.DataFrame, api: pd.DataFrame) -> tuple[float, float]:
-    """Seconds for a plain Python loop over requests x API offerings (long-context tiers too)."""
-    offerings = []
-    for row in api.itertuples(index=False):
-        cached = row.usd_per_million_cached_input_tokens
-        threshold = row.long_context_threshold_tokens
-        offerings.append(
-            (
-                row.usd_per_million_input_tokens,
-                row.usd_per_million_input_tokens if pd.isna(cached) else cached,
-                row.usd_per_million_output_tokens,
-                None if pd.isna(threshold) else threshold,
-                row.usd_per_million_input_tokens_long_context,
-                row.usd_per_million_output_tokens_long_context,
-            )
+    snapshot = prices.as_of(as_of)
+    rows = list(
+        duckdb.connect()
+        .sql(
+            "SELECT input_tokens, cached_input_tokens, output_tokens "
+            f"FROM read_parquet('{log}') LIMIT {int(sample)}"
         )
-    rows = list(sample.itertuples(index=False))
-    total = 0.0
+        .fetchall()
+    )
+    when = dt.datetime.combine(snapshot.as_of.date(), dt.time(), tzinfo=dt.UTC)
+    known = genai_offerings(snapshot.api, when)
     start = time.perf_counter()
-    for pin, pcached, pout, threshold, pin_long, pout_long in offerings:
-        for r in rows:
-            long = threshold is not None and r.input_tokens > threshold
-            uncached = r.input_tokens - r.cached_input_tokens
+    for model_ref, provider in known:
+        for prompt, cached, output in rows:
+            usage = Usage(input_tokens=prompt, cache_read_tokens=cached, output_tokens=output)
+            calc_price(usage, model_ref, provider_id=provider, genai_request_timestamp=when)
+    genai_s = time.perf_counter() - start
+    offerings = trace_pricing._api_offerings(service_tiers.for_snapshot(snapshot))
+    start = time.perf_counter()
+    total = 0.0
+    for o in offerings.itertuples(index=False):
+        for prompt, cached, output in rows:
+            long = prompt > o.threshold
             total += (
-                uncached * (pin_long if long else pin)
-                + r.cached_input_tokens * (pcached if not long or pd.isna(pin_long) else pin_long)
-                + r.output_tokens * (pout_long if long else pout)
+                (prompt - cached) * (o.pin_long if long else o.pin)
+                + cached * (o.pcached_long if long else o.pcached)
+                + output * (o.pout_long if long else o.pout)
             ) / 1e6
-    return time.perf_counter() - start, total
+    loop_s = time.perf_counter() - start
+    return {"genai_s": genai_s, "genai_offerings": len(known), "loop_s": loop_s,
+            "loop_offerings": len(offerings), "sample": len(rows)}  # fmt: skip
+
+
+def child(args: list[str]) -> dict:
+    """Run one measurement in a fresh process; its JSON result."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", *args], capture_output=True, text=True
+    )
+    if done.returncode:
+        sys.exit(f"benchmark step {args[0]} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def agree(ours: dict, floor: dict) -> str:
+    """How far infermodel's totals and percentiles are from the floor's."""
+    worst = max(abs(ours["cost"][m] / floor["cost"][m] - 1) for m in floor["cost"])
+    same = all(ours[p][m] == floor[p][m] for p in ("p50", "p95") for m in floor["cost"])
+    return f"totals within {worst:.1e} relative; P50 and P95 {'equal' if same else 'DIFFER'}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=10_000_000, help="rows of the log")
-    parser.add_argument("--sample", type=int, default=10_000, help="rows priced one call each")
+    parser.add_argument("--sample", type=int, default=0, help="rows priced one call each")
     parser.add_argument("--as-of", default="2025-05-31", help="prices in force on this date")
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic log")
-    parser.add_argument("--folder", type=Path, default=Path(tempfile.gettempdir()),
-                        help="where the log is written")  # fmt: skip
+    parser.add_argument("--memory-limit", default="1.5GB", help="DuckDB's memory_limit")
+    parser.add_argument("--threads", type=int, default=2, help="DuckDB's (and Spark's) threads")
+    parser.add_argument("--floor-max-requests", type=int, default=100_000_000,
+                        help="largest log the numpy floor is run on")  # fmt: skip
+    parser.add_argument("--spark", action="store_true", help="also price it on local Spark")
+    parser.add_argument("--keep", action="store_true", help="keep the log (else deleted)")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child:
+        kind, log, *rest = args.child
+        if kind == "floor":
+            result = run_floor(Path(log), args.as_of)
+        elif kind == "per-call":
+            result = run_per_call(Path(log), args.as_of, args.sample)
+        else:
+            result = run_infermodel(Path(log), args.as_of, args.memory_limit, args.threads, kind)
+        print(json.dumps(result))
+        return 0
 
-    snapshot = prices.as_of(args.as_of)
-    assumptions = serving.select(serving.load_serving(), "article")
-    log = args.folder / f"synthetic_log_{args.requests}_seed{args.seed}.parquet"
-    start = time.perf_counter()
-    # Written by a child process, so this process's peak memory is the pricing's alone.
-    writer = (
-        "import sys; from infermodel import traces; "
-        "traces.write_synthetic_log(sys.argv[1], requests=int(sys.argv[2]), seed=int(sys.argv[3]))"
-    )
-    subprocess.run(
-        [sys.executable, "-c", writer, str(log), str(args.requests), str(args.seed)], check=True
-    )
-    write_s = time.perf_counter() - start
-    print(f"synthetic log (SYNTHETIC, seed {args.seed}): {args.requests:,} requests -> {log} "
-          f"({log.stat().st_size / 1e6:,.0f} MB) in {write_s:,.1f} s")  # fmt: skip
-
-    rss_before = peak_rss_mb()
-    start = time.perf_counter()
-    trace = traces.read_trace(log)
-    read_s = time.perf_counter() - start
-    table = traces.price_trace(trace, snapshot, assumptions)
-    total_s = time.perf_counter() - start
-    n_api = int((table["platform_type"] != "diy_gpu").sum())
-    n_diy = int((table["platform_type"] == "diy_gpu").sum())
-    shapes = trace.con.sql("SELECT count(*) FROM shape").fetchall()[0][0]
-    rss_after = peak_rss_mb()
-    print(f"infermodel (DuckDB {duckdb.__version__}): read+check {read_s:,.1f} s, "
-          f"read+check+price {total_s:,.1f} s for {args.requests:,} requests x {n_api} API "
-          f"offerings (+{n_diy} DIY rows); {shapes:,} distinct request shapes; "
-          f"peak memory {rss_after:,.0f} MB (before {rss_before:,.0f} MB)")  # fmt: skip
-
-    sample = trace.con.sql(
-        f"SELECT input_tokens, cached_input_tokens, output_tokens FROM requests "
-        f"ORDER BY line LIMIT {args.sample}"
-    ).df()
-    when = dt.datetime.combine(snapshot.as_of.date(), dt.time(), tzinfo=dt.UTC)
-    genai = genai_offerings(snapshot.api, when)
-    genai_s, _ = time_genai(sample, genai, when)
-    loop_s, _ = time_loop(sample, snapshot.api)
-
-    rows = [
-        ("infermodel.traces (DuckDB)", args.requests, n_api, total_s),
-        ("genai-prices calc_price, one call each", len(sample), len(genai), genai_s),
-        ("plain Python loop", len(sample), n_api, loop_s),
-    ]
-    result = pd.DataFrame(rows, columns=["method", "requests", "api_offerings", "seconds"])
-    result["request_prices_per_second"] = (
-        result["requests"] * result["api_offerings"] / result["seconds"]
-    )
-    result["requests_per_second_all_offerings"] = result["request_prices_per_second"] / n_api
-    ours = result["request_prices_per_second"].iloc[0]
-    result["infermodel_times_faster"] = ours / result["request_prices_per_second"]
-    with pd.option_context("display.width", 200, "display.max_columns", None):
-        print(result.to_string(index=False, float_format="{:,.1f}".format))
-    print(
-        "request_prices_per_second = requests x offerings priced / seconds; "
-        "requests_per_second_all_offerings scales that to all "
-        f"{n_api} API offerings. Peak memory (ru_maxrss) {peak_rss_mb():,.0f} MB."
-    )
+    folder = Path(tempfile.mkdtemp(prefix="infermodel-bench-"))
+    log = folder / f"synthetic_log_{args.requests}_seed{args.seed}.parquet"
+    try:
+        start = time.perf_counter()
+        synthetic.write_synthetic_log(log, requests=args.requests, seed=args.seed)
+        print(f"synthetic log (SYNTHETIC, seed {args.seed}): {args.requests:,} requests, "
+              f"{log.stat().st_size / 1e6:,.0f} MB of Parquet, written in "
+              f"{time.perf_counter() - start:,.1f} s")  # fmt: skip
+        options = ["--as-of", args.as_of, "--memory-limit", args.memory_limit,
+                   "--threads", str(args.threads), "--sample", str(args.sample)]  # fmt: skip
+        ours = child(["duckdb", str(log), *options])
+        print(f"infermodel, DuckDB {duckdb.__version__} (memory_limit {args.memory_limit}, "
+              f"{args.threads} threads): read+check {ours['read_s']:,.1f} s, read+check+price "
+              f"{ours['total_s']:,.1f} s; {args.requests:,} requests x {ours['api_offerings']} "
+              f"API offerings (+{ours['diy_rows']} DIY rows), {ours['shapes']:,} distinct "
+              f"request shapes; peak RSS {ours['peak_rss_mb']:,.0f} MB")  # fmt: skip
+        if args.requests <= args.floor_max_requests:
+            floor = child(["floor", str(log), *options])
+            print(f"numpy floor (read 3 columns, price, exact P50/P95): {floor['total_s']:,.1f} s,"
+                  f" peak RSS {floor['peak_rss_mb']:,.0f} MB; infermodel = "
+                  f"{ours['total_s'] / floor['total_s']:,.2f}x the floor; "
+                  f"{agree(ours, floor)}")  # fmt: skip
+        if args.spark:
+            sparked = child(["spark", str(log), *options])
+            print(f"infermodel on local Spark ({args.threads} cores): read+check "
+                  f"{sparked['read_s']:,.1f} s, read+check+price {sparked['total_s']:,.1f} s; "
+                  f"driver peak RSS {sparked['peak_rss_mb']:,.0f} MB (the JVM not counted)")  # fmt: skip
+        if args.sample:
+            calls = child(["per-call", str(log), *options])
+            ours_rate = args.requests * ours["api_offerings"] / ours["total_s"]
+            genai_rate = calls["sample"] * calls["genai_offerings"] / calls["genai_s"]
+            loop_rate = calls["sample"] * calls["loop_offerings"] / calls["loop_s"]
+            print(f"request-prices per second: infermodel {ours_rate:,.0f}, genai-prices "
+                  f"calc_price {genai_rate:,.0f} ({ours_rate / genai_rate:,.0f}x slower), plain "
+                  f"Python loop {loop_rate:,.0f} ({ours_rate / loop_rate:,.1f}x slower), on "
+                  f"{calls['sample']:,} requests")  # fmt: skip
+    finally:
+        if args.keep:
+            print(f"kept {log}")
+        else:
+            shutil.rmtree(folder)
     return 0
 
 

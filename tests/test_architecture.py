@@ -66,6 +66,18 @@ DEFERRED = {
     ("infermodel.cli.report", "infermodel.reports.runner"),
     # genai-prices is an optional extra (infermodel[prices]).
     ("infermodel.readers.genai_prices", "genai_prices.data"),
+    # pyspark, sqlglot and pyarrow are the optional extra infermodel[spark], imported only
+    # when a log is read with engine="spark".
+    ("infermodel.readers.dialects", "sqlglot"),
+    ("infermodel.readers.engines", "sqlglot"),
+    ("infermodel.readers.engines", "pyspark.sql"),
+    ("infermodel.readers.engines", "pyspark.errors"),
+    ("infermodel.readers.engines", "pyspark.logger"),
+    ("infermodel.readers.engines", "pyspark.testing.utils"),
+    ("infermodel.readers.engines", "py4j.protocol"),
+    ("infermodel.readers.engines", "pyarrow"),
+    ("infermodel.readers.spark_sources", "pyspark.sql"),
+    ("infermodel.readers.spark_sources", "pyspark.sql.window"),
 }
 MAX_MODULE_LINES = 700
 MAX_FUNCTION_LINES = 100

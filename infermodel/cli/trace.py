@@ -9,6 +9,7 @@ from pathlib import Path
 from infermodel import trace_pricing
 from infermodel.cli import options, terminal
 from infermodel.cli.pricing import assumptions_for, billing_words, snapshot_for, write
+from infermodel.errors import InputError
 from infermodel.readers import logs
 
 #: Columns of ``trace --format table`` unless ``--columns`` says otherwise.
@@ -42,6 +43,20 @@ def add_parser(commands) -> None:
         help="force the log's format (default: detected from the file)",
     )
     trace.add_argument(
+        "--engine",
+        choices=list(logs.ENGINES),
+        default="duckdb",
+        help="where the log is checked and priced: duckdb (default, in this process, out of "
+        "core) or spark (infermodel[spark]; same table, for logs past one machine)",
+    )
+    trace.add_argument(
+        "--spark-master",
+        default=None,
+        metavar="URL",
+        help="with --engine spark: the Spark master (local[2], spark://host:7077, yarn); "
+        "default: Spark Connect at $SPARK_REMOTE when set, else local[*]",
+    )
+    trace.add_argument(
         "--drop-bad-rows",
         action="store_true",
         help="drop bad rows (missing, negative, non-whole or impossibly large counts, a wrong "
@@ -70,7 +85,15 @@ def run(args: argparse.Namespace) -> int:
     snapshot = snapshot_for(args)
     assumptions = assumptions_for(args)
     tier = options.service_tier(args)
-    trace = logs.read_trace(args.path, fmt=args.trace_format, drop_bad_rows=args.drop_bad_rows)
+    if args.spark_master is not None and args.engine != "spark":
+        raise InputError("--spark-master is for --engine spark; add --engine spark or drop it")
+    trace = logs.read_trace(
+        args.path,
+        fmt=args.trace_format,
+        drop_bad_rows=args.drop_bad_rows,
+        engine=args.engine,
+        spark_master=args.spark_master,
+    )
     if trace.dropped_rows:
         kinds = ", ".join(f"{n:,} {kind}" for kind, n in trace.dropped_by_kind.items())
         print(
@@ -100,7 +123,8 @@ def run(args: argparse.Namespace) -> int:
         summary = trace.summary().iloc[0]
         print(
             terminal.paragraph(
-                f"{args.path} ({trace.fmt}): {summary['requests']:,} requests, "
+                f"{args.path} ({trace.fmt}{engine_words(trace)}): "
+                f"{summary['requests']:,} requests, "
                 f"{summary['input_tokens']:,} input + {summary['cached_input_tokens']:,} "
                 f"cached input + {summary['output_tokens']:,} output tokens; prices as of "
                 f"{snapshot.as_of.date()}; {billing_words(args)}."
@@ -111,4 +135,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["add_parser", "run"]
+def engine_words(trace: logs.Trace) -> str:
+    """``", on Spark"`` for a log priced on Spark; nothing for the default engine."""
+    return "" if trace.engine.name == "duckdb" else f", on {trace.engine.name.capitalize()}"
+
+
+__all__ = ["add_parser", "engine_words", "run"]

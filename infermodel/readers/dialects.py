@@ -8,6 +8,8 @@ as DuckDB's or maps to something Spark reads differently, so that Spark computes
 values:
 
 - ``isfinite(x)`` becomes ``abs(x) < inf`` (false for NaN and infinities, as DuckDB's);
+- ``x <> floor(x)`` (is ``x`` not whole?) becomes ``x % 1 <> 0``: Spark's ``floor`` of a
+  DOUBLE is a BIGINT, which overflows (an error in ANSI mode) past 2^63;
 - ``epoch_us(ts)`` becomes ``unix_micros`` of the wall-clock time read in UTC;
 - ``json_valid(t)`` becomes ``try_parse_json(t) IS NOT NULL``, and ``json_type(d)`` is
   ``'OBJECT'`` exactly when ``json_object_keys(d)`` is not NULL;
@@ -55,6 +57,15 @@ def _spark_node(node):
         if name == "json_valid" and arg is not None:
             parsed = exp.Anonymous(this="try_parse_json", expressions=[arg])
             return exp.Not(this=exp.Is(this=parsed, expression=exp.Null()))
+    if (
+        isinstance(node, exp.NEQ)
+        and isinstance(node.expression, exp.Floor)
+        and node.expression.this == node.this
+    ):
+        return exp.NEQ(
+            this=exp.Mod(this=node.this, expression=exp.Literal.number(1)),
+            expression=exp.Literal.number(0),
+        )
     if isinstance(node, exp.JSONType):
         keys = exp.Anonymous(this="json_object_keys", expressions=[node.this])
         has_keys = exp.Not(this=exp.Is(this=keys, expression=exp.Null()))
@@ -81,17 +92,37 @@ def _spark_node(node):
         return _ntz(node)
     if isinstance(node, exp.PercentileDisc) and node.expression is not None:
         ordered = exp.Order(expressions=[exp.Ordered(this=node.this, nulls_first=True)])
-        return exp.WithinGroup(this=exp.PercentileDisc(this=node.expression), expression=ordered)
+        # Spelled out: SQLGlot writes its own PercentileDisc as Spark's approximate percentile.
+        exact = exp.Anonymous(this="percentile_disc", expressions=[node.expression])
+        return exp.WithinGroup(this=exact, expression=ordered)
     return node
 
 
-@lru_cache(maxsize=512)
-def to_spark(sql: str) -> str:
-    """``sql`` (DuckDB's dialect, one statement) as Spark SQL computing the same values."""
+def _renamed(node, names: dict[str, str]):
+    from sqlglot import exp
+
+    if isinstance(node, exp.Table) and not node.db and node.name in names:
+        node = node.copy()
+        node.set("this", exp.to_identifier(names[node.name]))  # its alias, if any, stays
+    return node
+
+
+@lru_cache(maxsize=1024)
+def to_spark(sql: str, names: tuple[tuple[str, str], ...] = (), *, read: str = "duckdb") -> str:
+    """``sql`` (one statement) as Spark SQL computing the same values.
+
+    ``names`` renames tables (``(("shape", "shape_3"),)``), so that the views of several
+    logs can share one Spark session. ``read="spark"`` takes Spark's SQL and only renames.
+    """
     import sqlglot
 
-    tree = sqlglot.parse_one(sql, read="duckdb")
-    return tree.transform(_spark_node).sql(dialect="spark")
+    tree = sqlglot.parse_one(sql, read=read)
+    if names:
+        renames = dict(names)
+        tree = tree.transform(lambda node: _renamed(node, renames))
+    if read == "duckdb":
+        tree = tree.transform(_spark_node)
+    return tree.sql(dialect="spark")
 
 
 __all__ = ["DIALECTS", "to_spark"]

@@ -19,7 +19,9 @@ records and rejects, real line numbers): :attr:`Engine.local`, the same connecti
 
 from __future__ import annotations
 
+import logging
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,7 +41,7 @@ SPARK_CONFIG = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.timestampType": "TIMESTAMP_NTZ",
     "spark.sql.caseSensitive": "true",
-    "spark.sql.shuffle.partitions": "8",
+    "spark.sql.shuffle.partitions": "4",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
@@ -150,9 +152,11 @@ def spark_session(master: str | None = None):
     """
     # pyspark is an optional extra (infermodel[spark]): imported only when Spark is asked for.
     try:
+        import sqlglot  # noqa: F401  (the SQL is transpiled for Spark)
         from pyspark.sql import SparkSession
-    except ImportError:
-        raise InputError(f"the spark engine needs pyspark: {SPARK_INSTALL}") from None
+    except ImportError as exc:
+        needed = (exc.name or "pyspark").split(".")[0]
+        raise InputError(f"the spark engine needs {needed}: {SPARK_INSTALL}") from None
     active = SparkSession.getActiveSession()
     if active is not None and master is None:
         return active
@@ -171,10 +175,22 @@ def spark_session(master: str | None = None):
         where = master or os.environ.get("SPARK_REMOTE") or "local[*]"
         reason = " ".join(str(exc).split())[:300] or type(exc).__name__
         raise DataError(f"Spark could not start ({where}): {reason}") from None
-    if master is None and not os.environ.get("SPARK_REMOTE"):
-        # Errors come back as exceptions (one line each); Spark's log would repeat them, with
-        # the Java stack, on stderr.
+    # Errors come back as exceptions (one line each); Spark's logs would repeat them, with
+    # the Java stack, on stderr: its JVM's log (classic sessions) and PySpark's own loggers.
+    if not os.environ.get("SPARK_REMOTE") or master is not None:
         session.sparkContext.setLogLevel("FATAL")
+    from pyspark.logger import PySparkLogger
+
+    with warnings.catch_warnings():
+        # PySpark imports this module when it first hands a Python value to the JVM; on
+        # import it warns that pandas 3 is not fully supported (infermodel passes it Arrow).
+        warnings.filterwarnings(
+            "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+        )
+        import pyspark.testing.utils  # noqa: F401
+
+    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
     for key, value in SPARK_CONFIG.items():
         if key.startswith("spark.sql."):
             session.conf.set(key, value)
@@ -198,9 +214,17 @@ class SparkEngine(Engine):
         self.session = spark_session(master) if session is None else session
         self.local = connect()
         self._kept: dict[str, object] = {}
+        # Views are named apart per engine, so that several logs can share one session.
+        SparkEngine._opened += 1
+        self.suffix = f"_infermodel{SparkEngine._opened}"
 
-    def dataframe(self, query: str):
-        return self.session.sql(to_spark(query))
+    _opened = 0
+
+    def _names(self) -> tuple[tuple[str, str], ...]:
+        return tuple((name, name + self.suffix) for name in sorted(self._kept))
+
+    def dataframe(self, query: str, *, read: str = "duckdb"):
+        return self.session.sql(to_spark(query, self._names(), read=read))
 
     def rows(self, query: str) -> list[tuple]:
         return [tuple(row) for row in self.dataframe(query).collect()]
@@ -215,7 +239,7 @@ class SparkEngine(Engine):
         if cache:
             dataframe = dataframe.cache()
             dataframe.count()  # computed now, once, with its errors raised here
-        dataframe.createOrReplaceTempView(name)
+        dataframe.createOrReplaceTempView(name + self.suffix)
         self._kept[name] = dataframe
         if old is not None and cache:
             old.unpersist()
@@ -225,7 +249,7 @@ class SparkEngine(Engine):
 
     def native_view(self, name: str, spark_sql: str) -> None:
         """``name`` as a view of a query written in Spark's SQL (not transpiled)."""
-        self.keep(name, self.session.sql(spark_sql), cache=False)
+        self.keep(name, self.dataframe(spark_sql, read="spark"), cache=False)
 
     def table(self, name: str, query: str) -> None:
         self.keep(name, self.dataframe(query), cache=True)
@@ -242,8 +266,16 @@ class SparkEngine(Engine):
         try:
             yield
         finally:
-            self.session.catalog.dropTempView(name)
+            self.session.catalog.dropTempView(name + self.suffix)
             self._kept.pop(name, None)
+
+    def close(self) -> None:
+        """Drop this engine's views and free what Spark cached for them."""
+        for name, dataframe in list(self._kept.items()):
+            self.session.catalog.dropTempView(name + self.suffix)
+            dataframe.unpersist()
+        self._kept.clear()
+        self.local.close()
 
     @contextmanager
     def reading(self, path: Path, fmt: str) -> Iterator[None]:

@@ -377,8 +377,8 @@ def _describe(
         types = spark_sources.load(
             engine, log, fmt, lambda store: _source_sql(log, fmt, layout, store_rejects=store)
         )
-        if fmt in ("mooncake", "jsonl"):
-            available = spark_sources.json_keys(engine)
+        if fmt in ("mooncake", "jsonl"):  # the first lines' keys, read as DuckDB reads them
+            available = sorted(_json_keys(engine.local, _source_sql(log, fmt, None)))
             return available, dict.fromkeys(available, "VARCHAR")
         if layout is not None:
             return list(layout.names), dict.fromkeys(layout.names, "VARCHAR")

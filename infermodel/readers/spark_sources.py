@@ -21,7 +21,6 @@ Everything from the per-row checks on is one SQL text for both engines
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from infermodel.readers.engines import SparkEngine
@@ -94,20 +93,4 @@ def _number_lines(engine: SparkEngine, path: str) -> None:
     engine.keep(SOURCE_VIEW, numbered, cache=False)
 
 
-def json_keys(engine: SparkEngine, sample: int = 1000) -> list[str]:
-    """The keys of the first ``sample`` JSON objects of :data:`SOURCE_VIEW`, sorted."""
-    rows = engine.session.sql(
-        f"SELECT text FROM {SOURCE_VIEW} ORDER BY line LIMIT {int(sample)}"
-    ).collect()
-    keys: set[str] = set()
-    for (text,) in rows:
-        try:
-            value = json.loads(text)
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            keys.update(value)
-    return sorted(keys)
-
-
-__all__ = ["SOURCE_VIEW", "json_keys", "load", "staged"]
+__all__ = ["SOURCE_VIEW", "load", "staged"]

@@ -1,0 +1,241 @@
+"""The same log pricing on DuckDB and on Spark: same tables, same bad-row reports, same refusals.
+
+Spark runs in local mode, one session for the whole run, on one xdist worker (the tests share
+the group ``spark``). When it cannot start (no pyspark, no Java 17+), every Spark test fails
+with one line saying why: CI proves both engines or fails.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from infermodel import cli, prices, serving, synthetic, tables, trace_pricing
+from infermodel.cli import trace as cli_trace
+from infermodel.errors import DataError, InputError
+from infermodel.readers import dialects, engines, logs
+
+TRACES = Path(__file__).resolve().parent / "data" / "traces"
+SHIPPED = ["azure2023_code.csv", "azure2023_conv.csv", "mooncake_conversation_trace.jsonl"]
+AS_OF = "2025-05-31"
+spark = pytest.mark.spark
+on_one_worker = pytest.mark.xdist_group("spark")
+
+
+@pytest.fixture(scope="session")
+def session():
+    try:
+        return engines.spark_session("local[2]")
+    except (InputError, DataError) as exc:
+        pytest.fail(f"Spark cannot start, so the spark engine is untested: {exc}", pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def snapshot():
+    return prices.as_of(AS_OF)
+
+
+@pytest.fixture(scope="module")
+def assumptions():
+    return serving.select(tables.load_serving(), "article")
+
+
+def both(session, path, **kwargs) -> tuple[logs.Trace, logs.Trace]:
+    duck = logs.read_trace(path, **kwargs)
+    return duck, logs.read_trace(path, engine=engines.SparkEngine(session), **kwargs)
+
+
+def same(left: pd.DataFrame, right: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(left, right, check_exact=False, rtol=1e-9, atol=0)
+
+
+@spark
+@on_one_worker
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_traces_give_the_same_tables_on_both_engines(session, snapshot, assumptions, name):
+    duck, sparked = both(session, TRACES / name)
+    assert (sparked.engine.name, sparked.fmt) == ("spark", duck.fmt)
+    same(
+        trace_pricing.price_trace(duck, snapshot, assumptions),
+        trace_pricing.price_trace(sparked, snapshot, assumptions),
+    )
+    same(duck.summary(), sparked.summary())
+    assert duck.span() == sparked.span()
+    same(duck.per_minute(), sparked.per_minute())
+    same(duck.length_quantiles(), sparked.length_quantiles())
+    same(duck.length_histogram("output_tokens"), sparked.length_histogram("output_tokens"))
+    same(duck.per_interval(7, busy_only=False), sparked.per_interval(7, busy_only=False))
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_bytes(text.encode())
+    return path
+
+
+def bad_logs(folder: Path) -> dict[str, Path]:
+    """Logs with bad rows of every kind, in every way each engine reads rows."""
+    parquet = folder / "big.parquet"
+    duckdb.connect().execute(
+        "COPY (SELECT * FROM (VALUES (5::UBIGINT, 1.0::DOUBLE), (18446744073709551615, 2.0), "
+        f"(7, 1e20), (3, 0.5)) t(input_tokens, output_tokens)) TO '{parquet}' (FORMAT parquet)"
+    )
+    jsonl = (  # malformed, too_large (as a string and past a DOUBLE), not_whole
+        '{"input_tokens": 5, "output_tokens": 1}\n{"input_tokens": 5, "output_tokens"\n\n'
+        '{"input_tokens": "1e400", "output_tokens": 2}\n[1, 2]\n'
+        '{"input_tokens": 3, "output_tokens": 18446744073709551615}\n'
+        '{"input_tokens": 100.5, "output_tokens": 2}\n{"input_tokens": 7, "output_tokens": 2}\n'
+    )
+    packed = folder / "bad.jsonl.gz"  # compressed: DuckDB splits the lines for Spark
+    packed.write_bytes(gzip.compress(jsonl.encode()))
+    return {  # each way rows reach Spark: DuckDB-split CSV and gzip, Spark's text and Parquet
+        "csv, one of each kind": write(
+            folder / "kinds.csv",
+            "timestamp,input_tokens,output_tokens,cached_input_tokens\n"
+            "2025-05-01 00:00:00,100,10,0\n2025-05-01 00:00:01,,10,0\n"
+            "2025-05-01 00:00:02,abc,10,0\n2025-05-01 00:00:03,100,-5,0\n"
+            "2025-05-01 00:00:04,100.5,10,0\n2025-05-01 00:00:05,100,10,200\n"
+            "yesterday,100,10,0\n2025-05-01 00:01:00,300,30,100\n",
+        ),
+        "csv, records over lines": write(
+            folder / "structure.csv",
+            'model,input_tokens,output_tokens\n"a\nb",1,2\nm,3\n\n\nm,4,5,6\n"x""\n""y",7,8\n'
+            'm,abc,1\nab"c,5,5\n"u\n\nv",1,x\nm,1,2\n"unterminated,1,2\nm,3,4\n',
+        ),
+        "jsonl": write(folder / "bad.jsonl", jsonl),
+        "jsonl, gzip": packed,
+        "parquet past int64": parquet,
+    }
+
+
+@spark
+@on_one_worker
+def test_bad_rows_are_reported_and_dropped_alike(session, tmp_path):
+    for label, path in bad_logs(tmp_path).items():
+        refusals = []
+        for engine in ("duckdb", engines.SparkEngine(session)):
+            with pytest.raises(logs.BadRowsError) as caught:
+                logs.read_trace(path, engine=engine)
+            refusals.append(caught.value)
+        duck, sparked = refusals
+        assert duck.counts == sparked.counts and list(duck.counts) == list(sparked.counts), label
+        assert [(p.line, p.field) for p in duck.problems] == [
+            (p.line, p.field) for p in sparked.problems
+        ], label
+        if label.startswith(("csv, records", "jsonl, gzip", "parquet")):
+            continue  # dropped rows are counted by the same query as the first two cases
+        kept = both(session, path, drop_bad_rows=True)
+        assert kept[0].dropped_by_kind == kept[1].dropped_by_kind, label
+        same(kept[0].summary(), kept[1].summary())
+
+
+@spark
+@on_one_worker
+def test_a_synthetic_parquet_log_prices_alike(session, tmp_path, snapshot):
+    # Parquet, the lake's format, is read by Spark itself (the shipped traces are CSV, JSONL).
+    log = synthetic.write_synthetic_log(tmp_path / "log.parquet", requests=3_000, seed=7)
+    duck, sparked = both(session, log)
+    everything = serving.select(tables.load_serving(), "all")
+    same(
+        trace_pricing.price_trace(duck, snapshot, everything, use_cached_pricing=False),
+        trace_pricing.price_trace(sparked, snapshot, everything, use_cached_pricing=False),
+    )
+    assert sparked.summary().iloc[0]["cached_input_tokens"] > 0
+
+
+@spark
+@on_one_worker
+def test_two_logs_in_one_spark_session_keep_apart(session, tmp_path):
+    first = logs.read_trace(
+        write(tmp_path / "two.csv", "input_tokens,output_tokens\n10,2\n20,3\n"),
+        engine=engines.SparkEngine(session),
+    )
+    second = logs.read_trace(
+        write(tmp_path / "one.csv", "input_tokens,output_tokens\n10,2\n"),
+        engine=engines.SparkEngine(session),
+    )
+    assert second.summary().iloc[0]["requests"] == 1
+    assert first.summary().iloc[0]["requests"] == 2
+    assert cli_trace.engine_words(first) == ", on Spark"  # said in trace --format table
+    with pytest.raises(InputError, match="no DuckDB connection"):
+        first.con  # noqa: B018
+
+
+def run(capsys, *argv):
+    status = cli.main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+@spark
+@on_one_worker
+def test_cli_engine_spark_prints_the_same_table(session, capsys):
+    path = TRACES / "azure2023_conv.csv"
+    tables_ = []
+    for engine in ("duckdb", "spark"):
+        status, out, err = run(capsys, "trace", path, "--as-of", AS_OF, "--format", "csv",
+                               "--engine", engine)  # fmt: skip
+        assert status == 0, err
+        tables_.append(pd.read_csv(io.StringIO(out)))
+    same(*tables_)
+
+
+def test_cli_engine_spark_without_pyspark_is_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)  # as if pyspark were not installed
+    path = write(tmp_path / "log.csv", "input_tokens,output_tokens\n1,2\n")
+    status, out, err = run(capsys, "trace", path, "--as-of", AS_OF, "--engine", "spark")
+    assert status == cli.EXIT_USAGE and out == ""
+    assert err == (
+        "infermodel: error: the spark engine needs pyspark: install infermodel[spark] "
+        "(pip install 'infermodel[spark]')\n"
+    )
+    status, _, err = run(capsys, "trace", path, "--as-of", AS_OF, "--spark-master", "local")
+    assert status == cli.EXIT_USAGE and "--spark-master is for --engine spark" in err
+    with pytest.raises(InputError, match="engine must be one of duckdb, spark, got 'flink'"):
+        logs.read_trace(path, engine="flink")
+
+
+def test_per_interval_by_hand(tmp_path):
+    path = write(
+        tmp_path / "log.csv",
+        "timestamp,input_tokens,output_tokens,cached_input_tokens\n"
+        "2025-05-01 00:00:00.5,100,10,40\n2025-05-01 00:00:01.2,200,20,0\n"
+        "2025-05-01 00:00:03.9,300,30,0\n2025-05-01 00:00:04.0,400,40,100\n",
+    )
+    trace = logs.read_trace(path)
+    # From the first request's second (00:00:00): 2-second intervals start at 0 (0.5 s and
+    # 1.2 s), 2 (3.9 s) and 4 (4.0 s).
+    two = trace.per_interval(2)
+    assert two["start_s"].tolist() == [0, 2, 4] and two["start_s"].dtype == "int64"
+    assert two["requests"].tolist() == [2, 1, 1]
+    assert two["prompt_tokens"].tolist() == [100 + 200, 300, 400]  # cached included
+    assert two["cached_input_tokens"].tolist() == [40, 0, 100]
+    assert two["output_tokens"].tolist() == [10 + 20, 30, 40]
+    # 1-second intervals: 0, 1, 3, 4 are busy; every interval lists second 2 idle.
+    assert trace.per_interval().loc[:, "start_s"].tolist() == [0, 1, 3, 4]
+    dense = trace.per_interval(1, busy_only=False)
+    assert dense["start_s"].tolist() == [0, 1, 2, 3, 4]
+    assert dense["requests"].tolist() == [1, 1, 0, 1, 1]
+    with pytest.raises(InputError, match="seconds must be a whole number >= 1, got 0"):
+        trace.per_interval(0)
+
+
+def test_spark_sql_rewrites_what_sqlglot_leaves_duckdbs():
+    sql = dialects.to_spark(
+        "SELECT isfinite(x), json_valid(t), json_type(t) = 'OBJECT', t ->> '$.a', "
+        "x::HUGEINT, quantile_disc(x, 0.5), epoch_us(ts) FROM shape",
+        (("shape", "shape_infermodel1"),),
+    )
+    assert "ABS(x) < CAST('inf' AS DOUBLE)" in sql
+    assert "NOT TRY_PARSE_JSON(t) IS NULL" in sql
+    assert "JSON_OBJECT_KEYS(t)" in sql
+    assert "GET_JSON_OBJECT(t, '$.a')" in sql and "Infinity" in sql
+    assert "DECIMAL(38, 0)" in sql and "INT128" not in sql
+    assert "PERCENTILE_DISC(0.5) WITHIN GROUP (ORDER BY x" in sql
+    assert "UNIX_MICROS(CAST(ts AS TIMESTAMP_LTZ))" in sql
+    assert sql.endswith("FROM shape_infermodel1")
