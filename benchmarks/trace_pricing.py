@@ -38,7 +38,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from infermodel import prices, serving, service_tiers, synthetic, tables, trace_pricing
+from infermodel import prices, service_tiers, serving, synthetic, tables, trace_pricing
 from infermodel.readers import logs
 
 #: genai-prices provider ids for the providers of the shipped price table.
@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        kind, log, *rest = args.child
+        kind, log = args.child[:2]
         if kind == "floor":
             result = run_floor(Path(log), args.as_of)
         elif kind == "per-call":
@@ -245,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
             sparked = child(["spark", str(log), *options])
             print(f"infermodel on local Spark ({args.threads} cores): read+check "
                   f"{sparked['read_s']:,.1f} s, read+check+price {sparked['total_s']:,.1f} s; "
-                  f"driver peak RSS {sparked['peak_rss_mb']:,.0f} MB (the JVM not counted)")  # fmt: skip
+                  f"driver RSS {sparked['peak_rss_mb']:,.0f} MB (JVM not counted)")  # fmt: skip
         if args.sample:
             calls = child(["per-call", str(log), *options])
             ours_rate = args.requests * ours["api_offerings"] / ours["total_s"]
