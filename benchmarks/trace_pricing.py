@@ -206,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="largest log the numpy floor is run on")  # fmt: skip
     parser.add_argument("--spark", action="store_true", help="also price it on local Spark")
     parser.add_argument("--keep", action="store_true", help="keep the log (else deleted)")
+    parser.add_argument("--log", type=Path, default=None,
+                        help="price this synthetic Parquet log instead of writing one")  # fmt: skip
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -223,7 +225,11 @@ def main(argv: list[str] | None = None) -> int:
     log = folder / f"synthetic_log_{args.requests}_seed{args.seed}.parquet"
     try:
         start = time.perf_counter()
-        synthetic.write_synthetic_log(log, requests=args.requests, seed=args.seed)
+        if args.log is None:
+            synthetic.write_synthetic_log(log, requests=args.requests, seed=args.seed)
+        else:
+            log, args.keep = args.log, True
+            args.requests = int(duckdb.sql(f"SELECT count(*) FROM '{log}'").fetchall()[0][0])
         print(f"synthetic log (SYNTHETIC, seed {args.seed}): {args.requests:,} requests, "
               f"{log.stat().st_size / 1e6:,.0f} MB of Parquet, written in "
               f"{time.perf_counter() - start:,.1f} s")  # fmt: skip
@@ -258,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if args.keep:
             print(f"kept {log}")
-        else:
+        if not (args.keep and log.parent == folder):
             shutil.rmtree(folder)
     return 0
 
