@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -56,6 +57,13 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_s() -> float:
+    """CPU time of this process so far, user + system, all threads [s]: on a busy machine
+    the wall-clock time grows with the other load, this much less."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_infermodel(log: Path, as_of: str, memory_limit: str, threads: int, engine: str) -> dict:
     snapshot = prices.as_of(as_of)
     assumptions = serving.select(tables.load_serving(), "article")
@@ -80,6 +88,7 @@ def run_infermodel(log: Path, as_of: str, memory_limit: str, threads: int, engin
         "p50": dict(zip(api["model_id"], api["usd_per_request_p50"], strict=True)),
         "p95": dict(zip(api["model_id"], api["usd_per_request_p95"], strict=True)),
         "peak_rss_mb": peak_rss_mb(),
+        "cpu_s": cpu_s(),
     }
 
 
@@ -91,10 +100,11 @@ def run_floor(log: Path, as_of: str) -> dict:
     # price; long-context prices where a threshold is set).
     offerings = trace_pricing._api_offerings(effective)
     start = time.perf_counter()
-    columns = duckdb.connect().sql(
-        "SELECT input_tokens, cached_input_tokens, output_tokens "
-        f"FROM read_parquet('{log}')"
-    ).fetchnumpy()
+    columns = (
+        duckdb.connect()
+        .sql(f"SELECT input_tokens, cached_input_tokens, output_tokens FROM read_parquet('{log}')")
+        .fetchnumpy()
+    )
     prompt, cached, output = (np.asarray(columns[c]) for c in columns)
     uncached = (prompt - cached).astype(np.float64)
     cached, output = cached.astype(np.float64), output.astype(np.float64)
@@ -119,6 +129,7 @@ def run_floor(log: Path, as_of: str) -> dict:
         "p50": {m: float(v) for m, v in p50.items()},
         "p95": {m: float(v) for m, v in p95.items()},
         "peak_rss_mb": peak_rss_mb(),
+        "cpu_s": cpu_s(),
     }
 
 
@@ -230,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             log, args.keep = args.log, True
             args.requests = int(duckdb.sql(f"SELECT count(*) FROM '{log}'").fetchall()[0][0])
+        print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         print(f"synthetic log (SYNTHETIC, seed {args.seed}): {args.requests:,} requests, "
               f"{log.stat().st_size / 1e6:,.0f} MB of Parquet, written in "
               f"{time.perf_counter() - start:,.1f} s")  # fmt: skip
@@ -238,12 +250,14 @@ def main(argv: list[str] | None = None) -> int:
         ours = child(["duckdb", str(log), *options])
         print(f"infermodel, DuckDB {duckdb.__version__} (memory_limit {args.memory_limit}, "
               f"{args.threads} threads): read+check {ours['read_s']:,.1f} s, read+check+price "
-              f"{ours['total_s']:,.1f} s; {args.requests:,} requests x {ours['api_offerings']} "
+              f"{ours['total_s']:,.1f} s ({ours['cpu_s']:,.0f} CPU-s); {args.requests:,} "
+              f"requests x {ours['api_offerings']} "
               f"API offerings (+{ours['diy_rows']} DIY rows), {ours['shapes']:,} distinct "
               f"request shapes; peak RSS {ours['peak_rss_mb']:,.0f} MB")  # fmt: skip
         if args.requests <= args.floor_max_requests:
             floor = child(["floor", str(log), *options])
-            print(f"numpy floor (read 3 columns, price, exact P50/P95): {floor['total_s']:,.1f} s,"
+            print(f"numpy floor (read 3 columns, price, exact P50/P95): {floor['total_s']:,.1f} s "
+                  f"({floor['cpu_s']:,.0f} CPU-s),"
                   f" peak RSS {floor['peak_rss_mb']:,.0f} MB; infermodel = "
                   f"{ours['total_s'] / floor['total_s']:,.2f}x the floor; "
                   f"{agree(ours, floor)}")  # fmt: skip
