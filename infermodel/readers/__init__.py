@@ -5,7 +5,9 @@
 - :mod:`~infermodel.readers.litellm` and :mod:`~infermodel.readers.genai_prices`: the two
   well-kept public price files;
 - :mod:`~infermodel.readers.logs`: request logs (Azure, Mooncake, any CSV/JSONL/Parquet),
-  opened and checked row by row in DuckDB;
+  opened and checked row by row in DuckDB or Spark (:mod:`~infermodel.readers.engines`; the
+  one SQL text and its Spark form, :mod:`~infermodel.readers.dialects`; how Spark gets the
+  raw rows, :mod:`~infermodel.readers.spark_sources`);
 - :mod:`~infermodel.readers.measurements`: a user's own throughput measurements.
 
 Readers parse and check; they hold no pricing logic (that is :mod:`infermodel.importers`,
