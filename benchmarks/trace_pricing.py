@@ -1,7 +1,8 @@
 """Price a synthetic request log on every offering: infermodel (DuckDB) against the numpy floor.
 
 Writes a seeded synthetic log of ``--requests`` rows (10 million by default) as Parquet with
-DuckDB into a temporary folder (deleted afterwards unless ``--keep``), then, each in a child
+DuckDB into a temporary folder (deleted afterwards unless ``--keep``; past 10 million rows,
+as 10-million-row parts of consecutive seeds, concatenated), then, each in a child
 process of its own so that each peak memory is its own:
 
 - ``infermodel``: :func:`infermodel.readers.logs.read_trace` (every row checked) and
@@ -62,6 +63,30 @@ def cpu_s() -> float:
     the wall-clock time grows with the other load, this much less."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+#: Rows of one synthetic part: a larger log is written as parts of this many (one seed each,
+#: ``--seed``, ``--seed`` + 1, ...) concatenated, so that writing it needs little memory.
+PART_REQUESTS = 10_000_000
+
+
+def write_log(path: Path, requests: int, seed: int) -> None:
+    """A synthetic Parquet log of ``requests`` rows (parts of :data:`PART_REQUESTS`)."""
+    if requests <= PART_REQUESTS:
+        synthetic.write_synthetic_log(path, requests=requests, seed=seed)
+        return
+    parts = []
+    for index, start in enumerate(range(0, requests, PART_REQUESTS)):
+        part = path.with_name(f"part{index}.parquet")
+        rows = min(PART_REQUESTS, requests - start)
+        parts.append(synthetic.write_synthetic_log(part, requests=rows, seed=seed + index))
+    names = ", ".join(f"'{part}'" for part in parts)
+    duckdb.connect().execute(
+        f"SET memory_limit = '2GB'; COPY (SELECT * FROM read_parquet([{names}])) TO '{path}' "
+        "(FORMAT parquet)"
+    )
+    for part in parts:
+        part.unlink()
 
 
 def run_infermodel(log: Path, as_of: str, memory_limit: str, threads: int, engine: str) -> dict:
@@ -237,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         start = time.perf_counter()
         if args.log is None:
-            synthetic.write_synthetic_log(log, requests=args.requests, seed=args.seed)
+            write_log(log, args.requests, args.seed)
         else:
             log, args.keep = args.log, True
             args.requests = int(duckdb.sql(f"SELECT count(*) FROM '{log}'").fetchall()[0][0])
