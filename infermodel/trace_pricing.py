@@ -110,6 +110,21 @@ _PRICED_SQL = f"""
         FROM shape s CROSS JOIN api_offerings o
     )
 """
+#: Token totals per offering and price tier. The tier depends on the offering only through
+#: its long-context threshold, so the shapes are summed once per distinct threshold (not once
+#: per offering), exactly (HUGEINT).
+_TIER_TOKENS_SQL = """
+    SELECT o.k, t.long_ctx, t.n, t.uncached, t.cached, t.generated
+    FROM api_offerings o JOIN (
+        SELECT h.threshold, coalesce(s.input_tokens > h.threshold, false) AS long_ctx,
+               sum(s.n)::BIGINT AS n,
+               sum(s.n::HUGEINT * (s.input_tokens - s.cached_input_tokens))::DOUBLE AS uncached,
+               sum(s.n::HUGEINT * s.cached_input_tokens)::DOUBLE AS cached,
+               sum(s.n::HUGEINT * s.output_tokens)::DOUBLE AS generated
+        FROM shape s CROSS JOIN (SELECT DISTINCT threshold FROM api_offerings) h
+        GROUP BY ALL
+    ) t ON o.threshold IS NOT DISTINCT FROM t.threshold
+"""
 #: Width of the cost bins used to find each percentile before the exact pass. [ln USD]
 _COST_BINS_PER_E = 100
 #: Per-request percentiles reported by :func:`price_trace`.
@@ -143,13 +158,19 @@ def _percentiles(engine: Engine, bins: pd.DataFrame) -> pd.DataFrame:
         )
     target = pd.concat(targets, ignore_index=True)
     wanted = target[["k", "bin"]].drop_duplicates().reset_index(drop=True)
+    # Each bin's cost range, a little widened: only requests in it get their bin computed.
+    sentinel = wanted["bin"] == _NO_COST_BIN
+    wanted["lo"] = np.where(sentinel, -np.inf, np.exp(wanted["bin"] / _COST_BINS_PER_E) * 0.999)
+    wanted["hi"] = np.where(sentinel, 0.0, np.exp((wanted["bin"] + 1) / _COST_BINS_PER_E) * 1.001)
     with engine.register("wanted_bins", wanted):
         inside = engine.frame(
             f"""
             SELECT k, bin, cost, sum(n) AS n FROM (
-                SELECT *, {_bin_sql("cost")} AS bin FROM ({_PRICED_SQL})
-            ) SEMI JOIN wanted_bins USING (k, bin)
-            GROUP BY ALL ORDER BY k, bin, cost
+                SELECT p.k, p.n, p.cost, w.bin AS wanted, {_bin_sql("p.cost")} AS bin
+                FROM ({_PRICED_SQL}) p JOIN wanted_bins w
+                  ON p.k = w.k AND p.cost >= w.lo AND p.cost <= w.hi
+            ) WHERE bin = wanted
+            GROUP BY k, bin, cost ORDER BY k, bin, cost
             """
         )
     inside["cum"] = inside.groupby(["k", "bin"])["n"].cumsum()
@@ -160,34 +181,42 @@ def _percentiles(engine: Engine, bins: pd.DataFrame) -> pd.DataFrame:
     return result.reindex(columns=list(PERCENTILES)).reset_index()
 
 
+#: The bin of a request that costs nothing (or less).
+_NO_COST_BIN = -2147483648
+
+
 def _bin_sql(cost: str) -> str:
     scaled = f"floor(ln({cost}) * {_COST_BINS_PER_E})::INTEGER"
-    return f"CASE WHEN {cost} > 0 THEN {scaled} ELSE -2147483648 END"
+    return f"CASE WHEN {cost} > 0 THEN {scaled} ELSE {_NO_COST_BIN} END"
 
 
 def _api_rows(trace: Trace, api: pd.DataFrame, effective: pd.DataFrame) -> pd.DataFrame:
     """Every request of ``trace`` priced on every API offering, by the trace's engine.
 
-    One pass over (distinct request shapes x offerings) gives the token totals per offering
-    and price tier, the summed cost and a histogram of request costs; a second pass over the
-    few shapes near each percentile gives the exact P50 and P95.
+    One pass over the distinct request shapes gives the token totals per price tier (per
+    distinct long-context threshold); one pass over (shapes x offerings) the summed cost and a
+    histogram of request costs per offering and tier; a second pass over the few shapes near
+    each percentile gives the exact P50 and P95.
     """
     offerings = _api_offerings(effective.reset_index(drop=True))
     engine = trace.engine
     with engine.reading(trace.path, trace.fmt), engine.register("api_offerings", offerings):
         grouped = engine.frame(
             f"""
-            SELECT k, long_ctx, bin, GROUPING(bin) = 1 AS by_tier, sum(n)::BIGINT AS n,
-                   sum(n::HUGEINT * uncached)::DOUBLE AS uncached,
-                   sum(n::HUGEINT * cached)::DOUBLE AS cached,
-                   sum(n::HUGEINT * generated)::DOUBLE AS generated, sum(n * cost) AS cost
-            FROM (SELECT *, {_bin_sql("cost")} AS bin FROM ({_PRICED_SQL}))
-            GROUP BY GROUPING SETS ((k, long_ctx), (k, bin))
+            SELECT k, long_ctx, bin, sum(n)::BIGINT AS n, sum(n * cost) AS cost
+            FROM (SELECT k, n, long_ctx, cost, {_bin_sql("cost")} AS bin FROM ({_PRICED_SQL}))
+            GROUP BY k, long_ctx, bin
             """
         )
-        tiers = grouped[grouped["by_tier"].astype(bool)]
-        by_cost = grouped.loc[~grouped["by_tier"].astype(bool), ["k", "bin", "n"]]
+        tokens = engine.frame(_TIER_TOKENS_SQL)
+        by_cost = grouped.groupby(["k", "bin"], as_index=False)["n"].sum()
         percentiles = _percentiles(engine, by_cost)
+    grouped["long_ctx"] = grouped["long_ctx"].astype(bool)
+    tokens["long_ctx"] = tokens["long_ctx"].astype(bool)
+    costs = grouped.groupby(["k", "long_ctx"], as_index=False)["cost"].sum()
+    tiers = tokens.merge(costs, on=["k", "long_ctx"], how="left", validate="1:1").fillna(
+        {"cost": 0.0}
+    )
     sums = ["k", "n", "uncached", "cached", "generated", "cost"]
     is_long = tiers["long_ctx"].astype(bool)
     short, long = tiers.loc[~is_long, sums].set_index("k"), tiers.loc[is_long, sums].set_index("k")
