@@ -81,7 +81,7 @@ def write_log(path: Path, requests: int, seed: int) -> None:
         rows = min(PART_REQUESTS, requests - start)
         parts.append(synthetic.write_synthetic_log(part, requests=rows, seed=seed + index))
     names = ", ".join(f"'{part}'" for part in parts)
-    duckdb.connect().execute(
+    logs.connect().execute(
         f"SET memory_limit = '2GB'; COPY (SELECT * FROM read_parquet([{names}])) TO '{path}' "
         "(FORMAT parquet)"
     )
