@@ -274,7 +274,7 @@ class Trace:
         rows = []
         for column in ("input_tokens", "cached_input_tokens", "output_tokens"):
             qs = ", ".join(
-                f"quantile_disc({column}, {q}) AS p{round(q * 100):02d}" for q in quantiles
+                f"quantile_disc({column}, {q})::BIGINT AS p{round(q * 100):02d}" for q in quantiles
             )
             frame = self._frame(
                 f"SELECT '{column}' AS tokens, avg({column}) AS mean, {qs}, max({column}) AS max "
