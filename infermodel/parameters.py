@@ -47,6 +47,7 @@ from infermodel import (
     compare,
     formulas,
     offerings,
+    paths,
     price_tables,
     prices,
     tables,
@@ -67,6 +68,12 @@ MAX_USD_PER_MONTH = 1e9
 MAX_USD = 1e9
 MAX_REQUESTS = 10**12
 MAX_REPLICAS = 10**6
+#: A day: no provider keeps an idle replica, or scales, on a longer clock. [s]
+MAX_IDLE_TIMEOUT_SECONDS = 86_400
+#: An hour: a replica that takes longer to start is not a cold start but an outage. [s]
+MAX_COLD_START_SECONDS = 3_600
+#: One a minute: more and no work would ever finish. [1/h]
+MAX_INTERRUPTIONS_PER_HOUR = 60
 MAX_STALE_AFTER_DAYS = 36_500
 MAX_GPUS_PER_REPLICA = 1_024
 MAX_TOKENS_PER_REQUEST = 10**8
@@ -488,6 +495,7 @@ RULES: dict[str, Rule] = {
     "serving_assumption": ServingId(),
     "realtime_assumption": ServingId(),
     "stack_base_assumption": ServingId(),
+    "serverless_assumption": ServingId(),
     "stack_offerings": Each(ApiModelId()),
     # offerings (labels of the cost table at as_of)
     "api_offerings": Each(Offering(API)),
@@ -549,6 +557,14 @@ RULES: dict[str, Rule] = {
     "synthetic_requests": Whole(1, MAX_SYNTHETIC_REQUESTS),
     "synthetic_seed": SEED,
     "diy_sizing": Choice(trace_pricing.DIY_SIZINGS),
+    # how rented replicas follow a log (infermodel.gpu_sizing)
+    "idle_timeout_s": Number(0, MAX_IDLE_TIMEOUT_SECONDS),
+    "idle_timeouts_s": Each(Number(0, MAX_IDLE_TIMEOUT_SECONDS)),
+    "serverless_logs": Each(Choice(tuple(paths.SHIPPED_TRACES)), empty_ok=True),
+    "cold_start_s": Number(0, MAX_COLD_START_SECONDS),
+    "scale_interval_s": Whole(1, MAX_IDLE_TIMEOUT_SECONDS),
+    "interruptions_per_hour": Number(0, MAX_INTERRUPTIONS_PER_HOUR),
+    "restart_s": Number(0, MAX_COLD_START_SECONDS),
     "top_offerings": Whole(1, MAX_SHOWN),
     "top": Whole(1, MAX_SHOWN),
     # the report runner

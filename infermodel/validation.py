@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from infermodel import paths, sources
+from infermodel import gpu_billing, paths, sources
 from infermodel.errors import Problem, TableError
 from infermodel.price_tables import load_scheduled_retirements, load_uplifts
 from infermodel.schema import row_problems
@@ -57,6 +57,7 @@ SHIPPED = {
     for table in (
         Table("api_prices", paths.API_PRICES_CSV, load_api_prices),
         Table("gpu_prices", paths.GPU_PRICES_CSV, load_gpu_prices),
+        Table("gpu_billing_rules", paths.GPU_BILLING_RULES_CSV, gpu_billing.load_billing_rules),
         Table("api_price_tiers", paths.API_PRICE_TIERS_CSV, load_api_price_tiers),
         Table("withdrawals", paths.WITHDRAWALS_CSV, load_withdrawals),
         Table("scheduled_retirements", paths.SCHEDULED_RETIREMENTS_CSV, load_scheduled_retirements),
@@ -216,6 +217,10 @@ def _cross_table_problems(tables: dict[str, pd.DataFrame], files: dict[str, Path
         if "tracked_offerings" in tables:
             tracked = tables["tracked_offerings"]
             problems += check_tracked(tracked, api, files["tracked_offerings"])
+    if "gpu_prices" in tables and "gpu_billing_rules" in tables:
+        problems += gpu_billing.check_prices_have_rules(
+            tables["gpu_prices"], tables["gpu_billing_rules"], files["gpu_prices"]
+        )
     if "gpu_specs" in tables:
         known = set(tables["gpu_specs"]["gpu"])
         if "gpu_prices" in tables:

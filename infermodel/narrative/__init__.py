@@ -47,6 +47,7 @@ from infermodel.narrative.growth import (
     settings_lead,
     volume_lead,
 )
+from infermodel.narrative.sizing import log_label, serverless_answer
 from infermodel.narrative.tiers import tier_answer
 from infermodel.narrative.uncertainty import (
     calibration_notes,
@@ -77,6 +78,7 @@ __all__ = [
     "html",
     "latency_notes",
     "left_out",
+    "log_label",
     "maturity_answer",
     "names",
     "not_on_sale",
@@ -84,6 +86,7 @@ __all__ = [
     "past_schedule",
     "price_changes_answer",
     "sensitivity_answer",
+    "serverless_answer",
     "settings_lead",
     "stack_base",
     "stream_notes",

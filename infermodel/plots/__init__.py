@@ -24,6 +24,7 @@ from infermodel.plots.measured import (
     latency_frontier,
     trace_shape,
 )
+from infermodel.plots.sizing import idle_timeout
 from infermodel.plots.uncertainty import (
     monte_carlo_distributions,
     one_way,
@@ -41,6 +42,7 @@ __all__ = [
     "cost_curves",
     "cost_ranges",
     "estimate_vs_measured",
+    "idle_timeout",
     "latency_frontier",
     "maturity_path",
     "monte_carlo_distributions",

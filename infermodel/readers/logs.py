@@ -207,6 +207,36 @@ class Trace:
         table["minute"] = pd.to_datetime(table["minute"]).astype(index.dtype)
         return table.set_index("minute").reindex(index, fill_value=0).reset_index()
 
+    def per_interval(self, seconds: int = 1, *, busy_only: bool = True) -> pd.DataFrame:
+        """Requests and tokens per interval of ``seconds``, counted from the first request.
+
+        Columns ``start_s`` (int64: the interval's start, whole seconds after the first
+        request's second), ``requests``, ``prompt_tokens`` (cached included),
+        ``cached_input_tokens``, ``output_tokens`` [tokens per interval], by ``start_s``.
+        Only intervals with a request are listed (``busy_only=False`` is refused: a log may
+        span millions of idle seconds). For sizing replicas that follow arrivals closer
+        than a minute (:mod:`infermodel.scaling`).
+        """
+        if not self.has_timestamps:
+            self.per_minute(busy_only=True)  # the one-line refusal without timestamps
+        if not busy_only:
+            raise InputError("per_interval lists busy intervals only (busy_only=True)")
+        if int(seconds) != seconds or seconds < 1:
+            raise InputError(f"seconds must be a whole number >= 1, got {seconds!r}")
+        return self._sql(
+            f"""
+            WITH t AS (
+                SELECT epoch(date_trunc('second', ts))::BIGINT AS s, input_tokens,
+                       cached_input_tokens, output_tokens FROM requests
+            ), first AS (SELECT min(s) AS s0 FROM t)
+            SELECT ((s - s0) // {int(seconds)})::BIGINT * {int(seconds)} AS start_s,
+                   count(*)::BIGINT AS requests, sum(input_tokens)::DOUBLE AS prompt_tokens,
+                   sum(cached_input_tokens)::DOUBLE AS cached_input_tokens,
+                   sum(output_tokens)::DOUBLE AS output_tokens
+            FROM t CROSS JOIN first GROUP BY start_s ORDER BY start_s
+            """
+        ).df()
+
     def length_quantiles(self, quantiles: Sequence[float] = (0.5, 0.9, 0.99)) -> pd.DataFrame:
         """Quantiles of prompt, cached and output tokens per request, and their means."""
         rows = []
