@@ -102,6 +102,7 @@ COST_TABLE = pa.DataFrameSchema(
         "long_context_applied": pa.Column("boolean", nullable=True),
         "gpu_hours": _amount(nullable=True),
         "wall_clock_hours": _amount(nullable=True),
+        "spot_time_factor": pa.Column(float, pa.Check.ge(1), nullable=True),
         "cost_usd": _amount(),
         "usd_per_million_tokens": _amount(),
         "multiple_of_cheapest": pa.Column(float, pa.Check.ge(1 - RELATIVE_TOLERANCE)),

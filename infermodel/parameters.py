@@ -44,6 +44,7 @@ import yaml
 
 from infermodel import (
     checks,
+    commitments,
     compare,
     formulas,
     offerings,
@@ -74,6 +75,8 @@ MAX_IDLE_TIMEOUT_SECONDS = 86_400
 MAX_COLD_START_SECONDS = 3_600
 #: One a minute: more and no work would ever finish. [1/h]
 MAX_INTERRUPTIONS_PER_HOUR = 60
+#: The upper bound of a shipped GPU price (tables.MAX_USD_PER_GPU_HOUR). [USD/GPU-h]
+MAX_USD_PER_GPU_HOUR_RESERVED = 100.0
 MAX_STALE_AFTER_DAYS = 36_500
 MAX_GPUS_PER_REPLICA = 1_024
 MAX_TOKENS_PER_REQUEST = 10**8
@@ -101,6 +104,10 @@ class Context:
     values: Mapping[str, object] = field(default_factory=dict)
     base_dir: Path | None = None
     cache: dict = field(default_factory=dict)
+
+    def get(self, name: str) -> object:
+        """Another parameter's value (None when not set)."""
+        return self.values.get(name)
 
     def as_of(self) -> str:
         """The as-of date of these parameters (today when none is set)."""
@@ -315,6 +322,23 @@ class NotAfter(Rule):
             raise InputError(
                 f"{name} must be empty or a date on or before {self.other} "
                 f"({context.as_of()}), got {value}"
+            )
+        return value
+
+
+@dataclass(frozen=True)
+class MonthsWithin(Rule):
+    """A list of months, each from 1 to the parameter ``other`` (the months shown)."""
+
+    other: str = "horizon_months"
+    needs_context = True
+
+    def check(self, name, value, *, given=None, context=None):
+        Each(Whole(1, MAX_MONTHS), empty_ok=True).check(name, value)
+        horizon = (context or Context()).get(self.other)
+        if isinstance(horizon, int) and any(month > horizon for month in value):
+            raise InputError(
+                f"{name} must be months from 1 to {self.other} ({horizon}), got {value!r}"
             )
         return value
 
@@ -565,6 +589,10 @@ RULES: dict[str, Rule] = {
     "scale_interval_s": Whole(1, MAX_IDLE_TIMEOUT_SECONDS),
     "interruptions_per_hour": Number(0, MAX_INTERRUPTIONS_PER_HOUR),
     "restart_s": Number(0, MAX_COLD_START_SECONDS),
+    # reserving GPUs on the maturity path (infermodel.commitments)
+    "reservation_start_months": MonthsWithin("horizon_months"),
+    "reservation_term_months": Whole(1, commitments.MAX_TERM_MONTHS),
+    "reserved_usd_per_gpu_hour": Number(0, MAX_USD_PER_GPU_HOUR_RESERVED),
     "top_offerings": Whole(1, MAX_SHOWN),
     "top": Whole(1, MAX_SHOWN),
     # the report runner

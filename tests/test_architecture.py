@@ -8,7 +8,8 @@ or a lower one, never a higher one:
 2. data: schema, tables, validation, service_tiers, price_tables, contracts, prices, workloads,
    serving, specs, offerings, sources, gpu_billing, readers.*
 3. analysis: compare, throughput, calibration, sensitivity, growth, trace_pricing, quarters,
-   importers, synthetic, parameters, discrepancies, gpu_sizing
+   importers, synthetic, parameters, discrepancies, gpu_sizing,
+   commitments
 4. presentation: narrative, display, plots, reports.*, cli.*
 
 Imports inside a function are allowed only where a module says why: the command line defers
@@ -56,6 +57,7 @@ LAYERS = {
         "parameters",
         "discrepancies",
         "gpu_sizing",
+        "commitments",
     ],
     "presentation": ["narrative", "display", "plots", "reports", "cli"],
 }

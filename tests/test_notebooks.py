@@ -59,6 +59,9 @@ SMALL = {
         "shock_usd_per_month": 1.0,
         "min_replicas": 2,
         "fixed_usd_per_month": 500.0,
+        "reservation_start_months": [2],
+        "reservation_term_months": 1,
+        "reserved_usd_per_gpu_hour": 1.5,
     },
     "price_changes": {
         "as_of": "2026-08-31",

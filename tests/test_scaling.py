@@ -18,9 +18,10 @@ from infermodel import formulas, scaling
 from infermodel.errors import InputError
 
 STEP = 10.0  # [s]
+NO_ROUNDING = scaling.Billing()
 
 
-def bill(steps, need, busy, *, idle, cold, span=100, billing=scaling.Billing(), always_on=0):
+def bill(steps, need, busy, *, idle, cold, span=100, billing=NO_ROUNDING, always_on=0):
     return scaling.simulate(
         np.array(steps), np.array(need), np.array(busy, dtype=float), step_seconds=STEP,
         span_steps=span, idle_timeout_seconds=idle, cold_start_seconds=cold, billing=billing,
@@ -120,7 +121,7 @@ def demand(draw):
     return np.array(seconds)[order], np.array(work)[order]
 
 
-def sizings(seconds, work, *, idle, cold, step=10, window=3600, billing=scaling.Billing()):
+def sizings(seconds, work, *, idle, cold, step=10, window=3600, billing=NO_ROUNDING):
     minute_steps, minute_index = np.unique(seconds // 60, return_inverse=True)
     minute_work = np.bincount(minute_index, weights=work)
     fine_steps, fine_index = np.unique(seconds // step, return_inverse=True)

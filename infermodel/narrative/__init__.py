@@ -47,7 +47,7 @@ from infermodel.narrative.growth import (
     settings_lead,
     volume_lead,
 )
-from infermodel.narrative.sizing import log_label, serverless_answer
+from infermodel.narrative.sizing import log_label, reservation_answer, serverless_answer
 from infermodel.narrative.tiers import tier_answer
 from infermodel.narrative.uncertainty import (
     calibration_notes,
@@ -85,6 +85,7 @@ __all__ = [
     "paragraph",
     "past_schedule",
     "price_changes_answer",
+    "reservation_answer",
     "sensitivity_answer",
     "serverless_answer",
     "settings_lead",

@@ -58,4 +58,46 @@ def serverless_answer(headline: pd.DataFrame) -> list[str]:
     return lines
 
 
-__all__ = ["LOG_LABELS", "log_label", "serverless_answer"]
+RATE_WORDS = {
+    "given": "the reserved rate given",
+    "tracked": "the tracked reserved rate",
+    "illustrative": "an illustrative reserved rate (no reserved rate is tracked for this GPU: "
+    "the on-demand rate less 30%, the top of the 20-30% RunPod gives always-on workers)",
+}
+
+
+def reservation_answer(summary: pd.DataFrame, *, offering: str, rate_source: str) -> list[str]:
+    """When a reservation bought in each start month pays back, and what its unused hours cost.
+
+    ``summary`` is :func:`infermodel.commitments.reservation_paths`' second table;
+    ``offering`` the DIY stage's label; ``rate_source`` of :func:`~infermodel.commitments.rate_for`.
+    """
+    if summary.empty:
+        return []
+    first = summary.iloc[0]
+    paid = "paid upfront" if bool(first["upfront"]) else "paid monthly"
+    lines = [
+        f"A {display.number(first['term_months'])}-month reservation of {offering} at "
+        f"{money(first['reserved_usd_per_gpu_hour'])} per GPU-hour ({RATE_WORDS[rate_source]}; "
+        f"{money(first['on_demand_usd_per_gpu_hour'])} on demand), {paid}, sized for the "
+        "month it is bought:"
+    ]
+    for row in summary.itertuples(index=False):
+        replicas = f"{display.number(row.replicas_reserved)} replica" + (
+            "" if row.replicas_reserved == 1 else "s"
+        )
+        when = (
+            f"pays back by month {row.payback_month}"
+            if not pd.isna(row.payback_month)
+            else "does not pay back within the months shown"
+        )
+        lines.append(
+            f"bought in month {row.start_month} ({replicas}) it {when} and saves "
+            f"{money(row.total_saving_usd)} over the path, its "
+            f"{display.number(row.unused_gpu_hours)} unused GPU-hours included "
+            f"({money(row.unused_usd)})."
+        )
+    return lines
+
+
+__all__ = ["LOG_LABELS", "RATE_WORDS", "log_label", "reservation_answer", "serverless_answer"]

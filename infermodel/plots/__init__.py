@@ -24,7 +24,7 @@ from infermodel.plots.measured import (
     latency_frontier,
     trace_shape,
 )
-from infermodel.plots.sizing import idle_timeout
+from infermodel.plots.sizing import idle_timeout, reservation_savings
 from infermodel.plots.uncertainty import (
     monte_carlo_distributions,
     one_way,
@@ -49,6 +49,7 @@ __all__ = [
     "one_way",
     "price_stack",
     "price_vs_mix",
+    "reservation_savings",
     "sensitivity_grid",
     "tornado",
     "trace_shape",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+from matplotlib.ticker import FuncFormatter
 
 from infermodel import display
 from infermodel.narrative.sizing import log_label
@@ -28,11 +29,23 @@ def idle_timeout(sweep: pd.DataFrame, headline: pd.DataFrame, *, title: str | No
         delay.plot(x, rows["added_latency_s_mean"], "o-", color=colour)
         head = headline[headline["log"] == log].iloc[0]
         at = rows[rows["idle_timeout_s"] == head["idle_timeout_s"]]
-        cost.plot(at["idle_timeout_s"].map(position), at["serverless_to_peak"], "s", ms=12,
-                  mfc="none", color=colour)  # fmt: skip
+        cost.plot(
+            at["idle_timeout_s"].map(position),
+            at["serverless_to_peak"],
+            "s",
+            ms=12,
+            mfc="none",
+            color=colour,
+        )
     cost.axhline(1.0, color=PALETTE[7], linestyle="--", linewidth=1)
-    cost.annotate("sized for the peak", (0.02, 1.0), xycoords=("axes fraction", "data"),
-                  va="bottom", fontsize=10, color=PALETTE[7])  # fmt: skip
+    cost.annotate(
+        "sized for the peak",
+        (0.02, 1.0),
+        xycoords=("axes fraction", "data"),
+        va="bottom",
+        fontsize=10,
+        color=PALETTE[7],
+    )
     for ax in (cost, delay):
         ax.set_xticks(range(len(timeouts)), [display.number(t) for t in timeouts])
         ax.set_xlabel("idle timeout [s]")
@@ -55,4 +68,34 @@ def idle_timeout(sweep: pd.DataFrame, headline: pd.DataFrame, *, title: str | No
     return fig, alt + "."
 
 
-__all__ = ["idle_timeout"]
+@drawn
+def reservation_savings(monthly: pd.DataFrame, *, title: str | None = None):
+    """Cumulative saving of a reservation against staying on demand, per start month.
+
+    ``monthly`` is :func:`infermodel.commitments.reservation_paths`' first table.
+    """
+    fig, ax = new_figure(3.8)
+    for i, (start, rows) in enumerate(monthly.groupby("start_month", sort=True)):
+        rows = rows[rows["month"] >= start]
+        ax.plot(
+            rows["month"],
+            rows["cumulative_saving_usd"],
+            "o-",
+            color=PALETTE[i % 10],
+            label=f"bought in month {start}",
+        )
+    ax.axhline(0, color=PALETTE[7], linewidth=1)
+    ax.set_xlabel("month")
+    ax.set_ylabel("cumulative saving [USD]")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: display.money(v, 0)))
+    ax.legend(loc="upper left")
+    ax.set_title(titled(title, "A reservation against staying on demand"))
+    alt = "Line chart of the cumulative saving of a reservation by month: " + "; ".join(
+        f"bought in month {start}: {display.money(rows['cumulative_saving_usd'].iloc[-1], 0)} "
+        "by the last month"
+        for start, rows in monthly.groupby("start_month", sort=True)
+    )
+    return fig, alt + "."
+
+
+__all__ = ["idle_timeout", "reservation_savings"]
