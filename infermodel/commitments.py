@@ -67,8 +67,9 @@ def reservation_path(
         replicas above the reservation), ``with_reservation_usd``, ``unused_gpu_hours``
         (reserved GPU-hours no token needed) and ``cumulative_saving_usd``.
     summary
-        One row: the inputs, ``total_saving_usd`` over the path, ``unused_gpu_hours``,
-        ``unused_usd`` and ``payback_month`` (empty: never within the path).
+        One row: the inputs, ``total_saving_usd`` over the path and the rest of the term,
+        ``unused_gpu_hours``, ``unused_usd``, ``months_beyond_path`` and ``payback_month``
+        (empty: never by the end of the term or the path).
     """
     checks.values_in_range("reserved_usd_per_gpu_hour", reserved_usd_per_gpu_hour, low=0.0)
     checks.whole("term_months", term_months, minimum=1, maximum=MAX_TERM_MONTHS)
@@ -79,6 +80,8 @@ def reservation_path(
             f"got {start_month!r}"
         )
     row = find_offering(table, diy_offering_id, kind="diy_gpu")
+    path = _through_term(path, start_month + term_months - 1)
+    months = path["month"].to_numpy()
     volume = path["tokens_per_month"].to_numpy(float)
     tps = float(row["tokens_per_second"]) / float(row.get("spot_time_factor", 1.0) or 1.0)
     utilization, gpus = float(row["utilization"]), float(row["gpus_per_replica"])
@@ -112,6 +115,7 @@ def reservation_path(
             "with_reservation_usd": with_reservation,
             "unused_gpu_hours": unused,
             "cumulative_saving_usd": saving,
+            "beyond_path": path["beyond_path"].to_numpy(),
         }
     )
     paid_back = np.flatnonzero((months >= start_month) & (saving >= -1e-9))
@@ -127,6 +131,7 @@ def reservation_path(
             "total_saving_usd": [float(saving[-1])],
             "unused_gpu_hours": [float(unused.sum())],
             "unused_usd": [float(unused.sum() * reserved_usd_per_gpu_hour)],
+            "months_beyond_path": [int(path["beyond_path"].sum())],
             "payback_month": pd.array(
                 [int(months[paid_back[0]]) if len(paid_back) else None], dtype="Int64"
             ),
@@ -157,6 +162,26 @@ def reserved_rate(
 #: (https://docs.runpod.io/serverless/pricing); the kit takes the top of that range as an
 #: illustration, labelled as such wherever it is used. [-]
 ILLUSTRATIVE_DISCOUNT_SHARE = 0.3
+
+
+def _through_term(path: pd.DataFrame, last_month: int) -> pd.DataFrame:
+    """``path`` with ``beyond_path`` (False), extended to ``last_month`` at its last volume.
+
+    A volume path holds after its growth months, so a term running past the months shown is
+    priced at the last month's volume (``beyond_path`` True), not cut short.
+    """
+    path = path[["month", "tokens_per_month"]].assign(beyond_path=False)
+    last = int(path["month"].max())
+    if last_month <= last:
+        return path
+    extra = pd.DataFrame(
+        {
+            "month": np.arange(last + 1, last_month + 1),
+            "tokens_per_month": float(path["tokens_per_month"].iloc[-1]),
+            "beyond_path": True,
+        }
+    )
+    return pd.concat([path, extra], ignore_index=True)
 
 
 def rate_for(

@@ -295,5 +295,5 @@ def test_sentences_state_the_bills():
     )  # fmt: skip
     words = narrative.reservation_answer(summary, offering="RunPod · H100", rate_source="tracked")
     assert "A 12-month reservation of RunPod · H100 at $1.94 per GPU-hour" in words[0]
-    assert "does not pay back within the months shown" in words[1]
+    assert "never pays back and costs $120.00 more than staying on demand" in words[1]
     assert "461 unused GPU-hours included ($894.34)" in words[1]

@@ -89,13 +89,24 @@ def reservation_answer(summary: pd.DataFrame, *, offering: str, rate_source: str
         when = (
             f"pays back by month {row.payback_month}"
             if not pd.isna(row.payback_month)
-            else "does not pay back within the months shown"
+            else "never pays back"
+        )
+        net = (
+            f"saves {money(row.total_saving_usd)}"
+            if row.total_saving_usd >= 0
+            else f"costs {money(-row.total_saving_usd)} more than staying on demand"
+        )
+        beyond = getattr(row, "months_beyond_path", 0) or 0
+        held = (
+            f" (its last {display.number(beyond)} months past the months shown, at the last "
+            "month's volume)"
+            if beyond
+            else ""
         )
         lines.append(
-            f"bought in month {row.start_month} ({replicas}) it {when} and saves "
-            f"{money(row.total_saving_usd)} over the path, its "
-            f"{display.number(row.unused_gpu_hours)} unused GPU-hours included "
-            f"({money(row.unused_usd)})."
+            f"bought in month {row.start_month} ({replicas}) it {when} and {net} over its "
+            f"term{held}, its {display.number(row.unused_gpu_hours)} unused GPU-hours "
+            f"included ({money(row.unused_usd)})."
         )
     return lines
 
