@@ -76,7 +76,7 @@ def limits_for(api: pd.DataFrame, limits: pd.DataFrame, as_of: object) -> pd.Dat
         mine = known[known["provider"] == provider]
         matches = mine["model_pattern"].map(lambda p, m=model_id: fnmatch.fnmatchcase(m, p))
         mine = mine[matches.astype(bool)]
-        for tier, group in mine.groupby("usage_tier", sort=False):
+        for _tier, group in mine.groupby("usage_tier", sort=False):
             order = group.assign(_s=group["model_pattern"].map(_specificity))
             best = order.sort_values(["_s", "observed_on"], ascending=[True, False]).iloc[0]
             rows.append({"offering_id": offering_id, **best.drop("_s").to_dict()})
@@ -243,8 +243,11 @@ def check_usage_tiers(
 
 def at_tiers(table: pd.DataFrame, tiers: Mapping[str, str]) -> pd.DataFrame:
     """The options at the usage tiers asked: each API at its provider's tier in ``tiers``, or
-    at its lowest tier on record where the provider is not named; every DIY row; APIs with
-    no limit on record (unknown time) are kept, so they can be named."""
+    at its lowest tier on record where the provider is not named; every DIY row.
+
+    An API with no limit on record, or none at the tier asked, keeps one row of unknown time
+    (``completion_hours`` NaN) whose ``reason`` says so, so that it can be named.
+    """
     api = table["replicas"].isna()
     rank = table["usage_tier"].map(TIER_RANK)
     asked = table["provider"].map(dict(tiers))
@@ -252,7 +255,19 @@ def at_tiers(table: pd.DataFrame, tiers: Mapping[str, str]) -> pd.DataFrame:
     keep = ~api | (table["usage_tier"] == "") | np.where(
         asked.notna(), table["usage_tier"] == asked, rank == lowest
     )
-    return table[keep].reset_index(drop=True)
+    kept = table[keep]
+    missing = []
+    for offering_id, rows in table[api].groupby("offering_id", sort=False):
+        if offering_id in set(kept["offering_id"]):
+            continue
+        row = rows.iloc[0].copy()
+        on_record = ", ".join(sorted(rows["usage_tier"], key=TIER_RANK.get))
+        row[["usage_tier", "completion_hours", "binding_limit"]] = ["", np.nan, ""]
+        tier = str(asked[rows.index[0]]).replace("_", " ")
+        row["reason"] = f"no {tier} limit on record (on record: {on_record})"
+        missing.append(row)
+    out = pd.concat([kept, pd.DataFrame(missing)], ignore_index=True) if missing else kept
+    return out.reset_index(drop=True)
 
 
 def tier_verdicts(

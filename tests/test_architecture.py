@@ -4,11 +4,11 @@ The layers (docs/architecture.md), lowest first; a module may import modules of 
 or a lower one, never a higher one:
 
 0. foundation: units, paths, errors, checks, writes
-1. formulas: formulas, roofline
+1. formulas: formulas, roofline, rate_limits
 2. data: schema, tables, validation, service_tiers, price_tables, contracts, prices, workloads,
    serving, specs, offerings, sources, readers.*
 3. analysis: compare, throughput, calibration, sensitivity, growth, trace_pricing, quarters,
-   importers, synthetic, parameters, discrepancies
+   importers, synthetic, parameters, discrepancies, deadlines
 4. presentation: narrative, display, plots, reports.*, cli.*
 
 Imports inside a function are allowed only where a module says why: the command line defers
@@ -26,7 +26,7 @@ from infermodel import paths
 
 LAYERS = {
     "foundation": ["units", "paths", "errors", "checks", "writes"],
-    "formulas": ["formulas", "roofline"],
+    "formulas": ["formulas", "roofline", "rate_limits"],
     "data": [
         "schema",
         "tables",
@@ -54,6 +54,7 @@ LAYERS = {
         "synthetic",
         "parameters",
         "discrepancies",
+        "deadlines",
     ],
     "presentation": ["narrative", "display", "plots", "reports", "cli"],
 }
