@@ -121,23 +121,33 @@ def limit_hours(
     )
 
 
+def _stacked(hours: LimitHours) -> np.ndarray:
+    """The fields of ``hours`` broadcast to one shape, one row per limit."""
+    arrays = np.broadcast_arrays(*[np.atleast_1d(np.asarray(h, dtype=float)) for h in hours])
+    return np.vstack(arrays)
+
+
+def _scalar(hours: LimitHours) -> bool:
+    return all(np.ndim(h) == 0 for h in hours)
+
+
 def completion_hours(hours: LimitHours):
     """The job's time at its rate limits: the largest of :func:`limit_hours`. [h]
 
     NaN where no limit is published (the time is unknown, not zero).
     """
-    stacked = np.vstack([np.atleast_1d(np.asarray(h, dtype=float)) for h in hours])
+    stacked = _stacked(hours)
     result = np.full(stacked.shape[1], np.nan)
     known = ~np.isnan(stacked).all(axis=0)
     result[known] = np.nanmax(stacked[:, known], axis=0)
-    return result[0] if np.ndim(hours[0]) == 0 else result
+    return result[0] if _scalar(hours) else result
 
 
 def binding_limit(hours: LimitHours):
     """Which limit sets the pace: the field name of the largest of ``hours`` ("" if none)."""
-    stacked = np.vstack([np.atleast_1d(np.asarray(h, dtype=float)) for h in hours])
+    stacked = _stacked(hours)
     names = np.array(LimitHours._fields, dtype=object)
     known = ~np.isnan(stacked).all(axis=0)
     result = np.full(stacked.shape[1], "", dtype=object)
     result[known] = names[np.nanargmax(stacked[:, known], axis=0)]
-    return result[0] if np.ndim(hours[0]) == 0 else result
+    return result[0] if _scalar(hours) else result
