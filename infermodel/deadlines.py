@@ -261,7 +261,8 @@ def at_tiers(table: pd.DataFrame, tiers: Mapping[str, str]) -> pd.DataFrame:
         if offering_id in set(kept["offering_id"]):
             continue
         row = rows.iloc[0].copy()
-        on_record = ", ".join(sorted(rows["usage_tier"], key=TIER_RANK.get))
+        tiers_on_record = sorted(rows["usage_tier"], key=TIER_RANK.get)
+        on_record = ", ".join(t.replace("_", " ") for t in tiers_on_record)
         row[["usage_tier", "completion_hours", "binding_limit"]] = ["", np.nan, ""]
         tier = str(asked[rows.index[0]]).replace("_", " ")
         row["reason"] = f"no {tier} limit on record (on record: {on_record})"

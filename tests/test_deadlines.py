@@ -200,7 +200,7 @@ def test_a_tier_not_on_record_for_an_offering_keeps_a_row_of_unknown_time(every)
     shown = deadlines.at_tiers(every, {"OpenAI": "tier_5"})
     api = shown[shown["replicas"].isna()].iloc[0]
     assert math.isnan(api["completion_hours"])
-    assert api["reason"] == "no tier 5 limit on record (on record: tier_1, tier_2)"
+    assert api["reason"] == "no tier 5 limit on record (on record: tier 1, tier 2)"
 
 
 def test_a_job_needs_its_request_count():
