@@ -240,7 +240,7 @@ def test_deadline_answer_names_the_tier_that_would_make_it(every):
         total_tokens=JOB.total_tokens,
         labels={"openai/gpt-4o": "GPT-4o", "runpod/H100/community/on_demand@x": "DIY"},
     )
-    assert lines[0].startswith("None of the 2 offerings with a known time finishes")
+    assert lines[0].startswith("No offering of the 2 with a known time finishes")
     assert lines[1] == (
         "Too slow at the tier given: GPT-4o needs 1.0 hours at tier 1 (requests per minute); "
         "it would at tier 2 (0.2 hours)."

@@ -63,7 +63,7 @@ def deadline_answer(
         fastest = known.sort_values("completion_hours", kind="stable")
         tail = f"; the fastest is {_option(fastest.iloc[0], labels)}" if len(fastest) else ""
         lines.append(
-            f"None of the {offered} offerings with a known time finishes the {job} within "
+            f"No offering of the {offered} with a known time finishes the {job} within "
             f"{hours(deadline_hours)}{tail}."
         )
     else:
