@@ -81,6 +81,36 @@ def reservation_path(
         )
     row = find_offering(table, diy_offering_id, kind="diy_gpu")
     path = _through_term(path, start_month + term_months - 1)
+    monthly, reserved = _monthly(
+        row, path, reserved_usd_per_gpu_hour, start_month, term_months, replicas, upfront
+    )
+    saving = monthly["cumulative_saving_usd"].to_numpy()
+    months = monthly["month"].to_numpy()
+    paid_back = np.flatnonzero((months >= start_month) & (saving >= -1e-9))
+    unused = float(monthly["unused_gpu_hours"].sum())
+    summary = pd.DataFrame(
+        {
+            "diy_offering_id": [diy_offering_id],
+            "on_demand_usd_per_gpu_hour": [float(row["usd_per_gpu_hour"])],
+            "reserved_usd_per_gpu_hour": [float(reserved_usd_per_gpu_hour)],
+            "start_month": [start_month],
+            "term_months": [term_months],
+            "replicas_reserved": [reserved],
+            "upfront": [upfront],
+            "total_saving_usd": [float(saving[-1])],
+            "unused_gpu_hours": [unused],
+            "unused_usd": [unused * reserved_usd_per_gpu_hour],
+            "months_beyond_path": [int(path["beyond_path"].sum())],
+            "payback_month": pd.array(
+                [int(months[paid_back[0]]) if len(paid_back) else None], dtype="Int64"
+            ),
+        }
+    )
+    return monthly, summary
+
+
+def _monthly(row, path, rate, start_month, term_months, replicas, upfront):
+    """The month-by-month table of :func:`reservation_path`, and the replicas reserved."""
     months = path["month"].to_numpy()
     volume = path["tokens_per_month"].to_numpy(float)
     tps = float(row["tokens_per_second"]) / float(row.get("spot_time_factor", 1.0) or 1.0)
@@ -93,7 +123,7 @@ def reservation_path(
     start = int(np.flatnonzero(months == start_month)[0])
     reserved = int(need[start]) if replicas is None else checks.whole("replicas", replicas)
     held = np.where(in_term, reserved, 0)
-    commitment = reserved * replica_month * reserved_usd_per_gpu_hour  # USD a month
+    commitment = reserved * replica_month * rate  # USD a month
     if upfront:
         reserved_usd = np.where(months == start_month, commitment * term_months, 0.0)
     else:
@@ -118,26 +148,7 @@ def reservation_path(
             "beyond_path": path["beyond_path"].to_numpy(),
         }
     )
-    paid_back = np.flatnonzero((months >= start_month) & (saving >= -1e-9))
-    summary = pd.DataFrame(
-        {
-            "diy_offering_id": [diy_offering_id],
-            "on_demand_usd_per_gpu_hour": [float(row["usd_per_gpu_hour"])],
-            "reserved_usd_per_gpu_hour": [float(reserved_usd_per_gpu_hour)],
-            "start_month": [start_month],
-            "term_months": [term_months],
-            "replicas_reserved": [reserved],
-            "upfront": [upfront],
-            "total_saving_usd": [float(saving[-1])],
-            "unused_gpu_hours": [float(unused.sum())],
-            "unused_usd": [float(unused.sum() * reserved_usd_per_gpu_hour)],
-            "months_beyond_path": [int(path["beyond_path"].sum())],
-            "payback_month": pd.array(
-                [int(months[paid_back[0]]) if len(paid_back) else None], dtype="Int64"
-            ),
-        }
-    )
-    return monthly, summary
+    return monthly, reserved
 
 
 def reserved_rate(

@@ -109,17 +109,8 @@ def break_even_table(
         fixed_usd_per_month=fixed_usd_per_month,
         billing=billing,
     )
-    first, always = formulas.break_even_tokens_per_month(
-        api_price, tps, utilization, gpu_price, **options
-    )
     reserved = (pairs["pricing_diy"] == "reserved").to_numpy()
-    if billing != "always_on" and reserved.any():
-        # A reservation bills every hour of its term: whole replicas all month, never per hour.
-        held = formulas.break_even_tokens_per_month(
-            api_price, tps, utilization, gpu_price, **{**options, "billing": "always_on"}
-        )
-        first = np.where(reserved, held[0], first)
-        always = np.where(reserved, held[1], always)
+    first, always = _break_even(api_price, tps, utilization, gpu_price, reserved, options)
     capacity = tps * SECONDS_PER_HOUR * utilization * HOURS_PER_MONTH  # per replica
     replicas = np.maximum(max(min_replicas, 1), np.ceil(first / capacity))
     full_use = formulas.self_hosted_usd_per_million_tokens(
@@ -170,6 +161,21 @@ def break_even_table(
             fixed_usd_per_month=fixed_usd_per_month,
         )
     return out
+
+
+def _break_even(api_price, tps, utilization, gpu_price, reserved, options: dict):
+    """:func:`formulas.break_even_tokens_per_month`, reservations billed every hour."""
+    first, always = formulas.break_even_tokens_per_month(
+        api_price, tps, utilization, gpu_price, **options
+    )
+    if options["billing"] != "always_on" and reserved.any():
+        # A reservation bills every hour of its term: whole replicas all month, never per hour.
+        held = formulas.break_even_tokens_per_month(
+            api_price, tps, utilization, gpu_price, **{**options, "billing": "always_on"}
+        )
+        first = np.where(reserved, held[0], first)
+        always = np.where(reserved, held[1], always)
+    return first, always
 
 
 def effective_tokens_per_second(rows: pd.DataFrame, suffix: str = "") -> np.ndarray:

@@ -26,6 +26,8 @@ not advice, and they keep every result finite:
 :data:`MAX_STALE_AFTER_DAYS`      the stale threshold: 36,500 (a century) [days]
 :data:`MAX_GPUS_PER_REPLICA`      tensor-parallel GPUs: 1,024 [-]
 :data:`MAX_TOKENS_PER_REQUEST`    prompt or output tokens of one request: ``1e8`` [tokens]
+:data:`MAX_DEADLINE_HOURS`        a job's deadline: 876,600 (a century) [h]
+:data:`MAX_DEADLINE_REPLICAS`     replicas a deadline analysis steps through: 1,000 [-]
 ================================  =========================================================
 
 This module sits with the analyses (it reads prices, serving assumptions and specs); the
@@ -46,6 +48,7 @@ from infermodel import (
     checks,
     commitments,
     compare,
+    deadlines,
     formulas,
     offerings,
     paths,
@@ -80,6 +83,8 @@ MAX_USD_PER_GPU_HOUR_RESERVED = 100.0
 MAX_STALE_AFTER_DAYS = 36_500
 MAX_GPUS_PER_REPLICA = 1_024
 MAX_TOKENS_PER_REQUEST = 10**8
+MAX_DEADLINE_HOURS = 876_600
+MAX_DEADLINE_REPLICAS = 1_000
 MAX_CONCURRENCY = 10**6
 MAX_MONTHS = 1_200
 MAX_POINTS = 10_000
@@ -491,6 +496,14 @@ TOKENS_PER_MONTH = Number(0, MAX_TOKENS, low_open=True)
 #: ``max_replicas`` takes 0 for "no limit" instead of leaving the option out).
 REPLICA_LIMIT = Whole(1, MAX_REPLICAS)
 
+@dataclass(frozen=True)
+class UsageTiers(Rule):
+    """A mapping provider -> usage tier of ``data/prices/api_rate_limits.csv``."""
+
+    def check(self, name, value, *, given=None, context=None):
+        return deadlines.check_usage_tiers(name, value)
+
+
 #: The rule of every named input; an option ``--a-b`` is checked by ``RULES["a_b"]``.
 RULES: dict[str, Rule] = {
     # dates
@@ -595,6 +608,13 @@ RULES: dict[str, Rule] = {
     "reserved_usd_per_gpu_hour": Number(0, MAX_USD_PER_GPU_HOUR_RESERVED),
     "top_offerings": Whole(1, MAX_SHOWN),
     "top": Whole(1, MAX_SHOWN),
+    # a job with a deadline (infermodel.deadlines)
+    "deadline_hours": Number(0, MAX_DEADLINE_HOURS, low_open=True),
+    "deadline_tokens": Number(0, MAX_TOKENS, low_open=True),
+    "deadline_requests": Whole(1, MAX_REQUESTS),
+    "deadline_output_share": SHARE,
+    "api_usage_tiers": UsageTiers(),
+    "diy_max_replicas": Whole(1, MAX_DEADLINE_REPLICAS),
     # the report runner
     "jobs": Whole(1, MAX_JOBS),
     # sources that disagree (infermodel prices discrepancies)

@@ -9,6 +9,7 @@ or assumed has a spec row, every withdrawal and tier row names an observed offer
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,11 @@ import pandas as pd
 
 from infermodel import gpu_billing, paths, sources
 from infermodel.errors import Problem, TableError
-from infermodel.price_tables import load_scheduled_retirements, load_uplifts
+from infermodel.price_tables import (
+    load_api_rate_limits,
+    load_scheduled_retirements,
+    load_uplifts,
+)
 from infermodel.schema import row_problems
 from infermodel.tables import (
     API_KEY,
@@ -62,6 +67,7 @@ SHIPPED = {
         Table("withdrawals", paths.WITHDRAWALS_CSV, load_withdrawals),
         Table("scheduled_retirements", paths.SCHEDULED_RETIREMENTS_CSV, load_scheduled_retirements),
         Table("uplifts", paths.UPLIFTS_CSV, load_uplifts),
+        Table("api_rate_limits", paths.API_RATE_LIMITS_CSV, load_api_rate_limits),
         Table("price_readings", paths.PRICE_READINGS_CSV, load_price_readings),
         Table("tracked_offerings", paths.TRACKED_CSV, load_tracked),
         Table("gpu_specs", paths.GPU_SPECS_CSV, load_gpu_specs),
@@ -147,6 +153,27 @@ def check_tiers(tiers: pd.DataFrame, api_prices: pd.DataFrame, path: Path) -> li
     return row_problems(tiers, pd.Series(~belongs, index=tiers.index), path, "observed_on", rule)
 
 
+def check_rate_limits(limits: pd.DataFrame, tracked: pd.DataFrame, path: Path) -> list[Problem]:
+    """Rate limits of a provider with no tracked offering, or whose pattern matches none.
+
+    A limit that matches no tracked offering would silently bound nothing.
+    """
+    models = tracked.groupby("provider")["model_id"].unique()
+    problems = []
+    for index, row in limits.iterrows():
+        provider, pattern = row["provider"], row["model_pattern"]
+        if provider not in models.index:
+            valid = ", ".join(sorted(models.index))
+            rule = f"no tracked offering of this provider in tracked_offerings.csv ({valid})"
+            problems.append(Problem(Path(path), _line(index), "provider", provider, rule))
+        elif not fnmatch.filter(list(models[provider]), pattern):
+            close = difflib.get_close_matches(pattern, list(models[provider]), n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            rule = f"matches no tracked {provider} model_id (an fnmatch pattern){hint}"
+            problems.append(Problem(Path(path), _line(index), "model_pattern", pattern, rule))
+    return problems
+
+
 def check_tracked(tracked: pd.DataFrame, api_prices: pd.DataFrame, path: Path) -> list[Problem]:
     """Tracked offerings with no observation in ``api_prices`` and not marked not yet imported.
 
@@ -221,6 +248,10 @@ def _cross_table_problems(tables: dict[str, pd.DataFrame], files: dict[str, Path
         problems += gpu_billing.check_prices_have_rules(
             tables["gpu_prices"], tables["gpu_billing_rules"], files["gpu_prices"]
         )
+    if "api_rate_limits" in tables and "tracked_offerings" in tables:
+        problems += check_rate_limits(
+            tables["api_rate_limits"], tables["tracked_offerings"], files["api_rate_limits"]
+        )
     if "gpu_specs" in tables:
         known = set(tables["gpu_specs"]["gpu"])
         if "gpu_prices" in tables:
@@ -247,7 +278,8 @@ def validate_all(data_dir: Path = paths.DATA_DIR) -> dict[str, int]:
     is dated on or after its first observation; every scheduled retirement names one; every
     tracked offering has an observation there (or is marked ``not_yet_imported``); every
     serving assumption and measurement names a model of ``model_specs.csv`` (a serving
-    assumption may name a model class such as the article's "Llama 3.x 70B").
+    assumption may name a model class such as the article's "Llama 3.x 70B"); every rate
+    limit names a provider with tracked offerings and a pattern matching one of them.
     """
     data_dir = Path(data_dir)
     files = {

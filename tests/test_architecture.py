@@ -4,12 +4,12 @@ The layers (docs/architecture.md), lowest first; a module may import modules of 
 or a lower one, never a higher one:
 
 0. foundation: units, paths, errors, checks, writes
-1. formulas: formulas, roofline, scaling
+1. formulas: formulas, roofline, scaling, rate_limits
 2. data: schema, tables, validation, service_tiers, price_tables, contracts, prices, workloads,
    serving, specs, offerings, sources, gpu_billing, readers.*
 3. analysis: compare, throughput, calibration, sensitivity, growth, trace_pricing, quarters,
    importers, synthetic, parameters, discrepancies, gpu_sizing,
-   commitments
+   commitments, deadlines
 4. presentation: narrative, display, plots, reports.*, cli.*
 
 Imports inside a function are allowed only where a module says why: the command line defers
@@ -27,7 +27,7 @@ from infermodel import paths
 
 LAYERS = {
     "foundation": ["units", "paths", "errors", "checks", "writes"],
-    "formulas": ["formulas", "roofline", "scaling"],
+    "formulas": ["formulas", "roofline", "scaling", "rate_limits"],
     "data": [
         "schema",
         "tables",
@@ -58,6 +58,7 @@ LAYERS = {
         "discrepancies",
         "gpu_sizing",
         "commitments",
+        "deadlines",
     ],
     "presentation": ["narrative", "display", "plots", "reports", "cli"],
 }

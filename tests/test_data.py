@@ -60,6 +60,8 @@ def test_validate_all_passes_on_shipped_data():
         "withdrawals",
         "scheduled_retirements",
         "uplifts",
+        "api_rate_limits",
+        "gpu_billing_rules",
         "tracked_offerings",
         "price_readings",
         "gpu_specs",

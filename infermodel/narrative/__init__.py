@@ -36,6 +36,7 @@ from infermodel.narrative.costs import (
     workload_lead,
     workload_name,
 )
+from infermodel.narrative.deadlines import deadline_answer
 from infermodel.narrative.discrepancies import (
     disagreement_words,
     discrepancies_answer,
@@ -70,6 +71,7 @@ __all__ = [
     "changes_lead",
     "cheapest",
     "concurrency_note",
+    "deadline_answer",
     "disagreement_words",
     "discrepancies_answer",
     "discrepancies_headline",

@@ -18,6 +18,7 @@ from infermodel.plots.costs import (
     price_stack,
     price_vs_mix,
 )
+from infermodel.plots.deadlines import deadline_options
 from infermodel.plots.measured import (
     caching_effect,
     estimate_vs_measured,
@@ -41,6 +42,7 @@ __all__ = [
     "cost_by_offering",
     "cost_curves",
     "cost_ranges",
+    "deadline_options",
     "estimate_vs_measured",
     "idle_timeout",
     "latency_frontier",
