@@ -8,7 +8,7 @@ or a lower one, never a higher one:
 2. data: schema, tables, validation, service_tiers, price_tables, contracts, prices, workloads,
    serving, specs, offerings, sources, readers.*
 3. analysis: compare, throughput, calibration, sensitivity, growth, trace_pricing, quarters,
-   importers, synthetic, parameters, discrepancies
+   importers, synthetic, parameters, discrepancies, bills, bill_pricing
 4. presentation: narrative, display, plots, reports.*, cli.*
 
 Imports inside a function are allowed only where a module says why: the command line defers
@@ -54,6 +54,8 @@ LAYERS = {
         "synthetic",
         "parameters",
         "discrepancies",
+        "bills",
+        "bill_pricing",
     ],
     "presentation": ["narrative", "display", "plots", "reports", "cli"],
 }
