@@ -35,6 +35,7 @@ command line and the report runner import it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,7 @@ import pandas as pd
 import yaml
 
 from infermodel import (
+    bills,
     checks,
     compare,
     formulas,
@@ -54,8 +56,8 @@ from infermodel import (
 )
 from infermodel import serving as serving_mod
 from infermodel.discrepancies import MAX_TOLERANCE
-from infermodel.errors import InputError
-from infermodel.readers import logs
+from infermodel.errors import InfermodelError, InputError
+from infermodel.readers import focus, logs
 from infermodel.roofline import PRECISIONS
 from infermodel.units import SECONDS_PER_HOUR
 from infermodel.workloads import Workload
@@ -80,6 +82,8 @@ MAX_SYNTHETIC_REQUESTS = 10**7
 MAX_SHOWN = 10_000
 #: Notebooks a report runs at once: each is a kernel process. [-]
 MAX_JOBS = 64
+#: Most USD one unit of a currency may be worth (the dearest, the Kuwaiti dinar, is ~3.3). [USD]
+MAX_USD_PER_UNIT_OF_CURRENCY = 1e4
 
 
 @dataclass
@@ -94,6 +98,10 @@ class Context:
     values: Mapping[str, object] = field(default_factory=dict)
     base_dir: Path | None = None
     cache: dict = field(default_factory=dict)
+
+    def get(self, name: str, default: object = None) -> object:
+        """Another parameter's value (``default`` when the notebook has none)."""
+        return self.values.get(name, default)
 
     def as_of(self) -> str:
         """The as-of date of these parameters (today when none is set)."""
@@ -337,6 +345,59 @@ class File(Rule):
         return value
 
 
+@dataclass(frozen=True)
+class Rates(Rule):
+    """USD per unit of currencies: ``{CODE: rate}``, three-letter codes, rates in (0, 1e4]."""
+
+    def check(self, name, value, *, given=None, context=None):
+        if not isinstance(value, dict):
+            raise InputError(
+                f"{name} must map currency codes to USD per unit, e.g. {{EUR: 1.08}}, got {value!r}"
+            )
+        for code, rate in value.items():
+            if not isinstance(code, str) or not re.fullmatch(r"[A-Za-z]{3}", code.strip()):
+                raise InputError(
+                    f"{name}: {code!r} is not a currency code (three letters, e.g. EUR)"
+                )
+            checks.number(
+                f"{name}[{code!r}]", rate, low=0, high=MAX_USD_PER_UNIT_OF_CURRENCY, low_open=True
+            )
+        return value
+
+
+@dataclass(frozen=True)
+class BillFile(File):
+    """A FOCUS export that reads (:func:`infermodel.readers.focus.read_bill`, at the rates of
+    the parameter ``usd_per``) and has AI token usage in the page's quarter
+    (:func:`infermodel.bills.quarter_window` of ``as_of`` and ``previous_as_of``); and, unless
+    ``drop_bad_lines``, no line whose tokens cannot be counted."""
+
+    def check(self, name, value, *, given=None, context=None):
+        context = context or Context()
+        if value == "":
+            raise InputError(f"{name} must name a FOCUS cost-and-usage export (CSV or Parquet)")
+        super().check(name, value, given=given, context=context)
+        path = Path(value)
+        path = path if path.is_absolute() or context.base_dir is None else context.base_dir / path
+        rates = context.get("usd_per") or {}
+        try:
+            bill = focus.read_bill(path, usd_per=rates if isinstance(rates, dict) else {})
+            after = context.get("previous_as_of") or ""
+            inside, _ = bills.quarter_window(bill, context.as_of(), after)
+            if not context.get("drop_bad_lines"):
+                bills.refuse_bad_lines(inside, drop_bad_lines=False)
+        except InfermodelError as exc:
+            raise InputError(f"{name}: {exc}") from None
+        if inside.usage.empty:
+            since = f"after {after}" if after else "in the quarter"
+            raise InputError(
+                f"{name}: {value} has no AI token usage priced {since} up to {context.as_of()} "
+                f"({len(bill.usage)} such lines in the file, each priced on the last day of its "
+                "charge period); set as_of and previous_as_of to the bill's dates"
+            )
+        return value
+
+
 class _Named(Rule):
     """A name from a table column (any case when ``casefold``), listing the valid ones."""
 
@@ -553,6 +614,9 @@ RULES: dict[str, Rule] = {
     "top": Whole(1, MAX_SHOWN),
     # the report runner
     "jobs": Whole(1, MAX_JOBS),
+    # bills (infermodel bill, the bill page)
+    "bill_path": BillFile(),
+    "usd_per": Rates(),
     # sources that disagree (infermodel prices discrepancies)
     "tolerance": Number(0, MAX_TOLERANCE),
     "window_days": Whole(0, MAX_STALE_AFTER_DAYS),
