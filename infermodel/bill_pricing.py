@@ -16,6 +16,11 @@ Readings:
 - **Rented GPUs** are sized as ``infermodel table`` sizes them: the article's formula, every
   token of the period (or only output, ``diy_token_basis``) at the serving assumption's
   throughput and the ``utilization`` given.
+- **Linear in each kind.** A period's cost on an offering is the sum, over the kinds of
+  tokens it bills, of its tokens times the offering's cost of a million tokens of that kind
+  (:func:`infermodel.compare.cost_table` of :data:`UNIT_WORKLOADS`): exact, since API prices
+  are per token and GPU time grows with tokens at a fixed throughput and utilization, and
+  it prices each set of observations once, however many periods or models share it.
 - **Cache writes** of each lifetime are priced at that lifetime's write price; an offering
   without a 1-hour price cannot price 1-hour writes and is left out of that period (named in
   :attr:`Repriced.left_out`). A bill has no per-request lengths, so no long-context price
@@ -35,9 +40,11 @@ import numpy as np
 import pandas as pd
 
 from infermodel import compare, contracts, offerings, prices
-from infermodel.bills import PricesOn, identify, period_last_day, refuse_bad_lines
+from infermodel import tables as tables_mod
+from infermodel.bills import PricesOn, identify, period_last_day, refuse_bad_lines, shipped_prices
 from infermodel.errors import DataError
 from infermodel.readers.focus import Bill
+from infermodel.units import TOKENS_PER_MILLION
 from infermodel.workloads import Workload
 
 #: Columns naming the model billed, in :func:`reprice` ``by_model`` tables.
@@ -86,62 +93,104 @@ def same_family(a: object, b: object) -> bool:
     return bool(fa and fb and (_pattern(fa).fullmatch(fb) or _pattern(fb).fullmatch(fa)))
 
 
-def _workloads(part: pd.DataFrame) -> list[Workload]:
-    """The workloads of a group of lines: one for 5-minute cache writes and everything else,
-    one for 1-hour writes (each only when it has tokens)."""
-    tokens = part.groupby(["token_kind", "cache_ttl"])["billed_tokens"].sum()
-
-    def of(kind: str, ttl: str = "") -> float:
-        return float(tokens.get((kind, ttl), 0.0))
-
-    found = []
-    main = {
-        "input_tokens": of("input"),
-        "cached_input_tokens": of("cached_input"),
-        "cache_write_tokens": of("cache_write", "5m"),
-        "output_tokens": of("output"),
-    }
-    if sum(main.values()) > 0:
-        found.append(Workload(**main, name="bill"))
-    if of("cache_write", "1h") > 0:
-        found.append(Workload(0.0, 0.0, cache_write_tokens=of("cache_write", "1h"), cache_ttl="1h"))
-    return found
+#: The kinds a group of lines bills, each with the workload of one million of its tokens.
+UNIT_WORKLOADS = {
+    ("input", ""): Workload(TOKENS_PER_MILLION, 0.0),
+    ("cached_input", ""): Workload(0.0, 0.0, cached_input_tokens=TOKENS_PER_MILLION),
+    ("cache_write", "5m"): Workload(0.0, 0.0, cache_write_tokens=TOKENS_PER_MILLION),
+    ("cache_write", "1h"): Workload(
+        0.0, 0.0, cache_write_tokens=TOKENS_PER_MILLION, cache_ttl="1h"
+    ),
+    ("output", ""): Workload(0.0, TOKENS_PER_MILLION),
+}
+#: Columns of a cost table that grow with the tokens (every cost is linear in the tokens of
+#: each kind: per-token API prices, and GPU time at a fixed throughput and utilization).
+_LINEAR = ["cost_usd", "gpu_hours", "wall_clock_hours"]
 
 
-_SUMMED = [
-    "input_tokens",
-    "cached_input_tokens",
-    "cache_write_tokens",
-    "output_tokens",
-    "total_tokens",
-    "cost_usd",
-    "gpu_hours",
-    "wall_clock_hours",
-]
+class _UnitCosts:
+    """Each offering's cost of a million tokens of each kind, per set of prices in force.
+
+    Dates whose snapshots hold the same observations share one set of cost tables (a bill of
+    daily lines prices each observation once, not each day); ``cache`` keeps them between
+    calls with the same serving assumptions and options.
+    """
+
+    def __init__(self, serving: pd.DataFrame, options: dict, cache: dict):
+        self.serving, self.options = serving, options
+        self.key = (tuple(serving.get("assumption_id", ())), tuple(sorted(options.items())))
+        if "gpu_specs" not in cache:
+            cache["gpu_specs"] = tables_mod.load_gpu_specs()
+        self.gpu_specs = cache["gpu_specs"]
+        self.tables = cache.setdefault(("tables", self.key), {})
+        self.gone = cache.setdefault(("gone", self.key), {})
+
+    @staticmethod
+    def fingerprint(snapshot: prices.PriceSnapshot) -> tuple:
+        api = snapshot.api[["provider", "model_id", "observed_on", "confidence"]]
+        gpu = snapshot.gpu[["provider", "gpu", "tier", "pricing", "observed_on", "confidence"]]
+        return (tuple(map(tuple, api.to_numpy())), tuple(map(tuple, gpu.to_numpy())))
+
+    def table(self, snapshot: prices.PriceSnapshot, kind: tuple) -> pd.DataFrame:
+        key = (self.fingerprint(snapshot), kind)
+        if key not in self.tables:
+            workload = UNIT_WORKLOADS[kind]
+            table = compare.cost_table(
+                workload, snapshot, self.serving, gpu_specs=self.gpu_specs, **self.options
+            )
+            self.tables[key] = table.set_index("offering_id")
+            api = table["platform_type"] != "diy_gpu"
+            missing = len(snapshot.api) - int(api.sum())
+            tier = {"service_tier": self.options["service_tier"]}
+            self.gone[key] = (
+                compare.api_unpriced(UNIT_WORKLOADS[kind], snapshot, **tier)
+                if missing
+                else compare.left_out_frame(snapshot.api.iloc[:0], pd.Series(dtype=object))
+            )
+        return self.tables[key]
+
+    def left_out(self, snapshot: prices.PriceSnapshot, kind: tuple) -> pd.DataFrame:
+        self.table(snapshot, kind)
+        return self.gone[(self.fingerprint(snapshot), kind)]
+
+
+def _tokens_by_kind(part: pd.DataFrame) -> dict[tuple, float]:
+    """Tokens of each kind (and cache lifetime) a group of lines bills, kinds with none left
+    out. [tokens]"""
+    summed = part.groupby(["token_kind", "cache_ttl"])["billed_tokens"].sum()
+    return {key: float(summed[key]) for key in UNIT_WORKLOADS if summed.get(key, 0.0) > 0}
 
 
 def _priced(
-    workloads: list[Workload], snapshot: prices.PriceSnapshot, serving: pd.DataFrame, **options
+    tokens: dict[tuple, float], snapshot: prices.PriceSnapshot, units: _UnitCosts
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every offering's cost of all ``workloads`` (those that price them all), and the API
-    offerings left out with why."""
-    tables, gone = [], []
-    for workload in workloads:
-        tables.append(compare.cost_table(workload, snapshot, serving, **options))
-        tier = {"service_tier": options.get("service_tier", "standard")}
-        gone.append(compare.api_unpriced(workload, snapshot, **tier))
-    table = tables[0].set_index("offering_id")
-    table["cache_write_1h_tokens"] = 0.0
-    for other in tables[1:]:
-        other = other.set_index("offering_id")
-        table = table.loc[table.index.intersection(other.index, sort=False)]
-        for column in _SUMMED:
-            table[column] = table[column] + other.loc[table.index, column]
-        table["cache_write_1h_tokens"] += other.loc[table.index, "cache_write_tokens"]
-    total = float(table["total_tokens"].iloc[0]) if len(table) else 0.0
-    finished = compare.finish(table.reset_index(drop=True), total)
-    left = pd.concat(gone, ignore_index=True).drop_duplicates("offering_id")
-    return finished, left
+    """Every offering's cost of these tokens (those that price every kind of them), as a cost
+    table, and the API offerings left out with why."""
+    tables = {kind: units.table(snapshot, kind) for kind in tokens}
+    first = next(iter(tables.values()))
+    keep = first.index
+    for table in tables.values():
+        keep = keep.intersection(table.index, sort=False)
+    out = first.loc[keep].copy()
+    for column in _LINEAR:
+        out[column] = sum(
+            table.loc[keep, column] * (count / TOKENS_PER_MILLION)
+            for (kind, count), table in zip(tokens.items(), tables.values(), strict=True)
+        )
+    out["input_tokens"] = tokens.get(("input", ""), 0.0)
+    out["cached_input_tokens"] = tokens.get(("cached_input", ""), 0.0)
+    out["cache_write_1h_tokens"] = tokens.get(("cache_write", "1h"), 0.0)
+    out["cache_write_tokens"] = (
+        tokens.get(("cache_write", "5m"), 0.0) + out["cache_write_1h_tokens"]
+    )
+    out["output_tokens"] = tokens.get(("output", ""), 0.0)
+    total = float(sum(tokens.values()))
+    out["total_tokens"] = total
+    age = (snapshot.as_of - out["observed_on"]).dt.days
+    out["age_days"], out["stale"] = age, age > snapshot.stale_after_days
+    finished = compare.finish(out.reset_index(drop=True), total)
+    gone = pd.concat([units.left_out(snapshot, kind) for kind in tokens], ignore_index=True)
+    return finished, gone.drop_duplicates("offering_id")
 
 
 def _group_keys(by_model: bool) -> list[str]:
@@ -153,7 +202,7 @@ def reprice(
     bill: Bill,
     serving: pd.DataFrame,
     *,
-    prices_on: PricesOn = prices.as_of,
+    prices_on: PricesOn | None = None,
     utilization: float = 0.8,
     diy_token_basis: str = "total",
     service_tier: str = "standard",
@@ -162,6 +211,7 @@ def reprice(
     drop_bad_lines: bool = False,
     by_model: bool = False,
     identified: pd.DataFrame | None = None,
+    cache: dict | None = None,
 ) -> Repriced:
     """Price the bill's tokens on every offering, charge period by charge period.
 
@@ -172,7 +222,7 @@ def reprice(
     serving
         Serving assumptions of the DIY rows (:func:`infermodel.serving.select`).
     prices_on
-        The price snapshot of a date (:func:`infermodel.prices.as_of` by default).
+        The price snapshot of a date (:func:`infermodel.bills.shipped_prices` by default).
     utilization, diy_token_basis, service_tier
         As :func:`infermodel.compare.cost_table`.
     providers, platform_types
@@ -184,6 +234,9 @@ def reprice(
         One workload per model billed and period, instead of the period's whole mix.
     identified
         :func:`infermodel.bills.identify` of the bill's lines (computed when not given).
+    cache
+        A dict kept between calls on the same bill and prices (the whole mix, then by
+        model): each offering's cost of a million tokens of each kind is computed once.
 
     Returns
     -------
@@ -205,11 +258,13 @@ def reprice(
             "in tokens"
         )
     identified = identify(bill.lines) if identified is None else identified
+    prices_on = shipped_prices() if prices_on is None else prices_on
     usage = usage.join(identified[["offering_id"]])
     dropped = bill.bad[["line", "problem"]].reset_index(drop=True)
     options = dict(
         utilization=utilization, diy_token_basis=diy_token_basis, service_tier=service_tier
     )
+    units = _UnitCosts(serving, options, {} if cache is None else cache)
     tables, left = [], []
     snapshots: dict = {}
     for key, part in usage.groupby(_group_keys(by_model), sort=True):
@@ -220,7 +275,7 @@ def reprice(
             if providers or platform_types:
                 snapshot = snapshot.select(providers=providers, platform_types=platform_types)
             snapshots[day] = snapshot
-        table, gone = _priced(_workloads(part), snapshots[day], serving, **options)
+        table, gone = _priced(_tokens_by_kind(part), snapshots[day], units)
         group = dict(zip(GROUP_COLUMNS, key[:3], strict=True)) if by_model else {}
         tables.append(_with_bill(table, part, start, end, day, group))
         left.append(gone.assign(charge_period_start=start))

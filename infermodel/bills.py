@@ -71,6 +71,36 @@ RECONCILE_COLUMNS = tuple(contracts.RECONCILE_TABLE.columns)
 PricesOn = Callable[[pd.Timestamp], PriceSnapshot]
 
 
+class ShippedPrices:
+    """:func:`infermodel.prices.as_of` over the shipped tables, each read once and each date's
+    snapshot built once (a bill asks for the prices of many dates, often the same ones).
+
+    Call it with a date; :attr:`api_prices` is the API price table it reads.
+    """
+
+    def __init__(self):
+        self.api_prices = tables.load_api_prices()
+        self._tables = {
+            "api_prices": self.api_prices,
+            "gpu_prices": tables.load_gpu_prices(),
+            "withdrawals": tables.load_withdrawals(),
+            "readings": tables.load_price_readings(),
+            "scheduled_retirements": price_tables.load_scheduled_retirements(),
+        }
+        self._snapshots: dict = {}
+
+    def __call__(self, date: object) -> PriceSnapshot:
+        day = pd.Timestamp(date)
+        if day not in self._snapshots:
+            self._snapshots[day] = prices.as_of(day, **self._tables)
+        return self._snapshots[day]
+
+
+def shipped_prices() -> ShippedPrices:
+    """The shipped prices of any date (:class:`ShippedPrices`)."""
+    return ShippedPrices()
+
+
 def period_last_day(end: pd.Series) -> pd.Series:
     """The date a charge period is priced at: the day before its (exclusive) end."""
     return (pd.to_datetime(end) - pd.Timedelta(microseconds=1)).dt.normalize()
@@ -191,6 +221,7 @@ class _Snapshots:
         self.prices_on = prices_on
         self.snapshots: dict = {}
         self.effective: dict = {}
+        self.tiers = tables.load_api_price_tiers()
 
     def snapshot(self, date: pd.Timestamp) -> PriceSnapshot | str:
         """The snapshot, or why there is none (before the first observation)."""
@@ -248,6 +279,42 @@ def _line_price(line, book: _Snapshots, date: pd.Timestamp) -> tuple[float, str]
     return float(row[f"{column}{suffix}"].iloc[0]), ""
 
 
+#: What makes two lines' list prices the same: the offering, kind, tier, lifetime, context.
+_PRICE_KEY = ["offering_id", "token_kind", "service_tier", "cache_ttl", "long_context"]
+
+
+def _list_prices(lines: pd.DataFrame, prices_on: PricesOn) -> pd.DataFrame:
+    """``usd_per_million_tokens``, ``price_changed_in_period`` and ``why`` (why no price, or
+    the change in the period; "" when none) of identified usage lines, each distinct price
+    looked up once."""
+    book = _Snapshots(prices_on)
+    keys = lines[[*_PRICE_KEY, "priced_as_of", "first_day"]].drop_duplicates()
+    columns = ["usd_per_million_tokens", "price_changed_in_period", "why"]
+    if keys.empty:
+        return pd.DataFrame(columns=columns, index=lines.index)
+    found = []
+    for key in keys.itertuples(index=False):
+        price, why = _line_price(key, book, key.priced_as_of)
+        changed = False
+        if not why and key.first_day < key.priced_as_of:
+            before, _ = _line_price(key, book, key.first_day)
+            changed = not np.isnan(before) and not np.isclose(before, price, rtol=1e-12)
+            if changed:
+                why = (
+                    f"the kit's list price changed within the charge period: {before:g} on "
+                    f"{key.first_day.date()}, {price:g} USD/Mtok on {key.priced_as_of.date()} "
+                    "(priced at the last day's)"
+                )
+        found.append((price, changed, why))
+    keys[columns] = pd.DataFrame(found, index=keys.index)
+    merged = (
+        lines[[*_PRICE_KEY, "priced_as_of", "first_day"]]
+        .reset_index()
+        .merge(keys, on=[*_PRICE_KEY, "priced_as_of", "first_day"], how="left")
+    )
+    return merged.set_index("index")[columns]
+
+
 def _kind_cost(kind: str, tokens: np.ndarray, price: np.ndarray) -> np.ndarray:
     """Cost of one kind of tokens by :func:`infermodel.formulas.api_cost_usd`. [USD]"""
     zero = np.zeros_like(tokens)
@@ -300,7 +367,7 @@ def _reasons(frame: pd.DataFrame) -> pd.Series:
 def reconcile(
     bill: Bill,
     *,
-    prices_on: PricesOn = prices.as_of,
+    prices_on: PricesOn | None = None,
     names: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every line of ``bill`` against the kit's list price for its model and kind on its date.
@@ -310,7 +377,7 @@ def reconcile(
     bill
         A bill read by :func:`infermodel.readers.focus.read_bill`.
     prices_on
-        The price snapshot of a date (:func:`infermodel.prices.as_of` by default).
+        The price snapshot of a date (:func:`shipped_prices` by default).
     names
         The model mapping (:func:`model_names`, the shipped tables by default).
 
@@ -327,27 +394,15 @@ def reconcile(
     """
     frame = identify(bill.lines, names)
     frame["priced_as_of"] = period_last_day(frame["charge_period_end"])
-    first_day = frame["charge_period_start"].dt.normalize()
-    frame["usd_per_million_tokens"] = np.nan
-    frame["price_changed_in_period"] = False
+    frame["first_day"] = frame["charge_period_start"].dt.normalize()
     detail = frame["scope"].where(~frame["in_scope"], "").astype(object)
     detail[frame["in_scope"] & (frame["problem"] != "")] = frame["problem"]
     detail[frame["in_scope"] & (frame["problem"] == "")] = frame["unmapped"]
-    book = _Snapshots(prices_on)
     priceable = frame["in_scope"] & (frame["problem"] == "") & (frame["offering_id"] != "")
-    for index, line in frame[priceable].iterrows():
-        price, why = _line_price(line, book, line.priced_as_of)
-        frame.loc[index, "usd_per_million_tokens"] = price
-        detail[index] = why
-        if not why and first_day[index] < line.priced_as_of:
-            before, _ = _line_price(line, book, first_day[index])
-            if not np.isnan(before) and not np.isclose(before, price, rtol=1e-12):
-                frame.loc[index, "price_changed_in_period"] = True
-                detail[index] = (
-                    f"the kit's list price changed within the charge period: {before:g} on "
-                    f"{first_day[index].date()}, {price:g} USD/Mtok on "
-                    f"{line.priced_as_of.date()} (priced at the last day's)"
-                )
+    priced = _list_prices(frame[priceable], shipped_prices() if prices_on is None else prices_on)
+    frame = frame.join(priced)
+    frame["price_changed_in_period"] = frame["price_changed_in_period"].fillna(False).astype(bool)
+    detail[priceable] = frame.loc[priceable, "why"]
     frame["recomputed_list_usd"] = np.nan
     for kind in TOKEN_KINDS:
         rows = priceable & (frame["token_kind"] == kind) & frame["usd_per_million_tokens"].notna()

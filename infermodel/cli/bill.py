@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from infermodel import bill_pricing, bills, display, narrative, parameters, prices, tables
+from infermodel import bill_pricing, bills, display, narrative, parameters, tables
 from infermodel.cli import options, terminal
 from infermodel.cli.options import UsageError
 from infermodel.cli.pricing import assumptions_for, write
@@ -121,9 +121,9 @@ def add_parser(commands) -> None:
     bill.set_defaults(handler=run)
 
 
-def _names(args: argparse.Namespace) -> pd.DataFrame:
+def _names(args: argparse.Namespace, api_prices: pd.DataFrame) -> pd.DataFrame:
     extra = bills.load_mapping(args.models) if args.models is not None else None
-    return bills.model_names(extra=extra)
+    return bills.model_names(api_prices, extra=extra)
 
 
 def _note(line: str) -> None:
@@ -163,9 +163,14 @@ def _notes(bill: focus.Bill, reconciled: pd.DataFrame, repriced=None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.reconcile and args.top is not None:
+        raise UsageError("--top applies to the re-priced table, not to --reconcile")
     bill = focus.read_bill(args.path, usd_per=dict(args.usd_per))
-    names = _names(args)
-    reconciled = bills.reconcile(bill, names=names)
+    if not args.reconcile:  # refuse uncountable lines before any pricing
+        bills.refuse_bad_lines(bill, drop_bad_lines=args.drop_bad_lines)
+    prices_on = bills.shipped_prices()
+    names = _names(args, prices_on.api_prices)
+    reconciled = bills.reconcile(bill, names=names, prices_on=prices_on)
     if args.reconcile:
         _notes(bill, reconciled)
         return _print_reconciled(bill, reconciled, args)
@@ -179,14 +184,16 @@ def run(args: argparse.Namespace) -> int:
         platform_types=args.platform_type,
         drop_bad_lines=args.drop_bad_lines,
         identified=identified,
+        prices_on=prices_on,
+        cache={},
     )
-    repriced = bill_pricing.reprice(bill, assumptions, prices_on=prices.as_of, **options_)
+    repriced = bill_pricing.reprice(bill, assumptions, **options_)
     _notes(bill, reconciled, repriced)
     table = repriced.table
     if write(table, args):
         return 0
     by_model = bill_pricing.reprice(bill, assumptions, by_model=True, **options_).table
-    alternatives = bill_pricing.like_for_like(by_model, tables.load_api_prices())
+    alternatives = bill_pricing.like_for_like(by_model, prices_on.api_prices)
     print(terminal.paragraph(narrative.bill_lead(bill, reconciled)))
     answer = narrative.bill_answer(
         reconciled,
@@ -218,8 +225,6 @@ def _print_reconciled(bill: focus.Bill, reconciled: pd.DataFrame, args) -> int:
     if columns is None or columns == BILL_COLUMNS_FOR_PEOPLE:
         columns = RECONCILE_COLUMNS_FOR_PEOPLE
     columns = ["bill_reason" if c == "reason" else c for c in columns]
-    if args.top is not None:
-        raise UsageError("--top applies to the re-priced table, not to --reconcile")
     print(terminal.render(terminal.choose(people, columns, RECONCILE_COLUMNS_FOR_PEOPLE)))
     totals = bills.totals(reconciled).rename(columns={"reason": "bill_reason"})
     print("\nTotals:")

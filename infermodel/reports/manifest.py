@@ -200,6 +200,8 @@ def plan(manifest: Manifest, overrides: Mapping[str, object] | None = None) -> l
                 )
             given = {**run.parameters, **overrides}.get(run.when)
             if given is None or _text_of(given) == "":
+                if given is not None:
+                    used.add(run.when)  # given empty: no bill, and no page (a blank variable)
                 waiting.update({name: run for name in declared if name not in waiting})
                 continue
         if TABLES_PARAMETER not in declared:
