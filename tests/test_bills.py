@@ -415,6 +415,16 @@ def test_one_hour_cache_writes_and_a_model_without_them(tmp_path, prices_on):
     assert "no standard price for 1h cache write" in reconciled.loc[16, "detail"]
 
 
+def test_a_batch_sku_reconciles_at_the_batch_price(tmp_path, prices_on):
+    cells = {"SkuMeter": "Batch Input Tokens", "ListCost": "50.00", "BilledCost": "50.00"}
+    line = bills.reconcile(focus.read_bill(edited(tmp_path, {2: cells})), prices_on=prices_on)
+    line = line.set_index("line").loc[2]
+    # GPT-4o's batch price in July 2026: 2.50 x (1 - 0.5, its batch_discount_fraction) = 1.25
+    # USD/Mtok; 40M x 1.25 = 50.00 USD, as billed.
+    assert (line["service_tier"], line["usd_per_million_tokens"]) == ("batch", 1.25)
+    assert (line["recomputed_list_usd"], line["reason"]) == (50.0, "at list")
+
+
 def test_a_price_change_inside_the_charge_period_is_said(tmp_path, prices_on):
     mixtral = '{"ModelId":"mistralai/Mixtral-8x7B-Instruct-v0.1","TokenType":"Input"}'
     path = edited(tmp_path, {17: {"SkuPriceDetails": mixtral, "BilledCost": "9.00"}})
