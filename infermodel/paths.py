@@ -37,6 +37,7 @@ SHIPPED_TRACES = {
     "azure-conversation-2023": TRACES_DIR / "azure2023_conv.csv.gz",
     "mooncake-conversation": TRACES_DIR / "mooncake_conversation_trace.jsonl.gz",
 }
+BILL_MODELS_CSV = DATA_DIR / "bill_models.csv"
 
 NOTEBOOKS_DIR = ROOT_DIR / "notebooks"
 REPORT_MANIFEST = NOTEBOOKS_DIR / "report.yml"

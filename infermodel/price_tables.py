@@ -22,6 +22,10 @@ per row (``data/prices/SOURCES.md``).
   generated TPM). An empty cell is a limit the source does not publish. ``date_basis`` says
   how ``observed_on`` was found: the source's own date, the newest model an undated copy
   names, or the day an undated page was read. :mod:`infermodel.deadlines` uses them.
+- ``data/bill_models.csv``: the models a bill may name under another id than the kit's
+  (a dated snapshot, an alias), each mapped to a tracked ``offering_id`` with the source that
+  says they are billed alike (:mod:`infermodel.bills` reads it; a model billed under its
+  tracked id needs no row).
 """
 
 from __future__ import annotations
@@ -164,6 +168,35 @@ RATE_LIMIT_RULES = (
 def load_api_rate_limits(path: Path = paths.API_RATE_LIMITS_CSV) -> pd.DataFrame:
     """Published API rate limits by usage tier, validated."""
     return read_table(path, API_RATE_LIMITS_SCHEMA, rules=RATE_LIMIT_RULES)
+
+
+BILL_MODELS_SCHEMA = pa.DataFrameSchema(
+    {
+        # The provider as a bill names it (FOCUS ServiceProviderName or ProviderName), matched
+        # by its slug (infermodel.offerings.provider_slug: 'Together AI' ~ 'together.ai').
+        "provider": pa.Column(str),
+        # The model as a bill names it (SkuPriceDetails ModelId), matched ignoring case.
+        "billed_model": pa.Column(str),
+        "offering_id": pa.Column(
+            str,
+            pa.Check.str_matches(
+                r"^[a-z0-9]+(-[a-z0-9]+)*/.+", error="must be an offering id, e.g. openai/gpt-4o"
+            ),
+        ),
+        "checked_on": date_column("checked_on"),
+        "source_url": pa.Column(str),
+        "note": pa.Column(str, nullable=True),
+    },
+    unique=["provider", "billed_model"],
+    strict=True,
+    coerce=True,
+    name="bill_models",
+)
+
+
+def load_bill_models(path: Path = paths.BILL_MODELS_CSV) -> pd.DataFrame:
+    """Models as bills name them, mapped to tracked offering ids, validated."""
+    return read_table(path, BILL_MODELS_SCHEMA)
 
 
 def load_scheduled_retirements(path: Path = paths.SCHEDULED_RETIREMENTS_CSV) -> pd.DataFrame:

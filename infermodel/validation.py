@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from infermodel import gpu_billing, paths, sources
+from infermodel import gpu_billing, offerings, paths, sources
 from infermodel.errors import Problem, TableError
 from infermodel.price_tables import (
     load_api_rate_limits,
+    load_bill_models,
     load_scheduled_retirements,
     load_uplifts,
 )
@@ -75,6 +76,7 @@ SHIPPED = {
         Table("throughput_measured", paths.MEASURED_CSV, load_measured),
         Table("throughput_efficiency", paths.EFFICIENCY_CSV, load_efficiency_table),
         Table("serving_assumptions", paths.SERVING_CSV, load_serving),
+        Table("bill_models", paths.BILL_MODELS_CSV, load_bill_models),
     )
 }
 
@@ -206,6 +208,32 @@ def check_tracked(tracked: pd.DataFrame, api_prices: pd.DataFrame, path: Path) -
     )
 
 
+def check_bill_models(
+    bill_models: pd.DataFrame, api_prices: pd.DataFrame, path: Path
+) -> list[Problem]:
+    """Rows of ``bill_models.csv`` whose ``offering_id`` is no API offering of ``api_prices``,
+    or that repeat a (provider, model) another row maps (ignoring case and spelling of the
+    provider, as bills are matched)."""
+    known = sorted(set(offerings.ids(api_prices)))
+    problems = []
+    for index, row in bill_models.iterrows():
+        if row["offering_id"] not in known:
+            close = difflib.get_close_matches(row["offering_id"], known, n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            rule = f"no API offering with this id in api_prices.csv{hint}"
+            problems.append(
+                Problem(Path(path), _line(index), "offering_id", row["offering_id"], rule)
+            )
+    key = (
+        bill_models["provider"].map(offerings.provider_slug)
+        + "\0"
+        + bill_models["billed_model"].str.casefold()
+    )
+    rule = "the same provider and model (ignoring case) as an earlier row; a bill line maps once"
+    problems += row_problems(bill_models, key.duplicated(), path, "billed_model", rule)
+    return problems
+
+
 def check_models_known(
     frame: pd.DataFrame, models: pd.DataFrame, path: Path, *, classes_allowed: bool
 ) -> list[Problem]:
@@ -244,6 +272,8 @@ def _cross_table_problems(tables: dict[str, pd.DataFrame], files: dict[str, Path
         if "tracked_offerings" in tables:
             tracked = tables["tracked_offerings"]
             problems += check_tracked(tracked, api, files["tracked_offerings"])
+        if "bill_models" in tables:
+            problems += check_bill_models(tables["bill_models"], api, files["bill_models"])
     if "gpu_prices" in tables and "gpu_billing_rules" in tables:
         problems += gpu_billing.check_prices_have_rules(
             tables["gpu_prices"], tables["gpu_billing_rules"], files["gpu_prices"]
@@ -277,6 +307,7 @@ def validate_all(data_dir: Path = paths.DATA_DIR) -> dict[str, int]:
     or measured has a spec row; every withdrawal names an offering of ``api_prices.csv`` and
     is dated on or after its first observation; every scheduled retirement names one; every
     tracked offering has an observation there (or is marked ``not_yet_imported``); every
+    model a bill may name (``bill_models.csv``) maps to an offering there, once; every
     serving assumption and measurement names a model of ``model_specs.csv`` (a serving
     assumption may name a model class such as the article's "Llama 3.x 70B"); every rate
     limit names a provider with tracked offerings and a pattern matching one of them.

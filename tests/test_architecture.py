@@ -8,8 +8,8 @@ or a lower one, never a higher one:
 2. data: schema, tables, validation, service_tiers, price_tables, contracts, prices, workloads,
    serving, specs, offerings, sources, gpu_billing, readers.*
 3. analysis: compare, throughput, calibration, sensitivity, growth, trace_pricing, quarters,
-   importers, synthetic, parameters, discrepancies, gpu_sizing,
-   commitments, deadlines
+   importers, synthetic, parameters, rules, discrepancies, gpu_sizing,
+   commitments, deadlines, bills, bill_pricing
 4. presentation: narrative, display, plots, reports.*, cli.*
 
 Imports inside a function are allowed only where a module says why: the command line defers
@@ -55,10 +55,13 @@ LAYERS = {
         "importers",
         "synthetic",
         "parameters",
+        "rules",
         "discrepancies",
         "gpu_sizing",
         "commitments",
         "deadlines",
+        "bills",
+        "bill_pricing",
     ],
     "presentation": ["narrative", "display", "plots", "reports", "cli"],
 }

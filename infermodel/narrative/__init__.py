@@ -17,6 +17,7 @@ from infermodel.narrative.base import (
     names,
     paragraph,
 )
+from infermodel.narrative.bills import bill_answer, bill_lead
 from infermodel.narrative.changes import (
     change_labels,
     changes_lead,
@@ -65,6 +66,8 @@ __all__ = [
     "article_answer",
     "article_groups",
     "article_readings",
+    "bill_answer",
+    "bill_lead",
     "break_even_answer",
     "calibration_notes",
     "change_labels",

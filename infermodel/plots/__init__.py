@@ -10,6 +10,7 @@ rest summarised in the title.
 """
 
 from infermodel.plots.base import DPI, PLATFORM_COLOURS, WIDTH, Chart
+from infermodel.plots.bills import bill_alternatives
 from infermodel.plots.costs import (
     cost_by_offering,
     cost_curves,
@@ -38,6 +39,7 @@ __all__ = [
     "PLATFORM_COLOURS",
     "WIDTH",
     "Chart",
+    "bill_alternatives",
     "caching_effect",
     "cost_by_offering",
     "cost_curves",

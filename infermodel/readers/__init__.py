@@ -6,8 +6,10 @@
   well-kept public price files;
 - :mod:`~infermodel.readers.logs`: request logs (Azure, Mooncake, any CSV/JSONL/Parquet),
   opened and checked row by row in DuckDB;
-- :mod:`~infermodel.readers.measurements`: a user's own throughput measurements.
+- :mod:`~infermodel.readers.measurements`: a user's own throughput measurements;
+- :mod:`~infermodel.readers.focus` and :mod:`~infermodel.readers.focus_skus`: FOCUS
+  cost-and-usage exports (bills), their lines sorted and their token SKUs read.
 
 Readers parse and check; they hold no pricing logic (that is :mod:`infermodel.importers`,
-:mod:`infermodel.trace_pricing` and :mod:`infermodel.calibration`).
+:mod:`infermodel.trace_pricing`, :mod:`infermodel.calibration` and :mod:`infermodel.bills`).
 """
