@@ -28,6 +28,7 @@ MODEL_SPECS_CSV = DATA_DIR / "model_specs.csv"
 SERVING_CSV = DATA_DIR / "serving_assumptions.csv"
 MEASURED_CSV = DATA_DIR / "throughput_measured.csv"
 EFFICIENCY_CSV = DATA_DIR / "throughput_efficiency.csv"
+SERVING_TARGETS_CSV = DATA_DIR / "serving_latency_targets.csv"
 
 NOTEBOOKS_DIR = ROOT_DIR / "notebooks"
 REPORT_MANIFEST = NOTEBOOKS_DIR / "report.yml"

@@ -41,6 +41,7 @@ from infermodel.narrative.discrepancies import (
     discrepancies_answer,
     discrepancies_headline,
 )
+from infermodel.narrative.estimator import latency_target_notes, regime_answer
 from infermodel.narrative.growth import (
     break_even_answer,
     maturity_answer,
@@ -76,6 +77,7 @@ __all__ = [
     "estimator_weaknesses",
     "html",
     "latency_notes",
+    "latency_target_notes",
     "left_out",
     "maturity_answer",
     "names",
@@ -83,6 +85,7 @@ __all__ = [
     "paragraph",
     "past_schedule",
     "price_changes_answer",
+    "regime_answer",
     "sensitivity_answer",
     "settings_lead",
     "stack_base",

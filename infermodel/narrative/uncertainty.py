@@ -243,15 +243,24 @@ def estimator_weaknesses(
             f"error {display.number(long_prompt['loo_ape'].median(), 0)}% leave-one-out, "
             f"estimates mostly {side} the measurement (prefill is modelled as a steady average)."
         )
-    if moe:
+    measured_moe = calibrated[calibrated["model"].isin(moe)]
+    if len(measured_moe):
+        lines.append(
+            f"Mixture of experts ({names(sorted(set(measured_moe['model'])), most=4)}): "
+            f"{len(measured_moe)} measured points, median error "
+            f"{display.number(measured_moe['loo_ape'].median(), 0)}% leave-one-out; expert "
+            "parallel and attention data parallel runs are read as one replica of that many GPUs."
+        )
+    elif moe:
         lines.append(
             f"Mixture of experts ({names(moe, most=4)}): no measured point, so the expert-routing "
             "term is uncalibrated."
         )
-    lines.append(
-        "Every shipped point is at offline maximum load: latency-bound serving (few streams) "
-        "is extrapolated, and per-step overheads that dominate at batch 1 are not modelled."
-    )
+    if calibrated["concurrency"].isna().all():
+        lines.append(
+            "Every shipped point is at offline maximum load: latency-bound serving (few streams) "
+            "is extrapolated, and per-step overheads that dominate at batch 1 are not modelled."
+        )
     unmeasured = sorted(set(gpus) - set(measured["gpu"]))
     if unmeasured:
         lines.append(
