@@ -218,7 +218,9 @@ def regimes_of(
             "load": np.where(
                 calibrated["concurrency"].isna(), "offline maximum load", "fixed concurrency"
             ),
-            "batch": np.where(calibrated["max_batch"] <= SMALL_BATCH, "batch <= 256", "batch > 256"),
+            "batch": np.where(
+                calibrated["max_batch"] <= SMALL_BATCH, "batch <= 256", "batch > 256"
+            ),
             "parallelism": np.where(calibrated["gpus"] == 1, "1 GPU", "2+ GPUs"),
             "architecture": np.where(experts > 1, "mixture of experts", "dense"),
             "vendor": vendor.to_numpy(),
@@ -251,7 +253,9 @@ def error_by_regime(
     """
     groups = regimes_of(calibrated, models=models, gpu_specs=gpu_specs)
     signed = (calibrated["ratio"] - 1) * 100
-    loo_signed = (calibrated["loo_estimated_tokens_per_second"] / calibrated["output_tokens_per_second"] - 1) * 100
+    loo_signed = (
+        calibrated["loo_estimated_tokens_per_second"] / calibrated["output_tokens_per_second"] - 1
+    ) * 100
     rows = []
     for regime, names in REGIMES.items():
         for name in names:

@@ -240,7 +240,9 @@ def serving_rows(
 
 def _serving_row(t, at, top, factors, info, memory_headroom, targets_path) -> dict[str, str]:
     """One serving assumption (cells as text) for target ``t`` at capacity ``at``."""
-    ttft = "no TTFT target" if pd.isna(t["ttft_ms_target"]) else f"TTFT <= {t['ttft_ms_target']:g} ms"
+    ttft = (
+        "no TTFT target" if pd.isna(t["ttft_ms_target"]) else f"TTFT <= {t['ttft_ms_target']:g} ms"
+    )
     memory = (
         (at["weight_gb"] + at["kv_cache_gb_per_sequence"])
         * BYTES_PER_GB
@@ -255,8 +257,9 @@ def _serving_row(t, at, top, factors, info, memory_headroom, targets_path) -> di
         f"{int(t['output_tokens']):,} output tokens per request: {int(at['batch'])} concurrent "
         f"streams (limited by {at['limited_by']}; ITL {at['itl_ms']:.1f} ms, TTFT "
         f"{at['ttft_ms']:.0f} ms), {at['output_tokens_per_second']:,.0f} output tok/s per replica "
-        f"(x 3600 = {rate:,.0f} tok/h), against {top['output_tokens_per_second']:,.0f} tok/s at the "
-        f"largest batch ({int(top['batch'])}). Roofline with efficiency factors {factors} fitted on "
+        f"(x 3600 = {rate:,.0f} tok/h), against {top['output_tokens_per_second']:,.0f} tok/s at "
+        f"the largest batch ({int(top['batch'])}). Roofline with efficiency factors {factors} "
+        f"fitted on "
         f"{first['points']} measured points; queueing for a free slot not modelled. Target: "
         f"{targets_path.name} row {t['assumption_id']}."
     )
@@ -272,7 +275,8 @@ def _serving_row(t, at, top, factors, info, memory_headroom, targets_path) -> di
         "output_tokens_per_hour_per_replica": f"{rate:.1f}",
         "article_default": "false",
         "observed_on": pd.Timestamp(info["observed_on"].max()).strftime("%Y-%m-%d"),
-        "source_url": f"infermodel.latency estimator at the latency target of data/{targets_path.name}",
+        "source_url": "infermodel.latency estimator at the latency target of data/"
+        + targets_path.name,
         "note": note,
     }
 

@@ -276,7 +276,9 @@ def _cross_table_problems(tables: dict[str, pd.DataFrame], files: dict[str, Path
         if "throughput_measured" in tables:
             measured = tables["throughput_measured"]
             problems += check_gpus_known(measured, known, files["throughput_measured"])
-    if {"serving_latency_targets", "serving_assumptions", "model_specs", "gpu_specs"} <= set(tables):
+    if {"serving_latency_targets", "serving_assumptions", "model_specs", "gpu_specs"} <= set(
+        tables
+    ):
         problems += check_serving_targets(
             tables["serving_latency_targets"],
             tables["serving_assumptions"],

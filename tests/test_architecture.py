@@ -6,9 +6,9 @@ or a lower one, never a higher one:
 0. foundation: units, paths, errors, checks, writes
 1. formulas: formulas, roofline
 2. data: schema, tables, validation, service_tiers, price_tables, contracts, prices, workloads,
-   serving, specs, offerings, sources, readers.*
+   serving, specs, offerings, sources, readers.*, serving_targets
 3. analysis: compare, throughput, calibration, sensitivity, growth, trace_pricing, quarters,
-   importers, synthetic, parameters, discrepancies
+   importers, synthetic, parameters, discrepancies, latency
 4. presentation: narrative, display, plots, reports.*, cli.*
 
 Imports inside a function are allowed only where a module says why: the command line defers
@@ -41,6 +41,7 @@ LAYERS = {
         "offerings",
         "sources",
         "readers",
+        "serving_targets",
     ],
     "analysis": [
         "compare",
@@ -54,6 +55,7 @@ LAYERS = {
         "synthetic",
         "parameters",
         "discrepancies",
+        "latency",
     ],
     "presentation": ["narrative", "display", "plots", "reports", "cli"],
 }

@@ -67,6 +67,7 @@ def test_validate_all_passes_on_shipped_data():
         "throughput_measured",
         "throughput_efficiency",
         "serving_assumptions",
+        "serving_latency_targets",
     }
     assert all(rows > 0 for rows in counts.values()), counts
     assert counts["api_prices"] == len(read_text_table(paths.API_PRICES_CSV))

@@ -26,8 +26,9 @@ def regime_answer(regimes: pd.DataFrame) -> list[str]:
     best = split.loc[split["loo_median_ape_percent"].idxmin()]
 
     def one(row) -> str:
+        group = f"{row['group']} GPUs" if row["regime"] == "vendor" else row["group"]
         return (
-            f"{row['group']} ({display.number(row['points'])} points: "
+            f"{group} ({display.number(row['points'])} points: "
             f"{display.number(row['loo_median_ape_percent'], 0)}% median error leave-one-out, "
             f"{_side(row['loo_mean_signed_error_percent'])} by "
             f"{display.number(abs(row['loo_mean_signed_error_percent']), 0)}% on average)"

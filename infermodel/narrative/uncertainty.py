@@ -10,6 +10,7 @@ import pandas as pd
 from infermodel import display
 from infermodel.display import money, multiple, percent
 from infermodel.narrative.base import names
+from infermodel.narrative.estimator import regime_answer
 
 # --- sensitivity -----------------------------------------------------------------------------
 
@@ -93,12 +94,18 @@ def _input(name: str) -> str:
 
 
 def throughput_answer(
-    accuracy: pd.DataFrame, cheapest_gpus: pd.DataFrame, *, utilization: float
+    accuracy: pd.DataFrame,
+    cheapest_gpus: pd.DataFrame,
+    *,
+    utilization: float,
+    regimes: pd.DataFrame | None = None,
 ) -> list[str]:
     """How far the estimator is from measurements, and the cheapest GPU per model.
 
     ``accuracy`` is :func:`~infermodel.calibration.accuracy`; ``cheapest_gpus`` one row per
-    model from :func:`~infermodel.throughput.price_estimates` (its cheapest offering).
+    model from :func:`~infermodel.throughput.price_estimates` (its cheapest offering);
+    ``regimes`` (optional) :func:`~infermodel.calibration.error_by_regime`, read by
+    :func:`~infermodel.narrative.estimator.regime_answer` after the overall error.
     """
     fit = accuracy.set_index("fit")
     inside, out = fit.loc["in-sample"], fit.loc["leave-one-out"]
@@ -108,6 +115,8 @@ def throughput_answer(
         f"({display.number(out['median_ape_percent'], 0)}% when each point is predicted "
         f"without it; worst {display.number(out['worst_ape_percent'], 0)}%)."
     ]
+    if regimes is not None:
+        lines += regime_answer(regimes)
     if cheapest_gpus.empty:
         lines.append("No GPU on sale on the as-of date holds any of the models chosen.")
         return lines
