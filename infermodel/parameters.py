@@ -109,6 +109,8 @@ MAX_SYNTHETIC_REQUESTS = 10**7
 MAX_SHOWN = 10_000
 #: Notebooks a report runs at once: each is a kernel process. [-]
 MAX_JOBS = 64
+#: Longest latency target: an hour per token or to the first token is no target. [ms]
+MAX_LATENCY_MS = 3.6e6
 
 
 API = ("proprietary_api", "managed_api")
@@ -194,6 +196,7 @@ RULES: dict[str, Rule] = {
     "draws": Whole(1, MAX_DRAWS),
     "seed": SEED,
     "stream_tokens_per_second": Each(Number(*TOKENS_PER_SECOND)),
+    "throughput_uncertainty": Choice(("estimator", "range")),
     # throughput estimator
     "models": Each(ModelName()),
     "estimator_model": ModelName(),
@@ -216,6 +219,10 @@ RULES: dict[str, Rule] = {
     "concurrencies": Each(Whole(1, MAX_CONCURRENCY)),
     "concurrency": Whole(1, MAX_CONCURRENCY),
     "gpus": GPUS,
+    "itl_ms": Number(0, MAX_LATENCY_MS, low_open=True),
+    "ttft_ms": Number(0, MAX_LATENCY_MS, low_open=True),
+    "latency_itl_ms": Each(Number(0, MAX_LATENCY_MS, low_open=True)),
+    "latency_ttft_ms": Number(0, MAX_LATENCY_MS),
     "measured_csv": File(),
     # request logs
     "log_path": File(),

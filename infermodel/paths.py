@@ -38,6 +38,7 @@ SHIPPED_TRACES = {
     "mooncake-conversation": TRACES_DIR / "mooncake_conversation_trace.jsonl.gz",
 }
 BILL_MODELS_CSV = DATA_DIR / "bill_models.csv"
+SERVING_TARGETS_CSV = DATA_DIR / "serving_latency_targets.csv"
 
 NOTEBOOKS_DIR = ROOT_DIR / "notebooks"
 REPORT_MANIFEST = NOTEBOOKS_DIR / "report.yml"

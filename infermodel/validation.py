@@ -26,6 +26,7 @@ from infermodel.price_tables import (
     load_uplifts,
 )
 from infermodel.schema import row_problems
+from infermodel.serving_targets import load_serving_targets
 from infermodel.tables import (
     API_KEY,
     MODEL_CLASS,
@@ -77,6 +78,7 @@ SHIPPED = {
         Table("throughput_efficiency", paths.EFFICIENCY_CSV, load_efficiency_table),
         Table("serving_assumptions", paths.SERVING_CSV, load_serving),
         Table("bill_models", paths.BILL_MODELS_CSV, load_bill_models),
+        Table("serving_latency_targets", paths.SERVING_TARGETS_CSV, load_serving_targets),
     )
 }
 
@@ -252,6 +254,57 @@ def check_models_known(
     return row_problems(frame, unknown, path, "model", rule)
 
 
+def check_serving_targets(
+    targets: pd.DataFrame,
+    serving: pd.DataFrame,
+    models: pd.DataFrame,
+    known_gpus: set[str],
+    path: Path,
+) -> list[Problem]:
+    """Latency targets whose replica is unknown or whose serving row is missing or differs.
+
+    Each target names a model of ``model_specs.csv`` and a GPU of ``gpu_specs.csv`` exactly (the
+    estimator reads their specs), and has a ``realtime`` row in ``serving_assumptions.csv``
+    with the same id, model, precision, GPU and GPU count, whose rate
+    :func:`infermodel.latency.write_serving_rows` writes.
+    """
+    problems = row_problems(
+        targets,
+        ~targets["model"].isin(set(models["model"])),
+        path,
+        "model",
+        "must be a model of model_specs.csv, exactly as spelt there",
+    )
+    problems += row_problems(
+        targets, ~targets["gpu"].isin(known_gpus), path, "gpu", "must be a SKU of gpu_specs.csv"
+    )
+    by_id = serving.set_index("assumption_id")
+    missing = ~targets["assumption_id"].isin(by_id.index)
+    problems += row_problems(
+        targets,
+        missing,
+        path,
+        "assumption_id",
+        "has no serving_assumptions.csv row; run infermodel.latency.write_serving_rows()",
+    )
+    for field, serving_field in (
+        ("model", "model"),
+        ("precision", "precision"),
+        ("gpu", "gpu"),
+        ("gpus_per_replica", "gpus_per_replica"),
+    ):
+        other = targets["assumption_id"].map(by_id[serving_field])
+        differs = ~missing & (other.astype(str) != targets[field].astype(str))
+        problems += row_problems(
+            targets, differs, path, field, f"differs from the serving row's {serving_field}"
+        )
+    not_realtime = ~missing & (targets["assumption_id"].map(by_id["mode"]) != "realtime")
+    problems += row_problems(
+        targets, not_realtime, path, "assumption_id", "its serving row must have mode realtime"
+    )
+    return problems
+
+
 def _cross_table_problems(tables: dict[str, pd.DataFrame], files: dict[str, Path]) -> list[Problem]:
     """Every rule across tables, over the tables that loaded."""
     problems: list[Problem] = []
@@ -289,6 +342,16 @@ def _cross_table_problems(tables: dict[str, pd.DataFrame], files: dict[str, Path
         if "throughput_measured" in tables:
             measured = tables["throughput_measured"]
             problems += check_gpus_known(measured, known, files["throughput_measured"])
+    if {"serving_latency_targets", "serving_assumptions", "model_specs", "gpu_specs"} <= set(
+        tables
+    ):
+        problems += check_serving_targets(
+            tables["serving_latency_targets"],
+            tables["serving_assumptions"],
+            tables["model_specs"],
+            set(tables["gpu_specs"]["gpu"]),
+            files["serving_latency_targets"],
+        )
     if "model_specs" in tables:
         models = tables["model_specs"]
         for name, classes in (("serving_assumptions", True), ("throughput_measured", False)):
@@ -308,6 +371,7 @@ def validate_all(data_dir: Path = paths.DATA_DIR) -> dict[str, int]:
     is dated on or after its first observation; every scheduled retirement names one; every
     tracked offering has an observation there (or is marked ``not_yet_imported``); every
     model a bill may name (``bill_models.csv``) maps to an offering there, once; every
+    latency target names a known model and GPU and has its realtime serving row; every
     serving assumption and measurement names a model of ``model_specs.csv`` (a serving
     assumption may name a model class such as the article's "Llama 3.x 70B"); every rate
     limit names a provider with tracked offerings and a pattern matching one of them.

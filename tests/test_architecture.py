@@ -6,10 +6,10 @@ or a lower one, never a higher one:
 0. foundation: units, paths, errors, checks, writes
 1. formulas: formulas, roofline, scaling, rate_limits
 2. data: schema, tables, validation, service_tiers, price_tables, contracts, prices, workloads,
-   serving, specs, offerings, sources, gpu_billing, readers.*
+   serving, specs, offerings, sources, gpu_billing, readers.*, serving_targets
 3. analysis: compare, throughput, calibration, sensitivity, growth, trace_pricing, quarters,
    importers, synthetic, parameters, rules, discrepancies, gpu_sizing,
-   commitments, deadlines, bills, bill_pricing
+   commitments, deadlines, bills, bill_pricing, latency
 4. presentation: narrative, display, plots, reports.*, cli.*
 
 Imports inside a function are allowed only where a module says why: the command line defers
@@ -43,6 +43,7 @@ LAYERS = {
         "sources",
         "gpu_billing",
         "readers",
+        "serving_targets",
     ],
     "analysis": [
         "compare",
@@ -62,6 +63,7 @@ LAYERS = {
         "deadlines",
         "bills",
         "bill_pricing",
+        "latency",
     ],
     "presentation": ["narrative", "display", "plots", "reports", "cli"],
 }

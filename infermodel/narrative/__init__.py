@@ -43,6 +43,7 @@ from infermodel.narrative.discrepancies import (
     discrepancies_answer,
     discrepancies_headline,
 )
+from infermodel.narrative.estimator import latency_target_notes, regime_answer
 from infermodel.narrative.growth import (
     break_even_answer,
     maturity_answer,
@@ -82,6 +83,7 @@ __all__ = [
     "estimator_weaknesses",
     "html",
     "latency_notes",
+    "latency_target_notes",
     "left_out",
     "log_label",
     "maturity_answer",
@@ -90,6 +92,7 @@ __all__ = [
     "paragraph",
     "past_schedule",
     "price_changes_answer",
+    "regime_answer",
     "reservation_answer",
     "sensitivity_answer",
     "serverless_answer",
