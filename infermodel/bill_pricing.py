@@ -350,7 +350,9 @@ def like_for_like(by_model: pd.DataFrame, api_prices: pd.DataFrame) -> pd.DataFr
     for key, mine in costs.groupby(keys, sort=False):
         billed_id = key[2]
         name = names.get(billed_id, key[1])
-        other = mine[mine["offering_id"] != billed_id]
+        # Interruptible (spot) capacity is not like for like with billed production traffic.
+        spot = mine["offering_id"].str.contains("/spot@", regex=False)
+        other = mine[(mine["offering_id"] != billed_id) & ~spot]
         same = other[other["model"].map(lambda m, n=name: same_family(m, n))]
         own = mine[mine["offering_id"] == billed_id]
         apis = mine[mine["platform_type"] != "diy_gpu"]
