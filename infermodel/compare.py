@@ -340,7 +340,12 @@ def finish(table: pd.DataFrame, total_tokens: float) -> pd.DataFrame:
         table["cost_usd"], total_tokens
     )
     cheapest = table["cost_usd"].min()
-    table["multiple_of_cheapest"] = table["cost_usd"] / cheapest if cheapest > 0 else np.nan
+    # A free cheapest row (a cost that underflows to 0) is 1x itself; the rest infinitely more.
+    table["multiple_of_cheapest"] = (
+        table["cost_usd"] / cheapest
+        if cheapest > 0
+        else np.where(table["cost_usd"] == 0, 1.0, np.inf)
+    )
     order = table["platform_type"].map({t: i for i, t in enumerate(PLATFORM_TYPES)})
     return (
         table.assign(_order=order)
