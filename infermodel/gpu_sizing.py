@@ -197,6 +197,15 @@ class Demand:
         )
 
 
+def _demand(trace: Trace | Demand, diy_token_basis: str, options: Options) -> Demand:
+    """``trace`` read into a :class:`Demand` once (a Demand is used as it is)."""
+    if isinstance(trace, Demand):
+        return trace
+    return Demand.from_trace(
+        trace, diy_token_basis=diy_token_basis, step_s=options.scale_interval_s
+    )
+
+
 def size(
     trace: Trace | Demand,
     priced_pairs: pd.DataFrame,
@@ -220,13 +229,7 @@ def size(
     and ``spot_time_factor`` [-].
     """
     options.check()
-    demand = (
-        trace
-        if isinstance(trace, Demand)
-        else Demand.from_trace(
-            trace, diy_token_basis=diy_token_basis, step_s=options.scale_interval_s
-        )
-    )
+    demand = _demand(trace, diy_token_basis, options)
     rule_rows = gpu_billing.rules_for(priced_pairs, as_of, rules)
     rows = []
     for (_, pair), (_, rule) in zip(priced_pairs.iterrows(), rule_rows.iterrows(), strict=True):
@@ -282,13 +285,7 @@ def idle_timeout_sweep(
     every sizing, ``cold_starts``, ``requests_delayed``, ``added_latency_s_mean`` and
     ``serverless_to_peak`` (serverless cost / peak-sized cost) [-]. The log is read once.
     """
-    demand = (
-        trace
-        if isinstance(trace, Demand)
-        else Demand.from_trace(
-            trace, diy_token_basis=diy_token_basis, step_s=options.scale_interval_s
-        )
-    )
+    demand = _demand(trace, diy_token_basis, options)
     rules = gpu_billing.load_billing_rules()
     frames = []
     ids = offerings.ids(
