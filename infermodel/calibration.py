@@ -186,3 +186,99 @@ def write_efficiency(
     text = efficiency_table(tables.load_measured(measured_path)).to_csv(index=False)
     writes.replace_file(Path(path), text.encode("utf-8"))
     return path
+
+
+#: Regimes :func:`error_by_regime` splits the points by, each with its groups in order.
+REGIMES = {
+    "all": ("all points",),
+    "load": ("offline maximum load", "fixed concurrency"),
+    "batch": ("batch <= 256", "batch > 256"),
+    "parallelism": ("1 GPU", "2+ GPUs"),
+    "architecture": ("dense", "mixture of experts"),
+    "vendor": ("NVIDIA", "AMD"),
+}
+#: Largest batch counted as small by the ``batch`` regime. [sequences]
+SMALL_BATCH = 256
+
+
+def regimes_of(
+    calibrated: pd.DataFrame,
+    *,
+    models: pd.DataFrame | None = None,
+    gpu_specs: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The group of every point in each regime of :data:`REGIMES` (one column per regime)."""
+    models = tables.load_model_specs() if models is None else models
+    gpu_specs = tables.load_gpu_specs() if gpu_specs is None else gpu_specs
+    experts = calibrated["model"].map(models.set_index("model")["experts"])
+    vendor = calibrated["gpu"].map(gpu_specs.set_index("gpu")["vendor"])
+    return pd.DataFrame(
+        {
+            "all": "all points",
+            "load": np.where(
+                calibrated["concurrency"].isna(), "offline maximum load", "fixed concurrency"
+            ),
+            "batch": np.where(
+                calibrated["max_batch"] <= SMALL_BATCH, "batch <= 256", "batch > 256"
+            ),
+            "parallelism": np.where(calibrated["gpus"] == 1, "1 GPU", "2+ GPUs"),
+            "architecture": np.where(experts > 1, "mixture of experts", "dense"),
+            "vendor": vendor.to_numpy(),
+        },
+        index=calibrated.index,
+    )
+
+
+def error_by_regime(
+    calibrated: pd.DataFrame,
+    *,
+    models: pd.DataFrame | None = None,
+    gpu_specs: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The estimator's error by regime, in-sample and leave-one-out.
+
+    Parameters
+    ----------
+    calibrated
+        :func:`calibration` of the measured points.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per regime and group of :data:`REGIMES` with points (groups without a point
+        are kept, with 0 points and empty errors): ``points``; ``median_ape_percent`` and
+        ``mean_signed_error_percent`` (mean of estimate / measured - 1: positive means the
+        estimator promises more than was measured) in-sample [%]; the same leave-one-out,
+        ``loo_median_ape_percent`` and ``loo_mean_signed_error_percent`` [%].
+    """
+    groups = regimes_of(calibrated, models=models, gpu_specs=gpu_specs)
+    signed = (calibrated["ratio"] - 1) * 100
+    loo_signed = (
+        calibrated["loo_estimated_tokens_per_second"] / calibrated["output_tokens_per_second"] - 1
+    ) * 100
+    rows = []
+    for regime, names in REGIMES.items():
+        for name in names:
+            inside = (groups[regime] == name).to_numpy()
+            rows.append(
+                {
+                    "regime": regime,
+                    "group": name,
+                    "points": int(inside.sum()),
+                    "median_ape_percent": calibrated.loc[inside, "ape"].median(),
+                    "mean_signed_error_percent": signed[inside].mean(),
+                    "loo_median_ape_percent": calibrated.loc[inside, "loo_ape"].median(),
+                    "loo_mean_signed_error_percent": loo_signed[inside].mean(),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def loo_throughput_factors(calibrated: pd.DataFrame) -> np.ndarray:
+    """Measured / leave-one-out estimate of every point, sorted: the estimator's own error.
+
+    A draw from these is what a throughput the estimator gives for a configuration nobody
+    measured should be multiplied by (:mod:`infermodel.sensitivity` draws them). [-]
+    """
+    factors = calibrated["output_tokens_per_second"] / calibrated["loo_estimated_tokens_per_second"]
+    return np.sort(factors.to_numpy(dtype=float))

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from infermodel import checks, contracts, formulas, offerings, service_tiers, tables
+from infermodel import checks, contracts, formulas, gpu_billing, offerings, service_tiers, tables
 from infermodel import serving as serving_mod
 from infermodel.errors import InputError
 from infermodel.prices import PriceSnapshot
@@ -166,6 +166,9 @@ def diy_rows(
     tokens = workload.total_tokens if diy_token_basis == "total" else workload.output_tokens
     tps = priced_pairs["tokens_per_second"]
     gpus = priced_pairs["gpus_per_replica"]
+    # Spot capacity: each interruption costs a restart and the in-flight work again (one
+    # mean request at the replica's rate when the workload says how many requests it is).
+    spot = spot_time_factors(priced_pairs, tokens / workload.requests if workload.requests else 0)
     return pd.DataFrame(
         {
             "platform_type": priced_pairs["platform_type"],
@@ -180,11 +183,13 @@ def diy_rows(
             "tokens_per_second": tps,
             "utilization": float(utilization),
             "usd_per_gpu_hour": priced_pairs["usd_per_gpu_hour"],
-            "gpu_hours": formulas.gpu_hours(tokens, tps, utilization, gpus_per_replica=gpus),
-            "wall_clock_hours": formulas.wall_clock_hours(tokens, tps, utilization),
+            "gpu_hours": formulas.gpu_hours(tokens, tps, utilization, gpus_per_replica=gpus) * spot,
+            "wall_clock_hours": formulas.wall_clock_hours(tokens, tps, utilization) * spot,
             "cost_usd": formulas.gpu_cost_usd(
                 tokens, tps, utilization, priced_pairs["usd_per_gpu_hour"], gpus_per_replica=gpus
-            ),
+            )
+            * spot,
+            "spot_time_factor": spot,
             "observed_on": priced_pairs["observed_on"],
             "age_days": priced_pairs["age_days"],
             "stale": priced_pairs["stale"],
@@ -193,6 +198,26 @@ def diy_rows(
             "serving_source_url": priced_pairs["serving_source_url"],
         }
     )
+
+
+def spot_time_factors(priced_pairs: pd.DataFrame, mean_request_tokens: float) -> np.ndarray:
+    """Time bought per useful time of each pair: >= 1 on spot capacity, 1 elsewhere. [-]
+
+    Spot rows take their interruption rate and restart time from
+    ``gpu_billing_rules.csv`` (:func:`infermodel.formulas.spot_time_factor`); the lost work
+    per interruption is the restart plus ``mean_request_tokens`` [tokens] at the pair's rate.
+    """
+    factors = np.ones(len(priced_pairs))
+    spot = (priced_pairs["pricing"] == "spot").to_numpy()
+    if not spot.any():
+        return factors
+    rows = priced_pairs[spot]
+    rules = gpu_billing.rules_for(rows, rows["observed_on"].max())
+    rate = rules["interruptions_per_hour"].astype(float).fillna(0.0).to_numpy()
+    restart = rules["restart_seconds"].astype(float).fillna(0.0).to_numpy()
+    redo = mean_request_tokens / rows["tokens_per_second"].to_numpy(dtype=float)
+    factors[spot] = formulas.spot_time_factor(rate, restart + redo)
+    return factors
 
 
 def cost_table(
@@ -315,7 +340,12 @@ def finish(table: pd.DataFrame, total_tokens: float) -> pd.DataFrame:
         table["cost_usd"], total_tokens
     )
     cheapest = table["cost_usd"].min()
-    table["multiple_of_cheapest"] = table["cost_usd"] / cheapest if cheapest > 0 else np.nan
+    # A free cheapest row (a cost that underflows to 0) is 1x itself; the rest infinitely more.
+    table["multiple_of_cheapest"] = (
+        table["cost_usd"] / cheapest
+        if cheapest > 0
+        else np.where(table["cost_usd"] == 0, 1.0, np.inf)
+    )
     order = table["platform_type"].map({t: i for i, t in enumerate(PLATFORM_TYPES)})
     return (
         table.assign(_order=order)

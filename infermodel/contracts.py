@@ -1,4 +1,4 @@
-"""Declared contracts of the kit's output tables: the cost table, the trace table, break-even.
+"""Declared contracts of the kit's output tables: cost, trace, break-even, bill tables.
 
 Each is a pandera schema: the columns in order with their types, units in the names, ranges,
 and the rules that tie columns together (an API row has no GPU; a DIY row's cost is its
@@ -102,6 +102,7 @@ COST_TABLE = pa.DataFrameSchema(
         "long_context_applied": pa.Column("boolean", nullable=True),
         "gpu_hours": _amount(nullable=True),
         "wall_clock_hours": _amount(nullable=True),
+        "spot_time_factor": pa.Column(float, pa.Check.ge(1), nullable=True),
         "cost_usd": _amount(),
         "usd_per_million_tokens": _amount(),
         "multiple_of_cheapest": pa.Column(float, pa.Check.ge(1 - RELATIVE_TOLERANCE)),
@@ -150,11 +151,30 @@ TRACE_TABLE = pa.DataFrameSchema(
         "replicas_peak": _amount(nullable=True),
         "replicas_mean": _amount(nullable=True),
         "replica_hours": _amount(nullable=True),
+        "diy_sizing": _text(nullable=True),
+        "replica_hours_peak_sized": _amount(nullable=True),
+        "replica_hours_autoscaled": _amount(nullable=True),
+        "replica_hours_serverless": _amount(nullable=True),
         "cost_usd_peak_sized": _amount(nullable=True),
         "cost_usd_autoscaled": _amount(nullable=True),
+        "cost_usd_serverless": _amount(nullable=True),
         "utilization_peak_sized": pa.Column(float, pa.Check.in_range(0, 1), nullable=True),
         "utilization_autoscaled": pa.Column(float, pa.Check.in_range(0, 1), nullable=True),
+        "utilization_serverless": pa.Column(float, pa.Check.in_range(0, 1), nullable=True),
         "utilization": pa.Column(float, pa.Check.in_range(0, 1), nullable=True),
+        "cold_starts": _amount(nullable=True),
+        "requests_delayed": _amount(nullable=True),
+        "added_latency_s_mean": _amount(nullable=True),
+        "added_latency_s_max": _amount(nullable=True),
+        "idle_timeout_s": _amount(nullable=True),
+        "cold_start_s": _amount(nullable=True),
+        "scale_interval_s": _amount(nullable=True),
+        "spot_time_factor": _amount(nullable=True),
+        "gpus_per_instance": _amount(nullable=True),
+        "billing_increment_seconds": _amount(nullable=True),
+        "gpus_per_instance_min": _amount(nullable=True),
+        "scales_to_zero": pa.Column("boolean", nullable=True),
+        "billing_rule": _text(nullable=True),
         "cost_usd": _amount(),
         "usd_per_request_mean": _amount(),
         "usd_per_request_p50": _amount(nullable=True),
@@ -241,7 +261,169 @@ BREAK_EVEN_TABLE = pa.DataFrameSchema(
     name="break-even table",
 )
 
-__all__ = ["BREAK_EVEN_TABLE", "COST_TABLE", "TRACE_TABLE"]
+# --- bills (infermodel.bills, infermodel.bill_pricing) -------------------------------------
+
+#: Reasons a reconciled bill line carries (:func:`infermodel.bills.reconcile`), in the order
+#: they are decided.
+RECONCILE_REASONS = (
+    "at list",
+    "committed discount",
+    "negotiated discount",
+    "billed above list",
+    "billed below list",
+    "unpriced model",
+    "unit or quantity mismatch",
+    "out of scope",
+)
+_PRICED_REASONS = RECONCILE_REASONS[:5]
+#: A cent, the rounding of a bill; the contract's tolerance on "at list". [USD]
+_CENT = 0.01 + 1e-9
+
+
+def _period_groups(df: pd.DataFrame) -> list[str]:
+    keys = ["charge_period_start"]
+    return [*keys, "billed_offering_id", "billed_model"] if "billed_model" in df else keys
+
+
+def _each_period(df: pd.DataFrame, rule) -> bool:
+    return all(rule(part) for _, part in df.groupby(_period_groups(df), sort=False))
+
+
+def _close_or_both_missing(a: pd.Series, b: pd.Series) -> pd.Series:
+    both = a.isna() & b.isna()
+    return both | pd.Series(np.isclose(a, b, rtol=RELATIVE_TOLERANCE, atol=1e-9), index=a.index)
+
+
+_GROUP = {
+    name: _text(required=False)
+    for name in ("billed_provider", "billed_model", "billed_offering_id")
+}
+
+BILL_TABLE = pa.DataFrameSchema(
+    {
+        **_GROUP,
+        "charge_period_start": pa.Column("datetime64[ns]"),
+        "charge_period_end": pa.Column("datetime64[ns]"),
+        "priced_as_of": pa.Column("datetime64[ns]"),
+        # Offerings repeat from one period to the next: the id is unique per period.
+        **{**COST_TABLE.columns, "offering_id": _text()},
+        "cache_write_1h_tokens": _amount(),
+        "lines": pa.Column(int, pa.Check.gt(0)),
+        "billed_usd": pa.Column(float),
+        "effective_usd": pa.Column(float, nullable=True),
+        "list_cost_usd": pa.Column(float, nullable=True),
+        "cost_minus_billed_usd": pa.Column(float),
+        "cost_to_billed": pa.Column(float, nullable=True),
+        "billed_offering": pa.Column(bool),
+    },
+    checks=[
+        pa.Check(
+            lambda df: ~df.duplicated([*_period_groups(df), "offering_id"]),
+            error="one row per (charge period, offering)",
+        ),
+        pa.Check(
+            lambda df: _each_period(df, _platform_order),
+            error="each period's rows are grouped by platform type in display order",
+        ),
+        pa.Check(
+            lambda df: _each_period(df, _cheapest_is_one),
+            error="each period's cheapest row has multiple_of_cheapest 1",
+        ),
+        pa.Check(
+            lambda df: df["priced_as_of"] < df["charge_period_end"],
+            error="a period is priced on a day before its (exclusive) end",
+        ),
+        pa.Check(
+            lambda df: _close(df["cost_minus_billed_usd"], df["cost_usd"] - df["billed_usd"]),
+            error="cost_minus_billed_usd = cost_usd - billed_usd",
+        ),
+        pa.Check(
+            lambda df: _close(
+                df["total_tokens"],
+                df["input_tokens"]
+                + df["cached_input_tokens"]
+                + df["cache_write_tokens"]
+                + df["output_tokens"],
+            ),
+            error="total_tokens = input + cached input + cache writes + output",
+        ),
+        pa.Check(
+            lambda df: df["cache_write_1h_tokens"] <= df["cache_write_tokens"] * (1 + 1e-12),
+            error="1-hour cache writes are part of the cache writes",
+        ),
+    ],
+    ordered=True,
+    strict=True,
+    name="bill table",
+)
+
+RECONCILE_TABLE = pa.DataFrameSchema(
+    {
+        "line": pa.Column(int, pa.Check.gt(0), unique=True),
+        "charge_period_start": pa.Column("datetime64[ns]"),
+        "charge_period_end": pa.Column("datetime64[ns]"),
+        "priced_as_of": pa.Column("datetime64[ns]", nullable=True),
+        "scope": _text(),
+        "provider": _text(),
+        "billed_model": _text(),
+        "offering_id": _text(),
+        "mapped_by": _text(),
+        "token_kind": _text(
+            checks=pa.Check.isin(("", "input", "cached_input", "cache_write", "output"))
+        ),
+        "cache_ttl": _text(checks=pa.Check.isin(("", "5m", "1h"))),
+        "service_tier": _text(),
+        "long_context": pa.Column(bool),
+        "consumed_quantity": pa.Column(float, nullable=True),
+        "consumed_unit": _text(),
+        "billed_tokens": _amount(nullable=True),
+        "usd_per_million_tokens": _amount(nullable=True),
+        "recomputed_list_usd": _amount(nullable=True),
+        "list_cost_usd": pa.Column(float, nullable=True),
+        "billed_cost_usd": pa.Column(float),
+        "effective_cost_usd": pa.Column(float, nullable=True),
+        "difference_usd": pa.Column(float, nullable=True),
+        "list_difference_usd": pa.Column(float, nullable=True),
+        "commitment_discount_id": _text(),
+        "price_changed_in_period": pa.Column(bool),
+        "reason": _text(checks=pa.Check.isin(RECONCILE_REASONS)),
+        "detail": _text(),
+        "billing_currency": _text(),
+        "usd_per_unit_of_currency": pa.Column(float, pa.Check.gt(0)),
+    },
+    checks=[
+        pa.Check(
+            lambda df: _close_or_both_missing(
+                df["difference_usd"], df["billed_cost_usd"] - df["recomputed_list_usd"]
+            ),
+            error="difference_usd = billed_cost_usd - recomputed_list_usd",
+        ),
+        pa.Check(
+            lambda df: df["reason"].isin(_PRICED_REASONS) == df["recomputed_list_usd"].notna(),
+            error="a line is priced exactly when its reason compares it with the list price",
+        ),
+        pa.Check(
+            lambda df: (df["reason"] != "at list") | (df["difference_usd"].abs() <= _CENT),
+            error="a line at list is billed within a cent of the recomputed list price",
+        ),
+        pa.Check(
+            lambda df: (df["reason"] != "out of scope") | df["billed_tokens"].isna(),
+            error="a line out of scope is never priced",
+        ),
+    ],
+    ordered=True,
+    strict=True,
+    name="reconciled bill",
+)
+
+__all__ = [
+    "BILL_TABLE",
+    "BREAK_EVEN_TABLE",
+    "COST_TABLE",
+    "RECONCILE_REASONS",
+    "RECONCILE_TABLE",
+    "TRACE_TABLE",
+]
 
 
 def typed(table: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:

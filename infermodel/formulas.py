@@ -396,9 +396,11 @@ def break_even_tokens_per_month(
     fixed = fixed_usd_per_month
     margin = price * capacity - step_cost  # what a full step saves against the API [USD]
     with np.errstate(divide="ignore", invalid="ignore"):
-        # Below min_steps x capacity the bill is flat at min_steps steps.
+        # Below min_steps x capacity the bill is flat at min_steps steps. The flat part can
+        # only hold the break-even when a full step saves (margin > 0); at margin 0 it may
+        # still test true by rounding, for a tie at full use that the next step loses.
         flat = (min_steps * step_cost + fixed) / price
-        in_flat = (min_steps > 0) & (flat <= min_steps * capacity)
+        in_flat = (min_steps > 0) & (flat <= min_steps * capacity) & (margin > 0)
         # Above it, step k (volumes up to k x capacity) breaks even when k x margin >= fixed.
         first_step = np.maximum(np.floor(min_steps) + 1, np.ceil(fixed / margin))
         first_step = np.where(np.isfinite(first_step), first_step, np.floor(min_steps) + 1)
@@ -525,6 +527,43 @@ def price_per_token_stack(
     _nonnegative("base", base)
     total = base + ip_markup + platform_overhead + latency_penalty
     return PriceStack(base, ip_markup, platform_overhead, latency_penalty, total)
+
+
+def spot_time_factor(
+    interruptions_per_hour: Number, lost_seconds_per_interruption: Number
+) -> Number:
+    """Replica time bought per unit of useful replica time on interruptible (spot) capacity. [-]
+
+    An interruption costs ``lost_seconds_per_interruption`` of replica time (the restart and
+    the in-flight work done again); interruptions arrive at ``interruptions_per_hour`` of
+    running time, so a share ``rate x lost / 3600`` of every hour is lost and the time bought
+    is ``1 / (1 - rate x lost / 3600)`` times the useful time. Refused when the losses would
+    take the whole hour (nothing would ever finish).
+
+    Parameters
+    ----------
+    interruptions_per_hour
+        Interruptions per hour a replica runs. [1/h]
+    lost_seconds_per_interruption
+        Replica time each interruption wastes. [s]
+
+    References
+    ----------
+    The renewal argument of checkpoint/restart models (Daly, "A higher order estimate of the
+    optimum checkpoint interval for restart dumps", FGCS 22, 2006): expected wall time per
+    unit of work under failures at a constant rate, to first order.
+    """
+    _nonnegative("interruptions_per_hour", interruptions_per_hour)
+    _nonnegative("lost_seconds_per_interruption", lost_seconds_per_interruption)
+    lost_share = (
+        np.asarray(interruptions_per_hour) * lost_seconds_per_interruption / SECONDS_PER_HOUR
+    )
+    if np.any(lost_share >= 1):
+        raise InputError(
+            "interruptions_per_hour x lost_seconds_per_interruption must be below 3600 s: "
+            "the interruptions would take every hour"
+        )
+    return 1.0 / (1.0 - lost_share)
 
 
 for _function in (

@@ -99,7 +99,7 @@ def break_even_table(
     _check_billing(billing, min_replicas, fixed_usd_per_month, max_replicas)
     pairs = _pairs(table)
     api_price = pairs["usd_per_million_tokens_api"].to_numpy(float)
-    tps = pairs["tokens_per_second_diy"].to_numpy(float)
+    tps = effective_tokens_per_second(pairs, "_diy")
     utilization = pairs["utilization_diy"].to_numpy(float)
     gpu_price = pairs["usd_per_gpu_hour_diy"].to_numpy(float)
     gpus = pairs["gpus_per_replica_diy"].to_numpy(float)
@@ -109,9 +109,8 @@ def break_even_table(
         fixed_usd_per_month=fixed_usd_per_month,
         billing=billing,
     )
-    first, always = formulas.break_even_tokens_per_month(
-        api_price, tps, utilization, gpu_price, **options
-    )
+    reserved = (pairs["pricing_diy"] == "reserved").to_numpy()
+    first, always = _break_even(api_price, tps, utilization, gpu_price, reserved, options)
     capacity = tps * SECONDS_PER_HOUR * utilization * HOURS_PER_MONTH  # per replica
     replicas = np.maximum(max(min_replicas, 1), np.ceil(first / capacity))
     full_use = formulas.self_hosted_usd_per_million_tokens(
@@ -162,6 +161,33 @@ def break_even_table(
             fixed_usd_per_month=fixed_usd_per_month,
         )
     return out
+
+
+def _break_even(api_price, tps, utilization, gpu_price, reserved, options: dict):
+    """:func:`formulas.break_even_tokens_per_month`, reservations billed every hour."""
+    first, always = formulas.break_even_tokens_per_month(
+        api_price, tps, utilization, gpu_price, **options
+    )
+    if options["billing"] != "always_on" and reserved.any():
+        # A reservation bills every hour of its term: whole replicas all month, never per hour.
+        held = formulas.break_even_tokens_per_month(
+            api_price, tps, utilization, gpu_price, **{**options, "billing": "always_on"}
+        )
+        first = np.where(reserved, held[0], first)
+        always = np.where(reserved, held[1], always)
+    return first, always
+
+
+def effective_tokens_per_second(rows: pd.DataFrame, suffix: str = "") -> np.ndarray:
+    """Useful throughput of DIY rows: spot capacity loses ``1 - 1/spot_time_factor`` of it.
+
+    [tokens/s]
+    """
+    tps = rows[f"tokens_per_second{suffix}"].to_numpy(float)
+    factor = rows.get(f"spot_time_factor{suffix}")
+    if factor is None:
+        return tps
+    return tps / pd.to_numeric(factor, errors="coerce").fillna(1.0).to_numpy(float)
 
 
 def _pairs(table: pd.DataFrame) -> pd.DataFrame:
@@ -235,16 +261,21 @@ def monthly_cost_curves(
         cost = api["usd_per_million_tokens"].to_numpy(float)[:, None] * volumes / TOKENS_PER_MILLION
         frames.append(_tidy(api, volumes, cost))
     if not diy.empty:
-        cost = formulas.diy_monthly_cost_usd(
-            volumes,
-            diy["tokens_per_second"].to_numpy(float)[:, None],
+        inputs = (
+            effective_tokens_per_second(diy)[:, None],
             diy["utilization"].to_numpy(float)[:, None],
             diy["usd_per_gpu_hour"].to_numpy(float)[:, None],
+        )
+        paid = dict(
             gpus_per_replica=diy["gpus_per_replica"].to_numpy(float)[:, None],
             min_replicas=min_replicas,
             fixed_usd_per_month=fixed_usd_per_month,
-            billing=billing,
         )
+        cost = formulas.diy_monthly_cost_usd(volumes, *inputs, **paid, billing=billing)
+        reserved = (diy["pricing"] == "reserved").to_numpy()[:, None]
+        if billing != "always_on" and reserved.any():
+            held = formulas.diy_monthly_cost_usd(volumes, *inputs, **paid, billing="always_on")
+            cost = np.where(reserved, held, cost)  # a reservation bills all its hours
         frames.append(_tidy(diy, volumes, cost))
     return pd.concat(frames, ignore_index=True)
 

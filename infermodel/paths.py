@@ -18,16 +18,27 @@ PRICES_DIR = DATA_DIR / "prices"
 API_PRICES_CSV = PRICES_DIR / "api_prices.csv"
 API_PRICE_TIERS_CSV = PRICES_DIR / "api_price_tiers.csv"
 GPU_PRICES_CSV = PRICES_DIR / "gpu_prices.csv"
+GPU_BILLING_RULES_CSV = PRICES_DIR / "gpu_billing_rules.csv"
 WITHDRAWALS_CSV = PRICES_DIR / "withdrawals.csv"
 SCHEDULED_RETIREMENTS_CSV = PRICES_DIR / "scheduled_retirements.csv"
 UPLIFTS_CSV = PRICES_DIR / "uplifts.csv"
 TRACKED_CSV = PRICES_DIR / "tracked_offerings.csv"
 PRICE_READINGS_CSV = PRICES_DIR / "price_readings.csv"
+API_RATE_LIMITS_CSV = PRICES_DIR / "api_rate_limits.csv"
 GPU_SPECS_CSV = DATA_DIR / "gpu_specs.csv"
 MODEL_SPECS_CSV = DATA_DIR / "model_specs.csv"
 SERVING_CSV = DATA_DIR / "serving_assumptions.csv"
 MEASURED_CSV = DATA_DIR / "throughput_measured.csv"
 EFFICIENCY_CSV = DATA_DIR / "throughput_efficiency.csv"
+#: Real request logs shipped with the kit (``data/traces/README.md``), by short name.
+TRACES_DIR = DATA_DIR / "traces"
+SHIPPED_TRACES = {
+    "azure-code-2023": TRACES_DIR / "azure2023_code.csv.gz",
+    "azure-conversation-2023": TRACES_DIR / "azure2023_conv.csv.gz",
+    "mooncake-conversation": TRACES_DIR / "mooncake_conversation_trace.jsonl.gz",
+}
+BILL_MODELS_CSV = DATA_DIR / "bill_models.csv"
+SERVING_TARGETS_CSV = DATA_DIR / "serving_latency_targets.csv"
 
 NOTEBOOKS_DIR = ROOT_DIR / "notebooks"
 REPORT_MANIFEST = NOTEBOOKS_DIR / "report.yml"

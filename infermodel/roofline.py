@@ -487,3 +487,55 @@ class _StepWork:
             + batch * context * self.kv_bytes * self.kv_replication
         )
         return flops, moved
+
+
+def inter_token_seconds(decode_step_seconds, prefill_seconds, output_tokens):
+    """Mean time between two tokens of one stream at a steady batch (TPOT).
+
+    Parameters
+    ----------
+    decode_step_seconds
+        One decode step of the batch (:func:`roofline`'s ``decode_step_seconds``). [s]
+    prefill_seconds
+        Prefill of the whole batch's prompts (:func:`roofline`'s ``prefill_seconds``). [s]
+    output_tokens
+        Tokens each request generates. [tokens]
+
+    Returns
+    -------
+    Mean inter-token latency of each stream. [s/token]
+
+    References
+    ----------
+    At a steady batch of ``b`` streams each stream's life of ``output`` tokens spans
+    ``output`` decode steps and the prefill of ``b`` prompts (its own and the ones that
+    replace finished streams), so the mean gap is ``decode + prefill / output``: the decode
+    step plus the prefill interference. It is the reciprocal of :func:`roofline`'s
+    per-stream rate, ``batch / this`` its output tokens/s (TPOT as ``trtllm-bench`` and
+    ``vllm bench`` report it: (request latency - TTFT) / (output - 1), for long outputs).
+    """
+    return np.asarray(decode_step_seconds) + np.asarray(prefill_seconds) / np.asarray(
+        output_tokens, dtype=float
+    )
+
+
+def time_to_first_token_seconds(prefill_one_seconds, decode_step_seconds):
+    """Time to first token of a request joining a running batch, queueing for a slot aside.
+
+    Parameters
+    ----------
+    prefill_one_seconds
+        Prefill of the request's own prompt alone (batch 1). [s]
+    decode_step_seconds
+        The running batch's decode step, which the request waits behind at worst. [s]
+
+    Returns
+    -------
+    Time to first token. [s]
+
+    References
+    ----------
+    The prefill produces the first token; a request arriving mid-step waits up to one decode
+    step of the running batch. No wait for a free slot: the load is at or under capacity.
+    """
+    return np.asarray(prefill_one_seconds) + np.asarray(decode_step_seconds)

@@ -9,9 +9,12 @@ GPU price, GPUs per replica, API price, token mix). On top of it:
   at their base values, and rank the inputs by how far they move the result;
 - :func:`grid` evaluates the result over two inputs at once (e.g. utilization x throughput);
 - :func:`monte_carlo` draws every uncertain input from a distribution (:class:`Distribution`:
-  ``uniform``, ``triangular``, ``lognormal`` or ``fixed``) with a fixed seed and prices every
-  row of a :func:`~infermodel.compare.cost_table` under each draw, as one array expression
-  (rows x draws): P10/P50/P90 per offering and the probability that a DIY row beats an API.
+  ``uniform``, ``triangular``, ``lognormal``, ``empirical`` or ``fixed``) with a fixed seed;
+  :func:`throughput_distributions` makes the DIY throughput a draw from the estimator's own
+  leave-one-out error (``throughput_factor``), the hand-set range one parameter away. It
+  prices every row of a :func:`~infermodel.compare.cost_table` under each draw, as one array
+  expression (rows x draws): P10/P50/P90 per offering and the probability that a DIY row
+  beats an API.
 
 Same seed, same numbers: draws come from :func:`numpy.random.default_rng` seeded once.
 """
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from infermodel import formulas, offerings
+from infermodel import calibration, checks, formulas, offerings
 from infermodel.compare import check_diy_token_basis
 from infermodel.errors import InputError
 from infermodel.units import SECONDS_PER_HOUR, TOKENS_PER_MILLION
@@ -37,6 +40,7 @@ DISTRIBUTIONS = {
     "uniform": ("low", "high"),
     "triangular": ("low", "mode", "high"),
     "lognormal": ("p10", "p90"),
+    "empirical": ("values...",),
 }
 
 #: z-score of the 90th percentile of a standard normal (a lognormal is given by P10 and P90).
@@ -48,6 +52,12 @@ MONTE_CARLO_INPUTS = {
     "output_share": ("fraction of the job's tokens that is output", 0.0, 1.0, True),
     "tokens_per_hour_per_replica": (
         "DIY rows: throughput of one replica [tokens/h]",
+        0.0,
+        None,
+        False,
+    ),
+    "throughput_factor": (
+        "DIY rows: multiple of each row's own throughput (measured / estimated)",
         0.0,
         None,
         False,
@@ -96,7 +106,9 @@ class Distribution:
                 f"{name}: unknown distribution {kind!r}{hint}; valid: {', '.join(DISTRIBUTIONS)}"
             )
         expected = DISTRIBUTIONS[kind]
-        if len(values) != len(expected):
+        if kind == "empirical" and not values:
+            raise InputError(f"{name}: an empirical distribution takes at least one value")
+        if kind != "empirical" and len(values) != len(expected):
             raise InputError(
                 f"{name}: a {kind} distribution takes {len(expected)} parameter(s) "
                 f"({', '.join(expected)}), got {len(values)}: {values!r}"
@@ -105,6 +117,8 @@ class Distribution:
             raise InputError(f"{name}: {kind} parameters must be numbers, got {values!r}")
         if not all(np.isfinite(values)):
             raise InputError(f"{name}: {kind} parameters must be finite, got {values!r}")
+        if kind == "empirical":  # a sample: its order carries nothing
+            values = sorted(values)
         if list(values) != sorted(values):
             order = " <= ".join(expected)
             raise InputError(f"{name}: {kind} needs {order}, got {values!r} (inverted range?)")
@@ -129,6 +143,8 @@ class Distribution:
             return self.parameters[1]
         if self.kind == "lognormal":
             return float(np.sqrt(self.parameters[0] * self.parameters[1]))
+        if self.kind == "empirical":
+            return float(np.median(self.parameters))
         return (self.low + self.high) / 2
 
     def sample(self, draws: int, rng: np.random.Generator) -> np.ndarray:
@@ -137,6 +153,8 @@ class Distribution:
             return np.full(draws, self.parameters[0])
         if self.low == self.high:
             return np.full(draws, self.low)
+        if self.kind == "empirical":  # resampled with replacement, each value equally likely
+            return rng.choice(np.asarray(self.parameters), draws, replace=True)
         if self.kind == "uniform":
             return rng.uniform(self.low, self.high, draws)
         if self.kind == "triangular":
@@ -148,6 +166,12 @@ class Distribution:
 
     def describe(self) -> str:
         """One line for tables: ``triangular(low 0.5, mode 0.8, high 0.95)``."""
+        if self.kind == "empirical":
+            p10, p50, p90 = np.percentile(self.parameters, [10, 50, 90])
+            return (
+                f"empirical({len(self.parameters)} values, P10 {p10:,.4g}, median {p50:,.4g}, "
+                f"P90 {p90:,.4g})"
+            )
         names = DISTRIBUTIONS[self.kind]
         inner = ", ".join(f"{n} {v:,.4g}" for n, v in zip(names, self.parameters, strict=True))
         return f"{self.kind}({inner})"
@@ -497,7 +521,7 @@ def simulate_costs(
             diy["tokens_per_second"].to_numpy(float)[:, None]
             if throughput is None
             else throughput / SECONDS_PER_HOUR
-        )
+        ) * samples.get("throughput_factor", 1.0)
         cost[~is_api] = formulas.gpu_cost_usd(
             tokens,
             tps,
@@ -579,3 +603,38 @@ def monte_carlo(
         ]
     )
     return MonteCarloResult(summary, beats, costs, inputs, int(draws), int(seed))
+
+
+# --- throughput drawn from the estimator's own error ------------------------------------------
+
+#: How the Monte Carlo draws DIY throughput: from the estimator's leave-one-out errors, or from
+#: the ``tokens_per_hour_per_replica`` range the caller gives.
+THROUGHPUT_UNCERTAINTY = ("estimator", "range")
+
+
+def estimator_error_distribution(calibrated: pd.DataFrame) -> list:
+    """``["empirical", *factors]``: measured / leave-one-out estimate of every measured point.
+
+    ``calibrated`` is :func:`infermodel.calibration.calibration`. A draw multiplies a DIY row's
+    throughput by the error the estimator made on a point it had not seen. [-]
+    """
+    return ["empirical", *map(float, calibration.loo_throughput_factors(calibrated))]
+
+
+def throughput_distributions(
+    distributions: Mapping[str, object], uncertainty: str, calibrated: pd.DataFrame | None = None
+) -> dict[str, object]:
+    """The Monte Carlo inputs with DIY throughput drawn as ``uncertainty`` says.
+
+    ``"estimator"`` (the default of the sensitivity page): ``throughput_factor`` from
+    :func:`estimator_error_distribution` multiplies each DIY row's own throughput, and a
+    ``tokens_per_hour_per_replica`` range is dropped; ``"range"``: ``distributions`` as given
+    (the hand-set range of earlier reports).
+    """
+    checks.one_of("throughput_uncertainty", uncertainty, THROUGHPUT_UNCERTAINTY)
+    if uncertainty == "range":
+        return dict(distributions)
+    if calibrated is None:
+        raise InputError("throughput_uncertainty 'estimator' needs the calibrated points")
+    kept = {k: v for k, v in distributions.items() if k != "tokens_per_hour_per_replica"}
+    return {**kept, "throughput_factor": estimator_error_distribution(calibrated)}

@@ -16,14 +16,23 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from infermodel import checks, compare, contracts, formulas, service_tiers
+from infermodel import (
+    checks,
+    compare,
+    contracts,
+    formulas,
+    gpu_billing,
+    gpu_sizing,
+    offerings,
+    service_tiers,
+)
 from infermodel.errors import InputError
 from infermodel.prices import PriceSnapshot
 from infermodel.readers.engines import Engine
 from infermodel.readers.logs import Trace
-from infermodel.units import MINUTES_PER_HOUR, SECONDS_PER_HOUR, TOKENS_PER_MILLION
+from infermodel.units import MINUTES_PER_HOUR, TOKENS_PER_MILLION
 
-DIY_SIZINGS = ("autoscaled", "peak")
+DIY_SIZINGS = ("autoscaled", "peak", "serverless")
 
 #: Columns of :func:`price_trace`'s table, in order (:data:`infermodel.contracts.TRACE_TABLE`).
 COLUMNS = list(contracts.TRACE_TABLE.columns)
@@ -360,40 +369,27 @@ def _diy_rows(
     trace: Trace,
     priced_pairs: pd.DataFrame,
     *,
+    as_of: pd.Timestamp,
     diy_token_basis: str,
     diy_sizing: str,
+    sizing_options: gpu_sizing.Options,
 ) -> pd.DataFrame:
-    """Rented-GPU offerings sized for the log's per-minute token rate (busy minutes only)."""
+    """Rented-GPU offerings sized for the log's arrivals and billed as their providers bill.
+
+    With ``diy_sizing="serverless"``, offerings that do not scale to zero are left out
+    (:func:`diy_unpriced` names them).
+    """
+    sized = gpu_sizing.size(
+        trace, priced_pairs, as_of=as_of, diy_token_basis=diy_token_basis, options=sizing_options
+    )
+    if diy_sizing == "serverless":
+        keep = ~gpu_sizing.not_serverless(sized)
+        priced_pairs, sized = priced_pairs[keep], sized[keep]
+    chosen = gpu_sizing.SIZING_COLUMNS[diy_sizing]
     minutes = trace.per_minute(busy_only=True)
-    first, _, span = trace.span()
-    offsets = (
-        minutes["minute"].to_numpy().astype("datetime64[m]")
-        - np.datetime64(first.floor("min"), "m")
-    ).astype(np.int64)
-    if diy_token_basis == "total":
-        per_minute = minutes["prompt_tokens"] + minutes["output_tokens"]
-    else:
-        per_minute = minutes["output_tokens"]
-    tokens = float(per_minute.sum())
-    if tokens <= 0:
-        raise InputError(f"{trace.path}: no {diy_token_basis} tokens to serve on rented GPUs")
-    tps = priced_pairs["tokens_per_second"].to_numpy(dtype=float)
-    gpus = priced_pairs["gpus_per_replica"].to_numpy(dtype=float)
-    price = priced_pairs["usd_per_gpu_hour"].to_numpy(dtype=float)
-    needs = replica_needs(per_minute.to_numpy(dtype=float), tps, minutes=offsets, span_minutes=span)
-    result = {}
-    for sizing, hours in (
-        ("peak_sized", needs["replica_hours_peak_sized"]),
-        ("autoscaled", needs["replica_hours_autoscaled"]),
-    ):
-        utilization = tokens / (hours * tps * SECONDS_PER_HOUR)
-        result[f"utilization_{sizing}"] = utilization
-        # The article's DIY formula at the utilization the arrival pattern implies equals
-        # replica-hours x GPUs per replica x hourly rate.
-        result[f"cost_usd_{sizing}"] = formulas.gpu_cost_usd(
-            tokens, tps, utilization, price, gpus_per_replica=gpus
-        )
-    chosen = "autoscaled" if diy_sizing == "autoscaled" else "peak_sized"
+    tokens = minutes["output_tokens"] + (
+        minutes["prompt_tokens"] if diy_token_basis == "total" else 0
+    )
     return pd.DataFrame(
         {
             "platform_type": priced_pairs["platform_type"].to_numpy(),
@@ -404,16 +400,15 @@ def _diy_rows(
             "pricing": priced_pairs["pricing"].to_numpy(),
             "serving_assumption": priced_pairs["assumption_id"].to_numpy(),
             "mode": priced_pairs["mode"].to_numpy(),
-            "gpus_per_replica": gpus,
-            "tokens_per_second": tps,
-            "usd_per_gpu_hour": price,
-            "peak_tokens_per_minute": float(per_minute.max()),
-            "replicas_peak": needs["replicas_peak"],
-            "replicas_mean": needs["replicas_mean"],
-            "replica_hours": needs[f"replica_hours_{chosen}"],
-            **result,
-            "utilization": result[f"utilization_{chosen}"],
-            "cost_usd": result[f"cost_usd_{chosen}"],
+            "gpus_per_replica": priced_pairs["gpus_per_replica"].to_numpy(dtype=float),
+            "tokens_per_second": priced_pairs["tokens_per_second"].to_numpy(dtype=float),
+            "usd_per_gpu_hour": priced_pairs["usd_per_gpu_hour"].to_numpy(dtype=float),
+            "peak_tokens_per_minute": float(tokens.max()),
+            **{c: sized[c].to_numpy() for c in sized.columns},
+            "diy_sizing": diy_sizing,
+            "replica_hours": sized[f"replica_hours_{chosen}"].to_numpy(),
+            "utilization": sized[f"utilization_{chosen}"].to_numpy(),
+            "cost_usd": sized[f"cost_usd_{chosen}"].to_numpy(),
             "observed_on": priced_pairs["observed_on"].to_numpy(),
             "age_days": priced_pairs["age_days"].to_numpy(),
             "stale": priced_pairs["stale"].to_numpy(),
@@ -422,6 +417,27 @@ def _diy_rows(
             "serving_source_url": priced_pairs["serving_source_url"].to_numpy(),
         }
     )
+
+
+def diy_unpriced(
+    prices: PriceSnapshot, serving: pd.DataFrame, *, diy_sizing: str, gpu_specs=None
+) -> pd.DataFrame:
+    """GPU offerings :func:`price_trace` leaves out at ``diy_sizing``, and why.
+
+    Only ``serverless`` leaves any out: offerings whose provider bills instances that do not
+    scale to zero (pods, nodes, reservations). Columns ``offering_id``, ``reason``.
+    """
+    priced = compare.priced_pairs(prices, serving, gpu_specs)
+    if diy_sizing != "serverless" or priced.empty:
+        return pd.DataFrame({"offering_id": pd.Series(dtype=str), "reason": pd.Series(dtype=str)})
+    rules = gpu_billing.rules_for(priced, prices.as_of)
+    gone = priced[~rules["scales_to_zero"].to_numpy(dtype=bool)]
+    ids = offerings.ids(
+        gone.assign(platform_type="diy_gpu", serving_assumption=gone["assumption_id"])
+    )
+    return pd.DataFrame(
+        {"offering_id": ids, "reason": "its provider bills instances that do not scale to zero"}
+    ).drop_duplicates(ignore_index=True)
 
 
 def price_trace(
@@ -435,6 +451,7 @@ def price_trace(
     diy_sizing: str = "autoscaled",
     service_tier: str = "standard",
     uplifts: Sequence[str] = (),
+    sizing_options: gpu_sizing.Options | None = None,
 ) -> pd.DataFrame:
     """Price every request of a log on every offering of a price snapshot.
 
@@ -455,9 +472,11 @@ def price_trace(
     diy_token_basis
         Tokens that take GPU time: ``"total"`` (prompt and output, the article's formula, as
         in :func:`infermodel.compare.cost_table`) or ``"output"``.
-    diy_sizing
-        ``cost_usd`` of DIY rows with replicas ``"autoscaled"`` per hour (default) or sized
-        for the ``"peak"`` minute over the whole log; both are in the table.
+    diy_sizing, sizing_options
+        ``cost_usd`` of DIY rows ``"autoscaled"`` per hour (default), sized for the
+        ``"peak"`` minute, or ``"serverless"`` (offerings that do not scale to zero are then
+        left out: :func:`diy_unpriced`); every sizing's cost is in the table. Options:
+        :class:`infermodel.gpu_sizing.Options` (the billing rule's defaults otherwise).
     service_tier, uplifts
         As :func:`infermodel.compare.cost_table`: API offerings at that tier and with those
         uplifts; those without are left out (:func:`api_prices` says why).
@@ -495,9 +514,10 @@ def price_trace(
             frames.append(_api_rows(trace, prices.api[keep], effective[keep]))
     priced = compare.priced_pairs(prices, serving, gpu_specs) if trace.has_timestamps else None
     if priced is not None and not priced.empty:
-        frames.append(
-            _diy_rows(trace, priced, diy_token_basis=diy_token_basis, diy_sizing=diy_sizing)
-        )
+        options = sizing_options or gpu_sizing.Options()
+        sizing = dict(diy_token_basis=diy_token_basis, diy_sizing=diy_sizing)
+        diy = _diy_rows(trace, priced, as_of=prices.as_of, sizing_options=options, **sizing)
+        frames.extend([diy] if not diy.empty else [])
     if not frames:
         raise InputError(
             f"nothing to price as of {prices.as_of.date()}: no API offering, and no GPU offering "
@@ -513,6 +533,7 @@ def price_trace(
     for column, count in counts.items():
         table[column] = count
     table["total_tokens"] = total_tokens
+    table["scales_to_zero"] = table["scales_to_zero"].astype("boolean")
     diy = table["platform_type"] == "diy_gpu"
     table.loc[diy, "usd_per_request_mean"] = table.loc[diy, "cost_usd"] / requests
     return contracts.typed(compare.finish(table, float(total_tokens)), contracts.TRACE_TABLE)

@@ -18,6 +18,8 @@ SECONDS_PER_MINUTE = 60
 
 #: Minutes in one hour. [min/h]
 MINUTES_PER_HOUR = 60
+#: Hours in one day (a requests-per-day limit). [h/day]
+HOURS_PER_DAY = 24
 
 #: Hours in an average month (365.25 days x 24 h / 12). [h/month]
 HOURS_PER_MONTH = 365.25 * 24 / 12

@@ -9,6 +9,7 @@ or assumed has a spec row, every withdrawal and tier row names an observed offer
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,10 +17,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from infermodel import paths, sources
+from infermodel import gpu_billing, offerings, paths, sources
 from infermodel.errors import Problem, TableError
-from infermodel.price_tables import load_scheduled_retirements, load_uplifts
+from infermodel.price_tables import (
+    load_api_rate_limits,
+    load_bill_models,
+    load_scheduled_retirements,
+    load_uplifts,
+)
 from infermodel.schema import row_problems
+from infermodel.serving_targets import load_serving_targets
 from infermodel.tables import (
     API_KEY,
     MODEL_CLASS,
@@ -57,10 +64,12 @@ SHIPPED = {
     for table in (
         Table("api_prices", paths.API_PRICES_CSV, load_api_prices),
         Table("gpu_prices", paths.GPU_PRICES_CSV, load_gpu_prices),
+        Table("gpu_billing_rules", paths.GPU_BILLING_RULES_CSV, gpu_billing.load_billing_rules),
         Table("api_price_tiers", paths.API_PRICE_TIERS_CSV, load_api_price_tiers),
         Table("withdrawals", paths.WITHDRAWALS_CSV, load_withdrawals),
         Table("scheduled_retirements", paths.SCHEDULED_RETIREMENTS_CSV, load_scheduled_retirements),
         Table("uplifts", paths.UPLIFTS_CSV, load_uplifts),
+        Table("api_rate_limits", paths.API_RATE_LIMITS_CSV, load_api_rate_limits),
         Table("price_readings", paths.PRICE_READINGS_CSV, load_price_readings),
         Table("tracked_offerings", paths.TRACKED_CSV, load_tracked),
         Table("gpu_specs", paths.GPU_SPECS_CSV, load_gpu_specs),
@@ -68,6 +77,8 @@ SHIPPED = {
         Table("throughput_measured", paths.MEASURED_CSV, load_measured),
         Table("throughput_efficiency", paths.EFFICIENCY_CSV, load_efficiency_table),
         Table("serving_assumptions", paths.SERVING_CSV, load_serving),
+        Table("bill_models", paths.BILL_MODELS_CSV, load_bill_models),
+        Table("serving_latency_targets", paths.SERVING_TARGETS_CSV, load_serving_targets),
     )
 }
 
@@ -146,6 +157,27 @@ def check_tiers(tiers: pd.DataFrame, api_prices: pd.DataFrame, path: Path) -> li
     return row_problems(tiers, pd.Series(~belongs, index=tiers.index), path, "observed_on", rule)
 
 
+def check_rate_limits(limits: pd.DataFrame, tracked: pd.DataFrame, path: Path) -> list[Problem]:
+    """Rate limits of a provider with no tracked offering, or whose pattern matches none.
+
+    A limit that matches no tracked offering would silently bound nothing.
+    """
+    models = tracked.groupby("provider")["model_id"].unique()
+    problems = []
+    for index, row in limits.iterrows():
+        provider, pattern = row["provider"], row["model_pattern"]
+        if provider not in models.index:
+            valid = ", ".join(sorted(models.index))
+            rule = f"no tracked offering of this provider in tracked_offerings.csv ({valid})"
+            problems.append(Problem(Path(path), _line(index), "provider", provider, rule))
+        elif not fnmatch.filter(list(models[provider]), pattern):
+            close = difflib.get_close_matches(pattern, list(models[provider]), n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            rule = f"matches no tracked {provider} model_id (an fnmatch pattern){hint}"
+            problems.append(Problem(Path(path), _line(index), "model_pattern", pattern, rule))
+    return problems
+
+
 def check_tracked(tracked: pd.DataFrame, api_prices: pd.DataFrame, path: Path) -> list[Problem]:
     """Tracked offerings with no observation in ``api_prices`` and not marked not yet imported.
 
@@ -178,6 +210,32 @@ def check_tracked(tracked: pd.DataFrame, api_prices: pd.DataFrame, path: Path) -
     )
 
 
+def check_bill_models(
+    bill_models: pd.DataFrame, api_prices: pd.DataFrame, path: Path
+) -> list[Problem]:
+    """Rows of ``bill_models.csv`` whose ``offering_id`` is no API offering of ``api_prices``,
+    or that repeat a (provider, model) another row maps (ignoring case and spelling of the
+    provider, as bills are matched)."""
+    known = sorted(set(offerings.ids(api_prices)))
+    problems = []
+    for index, row in bill_models.iterrows():
+        if row["offering_id"] not in known:
+            close = difflib.get_close_matches(row["offering_id"], known, n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            rule = f"no API offering with this id in api_prices.csv{hint}"
+            problems.append(
+                Problem(Path(path), _line(index), "offering_id", row["offering_id"], rule)
+            )
+    key = (
+        bill_models["provider"].map(offerings.provider_slug)
+        + "\0"
+        + bill_models["billed_model"].str.casefold()
+    )
+    rule = "the same provider and model (ignoring case) as an earlier row; a bill line maps once"
+    problems += row_problems(bill_models, key.duplicated(), path, "billed_model", rule)
+    return problems
+
+
 def check_models_known(
     frame: pd.DataFrame, models: pd.DataFrame, path: Path, *, classes_allowed: bool
 ) -> list[Problem]:
@@ -194,6 +252,57 @@ def check_models_known(
         exempt = "; a model class with a version wildcard (like 'Llama 3.x 70B') needs no row"
     rule = f"not a model in model_specs.csv (models: {', '.join(models['model'])}){exempt}"
     return row_problems(frame, unknown, path, "model", rule)
+
+
+def check_serving_targets(
+    targets: pd.DataFrame,
+    serving: pd.DataFrame,
+    models: pd.DataFrame,
+    known_gpus: set[str],
+    path: Path,
+) -> list[Problem]:
+    """Latency targets whose replica is unknown or whose serving row is missing or differs.
+
+    Each target names a model of ``model_specs.csv`` and a GPU of ``gpu_specs.csv`` exactly (the
+    estimator reads their specs), and has a ``realtime`` row in ``serving_assumptions.csv``
+    with the same id, model, precision, GPU and GPU count, whose rate
+    :func:`infermodel.latency.write_serving_rows` writes.
+    """
+    problems = row_problems(
+        targets,
+        ~targets["model"].isin(set(models["model"])),
+        path,
+        "model",
+        "must be a model of model_specs.csv, exactly as spelt there",
+    )
+    problems += row_problems(
+        targets, ~targets["gpu"].isin(known_gpus), path, "gpu", "must be a SKU of gpu_specs.csv"
+    )
+    by_id = serving.set_index("assumption_id")
+    missing = ~targets["assumption_id"].isin(by_id.index)
+    problems += row_problems(
+        targets,
+        missing,
+        path,
+        "assumption_id",
+        "has no serving_assumptions.csv row; run infermodel.latency.write_serving_rows()",
+    )
+    for field, serving_field in (
+        ("model", "model"),
+        ("precision", "precision"),
+        ("gpu", "gpu"),
+        ("gpus_per_replica", "gpus_per_replica"),
+    ):
+        other = targets["assumption_id"].map(by_id[serving_field])
+        differs = ~missing & (other.astype(str) != targets[field].astype(str))
+        problems += row_problems(
+            targets, differs, path, field, f"differs from the serving row's {serving_field}"
+        )
+    not_realtime = ~missing & (targets["assumption_id"].map(by_id["mode"]) != "realtime")
+    problems += row_problems(
+        targets, not_realtime, path, "assumption_id", "its serving row must have mode realtime"
+    )
+    return problems
 
 
 def _cross_table_problems(tables: dict[str, pd.DataFrame], files: dict[str, Path]) -> list[Problem]:
@@ -216,6 +325,16 @@ def _cross_table_problems(tables: dict[str, pd.DataFrame], files: dict[str, Path
         if "tracked_offerings" in tables:
             tracked = tables["tracked_offerings"]
             problems += check_tracked(tracked, api, files["tracked_offerings"])
+        if "bill_models" in tables:
+            problems += check_bill_models(tables["bill_models"], api, files["bill_models"])
+    if "gpu_prices" in tables and "gpu_billing_rules" in tables:
+        problems += gpu_billing.check_prices_have_rules(
+            tables["gpu_prices"], tables["gpu_billing_rules"], files["gpu_prices"]
+        )
+    if "api_rate_limits" in tables and "tracked_offerings" in tables:
+        problems += check_rate_limits(
+            tables["api_rate_limits"], tables["tracked_offerings"], files["api_rate_limits"]
+        )
     if "gpu_specs" in tables:
         known = set(tables["gpu_specs"]["gpu"])
         if "gpu_prices" in tables:
@@ -223,6 +342,16 @@ def _cross_table_problems(tables: dict[str, pd.DataFrame], files: dict[str, Path
         if "throughput_measured" in tables:
             measured = tables["throughput_measured"]
             problems += check_gpus_known(measured, known, files["throughput_measured"])
+    if {"serving_latency_targets", "serving_assumptions", "model_specs", "gpu_specs"} <= set(
+        tables
+    ):
+        problems += check_serving_targets(
+            tables["serving_latency_targets"],
+            tables["serving_assumptions"],
+            tables["model_specs"],
+            set(tables["gpu_specs"]["gpu"]),
+            files["serving_latency_targets"],
+        )
     if "model_specs" in tables:
         models = tables["model_specs"]
         for name, classes in (("serving_assumptions", True), ("throughput_measured", False)):
@@ -241,8 +370,11 @@ def validate_all(data_dir: Path = paths.DATA_DIR) -> dict[str, int]:
     or measured has a spec row; every withdrawal names an offering of ``api_prices.csv`` and
     is dated on or after its first observation; every scheduled retirement names one; every
     tracked offering has an observation there (or is marked ``not_yet_imported``); every
+    model a bill may name (``bill_models.csv``) maps to an offering there, once; every
+    latency target names a known model and GPU and has its realtime serving row; every
     serving assumption and measurement names a model of ``model_specs.csv`` (a serving
-    assumption may name a model class such as the article's "Llama 3.x 70B").
+    assumption may name a model class such as the article's "Llama 3.x 70B"); every rate
+    limit names a provider with tracked offerings and a pattern matching one of them.
     """
     data_dir = Path(data_dir)
     files = {

@@ -4,11 +4,12 @@ The layers (docs/architecture.md), lowest first; a module may import modules of 
 or a lower one, never a higher one:
 
 0. foundation: units, paths, errors, checks, writes
-1. formulas: formulas, roofline
+1. formulas: formulas, roofline, scaling, rate_limits
 2. data: schema, tables, validation, service_tiers, price_tables, contracts, prices, workloads,
-   serving, specs, offerings, sources, readers.*
+   serving, specs, offerings, sources, gpu_billing, readers.*, serving_targets
 3. analysis: compare, throughput, calibration, sensitivity, growth, trace_pricing, quarters,
-   importers, synthetic, parameters, discrepancies
+   importers, synthetic, parameters, rules, discrepancies, gpu_sizing,
+   commitments, deadlines, bills, bill_pricing, latency
 4. presentation: narrative, display, plots, reports.*, cli.*
 
 Imports inside a function are allowed only where a module says why: the command line defers
@@ -26,7 +27,7 @@ from infermodel import paths
 
 LAYERS = {
     "foundation": ["units", "paths", "errors", "checks", "writes"],
-    "formulas": ["formulas", "roofline"],
+    "formulas": ["formulas", "roofline", "scaling", "rate_limits"],
     "data": [
         "schema",
         "tables",
@@ -40,7 +41,9 @@ LAYERS = {
         "specs",
         "offerings",
         "sources",
+        "gpu_billing",
         "readers",
+        "serving_targets",
     ],
     "analysis": [
         "compare",
@@ -53,7 +56,14 @@ LAYERS = {
         "importers",
         "synthetic",
         "parameters",
+        "rules",
         "discrepancies",
+        "gpu_sizing",
+        "commitments",
+        "deadlines",
+        "bills",
+        "bill_pricing",
+        "latency",
     ],
     "presentation": ["narrative", "display", "plots", "reports", "cli"],
 }

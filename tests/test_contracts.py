@@ -80,7 +80,7 @@ def test_break_even_table_keeps_its_contract(cost, max_replicas):
 
 
 @pytest.mark.parametrize("name", ["azure2023_code.csv", "mooncake_conversation_trace.jsonl"])
-@pytest.mark.parametrize("sizing", ["peak", "autoscaled"])
+@pytest.mark.parametrize("sizing", ["peak", "autoscaled", "serverless"])
 def test_trace_table_keeps_its_contract(name, sizing, every_assumption):
     trace = logs.read_trace(TRACES / name)
     table = trace_pricing.price_trace(

@@ -60,6 +60,8 @@ def test_validate_all_passes_on_shipped_data():
         "withdrawals",
         "scheduled_retirements",
         "uplifts",
+        "api_rate_limits",
+        "gpu_billing_rules",
         "tracked_offerings",
         "price_readings",
         "gpu_specs",
@@ -67,6 +69,8 @@ def test_validate_all_passes_on_shipped_data():
         "throughput_measured",
         "throughput_efficiency",
         "serving_assumptions",
+        "bill_models",
+        "serving_latency_targets",
     }
     assert all(rows > 0 for rows in counts.values()), counts
     assert counts["api_prices"] == len(read_text_table(paths.API_PRICES_CSV))

@@ -23,7 +23,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infermodel import cli, formulas, prices, serving, synthetic, tables, trace_pricing
+from infermodel import (
+    cli,
+    formulas,
+    gpu_sizing,
+    prices,
+    serving,
+    synthetic,
+    tables,
+    trace_pricing,
+)
 from infermodel.errors import DataError, InputError
 from infermodel.readers import log_files, logs
 from infermodel.units import MINUTES_PER_HOUR
@@ -541,14 +550,35 @@ def test_sparse_sizing_equals_dense_on_any_busy_minutes(gaps, tokens, idle_tail)
 @pytest.mark.parametrize("source", SHIPPED, ids=lambda p: p.name)
 def test_priced_diy_rows_equal_the_dense_sizing(source, snapshot, assumptions):
     trace = logs.read_trace(source)
-    table = trace_pricing.price_trace(trace, snapshot, assumptions)
+    # Without cold starts the billed replica-hours are the dense per-minute sizing's (every
+    # shipped GPU bills by the second or the minute, and windows are whole hours).
+    options = gpu_sizing.Options(cold_start_s=0)
+    table = trace_pricing.price_trace(trace, snapshot, assumptions, sizing_options=options)
     diy = table[table["platform_type"] == "diy_gpu"]
     dense = trace.per_minute()
     expected = dense_replica_needs(dense["prompt_tokens"] + dense["output_tokens"],
                                    diy["tokens_per_second"])  # fmt: skip
     np.testing.assert_array_equal(diy["replicas_peak"], expected["replicas_peak"])
-    np.testing.assert_array_equal(diy["replica_hours"], expected["replica_hours_autoscaled"])
+    # A replica alone on a bigger node (Lambda's 8x tier) pays the node: at least as much.
+    whole = (diy["gpus_per_instance"] == diy["gpus_per_replica"]).to_numpy()
+    np.testing.assert_allclose(
+        diy["replica_hours"][whole], expected["replica_hours_autoscaled"][whole], rtol=1e-12
+    )
+    assert (diy["replica_hours"][~whole] >= expected["replica_hours_autoscaled"][~whole]).all()
     np.testing.assert_allclose(diy["replicas_mean"], expected["replicas_mean"], rtol=1e-12)
+    # A cold start of 30 s adds 30 s per replica started, to peak sizing one per replica
+    cold = trace_pricing.price_trace(
+        trace, snapshot, assumptions, sizing_options=gpu_sizing.Options(cold_start_s=30)
+    )
+    cold = cold.set_index("offering_id").loc[diy["offering_id"]]  # the same rows, in order
+    # (on rows billed by the second: Lambda rounds a lifetime to the minute)
+    by_second = (diy["billing_increment_seconds"] == 1).to_numpy()
+    one = whole & by_second & (diy["pricing"] == "on_demand").to_numpy()
+    np.testing.assert_allclose(
+        cold["replica_hours_peak_sized"].to_numpy()[one],
+        (diy["replica_hours_peak_sized"] + diy["replicas_peak"] * 30 / 3600).to_numpy()[one],
+        rtol=1e-12,
+    )
 
 
 def test_requests_decades_apart_price_with_little_memory(tmp_path, snapshot, assumptions):
@@ -560,7 +590,9 @@ def test_requests_decades_apart_price_with_little_memory(tmp_path, snapshot, ass
     tracemalloc.start()
     try:
         trace = logs.read_trace(path)
-        table = trace_pricing.price_trace(trace, snapshot, assumptions)
+        # No cold start: the replica-hours are the windows' (a start would add 30 s each).
+        options = gpu_sizing.Options(cold_start_s=0)
+        table = trace_pricing.price_trace(trace, snapshot, assumptions, sizing_options=options)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -572,7 +604,8 @@ def test_requests_decades_apart_price_with_little_memory(tmp_path, snapshot, ass
     one = formulas.wall_clock_hours(1100.0, diy["tokens_per_second"], 1.0) * 60
     two = formulas.wall_clock_hours(2200.0, diy["tokens_per_second"], 1.0) * 60
     expected = (np.ceil(one - 1e-9) * 60 + np.ceil(two - 1e-9) * 1) / 60
-    np.testing.assert_allclose(diy["replica_hours"], expected, rtol=1e-12)
+    whole = (diy["gpus_per_instance"] == diy["gpus_per_replica"]).to_numpy()
+    np.testing.assert_allclose(diy["replica_hours"][whole], expected[whole], rtol=1e-12)
     np.testing.assert_allclose(diy["replicas_mean"], (one + two) / span, rtol=1e-12)
     with pytest.raises(InputError, match=r"spans 15,779,521 minutes.*busy_only=True"):
         trace.per_minute()

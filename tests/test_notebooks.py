@@ -17,6 +17,15 @@ NOTEBOOKS = sorted(paths.NOTEBOOKS_DIR.glob("*.ipynb"))
 
 #: Small or unusual parameters per notebook (defaults run in tests/test_reports.py).
 SMALL = {
+    # The bill page needs a bill; this one is two months of 2026Q3 (tests/data/README.md).
+    "bill": {
+        "bill_path": "../tests/data/bills/real_openai_anthropic.csv",
+        "as_of": "2026-09-30",
+        "previous_as_of": "2026-07-31",
+        "serving_assumptions": ["article-realtime-60"],
+        "utilization": 0.5,
+        "drop_bad_lines": True,
+    },
     "workload_trace": {
         "synthetic_requests": 500,
         "synthetic_seed": 3,
@@ -59,6 +68,9 @@ SMALL = {
         "shock_usd_per_month": 1.0,
         "min_replicas": 2,
         "fixed_usd_per_month": 500.0,
+        "reservation_start_months": [2],
+        "reservation_term_months": 1,
+        "reserved_usd_per_gpu_hour": 1.5,
     },
     "price_changes": {
         "as_of": "2026-08-31",

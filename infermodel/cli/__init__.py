@@ -9,12 +9,13 @@ Subcommands (``infermodel SUBCOMMAND --help`` for options)::
     infermodel prices import litellm PATH [--write]    # refresh prices from a dated source
     infermodel prices discrepancies --as-of 2026-12-01  # where price sources disagree
     infermodel trace PATH --as-of 2025-05-31 --format csv  # price a request log on every offering
+    infermodel bill FOCUS.csv [--reconcile]            # a FOCUS bill re-priced, or reconciled
     infermodel throughput --model M --gpu G --gpus N --precision P --input-tokens I ...
 
 Each subcommand lives in its own module (:mod:`~infermodel.cli.pricing`,
 :mod:`~infermodel.cli.trace`, :mod:`~infermodel.cli.report`,
 :mod:`~infermodel.cli.price_import`, :mod:`~infermodel.cli.price_discrepancies`,
-:mod:`~infermodel.cli.throughput`) with shared option
+:mod:`~infermodel.cli.throughput`, :mod:`~infermodel.cli.bill`) with shared option
 groups in :mod:`~infermodel.cli.options`.
 
 Errors the kit raises on purpose (:class:`~infermodel.errors.InfermodelError`) end with one
@@ -30,7 +31,15 @@ import traceback
 from collections.abc import Sequence
 
 from infermodel import __version__, validation
-from infermodel.cli import price_discrepancies, price_import, pricing, report, throughput, trace
+from infermodel.cli import (
+    bill,
+    price_discrepancies,
+    price_import,
+    pricing,
+    report,
+    throughput,
+    trace,
+)
 from infermodel.cli.options import Parser, UsageError
 from infermodel.errors import InfermodelError, InputError, NoPricesError
 
@@ -61,6 +70,7 @@ def build_parser() -> Parser:
     price_discrepancies.add_parser(price_import.add_parser(commands))
     throughput.add_parser(commands)
     trace.add_parser(commands)
+    bill.add_parser(commands)
     return parser
 
 

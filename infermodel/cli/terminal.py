@@ -180,8 +180,8 @@ def _notes(frame: pd.DataFrame, shown: list[str], total_rows: int | None, limit:
     return [textwrap.fill(f"({note})", width=limit) for note in notes]
 
 
-def left_out_line(left_out: pd.DataFrame, *, shown_ids: int = 3) -> str:
-    """One line naming the API offerings a table leaves out, grouped by reason ("" if none)."""
+def left_out_line(left_out: pd.DataFrame, *, shown_ids: int = 3, kind: str = "API") -> str:
+    """One line naming the offerings (``kind``) a table leaves out, by reason ("" if none)."""
     if left_out.empty:
         return ""
     parts = []
@@ -189,12 +189,12 @@ def left_out_line(left_out: pd.DataFrame, *, shown_ids: int = 3) -> str:
         ids = list(group["offering_id"])
         more = f" and {len(ids) - shown_ids} more" if len(ids) > shown_ids else ""
         parts.append(f"{reason} ({len(ids)}: {', '.join(ids[:shown_ids])}{more})")
-    return f"Left out {len(left_out)} API offering(s): " + "; ".join(parts) + "."
+    return f"Left out {len(left_out)} {kind} offering(s): " + "; ".join(parts) + "."
 
 
-def note_left_out(left_out: pd.DataFrame) -> None:
+def note_left_out(left_out: pd.DataFrame, *, kind: str = "API") -> None:
     """Print :func:`left_out_line` to standard error, so csv and json stay clean."""
-    line = left_out_line(left_out)
+    line = left_out_line(left_out, kind=kind)
     if line:
         print(line, file=sys.stderr)
 

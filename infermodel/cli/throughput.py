@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from infermodel import tables, throughput
+from infermodel import latency, tables, throughput
 from infermodel.cli import options
 from infermodel.cli.options import UsageError
 from infermodel.roofline import PRECISIONS
@@ -40,6 +40,19 @@ def add_parser(commands) -> None:
         default=None,
         help="requests in flight (default: the largest batch that fits, maximum throughput)",
     )
+    tp.add_argument(
+        "--itl-ms",
+        type=options.ruled("--itl-ms"),
+        default=None,
+        help="latency target: the most concurrent streams whose mean inter-token latency "
+        "is at most this [ms/token], beside the maximum",
+    )
+    tp.add_argument(
+        "--ttft-ms",
+        type=options.ruled("--ttft-ms"),
+        default=None,
+        help="with --itl-ms: time to first token at most this [ms] (queueing not modelled)",
+    )
     options.add_format(tp, help_text="output format")
     tp.set_defaults(handler=run)
 
@@ -56,19 +69,22 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"throughput needs {', '.join(missing)} (or --list); see 'infermodel throughput --help'"
         )
-    table = throughput.estimate(
-        args.model,
-        args.gpu,
-        args.gpus,
-        args.precision,
-        args.input_tokens,
-        args.output_tokens,
-        concurrency=args.concurrency,
-    )
+    config = (args.model, args.gpu, args.gpus, args.precision)
+    config += (args.input_tokens, args.output_tokens)
+    if args.itl_ms is None and args.ttft_ms is not None:
+        raise UsageError("--ttft-ms needs --itl-ms (a latency target is an ITL, and a TTFT)")
+    if args.itl_ms is not None and args.concurrency is not None:
+        raise UsageError("give --itl-ms or --concurrency, not both: the target sets the batch")
+    if args.itl_ms is None:
+        table = throughput.estimate(*config, concurrency=args.concurrency)
+    else:
+        table = latency.capacity_at_latency(*config, itl_ms=args.itl_ms, ttft_ms=args.ttft_ms)
+        table = table.set_index("reading").reset_index()
     if args.format == "csv":
         table.to_csv(sys.stdout, index=False)
     elif args.format == "json":
         sys.stdout.write(table.to_json(orient="records", indent=1) + "\n")
     else:
-        print(table.T.to_string(header=False, float_format="{:,.4g}".format))
+        shown = table.set_index("reading").T if "reading" in table else table.T
+        print(shown.to_string(header="reading" in table, float_format="{:,.4g}".format))
     return 0

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from infermodel import trace_pricing
+from infermodel import gpu_sizing, scaling, trace_pricing
 from infermodel.cli import options, terminal
 from infermodel.cli.pricing import assumptions_for, billing_words, snapshot_for, write
 from infermodel.errors import InputError
@@ -74,11 +74,48 @@ def add_parser(commands) -> None:
         "--diy-sizing",
         choices=list(trace_pricing.DIY_SIZINGS),
         default="autoscaled",
-        help="DIY cost_usd with replicas autoscaled per hour (default) or sized for the peak",
+        help="DIY cost_usd with replicas autoscaled per hour (default), sized for the peak "
+        "minute all along, or serverless: following the arrivals, idle replicas kept for the "
+        "idle timeout, new ones paying the cold start (offerings that do not scale to zero "
+        "are then left out); every sizing's cost is a column",
     )
+    _add_sizing(trace)
     options.add_format(trace)
     terminal.add_options(trace, default_columns=TRACE_COLUMNS_FOR_PEOPLE)
     trace.set_defaults(handler=run)
+
+
+def _add_sizing(parser: argparse.ArgumentParser) -> None:
+    """Options of how rented replicas follow the log (:class:`gpu_sizing.Options`)."""
+    group = parser.add_argument_group("how rented GPUs follow the log")
+    for option, meaning in (
+        ("--idle-timeout-s", "seconds an idle serverless replica stays up (default: the "
+         "provider's, RunPod 5, Modal 60; 60 where none is known)"),
+        ("--cold-start-s", "seconds a new replica takes before it serves, billed (default: "
+         f"the provider's where stated, else {scaling.DEFAULT_COLD_START_SECONDS:g})"),
+        ("--scale-interval-s", "autoscaling window (default 3600) and serverless step "
+         f"(default {scaling.DEFAULT_SERVERLESS_STEP_SECONDS}); a window is never shorter "
+         "than the provider's billing increment"),
+        ("--min-replicas", "replicas always on, the whole log (default 0)"),
+        ("--interruptions-per-hour", "spot interruptions per running hour (default: "
+         "gpu_billing_rules.csv)"),
+        ("--restart-s", "seconds a spot replica takes to restart after an interruption "
+         "(default: gpu_billing_rules.csv)"),
+    ):  # fmt: skip
+        name = option.lstrip("-").replace("-", "_")
+        default = 0 if name == "min_replicas" else None
+        group.add_argument(option, type=options.ruled(option), default=default, help=meaning)
+
+
+def _sizing_options(args: argparse.Namespace) -> gpu_sizing.Options:
+    return gpu_sizing.Options(
+        idle_timeout_s=args.idle_timeout_s,
+        cold_start_s=args.cold_start_s,
+        scale_interval_s=args.scale_interval_s,
+        min_replicas=args.min_replicas,
+        interruptions_per_hour=args.interruptions_per_hour,
+        restart_s=args.restart_s,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -109,6 +146,11 @@ def run(args: argparse.Namespace) -> int:
         diy_sizing=args.diy_sizing,
         service_tier=tier,
         uplifts=args.uplift,
+        sizing_options=_sizing_options(args),
+    )
+    terminal.note_left_out(
+        trace_pricing.diy_unpriced(snapshot, assumptions, diy_sizing=args.diy_sizing),
+        kind="GPU",
     )
     terminal.note_left_out(
         trace_pricing.api_unpriced(

@@ -17,6 +17,7 @@ from infermodel.narrative.base import (
     names,
     paragraph,
 )
+from infermodel.narrative.bills import bill_answer, bill_lead
 from infermodel.narrative.changes import (
     change_labels,
     changes_lead,
@@ -36,17 +37,20 @@ from infermodel.narrative.costs import (
     workload_lead,
     workload_name,
 )
+from infermodel.narrative.deadlines import deadline_answer
 from infermodel.narrative.discrepancies import (
     disagreement_words,
     discrepancies_answer,
     discrepancies_headline,
 )
+from infermodel.narrative.estimator import latency_target_notes, regime_answer
 from infermodel.narrative.growth import (
     break_even_answer,
     maturity_answer,
     settings_lead,
     volume_lead,
 )
+from infermodel.narrative.sizing import log_label, reservation_answer, serverless_answer
 from infermodel.narrative.tiers import tier_answer
 from infermodel.narrative.uncertainty import (
     calibration_notes,
@@ -63,12 +67,15 @@ __all__ = [
     "article_answer",
     "article_groups",
     "article_readings",
+    "bill_answer",
+    "bill_lead",
     "break_even_answer",
     "calibration_notes",
     "change_labels",
     "changes_lead",
     "cheapest",
     "concurrency_note",
+    "deadline_answer",
     "disagreement_words",
     "discrepancies_answer",
     "discrepancies_headline",
@@ -76,14 +83,19 @@ __all__ = [
     "estimator_weaknesses",
     "html",
     "latency_notes",
+    "latency_target_notes",
     "left_out",
+    "log_label",
     "maturity_answer",
     "names",
     "not_on_sale",
     "paragraph",
     "past_schedule",
     "price_changes_answer",
+    "regime_answer",
+    "reservation_answer",
     "sensitivity_answer",
+    "serverless_answer",
     "settings_lead",
     "stack_base",
     "stream_notes",

@@ -10,6 +10,7 @@ import pandas as pd
 from infermodel import display
 from infermodel.display import money, multiple, percent
 from infermodel.narrative.base import names
+from infermodel.narrative.estimator import regime_answer
 
 # --- sensitivity -----------------------------------------------------------------------------
 
@@ -93,12 +94,18 @@ def _input(name: str) -> str:
 
 
 def throughput_answer(
-    accuracy: pd.DataFrame, cheapest_gpus: pd.DataFrame, *, utilization: float
+    accuracy: pd.DataFrame,
+    cheapest_gpus: pd.DataFrame,
+    *,
+    utilization: float,
+    regimes: pd.DataFrame | None = None,
 ) -> list[str]:
     """How far the estimator is from measurements, and the cheapest GPU per model.
 
     ``accuracy`` is :func:`~infermodel.calibration.accuracy`; ``cheapest_gpus`` one row per
-    model from :func:`~infermodel.throughput.price_estimates` (its cheapest offering).
+    model from :func:`~infermodel.throughput.price_estimates` (its cheapest offering);
+    ``regimes`` (optional) :func:`~infermodel.calibration.error_by_regime`, read by
+    :func:`~infermodel.narrative.estimator.regime_answer` after the overall error.
     """
     fit = accuracy.set_index("fit")
     inside, out = fit.loc["in-sample"], fit.loc["leave-one-out"]
@@ -108,6 +115,8 @@ def throughput_answer(
         f"({display.number(out['median_ape_percent'], 0)}% when each point is predicted "
         f"without it; worst {display.number(out['worst_ape_percent'], 0)}%)."
     ]
+    if regimes is not None:
+        lines += regime_answer(regimes)
     if cheapest_gpus.empty:
         lines.append("No GPU on sale on the as-of date holds any of the models chosen.")
         return lines
@@ -243,15 +252,24 @@ def estimator_weaknesses(
             f"error {display.number(long_prompt['loo_ape'].median(), 0)}% leave-one-out, "
             f"estimates mostly {side} the measurement (prefill is modelled as a steady average)."
         )
-    if moe:
+    measured_moe = calibrated[calibrated["model"].isin(moe)]
+    if len(measured_moe):
+        lines.append(
+            f"Mixture of experts ({names(sorted(set(measured_moe['model'])), most=4)}): "
+            f"{len(measured_moe)} measured points, median error "
+            f"{display.number(measured_moe['loo_ape'].median(), 0)}% leave-one-out; expert "
+            "parallel and attention data parallel runs are read as one replica of that many GPUs."
+        )
+    elif moe:
         lines.append(
             f"Mixture of experts ({names(moe, most=4)}): no measured point, so the expert-routing "
             "term is uncalibrated."
         )
-    lines.append(
-        "Every shipped point is at offline maximum load: latency-bound serving (few streams) "
-        "is extrapolated, and per-step overheads that dominate at batch 1 are not modelled."
-    )
+    if calibrated["concurrency"].isna().all():
+        lines.append(
+            "Every shipped point is at offline maximum load: latency-bound serving (few streams) "
+            "is extrapolated, and per-step overheads that dominate at batch 1 are not modelled."
+        )
     unmeasured = sorted(set(gpus) - set(measured["gpu"]))
     if unmeasured:
         lines.append(

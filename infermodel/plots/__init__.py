@@ -10,6 +10,7 @@ rest summarised in the title.
 """
 
 from infermodel.plots.base import DPI, PLATFORM_COLOURS, WIDTH, Chart
+from infermodel.plots.bills import bill_alternatives
 from infermodel.plots.costs import (
     cost_by_offering,
     cost_curves,
@@ -18,12 +19,14 @@ from infermodel.plots.costs import (
     price_stack,
     price_vs_mix,
 )
+from infermodel.plots.deadlines import deadline_options
 from infermodel.plots.measured import (
     caching_effect,
     estimate_vs_measured,
     latency_frontier,
     trace_shape,
 )
+from infermodel.plots.sizing import idle_timeout, reservation_savings
 from infermodel.plots.uncertainty import (
     monte_carlo_distributions,
     one_way,
@@ -36,17 +39,21 @@ __all__ = [
     "PLATFORM_COLOURS",
     "WIDTH",
     "Chart",
+    "bill_alternatives",
     "caching_effect",
     "cost_by_offering",
     "cost_curves",
     "cost_ranges",
+    "deadline_options",
     "estimate_vs_measured",
+    "idle_timeout",
     "latency_frontier",
     "maturity_path",
     "monte_carlo_distributions",
     "one_way",
     "price_stack",
     "price_vs_mix",
+    "reservation_savings",
     "sensitivity_grid",
     "tornado",
     "trace_shape",

@@ -8,8 +8,10 @@
   opened and checked row by row in DuckDB or Spark (:mod:`~infermodel.readers.engines`; the
   one SQL text and its Spark form, :mod:`~infermodel.readers.dialects`; how Spark gets the
   raw rows, :mod:`~infermodel.readers.spark_sources`);
-- :mod:`~infermodel.readers.measurements`: a user's own throughput measurements.
+- :mod:`~infermodel.readers.measurements`: a user's own throughput measurements;
+- :mod:`~infermodel.readers.focus` and :mod:`~infermodel.readers.focus_skus`: FOCUS
+  cost-and-usage exports (bills), their lines sorted and their token SKUs read.
 
 Readers parse and check; they hold no pricing logic (that is :mod:`infermodel.importers`,
-:mod:`infermodel.trace_pricing` and :mod:`infermodel.calibration`).
+:mod:`infermodel.trace_pricing`, :mod:`infermodel.calibration` and :mod:`infermodel.bills`).
 """

@@ -31,10 +31,16 @@ TABLES_PARAMETER = "tables_dir"
 
 @dataclass(frozen=True)
 class NotebookRun:
-    """One notebook of a manifest and the parameters it runs with."""
+    """One notebook of a manifest and the parameters it runs with.
+
+    ``when`` names a parameter the notebook runs only with: a page that needs an input no
+    default can stand for (a bill) is in the manifest, and runs when that parameter is
+    given, by the manifest or on the command line (``-p bill_path=...``), and not empty.
+    """
 
     path: Path
     parameters: dict = field(default_factory=dict)
+    when: str | None = None
 
     @property
     def name(self) -> str:
@@ -65,7 +71,13 @@ class Manifest:
             parameters = entry.get("parameters") or {}
             if not isinstance(parameters, dict):
                 raise ReportError(f"{path}: notebooks[{i}].parameters must be a mapping")
-            runs.append(NotebookRun(path.parent / entry["path"], dict(parameters)))
+            when = entry.get("when")
+            if when is not None and (not isinstance(when, str) or not when.isidentifier()):
+                raise ReportError(
+                    f"{path}: notebooks[{i}].when must name one parameter of the notebook "
+                    f"(the page runs only when it is given), got {when!r}"
+                )
+            runs.append(NotebookRun(path.parent / entry["path"], dict(parameters), when))
         return cls(str(raw.get("title", "infermodel report")), runs)
 
 
@@ -158,11 +170,16 @@ def check_parameters(
     return checked
 
 
+def _text_of(value: object) -> str:
+    return value.text.strip() if isinstance(value, rules.Typed) else str(value).strip()
+
+
 def plan(manifest: Manifest, overrides: Mapping[str, object] | None = None) -> list[NotebookRun]:
     """Merge ``overrides`` into each notebook's parameters and check them all.
 
     An override applies to every notebook that declares it and must be declared by at least
-    one; nothing is executed here.
+    one; a notebook with a ``when`` parameter that is not given (or empty) is left out of the
+    plan. Nothing is executed here.
     """
     overrides = dict(overrides or {})
     if TABLES_PARAMETER in overrides:
@@ -171,9 +188,22 @@ def plan(manifest: Manifest, overrides: Mapping[str, object] | None = None) -> l
             "folder) and cannot be given"
         )
     runs, used, known, cache = [], set(), set(), {}
+    waiting: dict[str, NotebookRun] = {}  # parameter -> a notebook left out that declares it
     for run in manifest.notebooks:
         declared = notebook_parameters(run.path)
         known.update(declared)
+        if run.when is not None:
+            if run.when not in declared:
+                raise ReportError(
+                    f"{run.path.name}: the manifest runs it when {run.when!r} is given, a "
+                    "parameter it does not declare"
+                )
+            given = {**run.parameters, **overrides}.get(run.when)
+            if given is None or _text_of(given) == "":
+                if given is not None:
+                    used.add(run.when)  # given empty: no bill, and no page (a blank variable)
+                waiting.update({name: run for name in declared if name not in waiting})
+                continue
         if TABLES_PARAMETER not in declared:
             raise ReportError(f"{run.path.name}: needs a '{TABLES_PARAMETER}' parameter (str)")
         if TABLES_PARAMETER in run.parameters:
@@ -186,8 +216,15 @@ def plan(manifest: Manifest, overrides: Mapping[str, object] | None = None) -> l
         checked = check_parameters(
             run.path, {**run.parameters, **mine}, declared=declared, cache=cache
         )
-        runs.append(NotebookRun(run.path, checked))
+        runs.append(NotebookRun(run.path, checked, run.when))
     unused = sorted(set(overrides) - used)
+    for name in unused:
+        if name in waiting:
+            page = waiting[name]
+            raise ParameterError(
+                f"parameter {name!r} is for {page.path.name}, which runs only when "
+                f"{page.when} is given (-p {page.when}=...)"
+            )
     if unused:
         valid = sorted(known - {TABLES_PARAMETER})
         raise ParameterError(
