@@ -410,10 +410,21 @@ def break_even_tokens_per_month(
         first = np.where(in_flat, flat, np.where(wins, stepped, np.nan))
         # From step ``steady`` on, the API bill at a step's start already covers the step, so
         # the last volume where the API wins lies in step ``steady - 1`` (if that is stepped).
+        # When the API bill at step ``steady``'s start equals the step (a tie, e.g. $1/h
+        # against 1.2x its tokens' price), rounding may put ``last`` one step late, where the
+        # API only ties; a step whose break-even is its start (to 1e-12) does not lose, and
+        # the step before is tried.
         last = np.ceil((price * capacity + fixed) / margin) - 1
-        last_start = np.maximum(min_steps * capacity, (last - 1) * capacity)
-        last_even = (last * step_cost + fixed) / price
-        loses_late = (last > min_steps) & (last_even > last_start)
+
+        def loses(k):
+            start = np.maximum(min_steps * capacity, (k - 1) * capacity)
+            even = (k * step_cost + fixed) / price
+            return (k > min_steps) & (even > start * (1 + 1e-12)), even
+
+        loses_last, even_last = loses(last)
+        loses_before, even_before = loses(last - 1)
+        last_even = np.where(loses_last, even_last, even_before)
+        loses_late = loses_last | loses_before
         always = np.where(wins, np.where(loses_late, np.maximum(first, last_even), first), np.nan)
     return _like(first, api_usd_per_million_tokens), _like(always, api_usd_per_million_tokens)
 

@@ -67,6 +67,20 @@ def test_break_even_utilization_by_hand():
     assert with_fixed == pytest.approx(0.995 / 1.5)
 
 
+def test_break_even_at_a_tie_between_a_step_and_the_api_by_hand():
+    # One GPU at $1/h serves 3.6M tokens/h; the API charges $1/3 per M, so a full hour's
+    # tokens cost $1.20 on it and k steps match the API at step 6's start exactly (6 x $1 =
+    # 18M x $1/3M). The API wins just after each of steps 2-5 starts; from step 5's
+    # break-even (15M tokens, $5) self-hosting is never dearer. Rounding once put that at
+    # step 6's tie (per hour: "always" 3M; always on: one month-step late).
+    for billing, hours in (("per_hour", 1), ("always_on", HOURS_PER_MONTH)):
+        first, always = formulas.break_even_tokens_per_month(
+            1 / 3, 1000.0, 1.0, 1.0, min_replicas=0, billing=billing
+        )
+        assert first == pytest.approx(3e6 * hours, rel=1e-12)
+        assert always == pytest.approx(15e6 * hours, rel=1e-12)
+
+
 deployments = st.fixed_dictionaries(
     {
         "tokens_per_second": st.floats(50, 5000),
