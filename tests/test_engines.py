@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
+import random
 import sys
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from infermodel import cli, prices, serving, synthetic, tables, trace_pricing
 from infermodel.cli import trace as cli_trace
 from infermodel.errors import DataError, InputError
-from infermodel.readers import dialects, engines, logs
+from infermodel.readers import dialects, engines, log_checks, logs
 
 TRACES = Path(__file__).resolve().parent / "data" / "traces"
 SHIPPED = ["azure2023_code.csv", "azure2023_conv.csv", "mooncake_conversation_trace.jsonl"]
@@ -90,6 +93,11 @@ def bad_logs(folder: Path) -> dict[str, Path]:
         '{"input_tokens": "1e400", "output_tokens": 2}\n[1, 2]\n'
         '{"input_tokens": 3, "output_tokens": 18446744073709551615}\n'
         '{"input_tokens": 100.5, "output_tokens": 2}\n{"input_tokens": 7, "output_tokens": 2}\n'
+        # Text after the object, two objects on a line, a trailing comma, a NaN: malformed on
+        # both (Spark's JSON functions would read the first three, DuckDB's the last two).
+        '{"input_tokens": 6, "output_tokens": 2} trailing\n'
+        '{"input_tokens": 6, "output_tokens": 2}{"input_tokens": 1, "output_tokens": 1}\n'
+        '{"input_tokens": 6, "output_tokens": 2,}\n{"input_tokens": 6, "output_tokens": NaN}\n'
     )
     packed = folder / "bad.jsonl.gz"  # compressed: DuckDB splits the lines for Spark
     packed.write_bytes(gzip.compress(jsonl.encode()))
@@ -223,6 +231,72 @@ def test_per_interval_by_hand(tmp_path):
     assert dense["requests"].tolist() == [1, 1, 0, 1, 1]
     with pytest.raises(InputError, match="seconds must be a whole number >= 1, got 0"):
         trace.per_interval(0)
+
+
+EDGE_JSON = [  # each kind of text DuckDB's json_valid and Spark's JSON functions read apart
+    '{"a": 1}', '{"a": 1} x', '{"a": 1}{"b": 2}', '{"a": 1},{"b": 2}', '{"a": 1}}',
+    '{"a": 1}],[', '{"a": 1}] x [', '{"a": {"b": [1, {"c": 2}]}, "d": "}x"}',
+    '{"a": "\\"}"}', '{"a": "x\\\\"} y', '{"a": 1}\t', '{"a": [1, 2], "b": 3} ,',
+    '{"a": 1,}', '[1, 2,]', '{"a": NaN}', '{"a": -Infinity}', '{"a": "nan", "b": "inf,}"}',
+    '{"a": "\t"}', '[1, 2]', "{'a': 1}", '{"a": 01}', '{"a": .5}',
+]  # fmt: skip
+
+
+def fuzzed_json(count: int, seed: int = 16) -> list[str]:
+    """Valid JSON objects cut, spliced and appended to at random (a seeded, fixed list)."""
+    rng = random.Random(seed)
+    pieces = ["{", "}", "[", "]", ",", ":", '"', "\\", " ", "1", "x", "null", "NaN", '"k"']
+    out = []
+    for _ in range(count):
+        value = {"a": rng.randint(0, 9), "b": [rng.random(), {"c": "}]"}], "d": "q\\"}
+        text = json.dumps(value) if rng.random() < 0.7 else json.dumps(value["b"])
+        for _ in range(rng.randint(0, 2)):
+            at = rng.randint(0, len(text))
+            cut = rng.randint(0, 2)
+            text = text[:at] + rng.choice(pieces) * rng.randint(1, 2) + text[at + cut :]
+        out.append(text)
+    return out
+
+
+@spark
+@on_one_worker
+def test_one_json_value_is_read_alike_on_both_engines(session):
+    texts = EDGE_JSON + fuzzed_json(3000)
+    frame = pa.table({"text": texts})  # read by DuckDB by its name; handed to Spark as Arrow
+    query = f"SELECT {log_checks.strict_json_sql('text')} AS valid FROM frame"
+    on_duckdb = [valid for (valid,) in duckdb.sql(query).fetchall()]
+    session.createDataFrame(frame).createOrReplaceTempView("fuzzed_json")
+    spark_sql = dialects.to_spark(query, (("frame", "fuzzed_json"),))
+    on_spark = [row.valid for row in session.sql(spark_sql).collect()]
+    differ = [(t, d, s) for t, d, s in zip(texts, on_duckdb, on_spark, strict=True) if d != s]
+    assert not differ, differ[:5]
+
+    def standard(text: str) -> bool:  # Python's json, refusing NaN and Infinity as RFC 8259
+        try:
+            json.loads(text, parse_constant=lambda name: 1 / 0)
+        except (ValueError, ZeroDivisionError):
+            return False
+        return True
+
+    assert on_duckdb == [standard(t) for t in texts]
+    assert 0.1 < sum(on_duckdb) / len(texts) < 0.9  # the fuzz makes both kinds
+
+
+@spark
+@on_one_worker
+def test_a_line_not_utf8_refuses_the_log_on_both_engines(session, tmp_path):
+    lines = [b'{"input_tokens": %d, "output_tokens": 1}' % n for n in range(1, 3001)]
+    lines[2499] = b'{"input_tokens": 8, "output_tokens": 4, "model": "caf\xe9"}'  # Latin-1
+    path = tmp_path / "latin.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    expected = (
+        f"{path}: cannot be read as jsonl: line 2,500 is not UTF-8 text (an invalid byte "
+        "sequence); infermodel reads UTF-8 logs: convert it, e.g. iconv -f LATIN1 -t UTF-8"
+    )
+    for engine in ("duckdb", engines.SparkEngine(session)):
+        with pytest.raises(DataError) as caught:
+            logs.read_trace(path, engine=engine)
+        assert str(caught.value) == expected
 
 
 def test_spark_sql_rewrites_what_sqlglot_leaves_duckdbs():

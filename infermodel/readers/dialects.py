@@ -11,7 +11,8 @@ values:
 - ``x <> floor(x)`` (is ``x`` not whole?) becomes ``x % 1 <> 0``: Spark's ``floor`` of a
   DOUBLE is a BIGINT, which overflows (an error in ANSI mode) past 2^63;
 - ``epoch_us(ts)`` becomes ``unix_micros`` of the wall-clock time read in UTC;
-- ``json_valid(t)`` becomes ``try_parse_json(t) IS NOT NULL``, and ``json_type(d)`` is
+- ``json_valid(t)`` becomes ``try_parse_json(t) IS NOT NULL`` and a test that nothing follows
+  the first value (Spark's JSON functions ignore what does), and ``json_type(d)`` is
   ``'OBJECT'`` exactly when ``json_object_keys(d)`` is not NULL;
 - ``d ->> '$.key'`` is ``get_json_object``, except that a number past a DOUBLE, which Spark
   returns as the string ``"Infinity"``, is unquoted (DuckDB reads it as infinity);
@@ -55,8 +56,7 @@ def _spark_node(node):
             utc = exp.Cast(this=arg, to=exp.DataType.build("TIMESTAMPLTZ"))
             return exp.Anonymous(this="unix_micros", expressions=[utc])
         if name == "json_valid" and arg is not None:
-            parsed = exp.Anonymous(this="try_parse_json", expressions=[arg])
-            return exp.Not(this=exp.Is(this=parsed, expression=exp.Null()))
+            return _one_json_value(arg)
     if (
         isinstance(node, exp.NEQ)
         and isinstance(node.expression, exp.Floor)
@@ -96,6 +96,50 @@ def _spark_node(node):
         exact = exp.Anonymous(this="percentile_disc", expressions=[node.expression])
         return exp.WithinGroup(this=exact, expression=ordered)
     return node
+
+
+#: Spark SQL for "``__t__`` is one JSON value and nothing after it". Spark's JSON functions
+#: read the first value of a text and ignore what follows (``{"a": 1} x`` and ``{"a": 1}{"b":
+#: 2}`` parse), where DuckDB's ``json_valid`` is false. With the strings masked (``m``), the
+#: first value ends where its brackets first balance (a scalar must be the whole text); only
+#: whitespace may follow. The bracket
+#: walk (``aggregate``) is needed only when a closing bracket is followed by a comma (nested
+#: values): otherwise a closing bracket followed by anything but ``,``, ``}``, ``]`` or
+#: whitespace, or unequal counts of opening and closing brackets, is the whole test.
+_ONE_JSON_VALUE = r"""
+try_parse_json(__t__) IS NOT NULL
+AND (regexp_like(__m__, '^\\s*[\\[{]') OR regexp_like(__m__,
+    '^\\s*(""|-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?|true|false|null)\\s*$'))
+AND NOT regexp_like(__m__, '[}\\]]\\s*[^\\s,}\\]]')
+AND length(regexp_replace(__m__, '[^{\\[]', '')) = length(regexp_replace(__m__, '[^}\\]]', ''))
+AND (NOT regexp_like(__m__, '[}\\]]\\s*,') OR aggregate(
+    split(__m__, ''), named_struct('d', 0, 'closed', false, 'bad', false),
+    (a, c) -> named_struct(
+        'd', a.d + CASE WHEN c IN ('{', '[') THEN 1 WHEN c IN ('}', ']') THEN -1 ELSE 0 END,
+        'closed', a.closed OR (c IN ('}', ']') AND a.d = 1),
+        'bad', a.bad OR (a.closed AND c NOT IN (' ', '\t', '\r', '\n', ''))),
+    a -> NOT a.bad))
+"""
+#: A JSON text with each string replaced by ``""`` (the strings of a valid value, exactly).
+_MASKED = r"""regexp_replace(__t__, '"(?:[^"\\\\]|\\\\.)*"', '""')"""
+
+
+def _one_json_value(arg):
+    """``arg`` is exactly one JSON value, as DuckDB's ``json_valid`` (see above)."""
+    import sqlglot
+    from sqlglot import exp
+
+    def fill(node, template: str):
+        tree = sqlglot.parse_one(template, read="spark")
+        return tree.transform(
+            lambda n: node.copy() if isinstance(n, exp.Column) and n.name == "__t__" else n
+        )
+
+    masked = fill(arg, _MASKED)
+    test = fill(arg, _ONE_JSON_VALUE)
+    return test.transform(
+        lambda n: masked.copy() if isinstance(n, exp.Column) and n.name == "__m__" else n
+    )
 
 
 def _renamed(node, names: dict[str, str]):

@@ -25,7 +25,7 @@ TIMESTAMP_YEARS = (1900, 2200)
 #: Kinds of bad rows and what each means.
 BAD_ROW_KINDS = {
     "ragged": "wrong number of fields (not the header's number)",
-    "malformed": "not a readable JSON object or CSV record",
+    "malformed": "not a readable JSON object (RFC 8259) or CSV record",
     "missing": "a token count is missing",
     "non_numeric": "a token count is not a number",
     "not_whole": "a token count is not a whole number",
@@ -127,6 +127,21 @@ class Columns:
         return f"TRY_CAST({self.raw(column)} AS DOUBLE)"
 
 
+def strict_json_sql(text: str) -> str:
+    """SQL: ``text`` is one JSON value as the standard defines it (RFC 8259).
+
+    DuckDB's ``json_valid`` also takes trailing commas (``{"a": 1,}``) and the literals NaN
+    and Infinity, which Spark's JSON functions (and the standard) refuse; so a line with them
+    is ``malformed`` on every engine. Tested with the strings masked out (each ``""``), where
+    no letters but those of ``true``, ``false`` and ``null`` remain in a standard value.
+    """
+    masked = f"""regexp_replace({text}, '"(?:[^"\\\\]|\\\\.)*"', '""', 'g')"""
+    return (
+        f"(json_valid({text}) AND NOT regexp_matches({masked}, ',\\s*[}}\\]]') "
+        f"AND NOT regexp_matches(lower({masked}), 'nan|inf'))"
+    )
+
+
 def row_checks(mapping: ColumnMapping, columns: Columns) -> list[tuple[str, str, str]]:
     """(kind, SQL condition, field) of every row rule, in order of precedence."""
     checks: list[tuple[str, str, str]] = []
@@ -183,7 +198,7 @@ def checked_sql(source: str, fmt: str, mapping: ColumnMapping, columns: Columns)
     )
     # A malformed JSON line is reported, not read: values come from ``doc``, NULL for it.
     rows = (
-        f"SELECT *, CASE WHEN json_valid(text) THEN text END AS doc FROM ({source})"
+        f"SELECT *, CASE WHEN {strict_json_sql('text')} THEN text END AS doc FROM ({source})"
         if columns.json_like
         else source
     )

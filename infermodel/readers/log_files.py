@@ -72,9 +72,20 @@ def duckdb_cause(exc: BaseException) -> str:
     if not lines:
         return type(exc).__name__
     first = lines[0]
+    line = re.search(r"CSV Error on Line: (\d+)", first)
+    if line and any("Invalid unicode" in text for text in lines):
+        return not_utf8(int(line.group(1)))
     if "CSV Error on Line" in first and len(lines) > 1:
         first = f"{first}: {lines[1]}"
     return first if len(first) <= 300 else first[:297] + "..."
+
+
+def not_utf8(line: int) -> str:
+    """Why a text log whose ``line`` is not UTF-8 cannot be read (both engines say it)."""
+    return (
+        f"line {line:,} is not UTF-8 text (an invalid byte sequence); infermodel reads UTF-8 "
+        "logs: convert it, e.g. iconv -f LATIN1 -t UTF-8"
+    )
 
 
 @contextmanager

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from infermodel.errors import DataError
 from infermodel.readers.engines import SparkEngine
-from infermodel.readers.log_files import LogFile, clear_rejects, take_rejects
+from infermodel.readers.log_files import LogFile, clear_rejects, not_utf8, take_rejects
 
 #: Name of the Spark view holding a log's raw rows.
 SOURCE_VIEW = "infermodel_source"
@@ -63,16 +64,20 @@ def load(
         numbered = frame.selectExpr("CAST(_metadata.row_index + 1 AS BIGINT) AS line", "*")
         engine.keep(SOURCE_VIEW, numbered, cache=False)
         return types
-    _number_lines(engine, str(log.path))
+    _number_lines(engine, log, fmt)
     return {}
 
 
-def _number_lines(engine: SparkEngine, path: str) -> None:
-    """A text file's non-blank lines as (``line``, ``text``), numbered as in the file."""
+def _number_lines(engine: SparkEngine, log: LogFile, fmt: str) -> None:
+    """A text file's non-blank lines as (``line``, ``text``), numbered as in the file.
+
+    A line that is not UTF-8 refuses the log, as DuckDB's reader does (Spark's text reader
+    would keep its bytes and read them as replacement characters).
+    """
     from pyspark.sql import functions as F
     from pyspark.sql.window import Window
 
-    lines = engine.session.read.text(path).select(
+    lines = engine.session.read.text(str(log.path)).select(
         F.col("value").alias("text"),
         F.col("_metadata.file_block_start").alias("block"),
         F.monotonically_increasing_id().alias("seq"),
@@ -90,6 +95,9 @@ def _number_lines(engine: SparkEngine, path: str) -> None:
         .select((F.col("before") + within).cast("bigint").alias("line"), "text")
         .where(F.trim(F.coalesce(F.col("text"), F.lit(""))) != "")
     )
+    (first_bad,) = numbered.where("NOT is_valid_utf8(text)").agg(F.min("line")).first()
+    if first_bad is not None:
+        raise DataError(f"{log.path}: cannot be read as {fmt}: {not_utf8(first_bad)}")
     engine.keep(SOURCE_VIEW, numbered, cache=False)
 
 
