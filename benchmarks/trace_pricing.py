@@ -17,7 +17,7 @@ process of its own so that each peak memory is its own:
   requests, one request at a time;
 - with ``--spark``: the same pricing on a local Spark (``--engine spark``).
 
-Prints, for each, seconds and peak resident memory (``ru_maxrss``), and the ratio to the
+Prints, for each, seconds and peak resident memory (``VmHWM``), and the ratio to the
 floor. Run: ``.venv/bin/python benchmarks/trace_pricing.py [--requests N]``. Timings depend on
 the machine; nothing here is asserted by the tests.
 """
@@ -54,8 +54,16 @@ GENAI_PROVIDERS = {
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far [MB] (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process so far [MB]: Linux's ``VmHWM``.
+
+    Not ``ru_maxrss``: Linux carries it over an ``exec``, so a child started by a parent that
+    wrote a large log reports at least the parent's peak (both measurements read 2,432 MB).
+    """
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux
 
 
 def cpu_s() -> float:
@@ -232,7 +240,8 @@ def agree(ours: dict, floor: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=10_000_000, help="rows of the log")
+    parser.add_argument("--requests", type=int, nargs="+", default=[10_000_000],
+                        help="rows of the log; several sizes, one log each")  # fmt: skip
     parser.add_argument("--sample", type=int, default=0, help="rows priced one call each")
     parser.add_argument("--as-of", default="2025-05-31", help="prices in force on this date")
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic log")
@@ -246,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="price this synthetic Parquet log instead of writing one")  # fmt: skip
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # each figure as it comes, also into a file
     if args.child:
         kind, log = args.child[:2]
         if kind == "floor":
@@ -257,29 +267,39 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
         return 0
 
+    sizes = [None] if args.log is not None else args.requests
+    results = [measure(args, requests) for requests in sizes]
+    print("\n" + headline(results, args.memory_limit))
+    return 0
+
+
+def measure(args: argparse.Namespace, requests: int | None) -> dict:
+    """Write (or take) one log, price it each way, print the figures; the headline figures."""
     folder = Path(tempfile.mkdtemp(prefix="infermodel-bench-"))
-    log = folder / f"synthetic_log_{args.requests}_seed{args.seed}.parquet"
+    log = folder / f"synthetic_log_{requests}_seed{args.seed}.parquet"
     try:
         start = time.perf_counter()
         if args.log is None:
-            write_log(log, args.requests, args.seed)
+            write_log(log, requests, args.seed)
         else:
             log, args.keep = args.log, True
-            args.requests = int(duckdb.sql(f"SELECT count(*) FROM '{log}'").fetchall()[0][0])
+            requests = int(duckdb.sql(f"SELECT count(*) FROM '{log}'").fetchall()[0][0])
         print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-        print(f"synthetic log (SYNTHETIC, seed {args.seed}): {args.requests:,} requests, "
-              f"{log.stat().st_size / 1e6:,.0f} MB of Parquet, written in "
-              f"{time.perf_counter() - start:,.1f} s")  # fmt: skip
+        made = (f"written in {time.perf_counter() - start:,.1f} s" if args.log is None
+                else f"given: {log}")  # fmt: skip
+        print(f"synthetic log (SYNTHETIC, seed {args.seed}): {requests:,} requests, "
+              f"{log.stat().st_size / 1e6:,.0f} MB of Parquet, {made}")  # fmt: skip
         options = ["--as-of", args.as_of, "--memory-limit", args.memory_limit,
                    "--threads", str(args.threads), "--sample", str(args.sample)]  # fmt: skip
         ours = child(["duckdb", str(log), *options])
         print(f"infermodel, DuckDB {duckdb.__version__} (memory_limit {args.memory_limit}, "
               f"{args.threads} threads): read+check {ours['read_s']:,.1f} s, read+check+price "
-              f"{ours['total_s']:,.1f} s ({ours['cpu_s']:,.0f} CPU-s); {args.requests:,} "
+              f"{ours['total_s']:,.1f} s ({ours['cpu_s']:,.0f} CPU-s); {requests:,} "
               f"requests x {ours['api_offerings']} "
               f"API offerings (+{ours['diy_rows']} DIY rows), {ours['shapes']:,} distinct "
               f"request shapes; peak RSS {ours['peak_rss_mb']:,.0f} MB")  # fmt: skip
-        if args.requests <= args.floor_max_requests:
+        floor = None
+        if requests <= args.floor_max_requests:
             floor = child(["floor", str(log), *options])
             print(f"numpy floor (read 3 columns, price, exact P50/P95): {floor['total_s']:,.1f} s "
                   f"({floor['cpu_s']:,.0f} CPU-s),"
@@ -293,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"driver RSS {sparked['peak_rss_mb']:,.0f} MB (JVM not counted)")  # fmt: skip
         if args.sample:
             calls = child(["per-call", str(log), *options])
-            ours_rate = args.requests * ours["api_offerings"] / ours["total_s"]
+            ours_rate = requests * ours["api_offerings"] / ours["total_s"]
             genai_rate = calls["sample"] * calls["genai_offerings"] / calls["genai_s"]
             loop_rate = calls["sample"] * calls["loop_offerings"] / calls["loop_s"]
             print(f"request-prices per second: infermodel {ours_rate:,.0f}, genai-prices "
@@ -305,7 +325,21 @@ def main(argv: list[str] | None = None) -> int:
             print(f"kept {log}")
         if not (args.keep and log.parent == folder):
             shutil.rmtree(folder)
-    return 0
+    ratio = ours["total_s"] / floor["total_s"] if floor else None
+    return {"requests": requests, "total_s": ours["total_s"], "peak_rss_mb": ours["peak_rss_mb"],
+            "ratio": ratio}  # fmt: skip
+
+
+def headline(results: list[dict], memory_limit: str) -> str:
+    """One line per log: its time, peak memory and ratio to the floor."""
+    lines = []
+    for r in results:
+        against = f", {r['ratio']:.2f}x the numpy floor" if r["ratio"] is not None else ""
+        lines.append(
+            f"{r['requests']:,} requests priced in {r['total_s']:,.1f} s within "
+            f"{r['peak_rss_mb']:,.0f} MB (memory_limit {memory_limit}){against}"
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
