@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from infermodel import cli, prices, serving, synthetic, tables, trace_pricing
+from infermodel import cli, paths, prices, serving, synthetic, tables, trace_pricing
 from infermodel.cli import trace as cli_trace
 from infermodel.errors import DataError, InputError
 from infermodel.readers import dialects, engines, log_checks, logs
@@ -74,6 +74,24 @@ def test_shipped_traces_give_the_same_tables_on_both_engines(session, snapshot, 
     same(duck.length_quantiles(), sparked.length_quantiles())
     same(duck.length_histogram("output_tokens"), sparked.length_histogram("output_tokens"))
     same(duck.per_interval(7, busy_only=False), sparked.per_interval(7, busy_only=False))
+
+
+@spark
+@on_one_worker
+@pytest.mark.parametrize("name", sorted(paths.SHIPPED_TRACES))
+def test_shipped_real_hours_price_alike_sized_as_serverless(session, name):
+    # The real hours of data/traces (gzip: split by DuckDB, then handed to Spark), with the
+    # DIY rows sized minute by minute as the request-log page sizes them.
+    snapshot = prices.as_of("2026-12-01")
+    assumptions = serving.select(tables.load_serving(), "article-batch-2m")
+    duck, sparked = both(session, paths.SHIPPED_TRACES[name])
+    priced = [
+        trace_pricing.price_trace(t, snapshot, assumptions, diy_sizing="serverless")
+        for t in (duck, sparked)
+    ]
+    assert (priced[0]["platform_type"] == "diy_gpu").any()
+    same(*priced)
+    same(duck.summary(), sparked.summary())
 
 
 def write(path: Path, text: str) -> Path:
