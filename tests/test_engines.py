@@ -10,7 +10,9 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import random
+import subprocess
 import sys
 from pathlib import Path
 
@@ -209,6 +211,34 @@ def test_cli_engine_spark_prints_the_same_table(session, capsys):
         assert status == 0, err
         tables_.append(pd.read_csv(io.StringIO(out)))
     same(*tables_)
+
+
+def cli_process(*argv, **env) -> subprocess.CompletedProcess:
+    """``infermodel ARGV`` in a fresh process (its own JVM), with ``env`` added."""
+    command = [sys.executable, "-m", "infermodel.cli", *map(str, argv)]
+    return subprocess.run(
+        command, capture_output=True, text=True, env={**os.environ, **env}, timeout=600
+    )
+
+
+@spark
+@on_one_worker
+def test_spark_keeps_the_jvm_off_the_terminal(tmp_path):
+    # The JVM's banner, log4j's notices and PySpark's pandas warning are not the user's.
+    path = write(tmp_path / "log.csv", "input_tokens,output_tokens\n100,20\n300,40\n")
+    done = cli_process("trace", path, "--as-of", AS_OF, "--engine", "spark", "--format", "csv")
+    assert done.returncode == 0 and done.stderr == ""
+    assert len(pd.read_csv(io.StringIO(done.stdout))) >= 30  # every API offering
+
+
+@spark
+def test_spark_that_cannot_start_says_why_in_one_line(tmp_path):
+    path = write(tmp_path / "log.csv", "input_tokens,output_tokens\n100,20\n")
+    done = cli_process("trace", path, "--engine", "spark", JAVA_HOME=str(tmp_path / "no-jdk"))
+    assert done.returncode != 0 and done.stdout == ""
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("infermodel: error: Spark could not start (local[*]): ")
+    assert f"{tmp_path / 'no-jdk'}/bin/java: No such file or directory" in done.stderr
 
 
 def test_cli_engine_spark_without_pyspark_is_one_line(tmp_path, capsys, monkeypatch):

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -141,6 +143,47 @@ def spark_cause(exc: BaseException) -> str:
     return first if len(first) <= 300 else first[:297] + "..."
 
 
+@contextmanager
+def _jvm_output_kept() -> Iterator[int]:
+    """Standard error (file descriptor 2) into an unnamed temporary file inside the block.
+
+    A local Spark's JVM, started inside, inherits it for its life: its start-up banner, its
+    log4j warnings before the log level is set and the JVM's own notices stay off the user's
+    terminal (errors reach infermodel as exceptions, one line each). Yields the file's
+    descriptor, for :func:`_last_words` when the start fails; nothing is left on disk.
+    """
+    import tempfile
+
+    kept = tempfile.TemporaryFile()
+    sys.stderr.flush()
+    saved = os.dup(2)
+    os.dup2(kept.fileno(), 2)
+    try:
+        yield kept.fileno()
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+#: A line of the JVM's output that says why it stopped (else its last line is used).
+_TELLING = re.compile(r"error|exception|no such file|not found|unsupported", re.IGNORECASE)
+
+
+def _last_words(fd: int) -> str:
+    """Why the JVM stopped, from what it wrote to ``fd``: its first telling line (cut to 300).
+
+    E.g. ``spark-class: line 71: /opt/jdk/bin/java: No such file or directory`` or Java's
+    ``UnsupportedClassVersionError`` (a Java older than 17); else its last line.
+    """
+    os.lseek(fd, 0, os.SEEK_SET)
+    text = os.read(fd, 1 << 20).decode("utf-8", errors="replace")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    telling = [line for line in lines if _TELLING.search(line)]
+    said = (telling or lines or [""])[0 if telling else -1]
+    return said[:300]
+
+
 def spark_session(master: str | None = None):
     """The active Spark session, or a new one: ``master``, else ``SPARK_REMOTE``, else local.
 
@@ -169,25 +212,28 @@ def spark_session(master: str | None = None):
         builder = builder.master("local[*]")
     for key, value in SPARK_CONFIG.items():
         builder = builder.config(key, value)
-    try:
-        session = builder.getOrCreate()
-    except Exception as exc:  # the JVM or the cluster could not be reached: say why, once
-        where = master or os.environ.get("SPARK_REMOTE") or "local[*]"
-        reason = " ".join(str(exc).split())[:300] or type(exc).__name__
-        raise DataError(f"Spark could not start ({where}): {reason}") from None
+    with warnings.catch_warnings():
+        # PySpark imports this module when it first hands a Python value to the JVM (while
+        # the session starts); on import it warns that pandas 3 is not fully supported
+        # (infermodel hands it Arrow, never pandas).
+        warnings.filterwarnings(
+            "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+        )
+        import pyspark.testing.utils  # noqa: F401
+    with _jvm_output_kept() as jvm_output:
+        try:
+            session = builder.getOrCreate()
+        except Exception as exc:  # the JVM or the cluster could not be reached: say why, once
+            where = master or os.environ.get("SPARK_REMOTE") or "local[*]"
+            reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+            said = _last_words(jvm_output)
+            said = f"; the JVM said: {said}" if said and said not in reason else ""
+            raise DataError(f"Spark could not start ({where}): {reason}{said}") from None
     # Errors come back as exceptions (one line each); Spark's logs would repeat them, with
     # the Java stack, on stderr: its JVM's log (classic sessions) and PySpark's own loggers.
     if not os.environ.get("SPARK_REMOTE") or master is not None:
         session.sparkContext.setLogLevel("FATAL")
     from pyspark.logger import PySparkLogger
-
-    with warnings.catch_warnings():
-        # PySpark imports this module when it first hands a Python value to the JVM; on
-        # import it warns that pandas 3 is not fully supported (infermodel passes it Arrow).
-        warnings.filterwarnings(
-            "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
-        )
-        import pyspark.testing.utils  # noqa: F401
 
     for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
         PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
