@@ -463,11 +463,19 @@ def test_duckdb_read_errors_are_one_line_naming_the_file(tmp_path, capsys, conte
 
 def test_duckdb_cause_keeps_the_first_line_and_a_csv_errors_reason():
     error = duckdb.InvalidInputException(
-        "Invalid Input Error: CSV Error on Line: 1\nInvalid unicode detected.\n\n  file = x\n"
+        "Invalid Input Error: CSV Error on Line: 3\nMaximum line size of 100 bytes exceeded.\n\n"
+        "  file = x\n"
     )
     assert log_files.duckdb_cause(error) == (
-        "Invalid Input Error: CSV Error on Line: 1: Invalid unicode detected."
+        "Invalid Input Error: CSV Error on Line: 3: Maximum line size of 100 bytes exceeded."
     )
+    # A line that is not UTF-8 is said in the reader's words, with its line (as on Spark).
+    error = duckdb.InvalidInputException(
+        "Invalid Input Error: CSV Error on Line: 1200\nOriginal Line: x\nInvalid unicode (byte "
+        "sequence mismatch) detected. This file is not utf-8 encoded.\n\n  file = x\n"
+    )
+    assert log_files.duckdb_cause(error) == log_files.not_utf8(1200)
+    assert log_files.not_utf8(1200).startswith("line 1,200 is not UTF-8 text")
     assert log_files.duckdb_cause(duckdb.IOException("IO Error: gone\nmore")) == "IO Error: gone"
 
 

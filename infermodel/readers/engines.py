@@ -23,6 +23,7 @@ import logging
 import os
 import re
 import sys
+import tempfile
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -152,18 +153,16 @@ def _jvm_output_kept() -> Iterator[int]:
     terminal (errors reach infermodel as exceptions, one line each). Yields the file's
     descriptor, for :func:`_last_words` when the start fails; nothing is left on disk.
     """
-    import tempfile
-
-    kept = tempfile.TemporaryFile()
-    sys.stderr.flush()
-    saved = os.dup(2)
-    os.dup2(kept.fileno(), 2)
-    try:
-        yield kept.fileno()
-    finally:
+    with tempfile.TemporaryFile() as kept:  # the JVM keeps its own copy of the descriptor
         sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
+        saved = os.dup(2)
+        os.dup2(kept.fileno(), 2)
+        try:
+            yield kept.fileno()
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 #: A line of the JVM's output that says why it stopped (else its last line is used).

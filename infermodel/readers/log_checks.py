@@ -11,7 +11,7 @@ found by DuckDB's CSV reader (:mod:`infermodel.readers.log_files`), not here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from infermodel.errors import InputError
 from infermodel.readers.log_files import quote_sql
@@ -93,9 +93,8 @@ def _case(branches) -> str:
 _FRACTION_REGEX = r"^[+-]?[0-9]*\.[0-9]*[1-9][0-9]*$"
 
 
-def _count_checks(value: str, is_text: bool) -> list[tuple[str, str]]:
-    """(kind, SQL condition) pairs for one token-count expression, in order of precedence."""
-    number = f"TRY_CAST({value} AS DOUBLE)"
+def _count_checks(value: str, number: str, is_text: bool) -> list[tuple[str, str]]:
+    """(kind, SQL condition) pairs for one token count (raw and as a DOUBLE), by precedence."""
     missing = f"{value} IS NULL" + (f" OR trim({value}) = ''" if is_text else "")
     fraction = f" OR regexp_matches(trim({value}), '{_FRACTION_REGEX}')" if is_text else ""
     return [
@@ -107,15 +106,28 @@ def _count_checks(value: str, is_text: bool) -> list[tuple[str, str]]:
     ]
 
 
+#: Columns :func:`checked_sql` computes once per row before the checks read them (each
+#: check reads a value up to three times: kind, field and value of the first broken rule).
+_RAW, _NUMBER, _TS = "infermodel_raw:{}", "infermodel_number:{}", "infermodel_ts"
+
+
 @dataclass(frozen=True)
 class Columns:
-    """How the columns of one log are reached in SQL: by name, or inside each JSON line."""
+    """How the columns of one log are reached in SQL: by name, or inside each JSON line.
+
+    ``staged``: ``""`` computes each value where it is used; ``"raw"`` reads a JSON line's
+    values from columns extracted once; ``"all"`` also reads token counts as DOUBLE and the
+    arrival as TIMESTAMP from columns computed once (see :func:`checked_sql`).
+    """
 
     json_like: bool
     types: dict[str, str]
+    staged: str = ""
 
     def raw(self, column: str) -> str:
         """SQL for the raw value of ``column`` (text for JSON, the file's type otherwise)."""
+        if self.json_like and self.staged:
+            return _ident(_RAW.format(column))
         if self.json_like:
             return f"(doc ->> {quote_sql('$.' + column if column.isidentifier() else column)})"
         return _ident(column)
@@ -124,6 +136,8 @@ class Columns:
         return self.types.get(column, "VARCHAR") == "VARCHAR"
 
     def number(self, column: str) -> str:
+        if self.staged == "all":
+            return _ident(_NUMBER.format(column))
         return f"TRY_CAST({self.raw(column)} AS DOUBLE)"
 
 
@@ -136,10 +150,7 @@ def strict_json_sql(text: str) -> str:
     no letters but those of ``true``, ``false`` and ``null`` remain in a standard value.
     """
     masked = f"""regexp_replace({text}, '"(?:[^"\\\\]|\\\\.)*"', '""', 'g')"""
-    return (
-        f"(json_valid({text}) AND NOT regexp_matches({masked}, ',\\s*[}}\\]]') "
-        f"AND NOT regexp_matches(lower({masked}), 'nan|inf'))"
-    )
+    return f"(json_valid({text}) AND NOT regexp_matches({masked}, ',\\s*[}}\\]]|(?i:nan|inf)'))"
 
 
 def row_checks(mapping: ColumnMapping, columns: Columns) -> list[tuple[str, str, str]]:
@@ -151,7 +162,10 @@ def row_checks(mapping: ColumnMapping, columns: Columns) -> list[tuple[str, str,
     if mapping.cached_input_tokens is not None:
         counted.append(mapping.cached_input_tokens)
     for column in counted:
-        for kind, condition in _count_checks(columns.raw(column), columns.is_text(column)):
+        checked = _count_checks(
+            columns.raw(column), columns.number(column), columns.is_text(column)
+        )
+        for kind, condition in checked:
             checks.append((kind, condition, column))
     if mapping.cached_input_tokens is not None:
         cached, prompt = (
@@ -170,6 +184,8 @@ def timestamp_sql(mapping: ColumnMapping, columns: Columns) -> str:
     """SQL for a request's arrival as a TIMESTAMP (NULL when unreadable, absent or off range)."""
     if mapping.timestamp is None:
         return "NULL::TIMESTAMP"
+    if columns.staged == "all":
+        return _TS
     value = columns.raw(mapping.timestamp)
     low, high = (f"TIMESTAMP '{year}-01-01'" for year in TIMESTAMP_YEARS)
     if mapping.timestamp_unit is None:
@@ -185,7 +201,28 @@ def timestamp_sql(mapping: ColumnMapping, columns: Columns) -> str:
 
 
 def checked_sql(source: str, fmt: str, mapping: ColumnMapping, columns: Columns) -> str:
-    """The ``checked`` view: every raw row with its first broken rule (or NULL) and values."""
+    """The ``checked`` view: every raw row with its first broken rule (or NULL) and values.
+
+    A JSON line is parsed into its values once, and each token count and the arrival are
+    converted once (staged columns), before the rules read them.
+    """
+    rows = (
+        f"SELECT *, CASE WHEN {strict_json_sql('text')} THEN text END AS doc FROM ({source})"
+        if columns.json_like
+        else source
+    )
+    used = [mapping.input_tokens, mapping.output_tokens, mapping.cached_input_tokens]
+    counted = [c for c in used if c is not None]
+    named = dict.fromkeys([*counted, mapping.model, mapping.timestamp])
+    named.pop(None, None)
+    if columns.json_like:
+        extracted = ", ".join(f"{columns.raw(c)} AS {_ident(_RAW.format(c))}" for c in named)
+        rows = f"SELECT *, {extracted} FROM ({rows})"
+    read = replace(columns, staged="raw")
+    converted = [f"{read.number(c)} AS {_ident(_NUMBER.format(c))}" for c in counted]
+    converted.append(f"{timestamp_sql(mapping, read)} AS {_TS}")
+    rows = f"SELECT *, {', '.join(converted)} FROM ({rows})"
+    columns = replace(columns, staged="all")
     checks = row_checks(mapping, columns)
     kind_sql = _case((condition, quote_sql(kind)) for kind, condition, _ in checks)
     field_sql = _case((condition, quote_sql(column)) for _, condition, column in checks)
@@ -195,12 +232,6 @@ def checked_sql(source: str, fmt: str, mapping: ColumnMapping, columns: Columns)
             "left(text, 80)" if column == "line" else f"CAST({columns.raw(column)} AS VARCHAR)",
         )
         for _, condition, column in checks
-    )
-    # A malformed JSON line is reported, not read: values come from ``doc``, NULL for it.
-    rows = (
-        f"SELECT *, CASE WHEN {strict_json_sql('text')} THEN text END AS doc FROM ({source})"
-        if columns.json_like
-        else source
     )
 
     def count(column: str) -> str:
