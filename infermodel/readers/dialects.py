@@ -120,8 +120,9 @@ AND (NOT regexp_like(__m__, '[}\\]]\\s*,') OR aggregate(
         'bad', a.bad OR (a.closed AND c NOT IN (' ', '\t', '\r', '\n', ''))),
     a -> NOT a.bad))
 """
-#: A JSON text with each string replaced by ``""`` (the strings of a valid value, exactly).
-_MASKED = r"""regexp_replace(__t__, '"(?:[^"\\\\]|\\\\.)*"', '""')"""
+#: One JSON string, its quotes included: replaced by ``""`` everywhere in a text, it masks the
+#: strings of a valid value exactly (both engines' strict JSON tests read the masked text).
+JSON_STRING_REGEX = r'"(?:[^"\\]|\\.)*"'
 
 
 def _one_json_value(arg):
@@ -135,7 +136,11 @@ def _one_json_value(arg):
             lambda n: node.copy() if isinstance(n, exp.Column) and n.name == "__t__" else n
         )
 
-    masked = fill(arg, _MASKED)
+    masked = exp.RegexpReplace(
+        this=arg.copy(),
+        expression=exp.Literal.string(JSON_STRING_REGEX),
+        replacement=exp.Literal.string('""'),
+    )
     test = fill(arg, _ONE_JSON_VALUE)
     return test.transform(
         lambda n: masked.copy() if isinstance(n, exp.Column) and n.name == "__m__" else n
@@ -169,4 +174,4 @@ def to_spark(sql: str, names: tuple[tuple[str, str], ...] = (), *, read: str = "
     return tree.sql(dialect="spark")
 
 
-__all__ = ["DIALECTS", "to_spark"]
+__all__ = ["DIALECTS", "JSON_STRING_REGEX", "to_spark"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from infermodel.errors import InputError
+from infermodel.readers.dialects import JSON_STRING_REGEX
 from infermodel.readers.log_files import quote_sql
 
 #: The most tokens one request may count in any token column; a larger count is a bad row
@@ -149,7 +150,7 @@ def strict_json_sql(text: str) -> str:
     is ``malformed`` on every engine. Tested with the strings masked out (each ``""``), where
     no letters but those of ``true``, ``false`` and ``null`` remain in a standard value.
     """
-    masked = f"""regexp_replace({text}, '"(?:[^"\\\\]|\\\\.)*"', '""', 'g')"""
+    masked = f"regexp_replace({text}, {quote_sql(JSON_STRING_REGEX)}, '\"\"', 'g')"
     return f"(json_valid({text}) AND NOT regexp_matches({masked}, ',\\s*[}}\\]]|(?i:nan|inf)'))"
 
 
