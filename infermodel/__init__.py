@@ -2,7 +2,7 @@
 
 The library prices a workload (:mod:`infermodel.workloads`) on token-priced APIs and on
 rented GPUs (:mod:`infermodel.formulas`) at the prices in force on a date
-(:mod:`infermodel.prices`), as one tidy table (:func:`infermodel.compare.cost_table`).
+(:mod:`infermodel.prices`), as one tidy table (:func:`infermodel.pricing.compare.cost_table`).
 """
 
 import sys

@@ -6,10 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from infermodel import gpu_sizing, scaling, trace_pricing
 from infermodel.cli import options, terminal
 from infermodel.cli.pricing import assumptions_for, billing_words, snapshot_for, write
 from infermodel.errors import InputError
+from infermodel.formulas import autoscaling
+from infermodel.pricing import gpu_sizing, trace_pricing
 from infermodel.readers import logs
 
 #: Columns of ``trace --format table`` unless ``--columns`` says otherwise.
@@ -92,9 +93,9 @@ def _add_sizing(parser: argparse.ArgumentParser) -> None:
         ("--idle-timeout-s", "seconds an idle serverless replica stays up (default: the "
          "provider's, RunPod 5, Modal 60; 60 where none is known)"),
         ("--cold-start-s", "seconds a new replica takes before it serves, billed (default: "
-         f"the provider's where stated, else {scaling.DEFAULT_COLD_START_SECONDS:g})"),
+         f"the provider's where stated, else {autoscaling.DEFAULT_COLD_START_SECONDS:g})"),
         ("--scale-interval-s", "autoscaling window (default 3600) and serverless step "
-         f"(default {scaling.DEFAULT_SERVERLESS_STEP_SECONDS}); a window is never shorter "
+         f"(default {autoscaling.DEFAULT_SERVERLESS_STEP_SECONDS}); a window is never shorter "
          "than the provider's billing increment"),
         ("--min-replicas", "replicas always on, the whole log (default 0)"),
         ("--interruptions-per-hour", "spot interruptions per running hour (default: "

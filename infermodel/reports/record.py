@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from infermodel import paths
-from infermodel.validation import data_hash
+from infermodel.tables.registry import data_hash
 
 _PACKAGES = (
     "infermodel",
