@@ -25,7 +25,7 @@ import pytest
 from infermodel import paths
 
 LAYERS = {
-    "foundation": ["errors", "units", "paths", "checks"],
+    "foundation": ["_compat", "_moved", "errors", "units", "paths", "checks"],
     "formulas": ["formulas"],
     "data": ["tables", "prices", "readers", "workloads"],
     "analysis": ["pricing", "estimator", "analyses", "parameters"],

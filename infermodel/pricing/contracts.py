@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
+from infermodel._compat import pa
 from infermodel.tables import CONFIDENCE_LEVELS, DISPUTED, PLATFORM_LABELS, PLATFORM_TYPES
 
 #: Relative tolerance of the rules that recompute a column from others. [-]

@@ -16,9 +16,9 @@ import re
 from pathlib import Path
 
 import pandas as pd
-import pandera.pandas as pa
 
 from infermodel import paths
+from infermodel._compat import pa
 from infermodel.errors import Problem, TableError
 from infermodel.formulas.roofline import FACTORS, PRECISIONS, Efficiency
 from infermodel.tables import provenance

@@ -33,10 +33,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import pandera.pandas as pa
-from pandera.engines import pandas_engine
 
 from infermodel import paths
+from infermodel._compat import pa, pandas_engine
 from infermodel.tables.reading import RowRule, date_column, read_table
 
 #: What an uplift multiplies: every token price, or only one kind.

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from infermodel import paths
+from infermodel._compat import pa
 from infermodel.errors import Problem
 from infermodel.tables import CONFIDENCE_LEVELS, GPU_PRICING
 from infermodel.tables.reading import RowRule, date_column, read_table, row_problems

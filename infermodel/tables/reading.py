@@ -16,10 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import pandera.pandas as pa
-from pandera.engines import pandas_engine
-from pandera.errors import SchemaError, SchemaErrors
 
+from infermodel._compat import SchemaError, SchemaErrors, pa, pandas_engine
 from infermodel.errors import Problem, TableError
 
 __all__ = ["Problem", "RowRule", "TableError", "date_column", "read_table", "row_problems"]

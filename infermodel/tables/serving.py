@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from infermodel import tables
 from infermodel.errors import InputError
 from infermodel.tables import ANY_GPU
 
@@ -44,6 +45,12 @@ def select(serving: pd.DataFrame, ids: Sequence[str] | str | None = None) -> pd.
     if not ids:
         raise InputError("no serving assumption selected; give at least one id, 'article' or 'all'")
     return serving.set_index("assumption_id").loc[list(ids)].reset_index()
+
+
+def assumptions(ids: Sequence[str] | str | None = None) -> pd.DataFrame:
+    """The shipped serving assumptions picked by id: :func:`select` of
+    :func:`~infermodel.tables.load_serving` (``None``: the article's defaults; ``"all"``)."""
+    return select(tables.load_serving(), ids)
 
 
 def pairs(

@@ -19,9 +19,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import pandera.pandas as pa
 
 from infermodel import paths
+from infermodel._compat import pa
 from infermodel.formulas.roofline import PRECISIONS
 from infermodel.tables.reading import date_column, read_table
 
