@@ -1,4 +1,4 @@
-"""The house plan, enforced: layers that point one way, no cycles, small modules and functions.
+"""The house plan, enforced: layers that point one way, no cycles, short functions.
 
 The layers (docs/architecture.md), lowest first; a module may import modules of its own layer
 or a lower one, never a higher one:
@@ -53,7 +53,6 @@ DEFERRED = {
     ("infermodel.readers.logs.spark_sources", "pyspark.sql"),
     ("infermodel.readers.logs.spark_sources", "pyspark.sql.window"),
 }
-MAX_MODULE_LINES = 700
 MAX_FUNCTION_LINES = 100
 
 
@@ -160,14 +159,12 @@ def test_imports_inside_functions_only_where_a_reason_is_recorded():
     assert not unexplained, f"imports inside functions without a recorded reason: {unexplained}"
 
 
-def test_modules_and_functions_are_small():
+def test_functions_are_small():
+    # Modules are split by meaning, not by a line count (docs/architecture.md); functions
+    # stay short enough to read in one screen.
     too_big = []
     for module, path in MODULES.items():
-        text = path.read_text()
-        lines = len(text.splitlines())
-        if lines > MAX_MODULE_LINES:
-            too_big.append(f"{module}: {lines} lines")
-        for node in ast.walk(ast.parse(text)):
+        for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 length = node.end_lineno - node.lineno + 1
                 if length > MAX_FUNCTION_LINES:

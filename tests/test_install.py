@@ -27,6 +27,7 @@ BILL = ROOT / "tests" / "data" / "bills" / "focus" / "per_token_foundation_model
 pytestmark = [
     pytest.mark.skipif(paths.INSTALLED, reason="builds the wheel from a checkout"),
     pytest.mark.xdist_group("install"),
+    pytest.mark.slow,
 ]
 
 
