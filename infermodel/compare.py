@@ -69,11 +69,13 @@ def api_prices(
         cached=workload.cached_input_tokens > 0,
         write=workload.cache_write_tokens > 0,
         output=workload.output_tokens > 0,
+        write_1h=workload.cache_write_1h_tokens > 0,
     )
     prices["long_context_applied"] = long_context
     prices["unpriced_reason"] = service_tiers.unpriced(prices, uses=uses, long_context=long_context)
-    for column in service_tiers.PRICE_COLUMNS:
+    for column in service_tiers.ALL_PRICE_COLUMNS:
         prices[column] = prices[column].where(~long_context, prices[f"{column}_long_context"])
+    prices["long_context_cache_basis"] = prices["long_context_cache_basis"].where(long_context)
     return prices
 
 
@@ -129,6 +131,10 @@ def api_rows(
         usd_per_million_cache_write_tokens=prices["usd_per_million_cache_write_tokens"].fillna(
             prices["usd_per_million_input_tokens"]
         ),
+        cache_write_1h_tokens=workload.cache_write_1h_tokens,
+        usd_per_million_cache_write_1h_tokens=prices[service_tiers.WRITE_1H_COLUMN].fillna(
+            prices["usd_per_million_input_tokens"]
+        ),
     )
     return pd.DataFrame(
         {
@@ -144,6 +150,7 @@ def api_rows(
             "uplift": prices["uplift"].replace("", None),
             "batch_api_applied": prices["service_tier"] == "batch",
             "long_context_applied": prices["long_context_applied"],
+            "long_context_cache_basis": prices["long_context_cache_basis"],
             "cost_usd": cost,
             "observed_on": api["observed_on"],
             "age_days": api["age_days"],
@@ -291,7 +298,8 @@ def cost_table(
     table = pd.concat(frames, ignore_index=True).reindex(columns=COLUMNS)
     table["input_tokens"] = workload.input_tokens
     table["cached_input_tokens"] = workload.cached_input_tokens
-    table["cache_write_tokens"] = workload.cache_write_tokens
+    # Writes of both lifetimes (a mixed workload's 1-hour writes are priced apart above).
+    table["cache_write_tokens"] = workload.cache_write_tokens + workload.cache_write_1h_tokens
     table["output_tokens"] = workload.output_tokens
     table["total_tokens"] = workload.total_tokens
     table.loc[table["platform_type"] != "diy_gpu", "utilization"] = np.nan

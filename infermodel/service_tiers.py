@@ -20,8 +20,14 @@ Readings (each stated where it is applied, and one argument away from the other)
   ``usd_per_million_cache_write_1h_tokens``). An offering with no write price at all
   (OpenAI, Google's implicit caching) bills writes as ordinary input; one that prices
   5-minute writes but publishes no 1-hour price cannot be priced at ``1h``.
-- **Long context** applies per prompt above the tier's threshold; a tier that has no
-  long-context price where the standard tier has one cannot price long prompts.
+- **Long context** applies per prompt above the tier's threshold, to every token kind:
+  input, output, cache reads and writes at both lifetimes (OpenAI, Google and Anthropic bill
+  long prompts' cache reads and writes at their long-context prices). Where a source
+  publishes no long-context cache price, the short-context one applies and
+  ``long_context_cache_basis`` says so. A tier that has no long-context input price where
+  the standard tier has one cannot price long prompts.
+- **Mixed lifetimes.** Besides the write of the workload's lifetime, the one-hour write
+  price (:data:`WRITE_1H_COLUMN`) is always given, for workloads that split their writes.
 - **Uplifts** (``uplifts.csv``: data-residency or regional multipliers) multiply every token
   price of the offerings they name; an offering of the same provider that the uplift does not
   name cannot be priced with it (the provider does not sell that model that way).
@@ -46,9 +52,28 @@ PRICE_COLUMNS = (
     "usd_per_million_cache_write_tokens",
     "usd_per_million_output_tokens",
 )
-LONG_COLUMNS = tuple(f"{c}_long_context" for c in PRICE_COLUMNS)
+#: The one-hour cache write, priced beside the write of the workload's lifetime (a workload
+#: may split its writes between 5-minute and 1-hour entries).
+WRITE_1H_COLUMN = "usd_per_million_cache_write_1h_tokens"
+ALL_PRICE_COLUMNS = (*PRICE_COLUMNS, WRITE_1H_COLUMN)
+LONG_COLUMNS = tuple(f"{c}_long_context" for c in ALL_PRICE_COLUMNS)
 #: Token kinds a workload bills, by the price column that bills them.
-KIND_OF = dict(zip(PRICE_COLUMNS, ("input", "cached input", "cache write", "output"), strict=True))
+KIND_OF = dict(
+    zip(
+        ALL_PRICE_COLUMNS,
+        ("input", "cached input", "cache write", "output", "1h cache write"),
+        strict=True,
+    )
+)
+#: The cache prices that fall back to the short-context price above the threshold when the
+#: source publishes none for long prompts, and their names in ``long_context_cache_basis``.
+_LONG_CACHE = {
+    "usd_per_million_cached_input_tokens": "cached input",
+    "usd_per_million_cache_write_tokens": "cache write",
+    WRITE_1H_COLUMN: "1h cache write",
+}
+#: ``long_context_cache_basis`` of an offering whose long-context cache prices are all listed.
+LISTED = "listed"
 
 
 def check_service_tier(service_tier: str) -> None:
@@ -70,31 +95,29 @@ def _write_column(cache_ttl: str) -> str:
 
 
 def _standard(api: pd.DataFrame, cache_ttl: str) -> pd.DataFrame:
-    """The standard tier's prices, in the columns of :data:`PRICE_COLUMNS` (+ long)."""
-    write = api[_write_column(cache_ttl)].astype(float)
-    out = pd.DataFrame(
-        {
-            "usd_per_million_input_tokens": api["usd_per_million_input_tokens"].astype(float),
-            "usd_per_million_cached_input_tokens": api[
-                "usd_per_million_cached_input_tokens"
-            ].astype(float),
-            "usd_per_million_cache_write_tokens": write,
-            "usd_per_million_output_tokens": api["usd_per_million_output_tokens"].astype(float),
-            "long_context_threshold_tokens": api["long_context_threshold_tokens"].astype(float),
-        },
-        index=api.index,
-    )
-    long_input = api["usd_per_million_input_tokens_long_context"].astype(float)
-    out["usd_per_million_input_tokens_long_context"] = long_input
-    # The standard row has no long-context cached or write price: the short one applies.
-    out["usd_per_million_cached_input_tokens_long_context"] = out[
-        "usd_per_million_cached_input_tokens"
-    ].where(long_input.notna())
-    out["usd_per_million_cache_write_tokens_long_context"] = write.where(long_input.notna())
-    out["usd_per_million_output_tokens_long_context"] = api[
-        "usd_per_million_output_tokens_long_context"
-    ].astype(float)
-    return out
+    """The standard tier's prices, in the columns of :data:`ALL_PRICE_COLUMNS` (+ long)."""
+    write = _write_column(cache_ttl)
+    source = {
+        "usd_per_million_input_tokens": "usd_per_million_input_tokens",
+        "usd_per_million_cached_input_tokens": "usd_per_million_cached_input_tokens",
+        "usd_per_million_cache_write_tokens": write,
+        "usd_per_million_output_tokens": "usd_per_million_output_tokens",
+        WRITE_1H_COLUMN: WRITE_1H_COLUMN,
+    }
+    out = pd.DataFrame(index=api.index)
+    for column, name in source.items():
+        out[column] = _floats(api, name)
+    out["long_context_threshold_tokens"] = _floats(api, "long_context_threshold_tokens")
+    for column, name in source.items():
+        out[f"{column}_long_context"] = _floats(api, f"{name}_long_context")
+    return out[[*ALL_PRICE_COLUMNS, "long_context_threshold_tokens", *LONG_COLUMNS]]
+
+
+def _floats(frame: pd.DataFrame, column: str) -> pd.Series:
+    """``frame[column]`` as floats; NaN where the table has no such column (older files)."""
+    if column not in frame:
+        return pd.Series(np.nan, index=frame.index)
+    return frame[column].astype(float)
 
 
 def _listed(api: pd.DataFrame, tiers: pd.DataFrame, tier: str, cache_ttl: str) -> pd.DataFrame:
@@ -106,23 +129,56 @@ def _listed(api: pd.DataFrame, tiers: pd.DataFrame, tier: str, cache_ttl: str) -
         "usd_per_million_cached_input_tokens",
         write,
         "usd_per_million_output_tokens",
+        WRITE_1H_COLUMN,
     ]
+    if write == WRITE_1H_COLUMN:  # the lifetime's write and the 1-hour write are one column
+        rows = rows.assign(infermodel_write=rows[write])
+        columns[2] = "infermodel_write"
+    names = {columns[2]: "usd_per_million_cache_write_tokens"}
     keys = [*API_KEY, "observed_on"]
-    base = rows[rows["long_context_threshold_tokens"].isna()][[*keys, *columns]]
-    base = base.rename(columns={write: "usd_per_million_cache_write_tokens"})
+    base = rows[rows["long_context_threshold_tokens"].isna()][[*keys, *columns]].rename(
+        columns=names
+    )
     # One long-context tier per offering, as in api_prices.csv: the lowest threshold.
     long = (
         rows[rows["long_context_threshold_tokens"].notna()]
         .sort_values("long_context_threshold_tokens", kind="stable")
         .groupby(keys)
         .head(1)[[*keys, "long_context_threshold_tokens", *columns]]
-        .rename(columns={write: "usd_per_million_cache_write_tokens"})
+        .rename(columns=names)
     )
-    long = long.rename(columns={c: f"{c}_long_context" for c in PRICE_COLUMNS})
+    long = long.rename(columns={c: f"{c}_long_context" for c in ALL_PRICE_COLUMNS})
     merged = api[keys].merge(base, on=keys, how="left").merge(long, on=keys, how="left")
     merged.index = api.index
     merged["long_context_threshold_tokens"] = merged["long_context_threshold_tokens"].astype(float)
     return merged.drop(columns=keys).astype(float)
+
+
+def _long_cache_fallback(prices: pd.DataFrame) -> pd.Series:
+    """Long-context cache prices a source does not publish take the short-context one.
+
+    Fills ``prices`` in place and returns ``long_context_cache_basis`` per offering:
+    :data:`LISTED` where every cache price the offering has at short context is also
+    published for long prompts, the kinds that took the short price otherwise (e.g.
+    ``"cached input at the short-context price (none published)"``), and "" for an
+    offering without a long-context tier.
+    """
+    has_long = prices["usd_per_million_input_tokens_long_context"].notna()
+    fell_back = pd.Series([[] for _ in range(len(prices))], index=prices.index, dtype=object)
+    for column, kind in _LONG_CACHE.items():
+        long = f"{column}_long_context"
+        gap = has_long & prices[long].isna() & prices[column].notna()
+        prices.loc[gap, long] = prices.loc[gap, column]
+        for at in prices.index[gap]:
+            fell_back[at] = [*fell_back[at], kind]
+    words = fell_back.map(
+        lambda kinds: (
+            f"{' and '.join(kinds)} at the short-context price (none published)"
+            if kinds
+            else LISTED
+        )
+    )
+    return words.where(has_long, "")
 
 
 def _fill_readings(prices: pd.DataFrame, api: pd.DataFrame) -> pd.DataFrame:
@@ -135,9 +191,10 @@ def _fill_readings(prices: pd.DataFrame, api: pd.DataFrame) -> pd.DataFrame:
     for suffix in ("", "_long_context"):
         source = prices[f"usd_per_million_input_tokens{suffix}"]
         cached = f"usd_per_million_cached_input_tokens{suffix}"
-        write = f"usd_per_million_cache_write_tokens{suffix}"
         prices[cached] = prices[cached].where(~no_caching | prices[cached].notna(), source)
-        prices[write] = prices[write].where(~no_writes | prices[write].notna(), source)
+        for write in ("usd_per_million_cache_write_tokens", WRITE_1H_COLUMN):
+            write = f"{write}{suffix}"
+            prices[write] = prices[write].where(~no_writes | prices[write].notna(), source)
     return prices
 
 
@@ -172,9 +229,10 @@ def effective_prices(
     Returns
     -------
     pandas.DataFrame
-        :data:`PRICE_COLUMNS`, ``long_context_threshold_tokens`` and :data:`LONG_COLUMNS`
-        [USD/Mtok; NaN where the tier has no price], ``service_tier``, ``tier_basis``
-        (``listed``, ``derived`` from ``batch_discount_fraction``, or empty when the
+        :data:`ALL_PRICE_COLUMNS`, ``long_context_threshold_tokens`` and
+        :data:`LONG_COLUMNS` [USD/Mtok; NaN where the tier has no price],
+        ``long_context_cache_basis`` (:func:`_long_cache_fallback`), ``service_tier``,
+        ``tier_basis`` (``listed``, ``derived`` from ``batch_discount_fraction``, or empty when the
         offering has no such tier), ``uplift`` (ids applied, ``+``-joined),
         ``uplift_multiplier`` (input prices) and ``uplift_multiplier_output`` [-], plus
         ``no_tier`` and ``no_uplift`` (reasons, or empty).
@@ -193,13 +251,14 @@ def effective_prices(
             fraction = api["batch_discount_fraction"].astype(float)
             derive = ~listed & fraction.notna()
             factor = 1 - fraction
-            for column in [*PRICE_COLUMNS, *LONG_COLUMNS]:
+            for column in [*ALL_PRICE_COLUMNS, *LONG_COLUMNS]:
                 prices.loc[derive, column] = standard.loc[derive, column] * factor[derive]
             prices.loc[derive, "long_context_threshold_tokens"] = standard.loc[
                 derive, "long_context_threshold_tokens"
             ]
             basis[derive] = "derived"
     prices = _fill_readings(prices, api)
+    long_cache_basis = _long_cache_fallback(prices)
     # A standard long-context tier that this tier lacks: long prompts cannot be priced.
     lacks_long = (
         standard["long_context_threshold_tokens"].notna()
@@ -217,8 +276,9 @@ def effective_prices(
         "",
     )
     (on_input, on_output), applied, refused = _uplifts(api, uplifts, uplift_ids, as_of)
-    for column in [*PRICE_COLUMNS, *LONG_COLUMNS]:
+    for column in [*ALL_PRICE_COLUMNS, *LONG_COLUMNS]:
         prices[column] = prices[column] * (on_output if "_output_" in column else on_input)
+    prices["long_context_cache_basis"] = long_cache_basis
     prices["uplift"] = applied
     prices["uplift_multiplier"] = on_input
     prices["uplift_multiplier_output"] = on_output
@@ -291,9 +351,13 @@ def for_snapshot(
     )
 
 
-def uses(*, uncached: bool, cached: bool, write: bool, output: bool) -> dict[str, bool]:
-    """Which prices of :data:`PRICE_COLUMNS` a job needs, for :func:`unpriced`."""
-    return dict(zip(PRICE_COLUMNS, (uncached, cached, write, output), strict=True))
+def uses(
+    *, uncached: bool, cached: bool, write: bool, output: bool, write_1h: bool = False
+) -> dict[str, bool]:
+    """Which prices of :data:`ALL_PRICE_COLUMNS` a job needs, for :func:`unpriced`
+    (``write``: at the workload's lifetime; ``write_1h``: one-hour writes besides)."""
+    needed = (uncached, cached, write, output, write_1h)
+    return dict(zip(ALL_PRICE_COLUMNS, needed, strict=True))
 
 
 def unpriced(
