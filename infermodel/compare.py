@@ -11,7 +11,9 @@ Readings chosen where the article is ambiguous (each one parameter away from the
   ("total tokens / throughput"); ``diy_token_basis="output"`` counts generated tokens only,
   for a throughput measured in output tokens with prompts processed on the side.
 - API long-context tiers apply when the *average* prompt per request exceeds the tier's
-  threshold (a workload given as totals has no per-request lengths).
+  threshold (a workload given as totals has no per-request lengths); an offering whose
+  context window the average request exceeds (``data/prices/context_windows.csv``) is left
+  out and named, never priced.
 - API offerings are priced at their list (``standard``) tier by default, as the article
   does; ``service_tier`` prices the batch, flex or priority tier where the provider publishes
   one (:mod:`infermodel.service_tiers`), and leaves out those that do not.
@@ -24,7 +26,16 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from infermodel import checks, contracts, formulas, gpu_billing, offerings, service_tiers, tables
+from infermodel import (
+    checks,
+    context_windows,
+    contracts,
+    formulas,
+    gpu_billing,
+    offerings,
+    service_tiers,
+    tables,
+)
 from infermodel import serving as serving_mod
 from infermodel.errors import InputError
 from infermodel.prices import PriceSnapshot
@@ -73,6 +84,15 @@ def api_prices(
     )
     prices["long_context_applied"] = long_context
     prices["unpriced_reason"] = service_tiers.unpriced(prices, uses=uses, long_context=long_context)
+    if workload.requests:
+        # A request over the offering's context window is refused by it: never priced.
+        windows = context_windows.windows_for(snapshot.api, snapshot.as_of)
+        too_long = context_windows.over_window(
+            windows,
+            prompt_tokens=workload.prompt_tokens / workload.requests,
+            output_tokens=workload.output_tokens / workload.requests,
+        )
+        prices["unpriced_reason"] = too_long.where(too_long != "", prices["unpriced_reason"])
     for column in service_tiers.ALL_PRICE_COLUMNS:
         prices[column] = prices[column].where(~long_context, prices[f"{column}_long_context"])
     prices["long_context_cache_basis"] = prices["long_context_cache_basis"].where(long_context)

@@ -13,8 +13,12 @@ Readings (each stated where it is applied, and one argument away from the other)
 
 - **Batch without tier rows.** Older observations give only ``batch_discount_fraction``;
   their batch prices are the standard ones times ``1 - fraction`` (basis ``derived``).
-- **Cached input without a price** is billed at the tier's input price: the provider has no
-  prompt caching (or the source gives no cached price for it).
+- **Cached input without a price** is billed at the tier's input price (the provider has no
+  prompt caching, or the source gives no cached price for it), unless the provider publishes
+  a default discount for it (``provider_rules.csv``, e.g. Fireworks' 50%).
+- **Batch by provider rule.** A provider that bills every model's batch API at a published
+  share of its list price (``provider_rules.csv``: Fireworks, 50%) gets batch prices derived
+  from the standard tier (basis ``provider rule``) where no batch tier is recorded.
 - **Cache writes** are billed at the write price of the workload's cache lifetime
   (``5m`` -> ``usd_per_million_cache_write_tokens``, ``1h`` ->
   ``usd_per_million_cache_write_1h_tokens``). An offering with no write price at all
@@ -41,7 +45,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from infermodel import checks, price_tables, tables
+from infermodel import checks, price_tables, provider_rules, tables
 from infermodel.errors import InputError
 from infermodel.tables import API_KEY, CACHE_TTLS, SERVICE_TIERS
 
@@ -181,9 +185,17 @@ def _long_cache_fallback(prices: pd.DataFrame) -> pd.Series:
     return words.where(has_long, "")
 
 
-def _fill_readings(prices: pd.DataFrame, api: pd.DataFrame) -> pd.DataFrame:
-    """Cached input and cache writes the provider does not price separately, as input."""
+def _fill_readings(
+    prices: pd.DataFrame, api: pd.DataFrame, cached_discount: pd.Series
+) -> pd.DataFrame:
+    """Cached input and cache writes the provider does not price separately, as input; a
+    cache read with no listed price at the provider's default discount where it has one."""
     no_caching = api["usd_per_million_cached_input_tokens"].isna()
+    by_rule = no_caching & cached_discount.notna()
+    for suffix in ("", "_long_context"):
+        cached = f"usd_per_million_cached_input_tokens{suffix}"
+        ruled = prices[f"usd_per_million_input_tokens{suffix}"] * (1 - cached_discount)
+        prices[cached] = prices[cached].where(~by_rule | prices[cached].notna(), ruled)
     no_writes = (
         api["usd_per_million_cache_write_tokens"].isna()
         & api["usd_per_million_cache_write_1h_tokens"].isna()
@@ -207,6 +219,7 @@ def effective_prices(
     uplifts: pd.DataFrame | None = None,
     uplift_ids: Sequence[str] = (),
     as_of: pd.Timestamp | None = None,
+    rules: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The prices each API offering of a snapshot bills at, aligned on ``api``'s index.
 
@@ -225,6 +238,10 @@ def effective_prices(
         The uplift table and the ids of the uplifts the workload opts into.
     as_of
         The snapshot's date: an uplift applies from its ``effective_from``.
+    rules
+        Providers' default billing rules (:mod:`infermodel.provider_rules`: a default
+        cached-input discount, a batch discount), applied where an observation is silent;
+        none by default (:func:`for_snapshot` passes the shipped ones).
 
     Returns
     -------
@@ -239,6 +256,7 @@ def effective_prices(
     """
     check_service_tier(service_tier)
     check_cache_ttl(cache_ttl)
+    rules = provider_rules.no_provider_rules() if rules is None else rules
     standard = _standard(api, cache_ttl)
     if service_tier == "standard":
         prices = standard.copy()
@@ -248,7 +266,10 @@ def effective_prices(
         listed = prices["usd_per_million_input_tokens"].notna()
         basis = pd.Series(np.where(listed, "listed", ""), index=api.index, dtype=object)
         if service_tier == "batch":
+            rule = provider_rules.rules_for(api, "batch_discount", as_of, rules)["fraction"]
             fraction = api["batch_discount_fraction"].astype(float)
+            by_rule = fraction.isna() & rule.notna()
+            fraction = fraction.fillna(rule)
             derive = ~listed & fraction.notna()
             factor = 1 - fraction
             for column in [*ALL_PRICE_COLUMNS, *LONG_COLUMNS]:
@@ -257,7 +278,9 @@ def effective_prices(
                 derive, "long_context_threshold_tokens"
             ]
             basis[derive] = "derived"
-    prices = _fill_readings(prices, api)
+            basis[derive & by_rule] = "provider rule"
+    cached_rule = provider_rules.rules_for(api, "cached_input_discount", as_of, rules)
+    prices = _fill_readings(prices, api, cached_rule["fraction"])
     long_cache_basis = _long_cache_fallback(prices)
     # A standard long-context tier that this tier lacks: long prompts cannot be priced.
     lacks_long = (
@@ -337,9 +360,12 @@ def for_snapshot(
     service_tier: str = "standard",
     cache_ttl: str = "5m",
     uplift_ids: Sequence[str] = (),
+    rules: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """:func:`effective_prices` of a price snapshot's API offerings, with the shipped tier
-    rows and (when any uplift is asked for) the shipped uplifts."""
+    rows, the shipped providers' rules (``rules``: pass
+    :func:`infermodel.provider_rules.no_provider_rules` to bill by the observations alone)
+    and (when any uplift is asked for) the shipped uplifts."""
     return effective_prices(
         snapshot.api,
         tables.load_api_price_tiers(),
@@ -348,6 +374,7 @@ def for_snapshot(
         uplifts=price_tables.load_uplifts() if uplift_ids else None,
         uplift_ids=uplift_ids,
         as_of=snapshot.as_of,
+        rules=provider_rules.load_provider_rules() if rules is None else rules,
     )
 
 

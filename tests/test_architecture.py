@@ -6,7 +6,8 @@ or a lower one, never a higher one:
 0. foundation: units, paths, errors, checks, writes
 1. formulas: formulas, roofline, scaling, rate_limits
 2. data: schema, tables, validation, service_tiers, price_tables, contracts, prices, workloads,
-   serving, specs, offerings, sources, gpu_billing, readers.*, serving_targets
+   serving, specs, offerings, sources, gpu_billing, readers.*, serving_targets,
+   context_windows, provider_rules
 3. analysis: compare, throughput, calibration, sensitivity, growth, trace_pricing, quarters,
    importers, synthetic, parameters, rules, discrepancies, gpu_sizing,
    commitments, deadlines, bills, bill_pricing, latency
@@ -44,6 +45,8 @@ LAYERS = {
         "gpu_billing",
         "readers",
         "serving_targets",
+        "context_windows",
+        "provider_rules",
     ],
     "analysis": [
         "compare",
