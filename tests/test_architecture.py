@@ -10,7 +10,7 @@ or a lower one, never a higher one:
    context_windows, provider_rules
 3. analysis: compare, throughput, calibration, sensitivity, growth, trace_pricing, quarters,
    importers, synthetic, parameters, rules, discrepancies, gpu_sizing,
-   commitments, deadlines, bills, bill_pricing, latency
+   commitments, deadlines, bills, bill_pricing, latency, spend
 4. presentation: narrative, display, plots, reports.*, cli.*
 
 Imports inside a function are allowed only where a module says why: the command line defers
@@ -67,6 +67,7 @@ LAYERS = {
         "bills",
         "bill_pricing",
         "latency",
+        "spend",
     ],
     "presentation": ["narrative", "display", "plots", "reports", "cli"],
 }
