@@ -66,6 +66,10 @@ class Spend:
 
     groups: pd.DataFrame
     dated: bool
+    #: Every distinct request of the log (model, day, prompt, cached prompt, output) with
+    #: ``requests`` of that shape, their ``cost_usd`` [USD, all of them] and
+    #: ``unpriced_reason``: each request's own price.
+    shapes: pd.DataFrame | None = None
 
     @property
     def priced(self) -> pd.DataFrame:
@@ -279,17 +283,20 @@ def price_spend(
     models = [m for m in groups["model"].dropna().unique()]
     resolved = resolve_models(models, names)
     book = _PricesByDay(service_tier)
-    frames = [
+    priced = [
         _price_model_day(rows, model, day, resolved, book)
         for (model, day), rows in groups.groupby(["model", "day"], dropna=False, sort=True)
     ]
-    return Spend(pd.concat(frames, ignore_index=True)[GROUP_COLUMNS], trace.has_timestamps)
+    summed = pd.concat([p[0] for p in priced], ignore_index=True)[GROUP_COLUMNS]
+    shapes = pd.concat([p[1] for p in priced], ignore_index=True)
+    return Spend(summed, trace.has_timestamps, shapes)
 
 
 def _price_model_day(
     rows: pd.DataFrame, model, day: pd.Timestamp, resolved: dict, book: _PricesByDay
-) -> pd.DataFrame:
-    """The rows of :data:`GROUP_COLUMNS` for one (model, day): priced, or why not."""
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows of :data:`GROUP_COLUMNS` for one (model, day), priced or why not, and its
+    request shapes each with its cost (:attr:`Spend.shapes`)."""
     rows = rows.reset_index(drop=True)
     offering_id, why = ("", NO_MODEL) if pd.isna(model) else resolved[model]
     reasons = pd.Series(why, index=rows.index, dtype=object)
@@ -322,6 +329,20 @@ def _price_model_day(
             "first_line": rows["first_line"],
         }
     )
+    shapes = pd.DataFrame(
+        {
+            "model": model,
+            "offering_id": offering_id,
+            "day": day,
+            "input_tokens": rows["input_tokens"],
+            "cached_input_tokens": rows["cached_input_tokens"],
+            "output_tokens": rows["output_tokens"],
+            "requests": rows["n"],
+            "cost_usd": out["cost"],
+            "unpriced_reason": out["unpriced_reason"],
+            "first_line": rows["first_line"],
+        }
+    )
     for column in ("input_tokens", "cached_input_tokens", "output_tokens"):
         out[column] = out[column] * out["n"]
     out["long"] = out["long"] * out["n"]
@@ -335,10 +356,11 @@ def _price_model_day(
         first_line=("first_line", "min"),
     )
     summed["cost_usd"] = summed["cost_usd"].where(summed["unpriced_reason"] == "")
-    return summed.assign(
+    summed = summed.assign(
         model=model,
         offering_id=offering_id,
         day=day,
         prices_observed_on=observed,
         source_url=source,
     )
+    return summed, shapes
