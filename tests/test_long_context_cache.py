@@ -14,9 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from infermodel import compare, prices, service_tiers, serving, tables
+from infermodel import compare, prices, service_tiers, serving, tables, trace_pricing
 from infermodel.cli import main
 from infermodel.errors import InputError
+from infermodel.readers import logs
 from infermodel.readers.genai_prices import read_genai_prices
 from infermodel.readers.litellm import read_litellm
 from infermodel.workloads import Workload
@@ -232,3 +233,19 @@ def test_cli_table_takes_a_mixed_lifetime(capsys):
     # 20M tokens: 2M output, 18M prompt: 3.6M 5-minute, 1.8M 1-hour writes, 12.6M input:
     # 12.6 x 5 + 3.6 x 6.25 + 1.8 x 10 + 2 x 25 = 63 + 22.5 + 18 + 50 = 153.5 USD
     assert opus["cost_usd"] == pytest.approx(153.5, rel=1e-9)
+
+
+def test_a_logged_long_prompt_reads_the_cache_at_the_long_context_price(tmp_path):
+    # trace: one request, 300,000 prompt tokens of which 100,000 read from the cache, 1,000
+    # output, on GPT-5.4 (2026-12-01): 200,000 x 5 + 100,000 x 0.5 + 1,000 x 22.5
+    # = 1.0 + 0.05 + 0.0225 = 1.0725 USD (the short cache read, 0.25, gave 1.0475)
+    log = tmp_path / "long.csv"
+    log.write_text(
+        "input_tokens,cached_input_tokens,output_tokens\n300000,100000,1000\n", encoding="utf-8"
+    )
+    table = trace_pricing.price_trace(
+        logs.read_trace(log), prices.as_of("2026-12-01"), serving.select(tables.load_serving())
+    )
+    row = table.set_index("model_id").loc["gpt-5.4"]
+    assert row["cost_usd"] == pytest.approx(1.0725, rel=1e-12)
+    assert row["long_context_requests"] == 1
