@@ -51,6 +51,7 @@ from infermodel.narrative.growth import (
     volume_lead,
 )
 from infermodel.narrative.sizing import log_label, reservation_answer, serverless_answer
+from infermodel.narrative.spend import spend_answer
 from infermodel.narrative.tiers import tier_answer
 from infermodel.narrative.uncertainty import (
     calibration_notes,
@@ -97,6 +98,7 @@ __all__ = [
     "sensitivity_answer",
     "serverless_answer",
     "settings_lead",
+    "spend_answer",
     "stack_base",
     "stream_notes",
     "throughput_answer",

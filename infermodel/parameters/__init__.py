@@ -140,6 +140,7 @@ RULES: dict[str, Rule] = {
     "output_shares": Each(SHARE),
     "cached_input_share": SHARE,
     "cache_write_share": SHARE,
+    "cache_write_1h_share": SHARE,
     "cache_ttl": Choice(tables.CACHE_TTLS),
     "service_tier": Choice(tables.SERVICE_TIERS),
     "uplift": UpliftId(),

@@ -119,6 +119,23 @@ _NOTE_FOR_ESTIMATES = RowRule(
     lambda df: (df["confidence"] == "confirmed") | df["note"].notna(),
     "required when confidence is not 'confirmed' (say what was assumed and the source's date)",
 )
+#: Cache prices of long prompts (``api_prices.csv``), the last columns of the file; where a
+#: source publishes none, the short-context cache price applies
+#: (:mod:`infermodel.prices.service_tiers`).
+LONG_CONTEXT_CACHE_COLUMNS = (
+    "usd_per_million_cached_input_tokens_long_context",
+    "usd_per_million_cache_write_tokens_long_context",
+    "usd_per_million_cache_write_1h_tokens_long_context",
+)
+_LONG_CACHE_NEEDS_THRESHOLD = RowRule(
+    "usd_per_million_cached_input_tokens_long_context",
+    lambda df: (
+        df["long_context_threshold_tokens"].notna()
+        | df[list(LONG_CONTEXT_CACHE_COLUMNS)].isna().all(axis=1)
+    ),
+    "a long-context cache price needs long_context_threshold_tokens (the prompt length above "
+    "which it applies)",
+)
 _LONG_CONTEXT_TOGETHER = RowRule(
     "usd_per_million_input_tokens_long_context",
     lambda df: (
@@ -159,6 +176,18 @@ API_SCHEMA = pa.DataFrameSchema(
         "usd_per_million_input_tokens_long_context": _usd_per_million(required=False),
         "usd_per_million_output_tokens_long_context": _usd_per_million(required=False),
         **_provenance_columns(),
+        # Added in issue 24 (the last columns of the file, so that rows written before them
+        # still read): the cache prices of prompts above the long-context threshold.
+        **{
+            column: pa.Column(
+                float, _usd_per_million(required=False).checks, nullable=True, required=False
+            )
+            for column in (
+                "usd_per_million_cached_input_tokens_long_context",
+                "usd_per_million_cache_write_tokens_long_context",
+                "usd_per_million_cache_write_1h_tokens_long_context",
+            )
+        },
     },
     unique=[*API_KEY, "observed_on"],
     strict=True,
@@ -428,6 +457,13 @@ def load_api_prices(path: Path = paths.API_PRICES_CSV) -> pd.DataFrame:
     if "usd_per_million_cache_write_1h_tokens" not in table:
         at = table.columns.get_loc("usd_per_million_cache_write_tokens") + 1
         table.insert(at, "usd_per_million_cache_write_1h_tokens", float("nan"))
+    for column in LONG_CONTEXT_CACHE_COLUMNS:
+        if column not in table:
+            table[column] = float("nan")
+    bad = ~_LONG_CACHE_NEEDS_THRESHOLD.valid(table)
+    if bad.any():
+        raise TableError(row_problems(table, bad, path, _LONG_CACHE_NEEDS_THRESHOLD.field,
+                                      _LONG_CACHE_NEEDS_THRESHOLD.rule))  # fmt: skip
     return table
 
 
