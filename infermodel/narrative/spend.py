@@ -1,4 +1,5 @@
-"""What a usage log cost as it was spent, in sentences (from :class:`infermodel.spend.Spend`)."""
+"""What a usage log cost as it was spent, in sentences (from
+:class:`infermodel.pricing.spend.Spend`)."""
 
 from __future__ import annotations
 
