@@ -1,9 +1,10 @@
 """Calibration of the step-time model on published serving measurements, engine by engine.
 
-The pure roofline (:mod:`infermodel.roofline`) is a bound. Seven factors bring it to what an
-engine achieves (:data:`~infermodel.roofline.FACTORS`: fractions of peak bandwidth and
-compute, the tensor-parallel allowances of decode and prefill, and the fixed cost of a decode
-step, per step, per layer and per all-reduce). They differ by engine and by GPU vendor, so they
+The pure roofline (:mod:`infermodel.roofline`) is a bound. Ten factors bring it to what an
+engine achieves (:data:`~infermodel.roofline.FACTORS`: fractions of peak bandwidth, compute
+and expert-kernel speed, the tensor-parallel allowances of decode and prefill, and the fixed
+cost of a step: per step, per layer, per mixture-of-experts layer, per all-reduce and per
+running sequence). They differ by engine and by GPU vendor, so they
 are fitted as one shared value plus an offset per engine and one for AMD GPUs, each offset
 pulled toward zero (a ridge), in transformed units that keep every factor physical
 (:func:`fit_efficiency`). The loss is the squared log error of throughput, robust to the odd
@@ -21,6 +22,7 @@ the errors of a regime for the Monte Carlo; :func:`efficiency_table` and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -261,7 +263,32 @@ def fit_efficiency(
     soft-L1 loss) with ridge penalties: a hierarchical (partial-pooling) fit, Gelman and
     Hill, "Data Analysis Using Regression and Multilevel/Hierarchical Models", 2007, ch. 12.
     """
-    return _efficiencies(_fit_x(prepare(measured, models=models, gpu_specs=gpu_specs)))
+    prepared = prepare(measured, models=models, gpu_specs=gpu_specs)
+    return _efficiencies(_fit_x(prepared.subset(fitted_points(measured))))
+
+
+def predict(
+    measured: pd.DataFrame,
+    efficiency: dict[tuple[str, str], Efficiency],
+    *,
+    models: pd.DataFrame | None = None,
+    gpu_specs: pd.DataFrame | None = None,
+) -> np.ndarray:
+    """Output tokens/s the estimator gives each measured point under ``efficiency``.
+
+    ``efficiency`` maps (engine, vendor) to factors (:func:`fit_efficiency`,
+    :func:`infermodel.tables.load_efficiencies`). [tokens/s]
+    """
+    prepared = prepare(measured, models=models, gpu_specs=gpu_specs)
+    keys = zip(np.array(ENGINES)[prepared.engine], np.array(VENDORS)[prepared.vendor], strict=True)
+    chosen = [efficiency[k] for k in keys]
+    factors = {f: np.array([getattr(e, f) for e in chosen], dtype=float) for f in FACTORS}
+    return roofline(**prepared.inputs, **factors)["output_tokens_per_second"]
+
+
+def fitted_points(measured: pd.DataFrame) -> np.ndarray:
+    """Which measured points the fit uses: those whose arrival is in :data:`FITTED_ARRIVALS`."""
+    return measured["arrival"].isin(FITTED_ARRIVALS).to_numpy()
 
 
 def held_out_efficiencies(
@@ -272,7 +299,7 @@ def held_out_efficiencies(
 ) -> dict[str, dict[tuple[str, str], Efficiency]]:
     """For each publisher, the factors fitted on every other publisher's fitted points."""
     prepared = prepare(measured, models=models, gpu_specs=gpu_specs)
-    fitted = measured["arrival"].isin(FITTED_ARRIVALS).to_numpy()
+    fitted = fitted_points(measured)
     return {
         str(publisher): _efficiencies(
             _fit_x(prepared.subset((prepared.publisher != publisher) & fitted))
@@ -303,7 +330,7 @@ def calibration(
         ``kv_cache_dtype`` (as the estimator used them) and ``vendor``.
     """
     prepared = prepare(measured, models=models, gpu_specs=gpu_specs)
-    fitted = measured["arrival"].isin(FITTED_ARRIVALS).to_numpy()
+    fitted = fitted_points(measured)
     full = _predict(prepared, _fit_x(prepared.subset(fitted)))
     loso = np.empty(len(full))
     for publisher in pd.unique(prepared.publisher):
@@ -369,11 +396,14 @@ def efficiency_table(
     calibrated = calibration(measured, **options) if calibrated is None else calibrated
     fitted = fit_efficiency(measured, **options)
     errors = _errors_phrase(calibrated)
-    counts = measured.groupby(["engine"]).size()
+    used = measured[fitted_points(measured)]
+    counts = used.groupby("engine").size()
+    arrivals = ", ".join(FITTED_ARRIVALS)
     rows = []
     for (engine, vendor), eff in fitted.items():
+        if engine in serving_engines.NVIDIA_ONLY and vendor != "NVIDIA":
+            continue
         for factor, value in eff.as_dict().items():
-            own = int(counts.get(engine, 0))
             rows.append(
                 {
                     "engine": engine,
@@ -381,15 +411,15 @@ def efficiency_table(
                     "factor": factor,
                     "value": round(value, 6),
                     "unit": FACTOR_UNITS[factor],
-                    "points": len(measured),
-                    "publishers": measured["publisher"].nunique(),
-                    "fitted_on_points": ";".join(measured["point_id"]),
-                    "observed_on": pd.Timestamp(measured["observed_on"].max()).strftime("%Y-%m-%d"),
+                    "points": len(used),
+                    "publishers": used["publisher"].nunique(),
+                    "fitted_on_points": f"every point of {source} with arrival {arrivals}",
+                    "observed_on": pd.Timestamp(used["observed_on"].max()).strftime("%Y-%m-%d"),
                     "source_url": source,
                     "note": "GENERATED by infermodel.calibration.write_efficiency(), do not edit: "
-                    f"{engine} on {vendor} GPUs ({own} of the points are {engine}'s); shared "
-                    "value + engine offset + vendor offset, robust least squares on log "
-                    f"throughput with ridge penalties; {errors}",
+                    f"{engine} on {vendor} GPUs ({int(counts.get(engine, 0))} of the points are "
+                    f"{engine}'s); shared value + engine offset + vendor offset, robust least "
+                    f"squares on log throughput with ridge penalties; {errors}",
                 }
             )
     return pd.DataFrame(rows)
@@ -523,23 +553,71 @@ def error_by_regime(
     return pd.DataFrame(rows)
 
 
-def loso_throughput_factors(
-    calibrated: pd.DataFrame,
-    regime: dict[str, str] | None = None,
+def regime_for(
+    config: Mapping[str, object],
     *,
     models: pd.DataFrame | None = None,
-) -> np.ndarray:
-    """Measured / leave-one-source-out estimate of the points of a regime, sorted.
+    gpu_specs: pd.DataFrame | None = None,
+) -> dict[str, str]:
+    """The regime groups (:data:`REGIMES`) a configuration falls in, as far as it says.
 
-    A draw from these is what a throughput the estimator gives for a configuration nobody
-    measured should be multiplied by (:mod:`infermodel.sensitivity` draws them). ``regime``
-    maps regimes of :data:`REGIMES` to the configuration's groups (e.g. ``{"architecture":
-    "dense", "load": "65+ streams or maximum load"}``); the points matching all of them are
-    used, or, when fewer than :data:`MIN_REGIME_POINTS` do, the last key is dropped until
-    enough match (all points at worst). [-]
+    ``config`` may hold ``model``, ``gpu``, ``gpus`` (or ``gpus_per_replica``), ``engine``,
+    ``input_tokens``, and ``batch`` or ``concurrency`` or ``mode`` (``batch``: maximum load,
+    ``realtime``: few streams), e.g. a row of :func:`~infermodel.throughput.estimate_table` or
+    of ``data/serving_assumptions.csv``. What it does not say (or names no known model or
+    GPU) is left out. Keys run from the most telling to the least, the order in which
+    :func:`loso_throughput_factors` drops them when too few points match.
     """
-    measured = calibrated["output_tokens_per_second"]
-    factors = measured / calibrated["loso_estimated_tokens_per_second"]
+    models = tables.load_model_specs() if models is None else models
+    gpu_specs = tables.load_gpu_specs() if gpu_specs is None else gpu_specs
+
+    def given(*names):
+        for name in names:
+            value = config.get(name)
+            if value is not None and not (isinstance(value, float) and np.isnan(value)):
+                return value
+        return None
+
+    out: dict[str, str] = {}
+    experts = {str(m).lower(): e for m, e in zip(models["model"], models["experts"], strict=True)}
+    model = given("model")
+    if model is not None and str(model).lower() in experts:
+        out["architecture"] = "mixture of experts" if experts[str(model).lower()] > 1 else "dense"
+    batch, mode = given("batch", "concurrency"), given("mode")
+    if batch is not None or mode is not None:
+        b = float(batch) if batch is not None else (np.inf if mode == "batch" else FEW_STREAMS)
+        out["load"] = REGIMES["load"][0 if b <= FEW_STREAMS else 1 if b <= SOME_STREAMS else 2]
+    gpus = given("gpus", "gpus_per_replica")
+    if gpus is not None:
+        n = int(gpus)
+        out["parallelism"] = "1 GPU" if n == 1 else "2-4 GPUs" if n <= 4 else "8 GPUs"
+    vendors = {
+        str(g).lower(): v for g, v in zip(gpu_specs["gpu"], gpu_specs["vendor"], strict=True)
+    }
+    gpu = given("gpu")
+    if gpu is not None and str(gpu).lower() in vendors:
+        out["vendor"] = vendors[str(gpu).lower()]
+    engine = given("engine")
+    if engine is not None:
+        out["engine"] = serving_engines.ENGINE_LABELS[serving_engines.check_engine(engine)]
+    tokens = given("input_tokens")
+    if tokens is not None:
+        out["prompt"] = REGIMES["prompt"][0 if float(tokens) <= SHORT_PROMPT else 1]
+    return out
+
+
+def regime_points(
+    calibrated: pd.DataFrame,
+    regime: Mapping[str, str] | None = None,
+    *,
+    models: pd.DataFrame | None = None,
+) -> tuple[np.ndarray, dict[str, str]]:
+    """The fitted points of a regime, and the part of the regime they match.
+
+    The points matching every group of ``regime`` (:func:`regime_for`) are used, or, when
+    fewer than :data:`MIN_REGIME_POINTS` do, the last key is dropped until enough match (all
+    fitted points at worst). Returns the boolean mask over ``calibrated`` and the groups kept.
+    """
     keys = dict(regime or {})
     unknown = [k for k in keys if k not in REGIMES]
     if unknown:
@@ -550,8 +628,28 @@ def loso_throughput_factors(
         for key, value in keys.items():
             inside &= (groups[key] == value).to_numpy()
         if inside.sum() >= MIN_REGIME_POINTS or not keys:
-            break
+            return inside, keys
         keys.pop(list(keys)[-1])
+
+
+def loso_throughput_factors(
+    calibrated: pd.DataFrame,
+    regime: Mapping[str, str] | None = None,
+    *,
+    models: pd.DataFrame | None = None,
+) -> np.ndarray:
+    """Measured / leave-one-source-out estimate of the points of a regime, sorted.
+
+    A draw from these is what a throughput the estimator gives for a configuration nobody
+    measured should be multiplied by (:mod:`infermodel.sensitivity` draws them). ``regime``
+    maps regimes of :data:`REGIMES` to the configuration's groups (:func:`regime_for`, e.g.
+    ``{"architecture": "dense", "load": "65+ streams or maximum load"}``); the points are
+    those of :func:`regime_points`. [-]
+    """
+    inside, _ = regime_points(calibrated, regime, models=models)
+    factors = (
+        calibrated["output_tokens_per_second"] / calibrated["loso_estimated_tokens_per_second"]
+    )
     return np.sort(factors[inside].to_numpy(dtype=float))
 
 

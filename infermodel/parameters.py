@@ -47,12 +47,13 @@ from infermodel import (
     deadlines,
     formulas,
     paths,
+    serving_engines,
     tables,
     trace_pricing,
 )
 from infermodel.discrepancies import MAX_TOLERANCE
 from infermodel.readers import logs
-from infermodel.roofline import PRECISIONS
+from infermodel.roofline import KV_CACHE_DTYPES, PRECISIONS
 from infermodel.rules import (  # re-exported: parameters.Rule, parameters.Context, ...
     MAX_MONTHS,
     ApiModelId,
@@ -224,6 +225,9 @@ RULES: dict[str, Rule] = {
     "latency_itl_ms": Each(Number(0, MAX_LATENCY_MS, low_open=True)),
     "latency_ttft_ms": Number(0, MAX_LATENCY_MS),
     "measured_csv": File(),
+    "engine": Choice(serving_engines.ENGINES),
+    "kv_cache_dtype": Choice(("", *KV_CACHE_DTYPES)),  # empty: the engine's default
+    "max_num_seqs": Whole(0, MAX_CONCURRENCY),  # 0: the engine's default
     # request logs
     "log_path": File(),
     "trace_format": Choice(("", *logs.FORMATS)),
