@@ -114,9 +114,9 @@ def capacity_at_latency(
 
     ITL and TTFT grow with the batch, so a geometric sweep of batches from 1 to the largest
     that fits (:func:`concurrency_grid`) brackets the answer and every batch inside the
-    bracket is estimated (:func:`latency_table`); the capacity is the largest batch with ``itl_ms`` <= the target (and ``ttft_ms`` <= its
-    target, when given), set beside the offline maximum so the cost of the target reads as
-    the throughput ratio.
+    bracket is estimated (:func:`latency_table`); the capacity is the largest batch with
+    ``itl_ms`` <= the target (and ``ttft_ms`` <= its target, when given), set beside the
+    offline maximum so the cost of the target reads as the throughput ratio.
 
     Parameters
     ----------
