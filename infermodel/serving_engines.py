@@ -23,7 +23,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from infermodel import paths
-from infermodel.errors import InputError
+from infermodel.errors import InputError, Problem, TableError
 from infermodel.roofline import KV_CACHE_DTYPES, MEMORY_BASES
 from infermodel.schema import date_column, read_table
 
@@ -69,10 +69,8 @@ def load_engines(path: Path = paths.SERVING_ENGINES_CSV) -> pd.DataFrame:
     from_one = set(table.loc[table["tensor_parallel_from"] == 1, "engine"])
     missing = [e for e in ENGINES if e not in from_one]
     if missing:
-        raise InputError(
-            f"{path}: engine {missing[0]!r} has no row with tensor_parallel_from 1 "
-            "(its defaults on one GPU)"
-        )
+        rule = f"engine {missing[0]!r} has no row from one GPU (its defaults at tensor parallel 1)"
+        raise TableError([Problem(Path(path), None, "tensor_parallel_from", missing[0], rule)])
     return table
 
 

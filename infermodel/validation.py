@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from infermodel import gpu_billing, offerings, paths, sources
+from infermodel import gpu_billing, offerings, paths, serving_engines, sources
 from infermodel.errors import Problem, TableError
 from infermodel.price_tables import (
     load_api_rate_limits,
@@ -76,6 +76,7 @@ SHIPPED = {
         Table("model_specs", paths.MODEL_SPECS_CSV, load_model_specs),
         Table("throughput_measured", paths.MEASURED_CSV, load_measured),
         Table("throughput_efficiency", paths.EFFICIENCY_CSV, load_efficiency_table),
+        Table("serving_engines", paths.SERVING_ENGINES_CSV, serving_engines.load_engines),
         Table("serving_assumptions", paths.SERVING_CSV, load_serving),
         Table("bill_models", paths.BILL_MODELS_CSV, load_bill_models),
         Table("serving_latency_targets", paths.SERVING_TARGETS_CSV, load_serving_targets),

@@ -19,6 +19,8 @@ from infermodel.errors import DataError, InputError, Problem, TableError
 from infermodel.schema import read_csv_text, today, validate
 from infermodel.tables import MEASURED_SCHEMA
 
+#: An empty numeric cell (the schema coerces NaN, not pandas' NA in a text column).
+_EMPTY_NUMBER = float("nan")
 _IMPORT_REQUIRED = (
     "model",
     "gpu",
@@ -90,11 +92,11 @@ def read_measured_csv(
         "engine": serving_engines.DEFAULT_ENGINE,
         "engine_version": pd.NA,
         "kv_cache_dtype": pd.NA,
-        "max_num_seqs": pd.NA,
+        "max_num_seqs": _EMPTY_NUMBER,
         "lengths": "fixed",
         "arrival": offline.map({True: "offline", False: "concurrency"}).tolist(),
-        "itl_ms": pd.NA,
-        "ttft_ms": pd.NA,
+        "itl_ms": _EMPTY_NUMBER,
+        "ttft_ms": _EMPTY_NUMBER,
         "reading": "output tokens/s of the whole replica",
         "observed_on": today().strftime("%Y-%m-%d"),
         "source_url": str(path),
@@ -103,7 +105,7 @@ def read_measured_csv(
     for column, default in defaults.items():
         if column not in raw:
             raw[column] = default
-        elif default is not pd.NA:
+        elif default is not pd.NA and default is not _EMPTY_NUMBER:
             raw[column] = raw[column].fillna(pd.Series(default, index=raw.index))
     raw["engine"] = raw["engine"].map(_engine_name)
     table = validate(raw, MEASURED_SCHEMA, path)
