@@ -225,9 +225,10 @@ def test_a_refit_on_other_points_moves_the_rows_and_says_so(tmp_path):
     assert dry.written == ()
     assert (tmp_path / paths.SERVING_CSV.name).read_text() == serving_before  # a dry run
     assert (dry.rows["change_percent"].abs() > 0.5).any()
-    assert dry.errors.iloc[0]["points"] == calibration.fitted_points(
-        tables.load_measured(measured)
-    ).sum()
+    assert (
+        dry.errors.iloc[0]["points"]
+        == calibration.fitted_points(tables.load_measured(measured)).sum()
+    )
 
 
 def test_cli_refit_answers_first_and_writes_nothing_without_write(capsys):

@@ -78,9 +78,13 @@ def test_vllm_keeps_a_bf16_cache_for_fp8_weights_in_0_9_of_the_whole_memory():
     assert (row["engine"], row["kv_cache_dtype"], row["memory_fraction"]) == ("vllm", "bf16", 0.9)
     assert row["max_batch"] == int((0.9 * 80 * GIB - 8.03e9) // 262_144_000) == 264
     # --kv-cache-dtype fp8 halves the cache: 528 sequences
-    assert est("Llama-3.1-8B", "H100-SXM-80GB", 1, "fp8", 1000, 1000, kv_cache_dtype="FP8")[
-        "max_batch"
-    ] == int((0.9 * 80 * GIB - 8.03e9) // 131_072_000) == 528
+    assert (
+        est("Llama-3.1-8B", "H100-SXM-80GB", 1, "fp8", 1000, 1000, kv_cache_dtype="FP8")[
+            "max_batch"
+        ]
+        == int((0.9 * 80 * GIB - 8.03e9) // 131_072_000)
+        == 528
+    )
 
 
 def test_tensorrt_llm_gives_the_cache_0_9_of_the_memory_the_weights_leave():
@@ -215,7 +219,9 @@ def test_cli_answers_first_under_the_engine_asked(capsys):
     assert cli.main([*ARGS, "--engine", "sglang"]) == 0
     out = capsys.readouterr().out
     first = out.splitlines()[0]
-    assert first.startswith("Llama-3.3-70B in FP8 on 2 × H100 SXM 80GB under SGLang serves about")
+    assert first.startswith(
+        "Llama-3.3-70B in FP8 on 2 \u00d7 H100 SXM 80GB under SGLang serves about"
+    )
     assert "output tokens/s per replica at the largest batch that fits" in first
     assert "Estimated, not measured: factors of data/throughput_efficiency.csv" in out
     assert cli.main([*ARGS, "--engine", "trtllm", "--format", "csv"]) == 0

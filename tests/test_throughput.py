@@ -120,7 +120,8 @@ def test_points_read_per_gpu_are_the_page_figure_times_the_gpus():
 
 def _static(*args, **kwargs) -> pd.Series:
     """One estimate of a static batch (started together, prefilled, then decoded)."""
-    config = dict(zip(["model", "gpu", "gpus", "precision", "input_tokens", "output_tokens"], args))
+    names = ["model", "gpu", "gpus", "precision", "input_tokens", "output_tokens"]
+    config = dict(zip(names, args, strict=True))
     config.update(concurrency=kwargs.pop("concurrency"), static_batch=True)
     table = throughput.estimate_table(
         pd.DataFrame([config]), models=MODELS, gpu_specs=SPECS, **kwargs
