@@ -14,12 +14,16 @@ The model (Williams et al., "Roofline", CACM 2009, applied to LLM serving as in 
   efficiency)) and compute time (FLOPs / (N x dense peak x compute efficiency)); tensor
   parallelism over N GPUs stretches that by ``1 + fraction x (N - 1) / N``, with one fraction
   for decode and another for prefill; and every decode step pays a fixed overhead
-  (:func:`step_overhead_seconds`: scheduler, sampling and kernel launches, and the latency of
-  each layer's all-reduce when N > 1), which dominates at small batches.
+  (:func:`infermodel.step_costs.step_overhead_seconds`: scheduler, sampling and kernel
+  launches, and the latency of each layer's all-reduce when N > 1), which dominates at small
+  batches. The factors are :class:`infermodel.step_costs.Efficiency` (re-exported here).
 - **Mixture of experts**: a step reads the shared weights and only the experts its tokens are
   routed to (:func:`expert_fraction_read`), so a few streams read a fraction of the experts.
-- **Throughput**: a batch of ``b`` requests is prefilled, then decoded for ``output`` steps
-  at the average context ``input + (output - 1) / 2``; output tokens/s = b x output / time.
+- **Throughput**: in a server's steady state each decode step of ``b`` streams (at the
+  average context ``input + (output - 1) / 2``) also prefills the prompts of the streams that
+  replace finished ones, ``b x input / output`` tokens, sharing its weight reads (chunked
+  prefill): output tokens/s = b / step. A static batch (a latency benchmark) is prefilled,
+  then decoded for ``output`` steps: b x output / time.
 
 Every function takes scalars or arrays and returns the same shape; nothing here reads a
 file. :mod:`infermodel.throughput` applies these to the spec tables and the engines'
@@ -36,7 +40,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from infermodel import checks
+from infermodel.step_costs import (  # re-exported: roofline.Efficiency, roofline.FACTORS, ...
+    FACTOR_UNITS,
+    FACTORS,
+    FRACTIONS_OF_PEAK,
+    IDEAL,
+    OVERHEADS,
+    Efficiency,
+    step_overhead_seconds,
+)
 from infermodel.units import (
     BYTES_PER_GPU_MEMORY_GB,
     BYTES_PER_S_PER_TB_PER_S,
@@ -84,102 +96,6 @@ DEFAULT_MEMORY_HEADROOM = 0.10
 #: ``gpu_memory_utilization``, SGLang ``mem_fraction_static``: weights and KV cache together
 #: within it), or of what the weights leave free (TensorRT-LLM ``free_gpu_memory_fraction``).
 MEMORY_BASES = ("total", "free")
-
-FACTORS = (
-    "bandwidth_efficiency",
-    "compute_efficiency",
-    "expert_efficiency",
-    "communication_fraction",
-    "prefill_communication_fraction",
-    "step_overhead_ms",
-    "layer_overhead_us",
-    "moe_layer_overhead_us",
-    "allreduce_overhead_us",
-    "sequence_overhead_us",
-)
-#: Factors that are fractions of peak, in (0, 1].
-FRACTIONS_OF_PEAK = ("bandwidth_efficiency", "compute_efficiency", "expert_efficiency")
-#: Factors that are fixed times of a decode step. [ms or us]
-OVERHEADS = (
-    "step_overhead_ms",
-    "layer_overhead_us",
-    "moe_layer_overhead_us",
-    "allreduce_overhead_us",
-    "sequence_overhead_us",
-)
-#: Unit of each factor, for tables people read.
-FACTOR_UNITS = {
-    "bandwidth_efficiency": "-",
-    "compute_efficiency": "-",
-    "expert_efficiency": "-",
-    "communication_fraction": "-",
-    "prefill_communication_fraction": "-",
-    "step_overhead_ms": "ms",
-    "layer_overhead_us": "us",
-    "moe_layer_overhead_us": "us",
-    "allreduce_overhead_us": "us",
-    "sequence_overhead_us": "us",
-}
-
-
-@dataclass(frozen=True)
-class Efficiency:
-    """Achieved fractions of peak and fixed costs, applied to every estimate.
-
-    Attributes
-    ----------
-    bandwidth_efficiency
-        Achieved fraction of memory bandwidth, in (0, 1]. [-]
-    compute_efficiency
-        Achieved fraction of dense tensor peak, in (0, 1]. [-]
-    expert_efficiency
-        Fraction of those that a mixture of experts' expert kernels achieve (grouped matrix
-        products over a few tokens per expert), in (0, 1]; 1 for a dense model. [-]
-    communication_fraction
-        Tensor-parallel allowance of a decode step: step time x (1 + this x (N - 1) / N). [-]
-    prefill_communication_fraction
-        The same allowance for prefill, fitted apart (prefill moves far more activations per
-        all-reduce, but overlaps them with large matrix products). [-]
-    step_overhead_ms
-        Fixed cost of every decode step (scheduling, one launch). [ms]
-    layer_overhead_us
-        Fixed cost per layer of every decode step (kernel launches). [us]
-    moe_layer_overhead_us
-        Extra fixed cost per layer of a mixture of experts (routing, gathering tokens per
-        expert, more kernels). [us]
-    allreduce_overhead_us
-        Latency of one layer's all-reduces in a decode step, per doubling of the GPUs
-        (x log2 N; nothing on one GPU). [us]
-    sequence_overhead_us
-        Cost of each sequence of the batch per decode step (sampling, detokenizing and
-        streaming one token, on the CPU). [us]
-    """
-
-    bandwidth_efficiency: float = 1.0
-    compute_efficiency: float = 1.0
-    expert_efficiency: float = 1.0
-    communication_fraction: float = 0.0
-    prefill_communication_fraction: float = 0.0
-    step_overhead_ms: float = 0.0
-    layer_overhead_us: float = 0.0
-    moe_layer_overhead_us: float = 0.0
-    allreduce_overhead_us: float = 0.0
-    sequence_overhead_us: float = 0.0
-
-    def __post_init__(self) -> None:
-        for name in FRACTIONS_OF_PEAK:
-            checks.number(name, getattr(self, name), low=0, high=1, low_open=True)
-        for name in ("communication_fraction", "prefill_communication_fraction"):
-            checks.number(name, getattr(self, name), low=0, high=5)
-        for name in OVERHEADS:
-            checks.number(name, getattr(self, name), low=0, high=1_000)
-
-    def as_dict(self) -> dict[str, float]:
-        return {f: float(getattr(self, f)) for f in FACTORS}
-
-
-#: No losses: the pure roofline bound.
-IDEAL = Efficiency()
 
 
 def weight_bytes(total_params_b, *, bytes_per_parameter):
@@ -324,64 +240,6 @@ def max_batch(
     replication = np.maximum(1.0, np.asarray(gpus, dtype=float) / kv_heads)
     per_sequence = kv_bytes_per_token * sequence_tokens * replication
     return np.minimum(np.floor(kv / per_sequence), max_sequences)
-
-
-def step_overhead_seconds(
-    layers,
-    gpus,
-    batch=0.0,
-    moe=False,
-    *,
-    step_overhead_ms,
-    layer_overhead_us,
-    allreduce_overhead_us,
-    moe_layer_overhead_us=0.0,
-    sequence_overhead_us=0.0,
-):
-    """Fixed time of one decode step: the engine's own costs beside the roofline.
-
-    Parameters
-    ----------
-    layers
-        Transformer layers. [-]
-    gpus
-        GPUs of the replica (tensor parallel). [GPUs]
-    batch
-        Sequences in the step. [sequences]
-    moe
-        The model is a mixture of experts (its layers pay ``moe_layer_overhead_us``).
-    step_overhead_ms
-        Per step (scheduling, one launch). [ms]
-    layer_overhead_us
-        Per layer (kernel launches, synchronisation). [us]
-    allreduce_overhead_us
-        Latency of a layer's all-reduces per doubling of the GPUs. [us]
-    moe_layer_overhead_us
-        Extra per layer of a mixture of experts (routing, token gathering). [us]
-    sequence_overhead_us
-        Per sequence of the batch (sampling, detokenizing, streaming). [us]
-
-    Returns
-    -------
-    ``step_ms / 1e3 + layers x (layer_us + moe x moe_us + allreduce_us x log2 N) / 1e6
-    + batch x sequence_us / 1e6``. [s]
-
-    References
-    ----------
-    A tensor-parallel layer all-reduces twice (after attention and after the MLP, Shoeybi et
-    al., "Megatron-LM", arXiv:1909.08053); a small all-reduce's latency grows with the log of
-    the GPUs in a tree or recursive-doubling algorithm (Thakur et al., "Optimization of
-    Collective Communication Operations in MPICH", IJHPCA 2005).
-    """
-    layers = np.asarray(layers, dtype=float)
-    doublings = np.log2(np.asarray(gpus, dtype=float))
-    per_layer = (
-        np.asarray(layer_overhead_us)
-        + np.asarray(moe, dtype=float) * np.asarray(moe_layer_overhead_us)
-        + np.asarray(allreduce_overhead_us) * doublings
-    )
-    per_sequence = np.asarray(batch, dtype=float) * np.asarray(sequence_overhead_us)
-    return np.asarray(step_overhead_ms) / 1e3 + (layers * per_layer + per_sequence) / 1e6
 
 
 def expert_fraction_read(experts, experts_per_token, tokens):
@@ -559,12 +417,8 @@ def roofline(
     communication_fraction,
     expert_efficiency=1.0,
     prefill_communication_fraction=0.0,
-    step_overhead_ms=0.0,
-    layer_overhead_us=0.0,
-    moe_layer_overhead_us=0.0,
-    allreduce_overhead_us=0.0,
-    sequence_overhead_us=0.0,
     static_batch=False,
+    **overheads,
 ) -> dict[str, np.ndarray]:
     """Step times and output throughput of a replica serving ``batch`` streams, by the roofline.
 
@@ -581,37 +435,30 @@ def roofline(
         Parameters in all / used per token. [billions]
     experts, experts_per_token
         Mixture-of-experts routing (1, 1 for dense). [-]
-    layers
-        Transformer layers. [-]
-    attention_width
-        Attention heads x head dim. [-]
+    layers, attention_width
+        Transformer layers, and attention heads x head dim. [-]
     bytes_per_parameter
         Weight storage. [bytes]
-    kv_bytes_per_token
-        KV cache per token per sequence. [bytes/token]
-    kv_replication
-        Copies of the KV cache across GPUs (>= 1). [-]
-    gpus
-        GPUs of the replica. [GPUs]
-    peak_tflops
-        Dense peak of one GPU in the compute format. [TFLOP/s]
-    bandwidth_tb_per_s
-        Memory bandwidth of one GPU. [TB/s]
+    kv_bytes_per_token, kv_replication
+        KV cache per token per sequence [bytes/token], and its copies across GPUs (>= 1) [-].
+    gpus, peak_tflops, bandwidth_tb_per_s
+        GPUs of the replica [GPUs]; dense peak of one GPU in the compute format [TFLOP/s]
+        and its memory bandwidth [TB/s].
     input_tokens, output_tokens
         Prompt and generated tokens per request. [tokens]
     batch
         Requests served together, >= 1. [requests]
-    bandwidth_efficiency, compute_efficiency
-        Achieved fractions of peak bandwidth and compute. [-]
-    expert_efficiency
-        Fraction of those the expert kernels of a mixture of experts achieve. [-]
+    bandwidth_efficiency, compute_efficiency, expert_efficiency
+        Achieved fractions of peak bandwidth and compute, and the fraction of those the expert
+        kernels of a mixture of experts achieve. [-]
     communication_fraction, prefill_communication_fraction
         Tensor-parallel allowance of decode and of prefill: step time x (1 + f x (N - 1) / N). [-]
-    step_overhead_ms, layer_overhead_us, moe_layer_overhead_us, allreduce_overhead_us,
-    sequence_overhead_us
-        Fixed costs of a decode step (:func:`step_overhead_seconds`). [ms, us]
     static_batch
         One static batch rather than a server's steady state (scalar or per row).
+    **overheads
+        Fixed costs of a decode step, 0 when not given: ``step_overhead_ms``,
+        ``layer_overhead_us``, ``moe_layer_overhead_us``, ``allreduce_overhead_us``,
+        ``sequence_overhead_us`` (:func:`step_overhead_seconds`). [ms, us]
 
     Returns
     -------
@@ -627,22 +474,10 @@ def roofline(
     et al., "Scaling Laws for Neural Language Models", arXiv:2001.08361, table 1); causal
     prefill attention counts half the square. Roofline: :func:`step_seconds`.
     """
-    b = np.asarray(batch, dtype=float)
-    i = np.asarray(input_tokens, dtype=float)
-    o = np.asarray(output_tokens, dtype=float)
-    n = np.asarray(gpus, dtype=float)
-    reads = (total_params_b, active_params_b, experts, experts_per_token)
-    work = _StepWork(
-        weights=weight_bytes(total_params_b, bytes_per_parameter=bytes_per_parameter),
-        reads=reads,
-        active_params=np.asarray(active_params_b, dtype=float) * PARAMETERS_PER_BILLION,
-        expert_share=expert_share_of_parameters(*reads),
-        total_params=np.asarray(total_params_b, dtype=float) * PARAMETERS_PER_BILLION,
-        attention=np.asarray(layers, dtype=float) * attention_width,
-        kv_bytes=kv_bytes_per_token,
-        kv_replication=kv_replication,
-        expert_efficiency=np.asarray(expert_efficiency, dtype=float),
-    )
+    b, i, o, n = (np.asarray(x, dtype=float) for x in (batch, input_tokens, output_tokens, gpus))
+    model = (total_params_b, active_params_b, experts, experts_per_token, layers, attention_width)
+    cache = (bytes_per_parameter, kv_bytes_per_token, kv_replication, expert_efficiency)
+    work = _StepWork.of(*model, *cache)
     roof = dict(
         gpus=gpus,
         peak_tflops=peak_tflops,
@@ -650,31 +485,32 @@ def roofline(
         compute_efficiency=compute_efficiency,
         bandwidth_efficiency=bandwidth_efficiency,
     )
+    fixed = {name: overheads.get(name, 0.0) for name in OVERHEADS}
+    unknown = sorted(set(overheads) - set(OVERHEADS))
+    if unknown:
+        raise TypeError(f"roofline() got an unexpected keyword argument {unknown[0]!r}")
+    moe = np.asarray(experts, dtype=float) > 1
+    overhead = step_overhead_seconds(layers, n, b, moe, **fixed)
+    allowances = (np.asarray(communication_fraction), np.asarray(prefill_communication_fraction))
+    return _steps(work, roof, (b, i, o, n), overhead, allowances, static_batch)
+
+
+def _steps(work, roof, shape, overhead, allowances, static_batch) -> dict[str, np.ndarray]:
+    """Prefill, decode steps and throughput of :func:`roofline` (its arguments, grouped)."""
+    b, i, o, n = shape
+    decode_fraction, prefill_fraction = allowances
     spread = (n - 1) / n
-    prefill = step_seconds(*work.prefill(b, i), **roof) * (
-        1.0 + np.asarray(prefill_communication_fraction) * spread
-    )
-    comm = 1.0 + np.asarray(communication_fraction) * spread
+    prefill = step_seconds(*work.prefill(b, i), **roof) * (1.0 + prefill_fraction * spread)
+    comm = 1.0 + decode_fraction * spread
     decode_flops, decode_bytes = work.decode(b, i + (o - 1.0) / 2.0)
-    overhead = step_overhead_seconds(
-        layers,
-        n,
-        b,
-        np.asarray(experts, dtype=float) > 1,
-        step_overhead_ms=step_overhead_ms,
-        layer_overhead_us=layer_overhead_us,
-        moe_layer_overhead_us=moe_layer_overhead_us,
-        allreduce_overhead_us=allreduce_overhead_us,
-        sequence_overhead_us=sequence_overhead_us,
-    )
     alone = step_seconds(decode_flops, decode_bytes, **roof) * comm + overhead
     # Steady state: the prompts of the streams that replace finished ones (b x i tokens per o
     # steps) ride on the decode steps, sharing each step's weight reads (chunked prefill).
     mixed_flops, mixed_bytes, prefill_flops = work.mixed(b, i, o)
-    peak = n * peak_tflops * FLOPS_PER_TFLOPS * compute_efficiency
+    peak = n * roof["peak_tflops"] * FLOPS_PER_TFLOPS * roof["compute_efficiency"]
     mixed = (
         step_seconds(mixed_flops, mixed_bytes, **roof) * comm
-        + prefill_flops / peak * np.asarray(prefill_communication_fraction) * spread
+        + prefill_flops / peak * prefill_fraction * spread
         + overhead
     )
     static = np.asarray(static_batch, dtype=bool)
@@ -706,6 +542,22 @@ class _StepWork:
     kv_bytes: np.ndarray  # KV cache per token of one sequence [bytes/token]
     kv_replication: np.ndarray  # copies of the KV cache across GPUs [-]
     expert_efficiency: np.ndarray  # [-]
+
+    @classmethod
+    def of(cls, total_b, active_b, experts, per_token, layers, width, bpp, kv, copies, eff):
+        """The work of a model from :func:`roofline`'s arguments (see there)."""
+        reads = (total_b, active_b, experts, per_token)
+        return cls(
+            weights=weight_bytes(total_b, bytes_per_parameter=bpp),
+            reads=reads,
+            active_params=np.asarray(active_b, dtype=float) * PARAMETERS_PER_BILLION,
+            expert_share=expert_share_of_parameters(*reads),
+            total_params=np.asarray(total_b, dtype=float) * PARAMETERS_PER_BILLION,
+            attention=np.asarray(layers, dtype=float) * width,
+            kv_bytes=kv,
+            kv_replication=copies,
+            expert_efficiency=np.asarray(eff, dtype=float),
+        )
 
     def _linear_flops(self, tokens):
         """Matrix FLOPs of ``tokens`` tokens, the expert part weighted (:class:`_StepWork`)."""
@@ -772,3 +624,33 @@ def time_to_first_token_seconds(prefill_one_seconds, decode_step_seconds):
     step of the running batch. No wait for a free slot: the load is at or under capacity.
     """
     return np.asarray(prefill_one_seconds) + np.asarray(decode_step_seconds)
+
+
+__all__ = [
+    "BYTES_PER_PARAMETER",
+    "COMPUTE_COLUMN",
+    "DEFAULT_MEMORY_HEADROOM",
+    "EXPERT_ONLY_PRECISIONS",
+    "FACTORS",
+    "FACTOR_UNITS",
+    "FRACTIONS_OF_PEAK",
+    "IDEAL",
+    "KV_CACHE_BYTES",
+    "KV_CACHE_DTYPES",
+    "MEMORY_BASES",
+    "OVERHEADS",
+    "PRECISIONS",
+    "Efficiency",
+    "bytes_per_parameter",
+    "expert_fraction_read",
+    "expert_share_of_parameters",
+    "kv_cache_bytes_per_token",
+    "kv_cache_capacity_bytes",
+    "max_batch",
+    "roofline",
+    "step_overhead_seconds",
+    "step_seconds",
+    "time_to_first_token_seconds",
+    "weight_bytes",
+    "weight_bytes_read",
+]

@@ -43,41 +43,21 @@ from infermodel.roofline import (
     weight_bytes,
 )
 from infermodel.throughput_rows import ESTIMATOR_SOURCE, price_estimates, serving_rows
+from infermodel.trust import trust_warnings
 from infermodel.units import BYTES_PER_GB, SECONDS_PER_MS
 
 #: GPU counts tried when picking the smallest replica that holds a model. [GPUs]
 DEFAULT_GPU_COUNTS = (1, 2, 4, 8)
-#: GPUs one machine holds; a replica beyond it spans nodes. [GPUs]
-GPUS_PER_NODE = 8
 
 ESTIMATE_COLUMNS = [
-    "model",
-    "gpu",
-    "gpus",
-    "precision",
-    "engine",
-    "kv_cache_dtype",
-    "input_tokens",
-    "output_tokens",
-    "concurrency",
-    "batch",
-    "max_batch",
-    "fits",
+    *("model", "gpu", "gpus", "precision", "engine", "kv_cache_dtype"),
+    *("input_tokens", "output_tokens", "concurrency", "batch", "max_batch", "fits"),
     "output_tokens_per_second",
     "output_tokens_per_second_per_stream",
     "output_tokens_per_second_per_gpu",
-    "prefill_seconds",
-    "decode_step_ms",
-    "decode_overhead_ms",
-    "decode_bound",
-    "weight_gb",
-    "kv_cache_gb_per_sequence",
-    "memory_gb_usable",
-    "memory_fraction",
-    "max_num_seqs",
-    "min_gpus_to_fit",
-    *FACTORS,
-    "warning",
+    *("prefill_seconds", "decode_step_ms", "decode_overhead_ms", "decode_bound"),
+    *("weight_gb", "kv_cache_gb_per_sequence", "memory_gb_usable", "memory_fraction"),
+    *("max_num_seqs", "min_gpus_to_fit", *FACTORS, "warning"),
 ]
 #: Columns :func:`_resolved` gives every configuration.
 _CONFIG_COLUMNS = [*ESTIMATE_COLUMNS[:9], "max_num_seqs", "static_batch"]
@@ -403,13 +383,27 @@ def estimate_table(
     batch = np.where(np.isnan(wanted), capacity, np.minimum(wanted, capacity))
     static = frame["static_batch"].to_numpy(dtype=bool)
     result = roofline(**inputs, batch=np.maximum(batch, 1.0), static_batch=static, **factors)
+    _fill(frame, result, memory, settings, factors, batch=batch, fits=fits)
+    frame["warning"] = trust_warnings(
+        frame,
+        measured=measured,
+        speculative_decoding=speculative_decoding,
+        disaggregated=disaggregated,
+        gpu_specs=gpu_specs,
+    )
+    return frame[ESTIMATE_COLUMNS]
+
+
+def _fill(frame, result, memory, settings, factors, *, batch, fits) -> None:
+    """Write the estimate columns of :func:`estimate_table` into ``frame`` (in place)."""
+    gpus = frame["gpus"].to_numpy(dtype=float)
     tps = np.where(fits, result["output_tokens_per_second"], np.nan)
     frame["batch"] = batch.astype(int)
-    frame["max_batch"] = capacity.astype(int)
+    frame["max_batch"] = memory["capacity"].astype(int)
     frame["fits"] = fits
     frame["output_tokens_per_second"] = tps
     frame["output_tokens_per_second_per_stream"] = tps / np.maximum(batch, 1.0)
-    frame["output_tokens_per_second_per_gpu"] = tps / inputs["gpus"]
+    frame["output_tokens_per_second_per_gpu"] = tps / gpus
     frame["prefill_seconds"] = np.where(fits, result["prefill_seconds"], np.nan)
     frame["decode_step_ms"] = np.where(fits, result["decode_step_seconds"] / SECONDS_PER_MS, np.nan)
     frame["decode_overhead_ms"] = result["decode_overhead_seconds"] / SECONDS_PER_MS
@@ -424,71 +418,6 @@ def estimate_table(
     frame["min_gpus_to_fit"] = pd.array(memory["min_gpus"], dtype="Float64").astype("Int64")
     for name, values in factors.items():
         frame[name] = values
-    frame["warning"] = trust_warnings(
-        frame,
-        measured=measured,
-        speculative_decoding=speculative_decoding,
-        disaggregated=disaggregated,
-        gpu_specs=gpu_specs,
-    )
-    return frame[ESTIMATE_COLUMNS]
-
-
-def _measured_reach(measured: pd.DataFrame) -> dict[str, object]:
-    """GPUs, models, (engine, GPU) pairs and the longest request [tokens] ever measured."""
-    vendor_engine = set(zip(measured["engine"], measured["gpu"], strict=True))
-    return {
-        "gpus": set(measured["gpu"]),
-        "models": set(measured["model"]),
-        "engine_gpu": vendor_engine,
-        "longest": int((measured["input_tokens"] + measured["output_tokens"]).max()),
-    }
-
-
-def trust_warnings(
-    frame: pd.DataFrame,
-    *,
-    measured: pd.DataFrame | None = None,
-    speculative_decoding: bool = False,
-    disaggregated: bool = False,
-    gpu_specs: pd.DataFrame | None = None,
-) -> np.ndarray:
-    """Why each estimate of ``frame`` should not be trusted, in words ("" when nothing known).
-
-    - more GPUs than one machine holds (:data:`GPUS_PER_NODE`): multi-node serving, whose
-      inter-node all-reduce the step model does not know;
-    - speculative decoding and disaggregated prefill/decode: not modelled at all;
-    - a GPU no published measurement used: its factors are borrowed from other GPUs;
-    - an engine never measured on that GPU, a model never measured, a request longer than any
-      measured one: the estimate extrapolates.
-
-    ``frame`` has ``model``, ``gpu``, ``gpus``, ``engine``, ``input_tokens``,
-    ``output_tokens`` (resolved); ``measured`` the shipped points by default.
-    """
-    measured = tables.load_measured() if measured is None else measured
-    reach = _measured_reach(measured)
-    out = []
-    for row in frame.itertuples():
-        notes = []
-        if speculative_decoding:
-            notes.append("speculative decoding is not modelled (the estimate is without it)")
-        if disaggregated:
-            notes.append("disaggregated prefill/decode is not modelled (one replica does both)")
-        if row.gpus > GPUS_PER_NODE:
-            notes.append(
-                f"{row.gpus} GPUs span more than one {GPUS_PER_NODE}-GPU machine: inter-node "
-                "communication is not modelled"
-            )
-        if row.gpu not in reach["gpus"]:
-            notes.append(f"no published measurement on {row.gpu}: factors borrowed from other GPUs")
-        elif (row.engine, row.gpu) not in reach["engine_gpu"]:
-            notes.append(f"no published measurement of {row.engine} on {row.gpu}")
-        if row.model not in reach["models"]:
-            notes.append(f"no published measurement of {row.model}")
-        if row.input_tokens + row.output_tokens > reach["longest"]:
-            notes.append(f"requests longer than any measured one ({reach['longest']:,} tokens)")
-        out.append("; ".join(notes))
-    return np.array(out, dtype=object)
 
 
 def not_fit_message(row: pd.Series, models: pd.DataFrame | None = None) -> str:

@@ -4,12 +4,12 @@ The layers (docs/architecture.md), lowest first; a module may import modules of 
 or a lower one, never a higher one:
 
 0. foundation: units, paths, errors, checks, writes
-1. formulas: formulas, roofline, scaling, rate_limits
+1. formulas: formulas, roofline, step_costs, scaling, rate_limits
 2. data: schema, tables, validation, service_tiers, price_tables, contracts, prices, workloads,
-   serving, specs, offerings, sources, gpu_billing, readers.*, serving_targets
-3. analysis: compare, throughput, calibration, sensitivity, growth, trace_pricing, quarters,
-   importers, synthetic, parameters, rules, discrepancies, gpu_sizing,
-   commitments, deadlines, bills, bill_pricing, latency
+   serving, specs, offerings, sources, gpu_billing, readers.*, serving_targets, serving_engines
+3. analysis: compare, throughput, throughput_rows, trust, calibration, refit, sensitivity,
+   growth, trace_pricing, quarters, importers, synthetic, parameters, rules, discrepancies,
+   gpu_sizing, commitments, deadlines, bills, bill_pricing, latency
 4. presentation: narrative, display, plots, reports.*, cli.*
 
 Imports inside a function are allowed only where a module says why: the command line defers
@@ -27,7 +27,7 @@ from infermodel import paths
 
 LAYERS = {
     "foundation": ["units", "paths", "errors", "checks", "writes"],
-    "formulas": ["formulas", "roofline", "scaling", "rate_limits"],
+    "formulas": ["formulas", "roofline", "step_costs", "scaling", "rate_limits"],
     "data": [
         "schema",
         "tables",
@@ -44,11 +44,15 @@ LAYERS = {
         "gpu_billing",
         "readers",
         "serving_targets",
+        "serving_engines",
     ],
     "analysis": [
         "compare",
         "throughput",
+        "throughput_rows",
+        "trust",
         "calibration",
+        "refit",
         "sensitivity",
         "growth",
         "trace_pricing",

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from infermodel import calibration, cli, paths, refit, tables
+from infermodel import calibration, cli, paths, plots, refit, tables
 from infermodel.throughput import estimate_table
 
 MEASURED = tables.load_measured()
@@ -240,3 +240,13 @@ def test_cli_refit_answers_first_and_writes_nothing_without_write(capsys):
     assert "Dry run: nothing written; add --write" in out
     assert "before: shipped factors on these points" in out
     assert paths.EFFICIENCY_CSV.read_bytes() == before
+
+
+def test_the_chart_sets_the_bursts_apart(calibrated):
+    chart = plots.estimate_vs_measured(calibrated)
+    bursts = int((~calibrated["fitted"]).sum())
+    assert f"{len(calibrated)} measured throughputs against the estimate ({bursts} of them" in (
+        chart.alt
+    )
+    labels = [t.get_text() for t in chart.figure.axes[0].get_legend().get_texts()]
+    assert "bursts of varying lengths (not fitted), publisher left out" in labels

@@ -44,8 +44,22 @@ def test_an_estimate_answers_first_then_says_where_it_comes_from():
 def test_warnings_become_sentences_once_each():
     lines = narrative.trust_lines(["a; b", "", "a; b", None, "c"])
     assert lines == [
-        "Not to be trusted as it stands: a; b.",
+        "Not to be trusted as it stands: a.",
+        "Not to be trusted as it stands: b.",
         "Not to be trusted as it stands: c.",
+    ]
+    gpus = narrative.trust_lines(
+        [
+            "no published measurement on L40S-48GB: factors borrowed from other GPUs",
+            "no published measurement on GH200-96GB: factors borrowed from other GPUs; "
+            "no published measurement of Mistral-7B",
+            "no published measurement of Mixtral-8x7B",
+        ]
+    )
+    assert gpus == [
+        "Not to be trusted as it stands: no published measurement on L40S-48GB and GH200-96GB: "
+        "factors borrowed from other GPUs.",
+        "Not to be trusted as it stands: no published measurement of Mistral-7B and Mixtral-8x7B.",
     ]
     warned = narrative.estimate_answer(
         pd.Series({**ROW.to_dict(), "warning": "speculative decoding is not modelled"})

@@ -3,6 +3,7 @@ it, the published latency it is held to, a refit, and capacity at a latency targ
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -59,13 +60,29 @@ def estimate_answer(row: pd.Series, provenance: str = "") -> list[str]:
     return lines
 
 
+#: A warning fragment naming one GPU or model; the same fragments of several are merged.
+_NAMED = re.compile(r"^(no published measurement (?:on|of)) ([^\s:;]+)(.*)$")
+
+
 def trust_lines(warnings: Sequence[object]) -> list[str]:
     """The estimator's warnings (:func:`~infermodel.throughput.trust_warnings`) as sentences.
 
-    Distinct warnings, in order; none gives no sentence.
+    Each distinct reason once, in order of first appearance; the same reason about several
+    GPUs or models is one sentence naming them all. No warning gives no sentence.
     """
-    seen = [str(w) for w in dict.fromkeys(warnings) if isinstance(w, str) and w]
-    return [f"Not to be trusted as it stands: {w}." for w in seen]
+    fragments = [
+        part for w in warnings if isinstance(w, str) and w for part in w.split("; ") if part
+    ]
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for part in dict.fromkeys(fragments):
+        named = _NAMED.match(part)
+        key = (named.group(1), named.group(3)) if named else (part, "")
+        grouped.setdefault(key, []).append(named.group(2) if named else "")
+    lines = []
+    for (head, tail), subjects in grouped.items():
+        text = head if subjects == [""] else f"{head} {names(subjects, most=8)}{tail}"
+        lines.append(f"Not to be trusted as it stands: {text}.")
+    return lines
 
 
 def capacity_answer(readings: pd.DataFrame) -> list[str]:

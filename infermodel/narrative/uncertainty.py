@@ -99,13 +99,16 @@ def throughput_answer(
     *,
     utilization: float,
     regimes: pd.DataFrame | None = None,
+    latency: Sequence[str] = (),
 ) -> list[str]:
     """How far the estimator is from measurements, and the cheapest GPU per model.
 
     ``accuracy`` is :func:`~infermodel.calibration.accuracy`; ``cheapest_gpus`` one row per
     model from :func:`~infermodel.throughput.price_estimates` (its cheapest offering);
     ``regimes`` (optional) :func:`~infermodel.calibration.error_by_regime`, read by
-    :func:`~infermodel.narrative.estimator.regime_answer` after the overall error.
+    :func:`~infermodel.narrative.estimator.regime_answer` after the overall error;
+    ``latency`` (optional) sentences of
+    :func:`~infermodel.narrative.estimator.latency_check_answer`, said next.
     """
     fit = accuracy.set_index("fit")
     inside, out = fit.loc["in-sample"], fit.loc["leave-one-source-out"]
@@ -119,6 +122,7 @@ def throughput_answer(
     ]
     if regimes is not None:
         lines += regime_answer(regimes)
+    lines += list(latency)
     if cheapest_gpus.empty:
         lines.append("No GPU on sale on the as-of date holds any of the models chosen.")
         return lines
