@@ -162,6 +162,9 @@ def test_the_readme_states_the_recomputed_errors(calibrated, regimes):
     )
     kinds = regimes[~regimes["regime"].isin(["all", "publisher", "not fitted"])]
     assert f"worse than {kinds['loso_median_ape_percent'].max():.0f}% at the median" in words
+    section = words.split("## DIY throughput from the estimator")[1].split("<!--")[0]
+    for publisher in MEASURED["publisher"].unique():  # every source is named
+        assert publisher in section, publisher
     dstack = by.loc[("publisher", "dstack"), "loso_median_ape_percent"]
     assert f"dstack's DeepSeek-R1 runs of early 2025 ({dstack:.0f}%)" in words
 
