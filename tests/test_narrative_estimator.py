@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from infermodel import narrative
-from infermodel.roofline import Efficiency
+from infermodel.formulas.roofline import Efficiency
 
 ROW = pd.Series(
     {

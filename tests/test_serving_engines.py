@@ -11,8 +11,11 @@ import io
 import pandas as pd
 import pytest
 
-from infermodel import cli, roofline, serving_engines, tables, throughput
+from infermodel import cli, tables
 from infermodel.errors import InputError, TableError
+from infermodel.estimator import throughput
+from infermodel.formulas import roofline
+from infermodel.tables import serving_engines
 
 MODELS = tables.load_model_specs()
 SPECS = tables.load_gpu_specs()

@@ -12,20 +12,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from infermodel import (
-    latency,
-    narrative,
-    parameters,
-    paths,
-    refit,
-    serving_engines,
-    tables,
-    throughput,
-)
+from infermodel import narrative, parameters, paths, tables
 from infermodel.cli import options
 from infermodel.cli.options import UsageError
-from infermodel.roofline import KV_CACHE_DTYPES, PRECISIONS
-from infermodel.throughput_rows import efficiency_summary
+from infermodel.estimator import latency, refit, throughput
+from infermodel.estimator.throughput_rows import efficiency_summary
+from infermodel.formulas.roofline import KV_CACHE_DTYPES, PRECISIONS
+from infermodel.tables import serving_engines
 
 
 def add_parser(commands) -> None:

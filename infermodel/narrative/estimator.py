@@ -37,9 +37,9 @@ def _replica(row) -> str:
 def estimate_answer(row: pd.Series, provenance: str = "") -> list[str]:
     """One estimate in words: throughput, the batch and what bounds it, then its warning.
 
-    ``row`` is a row of :func:`~infermodel.throughput.estimate_table` that fits;
+    ``row`` is a row of :func:`~infermodel.estimator.throughput.estimate_table` that fits;
     ``provenance`` (optional) the fitted factors' source and errors
-    (:func:`~infermodel.throughput_rows.efficiency_summary`), quoted after the answer.
+    (:func:`~infermodel.estimator.throughput_rows.efficiency_summary`), quoted after the answer.
     """
     load = (
         f"the largest batch that fits ({display.number(row['batch'])} sequences)"
@@ -65,7 +65,7 @@ _NAMED = re.compile(r"^(no published measurement (?:on|of)) ([^\s:;]+)(.*)$")
 
 
 def trust_lines(warnings: Sequence[object]) -> list[str]:
-    """The estimator's warnings (:func:`~infermodel.throughput.trust_warnings`) as sentences.
+    """The estimator's warnings (:func:`~infermodel.estimator.trust.trust_warnings`) in words.
 
     Each distinct reason once, in order of first appearance; the same reason about several
     GPUs or models is one sentence naming them all. No warning gives no sentence.
@@ -88,7 +88,7 @@ def trust_lines(warnings: Sequence[object]) -> list[str]:
 def capacity_answer(readings: pd.DataFrame) -> list[str]:
     """Capacity at a latency target against the largest batch, in words.
 
-    ``readings`` is :func:`~infermodel.latency.capacity_at_latency` (two rows).
+    ``readings`` is :func:`~infermodel.estimator.latency.capacity_at_latency` (two rows).
     """
     by = readings.set_index("reading")
     at, top = by.loc["at latency target"], by.loc["maximum"]
@@ -117,8 +117,8 @@ def capacity_answer(readings: pd.DataFrame) -> list[str]:
 def regime_answer(regimes: pd.DataFrame) -> list[str]:
     """Where the estimator is worst and best, leave-one-source-out, from the regime table.
 
-    ``regimes`` is :func:`~infermodel.calibration.error_by_regime`; groups without a point,
-    the bursts it does not fit, publishers, and a regime with one group only (it says nothing
+    ``regimes`` is :func:`~infermodel.estimator.calibration.error_by_regime`; groups without a
+    point, the bursts it does not fit, publishers, and a regime with one group only (it says nothing
     the total does not) are left out.
     """
     split = regimes[
@@ -149,8 +149,8 @@ def regime_answer(regimes: pd.DataFrame) -> list[str]:
 def latency_check_answer(checks: pd.DataFrame, point_id: str) -> list[str]:
     """The estimator against a published latency measurement, and against all of them.
 
-    ``checks`` is :func:`~infermodel.latency.published_latency_checks`; ``point_id`` the
-    point held up first (:data:`~infermodel.latency.NIM_LATENCY_POINT`).
+    ``checks`` is :func:`~infermodel.estimator.latency.published_latency_checks`; ``point_id`` the
+    point held up first (:data:`~infermodel.estimator.latency.NIM_LATENCY_POINT`).
     """
     lines = []
     chosen = checks[checks["point_id"] == point_id]
@@ -183,7 +183,7 @@ def latency_check_answer(checks: pd.DataFrame, point_id: str) -> list[str]:
 def refit_answer(errors: pd.DataFrame, rows: pd.DataFrame, written: Sequence[str]) -> list[str]:
     """What a refit did: errors before and after, the serving rows that move, what it wrote.
 
-    ``errors``, ``rows`` and ``written`` are those of :func:`infermodel.refit.refit`.
+    ``errors``, ``rows`` and ``written`` are those of :func:`infermodel.estimator.refit.refit`.
     """
     by = errors.set_index("fit")
     after = by.loc["after: leave-one-source-out"]
@@ -222,7 +222,7 @@ def refit_answer(errors: pd.DataFrame, rows: pd.DataFrame, written: Sequence[str
 def latency_target_notes(readings: pd.DataFrame) -> list[str]:
     """What each latency target allows and costs against full load.
 
-    ``readings``: rows of :func:`~infermodel.latency.capacity_at_latency` (``reading``,
+    ``readings``: rows of :func:`~infermodel.estimator.latency.capacity_at_latency` (``reading``,
     ``itl_ms_target``, ``meets_target``, ``batch``, ``itl_ms``, ``limited_by``) with
     ``multiple_of_maximum_throughput_cost``.
     """
@@ -250,8 +250,9 @@ def error_regime_note(regime: dict, factors: Sequence[float]) -> list[str]:
     """Which points the estimator's error is drawn from, and their spread.
 
     ``regime`` is the part of a configuration's regime the points match
-    (:func:`~infermodel.calibration.regime_points`); ``factors`` their measured /
-    leave-one-source-out estimate (:func:`~infermodel.calibration.loso_throughput_factors`).
+    (:func:`~infermodel.estimator.calibration.regime_points`); ``factors`` their measured /
+    leave-one-source-out estimate
+    (:func:`~infermodel.estimator.calibration.loso_throughput_factors`).
     """
     values = np.asarray(factors, dtype=float)
     if not len(values):

@@ -4,7 +4,7 @@ Two formats: a generic CSV in the shape of ``data/throughput_measured.csv``
 (:func:`read_measured_csv`) and the JSON that ``vllm bench serve --save-result`` writes
 (:func:`read_vllm_bench_json`). Both return validated rows of
 :data:`infermodel.tables.MEASURED_SCHEMA` with canonical model and GPU names, ready for
-:func:`infermodel.calibration.fit_efficiency`.
+:func:`infermodel.estimator.calibration.fit_efficiency`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from infermodel import serving_engines, specs
 from infermodel.errors import DataError, InputError, Problem, TableError
-from infermodel.schema import read_csv_text, today, validate
-from infermodel.tables import MEASURED_SCHEMA
+from infermodel.tables import MEASURED_SCHEMA, serving_engines, specs
+from infermodel.tables.reading import read_csv_text, today, validate
 
 #: An empty numeric cell (the schema coerces NaN, not pandas' NA in a text column).
 _EMPTY_NUMBER = float("nan")
@@ -76,7 +75,7 @@ def read_measured_csv(
     ``itl_ms``, ``ttft_ms``, ``reading`` (output tokens/s of the whole replica),
     ``observed_on`` (today), ``source_url`` (the file's path), ``note``.
     Model and GPU names match case-insensitively; a bad row raises
-    :class:`~infermodel.schema.TableError` naming file, line and field.
+    :class:`~infermodel.tables.reading.TableError` naming file, line and field.
     """
     path = Path(path)
     raw = read_csv_text(path)
