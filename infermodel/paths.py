@@ -48,6 +48,7 @@ MODEL_SPECS_CSV = DATA_DIR / "model_specs.csv"
 SERVING_CSV = DATA_DIR / "serving_assumptions.csv"
 MEASURED_CSV = DATA_DIR / "throughput_measured.csv"
 EFFICIENCY_CSV = DATA_DIR / "throughput_efficiency.csv"
+SERVING_ENGINES_CSV = DATA_DIR / "serving_engines.csv"
 #: Real request logs shipped with the kit (``data/traces/README.md``), by short name.
 TRACES_DIR = DATA_DIR / "traces"
 SHIPPED_TRACES = {

@@ -69,6 +69,7 @@ def test_validate_all_passes_on_shipped_data():
         "model_specs",
         "throughput_measured",
         "throughput_efficiency",
+        "serving_engines",
         "serving_assumptions",
         "bill_models",
         "serving_latency_targets",

@@ -39,6 +39,7 @@ from infermodel.tables import (
     offerings,
     provenance,
     provider_rules,
+    serving_engines,
 )
 from infermodel.tables.api_terms import (
     load_api_rate_limits,
@@ -81,6 +82,7 @@ SHIPPED = {
         Table("model_specs", paths.MODEL_SPECS_CSV, load_model_specs),
         Table("throughput_measured", paths.MEASURED_CSV, load_measured),
         Table("throughput_efficiency", paths.EFFICIENCY_CSV, load_efficiency_table),
+        Table("serving_engines", paths.SERVING_ENGINES_CSV, serving_engines.load_engines),
         Table("serving_assumptions", paths.SERVING_CSV, load_serving),
         Table("bill_models", paths.BILL_MODELS_CSV, load_bill_models),
         Table("serving_latency_targets", paths.SERVING_TARGETS_CSV, load_serving_targets),
