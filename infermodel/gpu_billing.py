@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from infermodel import paths
+from infermodel import paths, user_data
 from infermodel.errors import Problem
-from infermodel.schema import RowRule, date_column, read_table, row_problems
+from infermodel.schema import RowRule, date_column, row_problems
 from infermodel.tables import CONFIDENCE_LEVELS, GPU_PRICING
 
 RULE_KEY = ["provider", "tier", "pricing"]
@@ -90,7 +90,7 @@ _IDLE_ONLY_SERVERLESS = RowRule(
 def load_billing_rules(path: Path = paths.GPU_BILLING_RULES_CSV) -> pd.DataFrame:
     """Every GPU billing rule, validated; raises :class:`TableError` on a bad row."""
     rules = [_SPOT_HAS_INTERRUPTIONS, _RESERVED_HAS_TERM, _IDLE_ONLY_SERVERLESS]
-    table = read_table(path, BILLING_RULES_SCHEMA, rules=rules)
+    table = user_data.read(path, BILLING_RULES_SCHEMA, rules=rules)
     return table.assign(scales_to_zero=table["scales_to_zero"] == "true")
 
 

@@ -544,16 +544,18 @@ def _checked(
         )
 
 
-#: Columns added to ``api_prices.csv`` after files were shipped without them.
-_LATER_API_COLUMNS = ("usd_per_million_cache_write_1h_tokens",)
+#: Columns added to ``api_prices.csv`` (and ``api_price_tiers.csv``) after files were
+#: shipped without them.
+_LATER_API_COLUMNS = ("usd_per_million_cache_write_1h_tokens", "effective_from")
 
 
-def _api_columns(existing: bytes, rows: pd.DataFrame) -> list[str]:
+def _api_columns(existing: bytes, rows: pd.DataFrame, columns: Sequence[str] = API_COLUMNS):
     """The columns to write: a file from before a later column keeps its header when the new
     rows leave that column empty (otherwise the write is refused, naming it)."""
-    first = existing.decode("utf-8-sig", errors="replace").partition("\n")[0]
+    first = existing.decode("utf-8-sig", errors="replace").partition("\n")[0].split(",")
+    first = [name.strip().strip('"') for name in first]
     return [
-        c for c in API_COLUMNS if c not in _LATER_API_COLUMNS or c in first or rows[c].notna().any()
+        c for c in columns if c not in _LATER_API_COLUMNS or c in first or rows[c].notna().any()
     ]
 
 
@@ -607,7 +609,7 @@ def write(
             (api_path, now.rows, _api_columns(old[api_path], now.rows)),
             (withdrawals_path, withdrawals, WITHDRAWAL_COLUMNS),
             (scheduled_path, now.scheduled, SCHEDULED_COLUMNS),
-            (tiers_path, now.tiers, TIER_COLUMNS),
+            (tiers_path, now.tiers, _api_columns(old[tiers_path], now.tiers, TIER_COLUMNS)),
         ):
             if len(rows):
                 new[path] = writes.appended(

@@ -36,8 +36,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.engines import pandas_engine
 
-from infermodel import paths
-from infermodel.schema import RowRule, date_column, read_table
+from infermodel import paths, user_data
+from infermodel.schema import RowRule, date_column
 
 #: What an uplift multiplies: every token price, or only one kind.
 UPLIFT_APPLIES_TO = ("all_token_prices", "input_tokens", "output_tokens")
@@ -156,9 +156,9 @@ API_RATE_LIMITS_SCHEMA = pa.DataFrameSchema(
 RATE_LIMIT_RULES = (
     RowRule(
         "requests_per_minute",
-        lambda df: df[[c for c in RATE_LIMIT_COLUMNS if not c.startswith("batch")]]
-        .notna()
-        .any(axis=1),
+        lambda df: (
+            df[[c for c in RATE_LIMIT_COLUMNS if not c.startswith("batch")]].notna().any(axis=1)
+        ),
         "a row needs at least one of requests_per_minute, requests_per_day, tokens_per_minute, "
         "input_tokens_per_minute, uncached_input_tokens_per_minute, output_tokens_per_minute",
     ),
@@ -167,7 +167,7 @@ RATE_LIMIT_RULES = (
 
 def load_api_rate_limits(path: Path = paths.API_RATE_LIMITS_CSV) -> pd.DataFrame:
     """Published API rate limits by usage tier, validated."""
-    return read_table(path, API_RATE_LIMITS_SCHEMA, rules=RATE_LIMIT_RULES)
+    return user_data.read(path, API_RATE_LIMITS_SCHEMA, rules=RATE_LIMIT_RULES)
 
 
 BILL_MODELS_SCHEMA = pa.DataFrameSchema(
@@ -196,14 +196,12 @@ BILL_MODELS_SCHEMA = pa.DataFrameSchema(
 
 def load_bill_models(path: Path = paths.BILL_MODELS_CSV) -> pd.DataFrame:
     """Models as bills name them, mapped to tracked offering ids, validated."""
-    return read_table(path, BILL_MODELS_SCHEMA)
+    return user_data.read(path, BILL_MODELS_SCHEMA)
 
 
 def load_scheduled_retirements(path: Path = paths.SCHEDULED_RETIREMENTS_CSV) -> pd.DataFrame:
     """Every scheduled retirement date read from a source, validated; none when absent."""
-    if not Path(path).is_file():
-        return no_scheduled_retirements()
-    return read_table(path, SCHEDULED_RETIREMENTS_SCHEMA)
+    return user_data.read(path, SCHEDULED_RETIREMENTS_SCHEMA, if_absent=no_scheduled_retirements)
 
 
 def no_scheduled_retirements() -> pd.DataFrame:
@@ -219,4 +217,4 @@ def no_scheduled_retirements() -> pd.DataFrame:
 
 def load_uplifts(path: Path = paths.UPLIFTS_CSV) -> pd.DataFrame:
     """Published regional / data-residency price multipliers, validated."""
-    return read_table(path, UPLIFTS_SCHEMA)
+    return user_data.read(path, UPLIFTS_SCHEMA)

@@ -21,9 +21,9 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from infermodel import paths
+from infermodel import paths, user_data
 from infermodel.roofline import PRECISIONS
-from infermodel.schema import date_column, read_table
+from infermodel.schema import date_column
 
 SERVING_TARGETS_SCHEMA = pa.DataFrameSchema(
     {
@@ -59,6 +59,10 @@ SERVING_TARGETS_SCHEMA = pa.DataFrameSchema(
 
 def load_serving_targets(path: Path = paths.SERVING_TARGETS_CSV) -> pd.DataFrame:
     """Serving assumptions defined by a latency target, validated; none when absent."""
-    if not Path(path).is_file():
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in SERVING_TARGETS_SCHEMA.columns})
-    return read_table(path, SERVING_TARGETS_SCHEMA)
+    return user_data.read(
+        path,
+        SERVING_TARGETS_SCHEMA,
+        if_absent=lambda: pd.DataFrame(
+            {c: pd.Series(dtype=object) for c in SERVING_TARGETS_SCHEMA.columns}
+        ),
+    )

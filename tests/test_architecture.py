@@ -6,10 +6,11 @@ or a lower one, never a higher one:
 0. foundation: units, paths, errors, checks, writes
 1. formulas: formulas, roofline, scaling, rate_limits
 2. data: schema, tables, validation, service_tiers, price_tables, contracts, prices, workloads,
-   serving, specs, offerings, sources, gpu_billing, readers.*, serving_targets
+   serving, specs, offerings, sources, gpu_billing, readers.*, serving_targets, user_data,
+   negotiated, owned_gpus
 3. analysis: compare, throughput, calibration, sensitivity, growth, trace_pricing, quarters,
    importers, synthetic, parameters, rules, discrepancies, gpu_sizing,
-   commitments, deadlines, bills, bill_pricing, latency
+   commitments, deadlines, bills, bill_pricing, latency, ownership
 4. presentation: narrative, display, plots, reports.*, cli.*
 
 Imports inside a function are allowed only where a module says why: the command line defers
@@ -44,6 +45,9 @@ LAYERS = {
         "gpu_billing",
         "readers",
         "serving_targets",
+        "user_data",
+        "negotiated",
+        "owned_gpus",
     ],
     "analysis": [
         "compare",
@@ -64,6 +68,7 @@ LAYERS = {
         "bills",
         "bill_pricing",
         "latency",
+        "ownership",
     ],
     "presentation": ["narrative", "display", "plots", "reports", "cli"],
 }

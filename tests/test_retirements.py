@@ -12,7 +12,7 @@ import fnmatch
 import pandas as pd
 import pytest
 
-from infermodel import paths, price_tables, prices, tables, validation
+from infermodel import paths, price_tables, prices, tables, user_data, validation
 from infermodel.errors import TableError
 
 SCHEDULED_REL = paths.SCHEDULED_RETIREMENTS_CSV.relative_to(paths.DATA_DIR)
@@ -188,6 +188,7 @@ def test_shipped_uplifts_are_valid_and_match_kit_model_ids():
         "confidence",
         "source_url",
         "note",
+        *user_data.ORIGIN_COLUMNS,  # where each row was read (shipped data or a user folder)
     ]
     by_id = uplifts.groupby("uplift_id")["multiplier"].unique()
     assert list(by_id["anthropic-us-only"]) == [1.1] and list(by_id["fireworks-us"]) == [1.5]
