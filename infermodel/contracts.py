@@ -13,6 +13,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from infermodel.tables import CONFIDENCE_LEVELS, DISPUTED, PLATFORM_LABELS, PLATFORM_TYPES
+from infermodel.user_data import ORIGINS
 
 #: Relative tolerance of the rules that recompute a column from others. [-]
 RELATIVE_TOLERANCE = 1e-9
@@ -63,9 +64,24 @@ _PROVENANCE = {
     "observed_on": pa.Column("datetime64[ns]"),
     "age_days": pa.Column(int, pa.Check.ge(0)),
     "stale": pa.Column(bool),
+    # The price is a change announced for a date after today (infermodel.prices.as_of).
+    "announced": pa.Column(bool),
     "confidence": _text(checks=pa.Check.isin((*CONFIDENCE_LEVELS, DISPUTED))),
     "source_url": _text(),
     "serving_source_url": _text(nullable=True),
+    # "user" when a number of the row (its price, contract, server or throughput) came from
+    # the user data folder (infermodel.user_data), else "shipped".
+    "data_origin": _text(checks=pa.Check.isin(ORIGINS)),
+}
+#: A contract's terms on an API row (infermodel.negotiated): empty on DIY rows and where none
+#: applies; the row's prices and cost are at the contract, ``*_list`` at the list price.
+_CONTRACT = {
+    "contract": _text(nullable=True),
+    "committed_usd_per_month": _amount(nullable=True, positive=True),
+}
+_AT_LIST = {
+    "cost_usd_list": _amount(),
+    "usd_per_million_tokens_list": _amount(),
 }
 _TABLE_RULES = [
     pa.Check(lambda df: _is_diy(df) | df["gpu"].isna(), error="an API row names no GPU"),
@@ -80,6 +96,20 @@ _TABLE_RULES = [
     ),
     pa.Check(_platform_order, error="rows are grouped by platform type in display order"),
     pa.Check(_cheapest_is_one, error="the cheapest row has multiple_of_cheapest 1"),
+    pa.Check(
+        lambda df: df["cost_usd"] <= df["cost_usd_list"] * (1 + RELATIVE_TOLERANCE),
+        error="a contract costs no more than the list price",
+    ),
+    pa.Check(
+        lambda df: _close(df["cost_usd"], df["cost_usd_list"]) | df["contract"].notna(),
+        error="a row priced below its list price names the contract",
+    ),
+    pa.Check(
+        lambda df: _close(
+            df["usd_per_million_tokens_list"], df["cost_usd_list"] * 1e6 / df["total_tokens"]
+        ),
+        error="usd_per_million_tokens_list = cost_usd_list x 1e6 / total_tokens",
+    ),
 ]
 
 COST_TABLE = pa.DataFrameSchema(
@@ -98,6 +128,7 @@ COST_TABLE = pa.DataFrameSchema(
         "usd_per_gpu_hour": _amount(nullable=True),
         "service_tier": _text(nullable=True),
         "uplift": _text(nullable=True),
+        **_CONTRACT,
         "batch_api_applied": pa.Column("boolean", nullable=True),
         "long_context_applied": pa.Column("boolean", nullable=True),
         "gpu_hours": _amount(nullable=True),
@@ -105,6 +136,7 @@ COST_TABLE = pa.DataFrameSchema(
         "spot_time_factor": pa.Column(float, pa.Check.ge(1), nullable=True),
         "cost_usd": _amount(),
         "usd_per_million_tokens": _amount(),
+        **_AT_LIST,
         "multiple_of_cheapest": pa.Column(float, pa.Check.ge(1 - RELATIVE_TOLERANCE)),
         **_PROVENANCE,
     },
@@ -145,6 +177,7 @@ TRACE_TABLE = pa.DataFrameSchema(
         "usd_per_million_output_tokens": _amount(nullable=True),
         "service_tier": _text(nullable=True),
         "uplift": _text(nullable=True),
+        **_CONTRACT,
         "long_context_requests": _amount(nullable=True),
         "usd_per_gpu_hour": _amount(nullable=True),
         "peak_tokens_per_minute": _amount(nullable=True),
@@ -180,6 +213,7 @@ TRACE_TABLE = pa.DataFrameSchema(
         "usd_per_request_p50": _amount(nullable=True),
         "usd_per_request_p95": _amount(nullable=True),
         "usd_per_million_tokens": _amount(),
+        **_AT_LIST,
         "multiple_of_cheapest": pa.Column(float, pa.Check.ge(1 - RELATIVE_TOLERANCE)),
         **_PROVENANCE,
     },

@@ -577,6 +577,96 @@ def spot_time_factor(
     return 1.0 / (1.0 - lost_share)
 
 
+class OwnedParts(NamedTuple):
+    """What one GPU-hour of an owned server costs, by part. [USD/GPU-h]"""
+
+    capital: Number
+    hosting: Number
+    staff: Number
+    power_busy: Number
+    power_idle: Number
+
+
+#: Watts per kilowatt. [W/kW]
+WATTS_PER_KILOWATT = 1_000
+
+
+def owned_gpu_hour_parts(
+    server_purchase_usd: Number,
+    amortization_months: Number,
+    gpus_per_server: Number,
+    watts_per_gpu_busy: Number,
+    watts_per_gpu_idle: Number,
+    pue: Number,
+    usd_per_kwh: Number,
+    hosting_usd_per_server_month: Number,
+    staff_usd_per_month: Number,
+) -> OwnedParts:
+    """The cost of one GPU-hour of a server you own, by part (issue 25's formula).
+
+    ``capital = server_purchase_usd / (amortization_months x H x gpus_per_server)``,
+    ``hosting = hosting_usd_per_server_month / (H x gpus_per_server)``,
+    ``staff = staff_usd_per_month / (H x gpus_per_server)``,
+    ``power_busy = watts_per_gpu_busy / 1000 x pue x usd_per_kwh`` and ``power_idle`` the
+    same at idle watts, where ``H`` is the kit's month, 730.5 hours (365.25 x 24 / 12; the
+    issue writes 730), so that a month of a server costs exactly its monthly parts.
+
+    Parameters
+    ----------
+    server_purchase_usd
+        Price of one server, GPUs included, > 0. [USD]
+    amortization_months
+        Months the purchase is spread over, > 0. [months]
+    gpus_per_server
+        GPUs in one server, > 0. [-]
+    watts_per_gpu_busy, watts_per_gpu_idle
+        Power drawn per GPU (its share of the server) when serving and when idle, >= 0. [W]
+    pue
+        Power usage effectiveness of the site, >= 1 (facility power / IT power). [-]
+    usd_per_kwh
+        Price of electricity, >= 0. [USD/kWh]
+    hosting_usd_per_server_month
+        Rack space, network and colocation fees of one server, >= 0. [USD/month]
+    staff_usd_per_month
+        People who run one server (their share), >= 0. [USD/month]
+    """
+    _positive("server_purchase_usd", server_purchase_usd)
+    _positive("amortization_months", amortization_months)
+    _positive("gpus_per_server", gpus_per_server)
+    for name, value in (
+        ("watts_per_gpu_busy", watts_per_gpu_busy),
+        ("watts_per_gpu_idle", watts_per_gpu_idle),
+        ("usd_per_kwh", usd_per_kwh),
+        ("hosting_usd_per_server_month", hosting_usd_per_server_month),
+        ("staff_usd_per_month", staff_usd_per_month),
+    ):
+        _nonnegative(name, value)
+    checks.values_in_range("pue", pue, low=1.0)
+    gpu_months = HOURS_PER_MONTH * np.asarray(gpus_per_server, dtype=float)
+    energy = np.asarray(pue, dtype=float) * np.asarray(usd_per_kwh, dtype=float)
+    return OwnedParts(
+        capital=np.asarray(server_purchase_usd) / (np.asarray(amortization_months) * gpu_months),
+        hosting=np.asarray(hosting_usd_per_server_month) / gpu_months,
+        staff=np.asarray(staff_usd_per_month) / gpu_months,
+        power_busy=np.asarray(watts_per_gpu_busy) / WATTS_PER_KILOWATT * energy,
+        power_idle=np.asarray(watts_per_gpu_idle) / WATTS_PER_KILOWATT * energy,
+    )
+
+
+def owned_usd_per_gpu_hour(parts: OwnedParts, utilization: Number = 1.0) -> Number:
+    """One GPU-hour of an owned server at ``utilization``: capital, hosting and staff every
+    hour, busy power for the busy share and idle power for the rest. [USD/GPU-h]"""
+    checks.values_in_range("utilization", utilization, low=0.0, high=1.0)
+    u = np.asarray(utilization, dtype=float)
+    return (
+        parts.capital
+        + parts.hosting
+        + parts.staff
+        + u * parts.power_busy
+        + (1 - u) * parts.power_idle
+    )
+
+
 for _function in (
     api_cost_usd,
     wall_clock_hours,

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from infermodel import paths, user_data
+from infermodel import owned_gpus, paths, user_data
 from infermodel.errors import Problem
 from infermodel.schema import RowRule, date_column, row_problems
 from infermodel.tables import CONFIDENCE_LEVELS, GPU_PRICING
@@ -166,6 +166,25 @@ def rules_for(
         },
         index=gpu.index,
     )
+    return _owned_rules(gpu, result)
+
+
+#: How a server you own (:mod:`infermodel.owned_gpus`) is billed.
+OWNED_RULE = "your servers (owned_gpus.csv): every hour of the span, whole servers"
+
+
+def _owned_rules(gpu: pd.DataFrame, result: pd.DataFrame) -> pd.DataFrame:
+    """Owned servers have no billing rule row: they cost every hour, a whole server at a time
+    (``gpus_per_instance_min`` its GPUs), and never scale to zero."""
+    owned = (gpu["pricing"] == owned_gpus.PRICING).to_numpy() if "pricing" in gpu else None
+    if owned is None or not owned.any():
+        return result
+    result = result.copy()
+    result.loc[owned, "billing_increment_seconds"] = 3600.0
+    result.loc[owned, "minimum_billed_seconds"] = 0.0
+    result.loc[owned, "gpus_per_instance_min"] = gpu.loc[owned, "gpus_per_server"].astype(int)
+    result.loc[owned, "scales_to_zero"] = False
+    result.loc[owned, "billing_rule"] = OWNED_RULE
     return result
 
 

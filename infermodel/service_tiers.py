@@ -35,9 +35,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from infermodel import checks, price_tables, tables
+from infermodel import checks, negotiated, price_tables, tables
 from infermodel.errors import InputError
-from infermodel.tables import API_KEY, CACHE_TTLS, SERVICE_TIERS
+from infermodel.tables import API_OBSERVATION_KEY, CACHE_TTLS, SERVICE_TIERS
 
 #: The price columns of the frame :func:`effective_prices` returns, short context first.
 PRICE_COLUMNS = (
@@ -107,14 +107,14 @@ def _listed(api: pd.DataFrame, tiers: pd.DataFrame, tier: str, cache_ttl: str) -
         write,
         "usd_per_million_output_tokens",
     ]
-    keys = [*API_KEY, "observed_on"]
+    keys = API_OBSERVATION_KEY
     base = rows[rows["long_context_threshold_tokens"].isna()][[*keys, *columns]]
     base = base.rename(columns={write: "usd_per_million_cache_write_tokens"})
     # One long-context tier per offering, as in api_prices.csv: the lowest threshold.
     long = (
         rows[rows["long_context_threshold_tokens"].notna()]
         .sort_values("long_context_threshold_tokens", kind="stable")
-        .groupby(keys)
+        .groupby(keys, dropna=False)
         .head(1)[[*keys, "long_context_threshold_tokens", *columns]]
         .rename(columns={write: "usd_per_million_cache_write_tokens"})
     )
@@ -150,6 +150,7 @@ def effective_prices(
     uplifts: pd.DataFrame | None = None,
     uplift_ids: Sequence[str] = (),
     as_of: pd.Timestamp | None = None,
+    contracts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The prices each API offering of a snapshot bills at, aligned on ``api``'s index.
 
@@ -168,6 +169,10 @@ def effective_prices(
         The uplift table and the ids of the uplifts the workload opts into.
     as_of
         The snapshot's date: an uplift applies from its ``effective_from``.
+    contracts
+        Your contracts in force (:func:`infermodel.negotiated.in_force`): a contract's
+        discount multiplies every token price of the offerings and tier it covers, after
+        the tier and the uplift.
 
     Returns
     -------
@@ -176,8 +181,11 @@ def effective_prices(
         [USD/Mtok; NaN where the tier has no price], ``service_tier``, ``tier_basis``
         (``listed``, ``derived`` from ``batch_discount_fraction``, or empty when the
         offering has no such tier), ``uplift`` (ids applied, ``+``-joined),
-        ``uplift_multiplier`` (input prices) and ``uplift_multiplier_output`` [-], plus
-        ``no_tier`` and ``no_uplift`` (reasons, or empty).
+        ``uplift_multiplier`` (input prices) and ``uplift_multiplier_output`` [-], the
+        contract terms (:data:`infermodel.negotiated.TERM_COLUMNS`: ``contract`` named, or
+        empty; ``contract_discount_fraction`` [-]; ``committed_usd_per_month``), plus
+        ``no_tier`` and ``no_uplift`` (reasons, or empty). Prices are at the contract: the
+        list price is the price divided by ``1 - contract_discount_fraction``.
     """
     check_service_tier(service_tier)
     check_cache_ttl(cache_ttl)
@@ -223,6 +231,11 @@ def effective_prices(
     prices["uplift_multiplier"] = on_input
     prices["uplift_multiplier_output"] = on_output
     prices["no_uplift"] = refused
+    agreed = negotiated.terms(api, contracts, service_tier)
+    for column in [*PRICE_COLUMNS, *LONG_COLUMNS]:
+        prices[column] = prices[column] * (1 - agreed["contract_discount_fraction"])
+    for column in negotiated.TERM_COLUMNS:
+        prices[column] = agreed[column]
     return prices
 
 
@@ -278,8 +291,9 @@ def for_snapshot(
     cache_ttl: str = "5m",
     uplift_ids: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """:func:`effective_prices` of a price snapshot's API offerings, with the shipped tier
-    rows and (when any uplift is asked for) the shipped uplifts."""
+    """:func:`effective_prices` of a price snapshot's API offerings, with the tier rows and
+    (when any uplift is asked for) the uplifts, shipped and the user's, and the snapshot's
+    contracts."""
     return effective_prices(
         snapshot.api,
         tables.load_api_price_tiers(),
@@ -288,6 +302,7 @@ def for_snapshot(
         uplifts=price_tables.load_uplifts() if uplift_ids else None,
         uplift_ids=uplift_ids,
         as_of=snapshot.as_of,
+        contracts=getattr(snapshot, "contracts", None),
     )
 
 

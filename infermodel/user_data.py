@@ -247,10 +247,15 @@ def clashes(table: pd.DataFrame, schema: pa.DataFrameSchema) -> list[Problem]:
 
 
 def empty(schema: pa.DataFrameSchema, dates: Sequence[str] = ()) -> pd.DataFrame:
-    """An empty table with ``schema``'s columns (``dates`` as dates) and the origin columns."""
+    """An empty table with ``schema``'s columns (its date columns, and ``dates``, as dates)
+    and the origin columns."""
     columns = {
-        name: pd.Series(dtype="datetime64[ns]" if name in dates else object)
-        for name in schema.columns
+        name: pd.Series(
+            dtype="datetime64[ns]"
+            if name in dates or "datetime" in str(column.dtype).lower()
+            else object
+        )
+        for name, column in schema.columns.items()
     }
     return pd.DataFrame(
         {
