@@ -301,6 +301,7 @@ BREAK_EVEN_TABLE = pa.DataFrameSchema(
 #: they are decided.
 RECONCILE_REASONS = (
     "at list",
+    "at contract",
     "committed discount",
     "negotiated discount",
     "billed above list",
@@ -309,7 +310,7 @@ RECONCILE_REASONS = (
     "unit or quantity mismatch",
     "out of scope",
 )
-_PRICED_REASONS = RECONCILE_REASONS[:5]
+_PRICED_REASONS = RECONCILE_REASONS[:6]
 #: A cent, the rounding of a bill; the contract's tolerance on "at list". [USD]
 _CENT = 0.01 + 1e-9
 
@@ -413,6 +414,10 @@ RECONCILE_TABLE = pa.DataFrameSchema(
         "billed_tokens": _amount(nullable=True),
         "usd_per_million_tokens": _amount(nullable=True),
         "recomputed_list_usd": _amount(nullable=True),
+        # Your contract (infermodel.negotiated) for the line's offering, tier and date, if any.
+        "contract": _text(),
+        "usd_per_million_tokens_contract": _amount(nullable=True),
+        "recomputed_contract_usd": _amount(nullable=True),
         "list_cost_usd": pa.Column(float, nullable=True),
         "billed_cost_usd": pa.Column(float),
         "effective_cost_usd": pa.Column(float, nullable=True),

@@ -193,9 +193,7 @@ def options(
         api_options(table, job, limits, as_of=as_of),
         diy_options(table, max_replicas=max_replicas, diy_token_basis=diy_token_basis),
     ]
-    out = pd.concat([f for f in frames if not f.empty], ignore_index=True).reindex(
-        columns=COLUMNS
-    )
+    out = pd.concat([f for f in frames if not f.empty], ignore_index=True).reindex(columns=COLUMNS)
     return out.sort_values(["completion_hours", "cost_usd"], kind="stable").reset_index(drop=True)
 
 
@@ -215,9 +213,7 @@ def meeting(table: pd.DataFrame, deadline_hours: float) -> pd.DataFrame:
     """The options that finish within ``deadline_hours`` [h], cheapest first."""
     checks.number("deadline_hours", deadline_hours, low=0, low_open=True)
     made = table[table["completion_hours"] <= deadline_hours]
-    return made.sort_values(["cost_usd", "completion_hours"], kind="stable").reset_index(
-        drop=True
-    )
+    return made.sort_values(["cost_usd", "completion_hours"], kind="stable").reset_index(drop=True)
 
 
 def check_usage_tiers(
@@ -252,8 +248,10 @@ def at_tiers(table: pd.DataFrame, tiers: Mapping[str, str]) -> pd.DataFrame:
     rank = table["usage_tier"].map(TIER_RANK)
     asked = table["provider"].map(dict(tiers))
     lowest = rank.where(api).groupby(table["offering_id"]).transform("min")
-    keep = ~api | (table["usage_tier"] == "") | np.where(
-        asked.notna(), table["usage_tier"] == asked, rank == lowest
+    keep = (
+        ~api
+        | (table["usage_tier"] == "")
+        | np.where(asked.notna(), table["usage_tier"] == asked, rank == lowest)
     )
     kept = table[keep]
     missing = []

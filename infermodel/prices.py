@@ -53,9 +53,7 @@ def newest_on_or_before(
     """
     start = tables.in_force_from(observations)
     known = observations[start <= date].assign(_start=start[start <= date])
-    newest = (
-        known.sort_values(["_start", "observed_on"], kind="stable").groupby(list(key)).tail(1)
-    )
+    newest = known.sort_values(["_start", "observed_on"], kind="stable").groupby(list(key)).tail(1)
     today = schema.today()
     age_days = (min(pd.Timestamp(date), today) - newest["observed_on"]).dt.days
     return (

@@ -162,6 +162,14 @@ def read_table(
     return table
 
 
+def where(row: pd.Series, index: object, path: Path) -> tuple[Path, int]:
+    """(file, line) of a row: its ``data_file`` and ``data_line`` when it carries them (a
+    table read by :func:`infermodel.user_data.read`), else line ``index + 2`` of ``path``."""
+    if "data_file" in row and "data_line" in row and pd.notna(row["data_file"]):
+        return Path(row["data_file"]), int(row["data_line"])
+    return Path(path), int(index) + 2
+
+
 def row_problems(
     frame: pd.DataFrame, mask: pd.Series, path: Path, field: str, rule: str
 ) -> list[Problem]:

@@ -13,6 +13,7 @@ from infermodel.narrative.base import names
 #: Reasons of a reconciled line, as a sentence counts them.
 _REASON_WORDS = {
     "at list": "at list",
+    "at contract": "at your contract's price",
     "committed discount": "under a commitment",
     "negotiated discount": "at a negotiated discount",
     "billed above list": "billed above list",
