@@ -50,7 +50,9 @@ from infermodel import (
     checks,
     contracts,
     formulas,
+    negotiated,
     offerings,
+    owned_gpus,
     price_tables,
     prices,
     quarters,
@@ -87,8 +89,9 @@ PricesOn = Callable[[pd.Timestamp], PriceSnapshot]
 
 
 class ShippedPrices:
-    """:func:`infermodel.prices.as_of` over the shipped tables, each read once and each date's
-    snapshot built once (a bill asks for the prices of many dates, often the same ones).
+    """:func:`infermodel.prices.as_of` over the shipped tables (and the user folder's rows,
+    contracts and servers), each read once and each date's snapshot built once (a bill asks
+    for the prices of many dates, often the same ones).
 
     Call it with a date; :attr:`api_prices` is the API price table it reads.
     """
@@ -101,6 +104,9 @@ class ShippedPrices:
             "withdrawals": tables.load_withdrawals(),
             "readings": tables.load_price_readings(),
             "scheduled_retirements": price_tables.load_scheduled_retirements(),
+            # The user folder's contracts and servers (infermodel.user_data), if any.
+            "contracts": negotiated.load_contracts(self.api_prices),
+            "owned": owned_gpus.load_owned(),
         }
         self._snapshots: dict = {}
 

@@ -157,7 +157,7 @@ def api_rows(
             "long_context_applied": prices["long_context_applied"],
             "cost_usd": cost,
             "cost_usd_list": list_cost(cost, prices),
-            **provenance_columns(api),
+            **provenance_columns(api, contract=prices["contract"]),
         }
     )
 
@@ -176,13 +176,18 @@ def list_cost(cost, prices: pd.DataFrame):
     return cost / (1 - prices["contract_discount_fraction"].to_numpy(float))
 
 
-def provenance_columns(rows: pd.DataFrame, serving: pd.DataFrame | None = None) -> dict:
+def provenance_columns(
+    rows: pd.DataFrame, serving: pd.DataFrame | None = None, contract: pd.Series | None = None
+) -> dict:
     """The provenance columns of a priced row from its price observation (and, for a DIY
-    row, its serving assumption): ``data_origin`` is ``user`` when either is the user's."""
+    row, its serving assumption; for an API row, the contract it is priced at):
+    ``data_origin`` is ``user`` when any of them is the user's."""
     origin = user_data.origin_of(rows)
     if serving is not None and "serving_data_origin" in serving:
         theirs = serving["serving_data_origin"].eq(user_data.USER).to_numpy()
         origin = origin.where(~theirs, user_data.USER)
+    if contract is not None:
+        origin = origin.where(contract.fillna("").eq("").to_numpy(), user_data.USER)
     announced = rows["announced"] if "announced" in rows else pd.Series(False, index=rows.index)
     return {
         "observed_on": rows["observed_on"],
@@ -227,6 +232,7 @@ def diy_rows(
             "tokens_per_second": tps,
             "utilization": float(utilization),
             "usd_per_gpu_hour": usd_per_gpu_hour,
+            **owned_gpus.table_columns(priced_pairs),
             "gpu_hours": formulas.gpu_hours(tokens, tps, utilization, gpus_per_replica=gpus) * spot,
             "wall_clock_hours": formulas.wall_clock_hours(tokens, tps, utilization) * spot,
             "cost_usd": cost * spot,

@@ -79,6 +79,17 @@ _CONTRACT = {
     "contract": _text(nullable=True),
     "committed_usd_per_month": _amount(nullable=True, positive=True),
 }
+#: What one GPU-hour of a server you own costs, by part (infermodel.owned_gpus): empty on
+#: other rows. ``usd_per_gpu_hour`` of an owned row is capital + hosting + staff + busy power
+#: on the busy share + idle power on the rest. [USD/GPU-h]
+_OWNED = {
+    "gpus_per_server": pa.Column(float, pa.Check.ge(1), nullable=True),
+    "usd_per_gpu_hour_capital": _amount(nullable=True),
+    "usd_per_gpu_hour_hosting": _amount(nullable=True),
+    "usd_per_gpu_hour_staff": _amount(nullable=True),
+    "usd_per_gpu_hour_power_busy": _amount(nullable=True),
+    "usd_per_gpu_hour_power_idle": _amount(nullable=True),
+}
 _AT_LIST = {
     "cost_usd_list": _amount(),
     "usd_per_million_tokens_list": _amount(),
@@ -126,6 +137,7 @@ COST_TABLE = pa.DataFrameSchema(
         "usd_per_million_cached_input_tokens": _amount(nullable=True),
         "usd_per_million_cache_write_tokens": _amount(nullable=True),
         "usd_per_gpu_hour": _amount(nullable=True),
+        **_OWNED,
         "service_tier": _text(nullable=True),
         "uplift": _text(nullable=True),
         **_CONTRACT,
@@ -180,6 +192,7 @@ TRACE_TABLE = pa.DataFrameSchema(
         **_CONTRACT,
         "long_context_requests": _amount(nullable=True),
         "usd_per_gpu_hour": _amount(nullable=True),
+        **_OWNED,
         "peak_tokens_per_minute": _amount(nullable=True),
         "replicas_peak": _amount(nullable=True),
         "replicas_mean": _amount(nullable=True),

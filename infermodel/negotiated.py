@@ -212,7 +212,7 @@ def _no_contracts() -> pd.DataFrame:
 
 def name(row: pd.Series) -> str:
     """How a contract is named for people: its source, its terms and its line."""
-    terms = f"{row['discount_fraction']:.4g} off list"
+    terms = f"{row['discount_fraction'] * 100:.4g}% off list"
     if row["kind"] == "commitment":
         terms += f", committed {row['committed_usd_per_month']:,.0f} USD/month"
     return f"{row['source']} ({terms}; {Path(row['data_file']).name} line {int(row['data_line'])})"

@@ -8,7 +8,7 @@ service (``valid_from``) and where the figures come from (``source``).
 
 Each row becomes a DIY offering (:func:`gpu_rows`): provider ``Owned``, tier the row's
 ``name``, pricing ``owned``, so ``owned/H100-SXM-80GB/rack-a/owned``, priced per GPU-hour by
-:func:`infermodel.formulas.owned_gpu_hour_parts` (capital, hosting, staff, power). At full
+:func:`infermodel.owning.owned_gpu_hour_parts` (capital, hosting, staff, power). At full
 use one GPU-hour costs all four parts with busy power; below full use the idle hours draw
 idle power (:func:`usd_per_gpu_hour_at`). An owned server is bought whole and costs every
 hour, used or not: it is billed like a reservation, whole servers every hour
@@ -30,7 +30,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.engines import pandas_engine
 
-from infermodel import formulas, tables, user_data
+from infermodel import owning, tables, user_data
 from infermodel.errors import Problem, TableError
 from infermodel.schema import RowRule, today
 from infermodel.units import HOURS_PER_MONTH
@@ -134,9 +134,9 @@ def check_gpus(owned: pd.DataFrame, known: list[str]) -> list[Problem]:
     return problems
 
 
-def gpu_hour_parts(owned: pd.DataFrame) -> formulas.OwnedParts:
-    """:func:`infermodel.formulas.owned_gpu_hour_parts` of each row. [USD/GPU-h]"""
-    return formulas.owned_gpu_hour_parts(
+def gpu_hour_parts(owned: pd.DataFrame) -> owning.OwnedParts:
+    """:func:`infermodel.owning.owned_gpu_hour_parts` of each row. [USD/GPU-h]"""
+    return owning.owned_gpu_hour_parts(
         owned["server_purchase_usd"].to_numpy(float),
         owned["amortization_months"].to_numpy(float),
         owned["gpus_per_server"].to_numpy(float),
@@ -167,7 +167,7 @@ def gpu_rows(owned: pd.DataFrame, date: pd.Timestamp) -> pd.DataFrame:
             "gpu": rows["gpu"].to_numpy(),
             "tier": rows["name"].to_numpy(),
             "pricing": PRICING,
-            "usd_per_gpu_hour": formulas.owned_usd_per_gpu_hour(parts, 1.0),
+            "usd_per_gpu_hour": owning.owned_usd_per_gpu_hour(parts, 1.0),
             "billing_increment_seconds": pd.array([pd.NA] * len(rows), dtype="Int64"),
             "observed_on": rows["valid_from"].to_numpy(),
             "confidence": "confirmed",
@@ -199,19 +199,31 @@ def is_owned(frame: pd.DataFrame) -> pd.Series:
     return frame["pricing"].eq(PRICING).fillna(False).astype(bool)
 
 
+#: The columns of an owned row that tables of offerings carry (:data:`PART_COLUMNS` and the
+#: server's GPUs); empty on other rows.
+TABLE_COLUMNS = ("gpus_per_server", *PART_COLUMNS.values())
+
+
+def table_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """:data:`TABLE_COLUMNS` of the rows of ``frame`` (NaN where not an owned server)."""
+    return {c: frame.reindex(columns=[c])[c].to_numpy(dtype=float) for c in TABLE_COLUMNS}
+
+
+def parts_of(frame: pd.DataFrame) -> owning.OwnedParts:
+    """The :class:`~infermodel.owning.OwnedParts` of rows carrying :data:`PART_COLUMNS`."""
+    return owning.OwnedParts(*(frame[c].to_numpy(float) for c in PART_COLUMNS.values()))
+
+
 def usd_per_gpu_hour_at(frame: pd.DataFrame, utilization) -> np.ndarray:
     """``usd_per_gpu_hour`` of each row at ``utilization``: an owned server's idle hours draw
-    idle power (:func:`infermodel.formulas.owned_usd_per_gpu_hour`); other rows' price does
+    idle power (:func:`infermodel.owning.owned_usd_per_gpu_hour`); other rows' price does
     not depend on use. [USD/GPU-h]"""
     price = frame["usd_per_gpu_hour"].to_numpy(float).copy()
     owned = is_owned(frame).to_numpy()
     if owned.any():
-        rows = frame[owned]
-        parts = formulas.OwnedParts(
-            *(rows[column].to_numpy(float) for column in PART_COLUMNS.values())
-        )
+        parts = parts_of(frame[owned])
         use = np.broadcast_to(np.asarray(utilization, dtype=float), price.shape)[owned]
-        price[owned] = formulas.owned_usd_per_gpu_hour(parts, np.clip(use, 0.0, 1.0))
+        price[owned] = owning.owned_usd_per_gpu_hour(parts, np.clip(use, 0.0, 1.0))
     return price
 
 
@@ -232,8 +244,8 @@ def parts(owned: pd.DataFrame) -> pd.DataFrame:
             "gpu": owned["gpu"].to_numpy(),
             "gpus_per_server": owned["gpus_per_server"].to_numpy(int),
             **{column: getattr(p, part) for part, column in PART_COLUMNS.items()},
-            "usd_per_gpu_hour": formulas.owned_usd_per_gpu_hour(p, 1.0),
-            "usd_per_gpu_hour_idle": formulas.owned_usd_per_gpu_hour(p, 0.0),
+            "usd_per_gpu_hour": owning.owned_usd_per_gpu_hour(p, 1.0),
+            "usd_per_gpu_hour_idle": owning.owned_usd_per_gpu_hour(p, 0.0),
         }
     )
     frame["usd_per_server_month"] = (

@@ -60,6 +60,7 @@ from infermodel.rules import (  # re-exported: parameters.Rule, parameters.Conte
     BillFile,
     Choice,
     Context,
+    DataFolder,
     Each,
     File,
     GpuName,
@@ -121,6 +122,9 @@ SEED = Whole(0, MAX_SEED)
 PRECISION = Choice(tuple(PRECISIONS))
 FIXED_USD_PER_MONTH = Number(0, MAX_USD_PER_MONTH)
 TOKENS_PER_MONTH = Number(0, MAX_TOKENS, low_open=True)
+
+#: ``--data-dir`` of the command line: given empty, it is an unset variable, not "none".
+DATA_DIR_OPTION = DataFolder(empty_ok=False)
 
 #: ``--max-replicas`` of the command line: a limit, so at least 1 (the notebook parameter
 #: ``max_replicas`` takes 0 for "no limit" instead of leaving the option out).
@@ -253,6 +257,8 @@ RULES: dict[str, Rule] = {
     "diy_max_replicas": Whole(1, MAX_DEADLINE_REPLICAS),
     # the report runner
     "jobs": Whole(1, MAX_JOBS),
+    # your data folder (infermodel.user_data): contracts, owned servers, your own prices
+    "data_dir": DataFolder(),
     # bills (infermodel bill, the bill page)
     "bill_path": BillFile(),
     "usd_per": Rates(),

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.engines import pandas_engine
@@ -137,9 +138,7 @@ def with_optional_columns(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd
     ]
     if not missing:
         return frame
-    frame = frame.assign(
-        **{name: pd.Series(pd.NA, index=frame.index, dtype=object) for name in missing}
-    )
+    frame = frame.assign(**{name: pd.Series(np.nan, index=frame.index) for name in missing})
     order = [name for name in schema.columns if name in frame]
     return frame[order + [c for c in frame.columns if c not in order]]
 

@@ -284,7 +284,7 @@ def _api_rows(trace: Trace, api: pd.DataFrame, effective: pd.DataFrame) -> pd.Da
             "usd_per_request_mean": cost / stats["requests"],
             "usd_per_request_p50": stats["usd_per_request_p50"],
             "usd_per_request_p95": stats["usd_per_request_p95"],
-            **compare.provenance_columns(api),
+            **compare.provenance_columns(api, contract=tiering["contract"]),
         }
     )
 
@@ -405,6 +405,7 @@ def _diy_rows(
             "usd_per_gpu_hour": owned_gpus.usd_per_gpu_hour_at(
                 priced_pairs, sized[f"utilization_{chosen}"].fillna(1.0).to_numpy(float)
             ),
+            **owned_gpus.table_columns(priced_pairs),
             "peak_tokens_per_minute": float(tokens.max()),
             **{c: sized[c].to_numpy() for c in sized.columns},
             "diy_sizing": diy_sizing,

@@ -4,7 +4,7 @@ The layers (docs/architecture.md), lowest first; a module may import modules of 
 or a lower one, never a higher one:
 
 0. foundation: units, paths, errors, checks, writes
-1. formulas: formulas, roofline, scaling, rate_limits
+1. formulas: formulas, roofline, scaling, rate_limits, owning
 2. data: schema, tables, validation, service_tiers, price_tables, contracts, prices, workloads,
    serving, specs, offerings, sources, gpu_billing, readers.*, serving_targets, user_data,
    negotiated, owned_gpus
@@ -28,7 +28,7 @@ from infermodel import paths
 
 LAYERS = {
     "foundation": ["units", "paths", "errors", "checks", "writes"],
-    "formulas": ["formulas", "roofline", "scaling", "rate_limits"],
+    "formulas": ["formulas", "roofline", "scaling", "rate_limits", "owning"],
     "data": [
         "schema",
         "tables",

@@ -12,6 +12,10 @@ Subcommands (``infermodel SUBCOMMAND --help`` for options)::
     infermodel bill FOCUS.csv [--reconcile]            # a FOCUS bill re-priced, or reconciled
     infermodel throughput --model M --gpu G --gpus N --precision P --input-tokens I ...
 
+Every command takes ``--data-dir DIR`` (or ``INFERMODEL_DATA_DIR=DIR``): your data folder,
+laid out like ``data/`` (contracts, servers you own, your own prices), read beside the
+shipped tables and marked as yours (:mod:`infermodel.user_data`).
+
 Each subcommand lives in its own module (:mod:`~infermodel.cli.pricing`,
 :mod:`~infermodel.cli.trace`, :mod:`~infermodel.cli.report`,
 :mod:`~infermodel.cli.price_import`, :mod:`~infermodel.cli.price_discrepancies`,
@@ -30,9 +34,10 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from infermodel import __version__, validation
+from infermodel import __version__, user_data, validation
 from infermodel.cli import (
     bill,
+    options,
     price_discrepancies,
     price_import,
     pricing,
@@ -53,8 +58,22 @@ __all__ = ["EXIT_DATA", "EXIT_USAGE", "UsageError", "build_parser", "main"]
 
 def _validate(_) -> int:
     counts = validation.validate_all()
-    print("ok: " + ", ".join(f"{name} {rows} rows" for name, rows in counts.items()))
+    shipped = {name: rows for name, rows in counts.items() if name not in validation.USER_ONLY}
+    print("ok: " + ", ".join(f"{name} {rows} rows" for name, rows in shipped.items()))
+    folder = user_data.folder()
+    if folder is not None:
+        mine = validation.user_rows()
+        held = ", ".join(f"{name} {rows} rows" for name, rows in mine.items()) or "no rows"
+        print(f"ok: your data folder {folder}: {held} (counted in the totals above)")
     return 0
+
+
+def _use_data_dir(given: str | None) -> None:
+    """Use the folder of ``--data-dir`` (else ``$INFERMODEL_DATA_DIR``) for every option
+    check and every table read; one line on stderr when it holds no table the kit reads."""
+    folder = user_data.use(given) if given is not None else user_data.folder()
+    if folder is not None and not user_data.survey(folder):
+        print(f"infermodel: note: {user_data.describe(folder)}", file=sys.stderr)
 
 
 def build_parser() -> Parser:
@@ -71,6 +90,8 @@ def build_parser() -> Parser:
     throughput.add_parser(commands)
     trace.add_parser(commands)
     bill.add_parser(commands)
+    for command in options.every_command(parser):
+        options.add_data_dir(command)
     return parser
 
 
@@ -81,7 +102,9 @@ def exit_status(error: InfermodelError) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``infermodel`` command; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        _use_data_dir(options.data_dir_given(argv))
         args = build_parser().parse_args(argv)
         return args.handler(args)
     except InfermodelError as exc:

@@ -17,7 +17,7 @@ from infermodel.narrative.base import (
     names,
     paragraph,
 )
-from infermodel.narrative.bills import bill_answer, bill_lead
+from infermodel.narrative.bills import bill_answer, bill_lead, reconcile_answer
 from infermodel.narrative.changes import (
     change_labels,
     changes_lead,
@@ -61,6 +61,7 @@ from infermodel.narrative.uncertainty import (
     stream_notes,
     throughput_answer,
 )
+from infermodel.narrative.yours import billing_basis, user_numbers
 
 __all__ = [
     "TIE",
@@ -69,6 +70,7 @@ __all__ = [
     "article_readings",
     "bill_answer",
     "bill_lead",
+    "billing_basis",
     "break_even_answer",
     "calibration_notes",
     "change_labels",
@@ -92,6 +94,7 @@ __all__ = [
     "paragraph",
     "past_schedule",
     "price_changes_answer",
+    "reconcile_answer",
     "regime_answer",
     "reservation_answer",
     "sensitivity_answer",
@@ -103,6 +106,7 @@ __all__ = [
     "tier_answer",
     "trace_answer",
     "trace_lead",
+    "user_numbers",
     "volume_lead",
     "workload_lead",
     "workload_name",
