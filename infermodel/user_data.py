@@ -323,8 +323,10 @@ def read_user_only(
 
 
 def is_checkout() -> bool:
-    """True when the kit runs from its source checkout (``data/`` beside ``pyproject.toml``)."""
-    return (paths.ROOT_DIR / "pyproject.toml").is_file() and paths.DATA_DIR.is_dir()
+    """True when the kit runs from a source checkout, not from an installed package (one in
+    a ``site-packages`` or ``dist-packages`` folder), so its ``data/`` may be written."""
+    installed = {"site-packages", "dist-packages"} & set(paths.PACKAGE_DIR.parts)
+    return not installed and paths.DATA_DIR.is_dir()
 
 
 def write_target(shipped: Path) -> Path:
