@@ -61,7 +61,12 @@ from infermodel.narrative.uncertainty import (
     stream_notes,
     throughput_answer,
 )
-from infermodel.narrative.yours import billing_basis, user_numbers
+from infermodel.narrative.yours import (
+    billing_basis,
+    folder_lead,
+    snapshot_numbers,
+    user_numbers,
+)
 
 __all__ = [
     "TIE",
@@ -83,6 +88,7 @@ __all__ = [
     "discrepancies_headline",
     "estimator_notes",
     "estimator_weaknesses",
+    "folder_lead",
     "html",
     "latency_notes",
     "latency_target_notes",
@@ -100,6 +106,7 @@ __all__ = [
     "sensitivity_answer",
     "serverless_answer",
     "settings_lead",
+    "snapshot_numbers",
     "stack_base",
     "stream_notes",
     "throughput_answer",

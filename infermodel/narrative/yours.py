@@ -121,3 +121,46 @@ def billing_basis(table: pd.DataFrame) -> str:
         count = int(table["contract"].notna().sum())
         return f"APIs at your contract where one applies ({count} offerings), else at list price"
     return "APIs at list price"
+
+
+def folder_lead(entry: dict | None) -> str:
+    """One sentence naming the user data folder a report read and its tables (the run
+    record's ``user_data`` entry: ``folder`` and ``files``, each ``file`` and ``rows``);
+    empty when the report read none."""
+    if not entry:
+        return ""
+    held = [
+        f"{f['file']} ({f['rows']:,} row{'s' if f['rows'] != 1 else ''})" for f in entry["files"]
+    ]
+    what = names(held, most=6) if held else "no table the kit reads"
+    return (
+        f"Your numbers: this report read your data folder {entry['folder']}: {what}. Each page "
+        "says which of its numbers are yours; the tables mark them in data_origin."
+    )
+
+
+def snapshot_numbers(snapshot) -> list[str]:
+    """What the user data folder adds to a price snapshot, in one sentence: contracts in force,
+    servers owned, the user's own price rows and the prices announced for later; empty when
+    it adds nothing."""
+    parts = []
+    contracts = snapshot.contracts if snapshot.contracts is not None else pd.DataFrame()
+    if len(contracts):
+        parts.append(
+            f"{len(contracts)} contract{'s' if len(contracts) > 1 else ''} in force "
+            f"({names([str(c) for c in contracts['source']], most=2)})"
+        )
+    owned = snapshot.gpu[owned_gpus.is_owned(snapshot.gpu)]
+    if len(owned):
+        parts.append(f"{len(owned)} kind{'s' if len(owned) > 1 else ''} of server you own "
+                     f"({names(list(owned['tier']), most=3)})")  # fmt: skip
+    rows = [f for f in (snapshot.api, snapshot.gpu) if "data_origin" in f]
+    mine = sum(int((f["data_origin"].eq("user") & ~owned_gpus.is_owned(f)).sum()) for f in rows)
+    if mine:
+        parts.append(f"{mine} offering{'s' if mine > 1 else ''} priced from your own rows")
+    ahead = len(snapshot.announced)
+    if ahead:
+        parts.append(f"{ahead} price{'s' if ahead > 1 else ''} announced for later")
+    if not parts:
+        return []
+    return [f"Your data folder on {display.date(snapshot.as_of)}: {names(parts, most=4)}."]

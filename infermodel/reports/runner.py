@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from infermodel import __version__, paths, prices
+from infermodel import __version__, paths, prices, user_data
 from infermodel.errors import NoPricesError, ParameterError, ReportError
 from infermodel.quarters import Quarter, report_date
 from infermodel.reports import execute, folders
@@ -88,7 +88,7 @@ def build_report(
     staging = folders.staging_folder(parent, target.name)
     record = _new_record(manifest, runs, target, record_extra)
     try:
-        with _signals_raise():
+        with _signals_raise(), _user_folder_for_kernels(user_data.folder()):
             record["notebooks"] = _run_notebooks(
                 runs, staging, target, show_code=show_code, jobs=jobs, progress=progress
             )
@@ -115,6 +115,33 @@ def build_report(
     return target
 
 
+@contextmanager
+def _user_folder_for_kernels(folder: Path | None) -> Iterator[None]:
+    """Every kernel of the build reads the user data folder in use (a notebook that names
+    none in ``data_dir`` takes it from :data:`infermodel.paths.USER_DATA_ENV`)."""
+    if folder is None:
+        yield
+        return
+    before = os.environ.get(paths.USER_DATA_ENV)
+    os.environ[paths.USER_DATA_ENV] = str(folder)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(paths.USER_DATA_ENV, None)
+        else:
+            os.environ[paths.USER_DATA_ENV] = before
+
+
+def _user_data_entry(target: Path) -> dict | None:
+    """The run record's ``user_data``: the folder (its path made public) and each table's
+    rows and sha256; ``None`` when the report reads no user folder."""
+    folder = user_data.folder()
+    if folder is None:
+        return None
+    return {"folder": public(str(folder), target), "files": user_data.files(folder)}
+
+
 def _new_record(
     manifest: Manifest, runs: list[NotebookRun], target: Path, extra: Mapping | None
 ) -> dict:
@@ -124,6 +151,7 @@ def _new_record(
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "git_commit": git_commit(),
         "data_sha256": data_hash(),
+        "user_data": _user_data_entry(target),
         "packages": package_versions(),
         "command": command_line(target),
         **public(dict(extra or {}), target),
