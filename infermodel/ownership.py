@@ -95,14 +95,19 @@ def _monthly(rows: pd.DataFrame, volumes: np.ndarray, **paid) -> np.ndarray:
     return curves["cost_usd_per_month"].to_numpy(float).reshape(len(rows), len(volumes))
 
 
-def _alternatives(table: pd.DataFrame, owned_row: pd.Series, wanted) -> pd.DataFrame:
-    if wanted is not None:
-        return table.loc[[find_offering(table, i).name for i in wanted]]
-    same = (table["platform_type"] != "diy_gpu") | (
-        (table["serving_assumption"] == owned_row["serving_assumption"])
+def _alternatives(table: pd.DataFrame, owned_row: pd.Series, apis) -> pd.DataFrame:
+    """The APIs asked for (all by default) and the rented rows of the owned row's serving
+    assumption."""
+    rented = table[
+        (table["platform_type"] == "diy_gpu")
+        & (table["serving_assumption"] == owned_row["serving_assumption"])
         & ~owned_gpus.is_owned(table)
-    )
-    return table[same]
+    ]
+    if apis is None:
+        api = table[table["platform_type"] != "diy_gpu"]
+    else:
+        api = table.loc[[find_offering(table, i, kind="api").name for i in apis]]
+    return pd.concat([api, rented])
 
 
 def _running_usd(row: pd.Series, server: pd.Series, servers: float, volume: float) -> float:
@@ -129,7 +134,7 @@ def buy_rent_api(
     *,
     tokens_per_month: float,
     owned_offerings: Sequence[str] | None = None,
-    alternatives: Sequence[str] | None = None,
+    api_offerings: Sequence[str] | None = None,
     min_replicas: int = 1,
     fixed_usd_per_month: float = 0.0,
 ) -> pd.DataFrame:
@@ -145,9 +150,10 @@ def buy_rent_api(
         price and amortization.
     tokens_per_month
         The volume of the monthly costs and the payback. [tokens/month]
-    owned_offerings, alternatives
-        Ids of the owned DIY rows and of the offerings to compare them with; by default every
-        owned row, against every API and the rented rows of the same serving assumption.
+    owned_offerings, api_offerings
+        Ids of the owned DIY rows and of the APIs to compare them with; by default every owned
+        row and every API. Each owned row is also compared with every rented GPU row under
+        its serving assumption.
     min_replicas, fixed_usd_per_month
         How the rented options pay (:func:`infermodel.formulas.diy_monthly_cost_usd`);
         ``fixed_usd_per_month`` is added to owning and renting alike.
@@ -166,12 +172,12 @@ def buy_rent_api(
     owned = table[owned_gpus.is_owned(table)]
     if owned_offerings is not None:
         owned = table.loc[[find_offering(table, i, kind="diy_gpu").name for i in owned_offerings]]
-    if owned.empty:
-        raise InputError("no owned servers in the table: add rows to owned_gpus.csv in your folder")
+    if owned.empty:  # no servers of yours: nothing to compare (the narrative says how to add)
+        return pd.DataFrame(columns=list(COLUMNS))
     rows = [
         _one_pair(table, servers, own, other, tokens_per_month, min_replicas, fixed_usd_per_month)
         for _, own in owned.iterrows()
-        for _, other in _alternatives(table, own, alternatives).iterrows()
+        for _, other in _alternatives(table, own, api_offerings).iterrows()
     ]
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
@@ -358,3 +364,14 @@ def purchase_paths(
 def _labelled(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with ``offering`` labels (as :mod:`infermodel.growth` shows offerings)."""
     return table.assign(offering=offering_labels(table))
+
+
+def owned_choice(table: pd.DataFrame, owned_offering: str, *, like: str) -> str:
+    """The owned DIY row to buy: ``owned_offering`` when given, else the first server you own
+    under the serving assumption of ``like`` (a DIY offering id), else ``""`` (none)."""
+    if owned_offering:
+        return find_offering(table, owned_offering, kind="diy_gpu")["offering_id"]
+    owned = table[owned_gpus.is_owned(table)]
+    assumption = find_offering(table, like, kind="diy_gpu")["serving_assumption"]
+    same = owned[owned["serving_assumption"] == assumption]
+    return str(same["offering_id"].iloc[0]) if len(same) else ""

@@ -62,6 +62,7 @@ from infermodel.rules import (  # re-exported: parameters.Rule, parameters.Conte
     Context,
     DataFolder,
     Each,
+    EmptyOr,
     File,
     GpuName,
     ModelName,
@@ -246,6 +247,10 @@ RULES: dict[str, Rule] = {
     "reservation_start_months": MonthsWithin("horizon_months"),
     "reservation_term_months": Whole(1, commitments.MAX_TERM_MONTHS),
     "reserved_usd_per_gpu_hour": Number(0, MAX_USD_PER_GPU_HOUR_RESERVED),
+    # servers you own (infermodel.ownership): which, and buying them in month N
+    "owned_offering": EmptyOr(Offering(("diy_gpu",))),
+    "owned_offerings": Each(Offering(("diy_gpu",)), empty_ok=True),
+    "purchase_start_months": MonthsWithin("horizon_months"),
     "top_offerings": Whole(1, MAX_SHOWN),
     "top": Whole(1, MAX_SHOWN),
     # a job with a deadline (infermodel.deadlines)

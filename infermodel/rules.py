@@ -290,6 +290,22 @@ class DataFolder(Rule):
 
 
 @dataclass(frozen=True)
+class EmptyOr(Rule):
+    """Empty (none), or a value ``rule`` accepts."""
+
+    rule: Rule
+
+    @property
+    def needs_context(self) -> bool:  # type: ignore[override]
+        return self.rule.needs_context
+
+    def check(self, name, value, *, given=None, context=None):
+        if value == "":
+            return value
+        return self.rule.check(name, value, given=given, context=context)
+
+
+@dataclass(frozen=True)
 class NotAfter(Rule):
     """Empty, or a date ``YYYY-MM-DD`` not after the parameter ``other`` (a comparison date)."""
 

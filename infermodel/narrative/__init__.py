@@ -50,6 +50,7 @@ from infermodel.narrative.growth import (
     settings_lead,
     volume_lead,
 )
+from infermodel.narrative.ownership import buy_answer, commitment_answer, purchase_answer
 from infermodel.narrative.sizing import log_label, reservation_answer, serverless_answer
 from infermodel.narrative.tiers import tier_answer
 from infermodel.narrative.uncertainty import (
@@ -77,10 +78,12 @@ __all__ = [
     "bill_lead",
     "billing_basis",
     "break_even_answer",
+    "buy_answer",
     "calibration_notes",
     "change_labels",
     "changes_lead",
     "cheapest",
+    "commitment_answer",
     "concurrency_note",
     "deadline_answer",
     "disagreement_words",
@@ -100,6 +103,7 @@ __all__ = [
     "paragraph",
     "past_schedule",
     "price_changes_answer",
+    "purchase_answer",
     "reconcile_answer",
     "regime_answer",
     "reservation_answer",
