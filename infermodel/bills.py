@@ -300,10 +300,9 @@ def _line_price(line, book: _Snapshots, date: pd.Timestamp) -> tuple[float, floa
         return np.nan, np.nan, "", f"{line.offering_id} on {date.date()}: {why}"
     suffix = "_long_context" if line.long_context else ""
     agreed = float(row[f"{column}{suffix}"].iloc[0])
+    listed = float(row[f"{column}{suffix}_list"].iloc[0])
     contract = str(row["contract"].iloc[0])
-    if not contract:
-        return agreed, np.nan, "", ""
-    return agreed / (1 - float(row["contract_discount_fraction"].iloc[0])), agreed, contract, ""
+    return listed, (agreed if contract else np.nan), contract, ""
 
 
 #: What makes two lines' list prices the same: the offering, kind, tier, lifetime, context.

@@ -84,6 +84,9 @@ def api_prices(
     prices["unpriced_reason"] = service_tiers.unpriced(prices, uses=uses, long_context=long_context)
     for column in service_tiers.PRICE_COLUMNS:
         prices[column] = prices[column].where(~long_context, prices[f"{column}_long_context"])
+        prices[f"{column}_list"] = prices[f"{column}_list"].where(
+            ~long_context, prices[f"{column}_long_context_list"]
+        )
     return prices
 
 
@@ -126,20 +129,7 @@ def api_rows(
     prices = api_prices(workload, snapshot, service_tier=service_tier, uplifts=uplifts)
     keep = prices["unpriced_reason"] == ""
     api, prices = api[keep], prices[keep]
-    cost = formulas.api_cost_usd(
-        workload.input_tokens,
-        workload.output_tokens,
-        prices["usd_per_million_input_tokens"],
-        prices["usd_per_million_output_tokens"],
-        cached_input_tokens=workload.cached_input_tokens,
-        usd_per_million_cached_input_tokens=prices["usd_per_million_cached_input_tokens"].fillna(
-            prices["usd_per_million_input_tokens"]
-        ),
-        cache_write_tokens=workload.cache_write_tokens,
-        usd_per_million_cache_write_tokens=prices["usd_per_million_cache_write_tokens"].fillna(
-            prices["usd_per_million_input_tokens"]
-        ),
-    )
+    cost = workload_cost(workload, prices)
     return pd.DataFrame(
         {
             "platform_type": api["platform_type"],
@@ -156,9 +146,28 @@ def api_rows(
             "batch_api_applied": prices["service_tier"] == "batch",
             "long_context_applied": prices["long_context_applied"],
             "cost_usd": cost,
-            "cost_usd_list": list_cost(cost, prices),
+            "cost_usd_list": workload_cost(workload, prices, suffix="_list"),
             **provenance_columns(api, contract=prices["contract"]),
         }
+    )
+
+
+def workload_cost(workload: Workload, prices: pd.DataFrame, suffix: str = "") -> pd.Series:
+    """What ``workload`` costs at each row's prices (``suffix="_list"``: at the list prices
+    beside your contract's). [USD]"""
+
+    def price(kind: str) -> pd.Series:
+        return prices[f"usd_per_million_{kind}_tokens{suffix}"]
+
+    return formulas.api_cost_usd(
+        workload.input_tokens,
+        workload.output_tokens,
+        price("input"),
+        price("output"),
+        cached_input_tokens=workload.cached_input_tokens,
+        usd_per_million_cached_input_tokens=price("cached_input").fillna(price("input")),
+        cache_write_tokens=workload.cache_write_tokens,
+        usd_per_million_cache_write_tokens=price("cache_write").fillna(price("input")),
     )
 
 

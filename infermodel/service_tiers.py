@@ -184,8 +184,8 @@ def effective_prices(
         ``uplift_multiplier`` (input prices) and ``uplift_multiplier_output`` [-], the
         contract terms (:data:`infermodel.negotiated.TERM_COLUMNS`: ``contract`` named, or
         empty; ``contract_discount_fraction`` [-]; ``committed_usd_per_month``), plus
-        ``no_tier`` and ``no_uplift`` (reasons, or empty). Prices are at the contract: the
-        list price is the price divided by ``1 - contract_discount_fraction``.
+        ``no_tier`` and ``no_uplift`` (reasons, or empty). Prices are at the contract; each
+        price column has its list price beside it, suffixed ``_list``.
     """
     check_service_tier(service_tier)
     check_cache_ttl(cache_ttl)
@@ -233,6 +233,7 @@ def effective_prices(
     prices["no_uplift"] = refused
     agreed = negotiated.terms(api, contracts, service_tier)
     for column in [*PRICE_COLUMNS, *LONG_COLUMNS]:
+        prices[f"{column}_list"] = prices[column]
         prices[column] = prices[column] * (1 - agreed["contract_discount_fraction"])
     for column in negotiated.TERM_COLUMNS:
         prices[column] = agreed[column]

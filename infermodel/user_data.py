@@ -106,7 +106,8 @@ def use(option: object) -> Path | None:
 
 @contextlib.contextmanager
 def using(option: object) -> Iterator[Path | None]:
-    """:func:`use` for the length of a ``with`` block, then the previous choice again."""
+    """:func:`use` for the length of a ``with`` block, then the previous choice again; with
+    no ``option`` (``None`` or empty), the folder already in use, checked."""
     before = list(paths._CHOSEN)
     try:
         yield use(option) if option is not None and str(option).strip() else folder()

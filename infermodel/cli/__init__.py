@@ -68,10 +68,9 @@ def _validate(_) -> int:
     return 0
 
 
-def _use_data_dir(given: str | None) -> None:
-    """Use the folder of ``--data-dir`` (else ``$INFERMODEL_DATA_DIR``) for every option
-    check and every table read; one line on stderr when it holds no table the kit reads."""
-    folder = user_data.use(given) if given is not None else user_data.folder()
+def _say_if_empty(folder) -> None:
+    """One line on stderr when the user data folder in use (``--data-dir``, else
+    ``$INFERMODEL_DATA_DIR``; read for every option check and table) holds no table."""
     if folder is not None and not user_data.survey(folder):
         print(f"infermodel: note: {user_data.describe(folder)}", file=sys.stderr)
 
@@ -104,9 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``infermodel`` command; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        _use_data_dir(options.data_dir_given(argv))
-        args = build_parser().parse_args(argv)
-        return args.handler(args)
+        with user_data.using(options.data_dir_given(argv)) as folder:
+            _say_if_empty(folder)
+            args = build_parser().parse_args(argv)
+            return args.handler(args)
     except InfermodelError as exc:
         print(f"infermodel: error: {exc}", file=sys.stderr)
         return exit_status(exc)

@@ -105,10 +105,14 @@ def purchase_answer(summary: pd.DataFrame, *, owned: str, alternative: str) -> l
             if pd.notna(row.payback_month)
             else "does not pay back within the months shown"
         )
+        net = (
+            f"{money(row.total_saving_usd)} saved over the path"
+            if row.total_saving_usd >= 0
+            else f"{money(-row.total_saving_usd)} more than renting over the path"
+        )
         parts.append(
             f"bought in month {row.start_month} ({row.servers:,.0f} server"
-            f"{'s' if row.servers != 1 else ''}, {money(row.purchase_usd)}), it {when} "
-            f"({money(row.total_saving_usd)} saved over the path)"
+            f"{'s' if row.servers != 1 else ''}, {money(row.purchase_usd)}), it {when} ({net})"
         )
     return [f"Buying {owned} instead of staying on {alternative}: {'; '.join(parts)}."]
 
