@@ -172,7 +172,8 @@ def matrix(
 
 #: Columns that hold an offering id, and the label column each fills.
 ID_COLUMNS = {"offering_id": "offering", "api_offering_id": "api_offering",
-              "diy_offering_id": "diy_offering"}  # fmt: skip
+              "diy_offering_id": "diy_offering", "owned_offering_id": "owned_offering",
+              "alternative_offering_id": "alternative_offering"}  # fmt: skip
 
 
 def relabel(frame: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:

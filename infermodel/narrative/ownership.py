@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from infermodel import owned_gpus
 from infermodel.display import money, percent, tokens
 from infermodel.narrative.base import names
 
@@ -80,13 +81,13 @@ def buy_answer(buy: pd.DataFrame | None) -> list[str]:
         return [NO_SERVERS]
     sentences = []
     for _, rows in buy.groupby("owned_offering_id", sort=False):
-        label = rows["owned_offering"].iloc[0]
+        label = str(rows["owned_offering"].iloc[0]).removeprefix(f"{owned_gpus.PROVIDER} · ")
         parts = [
             _against(rows[rows["alternative_kind"] == "rented GPUs"], "rented GPUs"),
             _against(rows[rows["alternative_kind"] == "API"], "APIs"),
         ]
         said = "; it ".join(p for p in parts if p)
-        sentences.append(f"Owning {label}: it {said}; {_payback(rows)}")
+        sentences.append(f"Your servers ({label}): owning {said}; {_payback(rows)}")
     return sentences
 
 
@@ -114,7 +115,11 @@ def purchase_answer(summary: pd.DataFrame, *, owned: str, alternative: str) -> l
             f"bought in month {row.start_month} ({row.servers:,.0f} server"
             f"{'s' if row.servers != 1 else ''}, {money(row.purchase_usd)}), it {when} ({net})"
         )
-    return [f"Buying {owned} instead of staying on {alternative}: {'; '.join(parts)}."]
+    yours = owned.removeprefix(f"{owned_gpus.PROVIDER} · ")
+    return [
+        f"Buying your servers ({yours}) instead of staying on {alternative}: "
+        f"{'; '.join(parts)}."
+    ]
 
 
 def commitment_answer(shortfall: pd.DataFrame) -> list[str]:
