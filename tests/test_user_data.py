@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import stat
+import subprocess
 
 import numpy as np
 import pandas as pd
@@ -659,3 +660,18 @@ def test_the_report_marks_your_numbers(folder, tmp_path):
     # 10,343.88 / (8e-6 - 1.585414e-8) = 1,295.552 M tokens a month.
     api = buy[buy["alternative_kind"] == "API"].iloc[0]
     assert api["owning_wins_from_million_tokens_per_month"] == pytest.approx(1_295.552, rel=1e-6)
+
+
+def test_the_readme_quick_start_of_a_user_folder_runs(tmp_path, no_folder):
+    readme = (paths.ROOT_DIR / "README.md").read_text()
+    block = re.search(r"yours \(\[docs/user-data.md\].*?```bash\n(.*?)```", readme, re.S)[1]
+    assert len(block.strip().splitlines()) == 5
+    (tmp_path / ".venv").symlink_to(paths.ROOT_DIR / ".venv")
+    env = {k: v for k, v in os.environ.items() if k != paths.USER_DATA_ENV}
+    done = subprocess.run(
+        ["bash", "-e", "-c", block], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    out = " ".join(done.stdout.split())
+    assert "ok: your data folder" in out and "contracts 1 row " in out
+    assert "priced at your contract our 2026 agreement (20% off list" in out

@@ -63,8 +63,13 @@ def _validate(_) -> int:
     folder = user_data.folder()
     if folder is not None:
         mine = validation.user_rows()
-        held = ", ".join(f"{name} {rows} rows" for name, rows in mine.items()) or "no rows"
-        print(f"ok: your data folder {folder}: {held} (counted in the totals above)")
+        held = ", ".join(
+            f"{name} {rows} row{'s' if rows != 1 else ''}" for name, rows in mine.items()
+        )
+        print(
+            f"ok: your data folder {folder}: {held or 'no rows'} (read beside the shipped "
+            "tables; the counts above include your rows of them)"
+        )
     return 0
 
 
