@@ -601,6 +601,10 @@ def test_the_cli_import_writes_into_the_folder_and_says_where(folder, tmp_path, 
 def test_the_sentences_name_your_numbers(folder):
     snapshot = prices.as_of(ANNOUNCED)
     said = narrative.user_numbers(_table(ANNOUNCED), snapshot)
+    assert said[0] == (
+        f"{ANNOUNCED:{DAY}} is after today: 1 price is a change announced for it (Anthropic · "
+        "Claude Sonnet 5); every other offering is priced at its last known price."
+    )
     assert any(re.match(r"\d+ API offerings are priced at your contract", s) for s in said)
     assert any("costs $1.87 per GPU-hour at 80% busy: capital $1.00" in s for s in said)
     assert any(f"in force from {ANNOUNCED:{DAY}}" in s for s in said)

@@ -65,6 +65,7 @@ from infermodel.narrative.uncertainty import (
 from infermodel.narrative.yours import (
     billing_basis,
     folder_lead,
+    future_note,
     snapshot_numbers,
     user_numbers,
 )
@@ -92,6 +93,7 @@ __all__ = [
     "estimator_notes",
     "estimator_weaknesses",
     "folder_lead",
+    "future_note",
     "html",
     "latency_notes",
     "latency_target_notes",

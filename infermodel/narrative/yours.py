@@ -97,16 +97,19 @@ def user_numbers(table: pd.DataFrame, snapshot=None) -> list[str]:
     """Sentences saying which numbers of a priced table (a cost, trace or bill table) are
     the user's: offerings at a contract (what they cost at it and at list), servers owned
     (a GPU-hour by part), rows priced from the user's own prices or throughput, and prices
-    announced for a later date. Empty when none is.
+    announced for a later date (first, for a date after today, :func:`future_note`). Empty
+    when none is.
 
     ``snapshot`` (the :class:`~infermodel.prices.PriceSnapshot` priced) adds which files the
     rows came from and the dates announced prices take effect.
     """
+    future = future_note(snapshot) if snapshot is not None else []
     if "data_origin" not in table or not table["data_origin"].eq("user").any():
         if "announced" not in table or not table["announced"].any():
-            return []
+            return future
     labels = _labels(table)
     return [
+        *future,
         *_contracts(table, labels),
         *_owned(table),
         *_own_rows(table, labels, snapshot),
@@ -164,3 +167,22 @@ def snapshot_numbers(snapshot) -> list[str]:
     if not parts:
         return []
     return [f"Your data folder on {display.date(snapshot.as_of)}: {names(parts, most=4)}."]
+
+
+def future_note(snapshot) -> list[str]:
+    """For a snapshot dated after today: which prices are changes announced for it and that
+    the others are the last known prices; empty for today or a past date."""
+    today = pd.Timestamp.today().normalize()
+    if snapshot.as_of <= today:
+        return []
+    ahead = snapshot.announced
+    changed = (
+        f"{len(ahead)} price{'s are' if len(ahead) != 1 else ' is'} a change announced for it "
+        f"({names(list(display.offering_labels(ahead)), most=3)})"
+        if len(ahead)
+        else "no price change is announced for it"
+    )
+    return [
+        f"{display.date(snapshot.as_of)} is after today: {changed}; every other offering is "
+        "priced at its last known price."
+    ]

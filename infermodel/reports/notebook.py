@@ -89,7 +89,7 @@ def user_numbers(table, snapshot) -> HTML:
     cost, trace or bill table) priced from ``snapshot``, or of the snapshot alone when
     ``table`` is ``None``. Shows nothing when none is."""
     if table is None:
-        lines = narrative.snapshot_numbers(snapshot)
+        lines = narrative.future_note(snapshot) + narrative.snapshot_numbers(snapshot)
     else:
         lines = narrative.user_numbers(table, snapshot) or narrative.snapshot_numbers(snapshot)
     return HTML(narrative.html(lines, kind="notes") if lines else "")
