@@ -280,6 +280,8 @@ BREAK_EVEN_TABLE = pa.DataFrameSchema(
         "always_cheaper_from_million_tokens_per_month": _amount(nullable=True),
         "replicas_at_break_even": pa.Column(float, pa.Check.ge(1), nullable=True),
         "reason": _text(),
+        # "user" when either side has a number of the user folder (a contract, a server).
+        "data_origin": _text(checks=pa.Check.isin(ORIGINS), required=False),
         "tokens_per_month": pa.Column(float, pa.Check.gt(0), required=False),
         "break_even_utilization": pa.Column(float, nullable=True, required=False),
     },

@@ -112,7 +112,6 @@ def break_even_table(
     reserved = (pairs["pricing_diy"] == "reserved").to_numpy()
     first, always = _break_even(api_price, tps, utilization, gpu_price, reserved, options)
     capacity = tps * SECONDS_PER_HOUR * utilization * HOURS_PER_MONTH  # per replica
-    replicas = np.maximum(max(min_replicas, 1), np.ceil(first / capacity))
     full_use = formulas.self_hosted_usd_per_million_tokens(
         tps, utilization, gpu_price, gpus_per_replica=gpus
     )
@@ -151,6 +150,7 @@ def break_even_table(
             "always_cheaper_from_million_tokens_per_month": always / TOKENS_PER_MILLION,
             "replicas_at_break_even": np.where(np.isnan(first), np.nan, replicas),
             "reason": reason,
+            "data_origin": _origin(pairs),
         }
     )
     if tokens_per_month is not None:
@@ -179,6 +179,16 @@ def _break_even(api_price, tps, utilization, gpu_price, reserved, options: dict)
         first = np.where(reserved, held[0], first)
         always = np.where(reserved, held[1], always)
     return first, always
+
+
+def _origin(pairs: pd.DataFrame) -> np.ndarray:
+    """``user`` where either side of a pair carries a number of the user folder."""
+    theirs = np.zeros(len(pairs), dtype=bool)
+    for side in ("_api", "_diy"):
+        column = f"data_origin{side}"
+        if column in pairs:
+            theirs |= pairs[column].eq("user").to_numpy()
+    return np.where(theirs, "user", "shipped")
 
 
 def _owned_break_even(pairs, first, always, reason, fixed_usd_per_month: float):

@@ -238,25 +238,17 @@ def _observation(row: pd.Series, key: str, quote: Quote, source: Source) -> dict
     return observation
 
 
-def _announced(row: pd.Series, key: str, source: Source) -> list[dict[str, object]]:
-    """The ``api_prices.csv`` rows of prices the source says take effect after its date,
-    each with its ``effective_from`` (read the same day as the current price)."""
-    quote = source.quotes[key]
-    rows = []
-    for day, later in getattr(quote, "announced", []):
+def _announced(row: pd.Series, key: str, source: Source) -> list[tuple[dict, str]]:
+    """(row, review detail) of each price the source says takes effect after its date, with
+    its ``effective_from`` (read the same day as the current price)."""
+    out = []
+    for day, later in getattr(source.quotes[key], "announced", []):
         observation = _observation(row, key, later, source)
         observation["effective_from"] = day
         observation["note"] += f"; a price the source announces for {day.date()}"
-        rows.append(observation)
-    return rows
-
-
-def _words(observation: dict[str, object]) -> str:
-    return (
-        f"from {pd.Timestamp(observation['effective_from']).date()}: in "
-        f"{_fmt(observation['usd_per_million_input_tokens'])} / out "
-        f"{_fmt(observation['usd_per_million_output_tokens'])} USD/Mtok (effective_from)"
-    )
+        both = [_fmt(observation[f"usd_per_million_{k}_tokens"]) for k in ("input", "output")]
+        out.append((observation, f"from {day.date()}: in {both[0]} / out {both[1]} USD/Mtok"))
+    return out
 
 
 def announced_not_written(result: Review, target: Path) -> int:
@@ -392,10 +384,9 @@ def review(
         )
         report.append([status, row["provider"], row["model_id"], key, detail])
         rows += [observation] if observation is not None else []
-        if observation is not None:  # prices the source announces for later dates
-            for later in _announced(row, key, source):
-                rows.append(later)
-                report.append(["announced", row["provider"], row["model_id"], key, _words(later)])
+        for later, said in _announced(row, key, source) if observation is not None else []:
+            rows.append(later)  # a price the source announces for a later date
+            report.append(["announced", row["provider"], row["model_id"], key, said])
         plans += [scheduled] if scheduled is not None else []
     table = pd.DataFrame(report, columns=_REVIEW_COLUMNS)
     rows = pd.DataFrame(rows, columns=API_COLUMNS)

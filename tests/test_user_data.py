@@ -349,6 +349,7 @@ def test_break_even_of_the_owned_server_against_the_contract(folder, capsys):
     # of 2 GPUs: 4 x 1,000 x 3,600 x 0.8 x 730.5 = 8.4e9 tokens, so one server is enough).
     assert row["api_usd_per_million_tokens"] == pytest.approx(8.0)
     assert row["break_even_million_tokens_per_month"] == pytest.approx(1_303.851, rel=1e-6)
+    assert row["data_origin"] == "user"
     assert "Your server rack-a" not in out  # csv is for machines: no sentences
 
 
