@@ -6,7 +6,7 @@ installs it in editable mode): the shipped tables sit in ``data/`` and the noteb
 
 A **user data folder** (your own prices, contracts, owned GPUs; laid out like ``data/``) is
 named by ``--data-dir DIR`` on every command, the ``data_dir`` notebook parameter, or the
-environment variable :data:`USER_DATA_ENV`; :func:`user_data_dir` is the one place that
+environment variable :data:`DATA_DIR_VARIABLE`; :func:`user_data_dir` is the one place that
 says which folder is in use (:mod:`infermodel.user_data` reads and checks it). The kit never
 writes into ``data/`` on behalf of a user folder.
 """
@@ -53,14 +53,14 @@ QUARTERLY_MANIFEST = NOTEBOOKS_DIR / "quarterly.yml"
 REPORTS_DIR = ROOT_DIR / "reports"
 
 #: The environment variable that names a user data folder (``INFERMODEL_DATA_DIR=DIR``).
-USER_DATA_ENV = "INFERMODEL_DATA_DIR"
+DATA_DIR_VARIABLE = "INFERMODEL_DATA_DIR"
 # The folder chosen for this process (--data-dir, the data_dir parameter); [] when none.
 _CHOSEN: list[Path] = []
 
 
 def choose_user_data_dir(folder: str | os.PathLike | None) -> None:
     """Use ``folder`` as the user data folder of this process (``None`` or ``""``: none
-    chosen, so :data:`USER_DATA_ENV` decides)."""
+    chosen, so :data:`DATA_DIR_VARIABLE` decides)."""
     _CHOSEN.clear()
     if folder is not None and str(folder).strip():
         _CHOSEN.append(Path(os.path.abspath(os.path.expanduser(str(folder)))))
@@ -70,11 +70,11 @@ def user_data_dir(option: str | os.PathLike | None = None) -> Path | None:
     """The user data folder in use, absolute, or ``None``; not checked here.
 
     ``option`` when given and not empty; else the folder chosen for this process
-    (:func:`choose_user_data_dir`); else :data:`USER_DATA_ENV` when set and not empty.
+    (:func:`choose_user_data_dir`); else :data:`DATA_DIR_VARIABLE` when set and not empty.
     """
     if option is not None and str(option).strip():
         return Path(os.path.abspath(os.path.expanduser(str(option))))
     if _CHOSEN:
         return _CHOSEN[0]
-    named = os.environ.get(USER_DATA_ENV, "").strip()
+    named = os.environ.get(DATA_DIR_VARIABLE, "").strip()
     return Path(os.path.abspath(os.path.expanduser(named))) if named else None

@@ -62,7 +62,7 @@ def _named_by(option: object) -> str:
         return "--data-dir / data_dir"
     if paths._CHOSEN:
         return "--data-dir / data_dir"
-    return paths.USER_DATA_ENV
+    return paths.DATA_DIR_VARIABLE
 
 
 def check_folder(folder: Path, named_by: str = "--data-dir") -> Path:
@@ -343,7 +343,7 @@ def write_target(shipped: Path) -> Path:
         return Path(shipped)
     raise InputError(
         f"nowhere to write {name}: an installed kit never writes into its own files; name a "
-        f"user data folder with --data-dir DIR or {paths.USER_DATA_ENV}=DIR"
+        f"user data folder with --data-dir DIR or {paths.DATA_DIR_VARIABLE}=DIR"
     )
 
 

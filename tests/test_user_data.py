@@ -92,7 +92,7 @@ def folder(tmp_path, monkeypatch):
     (root / "prices" / "contracts.csv").write_text(CONTRACTS)
     (root / "owned_gpus.csv").write_text(OWNED)
     (root / "prices" / "api_prices.csv").write_text(API_HEADER + _api_rows())
-    monkeypatch.setenv(paths.USER_DATA_ENV, str(root))
+    monkeypatch.setenv(paths.DATA_DIR_VARIABLE, str(root))
     paths.choose_user_data_dir(None)
     yield root
     paths.choose_user_data_dir(None)
@@ -100,7 +100,7 @@ def folder(tmp_path, monkeypatch):
 
 @pytest.fixture
 def no_folder(monkeypatch):
-    monkeypatch.delenv(paths.USER_DATA_ENV, raising=False)
+    monkeypatch.delenv(paths.DATA_DIR_VARIABLE, raising=False)
     paths.choose_user_data_dir(None)
     yield
     paths.choose_user_data_dir(None)
@@ -133,14 +133,14 @@ def _table(as_of, **options):
 
 
 def test_the_folder_is_the_option_else_the_choice_else_the_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv(paths.USER_DATA_ENV, str(tmp_path / "env"))
+    monkeypatch.setenv(paths.DATA_DIR_VARIABLE, str(tmp_path / "env"))
     paths.choose_user_data_dir(None)
     try:
         assert paths.user_data_dir() == tmp_path / "env"
         paths.choose_user_data_dir(tmp_path / "chosen")
         assert paths.user_data_dir() == tmp_path / "chosen"
         assert paths.user_data_dir(tmp_path / "given") == tmp_path / "given"
-        monkeypatch.setenv(paths.USER_DATA_ENV, "")
+        monkeypatch.setenv(paths.DATA_DIR_VARIABLE, "")
         paths.choose_user_data_dir("")
         assert paths.user_data_dir() is None
     finally:
@@ -247,7 +247,7 @@ def test_table_csv_marks_the_rows_and_the_same_command_without_the_folder(
     status, out, _ = _run(capsys, *argv)
     mine = pd.read_csv(io.StringIO(out))
     assert status == 0 and set(mine["data_origin"]) == {"user"} and mine["contract"].notna().all()
-    monkeypatch.delenv(paths.USER_DATA_ENV)
+    monkeypatch.delenv(paths.DATA_DIR_VARIABLE)
     status, out, _ = _run(capsys, *argv)
     shipped = pd.read_csv(io.StringIO(out))
     assert set(shipped["data_origin"]) == {"shipped"} and shipped["contract"].isna().all()
@@ -325,7 +325,7 @@ def test_a_bill_line_at_the_contracted_price_is_at_contract(folder, tmp_path, ca
     assert line["recomputed_contract_usd"] == pytest.approx(48.0)
     assert line["contract"].startswith("Enterprise agreement 2026")
     assert line["detail"].startswith("billed at your contract: Enterprise agreement 2026")
-    monkeypatch.delenv(paths.USER_DATA_ENV)
+    monkeypatch.delenv(paths.DATA_DIR_VARIABLE)
     status, out, _ = _run(capsys, "bill", bill, "--reconcile", "--format", "csv")
     assert pd.read_csv(io.StringIO(out)).iloc[0]["reason"] == "negotiated discount"
 
@@ -672,7 +672,7 @@ def test_the_readme_quick_start_of_a_user_folder_runs(tmp_path, no_folder):
     block = re.search(r"yours \(\[docs/user-data.md\].*?```bash\n(.*?)```", readme, re.S)[1]
     assert len(block.strip().splitlines()) == 5
     (tmp_path / ".venv").symlink_to(paths.ROOT_DIR / ".venv")
-    env = {k: v for k, v in os.environ.items() if k != paths.USER_DATA_ENV}
+    env = {k: v for k, v in os.environ.items() if k != paths.DATA_DIR_VARIABLE}
     done = subprocess.run(
         ["bash", "-e", "-c", block], cwd=tmp_path, env=env, capture_output=True, text=True
     )

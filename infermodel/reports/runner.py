@@ -118,19 +118,19 @@ def build_report(
 @contextmanager
 def _user_folder_for_kernels(folder: Path | None) -> Iterator[None]:
     """Every kernel of the build reads the user data folder in use (a notebook that names
-    none in ``data_dir`` takes it from :data:`infermodel.paths.USER_DATA_ENV`)."""
+    none in ``data_dir`` takes it from :data:`infermodel.paths.DATA_DIR_VARIABLE`)."""
     if folder is None:
         yield
         return
-    before = os.environ.get(paths.USER_DATA_ENV)
-    os.environ[paths.USER_DATA_ENV] = str(folder)
+    before = os.environ.get(paths.DATA_DIR_VARIABLE)
+    os.environ[paths.DATA_DIR_VARIABLE] = str(folder)
     try:
         yield
     finally:
         if before is None:
-            os.environ.pop(paths.USER_DATA_ENV, None)
+            os.environ.pop(paths.DATA_DIR_VARIABLE, None)
         else:
-            os.environ[paths.USER_DATA_ENV] = before
+            os.environ[paths.DATA_DIR_VARIABLE] = before
 
 
 def _user_data_entry(target: Path) -> dict | None:
