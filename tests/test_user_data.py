@@ -680,3 +680,37 @@ def test_the_readme_quick_start_of_a_user_folder_runs(tmp_path, no_folder):
     out = " ".join(done.stdout.split())
     assert "ok: your data folder" in out and "contracts 1 row " in out
     assert "priced at your contract our 2026 agreement (20% off list" in out
+
+
+GPU_HEADER = (
+    "platform_type,provider,gpu,tier,pricing,usd_per_gpu_hour,billing_increment_seconds,"
+    "observed_on,confidence,source_url,note\n"
+)
+RULES_HEADER = (
+    "provider,tier,pricing,billing_increment_seconds,minimum_billed_seconds,"
+    "gpus_per_instance_min,scales_to_zero,idle_timeout_seconds_default,"
+    "cold_start_seconds_default,interruptions_per_hour,restart_seconds,commitment_term_days,"
+    "observed_on,confidence,source_url,note\n"
+)
+
+
+def test_a_cloud_the_kit_does_not_ship_is_priced_like_a_shipped_one(folder, capsys):
+    gpu = folder / "prices" / "gpu_prices.csv"
+    gpu.write_text(
+        GPU_HEADER + "diy_gpu,Acme Cloud,H100-SXM-80GB,standard,on_demand,1.5,,2026-11-01,"
+        "confirmed,https://example.com/acme-cloud,our rate card\n"
+    )
+    status, _, err = _run(capsys, "validate")
+    assert status == cli.EXIT_DATA
+    assert f"{gpu}:2: field 'tier' = 'standard': no (provider, tier, pricing) row in " in err
+    (folder / "prices" / "gpu_billing_rules.csv").write_text(
+        RULES_HEADER + "Acme Cloud,standard,on_demand,60,60,1,false,,,,,,2026-11-01,confirmed,"
+        "https://example.com/acme-cloud,billed by the minute\n"
+    )
+    assert _run(capsys, "validate")[0] == 0
+    row = _row(
+        _table(TODAY), "acme-cloud/H100-SXM-80GB/standard/on_demand@measured-trtllm-h100x2-fp8"
+    )
+    # 1e6 tokens / (1,000 tok/s x 3,600 s x 0.8) x 2 GPUs = 0.694444 GPU-h x 1.50 = 1.041667
+    assert row["cost_usd"] == pytest.approx(1.041667, rel=1e-6)
+    assert row["data_origin"] == "user"
