@@ -1,24 +1,39 @@
-"""Where the kit's files live: every shipped path, built from this file's location.
+"""Where the kit's files live: every shipped path, and where a user's own files go.
 
-Nothing depends on the current working directory. The kit is used from a clone (``make``
-installs it in editable mode): the shipped tables sit in ``data/`` and the notebooks in
-``notebooks/`` beside the package. This module imports nothing from ``infermodel``.
+Nothing depends on the current working directory. The kit runs from two places:
 
-A **user data folder** (your own prices, contracts, owned GPUs; laid out like ``data/``) is
+- a **checkout** (``make`` installs it in editable mode): the shipped tables sit in ``data/``
+  and the notebooks in ``notebooks/`` beside the package, the one source of both;
+- an **installed** wheel or sdist (``pip install infermodel``): the build packs those same
+  folders into the package as ``infermodel/_shipped/`` (``pyproject.toml``), read here
+  through :mod:`importlib.resources`. Nothing ever writes there: what a command writes goes
+  to the user data folder (:func:`user_data_dir`) or the folder the user names.
+
+The **user data folder** (your own prices, contracts, owned GPUs; laid out like ``data/``) is
 named by ``--data-dir DIR`` on every command, the ``data_dir`` notebook parameter, or the
 environment variable :data:`DATA_DIR_VARIABLE`; :func:`user_data_dir` is the one place that
-says which folder is in use (:mod:`infermodel.user_data` reads and checks it). The kit never
-writes into ``data/`` on behalf of a user folder.
+says which folder is in use (:mod:`infermodel.tables.user_data` reads and checks it). The kit
+never writes into ``data/`` on behalf of a user folder.
+
+This module imports nothing from ``infermodel``.
 """
 
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
+import platformdirs
+
 PACKAGE_DIR = Path(__file__).resolve().parent
-ROOT_DIR = PACKAGE_DIR.parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
+#: The shipped tables and notebooks inside an installed package (absent in a checkout).
+PACKED_DIR = Path(str(resources.files("infermodel").joinpath("_shipped")))
+#: True when the kit runs from an installed package, not from its checkout.
+INSTALLED = PACKED_DIR.is_dir()
+#: The folder holding ``data/`` and ``notebooks/``: the checkout, or the packed copy.
+ROOT_DIR = PACKED_DIR if INSTALLED else PACKAGE_DIR.parent
 
 DATA_DIR = ROOT_DIR / "data"
 PRICES_DIR = DATA_DIR / "prices"
@@ -50,10 +65,12 @@ SERVING_TARGETS_CSV = DATA_DIR / "serving_latency_targets.csv"
 NOTEBOOKS_DIR = ROOT_DIR / "notebooks"
 REPORT_MANIFEST = NOTEBOOKS_DIR / "report.yml"
 QUARTERLY_MANIFEST = NOTEBOOKS_DIR / "quarterly.yml"
-REPORTS_DIR = ROOT_DIR / "reports"
 
-#: The environment variable that names a user data folder (``INFERMODEL_DATA_DIR=DIR``).
+#: The environment variable that names the user data folder (``--data-dir`` wins over it).
 DATA_DIR_VARIABLE = "INFERMODEL_DATA_DIR"
+#: The user data folder of an installed kit when none is named (e.g.
+#: ``~/.local/share/infermodel`` on Linux).
+DEFAULT_USER_DATA_DIR = Path(platformdirs.user_data_dir("infermodel", appauthor=False))
 # The folder chosen for this process (--data-dir, the data_dir parameter); [] when none.
 _CHOSEN: list[Path] = []
 
@@ -63,18 +80,34 @@ def choose_user_data_dir(folder: str | os.PathLike | None) -> None:
     chosen, so :data:`DATA_DIR_VARIABLE` decides)."""
     _CHOSEN.clear()
     if folder is not None and str(folder).strip():
-        _CHOSEN.append(Path(os.path.abspath(os.path.expanduser(str(folder)))))
+        _CHOSEN.append(Path(os.fspath(folder)).expanduser().resolve())
 
 
 def user_data_dir(option: str | os.PathLike | None = None) -> Path | None:
-    """The user data folder in use, absolute, or ``None``; not checked here.
+    """The user data folder: ``option`` (``--data-dir``), else the folder chosen for this
+    process (:func:`choose_user_data_dir`: ``--data-dir``, the ``data_dir`` parameter), else
+    ``$INFERMODEL_DATA_DIR``.
 
-    ``option`` when given and not empty; else the folder chosen for this process
-    (:func:`choose_user_data_dir`); else :data:`DATA_DIR_VARIABLE` when set and not empty.
+    An installed kit falls back to :data:`DEFAULT_USER_DATA_DIR`; a checkout has none unless
+    one is named (its ``data/`` is the user's own source there). The folder is laid out like
+    ``data/``; it need not exist yet (a command that writes creates it).
     """
     if option is not None and str(option).strip():
-        return Path(os.path.abspath(os.path.expanduser(str(option))))
+        return Path(os.fspath(option)).expanduser().resolve()
     if _CHOSEN:
         return _CHOSEN[0]
     named = os.environ.get(DATA_DIR_VARIABLE, "").strip()
-    return Path(os.path.abspath(os.path.expanduser(named))) if named else None
+    if named:
+        return Path(named).expanduser().resolve()
+    return DEFAULT_USER_DATA_DIR if INSTALLED else None
+
+
+def reports_dir(data_dir: str | os.PathLike | None = None) -> Path:
+    """Where a report goes when no ``--out`` is given: ``reports/`` of the checkout, or the
+    ``reports/`` folder of the user data folder of an installed kit."""
+    folder = user_data_dir(data_dir) if INSTALLED else None
+    return folder / "reports" if folder is not None else ROOT_DIR / "reports"
+
+
+#: The reports folder of the checkout (or of the user data folder when installed).
+REPORTS_DIR = reports_dir()

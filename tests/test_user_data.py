@@ -20,31 +20,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from infermodel import (
-    cli,
-    compare,
-    formulas,
-    growth,
-    importers,
-    narrative,
-    owned_gpus,
-    ownership,
-    owning,
-    parameters,
-    paths,
-    prices,
-    schema,
-    serving,
-    tables,
-    trace_pricing,
-    user_data,
-    validation,
-)
+from infermodel import cli, formulas, narrative, parameters, paths, prices, tables
+from infermodel.analyses import growth, ownership
 from infermodel.errors import InputError, TableError
+from infermodel.formulas import owning
+from infermodel.prices import importers
+from infermodel.pricing import compare, trace_pricing
 from infermodel.readers import genai_prices, logs
+from infermodel.tables import owned_gpus, reading, registry, serving, user_data
 from infermodel.workloads import Workload
 
-TODAY = schema.today()
+TODAY = reading.today()
 #: The announced change takes effect 30 days from today (read today).
 ANNOUNCED = TODAY + pd.Timedelta(days=30)
 DAY = "%Y-%m-%d"
@@ -156,7 +142,7 @@ def test_rows_say_where_they_came_from(folder):
     assert (
         api.loc[api["data_origin"] == "shipped", "data_file"] == str(paths.API_PRICES_CSV)
     ).all()
-    assert validation.user_rows() == {"api_prices": 2, "contracts": 1, "owned_gpus": 1}
+    assert registry.user_rows() == {"api_prices": 2, "contracts": 1, "owned_gpus": 1}
 
 
 def test_nothing_of_the_folder_is_written_into_data(folder, capsys):
@@ -577,10 +563,15 @@ def test_an_import_keeps_the_start_date_and_writes_into_the_folder(folder, tmp_p
     assert row["cost_usd"] == pytest.approx(8.0) and row["announced"]
 
 
-def test_an_installed_kit_without_a_folder_refuses_to_write(monkeypatch, no_folder):
-    monkeypatch.setattr(user_data, "is_checkout", lambda: False)
-    with pytest.raises(InputError, match="an installed kit never writes into its own files"):
-        user_data.write_target(paths.API_PRICES_CSV)
+def test_an_installed_kit_writes_into_its_default_folder(tmp_path, monkeypatch, no_folder):
+    default = tmp_path / "default"
+    monkeypatch.setattr(paths, "INSTALLED", True)
+    monkeypatch.setattr(paths, "DEFAULT_USER_DATA_DIR", default)
+    # Not there yet: nothing to read, and the writer creates it.
+    assert user_data.folder() is None
+    assert user_data.write_target(paths.API_PRICES_CSV) == default / "prices" / "api_prices.csv"
+    monkeypatch.setattr(paths, "INSTALLED", False)
+    assert user_data.write_target(paths.API_PRICES_CSV) == paths.API_PRICES_CSV  # a checkout
 
 
 def test_the_cli_import_writes_into_the_folder_and_says_where(folder, tmp_path, capsys):
@@ -669,7 +660,7 @@ def test_the_report_marks_your_numbers(folder, tmp_path):
 
 def test_the_readme_quick_start_of_a_user_folder_runs(tmp_path, no_folder):
     readme = (paths.ROOT_DIR / "README.md").read_text()
-    block = re.search(r"yours \(\[docs/user-data.md\].*?```bash\n(.*?)```", readme, re.S)[1]
+    block = re.search(r"## Your own numbers\n.*?```bash\n(.*?)```", readme, re.S)[1]
     assert len(block.strip().splitlines()) == 5
     (tmp_path / ".venv").symlink_to(paths.ROOT_DIR / ".venv")
     env = {k: v for k, v in os.environ.items() if k != paths.DATA_DIR_VARIABLE}

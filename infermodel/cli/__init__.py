@@ -14,7 +14,7 @@ Subcommands (``infermodel SUBCOMMAND --help`` for options)::
 
 Every command takes ``--data-dir DIR`` (or ``INFERMODEL_DATA_DIR=DIR``): your data folder,
 laid out like ``data/`` (contracts, servers you own, your own prices), read beside the
-shipped tables and marked as yours (:mod:`infermodel.user_data`).
+shipped tables and marked as yours (:mod:`infermodel.tables.user_data`).
 
 Each subcommand lives in its own module (:mod:`~infermodel.cli.pricing`,
 :mod:`~infermodel.cli.trace`, :mod:`~infermodel.cli.report`,
@@ -34,7 +34,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from infermodel import __version__, user_data, validation
+from infermodel import __version__
 from infermodel.cli import (
     bill,
     options,
@@ -47,6 +47,7 @@ from infermodel.cli import (
 )
 from infermodel.cli.options import Parser, UsageError
 from infermodel.errors import InfermodelError, InputError, NoPricesError
+from infermodel.tables import registry, user_data
 
 EXIT_USAGE = 2
 EXIT_DATA = 1
@@ -57,12 +58,12 @@ __all__ = ["EXIT_DATA", "EXIT_USAGE", "UsageError", "build_parser", "main"]
 
 
 def _validate(_) -> int:
-    counts = validation.validate_all()
-    shipped = {name: rows for name, rows in counts.items() if name not in validation.USER_ONLY}
+    counts = registry.validate_all()
+    shipped = {name: rows for name, rows in counts.items() if name not in registry.USER_ONLY}
     print("ok: " + ", ".join(f"{name} {rows} rows" for name, rows in shipped.items()))
     folder = user_data.folder()
     if folder is not None:
-        mine = validation.user_rows()
+        mine = registry.user_rows()
         held = ", ".join(
             f"{name} {rows} row{'s' if rows != 1 else ''}" for name, rows in mine.items()
         )

@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from infermodel import compare, parameters, tables
+from infermodel import parameters, tables
 from infermodel.errors import InputError
+from infermodel.pricing import compare
 
 #: How ``-p NAME=VALUE`` is read, for ``--help``.
 PARAMETER_HELP = (
@@ -220,7 +221,7 @@ DATA_DIR_HELP = (
 
 
 def add_data_dir(parser: argparse.ArgumentParser) -> None:
-    """``--data-dir DIR``: the user data folder (:mod:`infermodel.user_data`)."""
+    """``--data-dir DIR``: the user data folder (:mod:`infermodel.tables.user_data`)."""
     parser.add_argument(
         "--data-dir",
         type=ruled("--data-dir", parameters.DATA_DIR_OPTION),

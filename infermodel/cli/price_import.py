@@ -16,10 +16,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from infermodel import importers, paths, user_data
+from infermodel import paths
 from infermodel.cli.options import Parser
+from infermodel.prices import importers
 from infermodel.readers.genai_prices import read_genai_prices
 from infermodel.readers.litellm import read_litellm, read_litellm_installed, read_litellm_wheel
+from infermodel.tables import user_data
 
 
 def add_parser(commands):
@@ -103,8 +105,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.write:
         print("Review only: nothing written (add --write to append these observations).")
         return 0
-    folder = user_data.folder()
-    target = user_data.write_target(paths.API_PRICES_CSV)  # an installed kit needs a folder
+    folder = user_data.write_folder()  # yours; an installed kit's own when none is named
+    target = user_data.write_target(paths.API_PRICES_CSV)
     skipped = importers.announced_not_written(result, target)
     if skipped:
         print(

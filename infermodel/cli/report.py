@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from infermodel import paths, prices, user_data
+from infermodel import paths, prices
 from infermodel.cli import options
 from infermodel.cli.options import UsageError
+from infermodel.tables import user_data
 
 OUT_HELP = (
     "report folder (default reports/as-of-<as_of>, with --quarter reports/<quarter>): a new "

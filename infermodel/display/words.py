@@ -43,7 +43,7 @@ STAGE_WORDS = {
     "proprietary_api": "proprietary API",
     "managed_api": "managed open-model API",
     "diy_gpu": "own rented GPUs",
-    # whose number a row is (data_origin, infermodel.user_data)
+    # whose number a row is (data_origin, infermodel.tables.user_data)
     "shipped": "shipped, cited",
     "user": "yours",
 }

@@ -1,14 +1,15 @@
 """Buy, rent or API, and what a commitment costs, in sentences (from
-:mod:`infermodel.ownership` and :func:`infermodel.growth.commitment_shortfall`)."""
+:mod:`infermodel.analyses.ownership` and
+:func:`infermodel.analyses.growth.commitment_shortfall`)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from infermodel import owned_gpus
 from infermodel.display import money, percent, tokens
 from infermodel.narrative.base import names
+from infermodel.tables import owned_gpus
 
 NO_SERVERS = (
     "No servers you own are in your data folder: add owned_gpus.csv (one row per kind of "
@@ -75,7 +76,7 @@ def _payback(rows: pd.DataFrame) -> str:
 def buy_answer(buy: pd.DataFrame | None) -> list[str]:
     """Per server you own: against which rented GPUs and APIs owning wins, from which monthly
     volume and how busy the servers are there, and the months the purchase takes to pay back
-    at the table's volume against the cheapest alternative (:func:`infermodel.ownership.
+    at the table's volume against the cheapest alternative (:func:`infermodel.analyses.ownership.
     buy_rent_api`)."""
     if buy is None or buy.empty:
         return [NO_SERVERS]
@@ -93,7 +94,7 @@ def buy_answer(buy: pd.DataFrame | None) -> list[str]:
 
 def purchase_answer(summary: pd.DataFrame, *, owned: str, alternative: str) -> list[str]:
     """When servers bought in month N pay back against staying on ``alternative``
-    (:func:`infermodel.ownership.purchase_paths`); ``owned`` is the servers' label, empty
+    (:func:`infermodel.analyses.ownership.purchase_paths`); ``owned`` is the servers' label, empty
     when the user owns none."""
     if not owned:
         return [NO_SERVERS]
@@ -117,14 +118,13 @@ def purchase_answer(summary: pd.DataFrame, *, owned: str, alternative: str) -> l
         )
     yours = owned.removeprefix(f"{owned_gpus.PROVIDER} · ")
     return [
-        f"Buying your servers ({yours}) instead of staying on {alternative}: "
-        f"{'; '.join(parts)}."
+        f"Buying your servers ({yours}) instead of staying on {alternative}: {'; '.join(parts)}."
     ]
 
 
 def commitment_answer(shortfall: pd.DataFrame) -> list[str]:
     """What each committed monthly spend costs when the volume falls short
-    (:func:`infermodel.growth.commitment_shortfall`); empty when there is none."""
+    (:func:`infermodel.analyses.growth.commitment_shortfall`); empty when there is none."""
     if shortfall is None or shortfall.empty:
         return []
     sentences = []

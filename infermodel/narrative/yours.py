@@ -1,5 +1,5 @@
 """Which numbers are yours: sentences on the rows a user data folder priced
-(:mod:`infermodel.user_data`): contracts, servers you own, your own price rows, and prices
+(:mod:`infermodel.tables.user_data`): contracts, servers you own, your own price rows, and prices
 announced for later."""
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from infermodel import display, offerings, owned_gpus
+from infermodel import display
 from infermodel.display import money, percent
 from infermodel.narrative.base import names
+from infermodel.tables import offerings, owned_gpus
 
 
 def _labels(table: pd.DataFrame) -> pd.Series:

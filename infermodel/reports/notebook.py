@@ -85,7 +85,7 @@ def notes(lines: Sequence[str]) -> HTML:
 
 
 def user_numbers(table, snapshot) -> HTML:
-    """Which numbers of the page are yours (:mod:`infermodel.user_data`): of ``table`` (a
+    """Which numbers of the page are yours (:mod:`infermodel.tables.user_data`): of ``table`` (a
     cost, trace or bill table) priced from ``snapshot``, or of the snapshot alone when
     ``table`` is ``None``. Shows nothing when none is."""
     if table is None:
