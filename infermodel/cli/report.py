@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out
     if out is None:
         as_of = next((r.parameters.get("as_of") for r in runs if "as_of" in r.parameters), None)
-        out = paths.REPORTS_DIR / (f"as-of-{as_of}" if as_of else "latest")
+        out = paths.reports_dir() / (f"as-of-{as_of}" if as_of else "latest")
     built = runner.build_report(
         out,
         manifest=manifest,

@@ -320,7 +320,7 @@ def build_quarterly(
         wanted["previous_as_of"] = parsed.previous.end.strftime("%Y-%m-%d")
     title = f"{manifest.title}: {parsed}" + (" (provisional)" if provisional else "")
     manifest = Manifest(title, manifest.notebooks)
-    out_dir = paths.REPORTS_DIR / parsed.label if out_dir is None else out_dir
+    out_dir = paths.reports_dir() / parsed.label if out_dir is None else out_dir
     return build_report(
         out_dir,
         manifest=manifest,
