@@ -9,6 +9,12 @@ Nothing depends on the current working directory. The kit runs from two places:
   through :mod:`importlib.resources`. Nothing ever writes there: what a command writes goes
   to the user data folder (:func:`user_data_dir`) or the folder the user names.
 
+The **user data folder** (your own prices, contracts, owned GPUs; laid out like ``data/``) is
+named by ``--data-dir DIR`` on every command, the ``data_dir`` notebook parameter, or the
+environment variable :data:`DATA_DIR_VARIABLE`; :func:`user_data_dir` is the one place that
+says which folder is in use (:mod:`infermodel.tables.user_data` reads and checks it). The kit
+never writes into ``data/`` on behalf of a user folder.
+
 This module imports nothing from ``infermodel``.
 """
 
@@ -68,16 +74,32 @@ DATA_DIR_VARIABLE = "INFERMODEL_DATA_DIR"
 #: The user data folder of an installed kit when none is named (e.g.
 #: ``~/.local/share/infermodel`` on Linux).
 DEFAULT_USER_DATA_DIR = Path(platformdirs.user_data_dir("infermodel", appauthor=False))
+# The folder chosen for this process (--data-dir, the data_dir parameter); [] when none.
+_CHOSEN: list[Path] = []
+
+
+def choose_user_data_dir(folder: str | os.PathLike | None) -> None:
+    """Use ``folder`` as the user data folder of this process (``None`` or ``""``: none
+    chosen, so :data:`DATA_DIR_VARIABLE` decides)."""
+    _CHOSEN.clear()
+    if folder is not None and str(folder).strip():
+        _CHOSEN.append(Path(os.fspath(folder)).expanduser().resolve())
 
 
 def user_data_dir(option: str | os.PathLike | None = None) -> Path | None:
-    """The user data folder: ``option`` (``--data-dir``), else ``$INFERMODEL_DATA_DIR``.
+    """The user data folder: ``option`` (``--data-dir``), else the folder chosen for this
+    process (:func:`choose_user_data_dir`: ``--data-dir``, the ``data_dir`` parameter), else
+    ``$INFERMODEL_DATA_DIR``.
 
     An installed kit falls back to :data:`DEFAULT_USER_DATA_DIR`; a checkout has none unless
     one is named (its ``data/`` is the user's own source there). The folder is laid out like
     ``data/``; it need not exist yet (a command that writes creates it).
     """
-    named = os.fspath(option) if option not in (None, "") else os.environ.get(DATA_DIR_VARIABLE)
+    if option is not None and str(option).strip():
+        return Path(os.fspath(option)).expanduser().resolve()
+    if _CHOSEN:
+        return _CHOSEN[0]
+    named = os.environ.get(DATA_DIR_VARIABLE, "").strip()
     if named:
         return Path(named).expanduser().resolve()
     return DEFAULT_USER_DATA_DIR if INSTALLED else None

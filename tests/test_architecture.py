@@ -170,3 +170,16 @@ def test_functions_are_small():
                 if length > MAX_FUNCTION_LINES:
                     too_big.append(f"{module}.{node.name}: {length} lines")
     assert not too_big, f"split these by meaning: {too_big}"
+
+
+def test_pandera_is_imported_only_through_compat():
+    # infermodel._compat quiets pandera's probe for pyspark.pandas before pandera is first
+    # imported; a module importing pandera itself could come first and bring the warning back.
+    direct = sorted(
+        f"{module}:{line}"
+        for module in MODULES
+        if module != "infermodel._compat"
+        for target, _, line in _imports(module)
+        if target.split(".")[0] == "pandera"
+    )
+    assert not direct, f"import pandera through infermodel._compat: {direct}"

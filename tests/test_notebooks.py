@@ -69,6 +69,7 @@ SMALL = {
         "min_replicas": 2,
         "fixed_usd_per_month": 500.0,
         "reservation_start_months": [2],
+        "purchase_start_months": [2],
         "reservation_term_months": 1,
         "reserved_usd_per_gpu_hour": 1.5,
     },

@@ -14,7 +14,7 @@ import pytest
 
 from infermodel import paths, prices, tables
 from infermodel.errors import TableError
-from infermodel.tables import api_terms, registry
+from infermodel.tables import api_terms, registry, user_data
 
 SCHEDULED_REL = paths.SCHEDULED_RETIREMENTS_CSV.relative_to(paths.DATA_DIR)
 UPLIFTS_REL = paths.UPLIFTS_CSV.relative_to(paths.DATA_DIR)
@@ -203,6 +203,7 @@ def test_shipped_uplifts_are_valid_and_match_kit_model_ids():
         "confidence",
         "source_url",
         "note",
+        *user_data.ORIGIN_COLUMNS,  # where each row was read (shipped data or a user folder)
     ]
     by_id = uplifts.groupby("uplift_id")["multiplier"].unique()
     # Fireworks' US-only page: "a 10% premium" (issue 24; LiteLLM's -us keys had said 1.5x).

@@ -30,6 +30,8 @@ import pandas as pd
 
 from infermodel import formulas
 from infermodel.errors import InputError
+from infermodel.formulas import owning
+from infermodel.tables import owned_gpus
 from infermodel.tables.offerings import find as find_offering
 from infermodel.tables.offerings import ids as offering_ids
 from infermodel.tables.offerings import labels as offering_labels
@@ -104,20 +106,18 @@ def break_even_table(
     utilization = pairs["utilization_diy"].to_numpy(float)
     gpu_price = pairs["usd_per_gpu_hour_diy"].to_numpy(float)
     gpus = pairs["gpus_per_replica_diy"].to_numpy(float)
-    options = dict(
-        gpus_per_replica=gpus,
-        min_replicas=min_replicas,
-        fixed_usd_per_month=fixed_usd_per_month,
-        billing=billing,
-    )
+    options = dict(gpus_per_replica=gpus, min_replicas=min_replicas, billing=billing)
+    options["fixed_usd_per_month"] = fixed_usd_per_month
     reserved = (pairs["pricing_diy"] == "reserved").to_numpy()
     first, always = _break_even(api_price, tps, utilization, gpu_price, reserved, options)
     capacity = tps * SECONDS_PER_HOUR * utilization * HOURS_PER_MONTH  # per replica
-    replicas = np.maximum(max(min_replicas, 1), np.ceil(first / capacity))
     full_use = formulas.self_hosted_usd_per_million_tokens(
         tps, utilization, gpu_price, gpus_per_replica=gpus
     )
     reason = _price_reasons(first, full_use, utilization, api_price)
+    # Servers you own: whole servers, idle power on idle hours, solved exactly.
+    first, always, reason = _owned_break_even(pairs, first, always, reason, fixed_usd_per_month)
+    replicas = np.maximum(max(min_replicas, 1), np.ceil(first / capacity))
     if max_replicas is not None:
         first, always, replicas, reason = _capacity_limit(
             first, always, replicas, reason, max_replicas
@@ -149,6 +149,7 @@ def break_even_table(
             "always_cheaper_from_million_tokens_per_month": always / TOKENS_PER_MILLION,
             "replicas_at_break_even": np.where(np.isnan(first), np.nan, replicas),
             "reason": reason,
+            "data_origin": _origin(pairs),
         }
     )
     if tokens_per_month is not None:
@@ -177,6 +178,75 @@ def _break_even(api_price, tps, utilization, gpu_price, reserved, options: dict)
         first = np.where(reserved, held[0], first)
         always = np.where(reserved, held[1], always)
     return first, always
+
+
+def _origin(pairs: pd.DataFrame) -> np.ndarray:
+    """``user`` where either side of a pair carries a number of the user folder."""
+    theirs = np.zeros(len(pairs), dtype=bool)
+    for side in ("_api", "_diy"):
+        column = f"data_origin{side}"
+        if column in pairs:
+            theirs |= pairs[column].eq("user").to_numpy()
+    return np.where(theirs, "user", "shipped")
+
+
+def _owned_break_even(pairs, first, always, reason, fixed_usd_per_month: float):
+    """:func:`break_even_table`'s volumes for pairs whose DIY side is a server you own."""
+    owned = pairs["pricing_diy"].eq(owned_gpus.PRICING).fillna(False).to_numpy(bool)
+    first, always, reason = first.copy(), always.copy(), np.asarray(reason, dtype=object).copy()
+    for i in np.flatnonzero(owned):
+        row = pairs.iloc[i]
+        breaks, cost = owned_pieces(row, "_diy", fixed_usd_per_month=fixed_usd_per_month)
+        api_breaks, api_cost = api_pieces(float(row["usd_per_million_tokens_api"]))
+        first[i], always[i] = owning.volumes_cheaper(np.r_[breaks, api_breaks], cost, api_cost)
+        if np.isnan(first[i]) or np.isnan(always[i]):
+            first[i] = always[i] = np.nan
+            reason[i] = (
+                f"price: your servers cost more than the API's "
+                f"${row['usd_per_million_tokens_api']:,.3f}/M at every volume up to "
+                f"{owning.MAX_STEPS:,} servers"
+            )
+        else:
+            reason[i] = ""
+    return first, always, reason
+
+
+def owned_pieces(row: pd.Series, suffix: str = "", *, fixed_usd_per_month: float = 0.0):
+    """(breaks, cost) of one owned-server row for
+    :func:`infermodel.formulas.owning.volumes_cheaper`: a new server at every multiple of a
+    server's monthly capacity; ``cost`` gives each interval's (intercept [USD/month], slope
+    [USD/token])."""
+    tps = float(effective_tokens_per_second(row.to_frame().T, suffix)[0])
+    utilization = float(row[f"utilization{suffix}"])
+    gpr, gps = float(row[f"gpus_per_replica{suffix}"]), float(row[f"gpus_per_server{suffix}"])
+    parts = owning.OwnedParts(
+        *(float(row[f"{c}{suffix}"]) for c in owned_gpus.PART_COLUMNS.values())
+    )
+    unit, servers_per_unit = owning.server_unit(tps, utilization, gpr, gps)
+    breaks = unit * np.arange(1, owning.MAX_STEPS + 1)
+    per_server = float(owning.server_months_fixed_usd(parts, gps))
+    slope = float(owning.busy_gpu_hours(1.0, tps, gpr)) * (parts.power_busy - parts.power_idle)
+
+    def cost(ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        servers = np.maximum(1.0, np.ceil(ends / unit - 1e-9) * servers_per_unit)
+        return servers * per_server + fixed_usd_per_month, np.full(ends.shape, slope)
+
+    return breaks, cost
+
+
+def api_pieces(usd_per_million_tokens: float, committed_usd_per_month: float = np.nan):
+    """(breaks, cost) of an API for :func:`infermodel.formulas.owning.volumes_cheaper`: its
+    tokens at the price, and no less than a committed monthly spend."""
+    slope = usd_per_million_tokens / TOKENS_PER_MILLION
+    if np.isnan(committed_usd_per_month) or slope <= 0:
+        return np.array([]), lambda ends: (np.zeros(ends.shape), np.full(ends.shape, slope))
+    floor_to = committed_usd_per_month / slope
+
+    def cost(ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        held = ends <= floor_to * (1 + 1e-12)
+        return np.where(held, committed_usd_per_month, 0.0), np.where(held, 0.0, slope)
+
+    return np.array([floor_to]), cost
 
 
 def effective_tokens_per_second(rows: pd.DataFrame, suffix: str = "") -> np.ndarray:
@@ -259,8 +329,7 @@ def monthly_cost_curves(
     api, diy = _split(table)
     frames = []
     if not api.empty:
-        cost = api["usd_per_million_tokens"].to_numpy(float)[:, None] * volumes / TOKENS_PER_MILLION
-        frames.append(_tidy(api, volumes, cost))
+        frames.append(_tidy(api, volumes, api_monthly_cost_usd(api, volumes)))
     if not diy.empty:
         inputs = (
             effective_tokens_per_second(diy)[:, None],
@@ -277,8 +346,78 @@ def monthly_cost_curves(
         if billing != "always_on" and reserved.any():
             held = formulas.diy_monthly_cost_usd(volumes, *inputs, **paid, billing="always_on")
             cost = np.where(reserved, held, cost)  # a reservation bills all its hours
+        owned = owned_gpus.is_owned(diy).to_numpy()
+        if owned.any():  # servers you own: whole servers, idle power on idle hours
+            cost[owned] = owned_monthly_cost_usd(
+                diy[owned], volumes, fixed_usd_per_month=fixed_usd_per_month
+            )
         frames.append(_tidy(diy, volumes, cost))
     return pd.concat(frames, ignore_index=True)
+
+
+def api_monthly_cost_usd(api: pd.DataFrame, volumes: np.ndarray) -> np.ndarray:
+    """Monthly bill of API rows at each volume: tokens at the row's price per token, and no
+    less than a committed monthly spend (``committed_usd_per_month``: the shortfall is
+    billed). [USD/month], one row per API row, one column per volume."""
+    usage = api["usd_per_million_tokens"].to_numpy(float)[:, None] * volumes / TOKENS_PER_MILLION
+    if "committed_usd_per_month" not in api:
+        return usage
+    floor = api["committed_usd_per_month"].to_numpy(float)[:, None]
+    return np.where(np.isnan(floor), usage, np.fmax(usage, floor))
+
+
+def owned_monthly_cost_usd(
+    rows: pd.DataFrame, volumes: np.ndarray, *, fixed_usd_per_month: float = 0.0
+) -> np.ndarray:
+    """Monthly cost of owned-server rows at each volume: whole servers, at least one, each
+    costing its capital, hosting, staff and idle power, plus busy power on the GPU-hours
+    used (:func:`infermodel.formulas.owning.owned_monthly_cost_usd`). [USD/month]"""
+    return owning.owned_monthly_cost_usd(
+        volumes[None, :],
+        effective_tokens_per_second(rows)[:, None],
+        rows["utilization"].to_numpy(float)[:, None],
+        owning.OwnedParts(*(p[:, None] for p in owned_gpus.parts_of(rows))),
+        gpus_per_replica=rows["gpus_per_replica"].to_numpy(float)[:, None],
+        gpus_per_server=rows["gpus_per_server"].to_numpy(float)[:, None],
+        fixed_usd_per_month=fixed_usd_per_month,
+    )
+
+
+def commitment_shortfall(table: pd.DataFrame, tokens_per_month) -> pd.DataFrame:
+    """What a committed monthly spend costs when volume falls short, per committed API row
+    of a cost table and volume.
+
+    Returns ``offering_id``, ``offering``, ``contract``, ``tokens_per_month``,
+    ``committed_usd_per_month``, ``usage_usd_per_month`` (the tokens at the contract's
+    price), ``billed_usd_per_month`` (the larger), ``shortfall_usd_per_month`` (billed for
+    nothing) [USD/month] and ``effective_usd_per_million_tokens`` (billed over the tokens)
+    [USD/Mtok]; empty when no row has a commitment.
+    """
+    api, _ = _split(table)
+    if "committed_usd_per_month" in api:
+        api = api[api["committed_usd_per_month"].notna()]
+    else:
+        api = api.iloc[0:0]
+    volumes = np.asarray(tokens_per_month, dtype=float)
+    usage = api["usd_per_million_tokens"].to_numpy(float)[:, None] * volumes / TOKENS_PER_MILLION
+    floor = api["committed_usd_per_month"].to_numpy(float)[:, None] if len(api) else usage
+    billed = np.fmax(usage, floor)
+    n = len(volumes)
+    return pd.DataFrame(
+        {
+            "offering_id": np.repeat(api["offering_id"].to_numpy(), n),
+            "offering": np.repeat(api["offering"].to_numpy(), n),
+            "contract": np.repeat(api["contract"].to_numpy(), n),
+            "tokens_per_month": np.tile(volumes, len(api)),
+            "committed_usd_per_month": np.repeat(api["committed_usd_per_month"].to_numpy(), n),
+            "usage_usd_per_month": usage.ravel(),
+            "billed_usd_per_month": billed.ravel(),
+            "shortfall_usd_per_month": (billed - usage).ravel(),
+            "effective_usd_per_million_tokens": (
+                billed / np.where(volumes > 0, volumes, np.nan) * TOKENS_PER_MILLION
+            ).ravel(),
+        }
+    )
 
 
 def _tidy(rows: pd.DataFrame, volumes: np.ndarray, cost: np.ndarray) -> pd.DataFrame:

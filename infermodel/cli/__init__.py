@@ -12,6 +12,10 @@ Subcommands (``infermodel SUBCOMMAND --help`` for options)::
     infermodel bill FOCUS.csv [--reconcile]            # a FOCUS bill re-priced, or reconciled
     infermodel throughput --model M --gpu G --gpus N --precision P --input-tokens I ...
 
+Every command takes ``--data-dir DIR`` (or ``INFERMODEL_DATA_DIR=DIR``): your data folder,
+laid out like ``data/`` (contracts, servers you own, your own prices), read beside the
+shipped tables and marked as yours (:mod:`infermodel.tables.user_data`).
+
 Each subcommand lives in its own module (:mod:`~infermodel.cli.pricing`,
 :mod:`~infermodel.cli.trace`, :mod:`~infermodel.cli.report`,
 :mod:`~infermodel.cli.price_import`, :mod:`~infermodel.cli.price_discrepancies`,
@@ -33,6 +37,7 @@ from collections.abc import Sequence
 from infermodel import __version__
 from infermodel.cli import (
     bill,
+    options,
     price_discrepancies,
     price_import,
     pricing,
@@ -43,7 +48,7 @@ from infermodel.cli import (
 )
 from infermodel.cli.options import Parser, UsageError
 from infermodel.errors import InfermodelError, InputError, NoPricesError
-from infermodel.tables import registry
+from infermodel.tables import registry, user_data
 
 EXIT_USAGE = 2
 EXIT_DATA = 1
@@ -55,8 +60,26 @@ __all__ = ["EXIT_DATA", "EXIT_USAGE", "UsageError", "build_parser", "main"]
 
 def _validate(_) -> int:
     counts = registry.validate_all()
-    print("ok: " + ", ".join(f"{name} {rows} rows" for name, rows in counts.items()))
+    shipped = {name: rows for name, rows in counts.items() if name not in registry.USER_ONLY}
+    print("ok: " + ", ".join(f"{name} {rows} rows" for name, rows in shipped.items()))
+    folder = user_data.folder()
+    if folder is not None:
+        mine = registry.user_rows()
+        held = ", ".join(
+            f"{name} {rows} row{'s' if rows != 1 else ''}" for name, rows in mine.items()
+        )
+        print(
+            f"ok: your data folder {folder}: {held or 'no rows'} (read beside the shipped "
+            "tables; the counts above include your rows of them)"
+        )
     return 0
+
+
+def _say_if_empty(folder) -> None:
+    """One line on stderr when the user data folder in use (``--data-dir``, else
+    ``$INFERMODEL_DATA_DIR``; read for every option check and table) holds no table."""
+    if folder is not None and not user_data.survey(folder):
+        print(f"infermodel: note: {user_data.describe(folder)}", file=sys.stderr)
 
 
 def build_parser() -> Parser:
@@ -74,6 +97,8 @@ def build_parser() -> Parser:
     trace.add_parser(commands)
     bill.add_parser(commands)
     spend.add_parser(commands)
+    for command in options.every_command(parser):
+        options.add_data_dir(command)
     return parser
 
 
@@ -84,9 +109,12 @@ def exit_status(error: InfermodelError) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``infermodel`` command; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = build_parser().parse_args(argv)
-        return args.handler(args)
+        with user_data.using(options.data_dir_given(argv)) as folder:
+            _say_if_empty(folder)
+            args = build_parser().parse_args(argv)
+            return args.handler(args)
     except InfermodelError as exc:
         print(f"infermodel: error: {exc}", file=sys.stderr)
         return exit_status(exc)

@@ -36,6 +36,16 @@ RECONCILE_COLUMNS_FOR_PEOPLE = [
     "bill_reason",
     "difference_usd",
 ]
+#: The same when a line has your contract (its price beside the list price).
+RECONCILE_AT_CONTRACT_COLUMNS = [
+    "line",
+    "billed_model",
+    "token_kind",
+    "recomputed_list_usd",
+    "recomputed_contract_usd",
+    "billed_cost_usd",
+    "bill_reason",
+]
 TOTALS_COLUMNS = ["scope", "bill_reason", "lines", "recomputed_list_usd", "billed_cost_usd"]
 
 
@@ -221,10 +231,14 @@ def _print_reconciled(bill: focus.Bill, reconciled: pd.DataFrame, args) -> int:
     if write(reconciled, args):
         return 0
     print(terminal.paragraph(narrative.bill_lead(bill, reconciled)))
+    for sentence in narrative.reconcile_answer(reconciled):
+        print(terminal.paragraph(f"- {sentence}"))
     people = reconciled.rename(columns={"reason": "bill_reason"})
     columns = args.columns
     if columns is None or columns == BILL_COLUMNS_FOR_PEOPLE:
         columns = RECONCILE_COLUMNS_FOR_PEOPLE
+        if reconciled["contract"].ne("").any():  # your contract's price beside the list's
+            columns = RECONCILE_AT_CONTRACT_COLUMNS
     columns = ["bill_reason" if c == "reason" else c for c in columns]
     print(terminal.render(terminal.choose(people, columns, RECONCILE_COLUMNS_FOR_PEOPLE)))
     totals = reconcile.totals(reconciled).rename(columns={"reason": "bill_reason"})

@@ -217,3 +217,45 @@ def add_pricing(parser: argparse.ArgumentParser) -> None:
         default=tables.DEFAULT_STALE_AFTER_DAYS,
         help="flag prices older than this at the as-of date",
     )
+
+
+DATA_DIR_HELP = (
+    "your data folder, laid out like data/ (your contracts in prices/contracts.csv, servers "
+    "you own in owned_gpus.csv, your own prices and offerings in the shipped tables' "
+    "layout): read beside the shipped tables, checked by the same rules, marked as yours "
+    "(default: $INFERMODEL_DATA_DIR)"
+)
+
+
+def add_data_dir(parser: argparse.ArgumentParser) -> None:
+    """``--data-dir DIR``: the user data folder (:mod:`infermodel.tables.user_data`)."""
+    parser.add_argument(
+        "--data-dir",
+        type=ruled("--data-dir", parameters.DATA_DIR_OPTION),
+        default=None,
+        metavar="DIR",
+        help=DATA_DIR_HELP,
+    )
+
+
+def every_command(parser: argparse.ArgumentParser):
+    """Every command parser under ``parser`` that has no subcommands of its own."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                children = list(every_command(sub))
+                yield from children or [sub]
+
+
+def data_dir_given(argv) -> str | None:
+    """The value of ``--data-dir`` in ``argv`` (read before the options are parsed, so that
+    every option is checked against the user's data too), or ``None``."""
+    words = list(argv)
+    for i, word in enumerate(words):
+        if word == "--":
+            break
+        if word == "--data-dir":
+            return words[i + 1] if i + 1 < len(words) else None
+        if word.startswith("--data-dir="):
+            return word.partition("=")[2]
+    return None

@@ -4,17 +4,24 @@ A price that moves more than 10x either way against the offering's newest earlie
 observation, to or from zero, or that looks per-token (input or output below 0.01 USD/Mtok)
 is refused; ``--accept-change MODEL_ID`` (repeatable, the ``model_id`` the review prints)
 accepts it for that offering only.
+
+With a user data folder (``--data-dir`` or ``INFERMODEL_DATA_DIR``) ``--write`` appends into
+that folder's tables, never into the kit's ``data/``; an installed kit (no checkout) needs
+one.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+from infermodel import paths
 from infermodel.cli.options import Parser
 from infermodel.prices import importers
 from infermodel.readers.genai_prices import read_genai_prices
 from infermodel.readers.litellm import read_litellm, read_litellm_installed, read_litellm_wheel
+from infermodel.tables import user_data
 
 
 def add_parser(commands):
@@ -98,8 +105,22 @@ def run(args: argparse.Namespace) -> int:
     if not args.write:
         print("Review only: nothing written (add --write to append these observations).")
         return 0
+    folder = user_data.write_folder()  # yours; an installed kit's own when none is named
+    target = user_data.write_target(paths.API_PRICES_CSV)
+    skipped = importers.announced_not_written(result, target)
+    if skipped:
+        print(
+            f"infermodel: note: {skipped} price(s) the source announces for later are not "
+            f"written: {target} has no effective_from column; write them into a user data "
+            "folder (--data-dir DIR), whose new files get every column",
+            file=sys.stderr,
+        )
     rows, withdrawals = importers.write(
-        result, allow_missing=args.allow_missing, withdraw_missing=args.withdraw_missing
+        result,
+        allow_missing=args.allow_missing,
+        withdraw_missing=args.withdraw_missing,
+        into=folder,
     )
-    print(f"Wrote {rows} observation(s) and {withdrawals} withdrawal(s).")
+    where = f"your data folder {folder}" if folder is not None else f"{target.parent}"
+    print(f"Wrote {rows} observation(s) and {withdrawals} withdrawal(s) into {where}.")
     return 0

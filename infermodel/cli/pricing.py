@@ -7,7 +7,7 @@ import sys
 
 import pandas as pd
 
-from infermodel import parameters, prices, tables
+from infermodel import narrative, parameters, prices, tables
 from infermodel.analyses import growth
 from infermodel.cli import options, terminal
 from infermodel.pricing import compare
@@ -141,10 +141,16 @@ def write(frame: pd.DataFrame, args: argparse.Namespace) -> bool:
     return True
 
 
-def billing_words(args: argparse.Namespace, workload: Workload | None = None) -> str:
-    """How the API rows are billed, in words: tier, cache lifetime, uplifts."""
+def billing_words(
+    args: argparse.Namespace, workload: Workload | None = None, table: pd.DataFrame | None = None
+) -> str:
+    """How the API rows are billed, in words: tier (at your contract where one applies),
+    cache lifetime, uplifts."""
     tier = options.service_tier(args)
     words = "APIs at list price" if tier == "standard" else f"APIs at their {tier} tier"
+    if table is not None and "contract" in table and table["contract"].notna().any():
+        words = narrative.billing_basis(table)
+        words += "" if tier == "standard" else f", at their {tier} tier"
     if workload is not None:
         lifetimes = [workload.cache_ttl] if workload.cache_write_tokens else []
         lifetimes += ["1h"] if workload.cache_write_1h_tokens else []
@@ -158,14 +164,18 @@ def billing_words(args: argparse.Namespace, workload: Workload | None = None) ->
 def run_table(args: argparse.Namespace) -> int:
     snapshot, workload, table = priced(args)
     if not write(table, args):
-        shown = terminal.choose(table, args.columns, TABLE_COLUMNS_FOR_PEOPLE, top=args.top)
+        default = list(TABLE_COLUMNS_FOR_PEOPLE)
+        if table["contract"].notna().any():  # your contract's price, the list price beside
+            default.insert(default.index("cost_usd") + 1, "cost_usd_list")
+        shown = terminal.choose(table, args.columns, default, top=args.top)
         print(
             terminal.paragraph(
                 f"Prices as of {snapshot.as_of.date()}; {workload.total_tokens:,.0f} tokens "
-                f"({workload.output_share:.0%} output); {billing_words(args, workload)}; "
+                f"({workload.output_share:.0%} output); {billing_words(args, workload, table)}; "
                 f"rented GPUs busy {args.utilization:.0%} of the paid time."
             )
         )
+        say_user_numbers(table, snapshot)
         stale = int(table["stale"].sum())
         if stale:
             print(
@@ -174,6 +184,12 @@ def run_table(args: argparse.Namespace) -> int:
             )
         print(terminal.render(shown, group="platform", total_rows=len(table)))
     return 0
+
+
+def say_user_numbers(table: pd.DataFrame, snapshot: prices.PriceSnapshot) -> None:
+    """Print which numbers of ``table`` are the user's (nothing when none is)."""
+    for sentence in narrative.user_numbers(table, snapshot):
+        print(terminal.paragraph(sentence))
 
 
 def run_break_even(args: argparse.Namespace) -> int:
@@ -200,6 +216,7 @@ def run_break_even(args: argparse.Namespace) -> int:
                 "and why: --format csv, column reason)."
             )
         )
+        say_user_numbers(table, snapshot)
         ordered = wins.sort_values("break_even_million_tokens_per_month", kind="stable")
         shown = terminal.choose(
             ordered, args.columns, BREAK_EVEN_COLUMNS_FOR_PEOPLE, top=None

@@ -12,6 +12,7 @@ import sys
 from infermodel import paths, prices
 from infermodel.cli import options
 from infermodel.cli.options import UsageError
+from infermodel.tables import user_data
 
 OUT_HELP = (
     "report folder (default reports/as-of-<as_of>, with --quarter reports/<quarter>): a new "
@@ -78,6 +79,26 @@ def _manifest_path(text: str | None):
     return text
 
 
+def _data_dir(args: argparse.Namespace, overrides: dict, manifest, declared_by) -> None:
+    """``--data-dir`` and ``-p data_dir`` name one folder: in use for the checks and every
+    kernel, and given to each notebook that declares ``data_dir``."""
+    given = overrides.get("data_dir")
+    if given is not None:
+        text = given.text if hasattr(given, "text") else str(given)
+        folder = str(paths.user_data_dir(text)) if text.strip() else ""
+        if args.data_dir is not None and folder != args.data_dir:
+            raise UsageError(
+                f"--data-dir {args.data_dir} and -p data_dir={text} name two folders; give one"
+            )
+        user_data.use(folder)
+        overrides["data_dir"] = folder
+        return
+    folder = user_data.folder()
+    declared = any("data_dir" in declared_by(run.path) for run in manifest.notebooks)
+    if folder is not None and declared:
+        overrides["data_dir"] = str(folder)
+
+
 def run(args: argparse.Namespace) -> int:
     from infermodel.reports import folders, runner
     from infermodel.reports import manifest as manifests
@@ -86,8 +107,10 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         folders.check_target(args.out)  # refuse a dangerous folder before anything else
     manifest_path = _manifest_path(args.manifest)
+    default = paths.QUARTERLY_MANIFEST if args.quarter is not None else paths.REPORT_MANIFEST
+    manifest = manifests.Manifest.load(manifest_path or default)
+    _data_dir(args, overrides, manifest, manifests.notebook_parameters)
     if args.quarter is not None:
-        manifest = manifests.Manifest.load(manifest_path) if manifest_path else None
         built = runner.build_quarterly(
             args.quarter,
             out_dir=args.out,
@@ -99,7 +122,6 @@ def run(args: argparse.Namespace) -> int:
         )
         print(built / "index.html")
         return 0
-    manifest = manifests.Manifest.load(manifest_path or paths.REPORT_MANIFEST)
     if args.as_of is not None:
         if "as_of" in overrides:
             raise UsageError(
@@ -112,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out
     if out is None:
         as_of = next((r.parameters.get("as_of") for r in runs if "as_of" in r.parameters), None)
-        out = paths.REPORTS_DIR / (f"as-of-{as_of}" if as_of else "latest")
+        out = paths.reports_dir() / (f"as-of-{as_of}" if as_of else "latest")
     built = runner.build_report(
         out,
         manifest=manifest,

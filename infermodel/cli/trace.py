@@ -8,7 +8,13 @@ from pathlib import Path
 
 from infermodel import paths
 from infermodel.cli import options, terminal
-from infermodel.cli.pricing import assumptions_for, billing_words, snapshot_for, write
+from infermodel.cli.pricing import (
+    assumptions_for,
+    billing_words,
+    say_user_numbers,
+    snapshot_for,
+    write,
+)
 from infermodel.errors import InputError
 from infermodel.formulas import autoscaling
 from infermodel.pricing import gpu_sizing, trace_pricing
@@ -185,9 +191,10 @@ def run(args: argparse.Namespace) -> int:
                 f"{summary['requests']:,} requests, "
                 f"{summary['input_tokens']:,} input + {summary['cached_input_tokens']:,} "
                 f"cached input + {summary['output_tokens']:,} output tokens; prices as of "
-                f"{snapshot.as_of.date()}; {billing_words(args)}."
+                f"{snapshot.as_of.date()}; {billing_words(args, table=table)}."
             )
         )
+        say_user_numbers(table, snapshot)
         shown = terminal.choose(table, args.columns, TRACE_COLUMNS_FOR_PEOPLE, top=args.top)
         print(terminal.render(shown, group="platform", total_rows=len(table)))
     return 0

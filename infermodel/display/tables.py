@@ -172,7 +172,8 @@ def matrix(
 
 #: Columns that hold an offering id, and the label column each fills.
 ID_COLUMNS = {"offering_id": "offering", "api_offering_id": "api_offering",
-              "diy_offering_id": "diy_offering"}  # fmt: skip
+              "diy_offering_id": "diy_offering", "owned_offering_id": "owned_offering",
+              "alternative_offering_id": "alternative_offering"}  # fmt: skip
 
 
 def relabel(frame: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
@@ -230,5 +231,10 @@ def observations(snapshot, *, max_rows: int = MAX_ROWS) -> Table:
         "confidence",
         "source_url",
     ]
+    frames = [f for f in (snapshot.api, snapshot.gpu) if "data_origin" in f]
+    if any(f["data_origin"].eq("user").any() for f in frames):
+        columns.append("data_origin")  # whose number: shipped, or yours
+    if any(f["announced"].any() for f in frames if "announced" in f):
+        columns.insert(columns.index("observed_on") + 1, "effective_from")
     both = pd.concat([api.reindex(columns=columns), gpu.reindex(columns=columns)])
     return table(both, columns, names={"offering": "Offering"}, max_rows=max_rows)

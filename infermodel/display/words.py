@@ -19,7 +19,12 @@ TIER_WORDS = {
     "1x_instance": "1-GPU instance",
     "8x_node": "8-GPU node",
 }
-PRICING_WORDS = {"on_demand": "on demand", "spot": "spot", "reserved": "reserved"}
+PRICING_WORDS = {
+    "on_demand": "on demand",
+    "spot": "spot",
+    "reserved": "reserved",
+    "owned": "owned",
+}
 MODE_WORDS = {"batch": "batch", "realtime": "real time"}
 BILLING_WORDS = {"always_on": "replicas up all month", "per_hour": "whole GPU-hours as needed"}
 #: What the token columns of a request log hold, per request.
@@ -38,6 +43,9 @@ STAGE_WORDS = {
     "proprietary_api": "proprietary API",
     "managed_api": "managed open-model API",
     "diy_gpu": "own rented GPUs",
+    # whose number a row is (data_origin, infermodel.tables.user_data)
+    "shipped": "shipped, cited",
+    "user": "yours",
 }
 #: Inputs of the sensitivity analysis, in words.
 INPUT_WORDS = {

@@ -17,7 +17,7 @@ from infermodel.narrative.base import (
     names,
     paragraph,
 )
-from infermodel.narrative.bills import bill_answer, bill_lead
+from infermodel.narrative.bills import bill_answer, bill_lead, reconcile_answer
 from infermodel.narrative.changes import (
     change_labels,
     changes_lead,
@@ -59,6 +59,7 @@ from infermodel.narrative.growth import (
     settings_lead,
     volume_lead,
 )
+from infermodel.narrative.ownership import buy_answer, commitment_answer, purchase_answer
 from infermodel.narrative.sizing import log_label, reservation_answer, serverless_answer
 from infermodel.narrative.spend import spend_answer
 from infermodel.narrative.tiers import tier_answer
@@ -71,6 +72,13 @@ from infermodel.narrative.uncertainty import (
     stream_notes,
     throughput_answer,
 )
+from infermodel.narrative.yours import (
+    billing_basis,
+    folder_lead,
+    future_note,
+    snapshot_numbers,
+    user_numbers,
+)
 
 __all__ = [
     "TIE",
@@ -79,12 +87,15 @@ __all__ = [
     "article_readings",
     "bill_answer",
     "bill_lead",
+    "billing_basis",
     "break_even_answer",
+    "buy_answer",
     "calibration_notes",
     "capacity_answer",
     "change_labels",
     "changes_lead",
     "cheapest",
+    "commitment_answer",
     "concurrency_note",
     "deadline_answer",
     "disagreement_words",
@@ -94,6 +105,8 @@ __all__ = [
     "estimate_answer",
     "estimator_notes",
     "estimator_weaknesses",
+    "folder_lead",
+    "future_note",
     "html",
     "latency_check_answer",
     "latency_notes",
@@ -106,12 +119,15 @@ __all__ = [
     "paragraph",
     "past_schedule",
     "price_changes_answer",
+    "purchase_answer",
+    "reconcile_answer",
     "refit_answer",
     "regime_answer",
     "reservation_answer",
     "sensitivity_answer",
     "serverless_answer",
     "settings_lead",
+    "snapshot_numbers",
     "spend_answer",
     "stack_base",
     "stream_notes",
@@ -120,6 +136,7 @@ __all__ = [
     "trace_answer",
     "trace_lead",
     "trust_lines",
+    "user_numbers",
     "volume_lead",
     "workload_lead",
     "workload_name",

@@ -13,6 +13,7 @@ from infermodel.narrative.base import names
 #: Reasons of a reconciled line, as a sentence counts them.
 _REASON_WORDS = {
     "at list": "at list",
+    "at contract": "at your contract's price",
     "committed discount": "under a commitment",
     "negotiated discount": "at a negotiated discount",
     "billed above list": "billed above list",
@@ -49,7 +50,12 @@ def bill_lead(bill, reconciled: pd.DataFrame, *, outside_window: int = 0) -> str
         f"The FOCUS export {bill.path.name} ({bill.fmt}): {_lines(len(reconciled))} charged "
         f"from {display.date(periods.min())} to {display.date(ends.max())} (exclusive){outside}"
         f"{rates}. Each line of AI token usage is priced at the list prices in force on the "
-        "last day of its charge period."
+        "last day of its charge period"
+        + (
+            ", and at your contract where one applies."
+            if "contract" in reconciled and reconciled["contract"].fillna("").ne("").any()
+            else "."
+        )
     )
 
 
@@ -109,6 +115,13 @@ def _alternative_sentence(alternatives: pd.DataFrame, offering_labels: dict[str,
     if stays:
         text += ("; " if moves else ": ") + " and ".join(stays) + ", so stay at what was billed"
     return text + "."
+
+
+def reconcile_answer(reconciled: pd.DataFrame) -> list[str]:
+    """How the lines of a reconciled bill compare with the list prices (and your contracts'),
+    in one sentence; none when no line could be priced."""
+    text = _reconcile_sentence(_usage(reconciled))
+    return [text] if text else []
 
 
 def _reconcile_sentence(usage: pd.DataFrame) -> str:

@@ -51,7 +51,9 @@ from infermodel.parameters.kinds import (  # re-exported: parameters.Rule, param
     BillFile,
     Choice,
     Context,
+    DataFolder,
     Each,
+    EmptyOr,
     File,
     GpuName,
     ModelName,
@@ -116,6 +118,9 @@ SEED = Whole(0, MAX_SEED)
 PRECISION = Choice(tuple(PRECISIONS))
 FIXED_USD_PER_MONTH = Number(0, MAX_USD_PER_MONTH)
 TOKENS_PER_MONTH = Number(0, MAX_TOKENS, low_open=True)
+
+#: ``--data-dir`` of the command line: given empty, it is an unset variable, not "none".
+DATA_DIR_OPTION = DataFolder(empty_ok=False)
 
 #: ``--max-replicas`` of the command line: a limit, so at least 1 (the notebook parameter
 #: ``max_replicas`` takes 0 for "no limit" instead of leaving the option out).
@@ -241,6 +246,10 @@ RULES: dict[str, Rule] = {
     "reservation_start_months": MonthsWithin("horizon_months"),
     "reservation_term_months": Whole(1, commitments.MAX_TERM_MONTHS),
     "reserved_usd_per_gpu_hour": Number(0, MAX_USD_PER_GPU_HOUR_RESERVED),
+    # servers you own (infermodel.analyses.ownership): which, and buying them in month N
+    "owned_offering": EmptyOr(Offering(("diy_gpu",))),
+    "owned_offerings": Each(Offering(("diy_gpu",)), empty_ok=True),
+    "purchase_start_months": MonthsWithin("horizon_months"),
     "top_offerings": Whole(1, MAX_SHOWN),
     "top": Whole(1, MAX_SHOWN),
     # a job with a deadline (infermodel.analyses.deadlines)
@@ -252,6 +261,8 @@ RULES: dict[str, Rule] = {
     "diy_max_replicas": Whole(1, MAX_DEADLINE_REPLICAS),
     # the report runner
     "jobs": Whole(1, MAX_JOBS),
+    # your data folder (infermodel.tables.user_data): contracts, owned servers, your own prices
+    "data_dir": DataFolder(),
     # bills (infermodel bill, the bill page)
     "bill_path": BillFile(),
     "usd_per": Rates(),

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from infermodel import checks, prices, tables
+from infermodel import checks, paths, prices, tables
 from infermodel.errors import InfermodelError, InputError
 from infermodel.pricing import compare, reconcile
 from infermodel.readers import focus
-from infermodel.tables import api_terms, offerings
+from infermodel.tables import api_terms, offerings, user_data
 from infermodel.tables import serving as serving_mod
 from infermodel.workloads import Workload
 
@@ -210,11 +210,15 @@ class Span(Rule):
 
 
 def price_date_range() -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]:
-    """(earliest observation, newest observation, today) of the shipped price tables."""
-    dates = pd.concat(
-        [tables.load_api_prices()["observed_on"], tables.load_gpu_prices()["observed_on"]]
-    )
-    return dates.min(), dates.max(), pd.Timestamp(dt.date.today())
+    """(earliest observation, newest observation, last date with prices) of the price tables
+    (shipped and the user folder's): the last date is today, or the latest date a price
+    change is announced for when that is later."""
+    api, gpu = tables.load_api_prices(), tables.load_gpu_prices()
+    dates = pd.concat([api["observed_on"], gpu["observed_on"]])
+    today = pd.Timestamp(dt.date.today())
+    announced = prices.last_announced(api, gpu)
+    last = today if announced is None or announced <= today else announced
+    return dates.min(), dates.max(), last
 
 
 @dataclass(frozen=True)
@@ -234,14 +238,63 @@ class AsOf(Rule):
         context = context or Context()
         if "dates" not in context.cache:
             context.cache["dates"] = price_date_range()
-        earliest, newest, today = context.cache["dates"]
-        if not earliest <= when <= today:
+        earliest, newest, last = context.cache["dates"]
+        if not earliest <= when <= last:
+            today = pd.Timestamp(dt.date.today())
+            until = (
+                f"{last.date()} (the last price change announced; today is {today.date()})"
+                if last > today
+                else f"{last.date()} (today; the newest observation is {newest.date()})"
+            )
             raise InputError(
                 f"{name} must be a date from {earliest.date()} (the earliest price observation) "
-                f"to {today.date()} (today; the newest observation is {newest.date()}), "
-                f"got {when.date()}"
+                f"to {until}, got {when.date()}"
             )
         return when.strftime("%Y-%m-%d")
+
+
+@dataclass(frozen=True)
+class DataFolder(Rule):
+    """A user data folder (:mod:`infermodel.tables.user_data`): it exists, can be read and
+    holds only tables the kit reads; empty means none (``$INFERMODEL_DATA_DIR`` when set) unless
+    ``empty_ok`` is false (an option given empty is an unset variable). A relative path is
+    read from the context's folder. Returns the folder as an absolute path."""
+
+    empty_ok: bool = True
+
+    def check(self, name, value, *, given=None, context=None):
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if self.empty_ok:
+                return ""
+            raise InputError(f"{name} is empty (an unset variable?); give a folder")
+        if not isinstance(value, str):
+            raise InputError(f"{name} must be a folder path, got {value!r}")
+        path = Path(value).expanduser()
+        base = (context or Context()).base_dir
+        if not path.is_absolute() and base is not None:
+            path = base / path
+        found = paths.user_data_dir(path)
+        try:
+            user_data.survey(user_data.check_folder(found, name))
+        except InputError as exc:
+            raise InputError(str(exc)) from None
+        return str(found)
+
+
+@dataclass(frozen=True)
+class EmptyOr(Rule):
+    """Empty (none), or a value ``rule`` accepts."""
+
+    rule: Rule
+
+    @property
+    def needs_context(self) -> bool:  # type: ignore[override]
+        return self.rule.needs_context
+
+    def check(self, name, value, *, given=None, context=None):
+        if value == "":
+            return value
+        return self.rule.check(name, value, given=given, context=context)
 
 
 @dataclass(frozen=True)

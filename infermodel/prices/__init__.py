@@ -24,6 +24,7 @@ import pandas as pd
 
 from infermodel import checks, tables
 from infermodel.errors import InputError, NoPricesError
+from infermodel.prices import negotiated
 from infermodel.tables import (
     API_KEY,
     DEFAULT_STALE_AFTER_DAYS,
@@ -32,7 +33,9 @@ from infermodel.tables import (
     PLATFORM_TYPES,
     api_terms,
     offerings,
+    owned_gpus,
     provenance,
+    reading,
 )
 
 
@@ -43,17 +46,34 @@ def newest_on_or_before(
     *,
     stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
 ) -> pd.DataFrame:
-    """For each ``key``, the newest observation dated on or before ``date``.
+    """For each ``key``, the price in force on ``date``: the observation with the latest
+    start (``effective_from``, else ``observed_on``: :func:`infermodel.tables.in_force_from`)
+    on or before ``date``; of two with the same start, the one read later.
 
-    Adds ``age_days`` (days from ``observed_on`` to ``date``) and ``stale``
-    (``age_days > stale_after_days``).
+    Adds ``age_days`` (days from ``observed_on`` to ``date``, or to today for a date after
+    today: nothing can have been read later), ``stale`` (``age_days > stale_after_days``) and
+    ``announced`` (the price takes effect after today: a change announced, not yet in force).
     """
-    known = observations[observations["observed_on"] <= date]
-    newest = known.sort_values("observed_on", kind="stable").groupby(list(key)).tail(1)
-    age_days = (date - newest["observed_on"]).dt.days
-    return newest.assign(age_days=age_days, stale=age_days > stale_after_days).reset_index(
-        drop=True
+    start = tables.in_force_from(observations)
+    known = observations[start <= date].assign(_start=start[start <= date])
+    newest = known.sort_values(["_start", "observed_on"], kind="stable").groupby(list(key)).tail(1)
+    today = reading.today()
+    age_days = (min(pd.Timestamp(date), today) - newest["observed_on"]).dt.days
+    return (
+        newest.assign(
+            age_days=age_days, stale=age_days > stale_after_days, announced=newest["_start"] > today
+        )
+        .drop(columns="_start")
+        .reset_index(drop=True)
     )
+
+
+def last_announced(*frames: pd.DataFrame) -> pd.Timestamp | None:
+    """The latest date a price of ``frames`` takes effect on, or ``None`` when none has an
+    ``effective_from``."""
+    dates = [f["effective_from"].max() for f in frames if "effective_from" in f and len(f)]
+    dates = [d for d in dates if pd.notna(d)]
+    return max(dates) if dates else None
 
 
 @dataclass(frozen=True)
@@ -82,6 +102,16 @@ class PriceSnapshot:
     #: Retirement dates sources had scheduled, as read on or before ``as_of``, for the
     #: offerings of ``api`` (rows of ``scheduled_retirements.csv``); they hide nothing.
     scheduled: pd.DataFrame | None = None
+    #: Your contracts in force on ``as_of`` (:mod:`infermodel.prices.negotiated`); the API prices
+    #: above are list prices, and :mod:`infermodel.prices.service_tiers` applies these.
+    contracts: pd.DataFrame | None = None
+
+    @property
+    def announced(self) -> pd.DataFrame:
+        """Offerings priced at a change announced for a date after today (rows of ``api``
+        and ``gpu`` with ``announced``)."""
+        frames = [f[f["announced"]] for f in (self.api, self.gpu) if "announced" in f]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     @property
     def providers(self) -> list[str]:
@@ -120,7 +150,13 @@ class PriceSnapshot:
             api = api[api["platform_type"].isin(platform_types)]
             gpu = gpu[gpu["platform_type"].isin(platform_types)]
         return PriceSnapshot(
-            self.as_of, api, gpu, self.stale_after_days, self.withdrawn, self.scheduled
+            self.as_of,
+            api,
+            gpu,
+            self.stale_after_days,
+            self.withdrawn,
+            self.scheduled,
+            self.contracts,
         )
 
     def observations(self) -> pd.DataFrame:
@@ -134,13 +170,18 @@ class PriceSnapshot:
             "provider",
             "offering",
             "observed_on",
+            "effective_from",
+            "announced",
             "age_days",
             "stale",
             "confidence",
             "source_url",
             "note",
+            "data_origin",
         ]
-        return pd.concat([api[columns], gpu[columns]], ignore_index=True)
+        return pd.concat(
+            [api.reindex(columns=columns), gpu.reindex(columns=columns)], ignore_index=True
+        )
 
 
 def as_of(
@@ -152,8 +193,18 @@ def as_of(
     withdrawals: pd.DataFrame | None = None,
     readings: pd.DataFrame | None = None,
     scheduled_retirements: pd.DataFrame | None = None,
+    contracts: pd.DataFrame | None = None,
+    owned: pd.DataFrame | None = None,
 ) -> PriceSnapshot:
-    """The prices in force on ``date`` (``YYYY-MM-DD``), from the shipped tables by default.
+    """The prices in force on ``date`` (``YYYY-MM-DD``), from the shipped tables by default,
+    with the rows of the user data folder in use (:mod:`infermodel.tables.user_data`).
+
+    A price takes effect on its ``effective_from`` (else the day it was read): a date after
+    today is priced at the changes announced for it, each row marked ``announced``.
+    ``contracts`` (default: the user folder's ``prices/contracts.csv`` when the shipped
+    prices are used, else none) are checked against the API prices and those in force on
+    ``date`` kept in the snapshot; ``owned`` (default the same way: ``owned_gpus.csv``)
+    servers in service on ``date`` join the GPU offerings (:mod:`infermodel.tables.owned_gpus`).
 
     An API offering whose newest withdrawal (``withdrawals.csv``) on or before ``date`` is
     not older than its newest observation is left out of ``api`` and listed in
@@ -184,7 +235,9 @@ def as_of(
     api = newest_on_or_before(
         provenance.corrected(api_all, readings), when, API_KEY, stale_after_days=stale_after_days
     )
-    api = mark_disputed(api, provenance.disagreements(api_all, when, readings=readings))
+    # Sources disagree about prices in force, not about a change announced for later.
+    in_force = api_all[tables.in_force_from(api_all) <= when]
+    api = mark_disputed(api, provenance.disagreements(in_force, when, readings=readings))
     gpu = newest_on_or_before(gpu_all, when, GPU_KEY, stale_after_days=stale_after_days)
     if withdrawals is None:
         withdrawals = tables.load_withdrawals() if api_prices is None else tables.no_withdrawals()
@@ -205,7 +258,15 @@ def as_of(
     scheduled = scheduled_retirements[scheduled_retirements["read_on"] <= when].merge(
         api[API_KEY].drop_duplicates(), on=API_KEY
     )
-    return PriceSnapshot(when, api, gpu, stale_after_days, withdrawn, scheduled)
+    if contracts is None and api_prices is None:
+        contracts = negotiated.load_contracts(api_all)
+    if owned is None and gpu_prices is None:
+        owned = owned_gpus.load_owned()
+    if owned is not None and len(owned):
+        rows = owned_gpus.gpu_rows(owned, when)
+        gpu = pd.concat([gpu, rows], ignore_index=True) if len(rows) else gpu
+    in_force = negotiated.in_force(contracts, when)
+    return PriceSnapshot(when, api, gpu, stale_after_days, withdrawn, scheduled, in_force)
 
 
 def mark_disputed(api: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:

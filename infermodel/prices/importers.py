@@ -29,6 +29,7 @@ running at the same time sees the rows the first one wrote.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import tempfile
@@ -41,7 +42,7 @@ import pandas as pd
 from infermodel import paths, prices, tables
 from infermodel.errors import InputError, TableError
 from infermodel.readers.price_files import ImportRefused, Quote, Source
-from infermodel.tables import api_terms, registry, writes
+from infermodel.tables import api_terms, registry, user_data, writes
 
 #: Columns written to ``api_prices.csv``, in file order.
 API_COLUMNS = list(tables.API_SCHEMA.columns)
@@ -239,6 +240,29 @@ def _observation(row: pd.Series, key: str, quote: Quote, source: Source) -> dict
     return observation
 
 
+def _announced(row: pd.Series, key: str, source: Source) -> list[tuple[dict, str]]:
+    """(row, review detail) of each price the source says takes effect after its date, with
+    its ``effective_from`` (read the same day as the current price)."""
+    out = []
+    for day, later in getattr(source.quotes[key], "announced", []):
+        observation = _observation(row, key, later, source)
+        observation["effective_from"] = day
+        observation["note"] += f"; a price the source announces for {day.date()}"
+        both = [_fmt(observation[f"usd_per_million_{k}_tokens"]) for k in ("input", "output")]
+        out.append((observation, f"from {day.date()}: in {both[0]} / out {both[1]} USD/Mtok"))
+    return out
+
+
+def announced_not_written(result: Review, target: Path) -> int:
+    """Announced rows of ``result`` that :func:`write` leaves out because ``target`` (an
+    existing file) has no ``effective_from`` column: a shipped file from before the column.
+    Write them into a user data folder, whose new files get every column."""
+    data = writes.read_bytes(target)
+    if not data or "effective_from" in _api_columns(data, result.rows.iloc[0:0]):
+        return 0
+    return int(result.rows["effective_from"].notna().sum())
+
+
 def _scheduled_retirement(
     row: pd.Series, key: str, quote: Quote, source: Source
 ) -> dict[str, object]:
@@ -362,6 +386,9 @@ def review(
         )
         report.append([status, row["provider"], row["model_id"], key, detail])
         rows += [observation] if observation is not None else []
+        for later, said in _announced(row, key, source) if observation is not None else []:
+            rows.append(later)  # a price the source announces for a later date
+            report.append(["announced", row["provider"], row["model_id"], key, said])
         plans += [scheduled] if scheduled is not None else []
     table = pd.DataFrame(report, columns=_REVIEW_COLUMNS)
     rows = pd.DataFrame(rows, columns=API_COLUMNS)
@@ -379,9 +406,10 @@ def review(
 
 def _tier_rows(rows: pd.DataFrame, table: pd.DataFrame, source: Source) -> pd.DataFrame:
     """The ``api_price_tiers.csv`` rows of the observations to write, from their quotes."""
-    keys = table.set_index(["provider", "model_id"])["key"]
+    keys = table[table["status"] != "announced"].set_index(["provider", "model_id"])["key"]
     out = []
-    for row in rows.itertuples(index=False):
+    # Tier prices belong to the price in force; a price announced for later has none here.
+    for row in rows[rows["effective_from"].isna()].itertuples(index=False):
         key = keys[(row.provider, row.model_id)]
         for tier in source.quotes[key].tiers:
             out.append(
@@ -493,13 +521,15 @@ def _checked(
     withdrawals_path: Path,
     scheduled: tuple[bytes, Path],
     tiers: tuple[bytes, Path],
+    shipped_api: pd.DataFrame | None = None,
 ) -> None:
     """Load the new tables from a scratch copy and refuse what :func:`validate_all` would.
 
     That is a schema break, a withdrawal of an offering never observed or dated before its
     first observation, a scheduled retirement of an offering never observed, or a tier row
     that belongs to no observation. ``scheduled`` and ``tiers`` are (new bytes, path) of
-    ``scheduled_retirements.csv`` and ``api_price_tiers.csv``.
+    ``scheduled_retirements.csv`` and ``api_price_tiers.csv``. Written into a user folder,
+    the new API rows are checked together with ``shipped_api``, the rows they add to.
     """
     with tempfile.TemporaryDirectory() as scratch:
         copies = {}
@@ -532,6 +562,12 @@ def _checked(
             raise ImportRefused(
                 f"refusing to write: the service-tier rows break the schema: {exc}"
             ) from None
+    # Problems name the files written, not their scratch copies.
+    withdrawn = withdrawn.assign(data_file=str(withdrawals_path))
+    planned = planned.assign(data_file=str(scheduled[1]))
+    tier_rows = tier_rows.assign(data_file=str(tiers[1]))
+    if shipped_api is not None:
+        api = pd.concat([shipped_api, api], ignore_index=True)
     problems = registry.check_withdrawals(withdrawn, api, withdrawals_path)
     problems += registry.check_scheduled_retirements(planned, api, scheduled[1])
     if problems:
@@ -546,16 +582,20 @@ def _checked(
         )
 
 
-#: Columns added to ``api_prices.csv`` after files were shipped without them.
-_LATER_API_COLUMNS = ("usd_per_million_cache_write_1h_tokens",)
+#: Columns added to ``api_prices.csv`` (and ``api_price_tiers.csv``) after files were
+#: shipped without them.
+_LATER_API_COLUMNS = ("usd_per_million_cache_write_1h_tokens", "effective_from")
 
 
-def _api_columns(existing: bytes, rows: pd.DataFrame) -> list[str]:
+def _api_columns(existing: bytes, rows: pd.DataFrame, columns: Sequence[str] = API_COLUMNS):
     """The columns to write: a file from before a later column keeps its header when the new
     rows leave that column empty (otherwise the write is refused, naming it)."""
-    first = existing.decode("utf-8-sig", errors="replace").partition("\n")[0]
+    if not existing:  # a new file (in a user folder) gets every column
+        return list(columns)
+    first = existing.decode("utf-8-sig", errors="replace").partition("\n")[0].split(",")
+    first = [name.strip().strip('"') for name in first]
     return [
-        c for c in API_COLUMNS if c not in _LATER_API_COLUMNS or c in first or rows[c].notna().any()
+        c for c in columns if c not in _LATER_API_COLUMNS or c in first or rows[c].notna().any()
     ]
 
 
@@ -569,6 +609,7 @@ def write(
     tiers_path: Path | None = None,
     timeout: float = writes.LOCK_TIMEOUT_SECONDS,
     scheduled_path: Path | None = None,
+    into: Path | None = None,
 ) -> tuple[int, int]:
     """Append the reviewed observations (and withdrawals); return (rows, withdrawals) written.
 
@@ -583,46 +624,76 @@ def write(
     never to the withdrawals, and the observations' service-tier prices to ``tiers_path``
     (default: ``api_price_tiers.csv`` beside ``api_path``). Rows are appended by column name;
     the new tables are validated before any file is replaced.
+
+    ``into`` (a user data folder, :mod:`infermodel.tables.user_data`) writes the rows into that
+    folder's files of the same names (created with a full header when absent), reviewed
+    against the shipped and the folder's rows together; the shipped files are only read.
     """
     api_path, withdrawals_path = Path(api_path), Path(withdrawals_path)
     scheduled_path = Path(
         scheduled_path or withdrawals_path.with_name(paths.SCHEDULED_RETIREMENTS_CSV.name)
     )
     tiers_path = Path(tiers_path or api_path.with_name(paths.API_PRICE_TIERS_CSV.name))
-    files = (api_path, withdrawals_path, scheduled_path, tiers_path)
+    read = (api_path, withdrawals_path, scheduled_path, tiers_path)
+    files = tuple(_target(path, into) for path in read)
     with writes.locked(*files, timeout=timeout):
-        now = review(
-            result.source,
-            tracked=result.tracked,
-            api_prices=tables.load_api_prices(api_path),
-            withdrawals=tables.load_withdrawals(withdrawals_path),
-            accept=result.accepted,
-        )
-        _refuse_duplicates(now)
-        _refuse_implausible(now)
-        withdrawals = _withdrawals_to_write(
-            now, allow_missing=allow_missing, withdraw_missing=withdraw_missing
-        )
-        old = {path: writes.read_bytes(path) for path in files}
-        new = dict(old)
-        for path, rows, columns in (
-            (api_path, now.rows, _api_columns(old[api_path], now.rows)),
-            (withdrawals_path, withdrawals, WITHDRAWAL_COLUMNS),
-            (scheduled_path, now.scheduled, SCHEDULED_COLUMNS),
-            (tiers_path, now.tiers, TIER_COLUMNS),
-        ):
-            if len(rows):
-                new[path] = writes.appended(
-                    old[path], _cells(rows, columns), columns=columns, path=path
-                )
-        _checked(
-            new[api_path],
-            new[withdrawals_path],
-            withdrawals_path,
-            (new[scheduled_path], scheduled_path),
-            (new[tiers_path], tiers_path),
-        )
-        for path in files:
-            if new[path] != old[path]:
-                writes.replace_file(path, new[path])
+        return _write_locked(result, read, files, allow_missing, withdraw_missing, into)
+
+
+def _target(path: Path, into: Path | None) -> Path:
+    """Where rows read from ``path`` are written: the same table in user folder ``into``."""
+    name = user_data.shipped_name(path)
+    if into is None or name is None:
+        return path
+    target = Path(into) / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def _write_locked(result, read, files, allow_missing, withdraw_missing, into) -> tuple[int, int]:
+    """:func:`write` once its files are locked: review again, check, replace."""
+    api_path, withdrawals_path, *_ = read
+    target_api, target_withdrawals, scheduled_path, tiers_path = files
+    now = review(
+        result.source,
+        tracked=result.tracked,
+        api_prices=tables.load_api_prices(api_path),
+        withdrawals=tables.load_withdrawals(withdrawals_path),
+        accept=result.accepted,
+    )
+    _refuse_duplicates(now)
+    _refuse_implausible(now)
+    withdrawals = _withdrawals_to_write(
+        now, allow_missing=allow_missing, withdraw_missing=withdraw_missing
+    )
+    old = {path: writes.read_bytes(path) for path in files}
+    new = dict(old)
+    if "effective_from" not in _api_columns(old[target_api], now.rows.iloc[0:0]):
+        # A file from before effective_from: announced prices are left out (the CLI says so).
+        now = dataclasses.replace(now, rows=now.rows[now.rows["effective_from"].isna()])
+    for path, rows, columns in (
+        (target_api, now.rows, _api_columns(old[target_api], now.rows)),
+        (target_withdrawals, withdrawals, WITHDRAWAL_COLUMNS),
+        (scheduled_path, now.scheduled, SCHEDULED_COLUMNS),
+        (tiers_path, now.tiers, _api_columns(old[tiers_path], now.tiers, TIER_COLUMNS)),
+    ):
+        if len(rows):
+            new[path] = writes.appended(
+                old[path], _cells(rows, columns), columns=columns, path=path
+            )
+    shipped = None
+    if into is not None:
+        history = tables.load_api_prices(api_path)
+        shipped = history[history["data_file"] != str(target_api)]
+    _checked(
+        new[target_api],
+        new[target_withdrawals],
+        target_withdrawals,
+        (new[scheduled_path], scheduled_path),
+        (new[tiers_path], tiers_path),
+        shipped,
+    )
+    for path in files:
+        if new[path] != old[path]:
+            writes.replace_file(path, new[path])
     return len(now.rows), len(withdrawals)

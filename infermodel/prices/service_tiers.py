@@ -47,7 +47,14 @@ import pandas as pd
 
 from infermodel import checks, tables
 from infermodel.errors import InputError
-from infermodel.tables import API_KEY, CACHE_TTLS, SERVICE_TIERS, api_terms, provider_rules
+from infermodel.prices import negotiated
+from infermodel.tables import (
+    API_OBSERVATION_KEY,
+    CACHE_TTLS,
+    SERVICE_TIERS,
+    api_terms,
+    provider_rules,
+)
 
 #: The price columns of the frame :func:`effective_prices` returns, short context first.
 PRICE_COLUMNS = (
@@ -139,7 +146,7 @@ def _listed(api: pd.DataFrame, tiers: pd.DataFrame, tier: str, cache_ttl: str) -
         rows = rows.assign(infermodel_write=rows[write])
         columns[2] = "infermodel_write"
     names = {columns[2]: "usd_per_million_cache_write_tokens"}
-    keys = [*API_KEY, "observed_on"]
+    keys = API_OBSERVATION_KEY
     base = rows[rows["long_context_threshold_tokens"].isna()][[*keys, *columns]].rename(
         columns=names
     )
@@ -147,7 +154,7 @@ def _listed(api: pd.DataFrame, tiers: pd.DataFrame, tier: str, cache_ttl: str) -
     long = (
         rows[rows["long_context_threshold_tokens"].notna()]
         .sort_values("long_context_threshold_tokens", kind="stable")
-        .groupby(keys)
+        .groupby(keys, dropna=False)
         .head(1)[[*keys, "long_context_threshold_tokens", *columns]]
         .rename(columns=names)
     )
@@ -220,6 +227,7 @@ def effective_prices(
     uplift_ids: Sequence[str] = (),
     as_of: pd.Timestamp | None = None,
     rules: pd.DataFrame | None = None,
+    contracts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The prices each API offering of a snapshot bills at, aligned on ``api``'s index.
 
@@ -242,6 +250,10 @@ def effective_prices(
         Providers' default billing rules (:mod:`infermodel.tables.provider_rules`: a default
         cached-input discount, a batch discount), applied where an observation is silent;
         none by default (:func:`for_snapshot` passes the shipped ones).
+    contracts
+        Your contracts in force (:func:`infermodel.prices.negotiated.in_force`): a contract's
+        discount multiplies every token price of the offerings and tier it covers, after
+        the tier and the uplift.
 
     Returns
     -------
@@ -251,8 +263,11 @@ def effective_prices(
         ``long_context_cache_basis`` (:func:`_long_cache_fallback`), ``service_tier``,
         ``tier_basis`` (``listed``, ``derived`` from ``batch_discount_fraction``, or empty when the
         offering has no such tier), ``uplift`` (ids applied, ``+``-joined),
-        ``uplift_multiplier`` (input prices) and ``uplift_multiplier_output`` [-], plus
-        ``no_tier`` and ``no_uplift`` (reasons, or empty).
+        ``uplift_multiplier`` (input prices) and ``uplift_multiplier_output`` [-], the
+        contract terms (:data:`infermodel.prices.negotiated.TERM_COLUMNS`: ``contract`` named, or
+        empty; ``contract_discount_fraction`` [-]; ``committed_usd_per_month``), plus
+        ``no_tier`` and ``no_uplift`` (reasons, or empty). Prices are at the contract; each
+        price column has its list price beside it, suffixed ``_list``.
     """
     check_service_tier(service_tier)
     check_cache_ttl(cache_ttl)
@@ -306,6 +321,12 @@ def effective_prices(
     prices["uplift_multiplier"] = on_input
     prices["uplift_multiplier_output"] = on_output
     prices["no_uplift"] = refused
+    agreed = negotiated.terms(api, contracts, service_tier)
+    for column in [*ALL_PRICE_COLUMNS, *LONG_COLUMNS]:
+        prices[f"{column}_list"] = prices[column]
+        prices[column] = prices[column] * (1 - agreed["contract_discount_fraction"])
+    for column in negotiated.TERM_COLUMNS:
+        prices[column] = agreed[column]
     return prices
 
 
@@ -362,10 +383,10 @@ def for_snapshot(
     uplift_ids: Sequence[str] = (),
     rules: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """:func:`effective_prices` of a price snapshot's API offerings, with the shipped tier
-    rows, the shipped providers' rules (``rules``: pass
-    :func:`infermodel.tables.provider_rules.no_provider_rules` to bill by the observations alone)
-    and (when any uplift is asked for) the shipped uplifts."""
+    """:func:`effective_prices` of a price snapshot's API offerings, with the tier rows and
+    (when any uplift is asked for) the uplifts, shipped and the user's, the shipped providers'
+    rules (``rules``: pass :func:`infermodel.tables.provider_rules.no_provider_rules` to bill by
+    the observations alone) and the snapshot's contracts."""
     return effective_prices(
         snapshot.api,
         tables.load_api_price_tiers(),
@@ -375,6 +396,7 @@ def for_snapshot(
         uplift_ids=uplift_ids,
         as_of=snapshot.as_of,
         rules=provider_rules.load_provider_rules() if rules is None else rules,
+        contracts=getattr(snapshot, "contracts", None),
     )
 
 

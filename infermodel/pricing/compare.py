@@ -36,6 +36,8 @@ from infermodel.tables import (
     context_windows,
     gpu_billing,
     offerings,
+    owned_gpus,
+    user_data,
 )
 from infermodel.tables import serving as serving_mod
 from infermodel.workloads import Workload
@@ -94,6 +96,9 @@ def api_prices(
         prices["unpriced_reason"] = too_long.where(too_long != "", prices["unpriced_reason"])
     for column in service_tiers.ALL_PRICE_COLUMNS:
         prices[column] = prices[column].where(~long_context, prices[f"{column}_long_context"])
+        prices[f"{column}_list"] = prices[f"{column}_list"].where(
+            ~long_context, prices[f"{column}_long_context_list"]
+        )
     prices["long_context_cache_basis"] = prices["long_context_cache_basis"].where(long_context)
     return prices
 
@@ -137,24 +142,7 @@ def api_rows(
     prices = api_prices(workload, snapshot, service_tier=service_tier, uplifts=uplifts)
     keep = prices["unpriced_reason"] == ""
     api, prices = api[keep], prices[keep]
-    cost = formulas.api_cost_usd(
-        workload.input_tokens,
-        workload.output_tokens,
-        prices["usd_per_million_input_tokens"],
-        prices["usd_per_million_output_tokens"],
-        cached_input_tokens=workload.cached_input_tokens,
-        usd_per_million_cached_input_tokens=prices["usd_per_million_cached_input_tokens"].fillna(
-            prices["usd_per_million_input_tokens"]
-        ),
-        cache_write_tokens=workload.cache_write_tokens,
-        usd_per_million_cache_write_tokens=prices["usd_per_million_cache_write_tokens"].fillna(
-            prices["usd_per_million_input_tokens"]
-        ),
-        cache_write_1h_tokens=workload.cache_write_1h_tokens,
-        usd_per_million_cache_write_1h_tokens=prices[service_tiers.WRITE_1H_COLUMN].fillna(
-            prices["usd_per_million_input_tokens"]
-        ),
-    )
+    cost = workload_cost(workload, prices)
     return pd.DataFrame(
         {
             "platform_type": api["platform_type"],
@@ -167,17 +155,74 @@ def api_rows(
             "usd_per_million_cache_write_tokens": prices["usd_per_million_cache_write_tokens"],
             "service_tier": prices["service_tier"],
             "uplift": prices["uplift"].replace("", None),
+            **contract_columns(prices),
             "batch_api_applied": prices["service_tier"] == "batch",
             "long_context_applied": prices["long_context_applied"],
             "long_context_cache_basis": prices["long_context_cache_basis"],
             "cost_usd": cost,
-            "observed_on": api["observed_on"],
-            "age_days": api["age_days"],
-            "stale": api["stale"],
-            "confidence": api["confidence"],
-            "source_url": api["source_url"],
+            "cost_usd_list": workload_cost(workload, prices, suffix="_list"),
+            **provenance_columns(api, contract=prices["contract"]),
         }
     )
+
+
+def workload_cost(workload: Workload, prices: pd.DataFrame, suffix: str = "") -> pd.Series:
+    """What ``workload`` costs at each row's prices (``suffix="_list"``: at the list prices
+    beside your contract's). [USD]"""
+
+    def price(kind: str) -> pd.Series:
+        return prices[f"usd_per_million_{kind}_tokens{suffix}"]
+
+    return formulas.api_cost_usd(
+        workload.input_tokens,
+        workload.output_tokens,
+        price("input"),
+        price("output"),
+        cached_input_tokens=workload.cached_input_tokens,
+        usd_per_million_cached_input_tokens=price("cached_input").fillna(price("input")),
+        cache_write_tokens=workload.cache_write_tokens,
+        usd_per_million_cache_write_tokens=price("cache_write").fillna(price("input")),
+        cache_write_1h_tokens=workload.cache_write_1h_tokens,
+        usd_per_million_cache_write_1h_tokens=price("cache_write_1h").fillna(price("input")),
+    )
+
+
+def contract_columns(prices: pd.DataFrame) -> dict[str, pd.Series]:
+    """``contract`` (None where none applies) and ``committed_usd_per_month`` of effective
+    prices (:func:`infermodel.prices.service_tiers.effective_prices`)."""
+    return {
+        "contract": prices["contract"].replace("", None),
+        "committed_usd_per_month": prices["committed_usd_per_month"],
+    }
+
+
+def list_cost(cost, prices: pd.DataFrame):
+    """What ``cost`` (at the contract) would be at the list price. [USD]"""
+    return cost / (1 - prices["contract_discount_fraction"].to_numpy(float))
+
+
+def provenance_columns(
+    rows: pd.DataFrame, serving: pd.DataFrame | None = None, contract: pd.Series | None = None
+) -> dict:
+    """The provenance columns of a priced row from its price observation (and, for a DIY
+    row, its serving assumption; for an API row, the contract it is priced at):
+    ``data_origin`` is ``user`` when any of them is the user's."""
+    origin = user_data.origin_of(rows)
+    if serving is not None and "serving_data_origin" in serving:
+        theirs = serving["serving_data_origin"].eq(user_data.USER).to_numpy()
+        origin = origin.where(~theirs, user_data.USER)
+    if contract is not None:
+        origin = origin.where(contract.fillna("").eq("").to_numpy(), user_data.USER)
+    announced = rows["announced"] if "announced" in rows else pd.Series(False, index=rows.index)
+    return {
+        "observed_on": rows["observed_on"],
+        "age_days": rows["age_days"],
+        "stale": rows["stale"],
+        "announced": announced.fillna(False).astype(bool),
+        "confidence": rows["confidence"],
+        "source_url": rows["source_url"],
+        "data_origin": origin,
+    }
 
 
 def diy_rows(
@@ -195,6 +240,9 @@ def diy_rows(
     # Spot capacity: each interruption costs a restart and the in-flight work again (one
     # mean request at the replica's rate when the workload says how many requests it is).
     spot = spot_time_factors(priced_pairs, tokens / workload.requests if workload.requests else 0)
+    # An owned server's idle hours draw idle power: its GPU-hour depends on the utilization.
+    usd_per_gpu_hour = owned_gpus.usd_per_gpu_hour_at(priced_pairs, utilization)
+    cost = formulas.gpu_cost_usd(tokens, tps, utilization, usd_per_gpu_hour, gpus_per_replica=gpus)
     return pd.DataFrame(
         {
             "platform_type": priced_pairs["platform_type"],
@@ -208,19 +256,14 @@ def diy_rows(
             "gpus_per_replica": gpus,
             "tokens_per_second": tps,
             "utilization": float(utilization),
-            "usd_per_gpu_hour": priced_pairs["usd_per_gpu_hour"],
+            "usd_per_gpu_hour": usd_per_gpu_hour,
+            **owned_gpus.table_columns(priced_pairs),
             "gpu_hours": formulas.gpu_hours(tokens, tps, utilization, gpus_per_replica=gpus) * spot,
             "wall_clock_hours": formulas.wall_clock_hours(tokens, tps, utilization) * spot,
-            "cost_usd": formulas.gpu_cost_usd(
-                tokens, tps, utilization, priced_pairs["usd_per_gpu_hour"], gpus_per_replica=gpus
-            )
-            * spot,
+            "cost_usd": cost * spot,
+            "cost_usd_list": cost * spot,
             "spot_time_factor": spot,
-            "observed_on": priced_pairs["observed_on"],
-            "age_days": priced_pairs["age_days"],
-            "stale": priced_pairs["stale"],
-            "confidence": priced_pairs["confidence"],
-            "source_url": priced_pairs["source_url"],
+            **provenance_columns(priced_pairs, priced_pairs),
             "serving_source_url": priced_pairs["serving_source_url"],
         }
     )
@@ -366,6 +409,10 @@ def finish(table: pd.DataFrame, total_tokens: float) -> pd.DataFrame:
     table["usd_per_million_tokens"] = formulas.usd_per_million_tokens(
         table["cost_usd"], total_tokens
     )
+    if "cost_usd_list" in table:
+        table["usd_per_million_tokens_list"] = formulas.usd_per_million_tokens(
+            table["cost_usd_list"], total_tokens
+        )
     cheapest = table["cost_usd"].min()
     # A free cheapest row (a cost that underflows to 0) is 1x itself; the rest infinitely more.
     table["multiple_of_cheapest"] = (

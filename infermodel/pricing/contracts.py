@@ -13,6 +13,7 @@ import pandas as pd
 
 from infermodel._compat import pa
 from infermodel.tables import CONFIDENCE_LEVELS, DISPUTED, PLATFORM_LABELS, PLATFORM_TYPES
+from infermodel.tables.user_data import ORIGINS
 
 #: Relative tolerance of the rules that recompute a column from others. [-]
 RELATIVE_TOLERANCE = 1e-9
@@ -63,9 +64,35 @@ _PROVENANCE = {
     "observed_on": pa.Column("datetime64[ns]"),
     "age_days": pa.Column(int, pa.Check.ge(0)),
     "stale": pa.Column(bool),
+    # The price is a change announced for a date after today (infermodel.prices.as_of).
+    "announced": pa.Column(bool),
     "confidence": _text(checks=pa.Check.isin((*CONFIDENCE_LEVELS, DISPUTED))),
     "source_url": _text(),
     "serving_source_url": _text(nullable=True),
+    # "user" when a number of the row (its price, contract, server or throughput) came from
+    # the user data folder (infermodel.tables.user_data), else "shipped".
+    "data_origin": _text(checks=pa.Check.isin(ORIGINS)),
+}
+#: A contract's terms on an API row (infermodel.prices.negotiated): empty on DIY rows and where none
+#: applies; the row's prices and cost are at the contract, ``*_list`` at the list price.
+_CONTRACT = {
+    "contract": _text(nullable=True),
+    "committed_usd_per_month": _amount(nullable=True, positive=True),
+}
+#: What one GPU-hour of a server you own costs, by part (infermodel.tables.owned_gpus): empty on
+#: other rows. ``usd_per_gpu_hour`` of an owned row is capital + hosting + staff + busy power
+#: on the busy share + idle power on the rest. [USD/GPU-h]
+_OWNED = {
+    "gpus_per_server": pa.Column(float, pa.Check.ge(1), nullable=True),
+    "usd_per_gpu_hour_capital": _amount(nullable=True),
+    "usd_per_gpu_hour_hosting": _amount(nullable=True),
+    "usd_per_gpu_hour_staff": _amount(nullable=True),
+    "usd_per_gpu_hour_power_busy": _amount(nullable=True),
+    "usd_per_gpu_hour_power_idle": _amount(nullable=True),
+}
+_AT_LIST = {
+    "cost_usd_list": _amount(),
+    "usd_per_million_tokens_list": _amount(),
 }
 _TABLE_RULES = [
     pa.Check(lambda df: _is_diy(df) | df["gpu"].isna(), error="an API row names no GPU"),
@@ -80,6 +107,20 @@ _TABLE_RULES = [
     ),
     pa.Check(_platform_order, error="rows are grouped by platform type in display order"),
     pa.Check(_cheapest_is_one, error="the cheapest row has multiple_of_cheapest 1"),
+    pa.Check(
+        lambda df: df["cost_usd"] <= df["cost_usd_list"] * (1 + RELATIVE_TOLERANCE),
+        error="a contract costs no more than the list price",
+    ),
+    pa.Check(
+        lambda df: _close(df["cost_usd"], df["cost_usd_list"]) | df["contract"].notna(),
+        error="a row priced below its list price names the contract",
+    ),
+    pa.Check(
+        lambda df: _close(
+            df["usd_per_million_tokens_list"], df["cost_usd_list"] * 1e6 / df["total_tokens"]
+        ),
+        error="usd_per_million_tokens_list = cost_usd_list x 1e6 / total_tokens",
+    ),
 ]
 
 COST_TABLE = pa.DataFrameSchema(
@@ -96,8 +137,10 @@ COST_TABLE = pa.DataFrameSchema(
         "usd_per_million_cached_input_tokens": _amount(nullable=True),
         "usd_per_million_cache_write_tokens": _amount(nullable=True),
         "usd_per_gpu_hour": _amount(nullable=True),
+        **_OWNED,
         "service_tier": _text(nullable=True),
         "uplift": _text(nullable=True),
+        **_CONTRACT,
         "batch_api_applied": pa.Column("boolean", nullable=True),
         "long_context_applied": pa.Column("boolean", nullable=True),
         # Where a long prompt's cache prices come from: "listed", or the kinds billed at the
@@ -108,6 +151,7 @@ COST_TABLE = pa.DataFrameSchema(
         "spot_time_factor": pa.Column(float, pa.Check.ge(1), nullable=True),
         "cost_usd": _amount(),
         "usd_per_million_tokens": _amount(),
+        **_AT_LIST,
         "multiple_of_cheapest": pa.Column(float, pa.Check.ge(1 - RELATIVE_TOLERANCE)),
         **_PROVENANCE,
     },
@@ -148,8 +192,10 @@ TRACE_TABLE = pa.DataFrameSchema(
         "usd_per_million_output_tokens": _amount(nullable=True),
         "service_tier": _text(nullable=True),
         "uplift": _text(nullable=True),
+        **_CONTRACT,
         "long_context_requests": _amount(nullable=True),
         "usd_per_gpu_hour": _amount(nullable=True),
+        **_OWNED,
         "peak_tokens_per_minute": _amount(nullable=True),
         "replicas_peak": _amount(nullable=True),
         "replicas_mean": _amount(nullable=True),
@@ -183,6 +229,7 @@ TRACE_TABLE = pa.DataFrameSchema(
         "usd_per_request_p50": _amount(nullable=True),
         "usd_per_request_p95": _amount(nullable=True),
         "usd_per_million_tokens": _amount(),
+        **_AT_LIST,
         "multiple_of_cheapest": pa.Column(float, pa.Check.ge(1 - RELATIVE_TOLERANCE)),
         **_PROVENANCE,
     },
@@ -236,6 +283,8 @@ BREAK_EVEN_TABLE = pa.DataFrameSchema(
         "always_cheaper_from_million_tokens_per_month": _amount(nullable=True),
         "replicas_at_break_even": pa.Column(float, pa.Check.ge(1), nullable=True),
         "reason": _text(),
+        # "user" when either side has a number of the user folder (a contract, a server).
+        "data_origin": _text(checks=pa.Check.isin(ORIGINS), required=False),
         "tokens_per_month": pa.Column(float, pa.Check.gt(0), required=False),
         "break_even_utilization": pa.Column(float, nullable=True, required=False),
     },
@@ -272,6 +321,7 @@ BREAK_EVEN_TABLE = pa.DataFrameSchema(
 #: they are decided.
 RECONCILE_REASONS = (
     "at list",
+    "at contract",
     "committed discount",
     "negotiated discount",
     "billed above list",
@@ -280,7 +330,7 @@ RECONCILE_REASONS = (
     "unit or quantity mismatch",
     "out of scope",
 )
-_PRICED_REASONS = RECONCILE_REASONS[:5]
+_PRICED_REASONS = RECONCILE_REASONS[:6]
 #: A cent, the rounding of a bill; the contract's tolerance on "at list". [USD]
 _CENT = 0.01 + 1e-9
 
@@ -384,6 +434,10 @@ RECONCILE_TABLE = pa.DataFrameSchema(
         "billed_tokens": _amount(nullable=True),
         "usd_per_million_tokens": _amount(nullable=True),
         "recomputed_list_usd": _amount(nullable=True),
+        # Your contract (infermodel.prices.negotiated) for the line's offering, tier and date.
+        "contract": _text(),
+        "usd_per_million_tokens_contract": _amount(nullable=True),
+        "recomputed_contract_usd": _amount(nullable=True),
         "list_cost_usd": pa.Column(float, nullable=True),
         "billed_cost_usd": pa.Column(float),
         "effective_cost_usd": pa.Column(float, nullable=True),

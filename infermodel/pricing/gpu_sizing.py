@@ -35,7 +35,7 @@ from infermodel import checks, formulas
 from infermodel.errors import InputError
 from infermodel.formulas import autoscaling
 from infermodel.readers.logs import Trace
-from infermodel.tables import gpu_billing, offerings
+from infermodel.tables import gpu_billing, offerings, owned_gpus
 from infermodel.units import SECONDS_PER_HOUR
 
 SIZING_COLUMNS = {"peak": "peak_sized", "autoscaled": "autoscaled", "serverless": "serverless"}
@@ -249,8 +249,10 @@ def _row(pair, rule, demand: Demand, options: Options) -> dict:
     row = {"spot_time_factor": spot, "gpus_per_instance": one["gpus_per_instance"]}
     busy_h = demand.tokens / float(pair["tokens_per_second"]) / SECONDS_PER_HOUR
     for sizing, column in SIZING_COLUMNS.items():
-        # Committed capacity runs whether used or not: a reservation bills its peak.
-        bill = one["bills"]["peak" if pair["pricing"] == "reserved" else sizing]
+        # Committed capacity runs whether used or not: a reservation bills its peak, and so
+        # does a server you own.
+        held = pair["pricing"] in ("reserved", owned_gpus.PRICING)
+        bill = one["bills"]["peak" if held else sizing]
         hours = bill.replica_seconds * spot / SECONDS_PER_HOUR  # instance-hours billed
         slots = hours * one["replicas_per_instance"]
         row[f"replica_hours_{column}"] = slots

@@ -24,9 +24,14 @@ Readings (each one argument or table row away from the other):
   :func:`infermodel.prices.service_tiers.for_snapshot` at the line's tier and cache lifetime: the
   very prices ``infermodel table`` bills a workload at, so a line at list reconciles to what
   ``table`` says for its tokens.
+- **Your contracts.** Where the user data folder holds a contract for the line's offering,
+  tier and date (:mod:`infermodel.prices.negotiated`), the line is compared with the contracted
+  price too (``usd_per_million_tokens_contract``, ``recomputed_contract_usd``, ``contract``);
+  ``usd_per_million_tokens`` stays the list price.
 - **Reasons** (:data:`REASONS`), first that applies: the line's tokens cannot be counted
   (``unit or quantity mismatch``); no tracked price for its model and kind on its date
-  (``unpriced model``); a ``CommitmentDiscountId`` (``committed discount``); billed below the
+  (``unpriced model``); billed within a cent of your contracted price (``at contract``);
+  a ``CommitmentDiscountId`` (``committed discount``); billed below the
   bill's own ``ListCost`` by more than a cent (``negotiated discount``); billed within a cent
   of the kit's list price (``at list``); else above or below it (``billed above list``,
   ``billed below list``: the provider's list differs from the kit's, or the kit's is stale).
@@ -44,17 +49,27 @@ import pandas as pd
 from infermodel import checks, formulas, prices, tables
 from infermodel.analyses import quarters
 from infermodel.errors import DataError, NoPricesError
-from infermodel.prices import PriceSnapshot, service_tiers
+from infermodel.prices import PriceSnapshot, negotiated, service_tiers
 from infermodel.pricing import contracts
 from infermodel.readers.focus import Bill
 from infermodel.readers.focus.skus import TOKEN_KINDS
-from infermodel.tables import api_terms, offerings
+from infermodel.tables import api_terms, offerings, owned_gpus
 
 #: A cent: amounts closer than this are the same on a bill rounded to the cent. [USD]
 CENT_USD = 0.01
 #: Every reason a reconciled line can carry (declared with its table's contract).
 REASONS = contracts.RECONCILE_REASONS
-AT_LIST, COMMITTED, NEGOTIATED, ABOVE, BELOW, UNPRICED, MISMATCH, OUT_OF_SCOPE = REASONS
+(
+    AT_LIST,
+    AT_CONTRACT,
+    COMMITTED,
+    NEGOTIATED,
+    ABOVE,
+    BELOW,
+    UNPRICED,
+    MISMATCH,
+    OUT_OF_SCOPE,
+) = REASONS
 #: The price column of each token kind (:data:`infermodel.prices.service_tiers.PRICE_COLUMNS`).
 PRICE_OF = dict(zip(TOKEN_KINDS, service_tiers.PRICE_COLUMNS, strict=True))
 
@@ -65,8 +80,9 @@ PricesOn = Callable[[pd.Timestamp], PriceSnapshot]
 
 
 class ShippedPrices:
-    """:func:`infermodel.prices.as_of` over the shipped tables, each read once and each date's
-    snapshot built once (a bill asks for the prices of many dates, often the same ones).
+    """:func:`infermodel.prices.as_of` over the shipped tables (and the user folder's rows,
+    contracts and servers), each read once and each date's snapshot built once (a bill asks
+    for the prices of many dates, often the same ones).
 
     Call it with a date; :attr:`api_prices` is the API price table it reads.
     """
@@ -79,6 +95,9 @@ class ShippedPrices:
             "withdrawals": tables.load_withdrawals(),
             "readings": tables.load_price_readings(),
             "scheduled_retirements": api_terms.load_scheduled_retirements(),
+            # The user folder's contracts and servers (infermodel.tables.user_data), if any.
+            "contracts": negotiated.load_contracts(self.api_prices),
+            "owned": owned_gpus.load_owned(),
         }
         self._snapshots: dict = {}
 
@@ -253,23 +272,28 @@ def _gone(snapshot: PriceSnapshot, offering_id: str) -> str:
     return f"no price observation of {offering_id} on or before {snapshot.as_of.date()}"
 
 
-def _line_price(line, book: _Snapshots, date: pd.Timestamp) -> tuple[float, str]:
-    """(price [USD/Mtok], why not) of one identified usage line on ``date``."""
+def _line_price(line, book: _Snapshots, date: pd.Timestamp) -> tuple[float, float, str, str]:
+    """(list price, price at your contract [USD/Mtok], the contract, why not) of one
+    identified usage line on ``date``; the contract price is NaN and the contract "" where
+    none applies."""
     ttl = line.cache_ttl or "5m"
     effective = book.prices(date, line.service_tier, ttl)
     if isinstance(effective, str):
-        return np.nan, effective
+        return np.nan, np.nan, "", effective
     if line.offering_id not in effective.index:
-        return np.nan, _gone(book.snapshot(date), line.offering_id)
+        return np.nan, np.nan, "", _gone(book.snapshot(date), line.offering_id)
     row = effective.loc[[line.offering_id]]
     column = PRICE_OF[line.token_kind]
     long = pd.Series(bool(line.long_context), index=row.index)
     uses = dict.fromkeys(service_tiers.PRICE_COLUMNS, False) | {column: True}
     why = service_tiers.unpriced(row, uses=uses, long_context=long).iloc[0]
     if why:
-        return np.nan, f"{line.offering_id} on {date.date()}: {why}"
+        return np.nan, np.nan, "", f"{line.offering_id} on {date.date()}: {why}"
     suffix = "_long_context" if line.long_context else ""
-    return float(row[f"{column}{suffix}"].iloc[0]), ""
+    agreed = float(row[f"{column}{suffix}"].iloc[0])
+    listed = float(row[f"{column}{suffix}_list"].iloc[0])
+    contract = str(row["contract"].iloc[0])
+    return listed, (agreed if contract else np.nan), contract, ""
 
 
 #: What makes two lines' list prices the same: the offering, kind, tier, lifetime, context.
@@ -282,15 +306,21 @@ def _list_prices(lines: pd.DataFrame, prices_on: PricesOn) -> pd.DataFrame:
     looked up once."""
     book = _Snapshots(prices_on)
     keys = lines[[*_PRICE_KEY, "priced_as_of", "first_day"]].drop_duplicates()
-    columns = ["usd_per_million_tokens", "price_changed_in_period", "why"]
+    columns = [
+        "usd_per_million_tokens",
+        "usd_per_million_tokens_contract",
+        "contract",
+        "price_changed_in_period",
+        "why",
+    ]
     if keys.empty:
         return pd.DataFrame(columns=columns, index=lines.index)
     found = []
     for key in keys.itertuples(index=False):
-        price, why = _line_price(key, book, key.priced_as_of)
+        price, agreed, contract, why = _line_price(key, book, key.priced_as_of)
         changed = False
         if not why and key.first_day < key.priced_as_of:
-            before, _ = _line_price(key, book, key.first_day)
+            before, *_ = _line_price(key, book, key.first_day)
             changed = not np.isnan(before) and not np.isclose(before, price, rtol=1e-12)
             if changed:
                 why = (
@@ -298,7 +328,7 @@ def _list_prices(lines: pd.DataFrame, prices_on: PricesOn) -> pd.DataFrame:
                     f"{key.first_day.date()}, {price:g} USD/Mtok on {key.priced_as_of.date()} "
                     "(priced at the last day's)"
                 )
-        found.append((price, changed, why))
+        found.append((price, agreed, contract, changed, why))
     keys[columns] = pd.DataFrame(found, index=keys.index)
     merged = (
         lines[[*_PRICE_KEY, "priced_as_of", "first_day"]]
@@ -344,12 +374,13 @@ def _reasons(frame: pd.DataFrame) -> pd.Series:
                 ~frame["in_scope"],
                 frame["problem"] != "",
                 recomputed.isna(),
+                (billed - frame["recomputed_contract_usd"]).abs() <= tolerance,
                 frame["commitment_discount_id"] != "",
                 own_list.notna() & (billed < own_list - tolerance),
                 (billed - recomputed).abs() <= tolerance,
                 billed > recomputed,
             ],
-            [OUT_OF_SCOPE, MISMATCH, UNPRICED, COMMITTED, NEGOTIATED, AT_LIST, ABOVE],
+            [OUT_OF_SCOPE, MISMATCH, UNPRICED, AT_CONTRACT, COMMITTED, NEGOTIATED, AT_LIST, ABOVE],
             default=BELOW,
         ),
         index=frame.index,
@@ -396,18 +427,25 @@ def reconcile(
     frame = frame.join(priced)
     frame["price_changed_in_period"] = frame["price_changed_in_period"].fillna(False).astype(bool)
     detail[priceable] = frame.loc[priceable, "why"]
-    frame["recomputed_list_usd"] = np.nan
-    for kind in TOKEN_KINDS:
-        rows = priceable & (frame["token_kind"] == kind) & frame["usd_per_million_tokens"].notna()
-        if rows.any():
-            frame.loc[rows, "recomputed_list_usd"] = _kind_cost(
-                kind,
-                frame.loc[rows, "billed_tokens"].to_numpy(float),
-                frame.loc[rows, "usd_per_million_tokens"].to_numpy(float),
-            )
+    for price, cost in (
+        ("usd_per_million_tokens", "recomputed_list_usd"),
+        ("usd_per_million_tokens_contract", "recomputed_contract_usd"),
+    ):
+        frame[cost] = np.nan
+        for kind in TOKEN_KINDS:
+            rows = priceable & (frame["token_kind"] == kind) & frame[price].notna()
+            if rows.any():
+                frame.loc[rows, cost] = _kind_cost(
+                    kind,
+                    frame.loc[rows, "billed_tokens"].to_numpy(float),
+                    frame.loc[rows, price].to_numpy(float),
+                )
+    frame["contract"] = frame["contract"].fillna("").astype(object)
     frame["difference_usd"] = frame["billed_cost_usd"] - frame["recomputed_list_usd"]
     frame["list_difference_usd"] = frame["list_cost_usd"] - frame["recomputed_list_usd"]
     frame["reason"] = _reasons(frame)
+    at_contract = frame["reason"] == AT_CONTRACT
+    detail[at_contract] = "billed at your contract: " + frame.loc[at_contract, "contract"]
     frame["detail"] = detail
     frame.loc[~frame["in_scope"], "priced_as_of"] = pd.NaT
     out = frame.reindex(columns=list(RECONCILE_COLUMNS)).reset_index(drop=True)

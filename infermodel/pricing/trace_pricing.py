@@ -22,7 +22,7 @@ from infermodel.prices import PriceSnapshot, service_tiers
 from infermodel.pricing import compare, contracts, gpu_sizing
 from infermodel.readers.logs import Trace
 from infermodel.readers.logs.engines import Engine
-from infermodel.tables import context_windows, gpu_billing, offerings
+from infermodel.tables import context_windows, gpu_billing, offerings, owned_gpus
 from infermodel.units import MINUTES_PER_HOUR, TOKENS_PER_MILLION
 
 DIY_SIZINGS = ("autoscaled", "peak", "serverless")
@@ -313,16 +313,14 @@ def _api_rows(trace: Trace, api: pd.DataFrame, effective: pd.DataFrame) -> pd.Da
             "usd_per_million_output_tokens": o["pout"],
             "service_tier": tiering["service_tier"].to_numpy(),
             "uplift": tiering["uplift"].replace("", None).to_numpy(),
+            **{k: v.to_numpy() for k, v in compare.contract_columns(tiering).items()},
             "long_context_requests": stats["long_context_requests"],
             "cost_usd": cost,
+            "cost_usd_list": compare.list_cost(cost, tiering),
             "usd_per_request_mean": cost / stats["requests"],
             "usd_per_request_p50": stats["usd_per_request_p50"],
             "usd_per_request_p95": stats["usd_per_request_p95"],
-            "observed_on": api["observed_on"],
-            "age_days": api["age_days"],
-            "stale": api["stale"],
-            "confidence": api["confidence"],
-            "source_url": api["source_url"],
+            **compare.provenance_columns(api, contract=tiering["contract"]),
         }
     )
 
@@ -422,6 +420,7 @@ def _diy_rows(
     if diy_sizing == "serverless":
         keep = ~gpu_sizing.not_serverless(sized)
         priced_pairs, sized = priced_pairs[keep], sized[keep]
+    sized = _owned_at_use(priced_pairs, sized)
     chosen = gpu_sizing.SIZING_COLUMNS[diy_sizing]
     minutes = trace.per_minute(busy_only=True)
     tokens = minutes["output_tokens"] + (
@@ -439,21 +438,41 @@ def _diy_rows(
             "mode": priced_pairs["mode"].to_numpy(),
             "gpus_per_replica": priced_pairs["gpus_per_replica"].to_numpy(dtype=float),
             "tokens_per_second": priced_pairs["tokens_per_second"].to_numpy(dtype=float),
-            "usd_per_gpu_hour": priced_pairs["usd_per_gpu_hour"].to_numpy(dtype=float),
+            "usd_per_gpu_hour": owned_gpus.usd_per_gpu_hour_at(
+                priced_pairs, sized[f"utilization_{chosen}"].fillna(1.0).to_numpy(float)
+            ),
+            **owned_gpus.table_columns(priced_pairs),
             "peak_tokens_per_minute": float(tokens.max()),
             **{c: sized[c].to_numpy() for c in sized.columns},
             "diy_sizing": diy_sizing,
             "replica_hours": sized[f"replica_hours_{chosen}"].to_numpy(),
             "utilization": sized[f"utilization_{chosen}"].to_numpy(),
             "cost_usd": sized[f"cost_usd_{chosen}"].to_numpy(),
-            "observed_on": priced_pairs["observed_on"].to_numpy(),
-            "age_days": priced_pairs["age_days"].to_numpy(),
-            "stale": priced_pairs["stale"].to_numpy(),
-            "confidence": priced_pairs["confidence"].to_numpy(),
-            "source_url": priced_pairs["source_url"].to_numpy(),
+            "cost_usd_list": sized[f"cost_usd_{chosen}"].to_numpy(),
+            **{
+                k: v.to_numpy()
+                for k, v in compare.provenance_columns(priced_pairs, priced_pairs).items()
+            },
             "serving_source_url": priced_pairs["serving_source_url"].to_numpy(),
         }
     )
+
+
+def _owned_at_use(priced_pairs: pd.DataFrame, sized: pd.DataFrame) -> pd.DataFrame:
+    """``sized`` with each owned server's costs at the utilization of each sizing: billed
+    every hour at the full-use rate, an idle hour draws idle power, not busy power
+    (:func:`infermodel.tables.owned_gpus.usd_per_gpu_hour_at`)."""
+    owned = owned_gpus.is_owned(priced_pairs).to_numpy()
+    if not owned.any():
+        return sized
+    sized = sized.copy()
+    full = priced_pairs["usd_per_gpu_hour"].to_numpy(float)
+    for sizing in gpu_sizing.SIZING_COLUMNS.values():
+        use = sized[f"utilization_{sizing}"].to_numpy(float)
+        rate = owned_gpus.usd_per_gpu_hour_at(priced_pairs, np.nan_to_num(use, nan=1.0))
+        scale = np.where(owned, rate / full, 1.0)
+        sized[f"cost_usd_{sizing}"] = sized[f"cost_usd_{sizing}"].to_numpy(float) * scale
+    return sized
 
 
 def diy_unpriced(

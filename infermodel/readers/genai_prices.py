@@ -102,6 +102,37 @@ def _active_json_prices(prices_field: object, when: pd.Timestamp) -> Mapping[str
     return chosen
 
 
+def _json_start_dates(prices_field: object, when: pd.Timestamp) -> list[pd.Timestamp]:
+    """The start dates after ``when`` of a JSON ``prices`` field's conditions."""
+    if isinstance(prices_field, dict):
+        return []
+    starts = [
+        pd.Timestamp((c.get("constraint") or {}).get("start_date"))
+        for c in prices_field or []
+        if (c.get("constraint") or {}).get("start_date") is not None
+    ]
+    return sorted({d.normalize() for d in starts if d.normalize() > when})
+
+
+def _package_start_dates(model, when: pd.Timestamp) -> list[pd.Timestamp]:
+    """The start dates after ``when`` of an installed model's conditional prices."""
+    if not isinstance(model.prices, list):
+        return []
+    starts = [
+        pd.Timestamp(c.constraint.start_date)
+        for c in model.prices
+        if c.constraint is not None and hasattr(c.constraint, "start_date")
+    ]
+    return sorted({d for d in starts if d > when})
+
+
+def _with_announced(quote: Quote | None, later: list[tuple[pd.Timestamp, Quote | None]]):
+    """``quote`` carrying the prices announced for later dates (those that price)."""
+    if quote is not None:
+        quote.announced = [(day, q) for day, q in later if q is not None]
+    return quote
+
+
 def read_genai_prices(path: Path | None = None, *, observed_on: object | None = None) -> Source:
     """Read genai-prices data: the installed package (default) or a ``data.json`` copy.
 
@@ -138,7 +169,14 @@ def read_genai_prices(path: Path | None = None, *, observed_on: object | None = 
                 "'id' and 'models'"
             )
         entries = {
-            f"{p['id']}/{m['id']}": (_active_json_prices(m.get("prices"), when), None)
+            f"{p['id']}/{m['id']}": (
+                _active_json_prices(m.get("prices"), when),
+                None,
+                [
+                    (day, _active_json_prices(m.get("prices"), day), None)
+                    for day in _json_start_dates(m.get("prices"), when)
+                ],
+            )
             for p in raw
             for m in p["models"]
         }
@@ -160,17 +198,17 @@ def read_genai_prices(path: Path | None = None, *, observed_on: object | None = 
             if observed_on is not None
             else pd.Timestamp.today().normalize()
         )
-        moment = dt.datetime.combine(when.date(), dt.time(12), tzinfo=dt.UTC)
+        moment = _noon(when)
         entries = {}
         for provider in providers:
             for model in provider.models:
-                standard = model.get_prices(moment)
-                batch = None
-                for variant in model.price_variants or ():
-                    active = variant.constraint is None or variant.constraint.active(moment)
-                    if variant.when == {"processing": "batch"} and active:
-                        batch = variant.prices.__dict__
-                entries[f"{provider.id}/{model.id}"] = (standard.__dict__, batch)
+                entries[f"{provider.id}/{model.id}"] = (
+                    *_package_prices(model, moment),
+                    [
+                        (day, *_package_prices(model, _noon(day)))
+                        for day in _package_start_dates(model, when)
+                    ],
+                )
         source_url = f"https://pypi.org/project/genai-prices/{version}/"
         described = f"the installed genai-prices {version} package data, in force on {when.date()}"
     return Source(
@@ -178,9 +216,31 @@ def read_genai_prices(path: Path | None = None, *, observed_on: object | None = 
         observed_on=when,
         source_url=source_url,
         described_as=described,
-        quotes=LazyQuotes(
-            entries,
-            lambda k, e: _genai_quote(e[0], e[1], f"{path or 'genai-prices'}: model {k!r}"),
-        ),
+        quotes=LazyQuotes(entries, lambda k, e: _quote_of(k, e, path)),
         key_column="genai_prices_key",
     )
+
+
+def _noon(day: pd.Timestamp) -> dt.datetime:
+    return dt.datetime.combine(day.date(), dt.time(12), tzinfo=dt.UTC)
+
+
+def _package_prices(model, moment: dt.datetime) -> tuple[dict, dict | None]:
+    """(standard price map, batch price map or None) of an installed model at ``moment``."""
+    batch = None
+    for variant in model.price_variants or ():
+        active = variant.constraint is None or variant.constraint.active(moment)
+        if variant.when == {"processing": "batch"} and active:
+            batch = variant.prices.__dict__
+    return model.get_prices(moment).__dict__, batch
+
+
+def _quote_of(key: str, entry: tuple, path: Path | None) -> Quote | None:
+    """The quote of one entry (price map, batch map, [(start, price map, batch map)])."""
+    where = f"{path or 'genai-prices'}: model {key!r}"
+    standard, batch, later = entry
+    announced = [
+        (day, _genai_quote(prices, later_batch, f"{where}, from {day.date()}"))
+        for day, prices, later_batch in later
+    ]
+    return _with_announced(_genai_quote(standard, batch, where), announced)

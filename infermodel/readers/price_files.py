@@ -42,6 +42,9 @@ class Quote:
     #: with ``service_tier``, ``long_context_threshold_tokens`` (None: every prompt) and
     #: the columns of :data:`infermodel.tables.TIER_PRICE_COLUMNS`.
     tiers: list[dict[str, object]] = field(default_factory=list)
+    #: Prices the source says take effect after its date, each with that date (genai-prices'
+    #: start-date constraints): an announced change, kept with its ``effective_from``.
+    announced: list[tuple[pd.Timestamp, Quote]] = field(default_factory=list)
 
 
 @dataclass

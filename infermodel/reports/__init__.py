@@ -25,7 +25,8 @@ provisional, for the running quarter) into ``reports/<YYYYQn>/``.
 
 This package's top level holds only what notebooks call (:func:`show_answer`, which also
 saves the page's answer for the index, :func:`lead`, :func:`notes`, :func:`save_table`,
-:func:`stale_banner`, :func:`provenance`), so a kernel does not import papermill or nbconvert.
+:func:`stale_banner`, :func:`provenance`, :func:`user_numbers`), so a kernel does not
+import papermill or nbconvert.
 """
 
 from infermodel.reports.notebook import (
@@ -37,6 +38,7 @@ from infermodel.reports.notebook import (
     save_table,
     show_answer,
     stale_banner,
+    user_numbers,
 )
 
 __all__ = [
@@ -48,4 +50,5 @@ __all__ = [
     "save_table",
     "show_answer",
     "stale_banner",
+    "user_numbers",
 ]

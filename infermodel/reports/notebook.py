@@ -84,6 +84,17 @@ def notes(lines: Sequence[str]) -> HTML:
     return HTML(narrative.html([line for line in lines if line], kind="notes"))
 
 
+def user_numbers(table, snapshot) -> HTML:
+    """Which numbers of the page are yours (:mod:`infermodel.tables.user_data`): of ``table`` (a
+    cost, trace or bill table) priced from ``snapshot``, or of the snapshot alone when
+    ``table`` is ``None``. Shows nothing when none is."""
+    if table is None:
+        lines = narrative.future_note(snapshot) + narrative.snapshot_numbers(snapshot)
+    else:
+        lines = narrative.user_numbers(table, snapshot) or narrative.snapshot_numbers(snapshot)
+    return HTML(narrative.html(lines, kind="notes") if lines else "")
+
+
 def stale_banner(snapshot, *, html_output: bool = False):
     """A warning naming the observations older than the snapshot's stale threshold, and one
     naming the offerings past a retirement date a source schedules

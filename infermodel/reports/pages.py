@@ -24,7 +24,7 @@ import nbformat
 from bs4 import BeautifulSoup
 from nbconvert import HTMLExporter
 
-from infermodel import paths, prices
+from infermodel import narrative, paths, prices
 from infermodel.errors import InfermodelError, ReportError
 from infermodel.reports import folders
 from infermodel.reports.notebook import ANSWER_SUFFIX, read_answer, stale_banner
@@ -180,9 +180,11 @@ def index_html(title: str, record: dict, tables_dir: Path | None = None) -> str:
         + "</li>"
         for e in entries
     )
+    yours = narrative.folder_lead(record.get("user_data"))
     body = (
         f"<h1>{html.escape(title)}</h1>{as_of_html(record)}"
-        f"<h2>The answer</h2>{answers}"
+        + (f"<p class='lead'>{html.escape(yours)}</p>" if yours else "")
+        + f"<h2>The answer</h2>{answers}"
         f"<h2>The pages</h2><ul>{listing}</ul>"
         f"{_downloads(record, entries)}"
     )

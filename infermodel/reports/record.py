@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from infermodel import paths
+from infermodel.tables import user_data
 from infermodel.tables.registry import data_hash
 
 _PACKAGES = (
@@ -70,8 +71,14 @@ def package_versions() -> dict[str, str]:
 
 
 def provenance() -> pd.DataFrame:
-    """Library version, git commit, price-data hash and package versions, as a table."""
+    """Library version, git commit, price-data hash, the user data folder's tables (each
+    marked as yours, with its rows and sha256) and package versions, as a table."""
     rows = {"git commit": git_commit(), "price and spec data (sha256)": data_hash()}
+    folder = user_data.folder()
+    if folder is not None:
+        rows["your data folder"] = public_path(str(folder))
+        for entry in user_data.files(folder):
+            rows[f"yours: {entry['file']} (sha256)"] = f"{entry['sha256']} ({entry['rows']} rows)"
     rows.update(package_versions())
     return pd.DataFrame({"item": list(rows), "value": list(rows.values())})
 

@@ -31,6 +31,7 @@ from infermodel.reports.manifest import (
 )
 from infermodel.reports.pages import index_html, write_reports_index
 from infermodel.reports.record import command_line, git_commit, package_versions, public
+from infermodel.tables import user_data
 from infermodel.tables.registry import data_hash
 
 #: Parameters ``build_quarterly`` sets from the quarter; a caller may not set them too.
@@ -88,7 +89,7 @@ def build_report(
     staging = folders.staging_folder(parent, target.name)
     record = _new_record(manifest, runs, target, record_extra)
     try:
-        with _signals_raise():
+        with _signals_raise(), _user_folder_for_kernels(user_data.folder()):
             record["notebooks"] = _run_notebooks(
                 runs, staging, target, show_code=show_code, jobs=jobs, progress=progress
             )
@@ -115,6 +116,33 @@ def build_report(
     return target
 
 
+@contextmanager
+def _user_folder_for_kernels(folder: Path | None) -> Iterator[None]:
+    """Every kernel of the build reads the user data folder in use (a notebook that names
+    none in ``data_dir`` takes it from :data:`infermodel.paths.DATA_DIR_VARIABLE`)."""
+    if folder is None:
+        yield
+        return
+    before = os.environ.get(paths.DATA_DIR_VARIABLE)
+    os.environ[paths.DATA_DIR_VARIABLE] = str(folder)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(paths.DATA_DIR_VARIABLE, None)
+        else:
+            os.environ[paths.DATA_DIR_VARIABLE] = before
+
+
+def _user_data_entry(target: Path) -> dict | None:
+    """The run record's ``user_data``: the folder (its path made public) and each table's
+    rows and sha256; ``None`` when the report reads no user folder."""
+    folder = user_data.folder()
+    if folder is None:
+        return None
+    return {"folder": public(str(folder), target), "files": user_data.files(folder)}
+
+
 def _new_record(
     manifest: Manifest, runs: list[NotebookRun], target: Path, extra: Mapping | None
 ) -> dict:
@@ -124,6 +152,7 @@ def _new_record(
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "git_commit": git_commit(),
         "data_sha256": data_hash(),
+        "user_data": _user_data_entry(target),
         "packages": package_versions(),
         "command": command_line(target),
         **public(dict(extra or {}), target),
@@ -291,7 +320,7 @@ def build_quarterly(
         wanted["previous_as_of"] = parsed.previous.end.strftime("%Y-%m-%d")
     title = f"{manifest.title}: {parsed}" + (" (provisional)" if provisional else "")
     manifest = Manifest(title, manifest.notebooks)
-    out_dir = paths.REPORTS_DIR / parsed.label if out_dir is None else out_dir
+    out_dir = paths.reports_dir() / parsed.label if out_dir is None else out_dir
     return build_report(
         out_dir,
         manifest=manifest,

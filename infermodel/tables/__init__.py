@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from infermodel import paths
-from infermodel._compat import pa
+from infermodel._compat import pa, pandas_engine
 from infermodel.errors import Problem, TableError
 from infermodel.formulas.roofline import (
     FACTORS,
@@ -28,7 +28,7 @@ from infermodel.formulas.roofline import (
     PRECISIONS,
     Efficiency,
 )
-from infermodel.tables import provenance
+from infermodel.tables import provenance, user_data
 from infermodel.tables.reading import RowRule, date_column, read_table, row_problems
 from infermodel.tables.serving_engines import DEFAULT_ENGINE, ENGINES
 from infermodel.units import SECONDS_PER_HOUR
@@ -56,6 +56,10 @@ GPU_PRICING = ("on_demand", "spot", "reserved")
 
 API_KEY = ["provider", "model_id"]
 GPU_KEY = ["provider", "gpu", "tier", "pricing"]
+#: One price observation: the offering, the day it was read, and the day it takes effect
+#: (empty: the day it was read). Two rows read on one day differ by their effective date.
+API_OBSERVATION_KEY = [*API_KEY, "observed_on", "effective_from"]
+GPU_OBSERVATION_KEY = [*GPU_KEY, "observed_on", "effective_from"]
 
 #: An observation older than this at the as-of date is flagged stale (issue 4 default). [days]
 DEFAULT_STALE_AFTER_DAYS = 120
@@ -111,6 +115,32 @@ def _usd_per_million(*, required: bool) -> pa.Column:
         ],
         nullable=not required,
     )
+
+
+def effective_from_column() -> pa.Column:
+    """The optional date a price takes effect, ``YYYY-MM-DD``; may be after today (a change a
+    provider announced, the end of a promotion). Empty: in force from ``observed_on``."""
+    return pa.Column(
+        pandas_engine.DateTime(to_datetime_kwargs={"format": "%Y-%m-%d"}),
+        nullable=True,
+        required=False,
+    )
+
+
+#: An announced price takes effect on or after the day it was read.
+EFFECTIVE_NOT_BEFORE_OBSERVED = RowRule(
+    "effective_from",
+    lambda df: df["effective_from"].isna() | (df["effective_from"] >= df["observed_on"]),
+    "must be on or after observed_on (the day the announcement was read); a price in force "
+    "before it was read is simply the observation: leave effective_from empty",
+)
+
+
+def in_force_from(observations: pd.DataFrame) -> pd.Series:
+    """The day each price observation takes effect: ``effective_from``, else ``observed_on``."""
+    if "effective_from" not in observations:
+        return observations["observed_on"]
+    return observations["effective_from"].fillna(observations["observed_on"])
 
 
 def _provenance_columns() -> dict[str, pa.Column]:
@@ -184,6 +214,7 @@ API_SCHEMA = pa.DataFrameSchema(
         "usd_per_million_input_tokens_long_context": _usd_per_million(required=False),
         "usd_per_million_output_tokens_long_context": _usd_per_million(required=False),
         **_provenance_columns(),
+        "effective_from": effective_from_column(),
         # Added in issue 24 (the last columns of the file, so that rows written before them
         # still read): the cache prices of prompts above the long-context threshold.
         **{
@@ -197,7 +228,7 @@ API_SCHEMA = pa.DataFrameSchema(
             )
         },
     },
-    unique=[*API_KEY, "observed_on"],
+    unique=API_OBSERVATION_KEY,
     strict=True,
     coerce=True,
     name="api_prices",
@@ -217,6 +248,7 @@ API_TIER_SCHEMA = pa.DataFrameSchema(
         "provider": pa.Column(str),
         "model_id": pa.Column(str),
         "observed_on": date_column("observed_on"),
+        "effective_from": effective_from_column(),
         "service_tier": pa.Column(
             str,
             pa.Check.isin(SERVICE_TIERS[1:]),
@@ -234,7 +266,7 @@ API_TIER_SCHEMA = pa.DataFrameSchema(
         "source_url": pa.Column(str),
         "note": pa.Column(str, nullable=True),
     },
-    unique=[*API_KEY, "observed_on", "service_tier", "long_context_threshold_tokens"],
+    unique=[*API_OBSERVATION_KEY, "service_tier", "long_context_threshold_tokens"],
     strict=True,
     coerce=True,
     name="api_price_tiers",
@@ -262,8 +294,9 @@ GPU_SCHEMA = pa.DataFrameSchema(
             "Int64", pa.Check.gt(0, error="must be > 0 seconds"), nullable=True
         ),
         **_provenance_columns(),
+        "effective_from": effective_from_column(),
     },
-    unique=[*GPU_KEY, "observed_on"],
+    unique=GPU_OBSERVATION_KEY,
     strict=True,
     coerce=True,
     name="gpu_prices",
@@ -513,8 +546,11 @@ EFFICIENCY_SCHEMA = pa.DataFrameSchema(
 
 
 def load_api_prices(path: Path = paths.API_PRICES_CSV) -> pd.DataFrame:
-    """All API price observations, validated; raises :class:`TableError` on a bad row."""
-    table = read_table(path, API_SCHEMA, rules=[_NOTE_FOR_ESTIMATES, _LONG_CONTEXT_TOGETHER])
+    """All API price observations (shipped, and the user folder's:
+    :func:`infermodel.tables.user_data.read`), validated; raises :class:`TableError` on a bad
+    row."""
+    rules = [_NOTE_FOR_ESTIMATES, _LONG_CONTEXT_TOGETHER, EFFECTIVE_NOT_BEFORE_OBSERVED]
+    table = user_data.read(path, API_SCHEMA, rules=rules)
     if "usd_per_million_cache_write_1h_tokens" not in table:
         at = table.columns.get_loc("usd_per_million_cache_write_tokens") + 1
         table.insert(at, "usd_per_million_cache_write_1h_tokens", float("nan"))
@@ -535,21 +571,25 @@ def load_api_price_tiers(path: Path = paths.API_PRICE_TIERS_CSV) -> pd.DataFrame
     and date; a row with ``long_context_threshold_tokens`` holds the tier's prices for
     prompts above that length.
     """
-    if not Path(path).is_file():
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in API_TIER_SCHEMA.columns})
-    return read_table(path, API_TIER_SCHEMA, rules=[_NOTE_FOR_ESTIMATES])
+    return user_data.read(
+        path,
+        API_TIER_SCHEMA,
+        rules=[_NOTE_FOR_ESTIMATES, EFFECTIVE_NOT_BEFORE_OBSERVED],
+        if_absent=lambda: user_data.empty(API_TIER_SCHEMA, ("observed_on", "effective_from")),
+    )
 
 
 def load_gpu_prices(path: Path = paths.GPU_PRICES_CSV) -> pd.DataFrame:
     """All GPU price observations, validated; raises :class:`TableError` on a bad row."""
-    return read_table(path, GPU_SCHEMA, rules=[_NOTE_FOR_ESTIMATES])
+    rules = [_NOTE_FOR_ESTIMATES, EFFECTIVE_NOT_BEFORE_OBSERVED]
+    return user_data.read(path, GPU_SCHEMA, rules=rules)
 
 
 def load_withdrawals(path: Path = paths.WITHDRAWALS_CSV) -> pd.DataFrame:
     """All recorded withdrawals of API offerings, validated; none when the file is absent."""
-    if not Path(path).is_file():
-        return no_withdrawals()
-    return read_table(path, WITHDRAWALS_SCHEMA, rules=[_NOTE_FOR_ESTIMATES])
+    return user_data.read(
+        path, WITHDRAWALS_SCHEMA, rules=[_NOTE_FOR_ESTIMATES], if_absent=no_withdrawals
+    )
 
 
 def no_withdrawals() -> pd.DataFrame:
@@ -569,12 +609,12 @@ def no_withdrawals() -> pd.DataFrame:
 
 def load_tracked(path: Path = paths.TRACKED_CSV) -> pd.DataFrame:
     """The reviewed mapping of tracked offerings to source keys, validated."""
-    return read_table(path, TRACKED_SCHEMA)
+    return user_data.read(path, TRACKED_SCHEMA)
 
 
 def load_gpu_specs(path: Path = paths.GPU_SPECS_CSV) -> pd.DataFrame:
     """GPU specs (memory, bandwidth), one row per exact SKU, validated."""
-    return read_table(path, GPU_SPECS_SCHEMA)
+    return user_data.read(path, GPU_SPECS_SCHEMA)
 
 
 def with_serving_rates(table: pd.DataFrame) -> pd.DataFrame:
@@ -592,7 +632,7 @@ def load_serving(
 
     A ``gpu`` other than ``any`` must be a SKU in the GPU specs table.
     """
-    table = read_table(path, SERVING_SCHEMA)
+    table = user_data.read(path, SERVING_SCHEMA)
     specs = load_gpu_specs() if gpu_specs is None else gpu_specs
     known = set(specs["gpu"])
     unknown = (table["gpu"] != ANY_GPU) & ~table["gpu"].isin(known)
@@ -604,12 +644,12 @@ def load_serving(
 
 def load_model_specs(path: Path = paths.MODEL_SPECS_CSV) -> pd.DataFrame:
     """Model architectures (parameters, layers, heads), one row per model, validated."""
-    return read_table(path, MODEL_SPECS_SCHEMA)
+    return user_data.read(path, MODEL_SPECS_SCHEMA)
 
 
 def load_measured(path: Path = paths.MEASURED_CSV) -> pd.DataFrame:
     """Measured serving throughput points (shipped or a user's), validated."""
-    return read_table(path, MEASURED_SCHEMA)
+    return user_data.read(path, MEASURED_SCHEMA)
 
 
 def load_efficiency_table(path: Path = paths.EFFICIENCY_CSV) -> pd.DataFrame:
@@ -674,6 +714,4 @@ READINGS_SCHEMA = pa.DataFrameSchema(
 
 def load_price_readings(path: Path = paths.PRICE_READINGS_CSV) -> pd.DataFrame:
     """The reviewed readings of the price history, validated; none when the file is absent."""
-    if not Path(path).is_file():
-        return provenance.no_readings()
-    return read_table(path, READINGS_SCHEMA)
+    return user_data.read(path, READINGS_SCHEMA, if_absent=provenance.no_readings)

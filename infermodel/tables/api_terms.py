@@ -36,7 +36,8 @@ import pandas as pd
 
 from infermodel import paths
 from infermodel._compat import pa, pandas_engine
-from infermodel.tables.reading import RowRule, date_column, read_table
+from infermodel.tables import user_data
+from infermodel.tables.reading import RowRule, date_column
 
 #: What an uplift multiplies: every token price, or only one kind.
 UPLIFT_APPLIES_TO = ("all_token_prices", "input_tokens", "output_tokens")
@@ -166,7 +167,7 @@ RATE_LIMIT_RULES = (
 
 def load_api_rate_limits(path: Path = paths.API_RATE_LIMITS_CSV) -> pd.DataFrame:
     """Published API rate limits by usage tier, validated."""
-    return read_table(path, API_RATE_LIMITS_SCHEMA, rules=RATE_LIMIT_RULES)
+    return user_data.read(path, API_RATE_LIMITS_SCHEMA, rules=RATE_LIMIT_RULES)
 
 
 BILL_MODELS_SCHEMA = pa.DataFrameSchema(
@@ -195,14 +196,12 @@ BILL_MODELS_SCHEMA = pa.DataFrameSchema(
 
 def load_bill_models(path: Path = paths.BILL_MODELS_CSV) -> pd.DataFrame:
     """Models as bills name them, mapped to tracked offering ids, validated."""
-    return read_table(path, BILL_MODELS_SCHEMA)
+    return user_data.read(path, BILL_MODELS_SCHEMA)
 
 
 def load_scheduled_retirements(path: Path = paths.SCHEDULED_RETIREMENTS_CSV) -> pd.DataFrame:
     """Every scheduled retirement date read from a source, validated; none when absent."""
-    if not Path(path).is_file():
-        return no_scheduled_retirements()
-    return read_table(path, SCHEDULED_RETIREMENTS_SCHEMA)
+    return user_data.read(path, SCHEDULED_RETIREMENTS_SCHEMA, if_absent=no_scheduled_retirements)
 
 
 def no_scheduled_retirements() -> pd.DataFrame:
@@ -218,4 +217,4 @@ def no_scheduled_retirements() -> pd.DataFrame:
 
 def load_uplifts(path: Path = paths.UPLIFTS_CSV) -> pd.DataFrame:
     """Published regional / data-residency price multipliers, validated."""
-    return read_table(path, UPLIFTS_SCHEMA)
+    return user_data.read(path, UPLIFTS_SCHEMA)

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from infermodel import paths
-from infermodel.tables import API_KEY, CONFIDENCE_LEVELS
-from infermodel.tables.reading import date_column, read_table
+from infermodel._compat import pa
+from infermodel.tables import API_KEY, CONFIDENCE_LEVELS, user_data
+from infermodel.tables.reading import date_column
 
 #: The most tokens any window may state: far above today's largest (about 10^7). [tokens]
 MAX_WINDOW_TOKENS = 100_000_000
@@ -56,9 +56,7 @@ CONTEXT_WINDOWS_SCHEMA = pa.DataFrameSchema(
 
 def load_context_windows(path: Path = paths.CONTEXT_WINDOWS_CSV) -> pd.DataFrame:
     """Context windows of API offerings, validated; none when the file is absent."""
-    if not Path(path).is_file():
-        return no_context_windows()
-    return read_table(path, CONTEXT_WINDOWS_SCHEMA)
+    return user_data.read(path, CONTEXT_WINDOWS_SCHEMA, if_absent=no_context_windows)
 
 
 def no_context_windows() -> pd.DataFrame:

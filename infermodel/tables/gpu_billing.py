@@ -23,8 +23,8 @@ import pandas as pd
 from infermodel import paths
 from infermodel._compat import pa
 from infermodel.errors import Problem
-from infermodel.tables import CONFIDENCE_LEVELS, GPU_PRICING
-from infermodel.tables.reading import RowRule, date_column, read_table, row_problems
+from infermodel.tables import CONFIDENCE_LEVELS, GPU_PRICING, owned_gpus, user_data
+from infermodel.tables.reading import RowRule, date_column, row_problems
 
 RULE_KEY = ["provider", "tier", "pricing"]
 #: Said in ``billing_rule`` of an offering the table has no rule for.
@@ -90,7 +90,7 @@ _IDLE_ONLY_SERVERLESS = RowRule(
 def load_billing_rules(path: Path = paths.GPU_BILLING_RULES_CSV) -> pd.DataFrame:
     """Every GPU billing rule, validated; raises :class:`TableError` on a bad row."""
     rules = [_SPOT_HAS_INTERRUPTIONS, _RESERVED_HAS_TERM, _IDLE_ONLY_SERVERLESS]
-    table = read_table(path, BILLING_RULES_SCHEMA, rules=rules)
+    table = user_data.read(path, BILLING_RULES_SCHEMA, rules=rules)
     return table.assign(scales_to_zero=table["scales_to_zero"] == "true")
 
 
@@ -166,6 +166,25 @@ def rules_for(
         },
         index=gpu.index,
     )
+    return _owned_rules(gpu, result)
+
+
+#: How a server you own (:mod:`infermodel.tables.owned_gpus`) is billed.
+OWNED_RULE = "your servers (owned_gpus.csv): every hour of the span, whole servers"
+
+
+def _owned_rules(gpu: pd.DataFrame, result: pd.DataFrame) -> pd.DataFrame:
+    """Owned servers have no billing rule row: they cost every hour, a whole server at a time
+    (``gpus_per_instance_min`` its GPUs), and never scale to zero."""
+    owned = (gpu["pricing"] == owned_gpus.PRICING).to_numpy() if "pricing" in gpu else None
+    if owned is None or not owned.any():
+        return result
+    result = result.copy()
+    result.loc[owned, "billing_increment_seconds"] = 3600.0
+    result.loc[owned, "minimum_billed_seconds"] = 0.0
+    result.loc[owned, "gpus_per_instance_min"] = gpu.loc[owned, "gpus_per_server"].astype(int)
+    result.loc[owned, "scales_to_zero"] = False
+    result.loc[owned, "billing_rule"] = OWNED_RULE
     return result
 
 

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from infermodel.errors import Problem
+from infermodel.tables.reading import where
 
 #: The key of an API offering (as :data:`infermodel.tables.API_KEY`).
 KEY = ["provider", "model_id"]
@@ -299,13 +300,13 @@ def check_readings(readings: pd.DataFrame, api_prices: pd.DataFrame, path: Path)
         column, when = FIELDS[row["field"]], row["observed_on"].strftime("%Y-%m-%d")
         if seen.empty:
             rule = f"no observation of {row['provider']} {row['model_id']} on this date"
-            problems.append(Problem(Path(path), int(index) + 2, "observed_on", when, rule))
+            problems.append(Problem(*where(row, index, path), "observed_on", when, rule))
         elif row["source"] not in set(seen["source"]):
             rule = f"the observation's source is {', '.join(sorted(set(seen['source'])))}"
-            problems.append(Problem(Path(path), int(index) + 2, "source", row["source"], rule))
+            problems.append(Problem(*where(row, index, path), "source", row["source"], rule))
         elif seen[column].isna().all():
             rule = "the observation gives no price for this field"
-            problems.append(Problem(Path(path), int(index) + 2, "field", row["field"], rule))
+            problems.append(Problem(*where(row, index, path), "field", row["field"], rule))
         elif (
             row["verdict"] == "source_error"
             and row["field"] in ("input", "output")
@@ -313,5 +314,5 @@ def check_readings(readings: pd.DataFrame, api_prices: pd.DataFrame, path: Path)
             and not (same & (history["observed_on"] < row["observed_on"])).any()
         ):
             rule = "give the value billed: no earlier observation to take the price from"
-            problems.append(Problem(Path(path), int(index) + 2, "usd_per_million_tokens", "", rule))
+            problems.append(Problem(*where(row, index, path), "usd_per_million_tokens", "", rule))
     return problems

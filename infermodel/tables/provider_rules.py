@@ -23,11 +23,11 @@ import fnmatch
 from pathlib import Path
 
 import pandas as pd
-import pandera.pandas as pa
 
 from infermodel import paths
-from infermodel.tables import CONFIDENCE_LEVELS
-from infermodel.tables.reading import date_column, read_table
+from infermodel._compat import pa
+from infermodel.tables import CONFIDENCE_LEVELS, user_data
+from infermodel.tables.reading import date_column
 
 RULES = ("cached_input_discount", "batch_discount")
 
@@ -61,9 +61,7 @@ PROVIDER_RULES_SCHEMA = pa.DataFrameSchema(
 
 def load_provider_rules(path: Path = paths.PROVIDER_RULES_CSV) -> pd.DataFrame:
     """The providers' default billing rules, validated; none when the file is absent."""
-    if not Path(path).is_file():
-        return no_provider_rules()
-    return read_table(path, PROVIDER_RULES_SCHEMA)
+    return user_data.read(path, PROVIDER_RULES_SCHEMA, if_absent=no_provider_rules)
 
 
 def no_provider_rules() -> pd.DataFrame:

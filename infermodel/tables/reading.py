@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from infermodel._compat import SchemaError, SchemaErrors, pa, pandas_engine
@@ -127,11 +128,27 @@ def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, path: Path) -> pd.
         raise TableError([Problem(Path(path), None, None, None, str(exc))]) from None
 
 
+def with_optional_columns(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """``frame`` with every optional column of ``schema`` it lacks added empty, in the
+    schema's order (a file written before a column was added reads as if it were empty)."""
+    missing = [
+        name for name, column in schema.columns.items() if not column.required and name not in frame
+    ]
+    if not missing:
+        return frame
+    frame = frame.assign(**{name: pd.Series(np.nan, index=frame.index) for name in missing})
+    order = [name for name in schema.columns if name in frame]
+    return frame[order + [c for c in frame.columns if c not in order]]
+
+
 def read_table(
     path: Path, schema: pa.DataFrameSchema, *, rules: Sequence[RowRule] = ()
 ) -> pd.DataFrame:
-    """Read ``path``, validate it against ``schema``, then check the row ``rules``."""
-    table = validate(read_csv_text(path), schema, path)
+    """Read ``path``, validate it against ``schema``, then check the row ``rules``.
+
+    Optional columns the file lacks come back empty (:func:`with_optional_columns`).
+    """
+    table = validate(with_optional_columns(read_csv_text(path), schema), schema, path)
     problems = [
         problem
         for rule in rules
@@ -142,11 +159,31 @@ def read_table(
     return table
 
 
+def where(row: pd.Series, index: object, path: Path) -> tuple[Path, int]:
+    """(file, line) of a row: its ``data_file`` and ``data_line`` when it carries them (a
+    table read by :func:`infermodel.tables.user_data.read`), else line ``index + 2`` of ``path``."""
+    if "data_file" in row and "data_line" in row and pd.notna(row["data_file"]):
+        return Path(row["data_file"]), int(row["data_line"])
+    return Path(path), int(index) + 2
+
+
 def row_problems(
     frame: pd.DataFrame, mask: pd.Series, path: Path, field: str, rule: str
 ) -> list[Problem]:
-    """One :class:`Problem` per row of ``frame`` where ``mask`` is true."""
+    """One :class:`Problem` per row of ``frame`` where ``mask`` is true.
+
+    A row read from a file says where it came from (``data_file``, ``data_line``: tables
+    read with :func:`infermodel.tables.user_data.read`, shipped and a user's rows together); other
+    rows are line ``index + 2`` of ``path``.
+    """
+    where = "data_file" in frame and "data_line" in frame
     return [
-        Problem(Path(path), int(index) + 2, field, frame.loc[index, field], rule)
+        Problem(
+            Path(frame.loc[index, "data_file"]) if where else Path(path),
+            int(frame.loc[index, "data_line"]) if where else int(index) + 2,
+            field,
+            frame.loc[index, field],
+            rule,
+        )
         for index in frame.index[mask.fillna(True).astype(bool)]
     ]

@@ -19,8 +19,10 @@ import pandas as pd
 
 from infermodel import paths
 from infermodel.errors import Problem, TableError
+from infermodel.prices import negotiated
 from infermodel.tables import (
     API_KEY,
+    API_OBSERVATION_KEY,
     MODEL_CLASS,
     context_windows,
     gpu_billing,
@@ -37,9 +39,11 @@ from infermodel.tables import (
     load_withdrawals,
     model_key,
     offerings,
+    owned_gpus,
     provenance,
     provider_rules,
     serving_engines,
+    user_data,
 )
 from infermodel.tables.api_terms import (
     load_api_rate_limits,
@@ -47,7 +51,7 @@ from infermodel.tables.api_terms import (
     load_scheduled_retirements,
     load_uplifts,
 )
-from infermodel.tables.reading import row_problems
+from infermodel.tables.reading import row_problems, where
 from infermodel.tables.serving_targets import load_serving_targets
 
 # --------------------------------------------------------------------------------------
@@ -98,24 +102,20 @@ def check_gpus_known(gpu_prices: pd.DataFrame, known_gpus: set[str], path: Path)
     return row_problems(gpu_prices, ~gpu_prices["gpu"].isin(known_gpus), path, "gpu", rule)
 
 
-def _line(index: object) -> int:
-    return int(index) + 2  # the header is line 1
-
-
 def _unknown_offering(
-    row: pd.Series, line: int, models: pd.Series, first: pd.Series, path: Path
+    row: pd.Series, at: tuple[Path, int], models: pd.Series, first: pd.Series
 ) -> Problem | None:
     """The problem of a row whose (provider, model_id) names no offering of api_prices."""
     provider, model_id = row["provider"], row["model_id"]
     if provider not in models.index:
         valid = ", ".join(sorted(models.index))
         rule = f"no API offering of this provider in api_prices.csv (providers: {valid})"
-        return Problem(Path(path), line, "provider", provider, rule)
+        return Problem(*at, "provider", provider, rule)
     if (provider, model_id) not in first.index:
         close = difflib.get_close_matches(model_id, list(models[provider]), n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         rule = f"no {provider} offering with this model_id in api_prices.csv{hint}"
-        return Problem(Path(path), line, "model_id", model_id, rule)
+        return Problem(*at, "model_id", model_id, rule)
     return None
 
 
@@ -131,7 +131,7 @@ def check_withdrawals(
     models = api_prices.groupby("provider")["model_id"].unique()
     problems = []
     for index, row in withdrawals.iterrows():
-        problem = _unknown_offering(row, _line(index), models, first, path)
+        problem = _unknown_offering(row, where(row, index, path), models, first)
         if problem is not None:
             problems.append(problem)
         elif row["withdrawn_on"] < first[(row["provider"], row["model_id"])]:
@@ -141,7 +141,7 @@ def check_withdrawals(
                 f"({first[(provider, model_id)].date()}); a withdrawal follows an observation"
             )
             when = row["withdrawn_on"].strftime("%Y-%m-%d")
-            problems.append(Problem(Path(path), _line(index), "withdrawn_on", when, rule))
+            problems.append(Problem(*where(row, index, path), "withdrawn_on", when, rule))
     return problems
 
 
@@ -151,7 +151,9 @@ def check_scheduled_retirements(
     """Scheduled retirements that name no offering of ``api_prices`` (any date is allowed)."""
     first = api_prices.groupby(API_KEY)["observed_on"].min()
     models = api_prices.groupby("provider")["model_id"].unique()
-    found = [_unknown_offering(r, _line(i), models, first, path) for i, r in scheduled.iterrows()]
+    found = [
+        _unknown_offering(r, where(r, i, path), models, first) for i, r in scheduled.iterrows()
+    ]
     return [problem for problem in found if problem is not None]
 
 
@@ -165,21 +167,22 @@ def check_provider_rules(
         if not len(models):
             valid = ", ".join(sorted(api_prices["provider"].unique()))
             rule = f"no API offering of this provider in api_prices.csv (providers: {valid})"
-            problems.append(Problem(Path(path), _line(index), "provider", row["provider"], rule))
+            problems.append(Problem(*where(row, index, path), "provider", row["provider"], rule))
         elif not any(fnmatch.fnmatchcase(m, row["model_pattern"]) for m in models):
             rule = f"matches no {row['provider']} model_id of api_prices.csv"
-            problems.append(Problem(Path(path), _line(index), "model_pattern",
+            problems.append(Problem(*where(row, index, path), "model_pattern",
                                     row["model_pattern"], rule))  # fmt: skip
     return problems
 
 
 def check_tiers(tiers: pd.DataFrame, api_prices: pd.DataFrame, path: Path) -> list[Problem]:
     """Tier rows that belong to no observation of ``api_prices`` (same offering and date)."""
-    observed = pd.MultiIndex.from_frame(api_prices[[*API_KEY, "observed_on"]])
-    belongs = pd.MultiIndex.from_frame(tiers[[*API_KEY, "observed_on"]]).isin(observed)
+    observed = pd.MultiIndex.from_frame(api_prices[API_OBSERVATION_KEY])
+    belongs = pd.MultiIndex.from_frame(tiers[API_OBSERVATION_KEY]).isin(observed)
     rule = (
         "no api_prices.csv observation of this offering on this date; a tier row belongs to "
-        "the standard-price observation of the same provider, model_id and observed_on"
+        "the standard-price observation of the same provider, model_id, observed_on and "
+        "effective_from"
     )
     return row_problems(tiers, pd.Series(~belongs, index=tiers.index), path, "observed_on", rule)
 
@@ -196,12 +199,12 @@ def check_rate_limits(limits: pd.DataFrame, tracked: pd.DataFrame, path: Path) -
         if provider not in models.index:
             valid = ", ".join(sorted(models.index))
             rule = f"no tracked offering of this provider in tracked_offerings.csv ({valid})"
-            problems.append(Problem(Path(path), _line(index), "provider", provider, rule))
+            problems.append(Problem(*where(row, index, path), "provider", provider, rule))
         elif not fnmatch.filter(list(models[provider]), pattern):
             close = difflib.get_close_matches(pattern, list(models[provider]), n=3, cutoff=0.6)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             rule = f"matches no tracked {provider} model_id (an fnmatch pattern){hint}"
-            problems.append(Problem(Path(path), _line(index), "model_pattern", pattern, rule))
+            problems.append(Problem(*where(row, index, path), "model_pattern", pattern, rule))
     return problems
 
 
@@ -251,7 +254,7 @@ def check_bill_models(
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             rule = f"no API offering with this id in api_prices.csv{hint}"
             problems.append(
-                Problem(Path(path), _line(index), "offering_id", row["offering_id"], rule)
+                Problem(*where(row, index, path), "offering_id", row["offering_id"], rule)
             )
     key = (
         bill_models["provider"].map(offerings.provider_slug)
@@ -392,7 +395,19 @@ def _cross_table_problems(tables: dict[str, pd.DataFrame], files: dict[str, Path
                 problems += check_models_known(
                     tables[name], models, files[name], classes_allowed=classes
                 )
+    if "contracts" in tables and "api_prices" in tables:
+        problems += negotiated.check_contracts(tables["contracts"], tables["api_prices"])
+    if "owned_gpus" in tables and "gpu_specs" in tables:
+        known = list(tables["gpu_specs"]["gpu"])
+        problems += owned_gpus.check_gpus(tables["owned_gpus"], known)
     return problems
+
+
+#: Tables only a user folder holds: name -> reader (checked across tables by validate_all).
+USER_ONLY = {
+    "contracts": negotiated.read_contracts,
+    "owned_gpus": lambda: owned_gpus.load_owned(gpu_specs=load_gpu_specs()),
+}
 
 
 def validate_all(data_dir: Path = paths.DATA_DIR) -> dict[str, int]:
@@ -422,6 +437,13 @@ def validate_all(data_dir: Path = paths.DATA_DIR) -> dict[str, int]:
             tables[name] = table.load(files[name])
         except TableError as exc:
             problems.extend(exc.problems)
+    # The shipped data is read with the user folder's rows; its own tables are checked too.
+    if user_data.shipped_name(data_dir) is not None and user_data.folder() is not None:
+        for name, read in USER_ONLY.items():
+            try:
+                tables[name] = read()
+            except TableError as exc:
+                problems.extend(exc.problems)
     if "gpu_specs" in tables:
         try:
             tables["serving_assumptions"] = load_serving(
@@ -433,6 +455,25 @@ def validate_all(data_dir: Path = paths.DATA_DIR) -> dict[str, int]:
     if problems:
         raise TableError(problems)
     return {name: len(table) for name, table in tables.items()}
+
+
+def user_rows() -> dict[str, int]:
+    """Rows of each table that come from the user data folder in use (none: empty)."""
+    if user_data.folder() is None:
+        return {}
+    counts = {}
+    for name, table in SHIPPED.items():
+        if name == "throughput_efficiency":
+            continue
+        frame = table.load(table.path)
+        mine = int(user_data.origin_of(frame).eq(user_data.USER).sum())
+        if mine:
+            counts[name] = mine
+    for name, read in USER_ONLY.items():
+        rows = len(read())
+        if rows:
+            counts[name] = rows
+    return counts
 
 
 def data_hash(files: Sequence[Path] | None = None) -> str:

@@ -70,6 +70,9 @@ def pairs(
             "observed_on": "serving_observed_on",
             "source_url": "serving_source_url",
             "note": "serving_note",
+            "data_origin": "serving_data_origin",
+            "data_file": "serving_data_file",
+            "data_line": "serving_data_line",
         }
     )
     grid = offers.merge(serve, how="cross")

@@ -20,12 +20,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from infermodel import paths
+from infermodel._compat import pa
 from infermodel.errors import InputError, Problem, TableError
 from infermodel.formulas.roofline import KV_CACHE_DTYPES, MEMORY_BASES
-from infermodel.tables.reading import date_column, read_table
+from infermodel.tables import user_data
+from infermodel.tables.reading import date_column
 
 #: Engines the estimator knows, in display order.
 ENGINES = ("vllm", "sglang", "trtllm")
@@ -65,7 +66,7 @@ SERVING_ENGINES_SCHEMA = pa.DataFrameSchema(
 
 def load_engines(path: Path = paths.SERVING_ENGINES_CSV) -> pd.DataFrame:
     """The engines' defaults, validated; every engine must have a row from one GPU."""
-    table = read_table(path, SERVING_ENGINES_SCHEMA)
+    table = user_data.read(path, SERVING_ENGINES_SCHEMA)
     from_one = set(table.loc[table["tensor_parallel_from"] == 1, "engine"])
     missing = [e for e in ENGINES if e not in from_one]
     if missing:

@@ -23,7 +23,8 @@ import pandas as pd
 from infermodel import paths
 from infermodel._compat import pa
 from infermodel.formulas.roofline import PRECISIONS
-from infermodel.tables.reading import date_column, read_table
+from infermodel.tables import user_data
+from infermodel.tables.reading import date_column
 
 SERVING_TARGETS_SCHEMA = pa.DataFrameSchema(
     {
@@ -59,6 +60,10 @@ SERVING_TARGETS_SCHEMA = pa.DataFrameSchema(
 
 def load_serving_targets(path: Path = paths.SERVING_TARGETS_CSV) -> pd.DataFrame:
     """Serving assumptions defined by a latency target, validated; none when absent."""
-    if not Path(path).is_file():
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in SERVING_TARGETS_SCHEMA.columns})
-    return read_table(path, SERVING_TARGETS_SCHEMA)
+    return user_data.read(
+        path,
+        SERVING_TARGETS_SCHEMA,
+        if_absent=lambda: pd.DataFrame(
+            {c: pd.Series(dtype=object) for c in SERVING_TARGETS_SCHEMA.columns}
+        ),
+    )
