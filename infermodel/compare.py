@@ -24,7 +24,16 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from infermodel import checks, contracts, formulas, gpu_billing, offerings, service_tiers, tables
+from infermodel import (
+    billing_basis,
+    checks,
+    contracts,
+    formulas,
+    gpu_billing,
+    offerings,
+    service_tiers,
+    tables,
+)
 from infermodel import serving as serving_mod
 from infermodel.errors import InputError
 from infermodel.prices import PriceSnapshot
@@ -161,7 +170,9 @@ def diy_rows(
     utilization: float,
     diy_token_basis: str = "total",
 ) -> pd.DataFrame:
-    """Price ``workload`` on each priceable (GPU offering, serving assumption) pair."""
+    """Price ``workload`` on each priceable (GPU offering, serving assumption) pair, on the
+    ``busy_hours`` basis: the busy GPU-hours of one job, the article's formula
+    (:func:`infermodel.billing_basis.busy_hours_cost`)."""
     check_diy_token_basis(diy_token_basis)
     tokens = workload.total_tokens if diy_token_basis == "total" else workload.output_tokens
     tps = priced_pairs["tokens_per_second"]
@@ -169,6 +180,14 @@ def diy_rows(
     # Spot capacity: each interruption costs a restart and the in-flight work again (one
     # mean request at the replica's rate when the workload says how many requests it is).
     spot = spot_time_factors(priced_pairs, tokens / workload.requests if workload.requests else 0)
+    busy = billing_basis.busy_hours_cost(
+        tokens,
+        tps,
+        utilization,
+        priced_pairs["usd_per_gpu_hour"],
+        gpus_per_replica=gpus,
+        spot_time_factor=spot,
+    )
     return pd.DataFrame(
         {
             "platform_type": priced_pairs["platform_type"],
@@ -179,16 +198,14 @@ def diy_rows(
             "pricing": priced_pairs["pricing"],
             "serving_assumption": priced_pairs["assumption_id"],
             "mode": priced_pairs["mode"],
+            "billing_basis": "busy_hours",
             "gpus_per_replica": gpus,
             "tokens_per_second": tps,
             "utilization": float(utilization),
             "usd_per_gpu_hour": priced_pairs["usd_per_gpu_hour"],
-            "gpu_hours": formulas.gpu_hours(tokens, tps, utilization, gpus_per_replica=gpus) * spot,
-            "wall_clock_hours": formulas.wall_clock_hours(tokens, tps, utilization) * spot,
-            "cost_usd": formulas.gpu_cost_usd(
-                tokens, tps, utilization, priced_pairs["usd_per_gpu_hour"], gpus_per_replica=gpus
-            )
-            * spot,
+            "gpu_hours": busy["gpu_hours"],
+            "wall_clock_hours": busy["wall_clock_hours"],
+            "cost_usd": busy["cost_usd"],
             "spot_time_factor": spot,
             "observed_on": priced_pairs["observed_on"],
             "age_days": priced_pairs["age_days"],

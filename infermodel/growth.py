@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from infermodel import formulas
+from infermodel import billing_basis, formulas
 from infermodel.errors import InputError
 from infermodel.offerings import find as find_offering
 from infermodel.offerings import ids as offering_ids
@@ -141,6 +141,8 @@ def break_even_table(
             "usd_per_gpu_hour": gpu_price,
             "diy_usd_per_million_tokens_busy": full_use,
             "billing": billing,
+            # A reservation bills every hour of its term, whatever ``billing`` says.
+            "billing_basis": np.where(reserved, "always_on", billing_basis.of_billing(billing)),
             "min_replicas": min_replicas,
             "max_replicas": max_replicas,
             "fixed_usd_per_month": float(fixed_usd_per_month),
@@ -244,7 +246,9 @@ def monthly_cost_curves(
     """Monthly cost of every offering of a cost table at each monthly volume.
 
     Returns a tidy frame: ``offering_id``, ``offering`` (label), ``platform_type``,
-    ``tokens_per_month`` [tokens/month], ``cost_usd_per_month`` [USD/month].
+    ``tokens_per_month`` [tokens/month], ``cost_usd_per_month`` [USD/month] and
+    ``billing_basis`` (how a DIY row's GPUs are paid, :mod:`infermodel.billing_basis`; empty
+    on API rows).
     """
     _check_billing(billing, min_replicas, fixed_usd_per_month, None)
     volumes = np.asarray(tokens_per_month, dtype=float)
@@ -276,7 +280,10 @@ def monthly_cost_curves(
         if billing != "always_on" and reserved.any():
             held = formulas.diy_monthly_cost_usd(volumes, *inputs, **paid, billing="always_on")
             cost = np.where(reserved, held, cost)  # a reservation bills all its hours
-        frames.append(_tidy(diy, volumes, cost))
+        basis = np.where(reserved[:, 0], "always_on", billing_basis.of_billing(billing))
+        frames.append(
+            _tidy(diy, volumes, cost).assign(billing_basis=np.repeat(basis, len(volumes)))
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -423,6 +430,9 @@ def _stage_costs(
             "offering": curve["offering"].iloc[0],
             "tokens_per_month": volumes,
             "cost_usd_per_month": curve["cost_usd_per_month"].to_numpy(),
+            "billing_basis": curve["billing_basis"].to_numpy()
+            if "billing_basis" in curve
+            else None,
         }
     )
 

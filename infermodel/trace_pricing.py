@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from infermodel import (
+    billing_basis,
     checks,
     compare,
     contracts,
@@ -400,6 +401,7 @@ def _diy_rows(
             "pricing": priced_pairs["pricing"].to_numpy(),
             "serving_assumption": priced_pairs["assumption_id"].to_numpy(),
             "mode": priced_pairs["mode"].to_numpy(),
+            "billing_basis": billing_basis.of_sizing(diy_sizing),
             "gpus_per_replica": priced_pairs["gpus_per_replica"].to_numpy(dtype=float),
             "tokens_per_second": priced_pairs["tokens_per_second"].to_numpy(dtype=float),
             "usd_per_gpu_hour": priced_pairs["usd_per_gpu_hour"].to_numpy(dtype=float),

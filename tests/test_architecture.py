@@ -9,7 +9,7 @@ or a lower one, never a higher one:
    serving, specs, offerings, sources, gpu_billing, readers.*, serving_targets
 3. analysis: compare, throughput, calibration, sensitivity, growth, trace_pricing, quarters,
    importers, synthetic, parameters, rules, discrepancies, gpu_sizing,
-   commitments, deadlines, bills, bill_pricing, latency
+   commitments, deadlines, bills, bill_pricing, latency, billing_basis, serving_checks
 4. presentation: narrative, display, plots, reports.*, cli.*
 
 Imports inside a function are allowed only where a module says why: the command line defers
@@ -64,6 +64,8 @@ LAYERS = {
         "bills",
         "bill_pricing",
         "latency",
+        "billing_basis",
+        "serving_checks",
     ],
     "presentation": ["narrative", "display", "plots", "reports", "cli"],
 }

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from infermodel import bill_pricing, bills, display, narrative, parameters, tables
+from infermodel import bill_pricing, bills, display, narrative, parameters, serving_checks, tables
 from infermodel.cli import options, terminal
 from infermodel.cli.options import UsageError
 from infermodel.cli.pricing import assumptions_for, write
@@ -195,12 +195,14 @@ def run(args: argparse.Namespace) -> int:
     by_model = bill_pricing.reprice(bill, assumptions, by_model=True, **options_).table
     alternatives = bill_pricing.like_for_like(by_model, prices_on.api_prices)
     print(terminal.paragraph(narrative.bill_lead(bill, reconciled)))
+    proposed = by_model[by_model["offering_id"].isin(set(alternatives["diy_offering_id"]))]
     answer = narrative.bill_answer(
         reconciled,
         alternatives,
         offering_labels=display.label_map(by_model),
         opening="This bill",
         dropped=len(repriced.dropped),
+        disputes=serving_checks.estimator_view(proposed),
     )
     for sentence in answer:
         print(terminal.paragraph(f"- {sentence}"))

@@ -34,6 +34,8 @@ from infermodel.display.numbers import (
 )
 from infermodel.display.tables import Table, cost_table, matrix, observations, relabel, table
 from infermodel.display.words import (
+    BASIS_KEYS,
+    BASIS_WORDS,
     BILLING_WORDS,
     COMPONENT_WORDS,
     INPUT_WORDS,
@@ -52,6 +54,8 @@ from infermodel.display.words import (
 )
 
 __all__ = [
+    "BASIS_KEYS",
+    "BASIS_WORDS",
     "BILLING_WORDS",
     "COLUMNS",
     "COMPONENT_WORDS",

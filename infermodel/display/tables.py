@@ -32,7 +32,8 @@ class Table:
     cells: tuple[tuple[str, ...], ...]
     max_rows: int = MAX_ROWS
     caption: str = ""
-    css: str = "im-table"
+    # tex2jax_ignore / mathjax_ignore: no MathJax (JupyterLab) typesets a "$" in a cell.
+    css: str = "im-table tex2jax_ignore mathjax_ignore"
 
     def text(self) -> pd.DataFrame:
         """The formatted cells, one column per header."""
@@ -167,7 +168,8 @@ def matrix(
     headers = (*corners[: len(formatted) - len(across)], *across)
     kinds = (*["text"] * (len(headers) - len(across)), *([kind] * len(across)))
     cells = tuple(zip(*formatted, strict=True))
-    return Table(headers, kinds, cells, max_rows, caption, css="im-table im-matrix")
+    css = "im-table im-matrix tex2jax_ignore mathjax_ignore"
+    return Table(headers, kinds, cells, max_rows, caption, css=css)
 
 
 #: Columns that hold an offering id, and the label column each fills.

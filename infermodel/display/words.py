@@ -22,6 +22,26 @@ TIER_WORDS = {
 PRICING_WORDS = {"on_demand": "on demand", "spot": "spot", "reserved": "reserved"}
 MODE_WORDS = {"batch": "batch", "realtime": "real time"}
 BILLING_WORDS = {"always_on": "replicas up all month", "per_hour": "whole GPU-hours as needed"}
+#: How a self-hosted cost's GPUs are paid (:mod:`infermodel.billing_basis`), in the reader's
+#: words: the phrase an answer sentence names its basis with. Each holds its
+#: :data:`BASIS_KEYS` phrase, which the report's consistency test looks for.
+BASIS_WORDS = {
+    "busy_hours": "as a one-off batch job rented by the hour",
+    "per_hour": "renting whole GPU-hours as the volume needs them",
+    "always_on": "serving steady traffic on replicas kept up all month",
+    "peak_sized": "on replicas sized for the busiest minute and kept up all along",
+    "autoscaled": "on replicas autoscaled hour by hour to the arrivals",
+    "serverless": "on serverless replicas that follow the arrivals",
+}
+#: The few words of each :data:`BASIS_WORDS` phrase that name the basis wherever it is told.
+BASIS_KEYS = {
+    "busy_hours": "one-off batch job",
+    "per_hour": "whole GPU-hours",
+    "always_on": "replicas kept up",
+    "peak_sized": "busiest minute",
+    "autoscaled": "autoscaled",
+    "serverless": "serverless",
+}
 #: What the token columns of a request log hold, per request.
 LENGTH_WORDS = {
     "input_tokens": "prompt (cached part included)",

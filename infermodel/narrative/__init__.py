@@ -11,11 +11,17 @@ dollar sign).
 """
 
 from infermodel.narrative.base import (
+    NO_MATH,
     TIE,
+    Answer,
     cheapest,
+    claim,
     html,
+    markdown,
+    markdown_text,
     names,
     paragraph,
+    plain,
 )
 from infermodel.narrative.bills import bill_answer, bill_lead
 from infermodel.narrative.changes import (
@@ -28,9 +34,11 @@ from infermodel.narrative.costs import (
     article_answer,
     article_groups,
     article_readings,
+    dispute_sentence,
     estimator_notes,
     left_out,
     not_on_sale,
+    price_caveat,
     stack_base,
     trace_answer,
     trace_lead,
@@ -54,6 +62,7 @@ from infermodel.narrative.sizing import log_label, reservation_answer, serverles
 from infermodel.narrative.tiers import tier_answer
 from infermodel.narrative.uncertainty import (
     calibration_notes,
+    centred_note,
     concurrency_note,
     estimator_weaknesses,
     latency_notes,
@@ -61,9 +70,12 @@ from infermodel.narrative.uncertainty import (
     stream_notes,
     throughput_answer,
 )
+from infermodel.narrative.verdict import conflicts, verdict
 
 __all__ = [
+    "NO_MATH",
     "TIE",
+    "Answer",
     "article_answer",
     "article_groups",
     "article_readings",
@@ -71,14 +83,18 @@ __all__ = [
     "bill_lead",
     "break_even_answer",
     "calibration_notes",
+    "centred_note",
     "change_labels",
     "changes_lead",
     "cheapest",
+    "claim",
     "concurrency_note",
+    "conflicts",
     "deadline_answer",
     "disagreement_words",
     "discrepancies_answer",
     "discrepancies_headline",
+    "dispute_sentence",
     "estimator_notes",
     "estimator_weaknesses",
     "html",
@@ -86,11 +102,15 @@ __all__ = [
     "latency_target_notes",
     "left_out",
     "log_label",
+    "markdown",
+    "markdown_text",
     "maturity_answer",
     "names",
     "not_on_sale",
     "paragraph",
     "past_schedule",
+    "plain",
+    "price_caveat",
     "price_changes_answer",
     "regime_answer",
     "reservation_answer",
@@ -103,6 +123,7 @@ __all__ = [
     "tier_answer",
     "trace_answer",
     "trace_lead",
+    "verdict",
     "volume_lead",
     "workload_lead",
     "workload_name",
