@@ -333,13 +333,14 @@ def priced_pairs(
 ) -> pd.DataFrame:
     """The (GPU offering, serving assumption) pairs of a snapshot that can be priced.
 
-    Rows of :func:`infermodel.serving.pairs` whose model fits on the GPU offering; empty when
-    the snapshot has no GPU offering or no assumption is given.
+    Rows of :func:`infermodel.serving.pairs` whose model fits on the GPU offering and was
+    released by the snapshot's date; empty when the snapshot has no GPU offering or no
+    assumption is given.
     """
     if prices.gpu.empty or serving.empty:
         return pd.DataFrame()
     specs = tables.load_gpu_specs() if gpu_specs is None else gpu_specs
-    grid = serving_mod.pairs(prices.gpu, serving, specs)
+    grid = serving_mod.pairs(prices.gpu, serving, specs, as_of=prices.as_of)
     return grid[grid["priced"]].reset_index(drop=True)
 
 
@@ -377,7 +378,7 @@ def unpriced(
 ) -> pd.DataFrame:
     """GPU offerings x serving assumptions that :func:`cost_table` leaves out, and why."""
     specs = tables.load_gpu_specs() if gpu_specs is None else gpu_specs
-    grid = serving_mod.pairs(prices.gpu, serving, specs)
+    grid = serving_mod.pairs(prices.gpu, serving, specs, as_of=prices.as_of)
     return grid.loc[
         ~grid["priced"], ["provider", "gpu", "tier", "assumption_id", "reason"]
     ].reset_index(drop=True)

@@ -64,7 +64,9 @@ _IDENTITY = {
 }
 _PROVENANCE = {
     "observed_on": pa.Column("datetime64[ns]"),
-    "age_days": pa.Column(int, pa.Check.ge(0)),
+    # Days from the source's date to the as-of date; negative for a price carried back from a
+    # later source (gpu_prices.csv carried_back_to).
+    "age_days": pa.Column(int),
     "stale": pa.Column(bool),
     "confidence": _text(checks=pa.Check.isin((*CONFIDENCE_LEVELS, DISPUTED))),
     "source_url": _text(),

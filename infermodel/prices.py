@@ -27,6 +27,14 @@ from infermodel.errors import InputError, NoPricesError
 from infermodel.tables import API_KEY, DEFAULT_STALE_AFTER_DAYS, DISPUTED, GPU_KEY, PLATFORM_TYPES
 
 
+def in_force_from(observations: pd.DataFrame) -> pd.Series:
+    """The day each observation is in force from: its ``carried_back_to`` (an estimate read
+    from a later source and assumed for earlier dates), else its ``observed_on``."""
+    if "carried_back_to" not in observations:
+        return observations["observed_on"]
+    return observations["carried_back_to"].fillna(observations["observed_on"])
+
+
 def newest_on_or_before(
     observations: pd.DataFrame,
     date: pd.Timestamp,
@@ -34,13 +42,22 @@ def newest_on_or_before(
     *,
     stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
 ) -> pd.DataFrame:
-    """For each ``key``, the newest observation dated on or before ``date``.
+    """For each ``key``, the newest observation in force on ``date``.
 
-    Adds ``age_days`` (days from ``observed_on`` to ``date``) and ``stale``
-    (``age_days > stale_after_days``).
+    An observation is in force from its ``observed_on`` (the source's date), or from its
+    ``carried_back_to`` when it is an estimate carried back from a later source
+    (:func:`in_force_from`); the one in force from the latest day wins. Adds ``age_days``
+    (days from the source's ``observed_on`` to ``date``: negative for a price carried back
+    from a source dated after ``date``) and ``stale`` (``age_days > stale_after_days``).
     """
-    known = observations[observations["observed_on"] <= date]
-    newest = known.sort_values("observed_on", kind="stable").groupby(list(key)).tail(1)
+    start = in_force_from(observations)
+    known = observations.assign(_start=start)[start <= date]
+    newest = (
+        known.sort_values(["_start", "observed_on"], kind="stable")
+        .groupby(list(key))
+        .tail(1)
+        .drop(columns="_start")
+    )
     age_days = (date - newest["observed_on"]).dt.days
     return newest.assign(age_days=age_days, stale=age_days > stale_after_days).reset_index(
         drop=True
@@ -125,13 +142,16 @@ class PriceSnapshot:
             "provider",
             "offering",
             "observed_on",
+            "carried_back_to",
             "age_days",
             "stale",
             "confidence",
             "source_url",
             "note",
         ]
-        return pd.concat([api[columns], gpu[columns]], ignore_index=True)
+        return pd.concat(
+            [api.reindex(columns=columns), gpu.reindex(columns=columns)], ignore_index=True
+        )
 
 
 def as_of(

@@ -20,7 +20,13 @@ import pandera.pandas as pa
 from infermodel import paths, sources
 from infermodel.errors import Problem, TableError
 from infermodel.roofline import FACTORS, PRECISIONS, Efficiency
-from infermodel.schema import RowRule, date_column, read_table, row_problems
+from infermodel.schema import (
+    RowRule,
+    date_column,
+    optional_date_column,
+    read_table,
+    row_problems,
+)
 from infermodel.units import SECONDS_PER_HOUR
 
 API_PLATFORM_TYPES = ("proprietary_api", "managed_api")
@@ -223,11 +229,27 @@ GPU_SCHEMA = pa.DataFrameSchema(
             "Int64", pa.Check.gt(0, error="must be > 0 seconds"), nullable=True
         ),
         **_provenance_columns(),
+        # An estimate for an earlier date than its source's: the price, read from a source
+        # dated observed_on, is assumed in force from this day (empty: from observed_on).
+        "carried_back_to": optional_date_column("carried_back_to"),
     },
-    unique=[*GPU_KEY, "observed_on"],
+    unique=[*GPU_KEY, "observed_on", "carried_back_to"],
     strict=True,
     coerce=True,
     name="gpu_prices",
+)
+def _carried_back_ok(df: pd.DataFrame) -> pd.Series:
+    if "carried_back_to" not in df:
+        return pd.Series(True, index=df.index)
+    back = df["carried_back_to"]
+    return back.isna() | ((back < df["observed_on"]) & (df["confidence"] != "confirmed"))
+
+
+_CARRIED_BACK = RowRule(
+    "carried_back_to",
+    _carried_back_ok,
+    "must be before observed_on, on a row whose confidence is not 'confirmed' (a price "
+    "carried back from a later source is an estimate)",
 )
 
 
@@ -328,6 +350,9 @@ SERVING_SCHEMA = pa.DataFrameSchema(
         "article_default": pa.Column(
             str, pa.Check.isin(("true", "false"), error="must be true or false")
         ),
+        # The first day this configuration could be served: the model's release (and any
+        # later GPU or engine it needs). Never priced at an earlier as-of date.
+        "available_from": date_column("available_from"),
         "observed_on": date_column("observed_on"),
         "source_url": pa.Column(str),
         "note": pa.Column(str),
@@ -355,6 +380,9 @@ MODEL_SPECS_SCHEMA = pa.DataFrameSchema(
         "experts_per_token": pa.Column(int, pa.Check.ge(1)),
         "source_url": pa.Column(str),
         "observed_on": date_column("observed_on"),
+        # The day the model's weights were released, from its maker's announcement.
+        "released_on": date_column("released_on"),
+        "release_source_url": pa.Column(str),
         "note": pa.Column(str, nullable=True),
     },
     checks=[
@@ -443,7 +471,7 @@ def load_api_price_tiers(path: Path = paths.API_PRICE_TIERS_CSV) -> pd.DataFrame
 
 def load_gpu_prices(path: Path = paths.GPU_PRICES_CSV) -> pd.DataFrame:
     """All GPU price observations, validated; raises :class:`TableError` on a bad row."""
-    return read_table(path, GPU_SCHEMA, rules=[_NOTE_FOR_ESTIMATES])
+    return read_table(path, GPU_SCHEMA, rules=[_NOTE_FOR_ESTIMATES, _CARRIED_BACK])
 
 
 def load_withdrawals(path: Path = paths.WITHDRAWALS_CSV) -> pd.DataFrame:

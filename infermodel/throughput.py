@@ -508,6 +508,13 @@ def smallest_replicas(
     return pd.concat([fitting, unfit]).sort_index().reset_index(drop=True)
 
 
+def _released_on(model: str) -> str:
+    """The release date of a model of ``data/model_specs.csv``, ``YYYY-MM-DD``: the first day
+    an estimate for it describes something one could serve."""
+    specs_table = tables.load_model_specs().set_index("model")
+    return pd.Timestamp(specs_table.loc[model, "released_on"]).strftime("%Y-%m-%d")
+
+
 def _slug(text: str) -> str:
     out = "".join(c if c.isalnum() else "-" for c in str(text).lower())
     return "-".join(part for part in out.split("-") if part)
@@ -595,6 +602,7 @@ def serving_rows(
                 fit["output_tokens_per_second"] * SECONDS_PER_HOUR
             ).map("{:.1f}".format),
             "article_default": "false",
+            "available_from": fit["model"].map(_released_on),
             "observed_on": pd.Timestamp(info["observed_on"].max()).strftime("%Y-%m-%d"),
             "source_url": ESTIMATOR_SOURCE,
             "note": "Roofline estimate, "

@@ -596,3 +596,66 @@ def test_price_changes_name_the_withdrawn_and_the_biggest_moves():
     assert "Lambda · A100 SXM 80GB, 8-GPU node" in moves and "(+56%)" in moves
     assert "Fireworks AI · Llama 3.1 8B Instruct" not in moves
     assert "_" not in text and "$-" not in text
+
+
+# --- one verdict for a report ----------------------------------------------------------------
+
+A100 = ("runpod/A100@article-batch-2m", "RunPod · A100")
+TOGETHER = ("together-ai/llama-3.3-70b", "Together AI · Llama 3.3 70B")
+
+
+def saved(name: str, lines: list[str], *claims: dict) -> dict:
+    return {"name": name, "lines": lines, "claims": [{**c, "line": 0} for c in claims]}
+
+
+def test_the_verdict_tells_each_basis_with_its_numbers():
+    job = narrative.claim("busy_hours", api=TOGETHER, diy=A100, api_usd=17.6, diy_usd=14.875,
+                          tokens=2e7, headline=True)
+    month = narrative.claim("always_on", api=TOGETHER, diy=A100, per="month",
+                            break_even_tokens_per_month=987.8e6, headline=True)
+    quiet = narrative.claim("always_on", api=TOGETHER, diy=("x", "X"), never=True, per="month")
+    # 1 - 14.875 / 17.6 = 15%; the first headline of each basis, busy hours first.
+    assert narrative.verdict([quiet, month, job]) == [
+        "Whether self-hosting is cheaper than an API depends on how its GPUs are paid: as a "
+        "one-off batch job rented by the hour, self-hosting (RunPod · A100) is 15% cheaper than "
+        "Together AI · Llama 3.3 70B: $14.88 against $17.60 for 20 million tokens; serving "
+        "steady traffic on replicas kept up all month, self-hosting (RunPod · A100) needs 988 "
+        "million tokens a month to beat Together AI · Llama 3.3 70B."
+    ]
+    assert narrative.verdict([quiet]) == []
+
+
+def test_two_answers_may_disagree_only_when_a_basis_separates_them():
+    job = narrative.claim("busy_hours", api=TOGETHER, diy=A100, api_usd=17.6, diy_usd=14.875)
+    kept = narrative.claim("always_on", api=TOGETHER, diy=A100, api_usd=116.4, diy_usd=1770.7,
+                           per="bill")
+    said_job = "As a one-off batch job, RunPod · A100 beats Together AI · Llama 3.3 70B."
+    said_kept = "On replicas kept up, RunPod · A100 costs more than Together AI · Llama 3.3 70B."
+    agree = [saved("article", [said_job], job), saved("bill", [said_kept], kept)]
+    assert narrative.conflicts(agree) == []
+    # The same disagreement without the basis in the sentence is refused.
+    unnamed = [saved("article", ["RunPod · A100 beats Together AI · Llama 3.3 70B."], job)]
+    assert "does not name its basis ('one-off batch job')" in narrative.conflicts(unnamed)[0]
+    # On one basis the winner of a pair holds at every volume: busy hours are linear.
+    dearer = narrative.claim("busy_hours", api=TOGETHER, diy=A100, api_usd=0.88, diy_usd=1.24,
+                             tokens=1e6)
+    clash = narrative.conflicts([agree[0], saved("sensitivity", [said_job], dearer)])
+    assert clash == [
+        "article[0] and sensitivity[0] disagree on busy_hours: together-ai/llama-3.3-70b "
+        "against runpod/A100@article-batch-2m"
+    ]
+
+
+def test_a_winner_at_a_monthly_volume_must_fall_on_its_side_of_the_break_even():
+    even = narrative.claim("always_on", api=TOGETHER, diy=A100, per="month",
+                           break_even_tokens_per_month=988e6)
+    said = "Replicas kept up: RunPod · A100 against Together AI · Llama 3.3 70B."
+    below = narrative.claim("always_on", api=TOGETHER, diy=A100, api_usd=440, diy_usd=869,
+                            tokens=5e8, per="month")
+    above = narrative.claim("always_on", api=TOGETHER, diy=A100, api_usd=440, diy_usd=300,
+                            tokens=5e8, per="month")
+    never = narrative.claim("always_on", api=TOGETHER, diy=A100, never=True, per="month")
+    page = saved("break_even", [said], even)
+    assert narrative.conflicts([page, saved("maturity", [said], below)]) == []
+    assert len(narrative.conflicts([page, saved("maturity", [said], above)])) == 1
+    assert len(narrative.conflicts([page, saved("maturity", [said], never)])) == 1

@@ -8,8 +8,9 @@ import json
 import nbformat
 import pytest
 
-from infermodel import cli, errors, paths
+from infermodel import cli, errors, narrative, paths
 from infermodel.reports import manifest, runner
+from infermodel.reports.notebook import read_saved
 
 ARTICLE = paths.NOTEBOOKS_DIR / "article_20m_table.ipynb"
 
@@ -147,3 +148,34 @@ def test_default_report_builds_everything_it_promises(tmp_path):
     assert "article_20m_table.html" in (out / "index.html").read_text()
     table = (out / "tables" / "cost_table.csv").read_text()
     assert "GPT-4o" in table and "article-realtime-60" in table
+    assert_one_story(out, {"busy_hours", "always_on", "autoscaled"})
+
+
+def assert_one_story(out, bases: set[str]) -> None:
+    """No two answers of a built report disagree on who is cheaper without naming the basis
+    that separates them (read from the claims each page saved beside its sentences, never
+    from the English), and the index opens with the one verdict."""
+    answers = [read_saved(p) for p in sorted((out / "tables").glob("*.answer.json"))]
+    assert narrative.conflicts(answers) == []
+    claims = [c for answer in answers for c in answer["claims"]]
+    assert bases <= {c["basis"] for c in claims}
+    index = (out / "index.html").read_text()
+    verdict = narrative.verdict(claims)
+    assert verdict and "The verdict:" in index
+    assert index.index("The verdict:") < index.index("<h3>")  # before every page's answer
+
+
+@pytest.mark.notebook
+def test_the_quarterly_report_with_a_bill_tells_one_story(tmp_path):
+    # The quarter of the shipped real bill (tests/data/bills), every notebook of the quarterly
+    # manifest, small where a notebook takes it.
+    small = {"draws": 2_000, "grid_points": 8, "volume_points": 20}
+    bill = paths.ROOT_DIR / "tests" / "data" / "bills" / "real_openai_anthropic.csv"
+    small["bill_path"] = str(bill)
+    out = runner.build_quarterly(
+        "2026Q3", out_dir=tmp_path / "2026Q3", overrides=small, progress=lambda _: None
+    )
+    assert_one_story(out, {"busy_hours", "always_on"})
+    bill = read_saved(out / "tables" / "bill.answer.json")
+    kept = [c for c in bill["claims"] if c["basis"] == "always_on"]
+    assert kept and all(c["per"] == "bill" for c in kept)

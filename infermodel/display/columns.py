@@ -126,6 +126,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "times_next_type": ("\u00d7 next platform type", "multiple"),
     "confidence": ("Price confidence", "text"),
     "observed_on": ("Observed on", "date"),
+    "carried_back_to": ("Carried back to", "date"),
     "age_days": ("Age (days)", "count"),
     "stale": ("Stale", "bool"),
     "source_url": ("Source", "url"),

@@ -44,8 +44,8 @@ class Table:
         for row in rows:
             cells = []
             for value, kind in zip(row, self.kinds, strict=True):
-                cls = _css_class(kind) if value != MISSING else ""
-                cells.append(f"<td{cls}>{_cell_html(value, kind)}</td>")
+                # A missing number's dash sits where the numbers sit: right-aligned.
+                cells.append(f"<td{_css_class(kind)}>{_cell_html(value, kind)}</td>")
             out.append("<tr>" + "".join(cells) + "</tr>")
         return "".join(out)
 
@@ -220,13 +220,16 @@ def cost_table(
 
 
 def observations(snapshot, *, max_rows: int = MAX_ROWS) -> Table:
-    """The price observations a snapshot uses: offering, date, age, confidence, source link."""
+    """The price observations a snapshot uses: offering, the source's date, the date a price
+    read from a later source is carried back to, age (negative: the source is later than the
+    as-of date), confidence, source link."""
     api = snapshot.api.assign(offering=offering_labels(snapshot.api))
     gpu = snapshot.gpu.assign(offering=offering_labels(snapshot.gpu))
     columns = [
         "offering",
         "platform_type",
         "observed_on",
+        "carried_back_to",
         "age_days",
         "stale",
         "confidence",

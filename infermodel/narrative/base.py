@@ -58,6 +58,7 @@ def claim(
     break_even_tokens_per_month: float | None = None,
     never: bool = False,
     headline: bool = False,
+    inputs: dict | None = None,
 ) -> dict:
     """One claim of a sentence: self-hosting on ``diy`` against ``api`` on a billing basis.
 
@@ -65,7 +66,10 @@ def claim(
     each costs for ``tokens`` over ``per``) for a winner at that volume, or
     ``break_even_tokens_per_month`` (self-hosting no dearer from that volume) or ``never``
     (self-hosting never wins at any volume) for a threshold. ``headline`` marks the claim
-    the report's verdict may tell for its basis.
+    the report's verdict may tell for its basis. ``inputs`` are the values the winner rests
+    on beyond the pair and the basis (``api_usd_per_million_tokens`` at the token mix,
+    ``utilization``): two claims with different inputs describe different workloads and are
+    not held to agree.
     """
     if per not in PERIODS:
         raise ValueError(f"per must be one of {PERIODS}, got {per!r}")
@@ -93,6 +97,9 @@ def claim(
         else float(break_even_tokens_per_month),
         "never": bool(never),
         "headline": bool(headline),
+        "inputs": {
+            k: float(v) for k, v in (inputs or {}).items() if v is not None and np.isfinite(v)
+        },
     }
 
 

@@ -152,6 +152,7 @@ def _self_hosting_sentences(
             tokens=row.total_tokens,
             per="bill",
             headline=headline,
+            inputs={"api_usd_per_million_tokens": billed / row.total_tokens * 1e6},
         )
         headline = False
         out.append((text, made))

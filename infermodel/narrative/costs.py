@@ -136,6 +136,10 @@ def _self_hosting_sentence(
     api_pair = (api.get("offering_id", api["offering"]), api["offering"])
     diy_pair = (row.get("offering_id", where), where)
     text += f": {versus(cost, api['cost_usd'])} {api['offering']}"
+    inputs = {
+        "api_usd_per_million_tokens": api.get("usd_per_million_tokens"),
+        "utilization": row.get("utilization"),
+    }
     claims = [
         claim(
             "busy_hours",
@@ -146,6 +150,7 @@ def _self_hosting_sentence(
             tokens=row.get("total_tokens"),
             per="job",
             headline=True,
+            inputs=inputs,
         )
     ]
     pair = None
@@ -170,6 +175,7 @@ def _self_hosting_sentence(
                 never=not np.isfinite(volume),
                 per="month",
                 headline=True,
+                inputs=inputs,
             )
         )
     return (text + ".", *claims)
@@ -336,6 +342,18 @@ def left_out(frame: pd.DataFrame, *, service_tier: str, most: int = 4) -> str:
         f"{count} API offering{'s' if count != 1 else ''} {verb} not priced at the "
         f"{service_tier} tier ({why}): {names(labels, most=most)}; none is priced at "
         "another tier instead."
+    )
+
+
+def not_released(models: Sequence[str], *, as_of: object) -> str:
+    """A sentence naming the models left out because they were released after ``as_of``
+    (:func:`infermodel.specs.released`); empty when none is."""
+    if not models:
+        return ""
+    verb = "was" if len(models) == 1 else "were"
+    return (
+        f"{names(list(models), most=6)} {verb} released after {display.date(as_of)} and "
+        "left out: a report at a past date prices nothing that did not exist yet."
     )
 
 

@@ -193,6 +193,11 @@ def _last_month_claim(monthly: pd.DataFrame, name: Mapping[str, str]) -> dict:
         diy_usd=last.loc["diy_gpu", "cost_usd_per_month"],
         tokens=last.loc["diy_gpu", "tokens_per_month"],
         per="month",
+        inputs={
+            "api_usd_per_million_tokens": last.loc["managed_api", "cost_usd_per_month"]
+            / last.loc["managed_api", "tokens_per_month"]
+            * 1e6
+        },
     )
 
 

@@ -36,6 +36,7 @@ def sensitivity_answer(
     labels: Mapping[str, str],
     api_price: float,
     centred: str = "",
+    utilization: float | None = None,
 ) -> Answer:
     """What decides DIY against a managed API, and how sure the answer is.
 
@@ -61,6 +62,7 @@ def sensitivity_answer(
             diy_usd=api_price - gap,
             tokens=1e6,
             per="job",
+            inputs={"api_usd_per_million_tokens": api_price, "utilization": utilization},
         ),
     )
     lines = answer
@@ -131,13 +133,16 @@ def throughput_answer(
     *,
     utilization: float,
     regimes: pd.DataFrame | None = None,
+    not_released: str = "",
 ) -> list[str]:
     """How far the estimator is from measurements, and the cheapest GPU per model.
 
     ``accuracy`` is :func:`~infermodel.calibration.accuracy`; ``cheapest_gpus`` one row per
     model from :func:`~infermodel.throughput.price_estimates` (its cheapest offering);
     ``regimes`` (optional) :func:`~infermodel.calibration.error_by_regime`, read by
-    :func:`~infermodel.narrative.estimator.regime_answer` after the overall error.
+    :func:`~infermodel.narrative.estimator.regime_answer` after the overall error;
+    ``not_released`` the sentence naming models left out for their release date
+    (:func:`~infermodel.narrative.costs.not_released`).
     """
     fit = accuracy.set_index("fit")
     inside, out = fit.loc["in-sample"], fit.loc["leave-one-out"]
@@ -149,6 +154,8 @@ def throughput_answer(
     ]
     if regimes is not None:
         lines += regime_answer(regimes)
+    if not_released:
+        lines.append(not_released)
     if cheapest_gpus.empty:
         lines.append("No GPU on sale on the as-of date holds any of the models chosen.")
         return lines

@@ -86,8 +86,9 @@ def conflicts(answers: Sequence[dict]) -> list[str]:
     ``answers`` are the saved answers (``{"name", "lines", "claims"}``). A claim must name its
     basis (:data:`infermodel.display.BASIS_KEYS`), its API and its rented-GPU option in its
     own sentence; two claims on the same basis, API and rented-GPU option must agree: the
-    same winner at the same volume, the same break-even volume, and a winner at a monthly
-    volume on the side of the break-even it falls on. Returns one line per problem.
+    same winner at the same volume (at any volume on the busy-hours basis, where both bills
+    grow with the tokens), the same break-even volume, and a winner at a monthly volume on
+    the side of the break-even it falls on. Returns one line per problem.
     """
     found, flat = [], []
     for answer in answers:
@@ -99,7 +100,7 @@ def conflicts(answers: Sequence[dict]) -> list[str]:
                 if item.get(name) and item[name] not in sentence:
                     found.append(f"{where}: the sentence does not name {item[name]!r}")
             key = BASIS_KEYS.get(item.get("basis"), None)
-            if key is None or key not in sentence:
+            if key is None or key.lower() not in sentence.lower():
                 found.append(f"{where}: the sentence does not name its basis ({key!r})")
             flat.append((where, item))
     for i, (where_a, a) in enumerate(flat):
@@ -119,6 +120,9 @@ def conflicts(answers: Sequence[dict]) -> list[str]:
 
 def _agree(a: dict, b: dict) -> bool:
     """Whether two claims on the same basis and pair can both hold."""
+    ia, ib = a.get("inputs") or {}, b.get("inputs") or {}
+    if any(not np.isclose(ia[k], ib[k], rtol=1e-9) for k in set(ia) & set(ib)):
+        return True  # another token mix, date or utilization: another question
     ea, eb = a.get("break_even_tokens_per_month"), b.get("break_even_tokens_per_month")
     if ea is not None and eb is not None:
         return bool(np.isclose(ea, eb, rtol=VOLUME_TOLERANCE))
@@ -135,6 +139,9 @@ def _agree(a: dict, b: dict) -> bool:
             if point.get("per") != "month" or point.get("tokens") is None:
                 return True  # a job or a bill is not a monthly volume: nothing to compare
             return point["winner"] in ("tie", _winner_at(threshold, point["tokens"]))
+    if a.get("winner") and b.get("winner") and a["basis"] == "busy_hours":
+        # Busy hours grow with the tokens as an API bill does: one winner at every volume.
+        return a["winner"] == b["winner"] or "tie" in (a["winner"], b["winner"])
     if a.get("winner") and b.get("winner") and a.get("per") == b.get("per"):
         if a.get("tokens") is not None and a.get("tokens") == b.get("tokens"):
             return a["winner"] == b["winner"] or "tie" in (a["winner"], b["winner"])

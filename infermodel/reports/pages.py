@@ -24,10 +24,10 @@ import nbformat
 from bs4 import BeautifulSoup
 from nbconvert import HTMLExporter
 
-from infermodel import paths, prices
+from infermodel import narrative, paths, prices
 from infermodel.errors import InfermodelError, ReportError
 from infermodel.reports import folders
-from infermodel.reports.notebook import ANSWER_SUFFIX, read_answer, stale_banner
+from infermodel.reports.notebook import ANSWER_SUFFIX, read_answer, read_saved, stale_banner
 
 #: Heading of the appendix every notebook ends with; it and what follows are folded away.
 APPENDIX = "Provenance and method"
@@ -147,6 +147,7 @@ def as_of_html(record: dict) -> str:
 def _page_entry(run: dict, report_dir: Path | None) -> dict:
     title, description = run["name"].replace("_", " ").capitalize(), ""
     lines: list[str] = []
+    claims: list[dict] = []
     if report_dir is not None:
         executed = report_dir / run.get("notebook", "")
         if executed.is_file():
@@ -157,12 +158,27 @@ def _page_entry(run: dict, report_dir: Path | None) -> dict:
                 pass
         for name in run.get("tables", []):
             if name.endswith(ANSWER_SUFFIX):
-                lines = read_answer(report_dir / "tables" / name)
-    return {"title": title, "description": description, "lines": lines, **run}
+                saved = read_saved(report_dir / "tables" / name)
+                lines, claims = saved["lines"], saved["claims"]
+    return {"title": title, "description": description, "lines": lines, "claims": claims, **run}
+
+
+def verdict_html(entries: list[dict]) -> str:
+    """The report's one verdict (:func:`infermodel.narrative.verdict`) from every page's
+    claims, as a paragraph; empty when no page compares self-hosting with an API."""
+    claims = [c for e in entries for c in e.get("claims", [])]
+    lines = narrative.verdict(claims)
+    if not lines:
+        return ""
+    return (
+        f"<p class='verdict {narrative.NO_MATH}'><strong>The verdict:</strong> "
+        f"{html.escape(' '.join(lines))}</p>"
+    )
 
 
 def index_html(title: str, record: dict, tables_dir: Path | None = None) -> str:
-    """The report's index page: every page's answer, the pages, the downloads folded away.
+    """The report's index page: the one verdict, every page's answer, the pages, the downloads
+    folded away.
 
     The answers are read from ``tables_dir`` (the report's ``tables`` folder, where each
     notebook saved its answer); without it the index lists the pages without answers.
@@ -182,7 +198,7 @@ def index_html(title: str, record: dict, tables_dir: Path | None = None) -> str:
     )
     body = (
         f"<h1>{html.escape(title)}</h1>{as_of_html(record)}"
-        f"<h2>The answer</h2>{answers}"
+        f"<h2>The answer</h2>{verdict_html(entries)}{answers}"
         f"<h2>The pages</h2><ul>{listing}</ul>"
         f"{_downloads(record, entries)}"
     )
