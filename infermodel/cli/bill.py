@@ -19,6 +19,7 @@ from infermodel.readers import focus
 BILL_COLUMNS_FOR_PEOPLE = [
     "platform",  # printed as a line above each platform type's rows
     "offering",
+    "serving",  # on a rented GPU: the model served, its precision, GPUs and rate
     "cost_usd",
     "billed_usd",
     "cost_minus_billed_usd",

@@ -15,6 +15,7 @@ from infermodel.workloads import Workload
 TABLE_COLUMNS_FOR_PEOPLE = [
     "platform",  # printed as a line above each platform type's rows
     "offering",
+    "serving",  # on a rented GPU: the model served, its precision, GPUs and rate
     "cost_usd",
     "usd_per_million_tokens",
     "multiple_of_cheapest",

@@ -16,6 +16,7 @@ from infermodel.readers import logs
 TRACE_COLUMNS_FOR_PEOPLE = [
     "platform",  # printed as a line above each platform type's rows
     "offering",
+    "serving",  # on a rented GPU: the model served, its precision, GPUs and rate
     "cost_usd",
     "usd_per_request_p50",
     "usd_per_request_p95",
