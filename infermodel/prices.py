@@ -343,7 +343,9 @@ def describe_change(row) -> str:
         elif pd.isna(new):
             parts.append(f"{name} no longer listed (was {old:g} {unit})")
         elif abs(new - old) > 1e-12:
-            parts.append(f"{name} {old:g} -> {new:g} {unit} ({(new / old - 1) * 100:+.0f}%)")
+            change = (new / old - 1) * 100
+            shown = f"{change:+.0f}" if abs(round(change)) >= 1 else f"{change:+.2g}"
+            parts.append(f"{name} {old:g} -> {new:g} {unit} ({shown}%)")
     return "; ".join(parts) or "no price field moved"
 
 
@@ -363,7 +365,10 @@ def diff(old: PriceSnapshot | None, new: PriceSnapshot) -> pd.DataFrame:
         ``status`` (``new`` | ``withdrawn`` | ``repriced`` | ``unchanged``), identity columns
         (``platform_type``, ``provider``, ``offering``, ``offering_id``), each price column
         with ``_old`` and ``_new`` suffixes [USD/Mtok or USD/GPU-hour], ``change_pct_input``,
-        ``change_pct_output``, ``change_pct_gpu_hour`` [%], the two observation dates and
+        ``change_pct_output``, ``change_pct_gpu_hour`` [%], ``what_changed`` (every price
+        field that moved on a repriced row, in words: :func:`describe_change`; the moves in
+        percent can all be 0 when only a cached-input price changed), the two observation
+        dates and
         the new observation's ``confidence_new`` (``disputed`` where sources disagree).
         Sorted by status, platform type, provider and offering.
     """
@@ -393,6 +398,11 @@ def diff(old: PriceSnapshot | None, new: PriceSnapshot) -> pd.DataFrame:
     merged["change_pct_gpu_hour"] = _pct(
         merged["usd_per_gpu_hour_new"], merged["usd_per_gpu_hour_old"]
     )
+    repriced = merged["status"] == "repriced"
+    merged["what_changed"] = ""
+    merged.loc[repriced, "what_changed"] = [
+        describe_change(row) for row in merged[repriced].itertuples(index=False)
+    ]
     columns = [
         "status",
         *ident,
@@ -401,6 +411,7 @@ def diff(old: PriceSnapshot | None, new: PriceSnapshot) -> pd.DataFrame:
         "change_pct_input",
         "change_pct_output",
         "change_pct_gpu_hour",
+        "what_changed",
         "observed_on_old",
         "observed_on_new",
         "confidence_new",

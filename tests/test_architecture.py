@@ -9,7 +9,7 @@ or a lower one, never a higher one:
    serving, specs, offerings, sources, gpu_billing, readers.*, serving_targets
 3. analysis: compare, throughput, calibration, sensitivity, growth, trace_pricing, quarters,
    importers, synthetic, parameters, rules, discrepancies, gpu_sizing,
-   commitments, deadlines, bills, bill_pricing, latency, billing_basis, serving_checks
+   commitments, deadlines, bills, bill_pricing, latency, billing_basis, serving_checks, article
 4. presentation: narrative, display, plots, reports.*, cli.*
 
 Imports inside a function are allowed only where a module says why: the command line defers
@@ -66,6 +66,7 @@ LAYERS = {
         "latency",
         "billing_basis",
         "serving_checks",
+        "article",
     ],
     "presentation": ["narrative", "display", "plots", "reports", "cli"],
 }

@@ -85,7 +85,9 @@ def test_html_escapes_and_never_becomes_markdown():
 def test_markdown_escapes_every_dollar_and_plain_text_keeps_them():
     line = "costs $17.60 for the job, $0.88 per *million* tokens [x_y]"
     assert narrative.markdown([line]) == (
+        '<div class="answer tex2jax_ignore mathjax_ignore">\n\n'
         "- costs \\$17.60 for the job, \\$0.88 per \\*million\\* tokens \\[x\\_y\\]"
+        "\n\n</div>"
     )
     assert narrative.plain([line, "two"]) == f"- {line}\n- two"
 

@@ -179,3 +179,34 @@ def test_the_quarterly_report_with_a_bill_tells_one_story(tmp_path):
     bill = read_saved(out / "tables" / "bill.answer.json")
     kept = [c for c in bill["claims"] if c["basis"] == "always_on"]
     assert kept and all(c["per"] == "bill" for c in kept)
+
+
+def test_a_relative_file_parameter_is_read_from_the_working_directory(tmp_path, monkeypatch):
+    from infermodel.cli import report as report_cli
+    from infermodel.parameters import Typed
+
+    bill = tmp_path / "exports" / "focus.csv"
+    bill.parent.mkdir()
+    bill.write_text("x\n")
+    monkeypatch.chdir(tmp_path)
+    given = {"bill_path": Typed("exports/focus.csv"), "as_of": Typed("2026-09-30")}
+    read = report_cli.from_working_directory(given)
+    assert read["bill_path"].text == str(bill) and read["as_of"].text == "2026-09-30"
+    # An absolute path, and an empty one, stay as typed.
+    assert report_cli.from_working_directory({"log_path": Typed(str(bill))})["log_path"].text == (
+        str(bill)
+    )
+    assert report_cli.from_working_directory({"log_path": Typed("")})["log_path"].text == ""
+
+
+def test_the_cli_reads_a_relative_bill_path_from_where_it_is_typed(capsys, tmp_path, monkeypatch):
+    # From a folder that is not notebooks/, a bill named relative to it is found; the
+    # parameters are checked before any kernel starts (an as_of outside the bill's quarter
+    # is refused by the bill's own rule, which proves the file was read).
+    source = paths.ROOT_DIR / "tests" / "data" / "bills" / "real_openai_anthropic.csv"
+    (tmp_path / "bill.csv").write_bytes(source.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    out = str(tmp_path / "out")
+    status = cli.main(["report", "--quarter", "2025Q2", "--out", out, "-p", "bill_path=bill.csv"])
+    err = capsys.readouterr().err
+    assert status == 2 and "no AI token usage priced" in err and "existing file" not in err

@@ -10,6 +10,7 @@ sentences with the numbers that decide; offerings are named by their labels
 dollar sign).
 """
 
+from infermodel.narrative.article import claims_verdicts, formula_lines
 from infermodel.narrative.base import (
     NO_MATH,
     TIE,
@@ -41,6 +42,7 @@ from infermodel.narrative.costs import (
     not_released,
     price_caveat,
     stack_base,
+    stack_negatives,
     trace_answer,
     trace_lead,
     workload_lead,
@@ -89,6 +91,7 @@ __all__ = [
     "changes_lead",
     "cheapest",
     "claim",
+    "claims_verdicts",
     "concurrency_note",
     "conflicts",
     "deadline_answer",
@@ -98,6 +101,7 @@ __all__ = [
     "dispute_sentence",
     "estimator_notes",
     "estimator_weaknesses",
+    "formula_lines",
     "html",
     "latency_notes",
     "latency_target_notes",
@@ -120,6 +124,7 @@ __all__ = [
     "serverless_answer",
     "settings_lead",
     "stack_base",
+    "stack_negatives",
     "stream_notes",
     "throughput_answer",
     "tier_answer",

@@ -173,9 +173,14 @@ def markdown_text(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
-def markdown(lines: Sequence[str]) -> str:
-    """Sentences as a Markdown list, every special character escaped (:func:`markdown_text`)."""
-    return "\n".join(f"- {markdown_text(line)}" for line in lines)
+def markdown(lines: Sequence[str], *, kind: str = "answer") -> str:
+    """Sentences as a Markdown list, every special character escaped (:func:`markdown_text`),
+    inside a block (CSS class ``kind``) MathJax skips (:data:`NO_MATH`); JupyterLab, which
+    shows a Markdown output before an HTML one, turns ``\\$`` back into ``$``
+    before it typesets, so the escape alone would not keep two amounts from becoming LaTeX;
+    other renderers show the block's list as plain Markdown."""
+    items = "\n".join(f"- {markdown_text(line)}" for line in lines)
+    return f'<div class="{html_lib.escape(kind)} {NO_MATH}">\n\n{items}\n\n</div>'
 
 
 def plain(lines: Sequence[str]) -> str:

@@ -488,6 +488,33 @@ def stack_base(base_row: pd.Series, assumption: str) -> str:
     )
 
 
+def stack_negatives(stacks: pd.DataFrame) -> str:
+    """A sentence explaining every negative layer of a price stack
+    (:func:`infermodel.compare.price_stacks`): the list price is below the base compute cost
+    plus the sourced and illustrative layers, so the remainder goes negative; empty when no
+    layer is negative."""
+    negative = stacks[stacks["usd_per_million_tokens"] < 0]
+    if negative.empty:
+        return ""
+    base = stacks[stacks["component"] == "base"].set_index("model")
+    total = stacks.groupby("model", sort=False)["usd_per_million_tokens"].sum()
+    parts = []
+    for model in dict.fromkeys(negative["model"]):
+        layers = negative[negative["model"] == model]["component"]
+        words = names([display.COMPONENT_WORDS.get(c, c) for c in layers])
+        cost, share = base.loc[model, ["usd_per_million_tokens", "share_of_price"]]
+        parts.append(
+            f"{model} (list {money(total[model])} per M tokens, base {money(cost)}, "
+            f"{percent(share)} of its list; {words} negative)"
+        )
+    return (
+        f"Negative layers, drawn left of zero: {names(parts, most=4)}. Such a list price is "
+        "below the base compute cost assumed plus the other layers, so what is left for the "
+        "remainder is negative: the provider serves that model for less than this proxy (a "
+        "70B-class model on rented GPUs) costs, as a smaller model or a better-used fleet can."
+    )
+
+
 def estimator_notes(
     estimated: pd.DataFrame, table: pd.DataFrame, estimates: pd.DataFrame
 ) -> list[str]:

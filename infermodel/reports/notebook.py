@@ -62,8 +62,9 @@ class Sentences:
 
     def _repr_markdown_(self) -> str:
         if self.paragraph:
-            return narrative.markdown_text(" ".join(self.lines))
-        return narrative.markdown(self.lines)
+            text = narrative.markdown_text(" ".join(self.lines))
+            return f'<div class="{self.kind} {narrative.NO_MATH}">\n\n{text}\n\n</div>'
+        return narrative.markdown(self.lines, kind=self.kind)
 
     def __repr__(self) -> str:
         return " ".join(self.lines) if self.paragraph else narrative.plain(self.lines)
