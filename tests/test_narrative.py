@@ -618,11 +618,11 @@ def test_the_verdict_tells_each_basis_with_its_numbers():
     quiet = narrative.claim("always_on", api=TOGETHER, diy=("x", "X"), never=True, per="month")
     # 1 - 14.875 / 17.6 = 15%; the first headline of each basis, busy hours first.
     assert narrative.verdict([quiet, month, job]) == [
-        "Whether self-hosting is cheaper than an API depends on how its GPUs are paid: as a "
-        "one-off batch job rented by the hour, self-hosting (RunPod · A100) is 15% cheaper than "
-        "Together AI · Llama 3.3 70B: $14.88 against $17.60 for 20 million tokens; serving "
-        "steady traffic on replicas kept up all month, self-hosting (RunPod · A100) needs 988 "
-        "million tokens a month to beat Together AI · Llama 3.3 70B."
+        "Whether self-hosting is cheaper than an API depends on how its GPUs are paid:",
+        "As a one-off batch job rented by the hour, rented GPUs (RunPod · A100) cost 15% less "
+        "than Together AI · Llama 3.3 70B ($14.88 against $17.60 for 20 million tokens).",
+        "Serving steady traffic on replicas kept up all month, the same GPUs need 988 million "
+        "tokens a month to beat that API.",
     ]
     assert narrative.verdict([quiet]) == []
 
@@ -661,3 +661,87 @@ def test_a_winner_at_a_monthly_volume_must_fall_on_its_side_of_the_break_even():
     assert narrative.conflicts([page, saved("maturity", [said], below)]) == []
     assert len(narrative.conflicts([page, saved("maturity", [said], above)])) == 1
     assert len(narrative.conflicts([page, saved("maturity", [said], never)])) == 1
+
+
+# --- the article page's reproducible parts -----------------------------------------------------
+
+
+def test_every_diy_row_shows_its_formula_with_its_numbers():
+    from infermodel import article
+
+    rows = table(*DIY[:1]).assign(
+        total_tokens=float(JOB),
+        tokens_per_second=2e6 / 3600,
+        utilization=0.8,
+        gpus_per_replica=1.0,
+        usd_per_gpu_hour=1.19,
+        spot_time_factor=1.0,
+    )
+    terms = article.formula_terms(rows)
+    # 20,000,000 / (555.6 x 0.8 x 3,600) = 12.5 GPU-hours x $1.19 = $14.875.
+    assert terms.loc[0, "gpu_hours"] == pytest.approx(12.5)
+    assert terms.loc[0, "cost_usd"] == pytest.approx(14.875)
+    disputes = pd.DataFrame(
+        {
+            "serving_assumption": ["article-batch-2m"],
+            "gpu": ["A100-PCIe-80GB"],
+            "disputed": [True],
+            "estimator_says": ["A100 PCIe 80GB has no FP8 tensor cores"],
+        }
+    )
+    lines = narrative.formula_lines(terms, {DIY[0]["offering_id"]: "RunPod · A100"}, disputes)
+    assert lines.loc[0, "formula"] == (
+        "20,000,000 tokens / (555.6 tokens/s \u00d7 0.80 \u00d7 3,600 s/h) \u00d7 1 GPU = "
+        "12.50 GPU-hours; \u00d7 $1.19/GPU-hour = $14.88"
+    )
+    assert lines.loc[0, "estimator"] == "A100 PCIe 80GB has no FP8 tensor cores"
+
+
+def test_the_articles_figures_get_a_verdict_each():
+    checked = pd.DataFrame(
+        [
+            {"claim_id": "diy_5_10x", "says": "own GPUs cut costs by another 5-10x",
+             "article_low": 5.0, "article_high": 10.0, "unit": "x", "kit_low": 1.18,
+             "kit_high": 2.05, "holds": False, "how": "busy GPU-hours"},
+            {"claim_id": "runpod_h100", "says": "a RunPod H100 rents at $1.99 an hour",
+             "article_low": 1.99, "article_high": 1.99, "unit": "USD/GPU-h", "kit_low": 1.99,
+             "kit_high": 2.99, "holds": True, "how": "prices in force"},
+        ]
+    )
+    words = narrative.claims_verdicts(checked)
+    assert list(words["article"]) == ["5.0\u00d7 to 10.0\u00d7", "$1.99/GPU-hour"]
+    assert list(words["kit"]) == ["1.2\u00d7 to 2.0\u00d7", "$1.99/GPU-hour to $2.99/GPU-hour"]
+    verdicts = ["Not borne out: busy GPU-hours.", "Borne out: prices in force."]
+    assert list(words["verdict"]) == verdicts
+
+
+def test_a_negative_layer_of_a_price_stack_is_explained():
+    stacks = pd.DataFrame(
+        {
+            "model": ["GPT-4o mini"] * 4,
+            "component": ["base", "ip_markup", "platform_overhead", "latency_penalty"],
+            # list 0.60 = base 0.80 + markup -0.56 + overhead 0.06 + penalty 0.30
+            "usd_per_million_tokens": [0.80, -0.56, 0.06, 0.30],
+            "share_of_price": [0.80 / 0.6, -0.56 / 0.6, 0.1, 0.5],
+        }
+    )
+    text = narrative.stack_negatives(stacks)
+    assert text.startswith(
+        "Negative layers, drawn left of zero: GPT-4o mini (list $0.60 per M tokens, base $0.80, "
+        "133% of its list; IP markup negative)."
+    )
+    assert narrative.stack_negatives(stacks.assign(usd_per_million_tokens=0.15)) == ""
+
+
+def test_an_answer_reads_the_same_in_html_markdown_and_plain_text():
+    from infermodel.reports.notebook import Sentences
+
+    shown = Sentences(["$17.60 for the job, $0.88 per million tokens."])
+    page = shown._repr_html_()
+    assert "$17.60 for the job, $0.88" in page and "mathjax_ignore" in page
+    text = shown._repr_markdown_()
+    assert "\\$17.60 for the job, \\$0.88" in text and "tex2jax_ignore mathjax_ignore" in text
+    assert repr(shown) == "- $17.60 for the job, $0.88 per million tokens."
+    lead = Sentences(["Priced at $1 and $2."], kind="lead", paragraph=True)
+    assert lead._repr_html_().startswith('<p class="lead tex2jax_ignore mathjax_ignore">')
+    assert "Priced at \\$1 and \\$2." in lead._repr_markdown_()

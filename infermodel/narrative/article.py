@@ -12,8 +12,8 @@ from infermodel.display import money, multiple, number, tokens
 
 #: How each unit of :data:`infermodel.article.CLAIMS` is written.
 _UNIT = {
-    "minutes": lambda v: f"{number(v)} minutes",
-    "tokens/s": lambda v: f"{number(v)} tokens/s",
+    "minutes": lambda v: f"{number(v, 0)} minutes",
+    "tokens/s": lambda v: f"{number(v, 0)} tokens/s",
     "tokens/h": lambda v: f"{tokens(v)} tokens/h",
     "USD/GPU-h": lambda v: f"{money(v)}/GPU-hour",
     "x": multiple,
@@ -69,12 +69,9 @@ def claims_verdicts(checked: pd.DataFrame) -> pd.DataFrame:
     and a verdict in words: ``claim``, ``article``, ``kit``, ``verdict``."""
     rows = []
     for row in checked.itertuples(index=False):
-        said = _span(row.article_low, row.article_high, row.unit)
+        said = getattr(row, "figure", "") or _span(row.article_low, row.article_high, row.unit)
         found = _span(row.kit_low, row.kit_high, row.unit)
-        if row.holds:
-            verdict = f"Borne out: {found} ({row.how})."
-        else:
-            verdict = f"Not borne out: {found} ({row.how})."
+        verdict = f"{'Borne out' if row.holds else 'Not borne out'}: {row.how}."
         rows.append({"claim": row.says, "article": said, "kit": found, "verdict": verdict})
     return pd.DataFrame(rows, columns=["claim", "article", "kit", "verdict"])
 

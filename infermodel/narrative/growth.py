@@ -161,8 +161,9 @@ def maturity_answer(
             / last.loc["managed_api", "cost_usd_per_month"]
         )
         names_alt = {**name, "diy_gpu": other}
+        paid = _paid(alternative).strip(" ()").removeprefix("own GPUs ")
         answer.add(
-            f"With {other} instead, own GPUs{_paid(alternative)} cost {multiple(ratio)} "
+            f"With {other} instead, own GPUs {paid} cost {multiple(ratio)} "
             f"{name['managed_api']} at the final "
             f"{tokens(last.loc['diy_gpu', 'tokens_per_month'])} tokens a month.",
             _last_month_claim(alternative, names_alt),

@@ -23,34 +23,37 @@ from infermodel.formulas import BILLING_BASES
 VOLUME_TOLERANCE = 1e-6
 
 
-def _clause(item: dict) -> str:
-    """One basis's clause of the verdict, from its headline claim."""
+def _clause(item: dict, before: dict | None) -> str:
+    """One basis's clause of the verdict, from its headline claim; an API or rented GPUs
+    named by the clause ``before`` are "that API" and "the same GPUs"."""
     words = BASIS_WORDS[item["basis"]]
-    api, diy = item["api_label"], item["diy_label"]
+    same_api = before is not None and before["api_offering_id"] == item["api_offering_id"]
+    same_diy = before is not None and before["diy_offering_id"] == item["diy_offering_id"]
+    api = "that API" if same_api else item["api_label"]
+    diy = "the same GPUs" if same_diy else f"rented GPUs ({item['diy_label']})"
     if item["winner"] in ("self_hosting", "api", "tie") and item.get("diy_usd") is not None:
         low, high = item["diy_usd"], item["api_usd"]
         volume = f" for {tokens(item['tokens'])} tokens" if item.get("tokens") else ""
         if item["winner"] == "tie":
-            how = "costs the same as"
+            how = "cost the same as"
         elif item["winner"] == "self_hosting":
-            how = f"is {percent(1 - low / high)} cheaper than"
+            how = f"cost {percent(1 - low / high)} less than"
         else:
-            how = f"costs {multiple(low / high)} as much as"
-        return (
-            f"{words}, self-hosting ({diy}) {how} {api}: {money(low)} against {money(high)}{volume}"
-        )
+            how = f"cost {multiple(low / high)} as much as"
+        return f"{words}, {diy} {how} {api} ({money(low)} against {money(high)}{volume})"
     if item.get("break_even_tokens_per_month") is not None:
         volume = tokens(item["break_even_tokens_per_month"])
-        return f"{words}, self-hosting ({diy}) needs {volume} tokens a month to beat {api}"
+        return f"{words}, {diy} need {volume} tokens a month to beat {api}"
     if item.get("never"):
-        return f"{words}, self-hosting ({diy}) never beats {api} at any volume"
+        return f"{words}, {diy} never beat {api} at any volume"
     return ""
 
 
 def verdict(claims: Iterable[dict]) -> list[str]:
     """The report's verdict: for each billing basis with a headline claim (the first one of
     each basis, in :data:`infermodel.formulas.BILLING_BASES` order), who is cheaper, with the
-    numbers; empty when no page compares self-hosting with an API.
+    numbers, one sentence each after an opening one when the bases are several; empty when
+    no page compares self-hosting with an API.
 
     ``claims`` are the claims of every page (:func:`~infermodel.narrative.base.claim`).
     """
@@ -58,16 +61,19 @@ def verdict(claims: Iterable[dict]) -> list[str]:
     for item in claims:
         if item.get("headline") and item.get("basis") in BASIS_WORDS:
             first.setdefault(item["basis"], item)
-    clauses = [c for c in (_clause(first[b]) for b in BILLING_BASES if b in first) if c]
+    clauses, before = [], None
+    for basis in BILLING_BASES:
+        if basis in first:
+            clause = _clause(first[basis], before)
+            if clause:
+                clauses.append(clause)
+                before = first[basis]
     if not clauses:
         return []
-    opening = (
-        "Whether self-hosting is cheaper than an API depends on how its GPUs are paid: "
-        if len(clauses) > 1
-        else ""
-    )
-    text = opening + "; ".join(clauses) + "."
-    return [text[0].upper() + text[1:]]
+    if len(clauses) == 1:
+        return [clauses[0][0].upper() + clauses[0][1:] + "."]
+    opening = "Whether self-hosting is cheaper than an API depends on how its GPUs are paid:"
+    return [opening, *(c[0].upper() + c[1:] + "." for c in clauses)]
 
 
 def _winner_at(item: dict, volume: float) -> str | None:

@@ -170,9 +170,10 @@ def verdict_html(entries: list[dict]) -> str:
     lines = narrative.verdict(claims)
     if not lines:
         return ""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines[1:])
     return (
-        f"<p class='verdict {narrative.NO_MATH}'><strong>The verdict:</strong> "
-        f"{html.escape(' '.join(lines))}</p>"
+        f"<div class='verdict {narrative.NO_MATH}'><p><strong>The verdict:</strong> "
+        f"{html.escape(lines[0])}</p>" + (f"<ul>{items}</ul>" if items else "") + "</div>"
     )
 
 
