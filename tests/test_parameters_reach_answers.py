@@ -20,7 +20,8 @@ from infermodel import paths
 pytestmark = pytest.mark.notebook
 
 #: notebook -> (parameter, new value, opening words of the sentences that must move, opening
-#: words of sentences that must not).
+#: words of sentences that must not). A sentence that may rightly stay (a break-even set by the
+#: first GPU-hour, a bill set by the replicas kept up for availability) is not listed.
 CASES = {
     "sensitivity": (
         "utilization",
@@ -34,7 +35,9 @@ CASES = {
         ["As a one-off batch job rented by the hour", "Self-hosting the same model costs"],
         ["Proprietary APIs"],
     ),
-    "break_even": ("utilization", 0.6, ["Against "], []),
+    # Together's break-even is the volume of whole GPU-hours that beats 0.88 USD/Mtok, which
+    # rests on the tokens an hour at the utilization; GPT-4o's is its first hour, at any.
+    "break_even": ("utilization", 0.6, ["Against Together AI"], ["Against OpenAI"]),
     "maturity_path": ("utilization", 0.4, ["With "], ["Switching from"]),
     "throughput": ("utilization", 0.6, ["Cheapest GPU per million output tokens"], []),
 }
@@ -42,6 +45,7 @@ CASES = {
 
 def _answer(notebook: str, parameters: dict, folder) -> list[str]:
     path = paths.NOTEBOOKS_DIR / f"{notebook}.ipynb"
+    folder.mkdir(parents=True)
     tables = folder / "tables"
     papermill.execute_notebook(
         str(path),
@@ -59,10 +63,15 @@ def _starting(lines: list[str], opening: str) -> list[str]:
     return [line for line in lines if line.startswith(opening)]
 
 
+#: Parameters of the base run beyond the small ones, where those would hide the input: a
+#: path whose last month still needs more replicas than the two kept up for availability.
+BASE = {"maturity_path": {"start_tokens_per_month": 1e10}}
+
+
 @pytest.mark.parametrize("notebook", sorted(CASES))
 def test_a_changed_input_moves_every_sentence_that_rests_on_it(notebook, tmp_path):
     name, value, moving, still = CASES[notebook]
-    base = dict(SMALL[notebook])
+    base = {**SMALL[notebook], **BASE.get(notebook, {})}
     assert base.get(name) != value
     before = _answer(notebook, base, tmp_path / "before")
     after = _answer(notebook, {**base, name: value}, tmp_path / "after")
