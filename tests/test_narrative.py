@@ -745,3 +745,17 @@ def test_an_answer_reads_the_same_in_html_markdown_and_plain_text():
     lead = Sentences(["Priced at $1 and $2."], kind="lead", paragraph=True)
     assert lead._repr_html_().startswith('<p class="lead tex2jax_ignore mathjax_ignore">')
     assert "Priced at \\$1 and \\$2." in lead._repr_markdown_()
+
+
+def test_a_break_even_on_a_stale_weak_price_says_so_in_the_same_sentence():
+    even = even_rows("openai/gpt-4o", 10.0, [31.0])
+    # The 2026Q3 case: RunPod's A100 spot price, estimated-low and 204 days old.
+    table_rows = pd.DataFrame(
+        {"offering_id": ["diy-0"], "age_days": [204], "stale": [True],
+         "confidence": ["estimated-low"]}
+    )
+    line = narrative.break_even_answer(even, ["openai/gpt-4o"], LABELS, table=table_rows)[0]
+    assert line.endswith(
+        "on RunPod · A100 (its price is 204 days old at the as-of date, confidence "
+        "estimated-low)."
+    )

@@ -59,6 +59,7 @@ def claim(
     never: bool = False,
     headline: bool = False,
     inputs: dict | None = None,
+    caveat: str = "",
 ) -> dict:
     """One claim of a sentence: self-hosting on ``diy`` against ``api`` on a billing basis.
 
@@ -69,7 +70,9 @@ def claim(
     the report's verdict may tell for its basis. ``inputs`` are the values the winner rests
     on beyond the pair and the basis (``api_usd_per_million_tokens`` at the token mix,
     ``utilization``): two claims with different inputs describe different workloads and are
-    not held to agree.
+    not held to agree. ``caveat`` says that a price the claim rests on is stale, carried back
+    or below ``confirmed`` confidence (:func:`~infermodel.narrative.costs.price_caveat`), for
+    the verdict to repeat.
     """
     if per not in PERIODS:
         raise ValueError(f"per must be one of {PERIODS}, got {per!r}")

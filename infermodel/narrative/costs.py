@@ -151,6 +151,7 @@ def _self_hosting_sentence(
             per="job",
             headline=True,
             inputs=inputs,
+            caveat=price_caveat(row),
         )
     ]
     pair = None
@@ -176,6 +177,7 @@ def _self_hosting_sentence(
                 per="month",
                 headline=True,
                 inputs=inputs,
+                caveat=price_caveat(row),
             )
         )
     return (text + ".", *claims)
@@ -419,7 +421,7 @@ def trace_answer(
         basis = str(best["billing_basis"])
         parts.append(
             f"{money(best['cost_usd'])} on the cheapest rented GPU serving a "
-            f"{like_for_like}-class model in real time ({where}), "
+            f"{like_for_like}-class model in real time ({where}){price_caveat(best)}, "
             f"{display.BASIS_WORDS.get(basis, basis)}"
         )
         if len(managed):
@@ -433,6 +435,7 @@ def trace_answer(
                 tokens=row["input_tokens"] + row["cached_input_tokens"] + row["output_tokens"],
                 per="log",
                 headline=True,
+                caveat=price_caveat(best),
             )
     if parts:
         answer.add(f"It costs {names(parts)}.", gpu_claim)

@@ -10,6 +10,7 @@ import pandas as pd
 from infermodel import display
 from infermodel.display import money, multiple, percent, tokens
 from infermodel.narrative.base import Answer, cheapest, claim, names
+from infermodel.narrative.costs import price_caveat
 
 # --- break-even ------------------------------------------------------------------------------
 
@@ -20,14 +21,20 @@ def break_even_answer(
     labels: Mapping[str, str],
     *,
     fixed: pd.DataFrame | None = None,
+    table: pd.DataFrame | None = None,
 ) -> Answer:
     """For each API: the monthly volume from which self-hosting pays, on which option, or why never.
 
     ``even`` is :func:`~infermodel.growth.break_even_table`; ``fixed`` the same table for
     several fixed monthly costs (``fixed_usd_per_month``), for one sentence on their effect.
     Every sentence names how the rented GPUs are paid (``billing_basis``); the first managed
-    API's claim is the headline of its basis.
+    API's claim is the headline of its basis. With ``table`` (the cost table the break-even
+    table was made from), a rented GPU's price that is stale, carried back or below
+    ``confirmed`` says so in the same sentence.
     """
+    rows_by_id = (
+        table.set_index("offering_id") if table is not None and "offering_id" in table else None
+    )
     answer = Answer()
     headline = True
     for api in api_offerings:
@@ -61,9 +68,12 @@ def break_even_answer(
         best = cheapest(won, "break_even_million_tokens_per_month").iloc[0]
         diy = labels.get(best["diy_offering_id"], best["diy_offering"])
         volume = best["break_even_million_tokens_per_month"] * 1e6
+        caveat = ""
+        if rows_by_id is not None and best["diy_offering_id"] in rows_by_id.index:
+            caveat = price_caveat(rows_by_id.loc[best["diy_offering_id"]])
         answer.add(
             f"Against {name} ({price} per million tokens), {paid}, self-hosting pays from "
-            f"{tokens(volume)} tokens a month, on {diy}.",
+            f"{tokens(volume)} tokens a month, on {diy}{caveat}.",
             claim(
                 basis,
                 api=(api, name),

@@ -31,6 +31,8 @@ def _clause(item: dict, before: dict | None) -> str:
     same_diy = before is not None and before["diy_offering_id"] == item["diy_offering_id"]
     api = "that API" if same_api else item["api_label"]
     diy = "the same GPUs" if same_diy else f"rented GPUs ({item['diy_label']})"
+    if not same_diy and item.get("caveat"):
+        diy += item["caveat"]
     if item["winner"] in ("self_hosting", "api", "tie") and item.get("diy_usd") is not None:
         low, high = item["diy_usd"], item["api_usd"]
         volume = f" for {tokens(item['tokens'])} tokens" if item.get("tokens") else ""
