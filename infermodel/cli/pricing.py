@@ -7,7 +7,7 @@ import sys
 
 import pandas as pd
 
-from infermodel import compare, growth, parameters, prices, serving, tables
+from infermodel import compare, display, growth, parameters, prices, serving, tables
 from infermodel.cli import options, terminal
 from infermodel.workloads import Workload
 
@@ -157,7 +157,8 @@ def run_table(args: argparse.Namespace) -> int:
             terminal.paragraph(
                 f"Prices as of {snapshot.as_of.date()}; {workload.total_tokens:,.0f} tokens "
                 f"({workload.output_share:.0%} output); {billing_words(args, workload)}; "
-                f"rented GPUs busy {args.utilization:.0%} of the paid time."
+                f"rented GPUs {display.BASIS_WORDS['busy_hours']} (only the busy GPU-hours, "
+                f"busy {args.utilization:.0%} of the paid time)."
             )
         )
         stale = int(table["stale"].sum())
@@ -188,7 +189,8 @@ def run_break_even(args: argparse.Namespace) -> int:
         print(
             terminal.paragraph(
                 f"Prices as of {snapshot.as_of.date()}; token mix {workload.output_share:.0%} "
-                f"output; billing {args.billing}, min replicas {args.min_replicas}, fixed "
+                f"output; rented GPUs {display.BASIS_WORDS[args.billing]} (billing "
+                f"{args.billing}), min replicas {args.min_replicas}, fixed "
                 f"${args.fixed_usd_per_month:,.0f}/month. Self-hosting wins from some volume "
                 f"in {len(wins)} of {len(even)} pairs, listed by break-even volume (the others "
                 "and why: --format csv, column reason)."

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from infermodel import gpu_sizing, scaling, trace_pricing
+from infermodel import billing_basis, display, gpu_sizing, scaling, trace_pricing
 from infermodel.cli import options, terminal
 from infermodel.cli.pricing import assumptions_for, billing_words, snapshot_for, write
 from infermodel.errors import InputError
@@ -170,7 +170,8 @@ def run(args: argparse.Namespace) -> int:
                 f"{summary['requests']:,} requests, "
                 f"{summary['input_tokens']:,} input + {summary['cached_input_tokens']:,} "
                 f"cached input + {summary['output_tokens']:,} output tokens; prices as of "
-                f"{snapshot.as_of.date()}; {billing_words(args)}."
+                f"{snapshot.as_of.date()}; {billing_words(args)}; rented GPUs "
+                f"{display.BASIS_WORDS[billing_basis.of_sizing(args.diy_sizing)]}."
             )
         )
         shown = terminal.choose(table, args.columns, TRACE_COLUMNS_FOR_PEOPLE, top=args.top)
