@@ -554,8 +554,8 @@ def test_trace_answer_like_for_like_and_no_caching_saving():
     assert "8B" not in lines[1]
     assert lines[1].endswith(
         "$137.73 on the cheapest rented GPU serving a 70B-class model in real time (RunPod · "
-        "A100 PCIe 80GB, community cloud at \u201cReal-time stream, 60 tok/s (article)\u201d), on "
-        "replicas autoscaled hour by hour to the arrivals."
+        "A100 PCIe 80GB, community cloud at \u201cReal-time stream, 60 tok/s (article)\u201d), "
+        "serving a request log on replicas autoscaled hour by hour to its arrivals."
     )
     assert [(c["basis"], c["winner"], c["per"]) for c in lines.claims] == [
         ("autoscaled", "api", "log")

@@ -37,9 +37,9 @@ BASIS_WORDS = {
     "busy_hours": "as a one-off batch job rented by the hour",
     "per_hour": "renting whole GPU-hours as the volume needs them",
     "always_on": "serving steady traffic on replicas kept up all month",
-    "peak_sized": "on replicas sized for the busiest minute and kept up all along",
-    "autoscaled": "on replicas autoscaled hour by hour to the arrivals",
-    "serverless": "on serverless replicas that follow the arrivals",
+    "peak_sized": "serving a request log on replicas sized for its busiest minute, kept all along",
+    "autoscaled": "serving a request log on replicas autoscaled hour by hour to its arrivals",
+    "serverless": "serving a request log on serverless replicas that follow its arrivals",
 }
 #: The few words of each :data:`BASIS_WORDS` phrase that name the basis wherever it is told.
 BASIS_KEYS = {
