@@ -110,10 +110,13 @@ def test_diy_rows_fill_gpu_columns(article_table):
 
 def _expected_diy_pairs(as_of: str) -> set[tuple[str, str, str, str, str]]:
     """(provider, gpu, tier, pricing, assumption) pairs, rebuilt from the raw CSVs."""
+    def start(row: dict) -> str:  # in force from: carried back to, else the source's date
+        return row.get("carried_back_to") or row["observed_on"]
+
     with open(paths.GPU_PRICES_CSV, newline="") as f:
-        observations = [r for r in csv.DictReader(f) if r["observed_on"] <= as_of]
+        observations = [r for r in csv.DictReader(f) if start(r) <= as_of]
     newest: dict[tuple, dict] = {}
-    for row in sorted(observations, key=lambda r: r["observed_on"]):
+    for row in sorted(observations, key=lambda r: (start(r), r["observed_on"])):
         newest[(row["provider"], row["gpu"], row["tier"], row["pricing"])] = row
     with open(paths.GPU_SPECS_CSV, newline="") as f:
         memory = {r["gpu"]: float(r["memory_gb"]) for r in csv.DictReader(f)}
