@@ -3,7 +3,7 @@
 Expected values are worked by hand from the article's inputs (Procure.FYI, Part 3, May 2025:
 20M tokens, utilization 0.8, 1-2M tok/h batch, 60 tok/s real-time, RunPod H100 at 1.99 USD/h)
 and from the shipped price tables; the expected set of DIY rows is rebuilt from the raw CSVs
-with the standard library, independently of infermodel.serving.pairs.
+with the standard library, independently of infermodel.tables.serving.pairs.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from infermodel import compare, paths, prices, serving, tables, workloads
+from infermodel import paths, prices, tables, workloads
+from infermodel.pricing import compare
+from infermodel.tables import serving
 from infermodel.workloads import Workload
 
 AS_OF = "2025-05-31"
@@ -496,7 +498,7 @@ def test_nothing_released_after_the_as_of_date_is_priced(all_serving):
 
 
 def test_a_serving_assumption_before_its_model_was_released_is_refused(tmp_path):
-    from infermodel import validation
+    from infermodel.tables import registry as validation
 
     models = tables.load_model_specs()
     serving_rows = tables.read_table(paths.SERVING_CSV, tables.SERVING_SCHEMA)

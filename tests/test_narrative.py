@@ -667,7 +667,7 @@ def test_a_winner_at_a_monthly_volume_must_fall_on_its_side_of_the_break_even():
 
 
 def test_every_diy_row_shows_its_formula_with_its_numbers():
-    from infermodel import article
+    from infermodel.analyses import article
 
     rows = table(*DIY[:1]).assign(
         total_tokens=float(JOB),

@@ -10,9 +10,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from infermodel import parameters, paths, prices, rules
+from infermodel import parameters, paths, prices
 from infermodel.cli import options
 from infermodel.cli.options import UsageError
+from infermodel.parameters import kinds as rules
 
 OUT_HELP = (
     "report folder (default reports/as-of-<as_of>, with --quarter reports/<quarter>): a new "

@@ -30,7 +30,7 @@ TIER_SHORT_WORDS = {
 PRICING_WORDS = {"on_demand": "on demand", "spot": "spot", "reserved": "reserved"}
 MODE_WORDS = {"batch": "batch", "realtime": "real time"}
 BILLING_WORDS = {"always_on": "replicas up all month", "per_hour": "whole GPU-hours as needed"}
-#: How a self-hosted cost's GPUs are paid (:mod:`infermodel.billing_basis`), in the reader's
+#: How a self-hosted cost's GPUs are paid (:mod:`infermodel.pricing.billing_basis`), in the reader's
 #: words: the phrase an answer sentence names its basis with. Each holds its
 #: :data:`BASIS_KEYS` phrase, which the report's consistency test looks for.
 BASIS_WORDS = {

@@ -1,5 +1,6 @@
 """The article page's reproducible parts in words: each DIY row's formula with its numbers,
-and each of the article's own figures with the kit's verdict (:mod:`infermodel.article`)."""
+and each of the article's own figures with the kit's verdict
+(:mod:`infermodel.analyses.article`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pandas as pd
 from infermodel import display
 from infermodel.display import money, multiple, number, tokens
 
-#: How each unit of :data:`infermodel.article.CLAIMS` is written.
+#: How each unit of :data:`infermodel.analyses.article.CLAIMS` is written.
 _UNIT = {
     "minutes": lambda v: f"{number(v, 0)} minutes",
     "tokens/s": lambda v: f"{number(v, 0)} tokens/s",
@@ -29,10 +30,11 @@ def formula_lines(
     terms: pd.DataFrame, labels: Mapping[str, str], disputes: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """The article's DIY formula written out for each row of
-    :func:`infermodel.article.formula_terms`: ``offering`` and ``formula``, e.g.
+    :func:`infermodel.analyses.article.formula_terms`: ``offering`` and ``formula``, e.g.
     ``20,000,000 tokens / (556 tokens/s x 0.80 x 3,600 s/h) x 1 GPU = 12.50 GPU-hours;
     x $1.19/GPU-hour = $14.88``, so that a reader can redo every row by hand; with
-    ``disputes`` (:func:`infermodel.serving_checks.estimator_view`), ``estimator``: what the
+    ``disputes`` (:func:`infermodel.estimator.serving_checks.estimator_view`), ``estimator``: what
+    the
     throughput estimator says of the row's configuration ("agrees" within a factor of 2)."""
     lines = []
     for row in terms.itertuples(index=False):
@@ -65,8 +67,8 @@ def formula_lines(
 
 
 def claims_verdicts(checked: pd.DataFrame) -> pd.DataFrame:
-    """Each of the article's figures (:func:`infermodel.article.check`) with the kit's figure
-    and a verdict in words: ``claim``, ``article``, ``kit``, ``verdict``."""
+    """Each of the article's figures (:func:`infermodel.analyses.article.check`) with the kit's
+    figure and a verdict in words: ``claim``, ``article``, ``kit``, ``verdict``."""
     rows = []
     for row in checked.itertuples(index=False):
         said = getattr(row, "figure", "") or _span(row.article_low, row.article_high, row.unit)

@@ -23,7 +23,7 @@ class Answer(list):
     """A page's answer: its sentences (a list of str) and the claims they make.
 
     A claim (:func:`claim`) says, for one sentence, which rented-GPU option and which API it
-    compares, on which billing basis (:mod:`infermodel.billing_basis`), and who wins at what
+    compares, on which billing basis (:mod:`infermodel.pricing.billing_basis`), and who wins at what
     volume, or from which monthly volume self-hosting wins. The claims are saved with the
     sentences (``tables/<page>.answer.json``), so the report's index can tell one verdict
     (:func:`infermodel.narrative.verdict`) and a test can check that no two pages disagree

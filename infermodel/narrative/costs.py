@@ -7,8 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from infermodel import display, serving_checks
+from infermodel import display
 from infermodel.display import money, multiple, percent, tokens
+from infermodel.estimator import serving_checks
 from infermodel.narrative.base import (
     Answer,
     cheapest,
@@ -71,11 +72,11 @@ def article_answer(
 ) -> Answer:
     """The cheapest like-for-like option per platform type, the spread, what flips the ranking.
 
-    ``table`` is the main :func:`~infermodel.compare.cost_table` (the article's serving
+    ``table`` is the main :func:`~infermodel.pricing.compare.cost_table` (the article's serving
     assumptions, busy GPU-hours of one job); ``others`` DIY rows under other readings (e.g.
-    measured throughput); ``even`` :func:`~infermodel.growth.break_even_table` of ``table``
+    measured throughput); ``even`` :func:`~infermodel.analyses.growth.break_even_table` of ``table``
     (replicas kept up all month), for the same pair on that basis; ``disputes``
-    :func:`~infermodel.serving_checks.estimator_view` of the DIY rows, to flag a headline
+    :func:`~infermodel.estimator.serving_checks.estimator_view` of the DIY rows, to flag a headline
     configuration the throughput estimator disputes.
     """
     table = labelled(table)
@@ -203,7 +204,8 @@ def price_caveat(row: pd.Series) -> str:
 
 def dispute_sentence(disputes: pd.DataFrame | None, row: pd.Series) -> str:
     """A sentence flagging a DIY row whose (serving assumption, GPU) the throughput estimator
-    disputes (``disputes``: :func:`~infermodel.serving_checks.estimator_view`); else ``""``."""
+    disputes (``disputes``: :func:`~infermodel.estimator.serving_checks.estimator_view`); else
+    ``""``."""
     if disputes is None or disputes.empty:
         return ""
     found = disputes[
@@ -332,7 +334,7 @@ def workload_lead(
 
 def left_out(frame: pd.DataFrame, *, service_tier: str, most: int = 4) -> str:
     """A sentence naming the API offerings a table leaves out at a tier or uplift, and why
-    (``frame`` from :func:`infermodel.compare.api_unpriced`); empty when none is."""
+    (``frame`` from :func:`infermodel.pricing.compare.api_unpriced`); empty when none is."""
     if frame.empty:
         return ""
     labels = list(display.offering_labels(frame))
@@ -349,7 +351,7 @@ def left_out(frame: pd.DataFrame, *, service_tier: str, most: int = 4) -> str:
 
 def not_released(models: Sequence[str], *, as_of: object) -> str:
     """A sentence naming the models left out because they were released after ``as_of``
-    (:func:`infermodel.specs.released`); empty when none is."""
+    (:func:`infermodel.tables.specs.released`); empty when none is."""
     if not models:
         return ""
     verb = "was" if len(models) == 1 else "were"
@@ -382,11 +384,12 @@ def trace_answer(
 ) -> Answer:
     """What a request log costs on the cheapest like-for-like options, and what caching saves.
 
-    ``table`` is :func:`~infermodel.trace_pricing.price_trace`, ``caching``
-    :func:`~infermodel.trace_pricing.caching_effect`, ``summary`` the log's summary row,
-    ``disputes`` :func:`~infermodel.serving_checks.estimator_view` of its DIY rows. A log is
+    ``table`` is :func:`~infermodel.pricing.trace_pricing.price_trace`, ``caching``
+    :func:`~infermodel.pricing.trace_pricing.caching_effect`, ``summary`` the log's summary row,
+    ``disputes`` :func:`~infermodel.estimator.serving_checks.estimator_view` of its DIY rows. A log
+    is
     requests answered as they arrived: rented GPUs are proposed only under a real-time
-    serving assumption (:func:`~infermodel.serving_checks.fits_traffic`), billed as the
+    serving assumption (:func:`~infermodel.estimator.serving_checks.fits_traffic`), billed as the
     table sized them (``billing_basis``), which the sentence names.
     """
     row = summary.iloc[0]
@@ -493,7 +496,7 @@ def stack_base(base_row: pd.Series, assumption: str) -> str:
 
 def stack_negatives(stacks: pd.DataFrame) -> str:
     """A sentence explaining every negative layer of a price stack
-    (:func:`infermodel.compare.price_stacks`): the list price is below the base compute cost
+    (:func:`infermodel.pricing.compare.price_stacks`): the list price is below the base compute cost
     plus the sourced and illustrative layers, so the remainder goes negative; empty when no
     layer is negative."""
     negative = stacks[stacks["usd_per_million_tokens"] < 0]
@@ -524,7 +527,7 @@ def estimator_notes(
     """What the throughput estimator changes in the DIY rows, against the article's rates.
 
     ``estimated`` is a cost table at estimated throughput, ``table`` the main cost table,
-    ``estimates`` :func:`~infermodel.throughput.smallest_replicas` (its ``fits`` column).
+    ``estimates`` :func:`~infermodel.estimator.throughput.smallest_replicas` (its ``fits`` column).
     """
     lines = []
     if len(estimated):

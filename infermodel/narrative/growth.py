@@ -25,7 +25,7 @@ def break_even_answer(
 ) -> Answer:
     """For each API: the monthly volume from which self-hosting pays, on which option, or why never.
 
-    ``even`` is :func:`~infermodel.growth.break_even_table`; ``fixed`` the same table for
+    ``even`` is :func:`~infermodel.analyses.growth.break_even_table`; ``fixed`` the same table for
     several fixed monthly costs (``fixed_usd_per_month``), for one sentence on their effect.
     Every sentence names how the rented GPUs are paid (``billing_basis``); the first managed
     API's claim is the headline of its basis. With ``table`` (the cost table the break-even
@@ -127,7 +127,8 @@ def maturity_answer(
 ) -> Answer:
     """Which stage is cheapest when, when each switch pays back, when the API bill shocks.
 
-    ``monthly`` and ``events`` are :func:`~infermodel.growth.maturity_path`; ``alternative``
+    ``monthly`` and ``events`` are :func:`~infermodel.analyses.growth.maturity_path`;
+    ``alternative``
     the ``monthly`` table of the same path with another DIY offering (e.g. measured
     throughput), for one sentence comparing it with the managed API. Sentences comparing
     own GPUs with an API name how the GPUs are paid and claim who wins in the last month.
@@ -274,7 +275,7 @@ def settings_lead(
 
 
 def volume_lead(path: pd.DataFrame, *, growth_months: int) -> str:
-    """The volume path (:func:`~infermodel.growth.volume_path`) in words."""
+    """The volume path (:func:`~infermodel.analyses.growth.volume_path`) in words."""
     start, end = path["tokens_per_month"].iloc[0], path["tokens_per_month"].iloc[-1]
     horizon = int(path["month"].max())
     if np.isclose(start, end):

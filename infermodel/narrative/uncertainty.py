@@ -40,10 +40,11 @@ def sensitivity_answer(
 ) -> Answer:
     """What decides DIY against a managed API, and how sure the answer is.
 
-    ``swing`` is :func:`~infermodel.sensitivity.tornado` of the gap (API price minus DIY
-    cost, USD per million tokens); ``mc`` a :class:`~infermodel.sensitivity.MonteCarloResult`;
+    ``swing`` is :func:`~infermodel.analyses.sensitivity.tornado` of the gap (API price minus DIY
+    cost, USD per million tokens); ``mc`` a
+    :class:`~infermodel.analyses.sensitivity.MonteCarloResult`;
     ``centred`` a sentence saying how the Monte Carlo's inputs relate to the page's values
-    (:func:`~infermodel.sensitivity.centre_on`). Self-hosting is priced as a one-off batch
+    (:func:`~infermodel.analyses.sensitivity.centre_on`). Self-hosting is priced as a one-off batch
     job (the article's formula), which the sentences say.
     """
     api, diy = labels.get(api_offering, api_offering), labels.get(diy_offering, diy_offering)
@@ -109,7 +110,8 @@ def sensitivity_answer(
 
 def centred_note(moved: Sequence[str], values: Mapping[str, float]) -> str:
     """The sentence saying the Monte Carlo is centred on the page's values
-    (``moved``: :func:`~infermodel.sensitivity.centre_on`'s lines, ``values`` the page's)."""
+    (``moved``: :func:`~infermodel.analyses.sensitivity.centre_on`'s lines, ``values`` the
+    page's)."""
     shown = ", ".join(f"{_input(k)} {display.number(v)}" for k, v in values.items())
     if not moved:
         return f"The Monte Carlo's inputs are centred on the page's values ({shown})."
@@ -137,9 +139,10 @@ def throughput_answer(
 ) -> list[str]:
     """How far the estimator is from measurements, and the cheapest GPU per model.
 
-    ``accuracy`` is :func:`~infermodel.calibration.accuracy`; ``cheapest_gpus`` one row per
-    model from :func:`~infermodel.throughput.price_estimates` (its cheapest offering);
-    ``regimes`` (optional) :func:`~infermodel.calibration.error_by_regime`, read by
+    ``accuracy`` is :func:`~infermodel.estimator.calibration.accuracy`; ``cheapest_gpus`` one row
+    per
+    model from :func:`~infermodel.estimator.throughput.price_estimates` (its cheapest offering);
+    ``regimes`` (optional) :func:`~infermodel.estimator.calibration.error_by_regime`, read by
     :func:`~infermodel.narrative.estimator.regime_answer` after the overall error;
     ``not_released`` the sentence naming models left out for their release date
     (:func:`~infermodel.narrative.costs.not_released`).
@@ -188,7 +191,7 @@ def _gpus(count: object) -> str:
 def latency_notes(penalties: pd.DataFrame) -> list[str]:
     """What real-time serving costs over batch, on rented GPUs and on APIs.
 
-    ``penalties`` is :func:`~infermodel.compare.latency_penalties`.
+    ``penalties`` is :func:`~infermodel.pricing.compare.latency_penalties`.
     """
     diy = penalties[penalties["platform_type"] == "diy_gpu"]
     api = penalties[penalties["platform_type"] != "diy_gpu"]
@@ -271,7 +274,8 @@ def estimator_weaknesses(
 ) -> list[str]:
     """Where the throughput estimate is weak, with the numbers that say so.
 
-    ``calibrated`` is :func:`~infermodel.calibration.calibration`, ``measured`` its points,
+    ``calibrated`` is :func:`~infermodel.estimator.calibration.calibration`, ``measured`` its
+    points,
     ``model_specs`` the model table, ``gpus`` every GPU SKU with specs.
     """
     worst = calibrated.loc[calibrated["loo_ape"].idxmax()]

@@ -1,7 +1,7 @@
 """One verdict for a whole report: is self-hosting cheaper, on each basis its GPUs are paid.
 
 The pages of a report answer "is self-hosting cheaper?" on different billing bases
-(:mod:`infermodel.billing_basis`): the article's table prices the busy GPU-hours of one job,
+(:mod:`infermodel.pricing.billing_basis`): the article's table prices the busy GPU-hours of one job,
 the break-even and maturity pages replicas kept up all month, the request-log page replicas
 sized for the log's arrivals, the bill page replicas kept up for each charge period. Each
 page's answer saves its claims (:class:`~infermodel.narrative.base.Answer`); :func:`verdict`
