@@ -401,12 +401,14 @@ def test_a_commitment_and_a_mapping_of_ones_own(tmp_path):
 
 def test_one_hour_cache_writes_and_a_model_without_them(tmp_path, prices_on):
     day = {"ChargePeriodStart": "2026-12-01T00:00:00Z", "ChargePeriodEnd": "2026-12-02T00:00:00Z"}
-    hour = {"SkuMeter": "Cache Write Input Tokens (1h)", **day}
+    # Claude Sonnet 4.5 retired on 2026-11-30 (issue 24): December's line bills Sonnet 4.6.
+    sonnet_4_6 = '{"ModelId":"claude-sonnet-4-6"}'
+    hour = {"SkuMeter": "Cache Write Input Tokens (1h)", "SkuPriceDetails": sonnet_4_6, **day}
     gpt = '{"ModelId":"gpt-4o","TokenType":"Cache Write","TokenCacheTtl":"1h"}'
     july = {"SkuMeter": "Cache Write Input Tokens (1h)"}
     path = edited(tmp_path, {6: hour, 2: {"SkuPriceDetails": gpt, **day}, 16: july})
     reconciled = reconcile.reconcile(focus.read_bill(path), prices_on=prices_on).set_index("line")
-    # Claude Sonnet 4.5 on 2026-12-01: 1-hour writes at 6 USD/Mtok: 4M x 6 = 24.00 USD,
+    # Claude Sonnet 4.6 on 2026-12-01: 1-hour writes at 6 USD/Mtok: 4M x 6 = 24.00 USD,
     # against 15.00 billed (at the 5-minute price): billed below the kit's list.
     assert reconciled.loc[6, ["cache_ttl", "usd_per_million_tokens"]].tolist() == ["1h", 6.0]
     assert reconciled.loc[6, "recomputed_list_usd"] == pytest.approx(24.0)
@@ -496,12 +498,19 @@ def test_the_real_bill_repriced_by_hand(repriced):
 def test_one_hour_writes_are_priced_at_their_lifetime(tmp_path, assumptions, prices_on):
     day = {"ChargePeriodStart": "2026-12-01T00:00:00Z", "ChargePeriodEnd": "2026-12-02T00:00:00Z"}
     rows = {line: day for line in range(2, 11)}
-    rows[6] = {**day, "SkuMeter": "Cache Write Input Tokens (1h)"}
+    # Claude Sonnet 4.5 retired on 2026-11-30 (issue 24): the December lines bill Sonnet 4.6,
+    # at the same prices.
+    for line in (5, 6, 7, 8):
+        details = rows_of()[line - 2]["SkuPriceDetails"].replace(
+            "claude-sonnet-4-5", "claude-sonnet-4-6"
+        )
+        rows[line] = {**day, "SkuPriceDetails": details}
+    rows[6] = {**rows[6], "SkuMeter": "Cache Write Input Tokens (1h)"}
     path = edited(tmp_path, rows)
     repriced = bill_pricing.reprice(focus.read_bill(path), assumptions, prices_on=prices_on)
     december = repriced.table["charge_period_start"] == "2026-12-01"
     at = repriced.table[december].set_index("offering_id")
-    sonnet = at.loc["anthropic/claude-sonnet-4-5-20250929"]
+    sonnet = at.loc["anthropic/claude-sonnet-4-6"]
     # 2026-12-01 prices: input 110M x 3 + cached 42M x 0.30 + output 19M x 15 + 1-hour writes
     # 4M x 6 = 330 + 12.60 + 285 + 24 = 651.60 USD.
     assert sonnet["cost_usd"] == pytest.approx(651.60)

@@ -238,6 +238,9 @@ def test_the_extremes_inside_the_bounds_stay_finite(capsys):
         "0.001",
         "--total-tokens",
         "1e15",
+        # 1,000 tokens a request: the extreme volume, not one request past every context window
+        "--requests",
+        "1000000000000",
     )
     assert status == 0 and err == ""
     costs = pd.read_csv(io.StringIO(out))["cost_usd"]

@@ -112,6 +112,7 @@ def test_diy_rows_fill_gpu_columns(article_table):
 
 def _expected_diy_pairs(as_of: str) -> set[tuple[str, str, str, str, str]]:
     """(provider, gpu, tier, pricing, assumption) pairs, rebuilt from the raw CSVs."""
+
     def start(row: dict) -> str:  # in force from: carried back to, else the source's date
         return row.get("carried_back_to") or row["observed_on"]
 
@@ -286,12 +287,14 @@ def test_use_batch_api_halves_openai_prices(snapshot, article_serving, article_t
 
 def test_long_context_tier_applies_above_threshold(snapshot, article_serving):
     # Gemini 2.5 Pro: 1.25/10 USD/Mtok, 2.5/15 above 200k prompt tokens (api_prices.csv).
-    long_prompts = Workload(input_tokens=3e6, output_tokens=1e6, requests=10)  # 300k each
+    # 300k prompt and 50k output each (within the 65,535-token max output of
+    # context_windows.csv: 100k each would be refused, issue 24).
+    long_prompts = Workload(input_tokens=3e6, output_tokens=0.5e6, requests=10)
     row = api_row(
         table_for(snapshot, article_serving, long_prompts), "gemini-2.5-pro-preview-05-06"
     )
     assert row["long_context_applied"]
-    assert row["cost_usd"] == pytest.approx(3 * 2.5 + 1 * 15)
+    assert row["cost_usd"] == pytest.approx(3 * 2.5 + 0.5 * 15)
     short_prompts = Workload(input_tokens=3e6, output_tokens=1e6, requests=100)  # 30k each
     row = api_row(
         table_for(snapshot, article_serving, short_prompts), "gemini-2.5-pro-preview-05-06"

@@ -69,9 +69,12 @@ def test_validate_all_passes_on_shipped_data():
         "model_specs",
         "throughput_measured",
         "throughput_efficiency",
+        "serving_engines",
         "serving_assumptions",
         "bill_models",
         "serving_latency_targets",
+        "context_windows",
+        "provider_rules",
     }
     assert all(rows > 0 for rows in counts.values()), counts
     assert counts["api_prices"] == len(read_text_table(paths.API_PRICES_CSV))

@@ -105,7 +105,8 @@ def test_pods_are_left_out_of_serverless_and_named(tmp_path, capsys):
     assert float(row["cost_usd"]) == pytest.approx(88 * USD_PER_SECOND)
     left = [line for line in captured.err.splitlines() if line.startswith("Left out")]
     assert len(left) == 1 and "GPU offering(s)" in left[0] and "do not scale to zero" in left[0]
-    assert "(14: runpod/" in left[0] and "community_cloud/spot" in left[0]
+    # 16 pods (14, plus the B200 and B300 Secure Cloud pods of issue 24)
+    assert "(16: runpod/" in left[0] and "community_cloud/spot" in left[0]
 
 
 @pytest.mark.parametrize(

@@ -168,8 +168,14 @@ def test_a_headline_on_a_stale_or_weak_price_says_so_in_the_same_sentence():
     assert "(its price is 204 days old at the as-of date, confidence estimated-low)" in lines[1]
     fresh = {**DIY[0], "age_days": 2, "stale": False, "confidence": "confirmed"}
     assert "its price" not in narrative.article_answer(table(MANAGED_70B, fresh))[1]
-    later = pd.Series({"age_days": -341, "observed_on": pd.Timestamp("2026-05-07"),
-                       "confidence": "estimated", "stale": False})
+    later = pd.Series(
+        {
+            "age_days": -341,
+            "observed_on": pd.Timestamp("2026-05-07"),
+            "confidence": "estimated",
+            "stale": False,
+        }
+    )
     assert narrative.price_caveat(later) == (
         " (its price is carried back from a source dated 2026-05-07, 341 days after the as-of "
         "date, confidence estimated)"
@@ -485,10 +491,12 @@ def test_maturity_answer_cheaper_but_not_paid_back_and_stage_changes():
 
 ACCURACY = pd.DataFrame(
     {
-        "fit": ["in-sample", "leave-one-out"],
-        "points": [13, 13],
-        "median_ape_percent": [12.55, 17.61],
-        "worst_ape_percent": [45.2, 56.0],
+        "fit": ["in-sample", "leave-one-source-out"],
+        "points": [209, 209],
+        "publishers": [7, 7],
+        "median_ape_percent": [13.3, 20.3],
+        "p90_ape_percent": [37.5, 73.8],
+        "worst_ape_percent": [152.6, 277.8],
     }
 )
 
@@ -505,8 +513,8 @@ def test_throughput_answer_states_the_error_and_the_cheapest_gpus():
     )
     lines = narrative.throughput_answer(ACCURACY, cheapest, utilization=0.8)
     assert lines[0] == (
-        "The throughput estimate is 13% off the 13 published measurements at the median (18% "
-        "when each point is predicted without it; worst 56%)."
+        "Predicted by a fit that never saw its publisher, a published throughput is 20% off at "
+        "the median over 209 measurements from 7 publishers (90th percentile 74%; 13% in-sample)."
     )
     assert lines[1] == (
         "Cheapest GPU per million output tokens at 80% utilization: Llama-3.3-70B on a GH200 96GB "
@@ -611,10 +619,23 @@ def saved(name: str, lines: list[str], *claims: dict) -> dict:
 
 
 def test_the_verdict_tells_each_basis_with_its_numbers():
-    job = narrative.claim("busy_hours", api=TOGETHER, diy=A100, api_usd=17.6, diy_usd=14.875,
-                          tokens=2e7, headline=True)
-    month = narrative.claim("always_on", api=TOGETHER, diy=A100, per="month",
-                            break_even_tokens_per_month=987.8e6, headline=True)
+    job = narrative.claim(
+        "busy_hours",
+        api=TOGETHER,
+        diy=A100,
+        api_usd=17.6,
+        diy_usd=14.875,
+        tokens=2e7,
+        headline=True,
+    )
+    month = narrative.claim(
+        "always_on",
+        api=TOGETHER,
+        diy=A100,
+        per="month",
+        break_even_tokens_per_month=987.8e6,
+        headline=True,
+    )
     quiet = narrative.claim("always_on", api=TOGETHER, diy=("x", "X"), never=True, per="month")
     # 1 - 14.875 / 17.6 = 15%; the first headline of each basis, busy hours first.
     assert narrative.verdict([quiet, month, job]) == [
@@ -629,8 +650,9 @@ def test_the_verdict_tells_each_basis_with_its_numbers():
 
 def test_two_answers_may_disagree_only_when_a_basis_separates_them():
     job = narrative.claim("busy_hours", api=TOGETHER, diy=A100, api_usd=17.6, diy_usd=14.875)
-    kept = narrative.claim("always_on", api=TOGETHER, diy=A100, api_usd=116.4, diy_usd=1770.7,
-                           per="bill")
+    kept = narrative.claim(
+        "always_on", api=TOGETHER, diy=A100, api_usd=116.4, diy_usd=1770.7, per="bill"
+    )
     said_job = "As a one-off batch job, RunPod · A100 beats Together AI · Llama 3.3 70B."
     said_kept = "On replicas kept up, RunPod · A100 costs more than Together AI · Llama 3.3 70B."
     agree = [saved("article", [said_job], job), saved("bill", [said_kept], kept)]
@@ -639,8 +661,9 @@ def test_two_answers_may_disagree_only_when_a_basis_separates_them():
     unnamed = [saved("article", ["RunPod · A100 beats Together AI · Llama 3.3 70B."], job)]
     assert "does not name its basis ('one-off batch job')" in narrative.conflicts(unnamed)[0]
     # On one basis the winner of a pair holds at every volume: busy hours are linear.
-    dearer = narrative.claim("busy_hours", api=TOGETHER, diy=A100, api_usd=0.88, diy_usd=1.24,
-                             tokens=1e6)
+    dearer = narrative.claim(
+        "busy_hours", api=TOGETHER, diy=A100, api_usd=0.88, diy_usd=1.24, tokens=1e6
+    )
     clash = narrative.conflicts([agree[0], saved("sensitivity", [said_job], dearer)])
     assert clash == [
         "article[0] and sensitivity[0] disagree on busy_hours: together-ai/llama-3.3-70b "
@@ -649,13 +672,16 @@ def test_two_answers_may_disagree_only_when_a_basis_separates_them():
 
 
 def test_a_winner_at_a_monthly_volume_must_fall_on_its_side_of_the_break_even():
-    even = narrative.claim("always_on", api=TOGETHER, diy=A100, per="month",
-                           break_even_tokens_per_month=988e6)
+    even = narrative.claim(
+        "always_on", api=TOGETHER, diy=A100, per="month", break_even_tokens_per_month=988e6
+    )
     said = "Replicas kept up: RunPod · A100 against Together AI · Llama 3.3 70B."
-    below = narrative.claim("always_on", api=TOGETHER, diy=A100, api_usd=440, diy_usd=869,
-                            tokens=5e8, per="month")
-    above = narrative.claim("always_on", api=TOGETHER, diy=A100, api_usd=440, diy_usd=300,
-                            tokens=5e8, per="month")
+    below = narrative.claim(
+        "always_on", api=TOGETHER, diy=A100, api_usd=440, diy_usd=869, tokens=5e8, per="month"
+    )
+    above = narrative.claim(
+        "always_on", api=TOGETHER, diy=A100, api_usd=440, diy_usd=300, tokens=5e8, per="month"
+    )
     never = narrative.claim("always_on", api=TOGETHER, diy=A100, never=True, per="month")
     page = saved("break_even", [said], even)
     assert narrative.conflicts([page, saved("maturity", [said], below)]) == []
@@ -700,12 +726,28 @@ def test_every_diy_row_shows_its_formula_with_its_numbers():
 def test_the_articles_figures_get_a_verdict_each():
     checked = pd.DataFrame(
         [
-            {"claim_id": "diy_5_10x", "says": "own GPUs cut costs by another 5-10x",
-             "article_low": 5.0, "article_high": 10.0, "unit": "x", "kit_low": 1.18,
-             "kit_high": 2.05, "holds": False, "how": "busy GPU-hours"},
-            {"claim_id": "runpod_h100", "says": "a RunPod H100 rents at $1.99 an hour",
-             "article_low": 1.99, "article_high": 1.99, "unit": "USD/GPU-h", "kit_low": 1.99,
-             "kit_high": 2.99, "holds": True, "how": "prices in force"},
+            {
+                "claim_id": "diy_5_10x",
+                "says": "own GPUs cut costs by another 5-10x",
+                "article_low": 5.0,
+                "article_high": 10.0,
+                "unit": "x",
+                "kit_low": 1.18,
+                "kit_high": 2.05,
+                "holds": False,
+                "how": "busy GPU-hours",
+            },
+            {
+                "claim_id": "runpod_h100",
+                "says": "a RunPod H100 rents at $1.99 an hour",
+                "article_low": 1.99,
+                "article_high": 1.99,
+                "unit": "USD/GPU-h",
+                "kit_low": 1.99,
+                "kit_high": 2.99,
+                "holds": True,
+                "how": "prices in force",
+            },
         ]
     )
     words = narrative.claims_verdicts(checked)
@@ -751,11 +793,14 @@ def test_a_break_even_on_a_stale_weak_price_says_so_in_the_same_sentence():
     even = even_rows("openai/gpt-4o", 10.0, [31.0])
     # The 2026Q3 case: RunPod's A100 spot price, estimated-low and 204 days old.
     table_rows = pd.DataFrame(
-        {"offering_id": ["diy-0"], "age_days": [204], "stale": [True],
-         "confidence": ["estimated-low"]}
+        {
+            "offering_id": ["diy-0"],
+            "age_days": [204],
+            "stale": [True],
+            "confidence": ["estimated-low"],
+        }
     )
     line = narrative.break_even_answer(even, ["openai/gpt-4o"], LABELS, table=table_rows)[0]
     assert line.endswith(
-        "on RunPod · A100 (its price is 204 days old at the as-of date, confidence "
-        "estimated-low)."
+        "on RunPod · A100 (its price is 204 days old at the as-of date, confidence estimated-low)."
     )

@@ -42,6 +42,12 @@ RETIREMENTS = [
     ("gemini-1.5-pro", "2025-09-24"),
     ("gemini-2.0-flash", "2026-06-01"),
     ("gemini-2.5-pro-preview-05-06", "2025-12-02"),
+    # Issue 24: Anthropic's Sonnet 4.5 page ("retires on November 30, 2026"); Google's
+    # deprecations page as read on 2026-11-10 (Gemini 2.5 Pro and Flash shut down on the
+    # Gemini API on 2026-12-01, requests routed to another model at its rates).
+    ("claude-sonnet-4-5-20250929", "2026-11-30"),
+    ("gemini-2.5-pro", "2026-12-01"),
+    ("gemini-2.5-flash", "2026-12-01"),
 ]
 
 
@@ -108,9 +114,6 @@ def test_an_unlisted_withdrawal_is_undone_by_a_later_observation():
 @pytest.mark.parametrize(
     ("model_id", "scheduled_on"),
     [
-        ("claude-sonnet-4-5-20250929", "2026-11-30"),  # LiteLLM, past, no provider notice
-        ("gemini-2.5-pro", "2026-10-16"),  # Google's "earliest possible" date, moved since
-        ("gemini-2.5-pro", "2026-12-01"),
         ("meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo", "2026-02-25"),  # LiteLLM, Together
         ("claude-opus-4-5-20251101", "2027-01-22"),  # Anthropic's date, in the future
     ],
@@ -126,6 +129,17 @@ def test_a_scheduled_date_never_hides_a_model(model_id, scheduled_on):
     for days in (-1, 0, 1):
         date = min(_day(scheduled_on, days), "2026-12-01")
         assert model_id in _on_sale(date)
+
+
+def test_a_moved_schedule_hides_nothing_until_the_provider_notice():
+    # Google's "earliest possible" 2026-10-16 for Gemini 2.5 Pro was a schedule (it moved):
+    # on sale around it; the shutdown the page gave for 2026-12-01 is a withdrawal row.
+    scheduled = api_terms.load_scheduled_retirements()
+    assert (scheduled["model_id"].eq("gemini-2.5-pro")
+            & scheduled["scheduled_on"].eq(pd.Timestamp("2026-10-16"))).any()  # fmt: skip
+    for date in ("2026-10-15", "2026-10-16", "2026-10-17", "2026-11-30"):
+        assert "gemini-2.5-pro" in _on_sale(date)
+    assert "gemini-2.5-pro" not in _on_sale("2026-12-01")
 
 
 def test_the_snapshot_lists_the_schedules_read_by_its_date():
@@ -191,7 +205,8 @@ def test_shipped_uplifts_are_valid_and_match_kit_model_ids():
         "note",
     ]
     by_id = uplifts.groupby("uplift_id")["multiplier"].unique()
-    assert list(by_id["anthropic-us-only"]) == [1.1] and list(by_id["fireworks-us"]) == [1.5]
+    # Fireworks' US-only page: "a 10% premium" (issue 24; LiteLLM's -us keys had said 1.5x).
+    assert list(by_id["anthropic-us-only"]) == [1.1] and list(by_id["fireworks-us"]) == [1.1]
     # US-only inference exists from Opus 4.6 on: the new lineup matches, older Claude not.
     us = uplifts[uplifts["uplift_id"] == "anthropic-us-only"]["model_pattern"]
     newer = [

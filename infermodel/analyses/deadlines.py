@@ -115,7 +115,9 @@ def api_options(
         np.full(count, float(_job_requests(job))),
         np.full(count, job.prompt_tokens),
         np.full(count, job.output_tokens),
-        uncached_prompt_tokens=np.full(count, job.input_tokens + job.cache_write_tokens),
+        uncached_prompt_tokens=np.full(
+            count, job.input_tokens + job.cache_write_tokens + job.cache_write_1h_tokens
+        ),
         **args,
     )
     none = merged["usage_tier"].isna()

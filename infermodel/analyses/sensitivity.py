@@ -11,10 +11,10 @@ GPU price, GPUs per replica, API price, token mix). On top of it:
 - :func:`monte_carlo` draws every uncertain input from a distribution (:class:`Distribution`:
   ``uniform``, ``triangular``, ``lognormal``, ``empirical`` or ``fixed``) with a fixed seed;
   :func:`throughput_distributions` makes the DIY throughput a draw from the estimator's own
-  leave-one-out error (``throughput_factor``), the hand-set range one parameter away. It
-  prices every row of a :func:`~infermodel.pricing.compare.cost_table` under each draw, as one array
-  expression (rows x draws): P10/P50/P90 per offering and the probability that a DIY row
-  beats an API.
+  leave-one-source-out error in the regime at hand (``throughput_factor``), the hand-set
+  range one parameter away. It prices every row of a :func:`~infermodel.pricing.compare.cost_table`
+  under each draw, as one array expression (rows x draws): P10/P50/P90 per offering and the
+  probability that a DIY row beats an API.
 
 Same seed, same numbers: draws come from :func:`numpy.random.default_rng` seeded once.
 """
@@ -646,30 +646,37 @@ def monte_carlo(
 
 # --- throughput drawn from the estimator's own error ------------------------------------------
 
-#: How the Monte Carlo draws DIY throughput: from the estimator's leave-one-out errors, or from
-#: the ``tokens_per_hour_per_replica`` range the caller gives.
+#: How the Monte Carlo draws DIY throughput: from the estimator's leave-one-source-out errors,
+#: or from the ``tokens_per_hour_per_replica`` range the caller gives.
 THROUGHPUT_UNCERTAINTY = ("estimator", "range")
 
 
-def estimator_error_distribution(calibrated: pd.DataFrame) -> list:
-    """``["empirical", *factors]``: measured / leave-one-out estimate of every measured point.
+def estimator_error_distribution(
+    calibrated: pd.DataFrame, regime: Mapping[str, str] | None = None
+) -> list:
+    """``["empirical", *factors]``: measured / leave-one-source-out estimate, for a regime.
 
-    ``calibrated`` is :func:`infermodel.estimator.calibration.calibration`. A draw multiplies a DIY
-    row's
-    throughput by the error the estimator made on a point it had not seen. [-]
+    ``calibrated`` is :func:`infermodel.estimator.calibration.calibration`; ``regime`` the
+    groups of the configuration at hand (:func:`infermodel.estimator.calibration.regime_for`;
+    none: every fitted point). A draw multiplies a DIY row's throughput by the error the
+    estimator made on a point of that regime whose publisher it had not seen
+    (:func:`infermodel.estimator.calibration.loso_throughput_factors`). [-]
     """
-    return ["empirical", *map(float, calibration.loo_throughput_factors(calibrated))]
+    return ["empirical", *map(float, calibration.loso_throughput_factors(calibrated, regime))]
 
 
 def throughput_distributions(
-    distributions: Mapping[str, object], uncertainty: str, calibrated: pd.DataFrame | None = None
+    distributions: Mapping[str, object],
+    uncertainty: str,
+    calibrated: pd.DataFrame | None = None,
+    regime: Mapping[str, str] | None = None,
 ) -> dict[str, object]:
     """The Monte Carlo inputs with DIY throughput drawn as ``uncertainty`` says.
 
     ``"estimator"`` (the default of the sensitivity page): ``throughput_factor`` from
-    :func:`estimator_error_distribution` multiplies each DIY row's own throughput, and a
-    ``tokens_per_hour_per_replica`` range is dropped; ``"range"``: ``distributions`` as given
-    (the hand-set range of earlier reports).
+    :func:`estimator_error_distribution` for ``regime`` multiplies each DIY row's own
+    throughput, and a ``tokens_per_hour_per_replica`` range is dropped; ``"range"``:
+    ``distributions`` as given (the hand-set range of earlier reports).
     """
     checks.one_of("throughput_uncertainty", uncertainty, THROUGHPUT_UNCERTAINTY)
     if uncertainty == "range":
@@ -677,4 +684,4 @@ def throughput_distributions(
     if calibrated is None:
         raise InputError("throughput_uncertainty 'estimator' needs the calibrated points")
     kept = {k: v for k, v in distributions.items() if k != "tokens_per_hour_per_replica"}
-    return {**kept, "throughput_factor": estimator_error_distribution(calibrated)}
+    return {**kept, "throughput_factor": estimator_error_distribution(calibrated, regime)}

@@ -37,6 +37,7 @@ from infermodel.cli import (
     price_import,
     pricing,
     report,
+    spend,
     throughput,
     trace,
 )
@@ -72,6 +73,7 @@ def build_parser() -> Parser:
     throughput.add_parser(commands)
     trace.add_parser(commands)
     bill.add_parser(commands)
+    spend.add_parser(commands)
     return parser
 
 

@@ -185,6 +185,13 @@ def add_pricing(parser: argparse.ArgumentParser) -> None:
         "price of --cache-ttl (default 0)",
     )
     parser.add_argument(
+        "--cache-write-1h-share",
+        type=ruled("--cache-write-1h-share"),
+        default=0.0,
+        help="fraction of input tokens written with a 1-hour lifetime besides "
+        "--cache-write-share (a mix of lifetimes), billed at the 1-hour write price (default 0)",
+    )
+    parser.add_argument(
         "--requests",
         type=ruled("--requests"),
         default=10_000,

@@ -57,6 +57,8 @@ def api_cost_usd(
     usd_per_million_cached_input_tokens: Number | None = None,
     cache_write_tokens: Number = 0,
     usd_per_million_cache_write_tokens: Number | None = None,
+    cache_write_1h_tokens: Number = 0,
+    usd_per_million_cache_write_1h_tokens: Number | None = None,
 ) -> Number:
     """Cost of a job on a token-priced API.
 
@@ -80,6 +82,12 @@ def api_cost_usd(
     usd_per_million_cache_write_tokens
         Price of a cache write (at the cache lifetime asked for); ``None`` bills writes at
         the full input price (a provider that does not price writes separately). [USD/Mtok]
+    cache_write_1h_tokens
+        Prompt tokens written with a one-hour lifetime, besides ``cache_write_tokens``
+        (a workload that mixes lifetimes). [tokens]
+    usd_per_million_cache_write_1h_tokens
+        Price of a one-hour cache write; ``None`` bills them at the full input price.
+        [USD/Mtok]
 
     Returns
     -------
@@ -94,6 +102,8 @@ def api_cost_usd(
         usd_per_million_cached_input_tokens = usd_per_million_input_tokens
     if usd_per_million_cache_write_tokens is None:
         usd_per_million_cache_write_tokens = usd_per_million_input_tokens
+    if usd_per_million_cache_write_1h_tokens is None:
+        usd_per_million_cache_write_1h_tokens = usd_per_million_input_tokens
     for name, value in (
         ("input_tokens", input_tokens),
         ("output_tokens", output_tokens),
@@ -103,12 +113,15 @@ def api_cost_usd(
         ("usd_per_million_output_tokens", usd_per_million_output_tokens),
         ("usd_per_million_cached_input_tokens", usd_per_million_cached_input_tokens),
         ("usd_per_million_cache_write_tokens", usd_per_million_cache_write_tokens),
+        ("cache_write_1h_tokens", cache_write_1h_tokens),
+        ("usd_per_million_cache_write_1h_tokens", usd_per_million_cache_write_1h_tokens),
     ):
         _nonnegative(name, value)
     return (
         input_tokens * usd_per_million_input_tokens
         + cached_input_tokens * usd_per_million_cached_input_tokens
         + cache_write_tokens * usd_per_million_cache_write_tokens
+        + cache_write_1h_tokens * usd_per_million_cache_write_1h_tokens
         + output_tokens * usd_per_million_output_tokens
     ) / TOKENS_PER_MILLION
 

@@ -4,20 +4,32 @@ The model (Williams et al., "Roofline", CACM 2009, applied to LLM serving as in 
 "LLM Inference Unveiled", arXiv:2402.16363):
 
 - **Memory**: weights take ``parameters x bytes per parameter``; the KV cache takes
-  ``2 x layers x KV heads x head dim x bytes per value`` per token of every sequence. A
-  replica of N GPUs keeps ``memory_headroom`` of its memory free (activations, runtime;
-  vLLM's default ``gpu_memory_utilization=0.9`` keeps 10%); the largest batch is the number
-  of sequences of ``input + output`` tokens whose KV cache fits in what the weights leave.
+  ``2 x layers x KV heads x head dim x bytes per value`` per token of every sequence, at its
+  own precision (:data:`KV_CACHE_BYTES`: an FP8 model often keeps a BF16 cache). The engine
+  decides what the cache gets (:func:`kv_cache_capacity_bytes`): vLLM and SGLang a fraction of
+  the *total* memory less the weights, TensorRT-LLM a fraction of the memory the weights leave
+  free; the largest batch is the number of ``input + output``-token sequences that fit, capped
+  by the engine's maximum batch.
 - **Time per step**: the larger of memory time (bytes moved / (N x bandwidth x bandwidth
-  efficiency)) and compute time (FLOPs / (N x dense peak x compute efficiency)), for the
-  prefill of a batch and for each decode step; tensor parallelism over N GPUs adds a
-  communication allowance ``communication_fraction x (N - 1) / N`` of the step time.
-- **Throughput**: a batch of ``b`` requests is prefilled, then decoded for ``output`` steps
-  at the average context ``input + (output - 1) / 2``; output tokens/s = b x output / time.
+  efficiency)) and compute time (FLOPs / (N x dense peak x compute efficiency)); tensor
+  parallelism over N GPUs stretches that by ``1 + fraction x (N - 1) / N``, with one fraction
+  for decode and another for prefill; and every decode step pays a fixed overhead
+  (:func:`infermodel.formulas.step_costs.step_overhead_seconds`: scheduler, sampling and kernel
+  launches, and the latency of each layer's all-reduce when N > 1), which dominates at small
+  batches. The factors are :class:`infermodel.formulas.step_costs.Efficiency` (re-exported here).
+- **Mixture of experts**: a step reads the shared weights and only the experts its tokens are
+  routed to (:func:`expert_fraction_read`), so a few streams read a fraction of the experts.
+- **Throughput**: in a server's steady state each decode step of ``b`` streams (at the
+  average context ``input + (output - 1) / 2``) also prefills the prompts of the streams that
+  replace finished ones, ``b x input / output`` tokens, sharing its weight reads (chunked
+  prefill): output tokens/s = b / step. A static batch (a latency benchmark) is prefilled,
+  then decoded for ``output`` steps: b x output / time.
 
 Every function takes scalars or arrays and returns the same shape; nothing here reads a
-file. :mod:`infermodel.estimator.throughput` applies these to the spec tables, and
-:mod:`infermodel.estimator.calibration` fits the :class:`Efficiency` factors on measurements.
+file. :mod:`infermodel.estimator.throughput` applies these to the spec tables and the engines'
+defaults (:mod:`infermodel.tables.serving_engines`), and
+:mod:`infermodel.estimator.calibration` fits the :class:`Efficiency` of each engine on
+measurements.
 
 GPU memory capacity (``memory_gb`` of ``gpu_specs.csv``) is read as GiB, since vendors' "80 GB"
 parts hold 80 GiB (:data:`infermodel.units.BYTES_PER_GPU_MEMORY_GB`).
@@ -29,7 +41,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from infermodel import checks
+from infermodel.formulas.step_costs import (  # re-exported: roofline.Efficiency, ...
+    FACTOR_UNITS,
+    FACTORS,
+    FRACTIONS_OF_PEAK,
+    IDEAL,
+    OVERHEADS,
+    Efficiency,
+    step_overhead_seconds,
+)
 from infermodel.units import (
     BYTES_PER_GPU_MEMORY_GB,
     BYTES_PER_S_PER_TB_PER_S,
@@ -56,17 +76,9 @@ PRECISIONS = tuple(BYTES_PER_PARAMETER)
 #: ships MXFP4 experts and BF16 for the rest (``quantization_config.modules_to_not_convert`` of
 #: openai/gpt-oss-120b's config.json: self_attn, router, embed_tokens, lm_head).
 EXPERT_ONLY_PRECISIONS = {"mxfp4": 2.0}
-#: KV-cache storage by weight precision when not given: FP8 and FP4 deployments keep an FP8
-#: cache (TensorRT-LLM's FP8/NVFP4 checkpoints do); weight-only int8/int4 keep 16 bits. [bytes]
-DEFAULT_KV_CACHE_BYTES = {
-    "bf16": 2.0,
-    "fp16": 2.0,
-    "fp8": 1.0,
-    "int8": 2.0,
-    "int4": 2.0,
-    "fp4": 1.0,
-    "mxfp4": 2.0,
-}
+#: Storage of one cached key or value by KV-cache dtype. [bytes]
+KV_CACHE_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0}
+KV_CACHE_DTYPES = tuple(KV_CACHE_BYTES)
 #: Tensor-core format doing the matrix products: weight-only int8/int4 compute in BF16, and so
 #: does MXFP4 (Hopper has no FP4 tensor cores; vLLM and TensorRT-LLM dequantize gpt-oss's MXFP4
 #: experts to BF16 there; Blackwell's native FP4 path is not modelled, so this is conservative).
@@ -81,39 +93,10 @@ COMPUTE_COLUMN = {
 }
 #: Memory kept free of weights and KV cache (vLLM's default gpu_memory_utilization 0.9). [-]
 DEFAULT_MEMORY_HEADROOM = 0.10
-
-FACTORS = ("bandwidth_efficiency", "compute_efficiency", "communication_fraction")
-
-
-@dataclass(frozen=True)
-class Efficiency:
-    """Achieved fractions of peak, applied to every estimate.
-
-    Attributes
-    ----------
-    bandwidth_efficiency
-        Achieved fraction of memory bandwidth, in (0, 1]. [-]
-    compute_efficiency
-        Achieved fraction of dense tensor peak, in (0, 1]. [-]
-    communication_fraction
-        Tensor-parallel allowance, step time x (1 + this x (N - 1) / N). [-]
-    """
-
-    bandwidth_efficiency: float = 1.0
-    compute_efficiency: float = 1.0
-    communication_fraction: float = 0.0
-
-    def __post_init__(self) -> None:
-        for name in ("bandwidth_efficiency", "compute_efficiency"):
-            checks.number(name, getattr(self, name), low=0, high=1, low_open=True)
-        checks.number("communication_fraction", self.communication_fraction, low=0, high=1)
-
-    def as_dict(self) -> dict[str, float]:
-        return {f: float(getattr(self, f)) for f in FACTORS}
-
-
-#: No losses: the pure roofline bound.
-IDEAL = Efficiency()
+#: How an engine's memory fraction is read: of the GPU's whole memory (vLLM
+#: ``gpu_memory_utilization``, SGLang ``mem_fraction_static``: weights and KV cache together
+#: within it), or of what the weights leave free (TensorRT-LLM ``free_gpu_memory_fraction``).
+MEMORY_BASES = ("total", "free")
 
 
 def weight_bytes(total_params_b, *, bytes_per_parameter):
@@ -164,6 +147,45 @@ def kv_cache_bytes_per_token(layers, kv_heads, head_dim, *, bytes_per_value):
     return 2.0 * np.asarray(layers) * kv_heads * head_dim * bytes_per_value
 
 
+def kv_cache_capacity_bytes(
+    gpus, memory_gb, weight_bytes_total, *, memory_fraction, memory_basis="total"
+):
+    """Memory an engine gives the KV cache on a replica of ``gpus`` GPUs.
+
+    Parameters
+    ----------
+    gpus
+        GPUs in the replica (tensor parallel). [GPUs]
+    memory_gb
+        Memory of one GPU as the vendor labels it (GiB in fact). [GiB]
+    weight_bytes_total
+        Weights of the model, all GPUs together. [bytes]
+    memory_fraction
+        The engine's memory fraction, in (0, 1]. [-]
+    memory_basis
+        One of :data:`MEMORY_BASES` (a scalar or one per configuration). ``"total"``: the
+        fraction is of the whole memory and holds weights and KV cache
+        (vLLM ``gpu_memory_utilization``, SGLang ``mem_fraction_static``); ``"free"``: the
+        fraction is of what the weights leave (TensorRT-LLM ``free_gpu_memory_fraction``).
+
+    Returns
+    -------
+    KV-cache memory, 0 when the weights do not fit. [bytes]
+
+    References
+    ----------
+    vLLM: ``gpu_memory_utilization`` x memory, less the weights and the activations of a
+    profiling run (the activations are not modelled); TensorRT-LLM ``KvCacheConfig``:
+    ``free_gpu_memory_fraction`` of the memory free after the model is loaded.
+    """
+    memory = np.asarray(gpus, dtype=float) * memory_gb * BYTES_PER_GPU_MEMORY_GB
+    fraction = np.asarray(memory_fraction, dtype=float)
+    of_free = fraction * (memory - weight_bytes_total)
+    of_total = fraction * memory - weight_bytes_total
+    kv = np.where(np.asarray(memory_basis) == "free", of_free, of_total)
+    return np.maximum(kv, 0.0)
+
+
 def max_batch(
     gpus,
     memory_gb,
@@ -173,6 +195,8 @@ def max_batch(
     kv_heads,
     *,
     memory_headroom=DEFAULT_MEMORY_HEADROOM,
+    memory_basis="total",
+    max_sequences=np.inf,
 ):
     """Largest number of sequences whose weights and KV cache fit on a replica.
 
@@ -191,7 +215,12 @@ def max_batch(
     kv_heads
         KV heads; beyond that many GPUs each KV head is replicated. [-]
     memory_headroom
-        Fraction of memory kept free for activations and the runtime, in [0, 1). [-]
+        One minus the engine's memory fraction, in [0, 1). [-]
+    memory_basis
+        What the fraction is of (:func:`kv_cache_capacity_bytes`).
+    max_sequences
+        The engine's cap on sequences in a batch (vLLM ``max_num_seqs``, TensorRT-LLM
+        ``max_batch_size``); infinite for none. [sequences]
 
     Returns
     -------
@@ -202,12 +231,16 @@ def max_batch(
     Memory budget of vLLM's scheduler (Kwon et al., SOSP 2023): usable memory less the
     weights, divided by the KV cache of one sequence.
     """
-    usable = (
-        np.asarray(gpus, dtype=float) * memory_gb * BYTES_PER_GPU_MEMORY_GB * (1 - memory_headroom)
+    kv = kv_cache_capacity_bytes(
+        gpus,
+        memory_gb,
+        weight_bytes_total,
+        memory_fraction=1 - np.asarray(memory_headroom, dtype=float),
+        memory_basis=memory_basis,
     )
     replication = np.maximum(1.0, np.asarray(gpus, dtype=float) / kv_heads)
     per_sequence = kv_bytes_per_token * sequence_tokens * replication
-    return np.maximum(np.floor((usable - weight_bytes_total) / per_sequence), 0.0)
+    return np.minimum(np.floor(kv / per_sequence), max_sequences)
 
 
 def expert_fraction_read(experts, experts_per_token, tokens):
@@ -383,8 +416,19 @@ def roofline(
     bandwidth_efficiency,
     compute_efficiency,
     communication_fraction,
+    expert_efficiency=1.0,
+    prefill_communication_fraction=0.0,
+    static_batch=False,
+    **overheads,
 ) -> dict[str, np.ndarray]:
-    """Prefill and decode times and output throughput of a batch, by the roofline.
+    """Step times and output throughput of a replica serving ``batch`` streams, by the roofline.
+
+    In the steady state of a server (``static_batch`` False, the default), each decode step
+    also prefills the prompts of the streams that replace finished ones, ``b x input /
+    output`` tokens a step: they share the step's weight reads (chunked prefill, as vLLM,
+    SGLang and TensorRT-LLM schedule it), so the step costs the larger of its memory and
+    compute time, not their sum. A static batch (``static_batch`` True: ``b`` requests
+    started together, as ``benchmark_latency.py`` runs them) is prefilled first, then decoded.
 
     Parameters
     ----------
@@ -392,35 +436,38 @@ def roofline(
         Parameters in all / used per token. [billions]
     experts, experts_per_token
         Mixture-of-experts routing (1, 1 for dense). [-]
-    layers
-        Transformer layers. [-]
-    attention_width
-        Attention heads x head dim. [-]
+    layers, attention_width
+        Transformer layers, and attention heads x head dim. [-]
     bytes_per_parameter
         Weight storage. [bytes]
-    kv_bytes_per_token
-        KV cache per token per sequence. [bytes/token]
-    kv_replication
-        Copies of the KV cache across GPUs (>= 1). [-]
-    gpus
-        GPUs of the replica. [GPUs]
-    peak_tflops
-        Dense peak of one GPU in the compute format. [TFLOP/s]
-    bandwidth_tb_per_s
-        Memory bandwidth of one GPU. [TB/s]
+    kv_bytes_per_token, kv_replication
+        KV cache per token per sequence [bytes/token], and its copies across GPUs (>= 1) [-].
+    gpus, peak_tflops, bandwidth_tb_per_s
+        GPUs of the replica [GPUs]; dense peak of one GPU in the compute format [TFLOP/s]
+        and its memory bandwidth [TB/s].
     input_tokens, output_tokens
         Prompt and generated tokens per request. [tokens]
     batch
         Requests served together, >= 1. [requests]
-    bandwidth_efficiency, compute_efficiency
-        Achieved fractions of peak bandwidth and compute. [-]
-    communication_fraction
-        Tensor-parallel allowance: step time grows by this x (N - 1) / N. [-]
+    bandwidth_efficiency, compute_efficiency, expert_efficiency
+        Achieved fractions of peak bandwidth and compute, and the fraction of those the expert
+        kernels of a mixture of experts achieve. [-]
+    communication_fraction, prefill_communication_fraction
+        Tensor-parallel allowance of decode and of prefill: step time x (1 + f x (N - 1) / N). [-]
+    static_batch
+        One static batch rather than a server's steady state (scalar or per row).
+    **overheads
+        Fixed costs of a decode step, 0 when not given: ``step_overhead_ms``,
+        ``layer_overhead_us``, ``moe_layer_overhead_us``, ``allreduce_overhead_us``,
+        ``sequence_overhead_us`` (:func:`step_overhead_seconds`). [ms, us]
 
     Returns
     -------
-    dict of arrays: ``prefill_seconds`` [s] (the whole batch), ``decode_step_seconds`` [s],
-    ``decode_compute_bound`` [bool], ``output_tokens_per_second`` [tokens/s] (whole replica).
+    dict of arrays: ``prefill_seconds`` [s] (the whole batch's prompts alone),
+    ``decode_step_seconds`` [s] (a step of the steady state, prefill included: the mean time
+    between two tokens of a stream; of a static batch, the decode step alone),
+    ``decode_overhead_seconds`` [s] (its fixed part), ``decode_compute_bound`` [bool],
+    ``output_tokens_per_second`` [tokens/s] (whole replica).
 
     References
     ----------
@@ -428,17 +475,10 @@ def roofline(
     et al., "Scaling Laws for Neural Language Models", arXiv:2001.08361, table 1); causal
     prefill attention counts half the square. Roofline: :func:`step_seconds`.
     """
-    b = np.asarray(batch, dtype=float)
-    i = np.asarray(input_tokens, dtype=float)
-    o = np.asarray(output_tokens, dtype=float)
-    work = _StepWork(
-        weights=weight_bytes(total_params_b, bytes_per_parameter=bytes_per_parameter),
-        reads=(total_params_b, active_params_b, experts, experts_per_token),
-        linear_flops=2.0 * np.asarray(active_params_b) * PARAMETERS_PER_BILLION,
-        attention=np.asarray(layers, dtype=float) * attention_width,
-        kv_bytes=kv_bytes_per_token,
-        kv_replication=kv_replication,
-    )
+    b, i, o, n = (np.asarray(x, dtype=float) for x in (batch, input_tokens, output_tokens, gpus))
+    model = (total_params_b, active_params_b, experts, experts_per_token, layers, attention_width)
+    cache = (bytes_per_parameter, kv_bytes_per_token, kv_replication, expert_efficiency)
+    work = _StepWork.of(*model, *cache)
     roof = dict(
         gpus=gpus,
         peak_tflops=peak_tflops,
@@ -446,77 +486,123 @@ def roofline(
         compute_efficiency=compute_efficiency,
         bandwidth_efficiency=bandwidth_efficiency,
     )
-    comm = 1.0 + np.asarray(communication_fraction) * (np.asarray(gpus, dtype=float) - 1) / gpus
-    prefill = step_seconds(*work.prefill(b, i), **roof) * comm
+    fixed = {name: overheads.get(name, 0.0) for name in OVERHEADS}
+    unknown = sorted(set(overheads) - set(OVERHEADS))
+    if unknown:
+        raise TypeError(f"roofline() got an unexpected keyword argument {unknown[0]!r}")
+    moe = np.asarray(experts, dtype=float) > 1
+    overhead = step_overhead_seconds(layers, n, b, moe, **fixed)
+    allowances = (np.asarray(communication_fraction), np.asarray(prefill_communication_fraction))
+    return _steps(work, roof, (b, i, o, n), overhead, allowances, static_batch)
+
+
+def _steps(work, roof, shape, overhead, allowances, static_batch) -> dict[str, np.ndarray]:
+    """Prefill, decode steps and throughput of :func:`roofline` (its arguments, grouped)."""
+    b, i, o, n = shape
+    decode_fraction, prefill_fraction = allowances
+    spread = (n - 1) / n
+    prefill = step_seconds(*work.prefill(b, i), **roof) * (1.0 + prefill_fraction * spread)
+    comm = 1.0 + decode_fraction * spread
     decode_flops, decode_bytes = work.decode(b, i + (o - 1.0) / 2.0)
-    decode = step_seconds(decode_flops, decode_bytes, **roof) * comm
-    compute_time = decode_flops / (gpus * peak_tflops * FLOPS_PER_TFLOPS * compute_efficiency)
+    alone = step_seconds(decode_flops, decode_bytes, **roof) * comm + overhead
+    # Steady state: the prompts of the streams that replace finished ones (b x i tokens per o
+    # steps) ride on the decode steps, sharing each step's weight reads (chunked prefill).
+    mixed_flops, mixed_bytes, prefill_flops = work.mixed(b, i, o)
+    peak = n * roof["peak_tflops"] * FLOPS_PER_TFLOPS * roof["compute_efficiency"]
+    mixed = (
+        step_seconds(mixed_flops, mixed_bytes, **roof) * comm
+        + prefill_flops / peak * prefill_fraction * spread
+        + overhead
+    )
+    static = np.asarray(static_batch, dtype=bool)
+    decode = np.where(static, alone, mixed)
+    compute_bound = np.where(static, decode_flops, mixed_flops) / peak * comm >= decode - overhead
     return {
         "prefill_seconds": prefill,
         "decode_step_seconds": decode,
-        "decode_compute_bound": compute_time * comm >= decode,
-        "output_tokens_per_second": b * o / (prefill + o * decode),
+        "decode_overhead_seconds": overhead * np.ones_like(decode),
+        "decode_compute_bound": compute_bound,
+        "output_tokens_per_second": np.where(static, b * o / (prefill + o * alone), b / mixed),
     }
 
 
 @dataclass(frozen=True)
 class _StepWork:
-    """FLOPs and bytes moved by one prefill or decode step of a model (all GPUs together)."""
+    """FLOPs and bytes of one prefill or decode step of a model (all GPUs together).
+
+    The parts an expert kernel moves or computes count ``1 / expert_efficiency`` times, so
+    that the roofline divides them by the lower efficiency the expert kernels achieve.
+    """
 
     weights: np.ndarray  # weight bytes [bytes]
     reads: tuple  # (total_params_b, active_params_b, experts, experts_per_token)
-    linear_flops: np.ndarray  # matrix FLOPs per token [FLOP/token]
+    active_params: np.ndarray  # parameters each token uses [-]
+    expert_share: np.ndarray  # fraction of the parameters in routed experts [-]
+    total_params: np.ndarray  # all parameters [-]
     attention: np.ndarray  # layers x attention width [-]
     kv_bytes: np.ndarray  # KV cache per token of one sequence [bytes/token]
     kv_replication: np.ndarray  # copies of the KV cache across GPUs [-]
+    expert_efficiency: np.ndarray  # [-]
+
+    @classmethod
+    def of(cls, total_b, active_b, experts, per_token, layers, width, bpp, kv, copies, eff):
+        """The work of a model from :func:`roofline`'s arguments (see there)."""
+        reads = (total_b, active_b, experts, per_token)
+        return cls(
+            weights=weight_bytes(total_b, bytes_per_parameter=bpp),
+            reads=reads,
+            active_params=np.asarray(active_b, dtype=float) * PARAMETERS_PER_BILLION,
+            expert_share=expert_share_of_parameters(*reads),
+            total_params=np.asarray(total_b, dtype=float) * PARAMETERS_PER_BILLION,
+            attention=np.asarray(layers, dtype=float) * width,
+            kv_bytes=kv,
+            kv_replication=copies,
+            expert_efficiency=np.asarray(eff, dtype=float),
+        )
+
+    def _linear_flops(self, tokens):
+        """Matrix FLOPs of ``tokens`` tokens, the expert part weighted (:class:`_StepWork`)."""
+        shared = self.total_params * (1.0 - self.expert_share)
+        expert = np.maximum(self.active_params - shared, 0.0)
+        return 2.0 * tokens * (self.active_params - expert + expert / self.expert_efficiency)
+
+    def _weight_reads(self, tokens):
+        """Weight bytes ``tokens`` tokens read, the expert part weighted (:class:`_StepWork`)."""
+        touched = expert_fraction_read(self.reads[2], self.reads[3], tokens)
+        expert = self.weights * self.expert_share * touched
+        return self.weights * (1.0 - self.expert_share) + expert / self.expert_efficiency
 
     def prefill(self, batch, input_tokens):
         """A batch's prefill: every prompt token once; causal attention half the square."""
-        flops = batch * (self.linear_flops * input_tokens + 2.0 * self.attention * input_tokens**2)
-        moved = (
-            weight_bytes_read(self.weights, *self.reads, batch * input_tokens)
-            + batch * input_tokens * self.kv_bytes * self.kv_replication
-        )
+        tokens = batch * input_tokens
+        flops = self._linear_flops(tokens) + batch * 2.0 * self.attention * input_tokens**2
+        moved = self._weight_reads(tokens) + tokens * self.kv_bytes * self.kv_replication
         return flops, moved
 
     def decode(self, batch, context):
         """One decode step of a batch at the average ``context`` length."""
-        flops = batch * (self.linear_flops + 4.0 * self.attention * context)
-        moved = (
-            weight_bytes_read(self.weights, *self.reads, batch)
-            + batch * context * self.kv_bytes * self.kv_replication
-        )
+        flops = self._linear_flops(batch) + batch * 4.0 * self.attention * context
+        moved = self._weight_reads(batch) + batch * context * self.kv_bytes * self.kv_replication
         return flops, moved
 
+    def mixed(self, batch, input_tokens, output_tokens):
+        """A steady-state step: ``batch`` decodes and their share of new prompts' prefill.
 
-def inter_token_seconds(decode_step_seconds, prefill_seconds, output_tokens):
-    """Mean time between two tokens of one stream at a steady batch (TPOT).
-
-    Parameters
-    ----------
-    decode_step_seconds
-        One decode step of the batch (:func:`roofline`'s ``decode_step_seconds``). [s]
-    prefill_seconds
-        Prefill of the whole batch's prompts (:func:`roofline`'s ``prefill_seconds``). [s]
-    output_tokens
-        Tokens each request generates. [tokens]
-
-    Returns
-    -------
-    Mean inter-token latency of each stream. [s/token]
-
-    References
-    ----------
-    At a steady batch of ``b`` streams each stream's life of ``output`` tokens spans
-    ``output`` decode steps and the prefill of ``b`` prompts (its own and the ones that
-    replace finished streams), so the mean gap is ``decode + prefill / output``: the decode
-    step plus the prefill interference. It is the reciprocal of :func:`roofline`'s
-    per-stream rate, ``batch / this`` its output tokens/s (TPOT as ``trtllm-bench`` and
-    ``vllm bench`` report it: (request latency - TTFT) / (output - 1), for long outputs).
-    """
-    return np.asarray(decode_step_seconds) + np.asarray(prefill_seconds) / np.asarray(
-        output_tokens, dtype=float
-    )
+        Returns the step's FLOPs and bytes, and the prefill part of its FLOPs. ``batch x
+        input / output`` prompt tokens a step; each attends to half its prompt on average.
+        """
+        context = input_tokens + (output_tokens - 1.0) / 2.0
+        prompt = batch * input_tokens / output_tokens
+        linear = self._linear_flops(batch + prompt)
+        attention = (
+            batch * 4.0 * self.attention * context + prompt * 2.0 * self.attention * input_tokens
+        )
+        prefill_flops = self._linear_flops(prompt) + prompt * 2.0 * self.attention * input_tokens
+        moved = (
+            self._weight_reads(batch + prompt)
+            + (batch * context + prompt) * self.kv_bytes * self.kv_replication
+        )
+        return linear + attention, moved, prefill_flops
 
 
 def time_to_first_token_seconds(prefill_one_seconds, decode_step_seconds):
@@ -539,3 +625,33 @@ def time_to_first_token_seconds(prefill_one_seconds, decode_step_seconds):
     step of the running batch. No wait for a free slot: the load is at or under capacity.
     """
     return np.asarray(prefill_one_seconds) + np.asarray(decode_step_seconds)
+
+
+__all__ = [
+    "BYTES_PER_PARAMETER",
+    "COMPUTE_COLUMN",
+    "DEFAULT_MEMORY_HEADROOM",
+    "EXPERT_ONLY_PRECISIONS",
+    "FACTORS",
+    "FACTOR_UNITS",
+    "FRACTIONS_OF_PEAK",
+    "IDEAL",
+    "KV_CACHE_BYTES",
+    "KV_CACHE_DTYPES",
+    "MEMORY_BASES",
+    "OVERHEADS",
+    "PRECISIONS",
+    "Efficiency",
+    "bytes_per_parameter",
+    "expert_fraction_read",
+    "expert_share_of_parameters",
+    "kv_cache_bytes_per_token",
+    "kv_cache_capacity_bytes",
+    "max_batch",
+    "roofline",
+    "step_overhead_seconds",
+    "step_seconds",
+    "time_to_first_token_seconds",
+    "weight_bytes",
+    "weight_bytes_read",
+]

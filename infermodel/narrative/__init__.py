@@ -54,7 +54,16 @@ from infermodel.narrative.discrepancies import (
     discrepancies_answer,
     discrepancies_headline,
 )
-from infermodel.narrative.estimator import latency_target_notes, regime_answer
+from infermodel.narrative.estimator import (
+    capacity_answer,
+    error_regime_note,
+    estimate_answer,
+    latency_check_answer,
+    latency_target_notes,
+    refit_answer,
+    regime_answer,
+    trust_lines,
+)
 from infermodel.narrative.growth import (
     break_even_answer,
     maturity_answer,
@@ -62,6 +71,7 @@ from infermodel.narrative.growth import (
     volume_lead,
 )
 from infermodel.narrative.sizing import log_label, reservation_answer, serverless_answer
+from infermodel.narrative.spend import spend_answer
 from infermodel.narrative.tiers import tier_answer
 from infermodel.narrative.uncertainty import (
     calibration_notes,
@@ -86,6 +96,7 @@ __all__ = [
     "bill_lead",
     "break_even_answer",
     "calibration_notes",
+    "capacity_answer",
     "centred_note",
     "change_labels",
     "changes_lead",
@@ -99,10 +110,13 @@ __all__ = [
     "discrepancies_answer",
     "discrepancies_headline",
     "dispute_sentence",
+    "error_regime_note",
+    "estimate_answer",
     "estimator_notes",
     "estimator_weaknesses",
     "formula_lines",
     "html",
+    "latency_check_answer",
     "latency_notes",
     "latency_target_notes",
     "left_out",
@@ -118,11 +132,13 @@ __all__ = [
     "plain",
     "price_caveat",
     "price_changes_answer",
+    "refit_answer",
     "regime_answer",
     "reservation_answer",
     "sensitivity_answer",
     "serverless_answer",
     "settings_lead",
+    "spend_answer",
     "stack_base",
     "stack_negatives",
     "stream_notes",
@@ -130,6 +146,7 @@ __all__ = [
     "tier_answer",
     "trace_answer",
     "trace_lead",
+    "trust_lines",
     "verdict",
     "volume_lead",
     "workload_lead",

@@ -43,7 +43,7 @@ import yaml
 
 from infermodel import formulas, paths, tables
 from infermodel.analyses import commitments, deadlines
-from infermodel.formulas.roofline import PRECISIONS
+from infermodel.formulas.roofline import KV_CACHE_DTYPES, PRECISIONS
 from infermodel.parameters.kinds import (  # re-exported: parameters.Rule, parameters.Context, ...
     MAX_MONTHS,
     ApiModelId,
@@ -72,6 +72,7 @@ from infermodel.parameters.kinds import (
 from infermodel.prices.discrepancies import MAX_TOLERANCE
 from infermodel.pricing import compare, trace_pricing
 from infermodel.readers import logs
+from infermodel.tables import serving_engines
 from infermodel.units import SECONDS_PER_HOUR
 
 MAX_TOKENS = 1e15
@@ -140,6 +141,7 @@ RULES: dict[str, Rule] = {
     "output_shares": Each(SHARE),
     "cached_input_share": SHARE,
     "cache_write_share": SHARE,
+    "cache_write_1h_share": SHARE,
     "cache_ttl": Choice(tables.CACHE_TTLS),
     "service_tier": Choice(tables.SERVICE_TIERS),
     "uplift": UpliftId(),
@@ -218,6 +220,9 @@ RULES: dict[str, Rule] = {
     "latency_itl_ms": Each(Number(0, MAX_LATENCY_MS, low_open=True)),
     "latency_ttft_ms": Number(0, MAX_LATENCY_MS),
     "measured_csv": File(),
+    "engine": Choice(serving_engines.ENGINES),
+    "kv_cache_dtype": Choice(("", *KV_CACHE_DTYPES)),  # empty: the engine's default
+    "max_num_seqs": Whole(0, MAX_CONCURRENCY),  # 0: the engine's default
     # request logs
     "log_path": File(),
     "trace_format": Choice(("", *logs.FORMATS)),

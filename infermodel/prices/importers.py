@@ -58,6 +58,7 @@ _PRICE_FIELDS = [
     "long_context_threshold_tokens",
     "usd_per_million_input_tokens_long_context",
     "usd_per_million_output_tokens_long_context",
+    *tables.LONG_CONTEXT_CACHE_COLUMNS,
 ]
 #: Prices the plausibility check compares with the newest earlier observation.
 _CHECKED_FIELDS = _PRICE_FIELDS[:3]

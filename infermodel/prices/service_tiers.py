@@ -13,15 +13,25 @@ Readings (each stated where it is applied, and one argument away from the other)
 
 - **Batch without tier rows.** Older observations give only ``batch_discount_fraction``;
   their batch prices are the standard ones times ``1 - fraction`` (basis ``derived``).
-- **Cached input without a price** is billed at the tier's input price: the provider has no
-  prompt caching (or the source gives no cached price for it).
+- **Cached input without a price** is billed at the tier's input price (the provider has no
+  prompt caching, or the source gives no cached price for it), unless the provider publishes
+  a default discount for it (``provider_rules.csv``, e.g. Fireworks' 50%).
+- **Batch by provider rule.** A provider that bills every model's batch API at a published
+  share of its list price (``provider_rules.csv``: Fireworks, 50%) gets batch prices derived
+  from the standard tier (basis ``provider rule``) where no batch tier is recorded.
 - **Cache writes** are billed at the write price of the workload's cache lifetime
   (``5m`` -> ``usd_per_million_cache_write_tokens``, ``1h`` ->
   ``usd_per_million_cache_write_1h_tokens``). An offering with no write price at all
   (OpenAI, Google's implicit caching) bills writes as ordinary input; one that prices
   5-minute writes but publishes no 1-hour price cannot be priced at ``1h``.
-- **Long context** applies per prompt above the tier's threshold; a tier that has no
-  long-context price where the standard tier has one cannot price long prompts.
+- **Long context** applies per prompt above the tier's threshold, to every token kind:
+  input, output, cache reads and writes at both lifetimes (OpenAI, Google and Anthropic bill
+  long prompts' cache reads and writes at their long-context prices). Where a source
+  publishes no long-context cache price, the short-context one applies and
+  ``long_context_cache_basis`` says so. A tier that has no long-context input price where
+  the standard tier has one cannot price long prompts.
+- **Mixed lifetimes.** Besides the write of the workload's lifetime, the one-hour write
+  price (:data:`WRITE_1H_COLUMN`) is always given, for workloads that split their writes.
 - **Uplifts** (``uplifts.csv``: data-residency or regional multipliers) multiply every token
   price of the offerings they name; an offering of the same provider that the uplift does not
   name cannot be priced with it (the provider does not sell that model that way).
@@ -37,7 +47,7 @@ import pandas as pd
 
 from infermodel import checks, tables
 from infermodel.errors import InputError
-from infermodel.tables import API_KEY, CACHE_TTLS, SERVICE_TIERS, api_terms
+from infermodel.tables import API_KEY, CACHE_TTLS, SERVICE_TIERS, api_terms, provider_rules
 
 #: The price columns of the frame :func:`effective_prices` returns, short context first.
 PRICE_COLUMNS = (
@@ -46,9 +56,28 @@ PRICE_COLUMNS = (
     "usd_per_million_cache_write_tokens",
     "usd_per_million_output_tokens",
 )
-LONG_COLUMNS = tuple(f"{c}_long_context" for c in PRICE_COLUMNS)
+#: The one-hour cache write, priced beside the write of the workload's lifetime (a workload
+#: may split its writes between 5-minute and 1-hour entries).
+WRITE_1H_COLUMN = "usd_per_million_cache_write_1h_tokens"
+ALL_PRICE_COLUMNS = (*PRICE_COLUMNS, WRITE_1H_COLUMN)
+LONG_COLUMNS = tuple(f"{c}_long_context" for c in ALL_PRICE_COLUMNS)
 #: Token kinds a workload bills, by the price column that bills them.
-KIND_OF = dict(zip(PRICE_COLUMNS, ("input", "cached input", "cache write", "output"), strict=True))
+KIND_OF = dict(
+    zip(
+        ALL_PRICE_COLUMNS,
+        ("input", "cached input", "cache write", "output", "1h cache write"),
+        strict=True,
+    )
+)
+#: The cache prices that fall back to the short-context price above the threshold when the
+#: source publishes none for long prompts, and their names in ``long_context_cache_basis``.
+_LONG_CACHE = {
+    "usd_per_million_cached_input_tokens": "cached input",
+    "usd_per_million_cache_write_tokens": "cache write",
+    WRITE_1H_COLUMN: "1h cache write",
+}
+#: ``long_context_cache_basis`` of an offering whose long-context cache prices are all listed.
+LISTED = "listed"
 
 
 def check_service_tier(service_tier: str) -> None:
@@ -70,31 +99,29 @@ def _write_column(cache_ttl: str) -> str:
 
 
 def _standard(api: pd.DataFrame, cache_ttl: str) -> pd.DataFrame:
-    """The standard tier's prices, in the columns of :data:`PRICE_COLUMNS` (+ long)."""
-    write = api[_write_column(cache_ttl)].astype(float)
-    out = pd.DataFrame(
-        {
-            "usd_per_million_input_tokens": api["usd_per_million_input_tokens"].astype(float),
-            "usd_per_million_cached_input_tokens": api[
-                "usd_per_million_cached_input_tokens"
-            ].astype(float),
-            "usd_per_million_cache_write_tokens": write,
-            "usd_per_million_output_tokens": api["usd_per_million_output_tokens"].astype(float),
-            "long_context_threshold_tokens": api["long_context_threshold_tokens"].astype(float),
-        },
-        index=api.index,
-    )
-    long_input = api["usd_per_million_input_tokens_long_context"].astype(float)
-    out["usd_per_million_input_tokens_long_context"] = long_input
-    # The standard row has no long-context cached or write price: the short one applies.
-    out["usd_per_million_cached_input_tokens_long_context"] = out[
-        "usd_per_million_cached_input_tokens"
-    ].where(long_input.notna())
-    out["usd_per_million_cache_write_tokens_long_context"] = write.where(long_input.notna())
-    out["usd_per_million_output_tokens_long_context"] = api[
-        "usd_per_million_output_tokens_long_context"
-    ].astype(float)
-    return out
+    """The standard tier's prices, in the columns of :data:`ALL_PRICE_COLUMNS` (+ long)."""
+    write = _write_column(cache_ttl)
+    source = {
+        "usd_per_million_input_tokens": "usd_per_million_input_tokens",
+        "usd_per_million_cached_input_tokens": "usd_per_million_cached_input_tokens",
+        "usd_per_million_cache_write_tokens": write,
+        "usd_per_million_output_tokens": "usd_per_million_output_tokens",
+        WRITE_1H_COLUMN: WRITE_1H_COLUMN,
+    }
+    out = pd.DataFrame(index=api.index)
+    for column, name in source.items():
+        out[column] = _floats(api, name)
+    out["long_context_threshold_tokens"] = _floats(api, "long_context_threshold_tokens")
+    for column, name in source.items():
+        out[f"{column}_long_context"] = _floats(api, f"{name}_long_context")
+    return out[[*ALL_PRICE_COLUMNS, "long_context_threshold_tokens", *LONG_COLUMNS]]
+
+
+def _floats(frame: pd.DataFrame, column: str) -> pd.Series:
+    """``frame[column]`` as floats; NaN where the table has no such column (older files)."""
+    if column not in frame:
+        return pd.Series(np.nan, index=frame.index)
+    return frame[column].astype(float)
 
 
 def _listed(api: pd.DataFrame, tiers: pd.DataFrame, tier: str, cache_ttl: str) -> pd.DataFrame:
@@ -106,28 +133,69 @@ def _listed(api: pd.DataFrame, tiers: pd.DataFrame, tier: str, cache_ttl: str) -
         "usd_per_million_cached_input_tokens",
         write,
         "usd_per_million_output_tokens",
+        WRITE_1H_COLUMN,
     ]
+    if write == WRITE_1H_COLUMN:  # the lifetime's write and the 1-hour write are one column
+        rows = rows.assign(infermodel_write=rows[write])
+        columns[2] = "infermodel_write"
+    names = {columns[2]: "usd_per_million_cache_write_tokens"}
     keys = [*API_KEY, "observed_on"]
-    base = rows[rows["long_context_threshold_tokens"].isna()][[*keys, *columns]]
-    base = base.rename(columns={write: "usd_per_million_cache_write_tokens"})
+    base = rows[rows["long_context_threshold_tokens"].isna()][[*keys, *columns]].rename(
+        columns=names
+    )
     # One long-context tier per offering, as in api_prices.csv: the lowest threshold.
     long = (
         rows[rows["long_context_threshold_tokens"].notna()]
         .sort_values("long_context_threshold_tokens", kind="stable")
         .groupby(keys)
         .head(1)[[*keys, "long_context_threshold_tokens", *columns]]
-        .rename(columns={write: "usd_per_million_cache_write_tokens"})
+        .rename(columns=names)
     )
-    long = long.rename(columns={c: f"{c}_long_context" for c in PRICE_COLUMNS})
+    long = long.rename(columns={c: f"{c}_long_context" for c in ALL_PRICE_COLUMNS})
     merged = api[keys].merge(base, on=keys, how="left").merge(long, on=keys, how="left")
     merged.index = api.index
     merged["long_context_threshold_tokens"] = merged["long_context_threshold_tokens"].astype(float)
     return merged.drop(columns=keys).astype(float)
 
 
-def _fill_readings(prices: pd.DataFrame, api: pd.DataFrame) -> pd.DataFrame:
-    """Cached input and cache writes the provider does not price separately, as input."""
+def _long_cache_fallback(prices: pd.DataFrame) -> pd.Series:
+    """Long-context cache prices a source does not publish take the short-context one.
+
+    Fills ``prices`` in place and returns ``long_context_cache_basis`` per offering:
+    :data:`LISTED` where every cache price the offering has at short context is also
+    published for long prompts, the kinds that took the short price otherwise (e.g.
+    ``"cached input at the short-context price (none published)"``), and "" for an
+    offering without a long-context tier.
+    """
+    has_long = prices["usd_per_million_input_tokens_long_context"].notna()
+    fell_back = pd.Series([[] for _ in range(len(prices))], index=prices.index, dtype=object)
+    for column, kind in _LONG_CACHE.items():
+        long = f"{column}_long_context"
+        gap = has_long & prices[long].isna() & prices[column].notna()
+        prices.loc[gap, long] = prices.loc[gap, column]
+        for at in prices.index[gap]:
+            fell_back[at] = [*fell_back[at], kind]
+    words = fell_back.map(
+        lambda kinds: (
+            f"{' and '.join(kinds)} at the short-context price (none published)"
+            if kinds
+            else LISTED
+        )
+    )
+    return words.where(has_long, "")
+
+
+def _fill_readings(
+    prices: pd.DataFrame, api: pd.DataFrame, cached_discount: pd.Series
+) -> pd.DataFrame:
+    """Cached input and cache writes the provider does not price separately, as input; a
+    cache read with no listed price at the provider's default discount where it has one."""
     no_caching = api["usd_per_million_cached_input_tokens"].isna()
+    by_rule = no_caching & cached_discount.notna()
+    for suffix in ("", "_long_context"):
+        cached = f"usd_per_million_cached_input_tokens{suffix}"
+        ruled = prices[f"usd_per_million_input_tokens{suffix}"] * (1 - cached_discount)
+        prices[cached] = prices[cached].where(~by_rule | prices[cached].notna(), ruled)
     no_writes = (
         api["usd_per_million_cache_write_tokens"].isna()
         & api["usd_per_million_cache_write_1h_tokens"].isna()
@@ -135,9 +203,10 @@ def _fill_readings(prices: pd.DataFrame, api: pd.DataFrame) -> pd.DataFrame:
     for suffix in ("", "_long_context"):
         source = prices[f"usd_per_million_input_tokens{suffix}"]
         cached = f"usd_per_million_cached_input_tokens{suffix}"
-        write = f"usd_per_million_cache_write_tokens{suffix}"
         prices[cached] = prices[cached].where(~no_caching | prices[cached].notna(), source)
-        prices[write] = prices[write].where(~no_writes | prices[write].notna(), source)
+        for write in ("usd_per_million_cache_write_tokens", WRITE_1H_COLUMN):
+            write = f"{write}{suffix}"
+            prices[write] = prices[write].where(~no_writes | prices[write].notna(), source)
     return prices
 
 
@@ -150,6 +219,7 @@ def effective_prices(
     uplifts: pd.DataFrame | None = None,
     uplift_ids: Sequence[str] = (),
     as_of: pd.Timestamp | None = None,
+    rules: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The prices each API offering of a snapshot bills at, aligned on ``api``'s index.
 
@@ -168,19 +238,25 @@ def effective_prices(
         The uplift table and the ids of the uplifts the workload opts into.
     as_of
         The snapshot's date: an uplift applies from its ``effective_from``.
+    rules
+        Providers' default billing rules (:mod:`infermodel.tables.provider_rules`: a default
+        cached-input discount, a batch discount), applied where an observation is silent;
+        none by default (:func:`for_snapshot` passes the shipped ones).
 
     Returns
     -------
     pandas.DataFrame
-        :data:`PRICE_COLUMNS`, ``long_context_threshold_tokens`` and :data:`LONG_COLUMNS`
-        [USD/Mtok; NaN where the tier has no price], ``service_tier``, ``tier_basis``
-        (``listed``, ``derived`` from ``batch_discount_fraction``, or empty when the
+        :data:`ALL_PRICE_COLUMNS`, ``long_context_threshold_tokens`` and
+        :data:`LONG_COLUMNS` [USD/Mtok; NaN where the tier has no price],
+        ``long_context_cache_basis`` (:func:`_long_cache_fallback`), ``service_tier``,
+        ``tier_basis`` (``listed``, ``derived`` from ``batch_discount_fraction``, or empty when the
         offering has no such tier), ``uplift`` (ids applied, ``+``-joined),
         ``uplift_multiplier`` (input prices) and ``uplift_multiplier_output`` [-], plus
         ``no_tier`` and ``no_uplift`` (reasons, or empty).
     """
     check_service_tier(service_tier)
     check_cache_ttl(cache_ttl)
+    rules = provider_rules.no_provider_rules() if rules is None else rules
     standard = _standard(api, cache_ttl)
     if service_tier == "standard":
         prices = standard.copy()
@@ -190,16 +266,22 @@ def effective_prices(
         listed = prices["usd_per_million_input_tokens"].notna()
         basis = pd.Series(np.where(listed, "listed", ""), index=api.index, dtype=object)
         if service_tier == "batch":
+            rule = provider_rules.rules_for(api, "batch_discount", as_of, rules)["fraction"]
             fraction = api["batch_discount_fraction"].astype(float)
+            by_rule = fraction.isna() & rule.notna()
+            fraction = fraction.fillna(rule)
             derive = ~listed & fraction.notna()
             factor = 1 - fraction
-            for column in [*PRICE_COLUMNS, *LONG_COLUMNS]:
+            for column in [*ALL_PRICE_COLUMNS, *LONG_COLUMNS]:
                 prices.loc[derive, column] = standard.loc[derive, column] * factor[derive]
             prices.loc[derive, "long_context_threshold_tokens"] = standard.loc[
                 derive, "long_context_threshold_tokens"
             ]
             basis[derive] = "derived"
-    prices = _fill_readings(prices, api)
+            basis[derive & by_rule] = "provider rule"
+    cached_rule = provider_rules.rules_for(api, "cached_input_discount", as_of, rules)
+    prices = _fill_readings(prices, api, cached_rule["fraction"])
+    long_cache_basis = _long_cache_fallback(prices)
     # A standard long-context tier that this tier lacks: long prompts cannot be priced.
     lacks_long = (
         standard["long_context_threshold_tokens"].notna()
@@ -217,8 +299,9 @@ def effective_prices(
         "",
     )
     (on_input, on_output), applied, refused = _uplifts(api, uplifts, uplift_ids, as_of)
-    for column in [*PRICE_COLUMNS, *LONG_COLUMNS]:
+    for column in [*ALL_PRICE_COLUMNS, *LONG_COLUMNS]:
         prices[column] = prices[column] * (on_output if "_output_" in column else on_input)
+    prices["long_context_cache_basis"] = long_cache_basis
     prices["uplift"] = applied
     prices["uplift_multiplier"] = on_input
     prices["uplift_multiplier_output"] = on_output
@@ -277,9 +360,12 @@ def for_snapshot(
     service_tier: str = "standard",
     cache_ttl: str = "5m",
     uplift_ids: Sequence[str] = (),
+    rules: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """:func:`effective_prices` of a price snapshot's API offerings, with the shipped tier
-    rows and (when any uplift is asked for) the shipped uplifts."""
+    rows, the shipped providers' rules (``rules``: pass
+    :func:`infermodel.tables.provider_rules.no_provider_rules` to bill by the observations alone)
+    and (when any uplift is asked for) the shipped uplifts."""
     return effective_prices(
         snapshot.api,
         tables.load_api_price_tiers(),
@@ -288,12 +374,17 @@ def for_snapshot(
         uplifts=api_terms.load_uplifts() if uplift_ids else None,
         uplift_ids=uplift_ids,
         as_of=snapshot.as_of,
+        rules=provider_rules.load_provider_rules() if rules is None else rules,
     )
 
 
-def uses(*, uncached: bool, cached: bool, write: bool, output: bool) -> dict[str, bool]:
-    """Which prices of :data:`PRICE_COLUMNS` a job needs, for :func:`unpriced`."""
-    return dict(zip(PRICE_COLUMNS, (uncached, cached, write, output), strict=True))
+def uses(
+    *, uncached: bool, cached: bool, write: bool, output: bool, write_1h: bool = False
+) -> dict[str, bool]:
+    """Which prices of :data:`ALL_PRICE_COLUMNS` a job needs, for :func:`unpriced`
+    (``write``: at the workload's lifetime; ``write_1h``: one-hour writes besides)."""
+    needed = (uncached, cached, write, output, write_1h)
+    return dict(zip(ALL_PRICE_COLUMNS, needed, strict=True))
 
 
 def unpriced(

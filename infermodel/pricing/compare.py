@@ -11,7 +11,9 @@ Readings chosen where the article is ambiguous (each one parameter away from the
   ("total tokens / throughput"); ``diy_token_basis="output"`` counts generated tokens only,
   for a throughput measured in output tokens with prompts processed on the side.
 - API long-context tiers apply when the *average* prompt per request exceeds the tier's
-  threshold (a workload given as totals has no per-request lengths).
+  threshold (a workload given as totals has no per-request lengths); an offering whose
+  context window the average request exceeds (``data/prices/context_windows.csv``) is left
+  out and named, never priced.
 - API offerings are priced at their list (``standard``) tier by default, as the article
   does; ``service_tier`` prices the batch, flex or priority tier where the provider publishes
   one (:mod:`infermodel.prices.service_tiers`), and leaves out those that do not.
@@ -28,7 +30,13 @@ from infermodel import checks, formulas, tables
 from infermodel.errors import InputError
 from infermodel.prices import PriceSnapshot, service_tiers
 from infermodel.pricing import billing_basis, contracts
-from infermodel.tables import PLATFORM_LABELS, PLATFORM_TYPES, gpu_billing, offerings
+from infermodel.tables import (
+    PLATFORM_LABELS,
+    PLATFORM_TYPES,
+    context_windows,
+    gpu_billing,
+    offerings,
+)
 from infermodel.tables import serving as serving_mod
 from infermodel.workloads import Workload
 
@@ -71,11 +79,22 @@ def api_prices(
         cached=workload.cached_input_tokens > 0,
         write=workload.cache_write_tokens > 0,
         output=workload.output_tokens > 0,
+        write_1h=workload.cache_write_1h_tokens > 0,
     )
     prices["long_context_applied"] = long_context
     prices["unpriced_reason"] = service_tiers.unpriced(prices, uses=uses, long_context=long_context)
-    for column in service_tiers.PRICE_COLUMNS:
+    if workload.requests:
+        # A request over the offering's context window is refused by it: never priced.
+        windows = context_windows.windows_for(snapshot.api, snapshot.as_of)
+        too_long = context_windows.over_window(
+            windows,
+            prompt_tokens=workload.prompt_tokens / workload.requests,
+            output_tokens=workload.output_tokens / workload.requests,
+        )
+        prices["unpriced_reason"] = too_long.where(too_long != "", prices["unpriced_reason"])
+    for column in service_tiers.ALL_PRICE_COLUMNS:
         prices[column] = prices[column].where(~long_context, prices[f"{column}_long_context"])
+    prices["long_context_cache_basis"] = prices["long_context_cache_basis"].where(long_context)
     return prices
 
 
@@ -131,6 +150,10 @@ def api_rows(
         usd_per_million_cache_write_tokens=prices["usd_per_million_cache_write_tokens"].fillna(
             prices["usd_per_million_input_tokens"]
         ),
+        cache_write_1h_tokens=workload.cache_write_1h_tokens,
+        usd_per_million_cache_write_1h_tokens=prices[service_tiers.WRITE_1H_COLUMN].fillna(
+            prices["usd_per_million_input_tokens"]
+        ),
     )
     return pd.DataFrame(
         {
@@ -146,6 +169,7 @@ def api_rows(
             "uplift": prices["uplift"].replace("", None),
             "batch_api_applied": prices["service_tier"] == "batch",
             "long_context_applied": prices["long_context_applied"],
+            "long_context_cache_basis": prices["long_context_cache_basis"],
             "cost_usd": cost,
             "observed_on": api["observed_on"],
             "age_days": api["age_days"],
@@ -301,7 +325,8 @@ def cost_table(
     table = pd.concat(frames, ignore_index=True).reindex(columns=COLUMNS)
     table["input_tokens"] = workload.input_tokens
     table["cached_input_tokens"] = workload.cached_input_tokens
-    table["cache_write_tokens"] = workload.cache_write_tokens
+    # Writes of both lifetimes (a mixed workload's 1-hour writes are priced apart above).
+    table["cache_write_tokens"] = workload.cache_write_tokens + workload.cache_write_1h_tokens
     table["output_tokens"] = workload.output_tokens
     table["total_tokens"] = workload.total_tokens
     table.loc[table["platform_type"] != "diy_gpu", "utilization"] = np.nan

@@ -109,6 +109,9 @@ COST_TABLE = pa.DataFrameSchema(
         "uplift": _text(nullable=True),
         "batch_api_applied": pa.Column("boolean", nullable=True),
         "long_context_applied": pa.Column("boolean", nullable=True),
+        # Where a long prompt's cache prices come from: "listed", or the kinds billed at the
+        # short-context price because the source publishes none (service_tiers).
+        "long_context_cache_basis": _text(nullable=True),
         "gpu_hours": _amount(nullable=True),
         "wall_clock_hours": _amount(nullable=True),
         "spot_time_factor": pa.Column(float, pa.Check.ge(1), nullable=True),

@@ -22,7 +22,7 @@ from infermodel.prices import PriceSnapshot, service_tiers
 from infermodel.pricing import billing_basis, compare, contracts, gpu_sizing
 from infermodel.readers.logs import Trace
 from infermodel.readers.logs.engines import Engine
-from infermodel.tables import gpu_billing, offerings
+from infermodel.tables import context_windows, gpu_billing, offerings
 from infermodel.units import MINUTES_PER_HOUR, TOKENS_PER_MILLION
 
 DIY_SIZINGS = ("autoscaled", "peak", "serverless")
@@ -60,7 +60,49 @@ def api_prices(
     effective["unpriced_reason"] = service_tiers.unpriced(
         effective, uses=uses, long_context=long_context
     )
+    too_long = requests_over_window(trace, context_windows.windows_for(prices.api, prices.as_of))
+    effective["unpriced_reason"] = too_long.where(too_long != "", effective["unpriced_reason"])
     return effective
+
+
+def requests_over_window(trace: Trace, windows: pd.DataFrame) -> pd.Series:
+    """Why each offering cannot take the log: its requests over the context window.
+
+    ``windows`` is :func:`infermodel.tables.context_windows.windows_for` of the offerings; the
+    reason (e.g. ``"3 requests above its context window (128,000 input / 16,384 output
+    tokens; longest prompt 300,000 tokens)"``) is "" where every request fits or the window
+    is unknown. The provider refuses such requests, so the offering is left out, never priced.
+    """
+    reasons = pd.Series("", index=windows.index, dtype=object)
+    limits = windows[["max_input_tokens", "max_output_tokens"]]
+    known = limits.notna().any(axis=1)
+    if not known.any():
+        return reasons
+    longest_in, longest_out = trace.engine.rows(
+        "SELECT max(input_tokens), max(output_tokens) FROM shape"
+    )[0]
+    for (max_in, max_out), group in limits[known].groupby(
+        ["max_input_tokens", "max_output_tokens"], dropna=False
+    ):
+        over = [f"input_tokens > {int(max_in)}"] if pd.notna(max_in) else []
+        over += [f"output_tokens > {int(max_out)}"] if pd.notna(max_out) else []
+        if not any(
+            (pd.notna(m) and top > m) for m, top in ((max_in, longest_in), (max_out, longest_out))
+        ):
+            continue
+        count = trace.engine.rows(
+            f"SELECT coalesce(sum(n), 0) FROM shape WHERE {' OR '.join(over)}"
+        )[0][0]
+        window = " / ".join(
+            f"{m:,.0f} {kind}"
+            for m, kind in ((max_in, "input"), (max_out, "output"))
+            if pd.notna(m)
+        )
+        reasons[group.index] = (
+            f"{int(count):,} request(s) above its context window ({window} tokens; longest "
+            f"prompt {int(longest_in):,}, longest output {int(longest_out):,} tokens)"
+        )
+    return reasons
 
 
 def api_unpriced(trace: Trace, prices: PriceSnapshot, **options) -> pd.DataFrame:

@@ -156,9 +156,7 @@ def stale_banner(snapshot, *, html_output: bool = False):
     if scheduled:
         text += (
             f"<p class='im-banner {narrative.NO_MATH}'><strong>Past a scheduled retirement:"
-            "</strong> "
-            + html.escape(scheduled)
-            + "</p>"
+            "</strong> " + html.escape(scheduled) + "</p>"
         )
     return text if html_output else HTML(text)
 

@@ -20,7 +20,14 @@ import pandas as pd
 from infermodel import paths
 from infermodel._compat import pa
 from infermodel.errors import Problem, TableError
-from infermodel.formulas.roofline import FACTORS, PRECISIONS, Efficiency
+from infermodel.formulas.roofline import (
+    FACTORS,
+    FRACTIONS_OF_PEAK,
+    KV_CACHE_DTYPES,
+    OVERHEADS,
+    PRECISIONS,
+    Efficiency,
+)
 from infermodel.tables import provenance
 from infermodel.tables.reading import (
     RowRule,
@@ -29,6 +36,7 @@ from infermodel.tables.reading import (
     read_table,
     row_problems,
 )
+from infermodel.tables.serving_engines import DEFAULT_ENGINE, ENGINES
 from infermodel.units import SECONDS_PER_HOUR
 
 API_PLATFORM_TYPES = ("proprietary_api", "managed_api")
@@ -125,6 +133,23 @@ _NOTE_FOR_ESTIMATES = RowRule(
     lambda df: (df["confidence"] == "confirmed") | df["note"].notna(),
     "required when confidence is not 'confirmed' (say what was assumed and the source's date)",
 )
+#: Cache prices of long prompts (``api_prices.csv``), the last columns of the file; where a
+#: source publishes none, the short-context cache price applies
+#: (:mod:`infermodel.prices.service_tiers`).
+LONG_CONTEXT_CACHE_COLUMNS = (
+    "usd_per_million_cached_input_tokens_long_context",
+    "usd_per_million_cache_write_tokens_long_context",
+    "usd_per_million_cache_write_1h_tokens_long_context",
+)
+_LONG_CACHE_NEEDS_THRESHOLD = RowRule(
+    "usd_per_million_cached_input_tokens_long_context",
+    lambda df: (
+        df["long_context_threshold_tokens"].notna()
+        | df[list(LONG_CONTEXT_CACHE_COLUMNS)].isna().all(axis=1)
+    ),
+    "a long-context cache price needs long_context_threshold_tokens (the prompt length above "
+    "which it applies)",
+)
 _LONG_CONTEXT_TOGETHER = RowRule(
     "usd_per_million_input_tokens_long_context",
     lambda df: (
@@ -165,6 +190,18 @@ API_SCHEMA = pa.DataFrameSchema(
         "usd_per_million_input_tokens_long_context": _usd_per_million(required=False),
         "usd_per_million_output_tokens_long_context": _usd_per_million(required=False),
         **_provenance_columns(),
+        # Added in issue 24 (the last columns of the file, so that rows written before them
+        # still read): the cache prices of prompts above the long-context threshold.
+        **{
+            column: pa.Column(
+                float, _usd_per_million(required=False).checks, nullable=True, required=False
+            )
+            for column in (
+                "usd_per_million_cached_input_tokens_long_context",
+                "usd_per_million_cache_write_tokens_long_context",
+                "usd_per_million_cache_write_1h_tokens_long_context",
+            )
+        },
     },
     unique=[*API_KEY, "observed_on"],
     strict=True,
@@ -240,6 +277,8 @@ GPU_SCHEMA = pa.DataFrameSchema(
     coerce=True,
     name="gpu_prices",
 )
+
+
 def _carried_back_ok(df: pd.DataFrame) -> pd.Series:
     if "carried_back_to" not in df:
         return pd.Series(True, index=df.index)
@@ -402,24 +441,50 @@ MODEL_SPECS_SCHEMA = pa.DataFrameSchema(
     name="model_specs",
 )
 
+#: How the lengths of a measured point were set: every request exactly these lengths, or a
+#: dataset (ShareGPT, random lengths with early stops) whose means they are.
+LENGTHS = ("fixed", "mean")
+#: How the requests of a measured point arrived: ``offline``, a queue of requests far longer
+#: than the batch (the replica runs at its largest batch in a steady state); ``concurrency``, a
+#: steady number of requests in flight; ``static``, one batch of fixed-length requests started
+#: together and decoded to the end (prefill first, then decode); ``burst``, requests of varying
+#: lengths sent at once, whose throughput ends with a tail of the longest requests at a small
+#: batch, which the estimator does not model (shown, not fitted).
+ARRIVALS = ("offline", "concurrency", "static", "burst")
+#: Vendors of the GPUs in ``gpu_specs.csv``, for efficiency factors that differ by vendor.
+VENDORS = ("NVIDIA", "AMD")
+
 MEASURED_SCHEMA = pa.DataFrameSchema(
     {
         "point_id": pa.Column(str, unique=True),
+        "publisher": pa.Column(str),
         "model": pa.Column(str),
         "gpu": pa.Column(str),
         "gpus": pa.Column(int, pa.Check.in_range(1, 64, error="must be 1-64 GPUs")),
         "precision": pa.Column(str, pa.Check.isin(PRECISIONS)),
+        "kv_cache_dtype": pa.Column(str, pa.Check.isin(KV_CACHE_DTYPES), nullable=True),
         "input_tokens": pa.Column(int, pa.Check.ge(1, error="must be >= 1 token")),
         "output_tokens": pa.Column(int, pa.Check.ge(1, error="must be >= 1 token")),
+        "lengths": pa.Column(str, pa.Check.isin(LENGTHS)),
+        "arrival": pa.Column(str, pa.Check.isin(ARRIVALS)),
         "concurrency": pa.Column(
             "Int64",
             pa.Check.ge(1, error="must be >= 1 (empty: offline maximum load)"),
             nullable=True,
         ),
+        "max_num_seqs": pa.Column(
+            "Int64",
+            pa.Check.ge(1, error="must be >= 1 (empty: the engine's default)"),
+            nullable=True,
+        ),
         "output_tokens_per_second": pa.Column(
             float, pa.Check.gt(0, error="must be > 0 tokens/s (all GPUs of the replica)")
         ),
-        "engine": pa.Column(str, nullable=True),
+        "itl_ms": pa.Column(float, pa.Check.gt(0, error="must be > 0 ms"), nullable=True),
+        "ttft_ms": pa.Column(float, pa.Check.gt(0, error="must be > 0 ms"), nullable=True),
+        "engine": pa.Column(str, pa.Check.isin(ENGINES, error=f"must be one of {ENGINES}")),
+        "engine_version": pa.Column(str, nullable=True),
+        "reading": pa.Column(str),
         "observed_on": date_column("observed_on"),
         "source_url": pa.Column(str),
         "note": pa.Column(str, nullable=True),
@@ -429,16 +494,43 @@ MEASURED_SCHEMA = pa.DataFrameSchema(
     name="throughput_measured",
 )
 
+#: Bounds of each fitted factor in ``throughput_efficiency.csv``.
+FACTOR_BOUNDS = {
+    **{f: (0.0, 1.0) for f in FRACTIONS_OF_PEAK},
+    "communication_fraction": (0.0, 5.0),
+    "prefill_communication_fraction": (0.0, 5.0),
+    **{f: (0.0, 1000.0) for f in OVERHEADS},
+}
+
+
+def _factor_in_bounds(df: pd.DataFrame) -> pd.Series:
+    low = df["factor"].map(lambda f: FACTOR_BOUNDS.get(f, (0.0, 0.0))[0])
+    high = df["factor"].map(lambda f: FACTOR_BOUNDS.get(f, (0.0, 0.0))[1])
+    return (df["value"] >= low) & (df["value"] <= high)
+
+
 EFFICIENCY_SCHEMA = pa.DataFrameSchema(
     {
-        "factor": pa.Column(str, pa.Check.isin(FACTORS), unique=True),
-        "value": pa.Column(float, pa.Check.in_range(0, 1, error="must be in [0, 1]")),
-        "fitted_on_points": pa.Column(str),
+        "engine": pa.Column(str, pa.Check.isin(ENGINES)),
+        "vendor": pa.Column(str, pa.Check.isin(VENDORS)),
+        "factor": pa.Column(str, pa.Check.isin(FACTORS)),
+        "value": pa.Column(float),
+        "unit": pa.Column(str),
         "points": pa.Column(int, pa.Check.ge(1)),
+        "publishers": pa.Column(int, pa.Check.ge(1)),
+        "fitted_on_points": pa.Column(str),
         "observed_on": date_column("observed_on"),
         "source_url": pa.Column(str),
         "note": pa.Column(str),
     },
+    checks=[
+        pa.Check(
+            _factor_in_bounds,
+            error="value outside the factor's bounds (efficiencies in [0, 1], communication "
+            "fractions in [0, 5], overheads in [0, 1000])",
+        )
+    ],
+    unique=["engine", "vendor", "factor"],
     strict=True,
     coerce=True,
     name="throughput_efficiency",
@@ -456,6 +548,13 @@ def load_api_prices(path: Path = paths.API_PRICES_CSV) -> pd.DataFrame:
     if "usd_per_million_cache_write_1h_tokens" not in table:
         at = table.columns.get_loc("usd_per_million_cache_write_tokens") + 1
         table.insert(at, "usd_per_million_cache_write_1h_tokens", float("nan"))
+    for column in LONG_CONTEXT_CACHE_COLUMNS:
+        if column not in table:
+            table[column] = float("nan")
+    bad = ~_LONG_CACHE_NEEDS_THRESHOLD.valid(table)
+    if bad.any():
+        raise TableError(row_problems(table, bad, path, _LONG_CACHE_NEEDS_THRESHOLD.field,
+                                      _LONG_CACHE_NEEDS_THRESHOLD.rule))  # fmt: skip
     return table
 
 
@@ -548,13 +647,34 @@ def load_efficiency_table(path: Path = paths.EFFICIENCY_CSV) -> pd.DataFrame:
     return read_table(path, EFFICIENCY_SCHEMA)
 
 
-def load_efficiency(path: Path = paths.EFFICIENCY_CSV) -> Efficiency:
-    """The fitted efficiency factors shipped in ``data/throughput_efficiency.csv``."""
+def load_efficiencies(path: Path = paths.EFFICIENCY_CSV) -> dict[tuple[str, str], Efficiency]:
+    """The fitted factors of every (engine, vendor) in ``data/throughput_efficiency.csv``."""
     table = load_efficiency_table(path)
-    missing = [f for f in FACTORS if f not in set(table["factor"])]
-    if missing:
-        raise TableError([Problem(Path(path), None, "factor", missing[0], "factor missing")])
-    return Efficiency(**table.set_index("factor")["value"].astype(float).to_dict())
+    out = {}
+    for (engine, vendor), rows in table.groupby(["engine", "vendor"], sort=False):
+        values = rows.set_index("factor")["value"].astype(float).to_dict()
+        missing = [f for f in FACTORS if f not in values]
+        if missing:
+            rule = f"factor missing for engine {engine}, vendor {vendor}"
+            raise TableError([Problem(Path(path), None, "factor", missing[0], rule)])
+        out[(engine, vendor)] = Efficiency(**values)
+    for engine in ENGINES:
+        if (engine, "NVIDIA") not in out:
+            rule = "every engine needs its factors on NVIDIA GPUs"
+            raise TableError([Problem(Path(path), None, "engine", engine, rule)])
+    return out
+
+
+def load_efficiency(
+    path: Path = paths.EFFICIENCY_CSV, *, engine: str = DEFAULT_ENGINE, vendor: str = "NVIDIA"
+) -> Efficiency:
+    """The fitted factors of one engine on one vendor's GPUs."""
+    factors = load_efficiencies(path)
+    if (engine, vendor) not in factors:
+        raise TableError(
+            [Problem(Path(path), None, "engine", f"{engine}/{vendor}", "no factors fitted")]
+        )
+    return factors[(engine, vendor)]
 
 
 #: Reviewed readings of the price history (rules in :mod:`infermodel.tables.provenance`): one row =

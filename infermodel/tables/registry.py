@@ -22,6 +22,7 @@ from infermodel.errors import Problem, TableError
 from infermodel.tables import (
     API_KEY,
     MODEL_CLASS,
+    context_windows,
     gpu_billing,
     load_api_price_tiers,
     load_api_prices,
@@ -37,6 +38,8 @@ from infermodel.tables import (
     model_key,
     offerings,
     provenance,
+    provider_rules,
+    serving_engines,
 )
 from infermodel.tables.api_terms import (
     load_api_rate_limits,
@@ -79,9 +82,12 @@ SHIPPED = {
         Table("model_specs", paths.MODEL_SPECS_CSV, load_model_specs),
         Table("throughput_measured", paths.MEASURED_CSV, load_measured),
         Table("throughput_efficiency", paths.EFFICIENCY_CSV, load_efficiency_table),
+        Table("serving_engines", paths.SERVING_ENGINES_CSV, serving_engines.load_engines),
         Table("serving_assumptions", paths.SERVING_CSV, load_serving),
         Table("bill_models", paths.BILL_MODELS_CSV, load_bill_models),
         Table("serving_latency_targets", paths.SERVING_TARGETS_CSV, load_serving_targets),
+        Table("context_windows", paths.CONTEXT_WINDOWS_CSV, context_windows.load_context_windows),
+        Table("provider_rules", paths.PROVIDER_RULES_CSV, provider_rules.load_provider_rules),
     )
 }
 
@@ -147,6 +153,24 @@ def check_scheduled_retirements(
     models = api_prices.groupby("provider")["model_id"].unique()
     found = [_unknown_offering(r, _line(i), models, first, path) for i, r in scheduled.iterrows()]
     return [problem for problem in found if problem is not None]
+
+
+def check_provider_rules(
+    rules: pd.DataFrame, api_prices: pd.DataFrame, path: Path
+) -> list[Problem]:
+    """Provider rules whose provider has no offering, or whose pattern matches none of its."""
+    problems = []
+    for index, row in rules.iterrows():
+        models = api_prices.loc[api_prices["provider"] == row["provider"], "model_id"].unique()
+        if not len(models):
+            valid = ", ".join(sorted(api_prices["provider"].unique()))
+            rule = f"no API offering of this provider in api_prices.csv (providers: {valid})"
+            problems.append(Problem(Path(path), _line(index), "provider", row["provider"], rule))
+        elif not any(fnmatch.fnmatchcase(m, row["model_pattern"]) for m in models):
+            rule = f"matches no {row['provider']} model_id of api_prices.csv"
+            problems.append(Problem(Path(path), _line(index), "model_pattern",
+                                    row["model_pattern"], rule))  # fmt: skip
+    return problems
 
 
 def check_tiers(tiers: pd.DataFrame, api_prices: pd.DataFrame, path: Path) -> list[Problem]:
@@ -346,6 +370,12 @@ def _cross_table_problems(tables: dict[str, pd.DataFrame], files: dict[str, Path
             problems += check_tracked(tracked, api, files["tracked_offerings"])
         if "bill_models" in tables:
             problems += check_bill_models(tables["bill_models"], api, files["bill_models"])
+        if "context_windows" in tables:  # a window of an offering never priced checks nothing
+            problems += check_scheduled_retirements(
+                tables["context_windows"], api, files["context_windows"]
+            )
+        if "provider_rules" in tables:
+            problems += check_provider_rules(tables["provider_rules"], api, files["provider_rules"])
     if "gpu_prices" in tables and "gpu_billing_rules" in tables:
         problems += gpu_billing.check_prices_have_rules(
             tables["gpu_prices"], tables["gpu_billing_rules"], files["gpu_prices"]
