@@ -68,9 +68,21 @@ docs: $(STAMP) ## Build the documentation site into site/ (strict: a broken link
 validate: $(STAMP) ## Check every shipped data table against its schema
 	$(BIN)/infermodel validate
 
+# JupyterLab: where it listens (LAB_IP=0.0.0.0 to reach it from outside a container), the
+# folder it opens, and any further jupyter-lab options (LAB_ARGS). As root, the user of most
+# containers, JupyterLab refuses to start unless given --allow-root: added, with a warning.
+LAB_IP ?= 127.0.0.1
+LAB_PORT ?= 8888
+LAB_DIR ?= notebooks
+LAB_ARGS ?=
+
 .PHONY: lab
-lab: $(STAMP) ## Open JupyterLab on the notebooks
-	$(BIN)/jupyter lab notebooks
+lab: $(STAMP) ## Open JupyterLab on the notebooks (LAB_IP, LAB_PORT; adds --allow-root as root)
+	@ROOT=; if [ "$$(id -u)" = 0 ]; then ROOT=--allow-root; \
+		echo "make lab: warning: running as root (as in most containers), so JupyterLab starts with --allow-root" >&2; fi; \
+	echo "make lab: JupyterLab listens on http://$(LAB_IP):$(LAB_PORT)/lab (open the URL with the token it prints below)" >&2; \
+	exec $(BIN)/jupyter lab $(LAB_DIR) --ip=$(LAB_IP) --port=$(LAB_PORT) \
+		--ServerApp.port_retries=0 $$ROOT $(LAB_ARGS)
 
 .PHONY: clean
 clean: ## Remove the virtual environment and built reports

@@ -22,11 +22,13 @@ import pandas as pd
 import pytest
 
 from infermodel import prices, tables
+from infermodel.analyses import growth
 from infermodel.errors import DataError, InputError
 from infermodel.pricing import bill_pricing, compare, contracts, reconcile
 from infermodel.readers import focus
 from infermodel.readers.focus import skus as focus_skus
 from infermodel.tables import serving
+from infermodel.units import HOURS_PER_MONTH
 from infermodel.workloads import Workload
 
 DATA = Path(__file__).resolve().parent / "data" / "bills"
@@ -473,10 +475,16 @@ def test_the_real_bill_repriced_by_hand(repriced):
     assert at[(august, "together-ai/meta-llama/Llama-3.3-70B-Instruct-Turbo")] == pytest.approx(
         175.12
     )
-    # RunPod A100 PCIe community cloud at 1.19 USD/h, 2M tokens/h, utilization 0.8:
-    # 175M / 2M / 0.8 = 109.375 GPU-hours x 1.19 = 130.156 USD.
+    # The bill's lines are real-time traffic (no batch tier): rented GPUs are replicas kept up
+    # all of July (744 h). RunPod A100 PCIe community cloud at 1.19 USD/h, 2M tokens/h x 0.8 =
+    # 1.6M tokens/h x 744 h = 1,190.4M tokens a replica: one replica, 744 x 1.19 = 885.36 USD
+    # (the busy hours alone, 175M / 1.6M = 109.375 h, would be 130.16 USD), and a batch
+    # throughput does not fit real-time traffic.
     diy = "runpod/A100-PCIe-80GB/community_cloud/on_demand@article-batch-2m"
-    assert at[(july, diy)] == pytest.approx(130.15625)
+    assert at[(july, diy)] == pytest.approx(885.36)
+    row = table.set_index(["charge_period_start", "offering_id"]).loc[(july, diy)]
+    assert (row["billing_basis"], row["replicas"], row["gpu_hours"]) == ("always_on", 1.0, 744.0)
+    assert row["traffic"] == "realtime" and not row["fits_traffic"]
     billed = table.groupby("charge_period_start")["billed_usd"].first()
     assert billed[july] == pytest.approx(356.80) and billed[august] == pytest.approx(403.10)
     assert set(table.loc[table["billed_offering"], "offering_id"]) == {
@@ -526,19 +534,77 @@ def test_like_for_like_per_model(real, assumptions, prices_on):
     alternatives = bill_pricing.like_for_like(by_model, tables.load_api_prices())
     rows = alternatives.set_index("billed_offering_id")
     llama = rows.loc["together-ai/meta-llama/Llama-3.3-70B-Instruct-Turbo"]
-    # 132M tokens on rented GPUs serving Llama 3.x 70B at 2M tokens/h and 80% utilization:
-    # 132 / 2 / 0.8 = 82.5 GPU-hours x 1.19 USD/h (RunPod A100 PCIe community) = 98.175 USD,
-    # against 116.40 billed (52.80 + 10.80 + 44.00 + 8.80).
-    assert llama["like_offering_id"].startswith("runpod/A100-PCIe-80GB/community_cloud")
-    assert llama["like_usd"] == pytest.approx(98.175)
+    # The bill's Llama tokens were answered as they came: a batch throughput (2M tokens/h,
+    # the only assumption here) does not fit them, so no rented GPU is proposed; the other
+    # seller, Fireworks at 0.90/M, costs 132M x 0.90 = 118.80 USD, more than the 116.40
+    # billed (52.80 + 10.80 + 44.00 + 8.80): stay.
+    assert llama["traffic"] == "realtime" and llama["diy_offering_id"] == ""
+    assert llama["like_offering_id"].startswith("fireworks-ai/")
+    assert llama["like_usd"] == pytest.approx(118.80)
     assert llama["billed_usd"] == pytest.approx(116.40)
-    assert llama["saving_usd"] == pytest.approx(116.40 - 98.175)
+    assert llama["saving_usd"] == 0 and llama["best_usd"] == pytest.approx(116.40)
     assert llama["list_usd"] == pytest.approx(116.16)  # 132M x 0.88
     gpt = rows.loc["openai/gpt-4o"]
     # No other seller of GPT-4o: staying costs what was billed, 367.50 (175.00 + 192.50).
     assert gpt["like_offering_id"] == "" and gpt["best_usd"] == pytest.approx(367.50)
     assert gpt["list_usd"] == pytest.approx(380.0)
-    assert alternatives["best_usd"].sum() == pytest.approx(367.50 + 276.00 + 98.175)
+    assert alternatives["best_usd"].sum() == pytest.approx(367.50 + 276.00 + 116.40)
+
+
+def test_rented_gpus_for_real_time_traffic_are_replicas_kept_up(real, prices_on):
+    realtime = serving.select(tables.load_serving(), ["article-realtime-60", "article-batch-2m"])
+    by_model = bill_pricing.reprice(real, realtime, by_model=True, prices_on=prices_on).table
+    alternatives = bill_pricing.like_for_like(by_model, tables.load_api_prices())
+    llama = alternatives.set_index("billed_offering_id").loc[
+        "together-ai/meta-llama/Llama-3.3-70B-Instruct-Turbo"
+    ]
+    # 60 tokens/s x 0.8 x 3,600 = 172,800 tokens/h a replica, x 744 h = 128.6M tokens in July
+    # and in August: one replica each month for Llama's 66M tokens a month, 744 h x 1.19 USD
+    # (RunPod A100 PCIe community) = 885.36 USD a month, 1,770.72 for the two: 15.2x the 116.40
+    # billed, never the 98.18 USD the busy hours of a batch job would be.
+    assert llama["diy_offering_id"] == (
+        "runpod/A100-PCIe-80GB/community_cloud/on_demand@article-realtime-60"
+    )
+    assert llama["diy_usd"] == pytest.approx(1770.72)
+    assert (llama["diy_billing_basis"], llama["diy_replicas"]) == ("always_on", 1.0)
+    assert llama["best_usd"] == pytest.approx(116.40)
+
+
+def test_the_bill_alternatives_cost_what_the_break_even_page_charges(real, prices_on):
+    # The same volume and basis on both pages: a charge period of H hours holding T tokens is
+    # a monthly volume of T x HOURS_PER_MONTH / H on the break-even page, whose monthly cost
+    # (growth.monthly_cost_curves, replicas kept up all month, at least one) scaled back to
+    # H hours is what the bill page charges the rented GPUs for that period.
+    realtime = serving.select(tables.load_serving(), ["article-realtime-60", "article-batch-2m"])
+    table = bill_pricing.reprice(real, realtime, prices_on=prices_on).table
+    diy = table[table["platform_type"] == "diy_gpu"]
+    assert set(diy["billing_basis"]) == {"always_on"}
+    checked = 0
+    for (start, end), period in diy.groupby(["charge_period_start", "charge_period_end"]):
+        hours = (end - start) / pd.Timedelta(hours=1)
+        tokens = period["total_tokens"].iloc[0]
+        page = compare.cost_table(
+            Workload.from_total(1e6, output_share=0.5),
+            prices_on(period["priced_as_of"].iloc[0]),
+            realtime,
+        )
+        monthly = tokens * HOURS_PER_MONTH / hours
+        curves = growth.monthly_cost_curves(page, [monthly], billing="always_on", min_replicas=1)
+        charged = curves.set_index("offering_id")["cost_usd_per_month"] * hours / HOURS_PER_MONTH
+        for row in period.itertuples():
+            assert row.cost_usd == pytest.approx(charged[row.offering_id], rel=1e-12)
+            checked += 1
+    assert checked == len(diy) > 10
+    # By hand, July (744 h, 175M tokens) at 60 tok/s x 0.8: 172,800 tokens/h a replica x 744 h
+    # = 128.56M a replica, so 2 replicas x 744 h x 1.19 USD = 1,770.72 USD on the A100.
+    july = diy.set_index(["charge_period_start", "offering_id"]).loc[
+        (
+            pd.Timestamp("2026-07-01"),
+            "runpod/A100-PCIe-80GB/community_cloud/on_demand@article-realtime-60",
+        ),
+        "cost_usd",
+    ]
+    assert july == pytest.approx(2 * 744 * 1.19)
 
 
 @pytest.mark.parametrize(

@@ -112,10 +112,14 @@ def test_diy_rows_fill_gpu_columns(article_table):
 
 def _expected_diy_pairs(as_of: str) -> set[tuple[str, str, str, str, str]]:
     """(provider, gpu, tier, pricing, assumption) pairs, rebuilt from the raw CSVs."""
+
+    def start(row: dict) -> str:  # in force from: carried back to, else the source's date
+        return row.get("carried_back_to") or row["observed_on"]
+
     with open(paths.GPU_PRICES_CSV, newline="") as f:
-        observations = [r for r in csv.DictReader(f) if r["observed_on"] <= as_of]
+        observations = [r for r in csv.DictReader(f) if start(r) <= as_of]
     newest: dict[tuple, dict] = {}
-    for row in sorted(observations, key=lambda r: r["observed_on"]):
+    for row in sorted(observations, key=lambda r: (start(r), r["observed_on"])):
         newest[(row["provider"], row["gpu"], row["tier"], row["pricing"])] = row
     with open(paths.GPU_SPECS_CSV, newline="") as f:
         memory = {r["gpu"]: float(r["memory_gb"]) for r in csv.DictReader(f)}
@@ -472,3 +476,39 @@ def test_a_gpu_without_specs_is_never_priced():
     left_out = compare.unpriced(snapshot, assumptions, specs)
     reasons = left_out.loc[left_out["gpu"] == "H100-PCIe-80GB", "reason"]
     assert len(reasons) > 0 and reasons.str.contains("gpu_specs.csv").all()
+
+
+def test_nothing_released_after_the_as_of_date_is_priced(all_serving):
+    # gpt-oss (2025-08-05), Kimi K2 (2025-07-11) and DeepSeek V3.1 (2025-08-21) came out after
+    # May 2025: a report as of 2025-05-31 prices none of them, and says why; a year later it
+    # prices them. Llama 3.3 70B (2024-12-06) is priced at both dates.
+    later = {
+        "estimated-gpt-oss-120b-h100-sxm-x1-mxfp4",
+        "estimated-gpt-oss-20b-h100-sxm-x1-mxfp4",
+        "estimated-kimi-k2-h200-x8-fp8",
+        "estimated-deepseek-v3-1-h200-x8-fp8",
+    }
+    may = prices.as_of("2025-05-31")
+    job = Workload.from_total(1e6, output_share=1.0)
+    priced = set(compare.cost_table(job, may, all_serving)["serving_assumption"].dropna())
+    assert not priced & later and "measured-trtllm-h100x2-fp8" in priced
+    left = compare.unpriced(may, all_serving)
+    why = left[left["assumption_id"].isin(later)]["reason"]
+    assert len(why) and why.str.startswith("not possible before 2025-").all()
+    assert "(the model's release), after the as-of date" in why.iloc[0]
+    december = prices.as_of("2026-12-01")
+    assert later & set(compare.cost_table(job, december, all_serving)["serving_assumption"])
+
+
+def test_a_serving_assumption_before_its_model_was_released_is_refused(tmp_path):
+    from infermodel.tables import registry as validation
+
+    models = tables.load_model_specs()
+    serving_rows = tables.read_table(paths.SERVING_CSV, tables.SERVING_SCHEMA)
+    measured = serving_rows["assumption_id"] == "measured-trtllm-h100x2-fp8"
+    early = serving_rows.assign(
+        available_from=serving_rows["available_from"].where(~measured, pd.Timestamp("2024-01-01"))
+    )
+    problems = validation.check_available_after_release(early, models, paths.SERVING_CSV)
+    # Llama 3.3 70B was released on 2024-12-06 (data/model_specs.csv).
+    assert [(p.field, str(p.value)[:10]) for p in problems] == [("available_from", "2024-01-01")]

@@ -755,3 +755,52 @@ def test_dates_in_another_format_are_refused_not_guessed(tmp_data):
     with pytest.raises(TableError) as info:
         tables.load_api_prices(path)
     assert_problem(info.value, path, 2, "observed_on", r"YYYY-MM-DD")
+
+
+# --------------------------------------------------------------------------------------
+# Observed on: the source's date; an estimate carried back from a later source says so
+# --------------------------------------------------------------------------------------
+
+
+def test_observed_on_is_the_sources_date_never_the_as_of_day(may2025):
+    gpu = may2025.gpu.set_index(["provider", "gpu", "tier", "pricing"])
+    # Modal's H100 price was read on techbytes.app on 2026-05-07 and is carried back to May
+    # 2025: observed 2026-05-07 - 2025-05-31 = 341 days after the as-of date, an estimate.
+    modal = gpu.loc[("Modal", "H100-SXM-80GB", "serverless", "on_demand")]
+    assert modal["observed_on"] == pd.Timestamp("2026-05-07")
+    assert modal["carried_back_to"] == pd.Timestamp("2025-05-31")
+    assert modal["age_days"] == -341 and modal["confidence"] == "estimated"
+    # carsonpo/gpus commit 5cf87344 is dated 2025-07-13.
+    runpod = gpu.loc[("RunPod", "H100-SXM-80GB", "community_cloud", "on_demand")]
+    assert runpod["observed_on"] == pd.Timestamp("2025-07-13")
+    # No GPU observation in force on 2025-05-31 is dated that day: none was read on it.
+    assert not (may2025.gpu["observed_on"] == may2025.as_of).any()
+    carried = may2025.gpu["carried_back_to"].notna()
+    assert (may2025.gpu.loc[carried, "age_days"] < 0).all()
+    assert (may2025.gpu.loc[~carried, "age_days"] >= 0).all()
+    # From its source's date on, the confirmed observation of that day is the one in force.
+    later = prices.as_of("2026-06-01").gpu.set_index(["provider", "gpu", "tier", "pricing"])
+    assert later.loc[("Modal", "H100-SXM-80GB", "serverless", "on_demand"), "confidence"] == (
+        "confirmed"
+    )
+
+
+@pytest.mark.parametrize(
+    ("confidence", "carried_back_to", "rule"),
+    [
+        ("confirmed", "2025-01-01", r"confidence is not 'confirmed'"),
+        ("estimated", "2030-01-01", r"future"),
+        ("estimated", "2026-12-02", r"before observed_on"),
+    ],
+)
+def test_a_carried_back_price_is_an_estimate_before_its_source(
+    tmp_data, confidence, carried_back_to, rule
+):
+    path = tmp_data / GPU_REL
+    frame = read_text_table(path)
+    last = len(frame) - 1  # observed 2026-12-01
+    frame.loc[last, ["confidence", "carried_back_to", "note"]] = [confidence, carried_back_to, "x"]
+    write_table(frame, path)
+    with pytest.raises(TableError) as info:
+        tables.load_gpu_prices(path)
+    assert_problem(info.value, path, line_of(last), "carried_back_to", rule)

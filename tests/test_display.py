@@ -320,3 +320,27 @@ def test_answer_files_round_trip(tmp_path):
     assert notebook.save_answer(["a"], "x", "") is None
     assert notebook.read_answer(tmp_path / "missing.json") == []
     assert math.isclose(len(json.loads(path.read_text())["lines"]), 1)
+
+
+def test_every_number_is_printed_at_its_precision():
+    # A column of inputs of mixed size (the sensitivity page's ranges): 0.95 stays 0.95 and
+    # a million has no decimals, where one column-wide decimal used to print 0.9.
+    assert display.format_column([0.3, 1_000_000.0, 0.95, 1.5, 2.0], "float") == [
+        "0.3",
+        "1,000,000",
+        "0.95",
+        "1.5",
+        "2",
+    ]
+    # A small move never reads 0% in a column of large ones; an exact zero does.
+    assert display.format_column([50.0, 0.3, 0.0, -12.0], "signed_pct") == [
+        "+50%",
+        "+0.3%",
+        "0%",
+        "\u221212%",
+    ]
+
+
+def test_a_missing_number_is_aligned_with_the_numbers():
+    page = display.table(pd.DataFrame({"cost_usd": [1.0, float("nan")]}))._repr_html_()
+    assert page.count('<td class="num">') == 2  # the dash too

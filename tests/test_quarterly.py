@@ -215,3 +215,18 @@ def test_a_disputed_price_move_says_the_sources_disagree():
     assert "Mixtral 8x7B Instruct v0.1, input $0.90 to $0.60" in moves
     assert "(sources disagree on this price: perhaps no real move)" in moves
     assert "Llama 3.3 70B Instruct Turbo, input $0.88 to $1.04" in moves
+
+
+def test_a_repriced_offering_says_what_changed_never_0_percent():
+    # Fireworks gpt-oss-120b is repriced in 2026Q3 only because a cached-input price
+    # appeared: its input and output moves are 0%, so the table says what did change.
+    changes = prices.diff(prices.as_of("2026-06-30"), prices.as_of("2026-09-30"))
+    oss = "fireworks-ai/accounts/fireworks/models/gpt-oss-120b"
+    row = changes.set_index("offering_id").loc[oss]
+    assert row["status"] == "repriced" and row["change_pct_input"] == 0
+    assert row["what_changed"] == "cached input new at 0.015 USD/Mtok"
+    assert (changes.loc[changes["status"] != "repriced", "what_changed"] == "").all()
+    small = pd.Series(
+        {"usd_per_million_input_tokens_old": 1.0, "usd_per_million_input_tokens_new": 1.003}
+    )
+    assert prices.describe_change(small) == "input 1 -> 1.003 USD/Mtok (+0.3%)"

@@ -8,8 +8,9 @@ import json
 import nbformat
 import pytest
 
-from infermodel import cli, errors, paths
+from infermodel import cli, errors, narrative, paths
 from infermodel.reports import manifest, runner
+from infermodel.reports.notebook import read_saved
 
 ARTICLE = paths.NOTEBOOKS_DIR / "article_20m_table.ipynb"
 
@@ -147,3 +148,65 @@ def test_default_report_builds_everything_it_promises(tmp_path):
     assert "article_20m_table.html" in (out / "index.html").read_text()
     table = (out / "tables" / "cost_table.csv").read_text()
     assert "GPT-4o" in table and "article-realtime-60" in table
+    assert_one_story(out, {"busy_hours", "always_on", "autoscaled"})
+
+
+def assert_one_story(out, bases: set[str]) -> None:
+    """No two answers of a built report disagree on who is cheaper without naming the basis
+    that separates them (read from the claims each page saved beside its sentences, never
+    from the English), and the index opens with the one verdict."""
+    answers = [read_saved(p) for p in sorted((out / "tables").glob("*.answer.json"))]
+    assert narrative.conflicts(answers) == []
+    claims = [c for answer in answers for c in answer["claims"]]
+    assert bases <= {c["basis"] for c in claims}
+    index = (out / "index.html").read_text()
+    verdict = narrative.verdict(claims)
+    assert verdict and "The verdict:" in index
+    assert index.index("The verdict:") < index.index("<h3>")  # before every page's answer
+
+
+@pytest.mark.notebook
+def test_the_quarterly_report_with_a_bill_tells_one_story(tmp_path):
+    # The quarter of the shipped real bill (tests/data/bills), every notebook of the quarterly
+    # manifest, small where a notebook takes it.
+    small = {"draws": 2_000, "grid_points": 8, "volume_points": 20}
+    bill = paths.ROOT_DIR / "tests" / "data" / "bills" / "real_openai_anthropic.csv"
+    small["bill_path"] = str(bill)
+    out = runner.build_quarterly(
+        "2026Q3", out_dir=tmp_path / "2026Q3", overrides=small, progress=lambda _: None
+    )
+    assert_one_story(out, {"busy_hours", "always_on"})
+    bill = read_saved(out / "tables" / "bill.answer.json")
+    kept = [c for c in bill["claims"] if c["basis"] == "always_on"]
+    assert kept and all(c["per"] == "bill" for c in kept)
+
+
+def test_a_relative_file_parameter_is_read_from_the_working_directory(tmp_path, monkeypatch):
+    from infermodel.cli import report as report_cli
+    from infermodel.parameters import Typed
+
+    bill = tmp_path / "exports" / "focus.csv"
+    bill.parent.mkdir()
+    bill.write_text("x\n")
+    monkeypatch.chdir(tmp_path)
+    given = {"bill_path": Typed("exports/focus.csv"), "as_of": Typed("2026-09-30")}
+    read = report_cli.from_working_directory(given)
+    assert read["bill_path"].text == str(bill) and read["as_of"].text == "2026-09-30"
+    # An absolute path, and an empty one, stay as typed.
+    assert report_cli.from_working_directory({"log_path": Typed(str(bill))})["log_path"].text == (
+        str(bill)
+    )
+    assert report_cli.from_working_directory({"log_path": Typed("")})["log_path"].text == ""
+
+
+def test_the_cli_reads_a_relative_bill_path_from_where_it_is_typed(capsys, tmp_path, monkeypatch):
+    # From a folder that is not notebooks/, a bill named relative to it is found; the
+    # parameters are checked before any kernel starts (an as_of outside the bill's quarter
+    # is refused by the bill's own rule, which proves the file was read).
+    source = paths.ROOT_DIR / "tests" / "data" / "bills" / "real_openai_anthropic.csv"
+    (tmp_path / "bill.csv").write_bytes(source.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    out = str(tmp_path / "out")
+    status = cli.main(["report", "--quarter", "2025Q2", "--out", out, "-p", "bill_path=bill.csv"])
+    err = capsys.readouterr().err
+    assert status == 2 and "no AI token usage priced" in err and "existing file" not in err

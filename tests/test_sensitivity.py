@@ -298,3 +298,40 @@ def test_a_table_of_two_workloads_is_refused(table):
     mixed = pd.concat([table, table.assign(total_tokens=1.0)], ignore_index=True)
     with pytest.raises(ValueError, match="one workload"):
         sensitivity.simulate_costs(mixed, {})
+
+
+def test_the_monte_carlo_is_centred_on_the_pages_utilization():
+    # The page at utilization 0.5 with the default triangular(0.5, 0.8, 0.95): scaled by
+    # 0.5 / 0.8 = 0.625 to (0.3125, 0.5, 0.59375), the same relative spread around 0.5.
+    default = {"utilization": ["triangular", 0.5, 0.8, 0.95], "output_share": 0.5}
+    centred, moved = sensitivity.centre_on(default, {"utilization": 0.5, "output_share": 1.0})
+    assert centred["utilization"].parameters == pytest.approx((0.3125, 0.5, 0.59375))
+    assert centred["output_share"].parameters == (1.0,)
+    assert len(moved) == 2 and moved[0].startswith("utilization: triangular(low 0.5")
+    # Near the top the scaled spread is kept within (0, 1].
+    high, _ = sensitivity.centre_on(default, {"utilization": 0.95})
+    assert high["utilization"].parameters == pytest.approx((0.59375, 0.95, 1.0))
+    # Already centred: nothing moves.
+    same, moved = sensitivity.centre_on(default, {"utilization": 0.8})
+    assert moved == [] and same["utilization"].parameters == (0.5, 0.8, 0.95)
+    # A lognormal keeps its P90/P10 ratio around the page's median.
+    rate = {"tokens_per_hour_per_replica": ["lognormal", 1e6, 4e6]}
+    moved_rate, _ = sensitivity.centre_on(rate, {"tokens_per_hour_per_replica": 4e6})
+    assert moved_rate["tokens_per_hour_per_replica"].parameters == pytest.approx((2e6, 8e6))
+
+
+def test_the_monte_carlo_median_follows_the_pages_utilization(snapshot):
+    # The case: at utilization 0.5 the page's median fell below its own base case,
+    # the draws staying around 0.8. Centred, the median DIY cost sits near the base case
+    # (a little above: the scaled triangle's longer tail is below 0.5, and cost goes as 1/u).
+    workload = Workload.from_total(20_000_000, output_share=1.0)
+    rows = serving.select(tables.load_serving(), ["article-batch-2m"])
+    table = compare.cost_table(workload, snapshot, rows, utilization=0.5)
+    default = {"utilization": ["triangular", 0.5, 0.8, 0.95]}
+    centred, _ = sensitivity.centre_on(default, {"utilization": 0.5})
+    mc = sensitivity.monte_carlo(table, centred, draws=20_000, seed=1)
+    diy = mc.summary[mc.summary["platform_type"] == "diy_gpu"].iloc[0]
+    assert diy["cost_usd"] <= diy["p50_cost_usd"] <= 1.1 * diy["cost_usd"]
+    stale = sensitivity.monte_carlo(table, default, draws=20_000, seed=1)
+    old = stale.summary[stale.summary["platform_type"] == "diy_gpu"].iloc[0]
+    assert old["p50_cost_usd"] < 0.7 * old["cost_usd"]

@@ -26,7 +26,7 @@ def run(capsys, argv, columns, monkeypatch):
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-@pytest.mark.parametrize("columns", [60, 100, 160])
+@pytest.mark.parametrize("columns", [60, 100, 120, 160])
 def test_every_line_fits_the_terminal(capsys, monkeypatch, command, columns):
     status, out, _ = run(capsys, COMMANDS[command], columns, monkeypatch)
     assert status == 0
@@ -42,7 +42,37 @@ def test_the_table_names_offerings_in_words_under_their_platform(capsys, monkeyp
     lines = out.splitlines()
     assert "Proprietary API" in lines and "DIY GPU rental" in lines
     assert any("OpenAI · GPT-4o" in line and "$200.00" in line for line in lines)
-    assert any("community cloud" in line for line in lines)
+    assert any("RunPod · H100 PCIe 80GB, community" in line for line in lines)
+
+
+@pytest.mark.parametrize("columns", [100, 120])
+def test_a_cut_keeps_what_tells_rows_apart_and_names_the_model_on_a_gpu(
+    capsys, monkeypatch, columns
+):
+    # Every rented-GPU row names the model its GPUs serve, its precision and GPUs per replica
+    # and its rate; two different rows never print the same words, however the labels are cut.
+    _, out, _ = run(capsys, COMMANDS["table"], columns, monkeypatch)
+    lines = out.splitlines()
+    start = lines.index("DIY GPU rental")
+    diy = [line for line in lines[start + 1 :] if line.startswith("  ")]
+    assert len(diy) > 40
+    assert all(("Llama" in line or "Qwen3" in line) and "\u00d7" in line for line in diy)
+    assert all(("batch" in line or "real time" in line) for line in diy)
+    texts = [line.split("   $")[0].rstrip() for line in diy]  # the words before the costs
+    assert len(set(texts)) == len(texts), "two rows read the same"
+    assert "8-GPU node" in out and "community" in out and "secure" in out  # tiers kept
+
+
+def test_a_column_of_labels_is_cut_where_rows_do_not_differ():
+    labels = [
+        "RunPod · H100 SXM 80GB, community · Batch, 2M tok/h (article, high)",
+        "RunPod · H100 SXM 80GB, community · Batch, 1M tok/h (article, low)",
+        "RunPod · H100 SXM 80GB, secure · Batch, 2M tok/h (article, high)",
+    ]
+    cut = terminal.fit_column(labels, 40)
+    assert max(map(len, cut)) <= 40 and len(set(cut)) == 3
+    # Cut at the end, two of these would read alike.
+    assert len({label[:39] for label in labels}) == 2
 
 
 def test_top_keeps_the_cheapest_rows_of_each_platform_type(capsys, monkeypatch):
@@ -51,7 +81,7 @@ def test_top_keeps_the_cheapest_rows_of_each_platform_type(capsys, monkeypatch):
     start = lines.index("Proprietary API")
     assert lines[start + 1].lstrip().startswith("Google · Gemini 2.0 Flash")
     assert lines[start + 3] == "Managed open-model API"
-    assert "more row(s) not shown" in lines[-1]
+    assert any("more row(s) not shown" in line for line in lines[-2:])
 
 
 def test_columns_choose_what_is_shown(capsys, monkeypatch):

@@ -31,6 +31,7 @@ import pandas as pd
 from infermodel import formulas
 from infermodel.errors import InputError
 from infermodel.formulas import owning
+from infermodel.pricing import billing_basis
 from infermodel.tables import owned_gpus
 from infermodel.tables.offerings import find as find_offering
 from infermodel.tables.offerings import ids as offering_ids
@@ -142,6 +143,8 @@ def break_even_table(
             "usd_per_gpu_hour": gpu_price,
             "diy_usd_per_million_tokens_busy": full_use,
             "billing": billing,
+            # A reservation bills every hour of its term, whatever ``billing`` says.
+            "billing_basis": np.where(reserved, "always_on", billing_basis.of_billing(billing)),
             "min_replicas": min_replicas,
             "max_replicas": max_replicas,
             "fixed_usd_per_month": float(fixed_usd_per_month),
@@ -315,7 +318,9 @@ def monthly_cost_curves(
     """Monthly cost of every offering of a cost table at each monthly volume.
 
     Returns a tidy frame: ``offering_id``, ``offering`` (label), ``platform_type``,
-    ``tokens_per_month`` [tokens/month], ``cost_usd_per_month`` [USD/month].
+    ``tokens_per_month`` [tokens/month], ``cost_usd_per_month`` [USD/month] and
+    ``billing_basis`` (how a DIY row's GPUs are paid, :mod:`infermodel.pricing.billing_basis`; empty
+    on API rows).
     """
     _check_billing(billing, min_replicas, fixed_usd_per_month, None)
     volumes = np.asarray(tokens_per_month, dtype=float)
@@ -346,12 +351,16 @@ def monthly_cost_curves(
         if billing != "always_on" and reserved.any():
             held = formulas.diy_monthly_cost_usd(volumes, *inputs, **paid, billing="always_on")
             cost = np.where(reserved, held, cost)  # a reservation bills all its hours
+        basis = np.where(reserved[:, 0], "always_on", billing_basis.of_billing(billing))
         owned = owned_gpus.is_owned(diy).to_numpy()
-        if owned.any():  # servers you own: whole servers, idle power on idle hours
+        if owned.any():  # servers you own: whole servers, kept all month, idle power on idle hours
             cost[owned] = owned_monthly_cost_usd(
                 diy[owned], volumes, fixed_usd_per_month=fixed_usd_per_month
             )
-        frames.append(_tidy(diy, volumes, cost))
+            basis = np.where(owned, "always_on", basis)
+        frames.append(
+            _tidy(diy, volumes, cost).assign(billing_basis=np.repeat(basis, len(volumes)))
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -563,6 +572,9 @@ def _stage_costs(
             "offering": curve["offering"].iloc[0],
             "tokens_per_month": volumes,
             "cost_usd_per_month": curve["cost_usd_per_month"].to_numpy(),
+            "billing_basis": curve["billing_basis"].to_numpy()
+            if "billing_basis" in curve
+            else None,
         }
     )
 

@@ -115,14 +115,15 @@ def cost_changes(
 
     Returns one row per offering (API offering, or GPU offering x serving assumption) in
     either snapshot, keyed by ``offering_id``: ``status`` (``new`` | ``withdrawn`` |
-    ``repriced`` | ``unchanged``),
-    ``cost_usd_old``, ``cost_usd_new`` [USD] and ``change_pct`` [%].
+    ``repriced`` | ``unchanged``), ``billing_basis`` (a rented GPU's: the busy GPU-hours of
+    the workload, as the cost table prices it), ``cost_usd_old``, ``cost_usd_new`` [USD] and
+    ``change_pct`` [%].
     """
 
     def priced(snapshot: prices.PriceSnapshot | None) -> pd.DataFrame:
         if snapshot is None:
             columns = ["offering_id", "platform_type", "provider", "offering", "cost_usd"]
-            return pd.DataFrame(columns=[*columns, "stale"])
+            return pd.DataFrame(columns=[*columns, "billing_basis", "stale"])
         table = compare.cost_table(workload, snapshot, serving, utilization=utilization)
         return pd.DataFrame(
             {
@@ -131,13 +132,14 @@ def cost_changes(
                 "provider": table["provider"],
                 "offering": offerings.labels(table),
                 "cost_usd": table["cost_usd"],
+                "billing_basis": table["billing_basis"],
                 "stale": table["stale"].astype(bool),
             }
         )
 
     before, after = priced(old), priced(new)
     merged = before.merge(after, on="offering_id", how="outer", suffixes=("_old", "_new"))
-    for column in ("platform_type", "provider", "offering"):
+    for column in ("platform_type", "provider", "offering", "billing_basis"):
         merged[column] = merged[f"{column}_new"].fillna(merged[f"{column}_old"])
     cost_old = merged["cost_usd_old"].astype(float)
     cost_new = merged["cost_usd_new"].astype(float)
@@ -154,6 +156,7 @@ def cost_changes(
             "platform_type": merged["platform_type"],
             "provider": merged["provider"],
             "offering": merged["offering"],
+            "billing_basis": merged["billing_basis"],
             "cost_usd_old": cost_old,
             "cost_usd_new": cost_new,
             "change_pct": (cost_new - cost_old) / cost_old * 100,

@@ -202,6 +202,43 @@ def parse_distributions(specs: Mapping[str, object]) -> dict[str, Distribution]:
     return parsed
 
 
+def centre_on(
+    distributions: Mapping[str, object], values: Mapping[str, float]
+) -> tuple[dict[str, Distribution], list[str]]:
+    """The distributions moved so that each one named in ``values`` is centred on its value.
+
+    A page's parameter (its ``utilization``, its ``output_share``) must reach its Monte Carlo
+    as well as its base case: a distribution whose central value (:attr:`Distribution.central`:
+    the mode, median or midpoint) differs from the page's value is scaled by value / central
+    (the same relative spread around the page's value), then kept within the input's bounds
+    (:data:`MONTE_CARLO_INPUTS`; a utilization never above 1); a fixed value becomes the
+    page's. Returns the distributions and one line per input moved, saying from what to what.
+    """
+    parsed = parse_distributions(distributions)
+    moved = []
+    for name, value in values.items():
+        if name not in parsed or value is None:
+            continue
+        dist = parsed[name]
+        centre = dist.central
+        if np.isclose(centre, value, rtol=1e-12, atol=0):
+            continue
+        if dist.kind == "fixed" or centre == 0:
+            new = Distribution(name, "fixed", (float(value),))
+        else:
+            _, low, high, _ = MONTE_CARLO_INPUTS[name]
+            scaled = np.asarray(dist.parameters) * (value / centre)
+            top = np.inf if high is None else high
+            scaled = np.clip(scaled, low, top)
+            if dist.kind == "triangular":
+                scaled[1] = value
+            scaled = np.sort(scaled)
+            new = Distribution(name, dist.kind, tuple(float(v) for v in scaled))
+        parsed[name] = new
+        moved.append(f"{name}: {dist.describe()} -> {new.describe()}")
+    return parsed, moved
+
+
 # --- the gap between self-hosting and an API --------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from infermodel.cli import options, terminal
 from infermodel.cli.options import UsageError
 from infermodel.cli.pricing import assumptions_for, write
 from infermodel.errors import InputError
+from infermodel.estimator import serving_checks
 from infermodel.pricing import bill_pricing, reconcile
 from infermodel.readers import focus
 
@@ -20,6 +21,7 @@ from infermodel.readers import focus
 BILL_COLUMNS_FOR_PEOPLE = [
     "platform",  # printed as a line above each platform type's rows
     "offering",
+    "serving",  # on a rented GPU: the model served, its precision, GPUs and rate
     "cost_usd",
     "billed_usd",
     "cost_minus_billed_usd",
@@ -206,12 +208,14 @@ def run(args: argparse.Namespace) -> int:
     by_model = bill_pricing.reprice(bill, assumptions, by_model=True, **options_).table
     alternatives = bill_pricing.like_for_like(by_model, prices_on.api_prices)
     print(terminal.paragraph(narrative.bill_lead(bill, reconciled)))
+    proposed = by_model[by_model["offering_id"].isin(set(alternatives["diy_offering_id"]))]
     answer = narrative.bill_answer(
         reconciled,
         alternatives,
         offering_labels=display.label_map(by_model),
         opening="This bill",
         dropped=len(repriced.dropped),
+        disputes=serving_checks.estimator_view(proposed),
     )
     for sentence in answer:
         print(terminal.paragraph(f"- {sentence}"))

@@ -21,7 +21,8 @@ PARAMETER_HELP = (
     "and ' # ...' are kept as part of the text); int and float take a number (2e9, "
     "20_000_000); list, dict and bool take YAML flow syntax ([a, b], {k: 1}, true). Quote "
     "the whole argument for your shell when it holds spaces or brackets: "
-    "-p 'serving_assumptions=[article-batch-2m, article-realtime-60]'"
+    "-p 'serving_assumptions=[article-batch-2m, article-realtime-60]'. A file (bill_path, "
+    "log_path, measured_csv) given as a relative path is read from the working directory"
 )
 
 

@@ -7,7 +7,7 @@ import sys
 
 import pandas as pd
 
-from infermodel import narrative, parameters, prices, tables
+from infermodel import display, narrative, parameters, prices, tables
 from infermodel.analyses import growth
 from infermodel.cli import options, terminal
 from infermodel.pricing import compare
@@ -18,6 +18,7 @@ from infermodel.workloads import Workload
 TABLE_COLUMNS_FOR_PEOPLE = [
     "platform",  # printed as a line above each platform type's rows
     "offering",
+    "serving",  # on a rented GPU: the model served, its precision, GPUs and rate
     "cost_usd",
     "usd_per_million_tokens",
     "multiple_of_cheapest",
@@ -172,7 +173,8 @@ def run_table(args: argparse.Namespace) -> int:
             terminal.paragraph(
                 f"Prices as of {snapshot.as_of.date()}; {workload.total_tokens:,.0f} tokens "
                 f"({workload.output_share:.0%} output); {billing_words(args, workload, table)}; "
-                f"rented GPUs busy {args.utilization:.0%} of the paid time."
+                f"rented GPUs {display.BASIS_WORDS['busy_hours']} (only the busy GPU-hours, "
+                f"busy {args.utilization:.0%} of the paid time)."
             )
         )
         say_user_numbers(table, snapshot)
@@ -210,7 +212,8 @@ def run_break_even(args: argparse.Namespace) -> int:
         print(
             terminal.paragraph(
                 f"Prices as of {snapshot.as_of.date()}; token mix {workload.output_share:.0%} "
-                f"output; billing {args.billing}, min replicas {args.min_replicas}, fixed "
+                f"output; rented GPUs {display.BASIS_WORDS[args.billing]} (billing "
+                f"{args.billing}), min replicas {args.min_replicas}, fixed "
                 f"${args.fixed_usd_per_month:,.0f}/month. Self-hosting wins from some volume "
                 f"in {len(wins)} of {len(even)} pairs, listed by break-even volume (the others "
                 "and why: --format csv, column reason)."

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from infermodel import paths, prices
+from infermodel import parameters, paths, prices
 from infermodel.cli import options
 from infermodel.cli.options import UsageError
+from infermodel.parameters import kinds as rules
 from infermodel.tables import user_data
 
 OUT_HELP = (
@@ -99,11 +101,25 @@ def _data_dir(args: argparse.Namespace, overrides: dict, manifest, declared_by) 
         overrides["data_dir"] = str(folder)
 
 
+def from_working_directory(overrides: dict, cwd: Path | None = None) -> dict:
+    """``-p`` file parameters (``bill_path``, ``log_path``, ``measured_csv``: those whose rule
+    is a file) with a relative path made absolute from the working directory, where the
+    person typing the command means it; the notebooks themselves run in ``notebooks/``."""
+    here = Path.cwd() if cwd is None else Path(cwd)
+    out = dict(overrides)
+    for name, value in overrides.items():
+        rule = parameters.RULES.get(name)
+        text = getattr(value, "text", None)
+        if isinstance(rule, rules.File) and text and not Path(text).expanduser().is_absolute():
+            out[name] = parameters.Typed(str((here / text).resolve()))
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     from infermodel.reports import folders, runner
     from infermodel.reports import manifest as manifests
 
-    overrides = dict(args.parameter)
+    overrides = from_working_directory(dict(args.parameter))
     if args.out is not None:
         folders.check_target(args.out)  # refuse a dangerous folder before anything else
     manifest_path = _manifest_path(args.manifest)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from infermodel import paths
+from infermodel import display, paths
 from infermodel.cli import options, terminal
 from infermodel.cli.pricing import (
     assumptions_for,
@@ -17,13 +17,14 @@ from infermodel.cli.pricing import (
 )
 from infermodel.errors import InputError
 from infermodel.formulas import autoscaling
-from infermodel.pricing import gpu_sizing, trace_pricing
+from infermodel.pricing import billing_basis, gpu_sizing, trace_pricing
 from infermodel.readers import logs
 
 #: Columns of ``trace --format table`` unless ``--columns`` says otherwise.
 TRACE_COLUMNS_FOR_PEOPLE = [
     "platform",  # printed as a line above each platform type's rows
     "offering",
+    "serving",  # on a rented GPU: the model served, its precision, GPUs and rate
     "cost_usd",
     "usd_per_request_p50",
     "usd_per_request_p95",
@@ -191,7 +192,8 @@ def run(args: argparse.Namespace) -> int:
                 f"{summary['requests']:,} requests, "
                 f"{summary['input_tokens']:,} input + {summary['cached_input_tokens']:,} "
                 f"cached input + {summary['output_tokens']:,} output tokens; prices as of "
-                f"{snapshot.as_of.date()}; {billing_words(args, table=table)}."
+                f"{snapshot.as_of.date()}; {billing_words(args, table=table)}; rented GPUs "
+                f"{display.BASIS_WORDS[billing_basis.of_sizing(args.diy_sizing)]}."
             )
         )
         say_user_numbers(table, snapshot)

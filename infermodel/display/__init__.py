@@ -34,6 +34,8 @@ from infermodel.display.numbers import (
 )
 from infermodel.display.tables import Table, cost_table, matrix, observations, relabel, table
 from infermodel.display.words import (
+    BASIS_KEYS,
+    BASIS_WORDS,
     BILLING_WORDS,
     COMPONENT_WORDS,
     INPUT_WORDS,
@@ -45,6 +47,7 @@ from infermodel.display.words import (
     label_map,
     offering_labels,
     platform_name,
+    serving_descriptions,
     serving_label,
     serving_labels,
     tidy,
@@ -52,6 +55,8 @@ from infermodel.display.words import (
 )
 
 __all__ = [
+    "BASIS_KEYS",
+    "BASIS_WORDS",
     "BILLING_WORDS",
     "COLUMNS",
     "COMPONENT_WORDS",
@@ -83,6 +88,7 @@ __all__ = [
     "percent",
     "platform_name",
     "relabel",
+    "serving_descriptions",
     "serving_label",
     "serving_labels",
     "source_link",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 
@@ -165,6 +166,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "times_next_type": ("\u00d7 next platform type", "multiple"),
     "confidence": ("Price confidence", "text"),
     "observed_on": ("Observed on", "date"),
+    "carried_back_to": ("Carried back to", "date"),
     "age_days": ("Age (days)", "count"),
     "stale": ("Stale", "bool"),
     "source_url": ("Source", "url"),
@@ -415,6 +417,33 @@ def event_words(event: object) -> str:
     return text
 
 
+def _exact_decimals(value: object, decimals: int, most: int = 4) -> int:
+    """The decimals a number is written with exactly, when it has at most ``most`` of them
+    (0.95 keeps its 2 in a column of 1 decimal; 1,000,000 needs none); else ``decimals``, the
+    column's."""
+    if is_missing(value):
+        return decimals
+    x = float(value)
+    if not math.isfinite(x):
+        return decimals
+    for k in range(most + 1):
+        if math.isclose(round(x, k), x, rel_tol=1e-12, abs_tol=1e-12):
+            return k
+    return decimals
+
+
+def _shown_decimals(fraction: object, decimals: int, most: int = 3) -> int:
+    """The decimals of a percentage: the column's, or more for a value that is not zero but
+    would read 0% (a 0.3% move never reads "0%")."""
+    if is_missing(fraction):
+        return decimals
+    x = 100 * float(fraction)
+    k = decimals
+    while k < most and x != 0 and round(x, k) == 0:
+        k += 1
+    return k
+
+
 def format_column(values: Sequence | pd.Series, kind: str) -> list[str]:
     """Every value of a column as text, with the column's decimals (see :data:`KINDS`)."""
     series = pd.Series(list(values), dtype=object)
@@ -425,14 +454,14 @@ def format_column(values: Sequence | pd.Series, kind: str) -> list[str]:
         return [number(v, 0) for v in series]
     if kind == "float":
         d = decimals_for(series, large=100, least=1, whole=True)
-        return [number(v, d) for v in series]
+        return [number(v, _exact_decimals(v, d)) for v in series]
     if kind in ("fraction", "pct", "signed_pct"):
         scale = 1 if kind == "fraction" else 100
         fractions = [None if is_missing(v) else float(v) / scale for v in series]
         finite = finite_values(fractions)
         nonzero = np.abs(finite[finite != 0])
         d = 1 if nonzero.size and np.median(nonzero) < 0.05 else 0
-        return [percent(v, d, signed=kind == "signed_pct") for v in fractions]
+        return [percent(v, _shown_decimals(v, d), signed=kind == "signed_pct") for v in fractions]
     if kind == "multiple":
         finite = finite_values(series)
         d = 2 if finite.size and np.median(np.abs(finite)) < 1 else 1

@@ -32,7 +32,8 @@ class Table:
     cells: tuple[tuple[str, ...], ...]
     max_rows: int = MAX_ROWS
     caption: str = ""
-    css: str = "im-table"
+    # tex2jax_ignore / mathjax_ignore: no MathJax (JupyterLab) typesets a "$" in a cell.
+    css: str = "im-table tex2jax_ignore mathjax_ignore"
 
     def text(self) -> pd.DataFrame:
         """The formatted cells, one column per header."""
@@ -43,8 +44,8 @@ class Table:
         for row in rows:
             cells = []
             for value, kind in zip(row, self.kinds, strict=True):
-                cls = _css_class(kind) if value != MISSING else ""
-                cells.append(f"<td{cls}>{_cell_html(value, kind)}</td>")
+                # A missing number's dash sits where the numbers sit: right-aligned.
+                cells.append(f"<td{_css_class(kind)}>{_cell_html(value, kind)}</td>")
             out.append("<tr>" + "".join(cells) + "</tr>")
         return "".join(out)
 
@@ -167,7 +168,8 @@ def matrix(
     headers = (*corners[: len(formatted) - len(across)], *across)
     kinds = (*["text"] * (len(headers) - len(across)), *([kind] * len(across)))
     cells = tuple(zip(*formatted, strict=True))
-    return Table(headers, kinds, cells, max_rows, caption, css="im-table im-matrix")
+    css = "im-table im-matrix tex2jax_ignore mathjax_ignore"
+    return Table(headers, kinds, cells, max_rows, caption, css=css)
 
 
 #: Columns that hold an offering id, and the label column each fills.
@@ -219,13 +221,16 @@ def cost_table(
 
 
 def observations(snapshot, *, max_rows: int = MAX_ROWS) -> Table:
-    """The price observations a snapshot uses: offering, date, age, confidence, source link."""
+    """The price observations a snapshot uses: offering, the source's date, the date a price
+    read from a later source is carried back to, age (negative: the source is later than the
+    as-of date), confidence, source link."""
     api = snapshot.api.assign(offering=offering_labels(snapshot.api))
     gpu = snapshot.gpu.assign(offering=offering_labels(snapshot.gpu))
     columns = [
         "offering",
         "platform_type",
         "observed_on",
+        "carried_back_to",
         "age_days",
         "stale",
         "confidence",

@@ -19,6 +19,14 @@ TIER_WORDS = {
     "1x_instance": "1-GPU instance",
     "8x_node": "8-GPU node",
 }
+#: The same, in fewer characters, for a terminal (:func:`offering_labels` ``compact``).
+TIER_SHORT_WORDS = {
+    "community_cloud": "community",
+    "secure_cloud": "secure",
+    "serverless": "serverless",
+    "1x_instance": "1-GPU",
+    "8x_node": "8-GPU node",
+}
 PRICING_WORDS = {
     "on_demand": "on demand",
     "spot": "spot",
@@ -27,6 +35,26 @@ PRICING_WORDS = {
 }
 MODE_WORDS = {"batch": "batch", "realtime": "real time"}
 BILLING_WORDS = {"always_on": "replicas up all month", "per_hour": "whole GPU-hours as needed"}
+#: How a self-hosted cost's GPUs are paid (:mod:`infermodel.pricing.billing_basis`), in the reader's
+#: words: the phrase an answer sentence names its basis with. Each holds its
+#: :data:`BASIS_KEYS` phrase, which the report's consistency test looks for.
+BASIS_WORDS = {
+    "busy_hours": "as a one-off batch job rented by the hour",
+    "per_hour": "renting whole GPU-hours as the volume needs them",
+    "always_on": "serving steady traffic on replicas kept up all month",
+    "peak_sized": "serving a request log on replicas sized for its busiest minute, kept all along",
+    "autoscaled": "serving a request log on replicas autoscaled hour by hour to its arrivals",
+    "serverless": "serving a request log on serverless replicas that follow its arrivals",
+}
+#: The few words of each :data:`BASIS_WORDS` phrase that name the basis wherever it is told.
+BASIS_KEYS = {
+    "busy_hours": "one-off batch job",
+    "per_hour": "whole GPU-hours",
+    "always_on": "replicas kept up",
+    "peak_sized": "busiest minute",
+    "autoscaled": "autoscaled",
+    "serverless": "serverless",
+}
 #: What the token columns of a request log hold, per request.
 LENGTH_WORDS = {
     "input_tokens": "prompt (cached part included)",
@@ -110,10 +138,13 @@ def platform_name(platform_type: object) -> str:
     return words(platform_type, table=PLATFORM_LABELS)
 
 
-def offering_labels(frame: pd.DataFrame, serving: pd.DataFrame | None = None) -> pd.Series:
+def offering_labels(
+    frame: pd.DataFrame, serving: pd.DataFrame | None = None, *, compact: bool = False
+) -> pd.Series:
     """Labels for people: ``OpenAI · GPT-4o``; ``RunPod · H100 PCIe 80GB, community cloud`` for
     a GPU offering, followed by ``· <serving assumption label>`` for a DIY row of a cost table
-    (labels from ``serving`` first, then ``data/serving_assumptions.csv``)."""
+    (labels from ``serving`` first, then ``data/serving_assumptions.csv``). ``compact``: tiers
+    in fewer words (``community``), for a terminal."""
     extra = serving_labels(serving)
     model = frame["model"] if "model" in frame else pd.Series("", index=frame.index)
     api = frame["provider"].astype(str) + " · " + model.astype(str)
@@ -121,7 +152,8 @@ def offering_labels(frame: pd.DataFrame, serving: pd.DataFrame | None = None) ->
         return api
     gpu = frame["platform_type"].isin(tables.GPU_PLATFORM_TYPES)
     diy = frame["provider"].astype(str) + " · " + frame["gpu"].map(gpu_name)
-    diy = diy + ", " + frame["tier"].map(lambda t: words(t, table=TIER_WORDS))
+    tiers = TIER_SHORT_WORDS if compact else TIER_WORDS
+    diy = diy + ", " + frame["tier"].map(lambda t: words(t, table=tiers))
     if "pricing" in frame:
         spot = frame["pricing"].astype(object).fillna("on_demand") != "on_demand"
         diy = diy.where(
@@ -132,6 +164,35 @@ def offering_labels(frame: pd.DataFrame, serving: pd.DataFrame | None = None) ->
         named = frame["serving_assumption"].map(lambda a: serving_label(a, extra))
         diy = diy.where(~has, diy + " · " + named)
     return api.where(~gpu, diy)
+
+
+def _rate(tokens_per_second: float, mode: object) -> str:
+    """``2M tok/h`` for a batch rate, ``60 tok/s`` for a real-time one (as the article says)."""
+    if mode == "realtime":
+        return f"{tokens_per_second:,.0f} tok/s"
+    per_hour = tokens_per_second * 3600
+    if per_hour >= 1e6:
+        return f"{per_hour / 1e6:,.3g}M tok/h"
+    return f"{per_hour / 1e3:,.3g}k tok/h"
+
+
+def serving_descriptions(frame: pd.DataFrame) -> pd.Series:
+    """What a DIY row serves and how fast, in a few words: ``Llama 3.x 70B, fp8 x1, batch 2M
+    tok/h`` (a multiplication sign for the x: the model on the GPUs, its precision and GPUs
+    per replica, the mode and the replica's rate); ``—`` on an API row. Rows need ``model``,
+    ``gpus_per_replica``, ``mode`` and ``tokens_per_second`` (a cost or trace table)."""
+    out = pd.Series(MISSING, index=frame.index, dtype=object)
+    if "tokens_per_second" not in frame or "mode" not in frame:
+        return out
+    diy = frame["tokens_per_second"].notna()
+    for index, row in frame[diy].iterrows():
+        model = re.sub(r" \(([^)]*)\)$", r" \1", str(row["model"]))  # "X (fp8)" -> "X fp8"
+        gpus = int(row["gpus_per_replica"]) if pd.notna(row.get("gpus_per_replica")) else 1
+        mode = MODE_WORDS.get(row["mode"], str(row["mode"]))
+        model, _, precision = model.rpartition(" ")
+        rate = _rate(float(row["tokens_per_second"]), row["mode"])
+        out[index] = f"{model}, {precision} \u00d7{gpus}, {mode} {rate}"
+    return out
 
 
 _SKU = re.compile(r"\b[A-Z]+\d+[A-Za-z]*(?:-[A-Za-z0-9]+)*-\d+GB\b")

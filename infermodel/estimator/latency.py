@@ -277,6 +277,9 @@ def _serving_row(t, at, top, summary, info, targets_path) -> dict[str, str]:
         "mode": "realtime",
         "output_tokens_per_hour_per_replica": f"{rate:.1f}",
         "article_default": "false",
+        "available_from": pd.Timestamp(
+            tables.load_model_specs().set_index("model").loc[t["model"], "released_on"]
+        ).strftime("%Y-%m-%d"),
         "observed_on": pd.Timestamp(info["observed_on"].max()).strftime("%Y-%m-%d"),
         "source_url": "infermodel.latency estimator at the latency target of data/"
         + targets_path.name,

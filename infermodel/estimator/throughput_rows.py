@@ -29,6 +29,13 @@ ESTIMATOR_SOURCE = "infermodel.throughput roofline calibrated on data/throughput
 GENERATED_END = "in GiB like gpu_specs.csv's memory_gb."
 
 
+def _released_on(model: str) -> str:
+    """The release date of a model of ``data/model_specs.csv``, ``YYYY-MM-DD``: the first day
+    an estimate for it describes something one could serve."""
+    specs_table = tables.load_model_specs().set_index("model")
+    return pd.Timestamp(specs_table.loc[model, "released_on"]).strftime("%Y-%m-%d")
+
+
 def _slug(text: str) -> str:
     out = "".join(c if c.isalnum() else "-" for c in str(text).lower())
     return "-".join(part for part in out.split("-") if part)
@@ -134,6 +141,7 @@ def serving_rows(
                 fit["output_tokens_per_second"] * SECONDS_PER_HOUR
             ).map("{:.1f}".format),
             "article_default": "false",
+            "available_from": fit["model"].map(_released_on),
             "observed_on": pd.Timestamp(info["observed_on"].max()).strftime("%Y-%m-%d"),
             "source_url": ESTIMATOR_SOURCE,
             "note": "Roofline estimate under " + engine + "'s defaults, "

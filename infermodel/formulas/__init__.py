@@ -285,9 +285,29 @@ def usd_per_million_tokens(cost_usd: Number, tokens: Number) -> Number:
 #: How a self-hosted deployment pays for GPUs over a month (see :func:`diy_monthly_cost_usd`).
 BILLING = ("always_on", "per_hour")
 
+#: The billing basis of a self-hosted (DIY) cost: how its GPUs are paid. Every DIY number
+#: the kit prints carries one (:mod:`infermodel.pricing.billing_basis` prices each):
+#:
+#: - ``busy_hours``: only the busy GPU-hours of one job (the article's formula,
+#:   :func:`gpu_cost_usd`);
+#: - ``per_hour``: whole GPU-hours bought as the volume needs them, on top of any replicas
+#:   kept up (:func:`diy_period_cost_usd` with ``billing="per_hour"``);
+#: - ``always_on``: whole replicas kept up for the whole period, at least ``min_replicas`` or
+#:   as many as the volume needs (:func:`diy_period_cost_usd`);
+#: - ``peak_sized``, ``autoscaled``, ``serverless``: replicas sized for a known arrival
+#:   pattern (a request log): the busiest minute all along, each hour's busiest minute, or
+#:   minute by minute with idle timeouts and cold starts (:mod:`infermodel.pricing.gpu_sizing`).
+BILLING_BASES = ("busy_hours", "per_hour", "always_on", "peak_sized", "autoscaled", "serverless")
+
 
 def _steps(
-    tokens_per_second, utilization, usd_per_gpu_hour, gpus_per_replica, min_replicas, billing
+    tokens_per_second,
+    utilization,
+    usd_per_gpu_hour,
+    gpus_per_replica,
+    min_replicas,
+    billing,
+    period_hours=HOURS_PER_MONTH,
 ):
     """Capacity [tokens], cost [USD] and minimum count of one billing step."""
     _positive("tokens_per_second", tokens_per_second)
@@ -295,17 +315,103 @@ def _steps(
     _nonnegative("usd_per_gpu_hour", usd_per_gpu_hour)
     _positive("gpus_per_replica", gpus_per_replica)
     _nonnegative("min_replicas", min_replicas)
+    _positive("period_hours", period_hours)
     tokens_per_replica_hour = tokens_per_second * SECONDS_PER_HOUR * utilization
     usd_per_replica_hour = usd_per_gpu_hour * gpus_per_replica
     if billing == "always_on":
         return (
-            tokens_per_replica_hour * HOURS_PER_MONTH,
-            usd_per_replica_hour * HOURS_PER_MONTH,
+            tokens_per_replica_hour * period_hours,
+            usd_per_replica_hour * period_hours,
             np.floor(min_replicas),
         )
     if billing == "per_hour":
-        return tokens_per_replica_hour, usd_per_replica_hour, min_replicas * HOURS_PER_MONTH
+        return tokens_per_replica_hour, usd_per_replica_hour, min_replicas * period_hours
     raise InputError(f"billing must be one of {', '.join(BILLING)}, got {billing!r}")
+
+
+def diy_period_cost_usd(
+    tokens: Number,
+    period_hours: Number,
+    tokens_per_second: Number,
+    utilization: Number,
+    usd_per_gpu_hour: Number,
+    *,
+    gpus_per_replica: Number = 1,
+    min_replicas: Number = 1,
+    fixed_usd: Number = 0.0,
+    billing: str = "always_on",
+) -> Number:
+    """Cost of serving ``tokens`` over a period of ``period_hours`` on rented GPUs, in whole
+    billing steps.
+
+    Parameters
+    ----------
+    tokens
+        Tokens served in the period, >= 0. [tokens]
+    period_hours
+        Length of the period the replicas are kept up for (a month, a bill's charge
+        period), > 0. [h]
+    tokens_per_second
+        Throughput of one replica while busy. [tokens/s]
+    utilization
+        Busy fraction a replica can sustain, in (0, 1]: the headroom kept for peaks. [-]
+    usd_per_gpu_hour
+        Rental price of one GPU. [USD/GPU-h]
+    gpus_per_replica
+        GPUs one model replica occupies. [-]
+    min_replicas
+        Replicas kept up for the whole period whatever the volume (availability); 0 lets a
+        ``per_hour`` deployment scale to zero. [-]
+    fixed_usd
+        People and tooling self-hosting needs over the period, whatever the volume. [USD]
+    billing
+        ``"always_on"``: whole replicas rented for the whole period, as many as the volume
+        needs (at least ``min_replicas``); ``"per_hour"``: replica-hours bought as needed,
+        rounded up to whole hours (the article's formula, in whole hours), on top of
+        ``min_replicas`` kept up.
+
+    Returns
+    -------
+    Cost of the period. [USD]
+
+    References
+    ----------
+    The article's DIY formula ({article}), billed in whole replicas or hours.
+    """
+    _nonnegative("tokens", tokens)
+    _nonnegative("fixed_usd", fixed_usd)
+    capacity, step_cost, min_steps = _steps(
+        tokens_per_second,
+        utilization,
+        usd_per_gpu_hour,
+        gpus_per_replica,
+        min_replicas,
+        billing,
+        period_hours,
+    )
+    steps = np.maximum(min_steps, np.ceil(tokens / capacity))
+    return steps * step_cost + fixed_usd
+
+
+def replicas_kept_up(
+    tokens: Number,
+    period_hours: Number,
+    tokens_per_second: Number,
+    utilization: Number,
+    *,
+    min_replicas: Number = 1,
+) -> Number:
+    """Whole replicas kept up for a period to serve ``tokens`` at ``utilization``. [-]
+
+    ``max(min_replicas, ceil(tokens / (tokens_per_second x 3600 x utilization x
+    period_hours)))``: the replica count :func:`diy_period_cost_usd` bills with
+    ``billing="always_on"``.
+    """
+    _nonnegative("tokens", tokens)
+    capacity, _, min_steps = _steps(
+        tokens_per_second, utilization, 0.0, 1, min_replicas, "always_on", period_hours
+    )
+    return np.maximum(min_steps, np.ceil(tokens / capacity))
 
 
 def diy_monthly_cost_usd(
@@ -321,27 +427,9 @@ def diy_monthly_cost_usd(
 ) -> Number:
     """Monthly cost of serving a token volume on rented GPUs, in whole billing steps.
 
-    Parameters
-    ----------
-    tokens_per_month
-        Tokens served in the month, >= 0. [tokens/month]
-    tokens_per_second
-        Throughput of one replica while busy. [tokens/s]
-    utilization
-        Busy fraction a replica can sustain, in (0, 1]: the headroom kept for peaks. [-]
-    usd_per_gpu_hour
-        Rental price of one GPU. [USD/GPU-h]
-    gpus_per_replica
-        GPUs one model replica occupies. [-]
-    min_replicas
-        Replicas kept up all month whatever the volume (availability); 0 lets a
-        ``per_hour`` deployment scale to zero. [-]
-    fixed_usd_per_month
-        People and tooling that self-hosting needs, whatever the volume. [USD/month]
-    billing
-        ``"always_on"``: whole replicas rented for the whole month, as many as the volume
-        needs; ``"per_hour"``: replica-hours bought as needed, rounded up to whole hours
-        (the article's formula, in whole hours), on top of ``min_replicas`` kept up.
+    :func:`diy_period_cost_usd` over a month of ``HOURS_PER_MONTH`` hours (365.25 x 24 / 12),
+    ``tokens_per_month`` [tokens/month] served and ``fixed_usd_per_month`` [USD/month] of
+    people and tooling; the other parameters as there.
 
     Returns
     -------
@@ -353,11 +441,17 @@ def diy_monthly_cost_usd(
     """
     _nonnegative("tokens_per_month", tokens_per_month)
     _nonnegative("fixed_usd_per_month", fixed_usd_per_month)
-    capacity, step_cost, min_steps = _steps(
-        tokens_per_second, utilization, usd_per_gpu_hour, gpus_per_replica, min_replicas, billing
+    return diy_period_cost_usd(
+        tokens_per_month,
+        HOURS_PER_MONTH,
+        tokens_per_second,
+        utilization,
+        usd_per_gpu_hour,
+        gpus_per_replica=gpus_per_replica,
+        min_replicas=min_replicas,
+        fixed_usd=fixed_usd_per_month,
+        billing=billing,
     )
-    steps = np.maximum(min_steps, np.ceil(tokens_per_month / capacity))
-    return steps * step_cost + fixed_usd_per_month
 
 
 def break_even_tokens_per_month(
@@ -598,6 +692,7 @@ for _function in (
     self_hosted_usd_per_million_tokens,
     usd_per_million_tokens,
     price_per_token_stack,
+    diy_period_cost_usd,
     diy_monthly_cost_usd,
     break_even_tokens_per_month,
     break_even_utilization,

@@ -10,12 +10,19 @@ sentences with the numbers that decide; offerings are named by their labels
 dollar sign).
 """
 
+from infermodel.narrative.article import claims_verdicts, formula_lines
 from infermodel.narrative.base import (
+    NO_MATH,
     TIE,
+    Answer,
     cheapest,
+    claim,
     html,
+    markdown,
+    markdown_text,
     names,
     paragraph,
+    plain,
 )
 from infermodel.narrative.bills import bill_answer, bill_lead, reconcile_answer
 from infermodel.narrative.changes import (
@@ -28,10 +35,14 @@ from infermodel.narrative.costs import (
     article_answer,
     article_groups,
     article_readings,
+    dispute_sentence,
     estimator_notes,
     left_out,
     not_on_sale,
+    not_released,
+    price_caveat,
     stack_base,
+    stack_negatives,
     trace_answer,
     trace_lead,
     workload_lead,
@@ -65,6 +76,7 @@ from infermodel.narrative.spend import spend_answer
 from infermodel.narrative.tiers import tier_answer
 from infermodel.narrative.uncertainty import (
     calibration_notes,
+    centred_note,
     concurrency_note,
     estimator_weaknesses,
     latency_notes,
@@ -72,6 +84,7 @@ from infermodel.narrative.uncertainty import (
     stream_notes,
     throughput_answer,
 )
+from infermodel.narrative.verdict import conflicts, verdict
 from infermodel.narrative.yours import (
     billing_basis,
     folder_lead,
@@ -81,7 +94,9 @@ from infermodel.narrative.yours import (
 )
 
 __all__ = [
+    "NO_MATH",
     "TIE",
+    "Answer",
     "article_answer",
     "article_groups",
     "article_readings",
@@ -92,20 +107,26 @@ __all__ = [
     "buy_answer",
     "calibration_notes",
     "capacity_answer",
+    "centred_note",
     "change_labels",
     "changes_lead",
     "cheapest",
+    "claim",
+    "claims_verdicts",
     "commitment_answer",
     "concurrency_note",
+    "conflicts",
     "deadline_answer",
     "disagreement_words",
     "discrepancies_answer",
     "discrepancies_headline",
+    "dispute_sentence",
     "error_regime_note",
     "estimate_answer",
     "estimator_notes",
     "estimator_weaknesses",
     "folder_lead",
+    "formula_lines",
     "future_note",
     "html",
     "latency_check_answer",
@@ -113,11 +134,16 @@ __all__ = [
     "latency_target_notes",
     "left_out",
     "log_label",
+    "markdown",
+    "markdown_text",
     "maturity_answer",
     "names",
     "not_on_sale",
+    "not_released",
     "paragraph",
     "past_schedule",
+    "plain",
+    "price_caveat",
     "price_changes_answer",
     "purchase_answer",
     "reconcile_answer",
@@ -130,6 +156,7 @@ __all__ = [
     "snapshot_numbers",
     "spend_answer",
     "stack_base",
+    "stack_negatives",
     "stream_notes",
     "throughput_answer",
     "tier_answer",
@@ -137,6 +164,7 @@ __all__ = [
     "trace_lead",
     "trust_lines",
     "user_numbers",
+    "verdict",
     "volume_lead",
     "workload_lead",
     "workload_name",

@@ -8,7 +8,8 @@ import pandas as pd
 
 from infermodel import display
 from infermodel.display import money, percent, tokens
-from infermodel.narrative.base import names
+from infermodel.narrative.base import Answer, claim, names
+from infermodel.narrative.costs import dispute_sentence
 
 #: Reasons of a reconciled line, as a sentence counts them.
 _REASON_WORDS = {
@@ -124,6 +125,61 @@ def reconcile_answer(reconciled: pd.DataFrame) -> list[str]:
     return [text] if text else []
 
 
+def _self_hosting_sentences(
+    alternatives: pd.DataFrame, offering_labels: dict[str, str], disputes: pd.DataFrame | None
+) -> list[tuple]:
+    """For each model billed that rented GPUs could serve: what they would have cost, billed
+    as the traffic would be (replicas kept up for each charge period for real-time traffic),
+    against what was billed, with a claim; and the estimator's dispute, if any."""
+    out = []
+    headline = True
+    for row in alternatives.itertuples(index=False):
+        if not getattr(row, "diy_offering_id", ""):
+            continue
+        basis = str(row.diy_billing_basis)
+        paid = (
+            "in real time on replicas kept up for each charge period"
+            if basis == "always_on"
+            else display.BASIS_WORDS.get(basis, basis)
+        )
+        diy = _label(row.diy_offering_id, offering_labels)
+        count = int(row.diy_replicas) if pd.notna(row.diy_replicas) else 0
+        replicas = f", at most {count} replica{'' if count == 1 else 's'} a period" if count else ""
+        billed, cost = float(row.billed_usd), float(row.diy_usd)
+        if cost < billed:
+            how = f"{percent(1 - cost / billed)} less than billed"
+        else:
+            how = f"{display.multiple(cost / billed)} what was billed" if billed > 0 else "more"
+        api = _label(row.billed_offering_id, offering_labels) if row.billed_offering_id else ""
+        api = api or row.billed_model_name
+        text = (
+            f"Serving {row.billed_model_name} on rented GPUs {paid} ({diy}{replicas}) would have "
+            f"cost {money(cost)} against {money(billed)} billed on {api}: {how}."
+        )
+        made = claim(
+            basis,
+            api=(row.billed_offering_id or row.billed_model, api),
+            diy=(row.diy_offering_id, diy),
+            api_usd=billed,
+            diy_usd=cost,
+            tokens=row.total_tokens,
+            per="bill",
+            headline=headline,
+            inputs={"api_usd_per_million_tokens": billed / row.total_tokens * 1e6},
+        )
+        headline = False
+        out.append((text, made))
+        if disputes is not None and len(disputes):
+            assumption = row.diy_offering_id.split("@")[-1]
+            gpu = row.diy_offering_id.split("/")[1]
+            warning = dispute_sentence(
+                disputes, pd.Series({"serving_assumption": assumption, "gpu": gpu})
+            )
+            if warning:
+                out.append((warning,))
+    return out
+
+
 def _reconcile_sentence(usage: pd.DataFrame) -> str:
     priced = usage[usage["recomputed_list_usd"].notna()]
     if priced.empty:
@@ -192,31 +248,35 @@ def bill_answer(
     offering_labels: dict[str, str] | None = None,
     opening: str = "This quarter's bill",
     dropped: int = 0,
-) -> list[str]:
+    disputes: pd.DataFrame | None = None,
+) -> Answer:
     """The answer of the bill page, first sentence first.
 
     ``reconciled`` is :func:`infermodel.pricing.reconcile.reconcile`, ``alternatives``
     :func:`infermodel.pricing.bill_pricing.like_for_like`; ``offering_labels`` names offerings by id
     (:func:`infermodel.display.label_map`); ``dropped`` counts lines left out because their
-    tokens could not be priced.
+    tokens could not be priced; ``disputes`` is
+    :func:`~infermodel.estimator.serving_checks.estimator_view` of the rented-GPU alternatives.
     """
     labels = offering_labels or {}
     usage = _usage(reconciled)
+    answer = Answer()
     if usage.empty:
-        return [
-            f"{opening} has no AI token usage line: {_lines(len(reconciled))}, all out of scope.",
-            _out_of_scope_sentence(reconciled),
-        ]
-    lines = [
-        _billed_sentence(usage, reconciled, opening),
-        _alternative_sentence(alternatives, labels),
-        _reconcile_sentence(usage),
-        _unpriced_sentence(usage),
-        _out_of_scope_sentence(reconciled),
-    ]
+        answer.add(
+            f"{opening} has no AI token usage line: {_lines(len(reconciled))}, all out of scope."
+        )
+        answer.add(_out_of_scope_sentence(reconciled))
+        return answer
+    answer.add(_billed_sentence(usage, reconciled, opening))
+    answer.add(_alternative_sentence(alternatives, labels))
+    for said in _self_hosting_sentences(alternatives, labels, disputes):
+        answer.add(*said)
+    answer.extend_lines(
+        [_reconcile_sentence(usage), _unpriced_sentence(usage), _out_of_scope_sentence(reconciled)]
+    )
     if dropped:
-        lines.append(
+        answer.add(
             f"{_lines(dropped)} of AI usage whose tokens could not be counted were left out "
             "(drop_bad_lines); the reconciliation lists them."
         )
-    return [line for line in lines if line]
+    return answer

@@ -9,7 +9,17 @@ import pandas as pd
 
 from infermodel import display
 from infermodel.display import money, multiple, percent, tokens
-from infermodel.narrative.base import cheapest, labelled, like_rows, named, names, ratio
+from infermodel.estimator import serving_checks
+from infermodel.narrative.base import (
+    Answer,
+    cheapest,
+    claim,
+    labelled,
+    like_rows,
+    named,
+    names,
+    versus,
+)
 
 # --- the 20M-token table ---------------------------------------------------------------------
 
@@ -53,58 +63,163 @@ def article_groups(
 
 
 def article_answer(
-    table: pd.DataFrame, others: pd.DataFrame | None = None, *, like_for_like: str = "70B"
-) -> list[str]:
+    table: pd.DataFrame,
+    others: pd.DataFrame | None = None,
+    *,
+    like_for_like: str = "70B",
+    even: pd.DataFrame | None = None,
+    disputes: pd.DataFrame | None = None,
+) -> Answer:
     """The cheapest like-for-like option per platform type, the spread, what flips the ranking.
 
     ``table`` is the main :func:`~infermodel.pricing.compare.cost_table` (the article's serving
-    assumptions); ``others`` DIY rows under other readings (e.g. measured throughput).
+    assumptions, busy GPU-hours of one job); ``others`` DIY rows under other readings (e.g.
+    measured throughput); ``even`` :func:`~infermodel.analyses.growth.break_even_table` of ``table``
+    (replicas kept up all month), for the same pair on that basis; ``disputes``
+    :func:`~infermodel.estimator.serving_checks.estimator_view` of the DIY rows, to flag a headline
+    configuration the throughput estimator disputes.
     """
     table = labelled(table)
     like = like_rows(table, like_for_like)
     managed = table[(table["platform_type"] == "managed_api") & like]
     diy = table[(table["platform_type"] == "diy_gpu") & like]
     proprietary = table[table["platform_type"] == "proprietary_api"]
-    lines = []
+    answer = Answer()
     if managed.empty:
-        lines.append(f"No managed API sells a {like_for_like}-class model on this date.")
+        answer.add(f"No managed API sells a {like_for_like}-class model on this date.")
     else:
         best = cheapest(managed)
-        lines.append(
+        answer.add(
             f"For a {like_for_like}-class model the cheapest managed API is {named(best)}: "
             f"{money(best['cost_usd'].iloc[0])} for the job, "
-            f"{money(best['usd_per_million_tokens'].iloc[0])} per million tokens."
+            f"{money(best['usd_per_million_tokens'].iloc[0])} per million tokens"
+            f"{price_caveat(best.iloc[0])}."
         )
     if diy.empty:
-        lines.append(
+        answer.add(
             f"No rented GPU in the price data holds a {like_for_like}-class model under the "
             "serving assumptions chosen, so there is no self-hosted price to compare."
         )
     else:
         best = cheapest(diy)
-        cost = best["cost_usd"].iloc[0]
-        against = (
-            f": {ratio(cost, managed['cost_usd'].min())} the managed API" if len(managed) else ""
-        )
-        gpu = best.assign(offering=display.offering_labels(best.drop(columns="serving_assumption")))
-        reading = quoted(best["serving_assumption"].iloc[0])
-        lines.append(
-            f"At the main table's throughput assumptions, the cheapest rented GPU is "
-            f"{named(gpu)} at {reading}, {money(cost)} "
-            f"({money(best['usd_per_million_tokens'].iloc[0])} per million tokens){against}."
-        )
+        answer.add(*_self_hosting_sentence(best, managed, even))
+        answer.add(dispute_sentence(disputes, best.iloc[0]))
     if len(proprietary):
-        lines.append(_proprietary_sentence(proprietary, managed, like_for_like))
+        answer.add(_proprietary_sentence(proprietary, managed, like_for_like))
     if len(diy) > 1:
         low, high = diy["cost_usd"].min(), diy["cost_usd"].max()
-        lines.append(
-            f"Self-hosting the same model costs {money(low)} to {money(high)} depending on GPU, "
-            f"provider and throughput assumption: a {multiple(high / low)} spread."
+        answer.add(
+            f"Self-hosting the same model costs {money(low)} to {money(high)} for the job "
+            f"depending on GPU, provider and throughput assumption: a {multiple(high / low)} "
+            "spread."
         )
-    flips = _what_flips(diy, others, managed, like_for_like)
-    if flips:
-        lines.append(flips)
-    return lines
+    answer.add(_what_flips(diy, others, managed, like_for_like))
+    return answer
+
+
+def _self_hosting_sentence(
+    best: pd.DataFrame, managed: pd.DataFrame, even: pd.DataFrame | None
+) -> tuple:
+    """The cheapest rented GPU as a one-off job, against the managed API on both bases."""
+    row = best.iloc[0]
+    cost = row["cost_usd"]
+    gpu = best.assign(offering=display.offering_labels(best.drop(columns="serving_assumption")))
+    reading = quoted(row["serving_assumption"])
+    where = f"{named(gpu)} at {reading}"
+    text = (
+        f"{display.BASIS_WORDS['busy_hours'].capitalize()} (the article's formula: the busy "
+        f"GPU-hours only), the cheapest rented GPU is {where}, {money(cost)} "
+        f"({money(row['usd_per_million_tokens'])} per million tokens){price_caveat(row)}"
+    )
+    if managed.empty:
+        return (text + ".",)
+    api = cheapest(managed).iloc[0]
+    api_pair = (api.get("offering_id", api["offering"]), api["offering"])
+    diy_pair = (row.get("offering_id", where), where)
+    text += f": {versus(cost, api['cost_usd'])} {api['offering']}"
+    inputs = {
+        "api_usd_per_million_tokens": api.get("usd_per_million_tokens"),
+        "utilization": row.get("utilization"),
+    }
+    claims = [
+        claim(
+            "busy_hours",
+            api=api_pair,
+            diy=diy_pair,
+            api_usd=api["cost_usd"],
+            diy_usd=cost,
+            tokens=row.get("total_tokens"),
+            per="job",
+            headline=True,
+            inputs=inputs,
+            caveat=price_caveat(row),
+        )
+    ]
+    pair = None
+    if even is not None and len(even):
+        pair = even[
+            (even["api_offering_id"] == api_pair[0]) & (even["diy_offering_id"] == diy_pair[0])
+        ]
+    if pair is not None and len(pair):
+        volume = pair["break_even_million_tokens_per_month"].iloc[0] * 1e6
+        steady = display.BASIS_WORDS["always_on"]
+        text += (
+            f"; {steady}, it needs {tokens(volume)} tokens a month to beat that API"
+            if np.isfinite(volume)
+            else f"; {steady}, it never beats that API (a busy replica costs more per token)"
+        )
+        claims.append(
+            claim(
+                "always_on",
+                api=api_pair,
+                diy=diy_pair,
+                break_even_tokens_per_month=volume,
+                never=not np.isfinite(volume),
+                per="month",
+                headline=True,
+                inputs=inputs,
+                caveat=price_caveat(row),
+            )
+        )
+    return (text + ".", *claims)
+
+
+def price_caveat(row: pd.Series) -> str:
+    """`` (its price is 204 days old, confidence estimated-low)`` when a row's price is stale,
+    carried back from a later source or below ``confirmed`` confidence; else ``""``."""
+    parts = []
+    age = row.get("age_days")
+    if pd.notna(age) and age < 0:
+        parts.append(
+            f"carried back from a source dated {display.date(row['observed_on'])}, "
+            f"{display.number(-age)} days after the as-of date"
+        )
+    elif bool(row.get("stale", False)) and pd.notna(age):
+        parts.append(f"{display.number(age)} days old at the as-of date")
+    confidence = row.get("confidence")
+    if isinstance(confidence, str) and confidence != "confirmed":
+        parts.append(f"confidence {confidence}")
+    return f" (its price is {', '.join(parts)})" if parts else ""
+
+
+def dispute_sentence(disputes: pd.DataFrame | None, row: pd.Series) -> str:
+    """A sentence flagging a DIY row whose (serving assumption, GPU) the throughput estimator
+    disputes (``disputes``: :func:`~infermodel.estimator.serving_checks.estimator_view`); else
+    ``""``."""
+    if disputes is None or disputes.empty:
+        return ""
+    found = disputes[
+        (disputes["serving_assumption"] == row.get("serving_assumption"))
+        & (disputes["gpu"] == row.get("gpu"))
+        & disputes["disputed"]
+    ]
+    if found.empty:
+        return ""
+    return (
+        f"The throughput estimator disputes that configuration "
+        f"({quoted(row['serving_assumption'])} on {display.gpu_name(row['gpu'])}): "
+        f"{found['estimator_says'].iloc[0]}."
+    )
 
 
 def _proprietary_sentence(proprietary: pd.DataFrame, managed: pd.DataFrame, like: str) -> str:
@@ -139,16 +254,21 @@ def _what_flips(
     reference = managed["cost_usd"].min()
     best = every.groupby("serving_assumption", sort=False)["cost_usd"].min().sort_values()
     under, over = best[best < reference], best[best >= reference]
+    job = display.BASIS_KEYS["busy_hours"]
     if under.empty:
         return (
-            f"Under every throughput assumption priced, rented GPUs cost more than the managed "
-            f"API: {multiple(over.iloc[0] / reference)} at best, "
+            f"As a {job}, under every throughput assumption priced, rented GPUs cost more than "
+            f"the managed API: {multiple(over.iloc[0] / reference)} at best, "
             f"under {quoted(over.index[0])}."
         )
     if over.empty:
-        return "Rented GPUs beat the managed API under every throughput assumption priced."
+        return (
+            f"As a {job}, rented GPUs beat the managed API under every throughput assumption "
+            "priced."
+        )
     return (
-        "The throughput assumption decides the ranking: rented GPUs beat the managed API under "
+        f"As a {job}, the throughput assumption decides the ranking: rented GPUs beat the "
+        "managed API under "
         f"{len(under)} of the {len(best)} assumptions priced (from {money(under.iloc[0])} at "
         f"{quoted(under.index[0])}) and cost {_range_of(over / reference)} as much under the "
         f"other {len(over)} ({multiple(over.iloc[0] / reference)} at {quoted(over.index[0])})."
@@ -229,6 +349,18 @@ def left_out(frame: pd.DataFrame, *, service_tier: str, most: int = 4) -> str:
     )
 
 
+def not_released(models: Sequence[str], *, as_of: object) -> str:
+    """A sentence naming the models left out because they were released after ``as_of``
+    (:func:`infermodel.tables.specs.released`); empty when none is."""
+    if not models:
+        return ""
+    verb = "was" if len(models) == 1 else "were"
+    return (
+        f"{names(list(models), most=6)} {verb} released after {display.date(as_of)} and "
+        "left out: a report at a past date prices nothing that did not exist yet."
+    )
+
+
 def not_on_sale(wanted: Sequence[str], on_sale: Sequence[str], *, as_of: object) -> str:
     """A sentence naming the chosen offerings not on sale on ``as_of`` (empty when none)."""
     gone = [w for w in wanted if w not in set(on_sale)]
@@ -248,54 +380,85 @@ def trace_answer(
     *,
     synthetic: bool,
     like_for_like: str = "70B",
-) -> list[str]:
+    disputes: pd.DataFrame | None = None,
+) -> Answer:
     """What a request log costs on the cheapest like-for-like options, and what caching saves.
 
     ``table`` is :func:`~infermodel.pricing.trace_pricing.price_trace`, ``caching``
-    :func:`~infermodel.pricing.trace_pricing.caching_effect`, ``summary`` the log's summary row.
+    :func:`~infermodel.pricing.trace_pricing.caching_effect`, ``summary`` the log's summary row,
+    ``disputes`` :func:`~infermodel.estimator.serving_checks.estimator_view` of its DIY rows. A log
+    is
+    requests answered as they arrived: rented GPUs are proposed only under a real-time
+    serving assumption (:func:`~infermodel.estimator.serving_checks.fits_traffic`), billed as the
+    table sized them (``billing_basis``), which the sentence names.
     """
     row = summary.iloc[0]
     prompt = row["input_tokens"] + row["cached_input_tokens"]
     cached = f", {percent(row['cached_input_tokens'] / prompt)} of them cached" if prompt else ""
     kind = "This SYNTHETIC log" if synthetic else "This log"
-    lines = [
+    answer = Answer()
+    answer.add(
         f"{kind} of {display.number(row['requests'])} requests holds {tokens(prompt)} prompt "
         f"tokens{cached}, and {tokens(row['output_tokens'])} output tokens."
-    ]
+    )
     table = labelled(table)
     like = like_rows(table, like_for_like)
+    managed = table[(table["platform_type"] == "managed_api") & like]
+    all_diy = table[(table["platform_type"] == "diy_gpu") & like]
+    diy = all_diy[serving_checks.fits_traffic(all_diy["mode"], "realtime")]
     parts = []
     for kind_name, rows in (
         ("proprietary API", table[table["platform_type"] == "proprietary_api"]),
-        (
-            f"managed {like_for_like}-class API",
-            table[(table["platform_type"] == "managed_api") & like],
-        ),
-        (
-            f"rented GPU for a {like_for_like}-class model",
-            table[(table["platform_type"] == "diy_gpu") & like],
-        ),
+        (f"managed {like_for_like}-class API", managed),
     ):
         if len(rows):
             best = cheapest(rows).iloc[0]
-            where = best["offering"]
-            if best["platform_type"] == "diy_gpu":
-                gpu = display.offering_labels(best.to_frame().T.drop(columns="serving_assumption"))
-                where = f"{gpu.iloc[0]} at {quoted(best['serving_assumption'])}"
-            parts.append(f"{money(best['cost_usd'])} on the cheapest {kind_name} ({where})")
-    if parts:
-        lines.append(f"It costs {names(parts)}.")
-    diy = table[(table["platform_type"] == "diy_gpu") & like]
+            parts.append(
+                f"{money(best['cost_usd'])} on the cheapest {kind_name} ({best['offering']})"
+            )
+    gpu_claim = {}
     if len(diy):
         best = cheapest(diy).iloc[0]
-        lines.append(
+        gpu = display.offering_labels(best.to_frame().T.drop(columns="serving_assumption"))
+        where = f"{gpu.iloc[0]} at {quoted(best['serving_assumption'])}"
+        basis = str(best["billing_basis"])
+        parts.append(
+            f"{money(best['cost_usd'])} on the cheapest rented GPU serving a "
+            f"{like_for_like}-class model in real time ({where}){price_caveat(best)}, "
+            f"{display.BASIS_WORDS.get(basis, basis)}"
+        )
+        if len(managed):
+            api = cheapest(managed).iloc[0]
+            gpu_claim = claim(
+                basis,
+                api=(api["offering_id"], api["offering"]),
+                diy=(best["offering_id"], where),
+                api_usd=api["cost_usd"],
+                diy_usd=best["cost_usd"],
+                tokens=row["input_tokens"] + row["cached_input_tokens"] + row["output_tokens"],
+                per="log",
+                headline=True,
+                caveat=price_caveat(best),
+            )
+    if parts:
+        answer.add(f"It costs {names(parts)}.", gpu_claim)
+    if len(all_diy) and diy.empty:
+        answer.add(
+            f"No real-time serving assumption for a {like_for_like}-class model is priced: the "
+            "batch throughputs of this page are reached only with long queues, which requests "
+            "answered as they arrive do not allow, so no rented GPU is proposed."
+        )
+    if len(diy):
+        best = cheapest(diy).iloc[0]
+        answer.add(
             f"That rented GPU needs {display.number(best['replicas_peak'])} "
             f"replica{'' if best['replicas_peak'] == 1 else 's'} at the "
             f"busiest minute ({display.number(best['replicas_mean'])} on average), so it is busy "
             f"{percent(best['utilization'])} of the paid time."
         )
-    lines.extend(_caching_sentences(caching))
-    return lines
+        answer.add(dispute_sentence(disputes, best))
+    answer.extend_lines(_caching_sentences(caching))
+    return answer
 
 
 def _caching_sentences(caching: pd.DataFrame) -> list[str]:
@@ -328,6 +491,33 @@ def stack_base(base_row: pd.Series, assumption: str) -> str:
     return (
         f"Base layer: {money(base_row['usd_per_million_tokens'])} per million tokens, the "
         f"cheapest rented GPU under {quoted(assumption)} ({gpu})."
+    )
+
+
+def stack_negatives(stacks: pd.DataFrame) -> str:
+    """A sentence explaining every negative layer of a price stack
+    (:func:`infermodel.pricing.compare.price_stacks`): the list price is below the base compute cost
+    plus the sourced and illustrative layers, so the remainder goes negative; empty when no
+    layer is negative."""
+    negative = stacks[stacks["usd_per_million_tokens"] < 0]
+    if negative.empty:
+        return ""
+    base = stacks[stacks["component"] == "base"].set_index("model")
+    total = stacks.groupby("model", sort=False)["usd_per_million_tokens"].sum()
+    parts = []
+    for model in dict.fromkeys(negative["model"]):
+        layers = negative[negative["model"] == model]["component"]
+        words = names([display.COMPONENT_WORDS.get(c, c) for c in layers])
+        cost, share = base.loc[model, ["usd_per_million_tokens", "share_of_price"]]
+        parts.append(
+            f"{model} (list {money(total[model])} per M tokens, base {money(cost)}, "
+            f"{percent(share)} of its list; {words} negative)"
+        )
+    return (
+        f"Negative layers, drawn left of zero: {names(parts, most=4)}. Such a list price is "
+        "below the base compute cost assumed plus the other layers, so what is left for the "
+        "remainder is negative: the provider serves that model for less than this proxy (a "
+        "70B-class model on rented GPUs) costs, as a smaller model or a better-used fleet can."
     )
 
 

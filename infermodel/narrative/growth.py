@@ -9,7 +9,8 @@ import pandas as pd
 
 from infermodel import display
 from infermodel.display import money, multiple, percent, tokens
-from infermodel.narrative.base import cheapest, names
+from infermodel.narrative.base import Answer, cheapest, claim, names
+from infermodel.narrative.costs import price_caveat
 
 # --- break-even ------------------------------------------------------------------------------
 
@@ -20,19 +21,33 @@ def break_even_answer(
     labels: Mapping[str, str],
     *,
     fixed: pd.DataFrame | None = None,
-) -> list[str]:
+    table: pd.DataFrame | None = None,
+) -> Answer:
     """For each API: the monthly volume from which self-hosting pays, on which option, or why never.
 
     ``even`` is :func:`~infermodel.analyses.growth.break_even_table`; ``fixed`` the same table for
     several fixed monthly costs (``fixed_usd_per_month``), for one sentence on their effect.
+    Every sentence names how the rented GPUs are paid (``billing_basis``); the first managed
+    API's claim is the headline of its basis. With ``table`` (the cost table the break-even
+    table was made from), a rented GPU's price that is stale, carried back or below
+    ``confirmed`` says so in the same sentence.
     """
-    lines = []
+    rows_by_id = (
+        table.set_index("offering_id") if table is not None and "offering_id" in table else None
+    )
+    answer = Answer()
+    headline = True
     for api in api_offerings:
         rows = even[even["api_offering_id"] == api]
         if rows.empty:
             continue
         name = labels.get(api, api)
         price = money(rows["api_usd_per_million_tokens"].iloc[0])
+        basis = str(rows["billing_basis"].iloc[0]) if "billing_basis" in rows else "always_on"
+        paid = display.BASIS_WORDS.get(basis, basis)
+        kind = rows["api_platform_type"].iloc[0] if "api_platform_type" in rows else ""
+        top = headline and kind == "managed_api"
+        headline = headline and not top
         won = rows.dropna(subset=["break_even_million_tokens_per_month"])
         if won.empty:
             reason = rows["reason"].astype(str).iloc[0]
@@ -41,20 +56,36 @@ def break_even_answer(
                 if reason.startswith("capacity")
                 else "a busy replica costs more per token than the API charges"
             )
-            lines.append(
-                f"Against {name} ({price} per million tokens) self-hosting never pays on the "
-                f"{len(rows)} options priced: {why}."
+            options = f"the {len(rows)} options priced"
+            answer.add(
+                f"Against {name} ({price} per million tokens), {paid}, self-hosting never pays "
+                f"on {options}: {why}.",
+                claim(
+                    basis, api=(api, name), diy=("", options), never=True, per="month", headline=top
+                ),
             )
             continue
         best = cheapest(won, "break_even_million_tokens_per_month").iloc[0]
-        lines.append(
-            f"Against {name} ({price} per million tokens) self-hosting pays from "
-            f"{tokens(best['break_even_million_tokens_per_month'] * 1e6)} tokens a month, on "
-            f"{labels.get(best['diy_offering_id'], best['diy_offering'])}."
+        diy = labels.get(best["diy_offering_id"], best["diy_offering"])
+        volume = best["break_even_million_tokens_per_month"] * 1e6
+        caveat = ""
+        if rows_by_id is not None and best["diy_offering_id"] in rows_by_id.index:
+            caveat = price_caveat(rows_by_id.loc[best["diy_offering_id"]])
+        answer.add(
+            f"Against {name} ({price} per million tokens), {paid}, self-hosting pays from "
+            f"{tokens(volume)} tokens a month, on {diy}{caveat}.",
+            claim(
+                basis,
+                api=(api, name),
+                diy=(best["diy_offering_id"], diy),
+                per="month",
+                break_even_tokens_per_month=volume,
+                headline=top,
+            ),
         )
     if fixed is not None:
-        lines.extend(_fixed_sentence(fixed, labels)[:1])
-    return lines
+        answer.extend_lines(_fixed_sentence(fixed, labels)[:1])
+    return answer
 
 
 def _fixed_sentence(fixed: pd.DataFrame, labels: Mapping[str, str]) -> list[str]:
@@ -75,9 +106,10 @@ def _fixed_sentence(fixed: pd.DataFrame, labels: Mapping[str, str]) -> list[str]
         else f"never with {money(c, 0)}"
         for c in costs[1:]
     ]
+    basis = str(first["billing_basis"].iloc[0]) if "billing_basis" in first else "always_on"
     return [
-        f"A fixed monthly cost for people and tooling moves the break-even of "
-        f"{labels.get(diy, diy)} against {labels.get(api, api)} from "
+        f"A fixed monthly cost for people and tooling ({display.BASIS_KEYS[basis]}) moves the "
+        f"break-even of {labels.get(diy, diy)} against {labels.get(api, api)} from "
         f"{tokens(pair[costs[0]] * 1e6)} tokens a month to {names(steps, most=4)} a month."
     ]
 
@@ -92,13 +124,14 @@ def maturity_answer(
     labels: Mapping[str, str],
     switching_cost_usd: float,
     alternative: pd.DataFrame | None = None,
-) -> list[str]:
+) -> Answer:
     """Which stage is cheapest when, when each switch pays back, when the API bill shocks.
 
     ``monthly`` and ``events`` are :func:`~infermodel.analyses.growth.maturity_path`;
     ``alternative``
     the ``monthly`` table of the same path with another DIY offering (e.g. measured
-    throughput), for one sentence comparing it with the managed API.
+    throughput), for one sentence comparing it with the managed API. Sentences comparing
+    own GPUs with an API name how the GPUs are paid and claim who wins in the last month.
     """
     horizon = int(monthly["month"].max())
     shown = f"the {horizon} months shown"
@@ -108,9 +141,18 @@ def maturity_answer(
         .drop_duplicates("stage")
         .itertuples(index=False)
     }
-    lines = [_cheapest_stages(monthly, name, shown)]
+    answer = Answer()
+    answer.add(_cheapest_stages(monthly, name, shown) + _paid(monthly) + ".")
     for event in events[events["event"].str.startswith("switch")].itertuples():
-        lines.append(_switch_sentence(event, name, shown, switching_cost_usd))
+        text = _switch_sentence(event, name, shown, switching_cost_usd)
+        if event.to_stage != "diy_gpu":
+            answer.add(text)
+            continue
+        paid = _paid(monthly).strip(" ()")
+        if paid:
+            text = text.replace("Switching", "switching", 1) if text.startswith("Sw") else text
+            text = f"{paid[0].upper()}{paid[1:]}: {text}"
+        answer.add(text, _last_month_claim(monthly, name))
     shocks = events[events["event"].str.startswith("bill shock")]
     if len(shocks):
         threshold = money(shocks["shock_usd_per_month"].iloc[0], 0)
@@ -120,20 +162,55 @@ def maturity_answer(
             else f"{name[s.from_stage]} not within {shown}"
             for s in shocks.itertuples()
         ]
-        lines.append(f"The monthly bill reaches the {threshold} shock threshold on {names(parts)}.")
+        answer.add(f"The monthly bill reaches the {threshold} shock threshold on {names(parts)}.")
     if alternative is not None and {"managed_api", "diy_gpu"} <= set(alternative["stage"]):
         last = alternative[alternative["month"] == alternative["month"].max()].set_index("stage")
         diy_id = last.loc["diy_gpu", "offering_id"]
+        other = labels.get(diy_id, last.loc["diy_gpu", "offering"])
         ratio = (
             last.loc["diy_gpu", "cost_usd_per_month"]
             / last.loc["managed_api", "cost_usd_per_month"]
         )
-        lines.append(
-            f"With {labels.get(diy_id, last.loc['diy_gpu', 'offering'])} instead, own GPUs cost "
-            f"{multiple(ratio)} the managed API at the final "
-            f"{tokens(last.loc['diy_gpu', 'tokens_per_month'])} tokens a month."
+        names_alt = {**name, "diy_gpu": other}
+        paid = _paid(alternative).strip(" ()").removeprefix("own GPUs ")
+        answer.add(
+            f"With {other} instead, own GPUs {paid} cost {multiple(ratio)} "
+            f"{name['managed_api']} at the final "
+            f"{tokens(last.loc['diy_gpu', 'tokens_per_month'])} tokens a month.",
+            _last_month_claim(alternative, names_alt),
         )
-    return lines
+    return answer
+
+
+def _paid(monthly: pd.DataFrame) -> str:
+    """`` (own GPUs serving steady traffic on replicas kept up all month)``: how the DIY stage
+    of a maturity path pays, or ``""`` without one."""
+    diy = monthly[monthly["stage"] == "diy_gpu"]
+    if diy.empty or "billing_basis" not in diy:
+        return ""
+    basis = str(diy["billing_basis"].iloc[0])
+    return f" (own GPUs {display.BASIS_WORDS.get(basis, basis)})"
+
+
+def _last_month_claim(monthly: pd.DataFrame, name: Mapping[str, str]) -> dict:
+    """Who is cheaper in the path's last month, own GPUs or the managed API."""
+    last = monthly[monthly["month"] == monthly["month"].max()].set_index("stage")
+    if not {"managed_api", "diy_gpu"} <= set(last.index) or "billing_basis" not in last:
+        return {}
+    return claim(
+        str(last.loc["diy_gpu", "billing_basis"]),
+        api=(last.loc["managed_api", "offering_id"], name["managed_api"]),
+        diy=(last.loc["diy_gpu", "offering_id"], name["diy_gpu"]),
+        api_usd=last.loc["managed_api", "cost_usd_per_month"],
+        diy_usd=last.loc["diy_gpu", "cost_usd_per_month"],
+        tokens=last.loc["diy_gpu", "tokens_per_month"],
+        per="month",
+        inputs={
+            "api_usd_per_million_tokens": last.loc["managed_api", "cost_usd_per_month"]
+            / last.loc["managed_api", "tokens_per_month"]
+            * 1e6
+        },
+    )
 
 
 def _cheapest_stages(monthly: pd.DataFrame, name: Mapping[str, str], shown: str) -> str:
@@ -143,13 +220,13 @@ def _cheapest_stages(monthly: pd.DataFrame, name: Mapping[str, str], shown: str)
         stage = runs["stage"].iloc[0]
         return (
             f"The {display.STAGE_WORDS.get(stage, stage)} ({name[stage]}) is the cheapest stage "
-            f"in every one of {shown}."
+            f"in every one of {shown}"
         )
     parts = [
         f"the {display.STAGE_WORDS.get(r.stage, r.stage)} from month {int(r.month)}"
         for r in runs.itertuples()
     ]
-    return f"Cheapest stage: {names(parts, most=4)}."
+    return f"Cheapest stage: {names(parts, most=4)}"
 
 
 def _switch_sentence(event, name: Mapping[str, str], shown: str, switching_cost: float) -> str:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from infermodel import display
 from infermodel.display import money, multiple, percent
-from infermodel.narrative.base import names
+from infermodel.narrative.base import Answer, claim, names
 from infermodel.narrative.estimator import ENGINE_WORDS, regime_answer
 
 # --- sensitivity -----------------------------------------------------------------------------
@@ -35,26 +35,44 @@ def sensitivity_answer(
     diy_offering: str,
     labels: Mapping[str, str],
     api_price: float,
-) -> list[str]:
+    centred: str = "",
+    utilization: float | None = None,
+) -> Answer:
     """What decides DIY against a managed API, and how sure the answer is.
 
     ``swing`` is :func:`~infermodel.analyses.sensitivity.tornado` of the gap (API price minus DIY
     cost, USD per million tokens); ``mc`` a
-    :class:`~infermodel.analyses.sensitivity.MonteCarloResult`.
+    :class:`~infermodel.analyses.sensitivity.MonteCarloResult`;
+    ``centred`` a sentence saying how the Monte Carlo's inputs relate to the page's values
+    (:func:`~infermodel.analyses.sensitivity.centre_on`). Self-hosting is priced as a one-off batch
+    job (the article's formula), which the sentences say.
     """
     api, diy = labels.get(api_offering, api_offering), labels.get(diy_offering, diy_offering)
     gap = float(swing["result_at_base"].iloc[0])
     word = "cheaper" if gap > 0 else "dearer" if gap < 0 else "no cheaper"
-    lines = [
-        f"At the base case {diy} costs {money(api_price - gap)} per million tokens against "
-        f"{money(api_price)} on {api}: self-hosting is {money(abs(gap))} per million tokens "
-        f"{word}."
-    ]
+    answer = Answer()
+    answer.add(
+        f"At the base case, {display.BASIS_WORDS['busy_hours']}, {diy} costs "
+        f"{money(api_price - gap)} per million tokens against {money(api_price)} on {api}: "
+        f"self-hosting is {money(abs(gap))} per million tokens {word}.",
+        claim(
+            "busy_hours",
+            api=(api_offering, api),
+            diy=(diy_offering, diy),
+            api_usd=api_price,
+            diy_usd=api_price - gap,
+            tokens=1e6,
+            per="job",
+            inputs={"api_usd_per_million_tokens": api_price, "utilization": utilization},
+        ),
+    )
+    lines = answer
     moving = swing[swing["swing"] > 0]
     if len(moving):
         top = moving.iloc[0]
+        first = _input(top["input"])
         text = (
-            f"{_input(top['input']).capitalize()} moves the gap most: by {money(top['swing'])} per "
+            f"{first[0].upper()}{first[1:]} moves the gap most: by {money(top['swing'])} per "
             f"million tokens across {display.number(top['low'])} to {display.number(top['high'])}"
         )
         if len(moving) > 1:
@@ -71,20 +89,37 @@ def sensitivity_answer(
     summary = mc.summary.set_index("offering_id")
     d, a = summary.loc[diy_offering], summary.loc[api_offering]
     lines.append(
-        f"Under uncertainty ({display.number(mc.draws)} draws) self-hosting is cheaper in "
-        f"{percent(p)} of draws: {_verdict(p)}."
+        f"Under uncertainty ({display.number(mc.draws)} draws of the same "
+        f"{display.BASIS_KEYS['busy_hours']}) self-hosting is cheaper in {percent(p)} of draws: "
+        f"{_verdict(p)}."
     )
     lines.append(
         f"The job costs {money(d['p10_cost_usd'])} to {money(d['p90_cost_usd'])} on {diy} "
         f"(P10 to P90, median {money(d['p50_cost_usd'])}) against {money(a['p50_cost_usd'])} "
         f"on {api}."
     )
+    if centred:
+        lines.append(centred)
     if len(moving) > 1:
         lines.append(
             f"Measure {_input(moving.iloc[0]['input'])} and {_input(moving.iloc[1]['input'])} "
             "on your own stack before choosing."
         )
-    return lines
+    return answer
+
+
+def centred_note(moved: Sequence[str], values: Mapping[str, float]) -> str:
+    """The sentence saying the Monte Carlo is centred on the page's values
+    (``moved``: :func:`~infermodel.analyses.sensitivity.centre_on`'s lines, ``values`` the
+    page's)."""
+    shown = ", ".join(f"{_input(k)} {display.number(v)}" for k, v in values.items())
+    if not moved:
+        return f"The Monte Carlo's inputs are centred on the page's values ({shown})."
+    changes = "; ".join(moved)
+    return (
+        f"The Monte Carlo's inputs are centred on the page's values ({shown}): the given "
+        f"spreads were scaled to them ({changes})."
+    )
 
 
 def _input(name: str) -> str:
@@ -101,6 +136,7 @@ def throughput_answer(
     utilization: float,
     regimes: pd.DataFrame | None = None,
     latency: Sequence[str] = (),
+    not_released: str = "",
 ) -> list[str]:
     """How far the estimator is from measurements, and the cheapest GPU per model.
 
@@ -111,6 +147,8 @@ def throughput_answer(
     :func:`~infermodel.narrative.estimator.regime_answer` after the overall error;
     ``latency`` (optional) sentences of
     :func:`~infermodel.narrative.estimator.latency_check_answer`, said next.
+    ``not_released`` the sentence naming models left out for their release date
+    (:func:`~infermodel.narrative.costs.not_released`).
     """
     fit = accuracy.set_index("fit")
     inside, out = fit.loc["in-sample"], fit.loc["leave-one-source-out"]
@@ -125,6 +163,8 @@ def throughput_answer(
     if regimes is not None:
         lines += regime_answer(regimes)
     lines += list(latency)
+    if not_released:
+        lines.append(not_released)
     if cheapest_gpus.empty:
         lines.append("No GPU on sale on the as-of date holds any of the models chosen.")
         return lines

@@ -135,7 +135,12 @@ def price_stack(stacks: pd.DataFrame, *, title: str | None = None) -> tuple:
     """
     models = list(dict.fromkeys(stacks["model"]))
     totals = stacks.groupby("model", sort=False)["usd_per_million_tokens"].sum().loc[models]
-    labels = [f"{m}\n({display.money(t)} per M)" for m, t in totals.items()]
+    below = set(stacks.loc[stacks["usd_per_million_tokens"] < 0, "model"])
+    labels = [
+        f"{m}\n({display.money(t)} per M)"
+        + ("\nlist below the base: see note" if m in below else "")
+        for m, t in totals.items()
+    ]
     fig, ax = new_figure(0.62 * len(models) + 2.2)
     positive, negative = np.zeros(len(models)), np.zeros(len(models))
     for component in STACK_COMPONENTS:

@@ -47,12 +47,14 @@ def newest_on_or_before(
     stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
 ) -> pd.DataFrame:
     """For each ``key``, the price in force on ``date``: the observation with the latest
-    start (``effective_from``, else ``observed_on``: :func:`infermodel.tables.in_force_from`)
-    on or before ``date``; of two with the same start, the one read later.
+    start (:func:`infermodel.tables.in_force_from`: ``effective_from``, else
+    ``carried_back_to``, else ``observed_on``) on or before ``date``; of two with the same
+    start, the one read later.
 
     Adds ``age_days`` (days from ``observed_on`` to ``date``, or to today for a date after
-    today: nothing can have been read later), ``stale`` (``age_days > stale_after_days``) and
-    ``announced`` (the price takes effect after today: a change announced, not yet in force).
+    today: nothing can have been read later; negative for a price carried back from a source
+    dated after ``date``), ``stale`` (``age_days > stale_after_days``) and ``announced`` (the
+    price takes effect after today: a change announced, not yet in force).
     """
     start = tables.in_force_from(observations)
     known = observations[start <= date].assign(_start=start[start <= date])
@@ -172,6 +174,7 @@ class PriceSnapshot:
             "observed_on",
             "effective_from",
             "announced",
+            "carried_back_to",
             "age_days",
             "stale",
             "confidence",
@@ -393,7 +396,9 @@ def describe_change(row) -> str:
         elif pd.isna(new):
             parts.append(f"{name} no longer listed (was {old:g} {unit})")
         elif abs(new - old) > 1e-12:
-            parts.append(f"{name} {old:g} -> {new:g} {unit} ({(new / old - 1) * 100:+.0f}%)")
+            change = (new / old - 1) * 100
+            shown = f"{change:+.0f}" if abs(round(change)) >= 1 else f"{change:+.2g}"
+            parts.append(f"{name} {old:g} -> {new:g} {unit} ({shown}%)")
     return "; ".join(parts) or "no price field moved"
 
 
@@ -413,7 +418,10 @@ def diff(old: PriceSnapshot | None, new: PriceSnapshot) -> pd.DataFrame:
         ``status`` (``new`` | ``withdrawn`` | ``repriced`` | ``unchanged``), identity columns
         (``platform_type``, ``provider``, ``offering``, ``offering_id``), each price column
         with ``_old`` and ``_new`` suffixes [USD/Mtok or USD/GPU-hour], ``change_pct_input``,
-        ``change_pct_output``, ``change_pct_gpu_hour`` [%], the two observation dates and
+        ``change_pct_output``, ``change_pct_gpu_hour`` [%], ``what_changed`` (every price
+        field that moved on a repriced row, in words: :func:`describe_change`; the moves in
+        percent can all be 0 when only a cached-input price changed), the two observation
+        dates and
         the new observation's ``confidence_new`` (``disputed`` where sources disagree).
         Sorted by status, platform type, provider and offering.
     """
@@ -443,6 +451,11 @@ def diff(old: PriceSnapshot | None, new: PriceSnapshot) -> pd.DataFrame:
     merged["change_pct_gpu_hour"] = _pct(
         merged["usd_per_gpu_hour_new"], merged["usd_per_gpu_hour_old"]
     )
+    repriced = merged["status"] == "repriced"
+    merged["what_changed"] = ""
+    merged.loc[repriced, "what_changed"] = [
+        describe_change(row) for row in merged[repriced].itertuples(index=False)
+    ]
     columns = [
         "status",
         *ident,
@@ -451,6 +464,7 @@ def diff(old: PriceSnapshot | None, new: PriceSnapshot) -> pd.DataFrame:
         "change_pct_input",
         "change_pct_output",
         "change_pct_gpu_hour",
+        "what_changed",
         "observed_on_old",
         "observed_on_new",
         "confidence_new",

@@ -281,19 +281,7 @@ def effective_prices(
         listed = prices["usd_per_million_input_tokens"].notna()
         basis = pd.Series(np.where(listed, "listed", ""), index=api.index, dtype=object)
         if service_tier == "batch":
-            rule = provider_rules.rules_for(api, "batch_discount", as_of, rules)["fraction"]
-            fraction = api["batch_discount_fraction"].astype(float)
-            by_rule = fraction.isna() & rule.notna()
-            fraction = fraction.fillna(rule)
-            derive = ~listed & fraction.notna()
-            factor = 1 - fraction
-            for column in [*ALL_PRICE_COLUMNS, *LONG_COLUMNS]:
-                prices.loc[derive, column] = standard.loc[derive, column] * factor[derive]
-            prices.loc[derive, "long_context_threshold_tokens"] = standard.loc[
-                derive, "long_context_threshold_tokens"
-            ]
-            basis[derive] = "derived"
-            basis[derive & by_rule] = "provider rule"
+            _derive_batch(prices, basis, standard, api, listed, as_of=as_of, rules=rules)
     cached_rule = provider_rules.rules_for(api, "cached_input_discount", as_of, rules)
     prices = _fill_readings(prices, api, cached_rule["fraction"])
     long_cache_basis = _long_cache_fallback(prices)
@@ -321,7 +309,31 @@ def effective_prices(
     prices["uplift_multiplier"] = on_input
     prices["uplift_multiplier_output"] = on_output
     prices["no_uplift"] = refused
-    agreed = negotiated.terms(api, contracts, service_tier)
+    return _at_contract(prices, negotiated.terms(api, contracts, service_tier))
+
+
+def _derive_batch(prices, basis, standard, api, listed, *, as_of, rules) -> None:
+    """Batch prices the source does not list, derived in place from the standard ones: at
+    the observation's ``batch_discount_fraction``, else the provider's dated batch rule;
+    ``basis`` says which (``derived`` or ``provider rule``)."""
+    rule = provider_rules.rules_for(api, "batch_discount", as_of, rules)["fraction"]
+    fraction = api["batch_discount_fraction"].astype(float)
+    by_rule = fraction.isna() & rule.notna()
+    fraction = fraction.fillna(rule)
+    derive = ~listed & fraction.notna()
+    factor = 1 - fraction
+    for column in [*ALL_PRICE_COLUMNS, *LONG_COLUMNS]:
+        prices.loc[derive, column] = standard.loc[derive, column] * factor[derive]
+    prices.loc[derive, "long_context_threshold_tokens"] = standard.loc[
+        derive, "long_context_threshold_tokens"
+    ]
+    basis[derive] = "derived"
+    basis[derive & by_rule] = "provider rule"
+
+
+def _at_contract(prices: pd.DataFrame, agreed: pd.DataFrame) -> pd.DataFrame:
+    """``prices`` at the contracted discount, each price column's list price beside it
+    (suffixed ``_list``), and the contract's terms."""
     for column in [*ALL_PRICE_COLUMNS, *LONG_COLUMNS]:
         prices[f"{column}_list"] = prices[column]
         prices[column] = prices[column] * (1 - agreed["contract_discount_fraction"])

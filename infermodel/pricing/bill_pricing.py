@@ -15,14 +15,26 @@ Readings:
   not its model maps to a tracked offering (the mix is known from the bill); only the
   comparison with its own list price needs the mapping
   (:func:`infermodel.pricing.reconcile.reconcile`).
-- **Rented GPUs** are sized as ``infermodel table`` sizes them: the article's formula, every
-  token of the period (or only output, ``diy_token_basis``) at the serving assumption's
-  throughput and the ``utilization`` given.
-- **Linear in each kind.** A period's cost on an offering is the sum, over the kinds of
-  tokens it bills, of its tokens times the offering's cost of a million tokens of that kind
-  (:func:`infermodel.pricing.compare.cost_table` of :data:`UNIT_WORKLOADS`): exact, since API prices
-  are per token and GPU time grows with tokens at a fixed throughput and utilization, and
-  it prices each set of observations once, however many periods or models share it.
+- **Rented GPUs are billed as the traffic would be billed**
+(:mod:`infermodel.pricing.billing_basis`):
+  a bill's tokens are requests answered as they arrived (``realtime`` traffic) unless every
+  line of the group was billed at the batch tier, so rented GPUs serving them are replicas
+  kept up for the whole charge period, at least ``min_replicas`` or as many as the period's
+  tokens need at the serving assumption's throughput and ``utilization`` (``always_on``:
+  :func:`infermodel.formulas.diy_period_cost_usd`, the break-even page's formula over the
+  period's hours); batch-tier tokens are a batch job's busy GPU-hours (``busy_hours``, the
+  article's formula). Every token of the period (or only output, ``diy_token_basis``) takes
+  GPU time. Each row says whether its serving assumption fits the traffic
+  (``fits_traffic``: real-time traffic needs a real-time assumption,
+  :func:`infermodel.estimator.serving_checks.fits_traffic`); :func:`like_for_like` proposes only
+  those.
+- **Linear in each kind.** A period's API cost and busy GPU time on an offering are the sum,
+  over the kinds of tokens it bills, of its tokens times the offering's cost (and busy time)
+  of a million tokens of that kind (:func:`infermodel.pricing.compare.cost_table` of
+  :data:`UNIT_WORKLOADS`): exact, since API prices are per token and busy GPU time grows
+  with tokens at a fixed throughput and utilization, and it prices each set of observations
+  once, however many periods or models share it; replicas kept up are then counted from the
+  period's tokens.
 - **Cache writes** of each lifetime are priced at that lifetime's write price; an offering
   without a 1-hour price cannot price 1-hour writes and is left out of that period (named in
   :attr:`Repriced.left_out`). A bill has no per-request lengths, so no long-context price
@@ -44,7 +56,8 @@ import pandas as pd
 from infermodel import prices
 from infermodel import tables as tables_mod
 from infermodel.errors import DataError
-from infermodel.pricing import compare, contracts
+from infermodel.estimator import serving_checks
+from infermodel.pricing import billing_basis, compare, contracts
 from infermodel.pricing.reconcile import (
     PricesOn,
     identify,
@@ -54,7 +67,7 @@ from infermodel.pricing.reconcile import (
 )
 from infermodel.readers.focus import Bill
 from infermodel.tables import offerings
-from infermodel.units import TOKENS_PER_MILLION
+from infermodel.units import SECONDS_PER_HOUR, TOKENS_PER_MILLION
 from infermodel.workloads import Workload
 
 #: Columns naming the model billed, in :func:`reprice` ``by_model`` tables.
@@ -172,10 +185,17 @@ def _tokens_by_kind(part: pd.DataFrame) -> dict[tuple, float]:
 
 
 def _priced(
-    tokens: dict[tuple, float], snapshot: prices.PriceSnapshot, units: _UnitCosts
+    tokens: dict[tuple, float],
+    snapshot: prices.PriceSnapshot,
+    units: _UnitCosts,
+    served: dict,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every offering's cost of these tokens (those that price every kind of them), as a cost
-    table, and the API offerings left out with why."""
+    table, and the API offerings left out with why.
+
+    ``served`` says how rented GPUs are billed: ``traffic``, ``period_hours`` [h],
+    ``min_replicas`` and ``diy_token_basis`` (:func:`_billed_as_traffic`).
+    """
     tables = {kind: units.table(snapshot, kind) for kind in tokens}
     first = next(iter(tables.values()))
     keep = first.index
@@ -198,9 +218,32 @@ def _priced(
     out["total_tokens"] = total
     age = (snapshot.as_of - out["observed_on"]).dt.days
     out["age_days"], out["stale"] = age, age > snapshot.stale_after_days
-    finished = compare.finish(out.reset_index(drop=True), total)
+    diy_tokens = total if served["diy_token_basis"] == "total" else out["output_tokens"].iloc[0]
+    out = _billed_as_traffic(out.reset_index(drop=True), float(diy_tokens), served)
+    finished = compare.finish(out, total)
     gone = pd.concat([units.left_out(snapshot, kind) for kind in tokens], ignore_index=True)
     return finished, gone.drop_duplicates("offering_id")
+
+
+def _billed_as_traffic(table: pd.DataFrame, diy_tokens: float, served: dict) -> pd.DataFrame:
+    """The DIY rows billed as ``served["traffic"]`` would be
+    (:mod:`infermodel.pricing.billing_basis`): replicas kept up for the period for real-time
+    traffic, busy hours for a batch job; with
+    ``traffic``, ``replicas`` and ``fits_traffic`` on every row (empty on API rows)."""
+    traffic = served["traffic"]
+    diy = (table["platform_type"] == "diy_gpu").to_numpy()
+    table = table.assign(traffic=traffic, replicas=np.nan, fits_traffic=pd.NA)
+    if not diy.any():
+        return table
+    rows = table[diy]
+    if billing_basis.for_traffic(traffic) == "always_on":
+        rows = billing_basis.reprice_kept_up(
+            rows, diy_tokens, served["period_hours"], min_replicas=served["min_replicas"]
+        )
+    rows = rows.assign(fits_traffic=serving_checks.fits_traffic(rows["mode"], traffic))
+    table = table.astype({"replicas": float, "fits_traffic": "boolean"})
+    table.loc[diy, list(rows.columns)] = rows.to_numpy(dtype=object)
+    return table
 
 
 def _group_keys(by_model: bool) -> list[str]:
@@ -222,6 +265,7 @@ def reprice(
     by_model: bool = False,
     identified: pd.DataFrame | None = None,
     cache: dict | None = None,
+    min_replicas: int = 1,
 ) -> Repriced:
     """Price the bill's tokens on every offering, charge period by charge period.
 
@@ -248,6 +292,9 @@ def reprice(
     cache
         A dict kept between calls on the same bill and prices (the whole mix, then by
         model): each offering's cost of a million tokens of each kind is computed once.
+    min_replicas
+        Replicas kept up for each charge period whatever its tokens, when rented GPUs serve
+        real-time traffic (:func:`infermodel.pricing.billing_basis.kept_up_cost`). [-]
 
     Returns
     -------
@@ -257,7 +304,9 @@ def reprice(
         columns) and, for the same lines, what the bill charged: ``billed_usd``,
         ``effective_usd``, ``list_cost_usd`` [USD], ``cost_minus_billed_usd`` [USD],
         ``cost_to_billed`` [-] and ``billed_offering`` (the offering the lines were billed
-        on). Sorted by period, then as a cost table.
+        on); ``traffic`` (``realtime`` or ``batch``), and on DIY rows ``replicas`` kept up
+        (real-time traffic) and ``fits_traffic``. DIY rows carry their ``billing_basis``.
+        Sorted by period, then as a cost table.
     """
     usage = refuse_bad_lines(bill, drop_bad_lines=drop_bad_lines)
     if usage.empty:
@@ -286,7 +335,13 @@ def reprice(
             if providers or platform_types:
                 snapshot = snapshot.select(providers=providers, platform_types=platform_types)
             snapshots[day] = snapshot
-        table, gone = _priced(_tokens_by_kind(part), snapshots[day], units)
+        served = {
+            "traffic": billing_basis.traffic_of_tiers(part["service_tier"]),
+            "period_hours": (end - start) / pd.Timedelta(seconds=SECONDS_PER_HOUR),
+            "min_replicas": min_replicas,
+            "diy_token_basis": diy_token_basis,
+        }
+        table, gone = _priced(_tokens_by_kind(part), snapshots[day], units, served)
         group = dict(zip(GROUP_COLUMNS, key[:3], strict=True)) if by_model else {}
         tables.append(_with_bill(table, part, start, end, day, group))
         left.append(gone.assign(charge_period_start=start))
@@ -330,58 +385,83 @@ def like_for_like(by_model: pd.DataFrame, api_prices: pd.DataFrame) -> pd.DataFr
     offering of the same model, and the best of staying or moving.
 
     ``by_model`` is :func:`reprice`'s table with ``by_model=True``; an offering counts only
-    when it prices every period the model was billed in. ``api_prices`` names the models of
-    the billed offerings (an unmapped model is matched by its name as billed). One row per
-    model billed, sorted by billed cost, largest first: ``billed_usd``, ``effective_usd``,
-    ``total_tokens``, ``periods``; ``list_usd`` (its own offering at the kit's list price;
-    NaN when unmapped or not on sale); ``like_offering_id``, ``like_platform_type`` and
-    ``like_usd`` (the cheapest other offering of the same model: another seller or rented
-    GPUs serving it; empty when none is priced); ``best_usd`` (the smaller of what was billed
-    and ``like_usd``) and ``saving_usd`` (billed minus best); ``any_offering_id`` and
-    ``any_usd`` (the cheapest API of any model: a floor, not like for like) [USD].
+    when it prices every period the model was billed in, and a rented GPU only when its
+    serving assumption fits the traffic in every period (``fits_traffic``) and it is not
+    interruptible (spot) capacity. ``api_prices`` names the models of the billed offerings
+    (an unmapped model is matched by its name as billed). One row per model billed, sorted
+    by billed cost, largest first: ``billed_usd``, ``effective_usd``, ``total_tokens``,
+    ``periods``, ``traffic``; ``list_usd`` (its own offering at the kit's list price; NaN when
+    unmapped or not on sale); ``like_offering_id``, ``like_platform_type`` and ``like_usd``
+    (the cheapest other offering of the same model: another seller or rented GPUs serving
+    it; empty when none is priced); ``best_usd`` (the smaller of what was billed and
+    ``like_usd``) and ``saving_usd`` (billed minus best); ``diy_offering_id``, ``diy_usd``,
+    ``diy_billing_basis`` and ``diy_replicas`` (the cheapest rented GPUs serving the same
+    model as the traffic would bill them, most replicas in a period; whether or not they
+    are cheaper); ``any_offering_id`` and ``any_usd`` (the cheapest API of any model: a
+    floor, not like for like) [USD].
     """
     keys = list(GROUP_COLUMNS)
     periods = by_model.groupby(keys)["charge_period_start"].nunique().rename("periods")
+    traffic = by_model.groupby(keys)["traffic"].agg(
+        lambda t: "realtime" if (t == "realtime").any() else "batch"
+    )
     bill = (
         by_model.drop_duplicates([*keys, "charge_period_start"])
         .groupby(keys)[["billed_usd", "effective_usd", "total_tokens"]]
         .sum()
         .join(periods)
+        .join(traffic)
     )
-    costs = by_model.groupby([*keys, "offering_id"], sort=False).agg(
+    costs = by_model.assign(fits=by_model["fits_traffic"].fillna(True).astype(bool))
+    costs = costs.groupby([*keys, "offering_id"], sort=False).agg(
         cost_usd=("cost_usd", "sum"),
         priced=("charge_period_start", "nunique"),
         platform_type=("platform_type", "first"),
         model=("model", "first"),
+        fits=("fits", "all"),
+        billing_basis=("billing_basis", "first"),
+        replicas=("replicas", "max"),
     )
     costs = costs.join(periods)
     costs = costs[costs["priced"] == costs["periods"]].reset_index()
     names = dict(zip(offerings.ids(api_prices), api_prices["model"], strict=True))
-    rows = []
-    for key, mine in costs.groupby(keys, sort=False):
-        billed_id = key[2]
-        name = names.get(billed_id, key[1])
-        # Interruptible (spot) capacity is not like for like with billed production traffic.
-        spot = mine["offering_id"].str.contains("/spot@", regex=False)
-        other = mine[(mine["offering_id"] != billed_id) & ~spot]
-        same = other[other["model"].map(lambda m, n=name: same_family(m, n))]
-        own = mine[mine["offering_id"] == billed_id]
-        apis = mine[mine["platform_type"] != "diy_gpu"]
-        like = same.loc[same["cost_usd"].idxmin()] if len(same) else None
-        floor = apis.loc[apis["cost_usd"].idxmin()] if len(apis) else None
-        rows.append(
-            {
-                **dict(zip(keys, key, strict=True)),
-                "billed_model_name": name,
-                "list_usd": float(own["cost_usd"].iloc[0]) if len(own) else np.nan,
-                "like_offering_id": "" if like is None else like["offering_id"],
-                "like_platform_type": "" if like is None else like["platform_type"],
-                "like_usd": np.nan if like is None else float(like["cost_usd"]),
-                "any_offering_id": "" if floor is None else floor["offering_id"],
-                "any_usd": np.nan if floor is None else float(floor["cost_usd"]),
-            }
-        )
+    rows = [
+        _alternatives(key, mine, names.get(key[2], key[1]))
+        for key, mine in costs.groupby(keys, sort=False)
+    ]
     out = bill.reset_index().merge(pd.DataFrame(rows), on=keys, how="left")
     out["best_usd"] = np.fmin(out["billed_usd"], out["like_usd"])
     out["saving_usd"] = out["billed_usd"] - out["best_usd"]
     return out.sort_values("billed_usd", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _alternatives(key: tuple, mine: pd.DataFrame, name: str) -> dict:
+    """The alternatives of one model billed (one ``like_for_like`` row, without the bill)."""
+    billed_id = key[2]
+    # Interruptible (spot) capacity is not like for like with billed production traffic, nor
+    # is a serving assumption that does not fit the traffic (batch throughput for real time).
+    spot = mine["offering_id"].str.contains("/spot@", regex=False)
+    other = mine[(mine["offering_id"] != billed_id) & ~spot & mine["fits"]]
+    same = other[other["model"].map(lambda m: same_family(m, name))]
+    own = mine[mine["offering_id"] == billed_id]
+    apis = mine[mine["platform_type"] != "diy_gpu"]
+    diy = same[same["platform_type"] == "diy_gpu"]
+
+    def best(rows: pd.DataFrame):
+        return rows.loc[rows["cost_usd"].idxmin()] if len(rows) else None
+
+    like, floor, gpu = best(same), best(apis), best(diy)
+    return {
+        **dict(zip(GROUP_COLUMNS, key, strict=True)),
+        "billed_model_name": name,
+        "list_usd": float(own["cost_usd"].iloc[0]) if len(own) else np.nan,
+        "like_offering_id": "" if like is None else like["offering_id"],
+        "like_platform_type": "" if like is None else like["platform_type"],
+        "like_usd": np.nan if like is None else float(like["cost_usd"]),
+        "diy_offering_id": "" if gpu is None else gpu["offering_id"],
+        "diy_usd": np.nan if gpu is None else float(gpu["cost_usd"]),
+        "diy_billing_basis": "" if gpu is None else gpu["billing_basis"],
+        "diy_replicas": np.nan if gpu is None else float(gpu["replicas"]),
+        "any_offering_id": "" if floor is None else floor["offering_id"],
+        "any_usd": np.nan if floor is None else float(floor["cost_usd"]),
+    }

@@ -29,7 +29,7 @@ import pandas as pd
 from infermodel import checks, formulas, tables
 from infermodel.errors import InputError
 from infermodel.prices import PriceSnapshot, service_tiers
-from infermodel.pricing import contracts
+from infermodel.pricing import billing_basis, contracts
 from infermodel.tables import (
     PLATFORM_LABELS,
     PLATFORM_TYPES,
@@ -232,7 +232,9 @@ def diy_rows(
     utilization: float,
     diy_token_basis: str = "total",
 ) -> pd.DataFrame:
-    """Price ``workload`` on each priceable (GPU offering, serving assumption) pair."""
+    """Price ``workload`` on each priceable (GPU offering, serving assumption) pair, on the
+    ``busy_hours`` basis: the busy GPU-hours of one job, the article's formula
+    (:func:`infermodel.pricing.billing_basis.busy_hours_cost`)."""
     check_diy_token_basis(diy_token_basis)
     tokens = workload.total_tokens if diy_token_basis == "total" else workload.output_tokens
     tps = priced_pairs["tokens_per_second"]
@@ -242,7 +244,14 @@ def diy_rows(
     spot = spot_time_factors(priced_pairs, tokens / workload.requests if workload.requests else 0)
     # An owned server's idle hours draw idle power: its GPU-hour depends on the utilization.
     usd_per_gpu_hour = owned_gpus.usd_per_gpu_hour_at(priced_pairs, utilization)
-    cost = formulas.gpu_cost_usd(tokens, tps, utilization, usd_per_gpu_hour, gpus_per_replica=gpus)
+    busy = billing_basis.busy_hours_cost(
+        tokens,
+        tps,
+        utilization,
+        usd_per_gpu_hour,
+        gpus_per_replica=gpus,
+        spot_time_factor=spot,
+    )
     return pd.DataFrame(
         {
             "platform_type": priced_pairs["platform_type"],
@@ -253,15 +262,16 @@ def diy_rows(
             "pricing": priced_pairs["pricing"],
             "serving_assumption": priced_pairs["assumption_id"],
             "mode": priced_pairs["mode"],
+            "billing_basis": "busy_hours",
             "gpus_per_replica": gpus,
             "tokens_per_second": tps,
             "utilization": float(utilization),
             "usd_per_gpu_hour": usd_per_gpu_hour,
             **owned_gpus.table_columns(priced_pairs),
-            "gpu_hours": formulas.gpu_hours(tokens, tps, utilization, gpus_per_replica=gpus) * spot,
-            "wall_clock_hours": formulas.wall_clock_hours(tokens, tps, utilization) * spot,
-            "cost_usd": cost * spot,
-            "cost_usd_list": cost * spot,
+            "gpu_hours": busy["gpu_hours"],
+            "wall_clock_hours": busy["wall_clock_hours"],
+            "cost_usd": busy["cost_usd"],
+            "cost_usd_list": busy["cost_usd"],
             "spot_time_factor": spot,
             **provenance_columns(priced_pairs, priced_pairs),
             "serving_source_url": priced_pairs["serving_source_url"],
@@ -386,13 +396,14 @@ def priced_pairs(
 ) -> pd.DataFrame:
     """The (GPU offering, serving assumption) pairs of a snapshot that can be priced.
 
-    Rows of :func:`infermodel.tables.serving.pairs` whose model fits on the GPU offering; empty when
-    the snapshot has no GPU offering or no assumption is given.
+    Rows of :func:`infermodel.tables.serving.pairs` whose model fits on the GPU offering and
+    was released by the snapshot's date; empty when the snapshot has no GPU offering or no
+    assumption is given.
     """
     if prices.gpu.empty or serving.empty:
         return pd.DataFrame()
     specs = tables.load_gpu_specs() if gpu_specs is None else gpu_specs
-    grid = serving_mod.pairs(prices.gpu, serving, specs)
+    grid = serving_mod.pairs(prices.gpu, serving, specs, as_of=prices.as_of)
     return grid[grid["priced"]].reset_index(drop=True)
 
 
@@ -434,7 +445,7 @@ def unpriced(
 ) -> pd.DataFrame:
     """GPU offerings x serving assumptions that :func:`cost_table` leaves out, and why."""
     specs = tables.load_gpu_specs() if gpu_specs is None else gpu_specs
-    grid = serving_mod.pairs(prices.gpu, serving, specs)
+    grid = serving_mod.pairs(prices.gpu, serving, specs, as_of=prices.as_of)
     return grid.loc[
         ~grid["priced"], ["provider", "gpu", "tier", "assumption_id", "reason"]
     ].reset_index(drop=True)

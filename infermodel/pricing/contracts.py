@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from infermodel._compat import pa
+from infermodel.formulas import BILLING_BASES
 from infermodel.tables import CONFIDENCE_LEVELS, DISPUTED, PLATFORM_LABELS, PLATFORM_TYPES
 from infermodel.tables.user_data import ORIGINS
 
@@ -57,12 +58,16 @@ _IDENTITY = {
     "pricing": _text(nullable=True),
     "serving_assumption": _text(nullable=True),
     "mode": _text(nullable=True),
+    # How the row's GPUs are paid (formulas.BILLING_BASES); empty on API rows.
+    "billing_basis": _text(nullable=True, checks=pa.Check.isin(BILLING_BASES)),
     "gpus_per_replica": pa.Column(float, pa.Check.ge(1), nullable=True),
     "tokens_per_second": _amount(nullable=True, positive=True),
 }
 _PROVENANCE = {
     "observed_on": pa.Column("datetime64[ns]"),
-    "age_days": pa.Column(int, pa.Check.ge(0)),
+    # Days from the source's date to the as-of date; negative for a price carried back from a
+    # later source (gpu_prices.csv carried_back_to).
+    "age_days": pa.Column(int),
     "stale": pa.Column(bool),
     # The price is a change announced for a date after today (infermodel.prices.as_of).
     "announced": pa.Column(bool),
@@ -100,6 +105,10 @@ _TABLE_RULES = [
     pa.Check(
         lambda df: ~_is_diy(df) | df["serving_assumption"].notna(),
         error="a DIY row names its serving assumption",
+    ),
+    pa.Check(
+        lambda df: _is_diy(df) != df["billing_basis"].isna(),
+        error="a DIY row names its billing basis; an API row has none",
     ),
     pa.Check(
         lambda df: _close(df["usd_per_million_tokens"], df["cost_usd"] * 1e6 / df["total_tokens"]),
@@ -276,6 +285,7 @@ BREAK_EVEN_TABLE = pa.DataFrameSchema(
         "usd_per_gpu_hour": _amount(),
         "diy_usd_per_million_tokens_busy": _amount(),
         "billing": _text(checks=pa.Check.isin(["always_on", "per_hour"])),
+        "billing_basis": _text(checks=pa.Check.isin(["always_on", "per_hour"])),
         "min_replicas": pa.Column(int, pa.Check.ge(0)),
         "max_replicas": pa.Column(nullable=True),  # a whole number, or None for no limit
         "fixed_usd_per_month": _amount(),
@@ -370,6 +380,11 @@ BILL_TABLE = pa.DataFrameSchema(
         "cost_minus_billed_usd": pa.Column(float),
         "cost_to_billed": pa.Column(float, nullable=True),
         "billed_offering": pa.Column(bool),
+        # How the tokens were served: requests answered as they came, or a batch job; rented
+        # GPUs are billed as that traffic would be (billing_basis), in whole replicas.
+        "traffic": _text(checks=pa.Check.isin(["batch", "realtime"])),
+        "replicas": pa.Column(float, pa.Check.ge(0), nullable=True),
+        "fits_traffic": pa.Column("boolean", nullable=True),
     },
     checks=[
         pa.Check(
@@ -405,6 +420,25 @@ BILL_TABLE = pa.DataFrameSchema(
         pa.Check(
             lambda df: df["cache_write_1h_tokens"] <= df["cache_write_tokens"] * (1 + 1e-12),
             error="1-hour cache writes are part of the cache writes",
+        ),
+        pa.Check(
+            lambda df: (
+                ~_is_diy(df)
+                | (
+                    df["billing_basis"]
+                    == np.where(df["traffic"] == "realtime", "always_on", "busy_hours")
+                )
+            ),
+            error="rented GPUs are billed as the traffic would be: replicas kept up for "
+            "real-time traffic, busy hours for a batch job",
+        ),
+        pa.Check(
+            lambda df: (
+                ~_is_diy(df)
+                | (df["billing_basis"] != "always_on")
+                | _close(df["cost_usd"], df["gpu_hours"] * df["usd_per_gpu_hour"])
+            ),
+            error="replicas kept up cost their paid GPU-hours times the hourly rate",
         ),
     ],
     ordered=True,

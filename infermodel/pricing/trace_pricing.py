@@ -19,7 +19,7 @@ import pandas as pd
 from infermodel import checks, formulas
 from infermodel.errors import InputError
 from infermodel.prices import PriceSnapshot, service_tiers
-from infermodel.pricing import compare, contracts, gpu_sizing
+from infermodel.pricing import billing_basis, compare, contracts, gpu_sizing
 from infermodel.readers.logs import Trace
 from infermodel.readers.logs.engines import Engine
 from infermodel.tables import context_windows, gpu_billing, offerings, owned_gpus
@@ -436,6 +436,7 @@ def _diy_rows(
             "pricing": priced_pairs["pricing"].to_numpy(),
             "serving_assumption": priced_pairs["assumption_id"].to_numpy(),
             "mode": priced_pairs["mode"].to_numpy(),
+            "billing_basis": billing_basis.of_sizing(diy_sizing),
             "gpus_per_replica": priced_pairs["gpus_per_replica"].to_numpy(dtype=float),
             "tokens_per_second": priced_pairs["tokens_per_second"].to_numpy(dtype=float),
             "usd_per_gpu_hour": owned_gpus.usd_per_gpu_hour_at(

@@ -45,43 +45,86 @@ def save_table(table: pd.DataFrame, name: str, tables_dir: str | os.PathLike) ->
     return target
 
 
+class Sentences:
+    """Sentences that read the same wherever the notebook is opened: HTML for JupyterLab and
+    the report (marked so no MathJax typesets a ``$``), escaped Markdown for a front end that
+    prefers it, plain text for a terminal (:func:`infermodel.narrative.html`,
+    :func:`~infermodel.narrative.markdown`, :func:`~infermodel.narrative.plain`)."""
+
+    def __init__(self, lines: Sequence[str], *, kind: str = "answer", paragraph: bool = False):
+        self.lines = [str(line) for line in lines if line]
+        self.kind, self.paragraph = kind, paragraph
+
+    def _repr_html_(self) -> str:
+        if self.paragraph:
+            return narrative.paragraph(" ".join(self.lines), kind=self.kind)
+        return narrative.html(self.lines, kind=self.kind)
+
+    def _repr_markdown_(self) -> str:
+        if self.paragraph:
+            text = narrative.markdown_text(" ".join(self.lines))
+            return f'<div class="{self.kind} {narrative.NO_MATH}">\n\n{text}\n\n</div>'
+        return narrative.markdown(self.lines, kind=self.kind)
+
+    def __repr__(self) -> str:
+        return " ".join(self.lines) if self.paragraph else narrative.plain(self.lines)
+
+
 def save_answer(lines: Sequence[str], name: str, tables_dir: str | os.PathLike) -> Path | None:
     """Write the page's answer as ``<tables_dir>/<name>.answer.json`` for the report's index.
 
-    ``lines`` are the sentences of an ``infermodel.narrative.*_answer`` function; nothing is
-    written when ``tables_dir`` is empty (a notebook run by hand).
+    ``lines`` are the sentences of an ``infermodel.narrative.*_answer`` function, and their
+    claims when it returns a :class:`~infermodel.narrative.Answer` (who is cheaper on which
+    billing basis, read by the index's verdict and the consistency test); nothing is written
+    when ``tables_dir`` is empty (a notebook run by hand).
     """
     if not str(tables_dir):
         return None
     target = Path(tables_dir) / f"{name}{ANSWER_SUFFIX}"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps({"name": name, "lines": list(lines)}, indent=1) + "\n")
+    claims = list(getattr(lines, "claims", []))
+    saved = {"name": name, "lines": list(lines), "claims": claims}
+    target.write_text(json.dumps(saved, indent=1, allow_nan=False) + "\n")
     return target
+
+
+def read_saved(path: str | os.PathLike) -> dict:
+    """The answer saved by :func:`save_answer`: ``name``, ``lines`` and ``claims`` (empty
+    lists when the file is unreadable)."""
+    try:
+        saved = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        saved = {}
+    if not isinstance(saved, dict):
+        saved = {}
+    lines = saved.get("lines", [])
+    claims = saved.get("claims", [])
+    return {
+        "name": str(saved.get("name", Path(path).name.removesuffix(ANSWER_SUFFIX))),
+        "lines": [str(line) for line in lines] if isinstance(lines, list) else [],
+        "claims": [c for c in claims if isinstance(c, dict)] if isinstance(claims, list) else [],
+    }
 
 
 def read_answer(path: str | os.PathLike) -> list[str]:
     """The sentences saved by :func:`save_answer` (empty when the file is unreadable)."""
-    try:
-        lines = json.loads(Path(path).read_text()).get("lines", [])
-    except (OSError, ValueError, AttributeError):
-        return []
-    return [str(line) for line in lines] if isinstance(lines, list) else []
+    return read_saved(path)["lines"]
 
 
-def show_answer(lines: Sequence[str], name: str, tables_dir: str | os.PathLike) -> HTML:
+def show_answer(lines: Sequence[str], name: str, tables_dir: str | os.PathLike) -> Sentences:
     """Save the answer (:func:`save_answer`) and show it as a list of sentences."""
     save_answer(lines, name, tables_dir)
-    return HTML(narrative.html(lines))
+    return Sentences(lines)
 
 
-def lead(text: str) -> HTML:
+def lead(text: str) -> Sentences:
     """One paragraph saying what was priced (e.g. :func:`infermodel.narrative.workload_lead`)."""
-    return HTML(narrative.paragraph(text))
+    return Sentences([text], kind="lead", paragraph=True)
 
 
-def notes(lines: Sequence[str]) -> HTML:
+def notes(lines: Sequence[str]) -> Sentences:
     """Sentences under a table or chart (e.g. what a section's numbers mean), as a list."""
-    return HTML(narrative.html([line for line in lines if line], kind="notes"))
+    return Sentences(lines, kind="notes")
 
 
 def user_numbers(table, snapshot) -> HTML:
@@ -111,7 +154,7 @@ def stale_banner(snapshot, *, html_output: bool = False):
         oldest = stale["observed_on"].min()
         providers = ", ".join(sorted(set(stale["provider"])))
         text = (
-            "<p class='im-banner'><strong>Stale prices:</strong> "
+            f"<p class='im-banner {narrative.NO_MATH}'><strong>Stale prices:</strong> "
             + html.escape(
                 f"{len(stale)} of {len(observations)} price observations used are older than "
                 f"{snapshot.stale_after_days} days at {snapshot.as_of.date()} (oldest "
@@ -123,9 +166,8 @@ def stale_banner(snapshot, *, html_output: bool = False):
     scheduled = narrative.past_schedule(snapshot)
     if scheduled:
         text += (
-            "<p class='im-banner'><strong>Past a scheduled retirement:</strong> "
-            + html.escape(scheduled)
-            + "</p>"
+            f"<p class='im-banner {narrative.NO_MATH}'><strong>Past a scheduled retirement:"
+            "</strong> " + html.escape(scheduled) + "</p>"
         )
     return text if html_output else HTML(text)
 

@@ -27,7 +27,7 @@ from nbconvert import HTMLExporter
 from infermodel import narrative, paths, prices
 from infermodel.errors import InfermodelError, ReportError
 from infermodel.reports import folders
-from infermodel.reports.notebook import ANSWER_SUFFIX, read_answer, stale_banner
+from infermodel.reports.notebook import ANSWER_SUFFIX, read_answer, read_saved, stale_banner
 
 #: Heading of the appendix every notebook ends with; it and what follows are folded away.
 APPENDIX = "Provenance and method"
@@ -147,6 +147,7 @@ def as_of_html(record: dict) -> str:
 def _page_entry(run: dict, report_dir: Path | None) -> dict:
     title, description = run["name"].replace("_", " ").capitalize(), ""
     lines: list[str] = []
+    claims: list[dict] = []
     if report_dir is not None:
         executed = report_dir / run.get("notebook", "")
         if executed.is_file():
@@ -157,12 +158,28 @@ def _page_entry(run: dict, report_dir: Path | None) -> dict:
                 pass
         for name in run.get("tables", []):
             if name.endswith(ANSWER_SUFFIX):
-                lines = read_answer(report_dir / "tables" / name)
-    return {"title": title, "description": description, "lines": lines, **run}
+                saved = read_saved(report_dir / "tables" / name)
+                lines, claims = saved["lines"], saved["claims"]
+    return {"title": title, "description": description, "lines": lines, "claims": claims, **run}
+
+
+def verdict_html(entries: list[dict]) -> str:
+    """The report's one verdict (:func:`infermodel.narrative.verdict`) from every page's
+    claims, as a paragraph; empty when no page compares self-hosting with an API."""
+    claims = [c for e in entries for c in e.get("claims", [])]
+    lines = narrative.verdict(claims)
+    if not lines:
+        return ""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines[1:])
+    return (
+        f"<div class='verdict {narrative.NO_MATH}'><p><strong>The verdict:</strong> "
+        f"{html.escape(lines[0])}</p>" + (f"<ul>{items}</ul>" if items else "") + "</div>"
+    )
 
 
 def index_html(title: str, record: dict, tables_dir: Path | None = None) -> str:
-    """The report's index page: every page's answer, the pages, the downloads folded away.
+    """The report's index page: the one verdict, every page's answer, the pages, the downloads
+    folded away.
 
     The answers are read from ``tables_dir`` (the report's ``tables`` folder, where each
     notebook saved its answer); without it the index lists the pages without answers.
@@ -184,7 +201,7 @@ def index_html(title: str, record: dict, tables_dir: Path | None = None) -> str:
     body = (
         f"<h1>{html.escape(title)}</h1>{as_of_html(record)}"
         + (f"<p class='lead'>{html.escape(yours)}</p>" if yours else "")
-        + f"<h2>The answer</h2>{answers}"
+        + f"<h2>The answer</h2>{verdict_html(entries)}{answers}"
         f"<h2>The pages</h2><ul>{listing}</ul>"
         f"{_downloads(record, entries)}"
     )

@@ -29,7 +29,13 @@ from infermodel.formulas.roofline import (
     Efficiency,
 )
 from infermodel.tables import provenance, user_data
-from infermodel.tables.reading import RowRule, date_column, read_table, row_problems
+from infermodel.tables.reading import (
+    RowRule,
+    date_column,
+    optional_date_column,
+    read_table,
+    row_problems,
+)
 from infermodel.tables.serving_engines import DEFAULT_ENGINE, ENGINES
 from infermodel.units import SECONDS_PER_HOUR
 
@@ -137,10 +143,14 @@ EFFECTIVE_NOT_BEFORE_OBSERVED = RowRule(
 
 
 def in_force_from(observations: pd.DataFrame) -> pd.Series:
-    """The day each price observation takes effect: ``effective_from``, else ``observed_on``."""
-    if "effective_from" not in observations:
-        return observations["observed_on"]
-    return observations["effective_from"].fillna(observations["observed_on"])
+    """The day each price observation is in force from: ``effective_from`` (a change announced
+    for that day), else ``carried_back_to`` (an estimate read from a later source and assumed
+    for earlier dates), else ``observed_on``."""
+    start = observations["observed_on"]
+    for column in ("carried_back_to", "effective_from"):
+        if column in observations:
+            start = observations[column].fillna(start)
+    return start
 
 
 def _provenance_columns() -> dict[str, pa.Column]:
@@ -295,11 +305,29 @@ GPU_SCHEMA = pa.DataFrameSchema(
         ),
         **_provenance_columns(),
         "effective_from": effective_from_column(),
+        # An estimate for an earlier date than its source's: the price, read from a source
+        # dated observed_on, is assumed in force from this day (empty: from observed_on).
+        "carried_back_to": optional_date_column("carried_back_to"),
     },
-    unique=GPU_OBSERVATION_KEY,
+    unique=[*GPU_OBSERVATION_KEY, "carried_back_to"],
     strict=True,
     coerce=True,
     name="gpu_prices",
+)
+
+
+def _carried_back_ok(df: pd.DataFrame) -> pd.Series:
+    if "carried_back_to" not in df:
+        return pd.Series(True, index=df.index)
+    back = df["carried_back_to"]
+    return back.isna() | ((back < df["observed_on"]) & (df["confidence"] != "confirmed"))
+
+
+_CARRIED_BACK = RowRule(
+    "carried_back_to",
+    _carried_back_ok,
+    "must be before observed_on, on a row whose confidence is not 'confirmed' (a price "
+    "carried back from a later source is an estimate)",
 )
 
 
@@ -400,6 +428,9 @@ SERVING_SCHEMA = pa.DataFrameSchema(
         "article_default": pa.Column(
             str, pa.Check.isin(("true", "false"), error="must be true or false")
         ),
+        # The first day this configuration could be served: the model's release (and any
+        # later GPU or engine it needs). Never priced at an earlier as-of date.
+        "available_from": date_column("available_from"),
         "observed_on": date_column("observed_on"),
         "source_url": pa.Column(str),
         "note": pa.Column(str),
@@ -427,6 +458,9 @@ MODEL_SPECS_SCHEMA = pa.DataFrameSchema(
         "experts_per_token": pa.Column(int, pa.Check.ge(1)),
         "source_url": pa.Column(str),
         "observed_on": date_column("observed_on"),
+        # The day the model's weights were released, from its maker's announcement.
+        "released_on": date_column("released_on"),
+        "release_source_url": pa.Column(str),
         "note": pa.Column(str, nullable=True),
     },
     checks=[
@@ -581,7 +615,7 @@ def load_api_price_tiers(path: Path = paths.API_PRICE_TIERS_CSV) -> pd.DataFrame
 
 def load_gpu_prices(path: Path = paths.GPU_PRICES_CSV) -> pd.DataFrame:
     """All GPU price observations, validated; raises :class:`TableError` on a bad row."""
-    rules = [_NOTE_FOR_ESTIMATES, EFFECTIVE_NOT_BEFORE_OBSERVED]
+    rules = [_NOTE_FOR_ESTIMATES, EFFECTIVE_NOT_BEFORE_OBSERVED, _CARRIED_BACK]
     return user_data.read(path, GPU_SCHEMA, rules=rules)
 
 

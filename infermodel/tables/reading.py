@@ -44,6 +44,16 @@ def date_column(name: str) -> pa.Column:
     )
 
 
+def optional_date_column(name: str) -> pa.Column:
+    """A ``YYYY-MM-DD`` date column that may be empty or absent, no date in the future."""
+    return pa.Column(
+        pandas_engine.DateTime(to_datetime_kwargs={"format": "%Y-%m-%d"}),
+        not_after_today(name),
+        nullable=True,
+        required=False,
+    )
+
+
 @dataclass(frozen=True)
 class RowRule:
     """A rule across columns of one row, checked after the schema; reported on ``field``.

@@ -284,6 +284,22 @@ def check_models_known(
     return row_problems(frame, unknown, path, "model", rule)
 
 
+def check_available_after_release(
+    serving: pd.DataFrame, models: pd.DataFrame, path: Path
+) -> list[Problem]:
+    """Serving assumptions said to be possible before their model was released."""
+    released = {
+        model_key(m): d for m, d in zip(models["model"], models["released_on"], strict=True)
+    }
+    released |= {
+        model_key(h): d for h, d in zip(models["hf_id"], models["released_on"], strict=True)
+    }
+    release = serving["model"].map(model_key).map(released)
+    early = release.notna() & (serving["available_from"] < release)
+    rule = "before its model's release (released_on in model_specs.csv)"
+    return row_problems(serving, early, path, "available_from", rule)
+
+
 def check_serving_targets(
     targets: pd.DataFrame,
     serving: pd.DataFrame,
@@ -395,6 +411,9 @@ def _cross_table_problems(tables: dict[str, pd.DataFrame], files: dict[str, Path
                 problems += check_models_known(
                     tables[name], models, files[name], classes_allowed=classes
                 )
+        if "serving_assumptions" in tables:
+            serving = tables["serving_assumptions"]
+            problems += check_available_after_release(serving, models, files["serving_assumptions"])
     if "contracts" in tables and "api_prices" in tables:
         problems += negotiated.check_contracts(tables["contracts"], tables["api_prices"])
     if "owned_gpus" in tables and "gpu_specs" in tables:

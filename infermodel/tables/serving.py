@@ -54,9 +54,16 @@ def assumptions(ids: Sequence[str] | str | None = None) -> pd.DataFrame:
 
 
 def pairs(
-    gpu_offerings: pd.DataFrame, serving: pd.DataFrame, gpu_specs: pd.DataFrame
+    gpu_offerings: pd.DataFrame,
+    serving: pd.DataFrame,
+    gpu_specs: pd.DataFrame,
+    *,
+    as_of: object | None = None,
 ) -> pd.DataFrame:
     """Every (GPU offering, serving assumption) pair, with whether it can be priced.
+
+    With ``as_of``, an assumption whose ``available_from`` (the model's release) is later is
+    not priced: a report at a past date prices nothing released after it.
 
     Returns the columns of both tables (serving columns prefixed where they clash), plus
     ``memory_gb_per_replica``, ``priced`` (bool) and ``reason`` (why not, else empty).
@@ -90,5 +97,20 @@ def pairs(
     )
     reason[other_gpu] = "assumption measured on " + grid["serving_gpu"]
     reason[no_spec] = "GPU not in gpu_specs.csv (memory unknown)"
+    if as_of is not None and "available_from" in grid:
+        later = pd.to_datetime(grid["available_from"]) > pd.Timestamp(as_of)
+        grid["priced"] &= ~later
+        reason[later] = (
+            "not possible before "
+            + pd.to_datetime(grid["available_from"]).dt.strftime("%Y-%m-%d")
+            + " (the model's release), after the as-of date"
+        )
     grid["reason"] = reason
     return grid
+
+
+def available(serving: pd.DataFrame, as_of: object) -> pd.DataFrame:
+    """The assumptions of ``serving`` possible on ``as_of`` (``available_from`` on or before)."""
+    if "available_from" not in serving:
+        return serving
+    return serving[pd.to_datetime(serving["available_from"]) <= pd.Timestamp(as_of)]

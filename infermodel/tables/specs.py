@@ -42,6 +42,22 @@ def resolve_model(name: str, models: pd.DataFrame | None = None) -> str:
     raise InputError(_unknown("model", name, valid, [tables.model_key(m) for m in valid], key))
 
 
+def released(
+    models: Sequence[str], as_of: object, specs_table: pd.DataFrame | None = None
+) -> tuple[list[str], list[str]]:
+    """``models`` split into those released on or before ``as_of`` and those released after
+    (``released_on`` in ``data/model_specs.csv``), each in the order given: a report at a past
+    date estimates nothing that did not exist yet. Unknown names are refused
+    (:func:`resolve_model`)."""
+    specs_table = tables.load_model_specs() if specs_table is None else specs_table
+    on = specs_table.set_index("model")["released_on"]
+    when = pd.Timestamp(as_of)
+    kept, later = [], []
+    for name in models:
+        (kept if on[resolve_model(name, specs_table)] <= when else later).append(name)
+    return kept, later
+
+
 def resolve_gpu(name: str, gpu_specs: pd.DataFrame | None = None) -> str:
     """The exact GPU SKU for ``name`` (case-insensitive).
 
