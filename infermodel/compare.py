@@ -164,6 +164,12 @@ def diy_rows(
     """Price ``workload`` on each priceable (GPU offering, serving assumption) pair."""
     check_diy_token_basis(diy_token_basis)
     tokens = workload.total_tokens if diy_token_basis == "total" else workload.output_tokens
+    if tokens <= 0:
+        raise InputError(
+            "diy_token_basis 'output' (--diy-token-basis output) counts only output tokens "
+            "as GPU work, and this workload has none (output share 0): every rented GPU "
+            "would cost $0; use diy_token_basis 'total', or an output share above 0"
+        )
     tps = priced_pairs["tokens_per_second"]
     gpus = priced_pairs["gpus_per_replica"]
     # Spot capacity: each interruption costs a restart and the in-flight work again (one
@@ -190,6 +196,7 @@ def diy_rows(
             )
             * spot,
             "spot_time_factor": spot,
+            "diy_token_basis": diy_token_basis,
             "observed_on": priced_pairs["observed_on"],
             "age_days": priced_pairs["age_days"],
             "stale": priced_pairs["stale"],

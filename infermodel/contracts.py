@@ -103,6 +103,7 @@ COST_TABLE = pa.DataFrameSchema(
         "gpu_hours": _amount(nullable=True),
         "wall_clock_hours": _amount(nullable=True),
         "spot_time_factor": pa.Column(float, pa.Check.ge(1), nullable=True),
+        "diy_token_basis": _text(nullable=True, checks=pa.Check.isin(("total", "output"))),
         "cost_usd": _amount(),
         "usd_per_million_tokens": _amount(),
         "multiple_of_cheapest": pa.Column(float, pa.Check.ge(1 - RELATIVE_TOLERANCE)),
@@ -110,6 +111,10 @@ COST_TABLE = pa.DataFrameSchema(
     },
     checks=[
         *_TABLE_RULES,
+        pa.Check(
+            lambda df: _is_diy(df) == df["diy_token_basis"].notna(),
+            error="a DIY row (only) names the tokens that take its GPU time",
+        ),
         pa.Check(
             lambda df: (
                 ~_is_diy(df) | _close(df["cost_usd"], df["gpu_hours"] * df["usd_per_gpu_hour"])
