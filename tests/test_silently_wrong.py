@@ -61,3 +61,31 @@ def test_the_output_basis_without_output_tokens_is_refused_not_free(capsys):
         line = one_error_line(err)
         assert status == 2 and out == ""
         assert "diy_token_basis 'output'" in line and "would cost $0" in line
+
+
+# --- trace --min-replicas under hourly autoscaling --------------------------------------------
+
+
+def one_minute_log(folder) -> str:
+    path = folder / "minute.csv"
+    rows = [f"2025-05-01 00:00:{s:02d},100,100" for s in range(0, 60, 10)]
+    path.write_text("timestamp,input_tokens,output_tokens\n" + "\n".join(rows) + "\n")
+    return str(path)
+
+
+def test_min_replicas_bill_the_log_not_a_whole_autoscaling_window(capsys, tmp_path):
+    # A log of one minute, one replica kept on (--min-replicas 1), RunPod A100 community cloud
+    # at $1.19/GPU-hour billed by the second. Autoscaled: that replica runs the minute, 60 s:
+    # 1.19 x 60 / 3600 = $0.019833 (it was billed the whole hourly window, $1.19, 60x).
+    # Sized for the peak: the same replica plus its billed 30 s cold start, 90 s = $0.02975.
+    status, out, err = run(
+        capsys, "trace", one_minute_log(tmp_path), *AS_OF, "--format", "csv",
+        "--min-replicas", "1", "--provider", "runpod",
+    )  # fmt: skip
+    assert status == 0, err
+    table = pd.read_csv(io.StringIO(out)).set_index("offering_id")
+    row = table.loc[A100]
+    assert row["cost_usd_autoscaled"] == pytest.approx(1.19 * 60 / 3600, rel=1e-9)
+    assert row["cost_usd_peak_sized"] == pytest.approx(1.19 * 90 / 3600, rel=1e-9)
+    diy = table[table["platform_type"] == "diy_gpu"]
+    assert (diy["cost_usd_autoscaled"] <= diy["cost_usd_peak_sized"] * (1 + 1e-12)).all()
