@@ -98,8 +98,14 @@ def reading(path: Path, fmt: str) -> Iterator[None]:
 
 
 def connect() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB without its terminal progress bar (noise in notebooks and logs)."""
+    """An in-memory DuckDB in UTC, without its terminal progress bar (noise in notebooks).
+
+    In UTC, as Spark's sessions (:mod:`infermodel.readers.engines`): a time-zone-aware
+    column (Parquet's UTC-adjusted timestamps) is read as its UTC wall clock, whatever the
+    machine's ``TZ``.
+    """
     con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
     try:
         con.execute("SET enable_progress_bar = false")
     except duckdb.InvalidInputException:
@@ -228,10 +234,31 @@ def detect_format(path: str | Path) -> str:
 
 @dataclass(frozen=True)
 class CsvLayout:
-    """How a CSV log is split: its delimiter and header names (made unique, never empty)."""
+    """How a CSV log is split: its delimiter and header names (made unique, never empty).
+
+    ``repeated``: each name the header gives more than one field, with those fields'
+    numbers (1-based); the second is read as ``name_1``, the third ``name_2``.
+    """
 
     delimiter: str
     names: tuple[str, ...]
+    repeated: tuple[tuple[str, tuple[int, ...]], ...] = ()
+
+    def check_not_repeated(self, path: Path, used: dict[str, str]) -> None:
+        """Refuse a header that names a column the kit reads (``used``: role -> name) twice.
+
+        Which field holds the value is then a guess; the first was taken, silently.
+        """
+        twice = dict(self.repeated)
+        for role, name in used.items():
+            if name in twice:
+                at = [str(n) for n in twice[name]]
+                fields = ", ".join(at[:-1]) + " and " + at[-1]
+                raise DataError(
+                    f"{path}:1: the CSV header names column {name!r} more than once (fields "
+                    f"{fields}); which one holds the {role.replace('_', ' ')} is a guess: "
+                    "rename the others"
+                )
 
 
 def csv_layout(log: LogFile) -> CsvLayout:
@@ -250,13 +277,16 @@ def csv_layout(log: LogFile) -> CsvLayout:
             best = (delimiter, fields)
     assert best is not None
     names: list[str] = []
+    fields: dict[str, list[int]] = {}
     for index, raw in enumerate(best[1]):
         name, base, n = raw.strip() or f"column{index}", raw.strip() or f"column{index}", 0
+        fields.setdefault(base, []).append(index + 1)
         while name in names:  # as DuckDB's sniffer: a repeated name gets _1, _2, ...
             n += 1
             name = f"{base}_{n}"
         names.append(name)
-    return CsvLayout(best[0], tuple(names))
+    repeated = tuple((name, tuple(at)) for name, at in fields.items() if len(at) > 1)
+    return CsvLayout(best[0], tuple(names), repeated)
 
 
 def csv_sql(log: LogFile, layout: CsvLayout, *, store_rejects: bool) -> str:

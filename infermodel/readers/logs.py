@@ -366,6 +366,12 @@ def _resolve_mapping(
     return mapping
 
 
+def _used_columns(mapping: ColumnMapping) -> dict[str, str]:
+    """Role -> column name of every column the kit reads from a log."""
+    roles = ("input_tokens", "output_tokens", "cached_input_tokens", "timestamp", "model")
+    return {role: getattr(mapping, role) for role in roles if getattr(mapping, role)}
+
+
 def _describe(
     engine: Engine, log: LogFile, fmt: str, layout: CsvLayout | None
 ) -> tuple[list[str], dict[str, str]]:
@@ -616,6 +622,8 @@ def read_trace(
         layout = csv_layout(log) if fmt in ("azure", "csv") else None
         available, types = _describe(engine, log, fmt, layout)
         mapping = _resolve_mapping(path, fmt, mapping, available)
+        if layout is not None:
+            layout.check_not_repeated(path, _used_columns(mapping))
         columns = Columns(json_like=fmt in ("mooncake", "jsonl"), types=types)
 
         def view_sql(store_rejects: bool) -> str:

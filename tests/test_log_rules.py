@@ -1,0 +1,161 @@
+"""Rules of a request log's rows that used to be read silently wrong (issue 23).
+
+A timestamp's UTC offset was dropped (both engines), a JSON key named twice was read with its
+first value on DuckDB and refused on Spark, and a CSV header naming a column twice was read
+from its first field. Each rule is written once, in the SQL both engines run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from infermodel.errors import DataError, InputError
+from infermodel.readers import dialects, engines, log_checks, logs
+
+spark = pytest.mark.spark
+on_one_worker = pytest.mark.xdist_group("spark")
+
+OFFSETS = (
+    "timestamp,input_tokens,output_tokens\n"
+    "2025-05-01T12:00:00+02:00,100,10\n"  # 10:00 UTC
+    "2025-05-01 10:00:30Z,100,10\n"  # 10:00:30 UTC
+    "2025-05-01 05:31:00-05:30,100,10\n"  # 11:01 UTC
+    "2025-05-01 11:02:00,100,10\n"  # no offset: read as UTC
+    "2025-05-01T13:03:00 +0200,100,10\n"  # 11:03 UTC
+)
+
+
+@pytest.fixture(scope="module")
+def session():
+    try:
+        return engines.spark_session("local[2]")
+    except (InputError, DataError) as exc:
+        pytest.fail(f"Spark cannot start, so the spark engine is untested: {exc}", pytrace=False)
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_a_utc_offset_moves_the_arrival_to_utc(tmp_path):
+    trace = logs.read_trace(write(tmp_path / "offsets.csv", OFFSETS))
+    first, last, minutes = trace.span()
+    # 12:00+02:00 is 10:00 UTC, the first; 13:03 +0200 is 11:03 UTC, the last: 64 minutes.
+    assert (first, last, minutes) == (
+        pd.Timestamp("2025-05-01 10:00:00"), pd.Timestamp("2025-05-01 11:03:00"), 64
+    )  # fmt: skip
+    busy = trace.per_minute(busy_only=True)
+    assert busy["minute"].dt.strftime("%H:%M").tolist() == ["10:00", "11:01", "11:02", "11:03"]
+    assert busy["requests"].tolist() == [2, 1, 1, 1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2025-05-01 12:00:00 PM",  # DuckDB's cast dropped "PM": 12:00, not 12:00 PM
+        "2025-05-01 12:00:00 BC",
+        "2025-05-01 12:00:00 Europe/Paris",  # a zone name, not an offset
+        "2025-05-01 12:00:00+15:00",  # no such offset
+        "2025-05-01 12:00:00+02:75",
+    ],
+)
+def test_a_date_time_the_kit_cannot_read_exactly_is_a_bad_row(tmp_path, text):
+    path = write(tmp_path / "odd.csv", f"timestamp,input_tokens,output_tokens\n{text},1,1\n")
+    with pytest.raises(logs.BadRowsError) as caught:
+        logs.read_trace(path)
+    assert caught.value.counts == {"bad_timestamp": 1}
+    assert caught.value.problems[0].line == 2
+
+
+def test_duckdb_reads_an_aware_parquet_column_in_utc_whatever_tz(tmp_path):
+    # A UTC-adjusted Parquet timestamp column was read in the machine's time zone (TZ).
+    log = tmp_path / "aware.parquet"
+    code = (
+        "import duckdb; duckdb.connect().execute(\"SET TimeZone='UTC'; COPY (SELECT "
+        "TIMESTAMPTZ '2025-05-01 12:00:00+00' AS timestamp, 10 AS input_tokens, "
+        f"2 AS output_tokens) TO '{log}' (FORMAT parquet)\")"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    read = (
+        "from infermodel.readers import logs; import sys; "
+        "print(logs.read_trace(sys.argv[1]).span()[0])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", read, str(log)],
+        capture_output=True, text=True, check=True, env={**os.environ, "TZ": "Asia/Tokyo"},
+    )  # fmt: skip
+    assert done.stdout.strip() == "2025-05-01 12:00:00"
+
+
+DUPLICATE_KEY = (
+    '{"input_tokens": 5, "output_tokens": 1}\n'
+    '{"input_tokens": 5, "output_tokens": 1, "input_tokens": 5000}\n'
+    '{"input_tokens": 7, "output_tokens": 2, "meta": {"a": 1, "a": 2}}\n'  # nested: not read
+)
+
+
+def test_a_json_key_named_twice_is_a_malformed_line(tmp_path):
+    path = write(tmp_path / "twice.jsonl", DUPLICATE_KEY)
+    with pytest.raises(logs.BadRowsError) as caught:
+        logs.read_trace(path)
+    assert caught.value.counts == {"malformed": 1}
+    assert caught.value.problems[0].line == 2
+    kept = logs.read_trace(path, drop_bad_rows=True)
+    assert kept.summary().iloc[0]["input_tokens"] == 5 + 7  # never 5000
+
+
+def test_a_csv_header_naming_a_read_column_twice_is_refused(tmp_path):
+    path = write(
+        tmp_path / "twice.csv",
+        "timestamp,input_tokens,output_tokens,input_tokens\n2025-05-01 00:00:00,100,10,5000\n",
+    )
+    with pytest.raises(DataError) as caught:
+        logs.read_trace(path)
+    assert str(caught.value) == (
+        f"{path}:1: the CSV header names column 'input_tokens' more than once (fields 2 and "
+        "4); which one holds the input tokens is a guess: rename the others"
+    )
+    other = write(tmp_path / "notes.csv", "note,input_tokens,output_tokens,note\na,1,2,b\n")
+    assert logs.read_trace(other).summary().iloc[0]["requests"] == 1  # not a column it reads
+
+
+def test_spark_sql_rewrites_functions_inside_rewritten_functions():
+    # SQLGlot's top-down transform did not enter a node it replaced: epoch_us inside
+    # make_timestamp stayed DuckDB's (Spark has no EPOCH_US).
+    sql = dialects.to_spark("SELECT make_timestamp(epoch_us(ts) - 5), isfinite(epoch_us(x)) FROM t")
+    assert "EPOCH_US" not in sql
+    assert sql.count("UNIX_MICROS(CAST(") == 2
+    arrival = dialects.to_spark(f"SELECT {log_checks.datetime_text_sql('x')} FROM t")
+    assert "EPOCH_US" not in arrival and "RLIKE" in arrival
+
+
+@spark
+@on_one_worker
+def test_offsets_and_repeated_keys_are_read_alike_on_spark(session, tmp_path):
+    offsets = write(tmp_path / "offsets.csv", OFFSETS)
+    offsets_jsonl = write(
+        tmp_path / "offsets.jsonl",
+        "".join(
+            json.dumps({"timestamp": ts, "input_tokens": 100, "output_tokens": 10}) + "\n"
+            for ts in [line.split(",")[0] for line in OFFSETS.splitlines()[1:]]
+        ),
+    )
+    for path in (offsets, offsets_jsonl):
+        duck = logs.read_trace(path)
+        sparked = logs.read_trace(path, engine=engines.SparkEngine(session))
+        assert duck.span() == sparked.span()
+        pd.testing.assert_frame_equal(duck.per_minute(), sparked.per_minute())
+    twice = write(tmp_path / "twice.jsonl", DUPLICATE_KEY)
+    for engine in ("duckdb", engines.SparkEngine(session)):
+        with pytest.raises(logs.BadRowsError) as caught:
+            logs.read_trace(twice, engine=engine)
+        assert caught.value.counts == {"malformed": 1}
+        assert [p.line for p in caught.value.problems] == [2]
