@@ -159,3 +159,32 @@ def test_offsets_and_repeated_keys_are_read_alike_on_spark(session, tmp_path):
             logs.read_trace(twice, engine=engine)
         assert caught.value.counts == {"malformed": 1}
         assert [p.line for p in caught.value.problems] == [2]
+
+
+def test_a_log_that_changes_while_it_is_read_is_not_priced(tmp_path, monkeypatch):
+    # The checks scan the file, then the pricing scans it again: a log cut short (or still
+    # being written) between the two was priced half-way, exit status 0.
+    rows = "".join(f"2025-05-01 00:{m:02d}:00,100,10\n" for m in range(60))
+    path = write(tmp_path / "live.csv", "timestamp,input_tokens,output_tokens\n" + rows)
+    create = logs._create_requests
+
+    def truncated_first(*args, **kwargs):
+        with path.open("r+b") as handle:
+            handle.truncate(path.stat().st_size // 2)
+        return create(*args, **kwargs)
+
+    monkeypatch.setattr(logs, "_create_requests", truncated_first)
+    with pytest.raises(DataError) as caught:
+        logs.read_trace(path)
+    assert str(caught.value).startswith(f"{path}: the log changed while it was read (its size")
+    assert "nothing is priced" in str(caught.value)
+
+
+def test_a_trace_whose_file_changed_since_is_refused_on_its_next_scan(tmp_path):
+    path = write(tmp_path / "log.csv", OFFSETS)
+    trace = logs.read_trace(path)
+    assert trace.per_interval(60)["requests"].sum() == 5
+    with path.open("a") as handle:
+        handle.write("2025-05-01 12:00:00,1,1\n")  # appended by a logger meanwhile
+    with pytest.raises(DataError, match="the log changed while it was read"):
+        trace.per_interval(60)

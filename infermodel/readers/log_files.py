@@ -169,12 +169,57 @@ def read_head(path: Path, compression: str | None, size: int = HEAD_BYTES) -> by
 
 
 @dataclass(frozen=True)
+class FileState:
+    """What a file is at one moment: device, inode, size and change times (``os.stat``).
+
+    A log is read in several scans (the checks, then the shapes and minutes that price it,
+    later the views a page draws); if the file changes between two of them (a log still being
+    written, truncated, replaced), the rows checked are not the rows priced. Every scan is
+    followed by :meth:`check`, which refuses a file that is no longer this state.
+    """
+
+    device: int
+    inode: int
+    size: int
+    modified_ns: int
+    changed_ns: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileState:
+        info = Path(path).stat()
+        return cls(info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+    def check(self, path: Path) -> None:
+        """Raise :class:`DataError` when ``path`` is no longer the file this state describes."""
+        try:
+            now = FileState.of(path)
+        except OSError as exc:
+            raise DataError(
+                f"{path}: the log went away while it was read ({exc.strerror}); nothing is "
+                "priced from it"
+            ) from None
+        if now == self:
+            return
+        what = (
+            f"its size went from {self.size:,} to {now.size:,} bytes"
+            if now.size != self.size
+            else "it was rewritten or replaced"
+        )
+        raise DataError(
+            f"{path}: the log changed while it was read ({what}); the rows checked would not "
+            "be the rows priced, so nothing is priced: read it again once it is complete (or "
+            "price a copy of it)"
+        )
+
+
+@dataclass(frozen=True)
 class LogFile:
     """A log file's path, compression and first bytes (decompressed)."""
 
     path: Path
     compression: str | None
     head: bytes
+    state: FileState | None = None
 
     @property
     def described(self) -> str:
@@ -186,6 +231,7 @@ def open_log(path: str | Path) -> LogFile:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"trace file not found: {path}")
+    state = FileState.of(path)
     compression = detect_compression(path)
     head = read_head(path, compression)
     inside = f" (after {compression} decompression)" if compression else ""
@@ -195,7 +241,8 @@ def open_log(path: str | Path) -> LogFile:
         raise DataError(
             f"{path}: binary data{inside}, not a UTF-8 text log (CSV, JSON lines) nor Parquet"
         )
-    return LogFile(path, compression, head)
+    state.check(path)
+    return LogFile(path, compression, head, state)
 
 
 def _is_text(line: bytes) -> bool:
@@ -441,6 +488,7 @@ def physical_lines(
 __all__ = [
     "COMPRESSIONS",
     "CsvLayout",
+    "FileState",
     "LogFile",
     "connect",
     "csv_layout",

@@ -62,6 +62,7 @@ from infermodel.readers.log_checks import (
 )
 from infermodel.readers.log_files import (
     CsvLayout,
+    FileState,
     LogFile,
     clear_rejects,
     connect,
@@ -140,6 +141,8 @@ class Trace:
     dropped_by_kind: dict[str, int] = field(default_factory=dict)
     has_timestamps: bool = True
     compression: str | None = None
+    #: The file as it was checked; every later scan of it must find it so.
+    state: FileState | None = None
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -152,13 +155,22 @@ class Trace:
         return self.engine.con
 
     def _rows(self, query: str) -> list[tuple]:
-        """Run ``query``; an engine error (the file changed since it was read) is one line."""
+        """Run ``query``; an engine error or a file that changed since it was checked is one
+        line (:class:`~infermodel.readers.log_files.FileState`)."""
         with self.engine.reading(self.path, self.fmt):
-            return self.engine.rows(query)
+            rows = self.engine.rows(query)
+        self._same_file()
+        return rows
 
     def _frame(self, query: str) -> pd.DataFrame:
         with self.engine.reading(self.path, self.fmt):
-            return self.engine.frame(query)
+            frame = self.engine.frame(query)
+        self._same_file()
+        return frame
+
+    def _same_file(self) -> None:
+        if self.state is not None:
+            self.state.check(self.path)
 
     def summary(self) -> pd.DataFrame:
         """One row: requests, token totals [tokens], first and last arrival, span [min].
@@ -634,10 +646,13 @@ def read_trace(
             return checked_sql(source, fmt, mapping, columns)
 
         bad = _count_bad_rows(engine, log, fmt, view_sql)
+        log.state.check(path)
         if bad.total and not drop_bad_rows:
             _refuse(engine, log, layout, bad)
         has_timestamps = mapping.timestamp is not None
-        if not _create_requests(engine, fmt, has_timestamps):
+        good = _create_requests(engine, fmt, has_timestamps)
+        log.state.check(path)  # the rows checked are the rows priced
+        if not good:
             raise DataError(f"{path}: no request left to price (the log has no good rows)")
     return Trace(
         path=path,
@@ -648,6 +663,7 @@ def read_trace(
         dropped_by_kind=bad.counts,
         has_timestamps=has_timestamps,
         compression=log.compression,
+        state=log.state,
     )
 
 
