@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from infermodel import paths, price_tables, prices, tables, validation, writes
+from infermodel import paths, price_steps, price_tables, prices, tables, validation, writes
 from infermodel.errors import InputError, TableError
 from infermodel.readers.price_sources import ImportRefused, Quote, Source
 
@@ -59,13 +59,15 @@ _PRICE_FIELDS = [
     "usd_per_million_output_tokens_long_context",
 ]
 #: Prices the plausibility check compares with the newest earlier observation.
-_CHECKED_FIELDS = _PRICE_FIELDS[:3]
+_CHECKED_FIELDS = list(price_steps.CHECKED_FIELDS)
 #: A price moving by more than this factor either way needs --accept-change. [-]
-MAX_CHANGE_FACTOR = 10.0
-#: Input or output prices below this need --accept-change: the cheapest tracked offering
-#: ever shipped is 0.05 USD/Mtok, and a per-token or per-thousand-token price read as per
-#: million lands well below. [USD/Mtok]
-MIN_PLAUSIBLE_USD_PER_MILLION = 0.01
+MAX_CHANGE_FACTOR = price_steps.MAX_CHANGE_FACTOR
+#: Input or output prices below this need --accept-change (:mod:`infermodel.price_steps`).
+#: [USD/Mtok]
+MIN_PLAUSIBLE_USD_PER_MILLION = price_steps.MIN_PLAUSIBLE_USD_PER_MILLION
+#: --withdraw-missing withdraws at most this share of the offerings an import reviews unless
+#: --max-withdrawals says more (one source holding one model withdrew 78 of 91). [-]
+MAX_WITHDRAWN_SHARE = 0.25
 _ACCEPT_OPTION = "--accept-change"
 
 
@@ -137,7 +139,7 @@ def _factor(before: float, after: float) -> str:
 
 def _times(ratio: float) -> str:
     """A factor as a person reads it: ``x0.001``, ``x10.5``, ``x12,000``."""
-    return f"x{ratio:,.0f}" if ratio >= 100 else f"x{ratio:.3g}"
+    return price_steps.times(ratio)
 
 
 def _changes(old: pd.Series, new: Mapping[str, object]) -> list[str]:
@@ -153,35 +155,8 @@ def _changes(old: pd.Series, new: Mapping[str, object]) -> list[str]:
 
 
 def _implausible(previous: pd.Series | None, observation: Mapping[str, object]) -> list[str]:
-    """Why the prices of ``observation`` look wrong (empty when they look right).
-
-    Each reason names the price, old -> new [USD/Mtok] and the factor between them.
-    """
-    reasons = []
-    for name in _CHECKED_FIELDS:
-        after = observation.get(name)
-        before = None if previous is None else previous.get(name)
-        if _missing(after):
-            continue
-        after, why = float(after), []
-        if not _missing(before) and float(before) != after:
-            before = float(before)
-            ratio = after / before if before else float("inf")
-            if before == 0 or after == 0:
-                why.append("to or from zero")
-            elif not 1 / MAX_CHANGE_FACTOR <= ratio <= MAX_CHANGE_FACTOR:
-                direction = "up" if ratio > 1 else "down"
-                why.append(f"{_times(ratio)}, more than {MAX_CHANGE_FACTOR:g}x {direction}")
-        if 0 < after < MIN_PLAUSIBLE_USD_PER_MILLION and "cached" not in name:
-            why.append(
-                f"below {MIN_PLAUSIBLE_USD_PER_MILLION:g}: looks like a per-token or "
-                "per-thousand-token price"
-            )
-        if why:
-            old = "" if _missing(before) else f"{float(before):g} -> "
-            short = name.removeprefix("usd_per_million_")
-            reasons.append(f"{short} {old}{after:g} USD/Mtok ({'; '.join(why)})")
-    return reasons
+    """Why the prices of ``observation`` look wrong (:func:`infermodel.price_steps.implausible`)."""
+    return price_steps.implausible(previous, observation)
 
 
 @dataclass(frozen=True)
@@ -272,6 +247,10 @@ def _assessed(observation: dict[str, object], history: _History, accepted: bool)
     if not reasons:
         return status, detail
     if accepted:
+        # Said in the row too, so that validate (the same rule) knows a person checked it.
+        observation["note"] += (
+            f"; {price_steps.ACCEPTED_NOTE} by {_ACCEPT_OPTION}: {'; '.join(reasons)}"
+        )
         return status, f"{detail}; accepted by {_ACCEPT_OPTION}: {'; '.join(reasons)}"
     since = "" if previous is None else f" vs {previous['observed_on'].date()}"
     return "implausible", f"{'; '.join(reasons)}{since}{_accept_hint(observation['model_id'])}"
@@ -445,16 +424,44 @@ def _refuse_implausible(result: Review) -> None:
         )
 
 
+def default_max_withdrawals(listed: int) -> int:
+    """Most offerings one import may withdraw unless told: a share of those it reviews."""
+    return max(1, int(listed * MAX_WITHDRAWN_SHARE))
+
+
+def _refuse_mass_withdrawal(result: Review, unlisted: pd.DataFrame, limit: int | None) -> None:
+    """A source that lacks many tracked offerings is more likely cut short or the wrong file
+    than a wave of retirements: refuse past ``limit`` (default :func:`default_max_withdrawals`)."""
+    live = int((result.table["status"] != "withdrawn").sum())
+    limit = default_max_withdrawals(live) if limit is None else limit
+    if len(unlisted) <= limit:
+        return
+    raise ImportRefused(
+        f"refusing to write: --withdraw-missing would withdraw {len(unlisted)} of the {live} "
+        f"tracked offerings {result.source.described_as} is reviewed for, more than "
+        f"{limit} (--max-withdrawals; by default a quarter of them); a source lacking that many "
+        f"is more likely incomplete or the wrong file (first missing: "
+        f"{', '.join(unlisted['model_id'].head(3))}). Check the file; if they really are gone, "
+        f"pass --max-withdrawals {len(unlisted)}. Nothing written."
+    )
+
+
 def _withdrawals_to_write(
-    result: Review, *, allow_missing: bool, withdraw_missing: bool
+    result: Review,
+    *,
+    allow_missing: bool,
+    withdraw_missing: bool,
+    max_withdrawals: int | None = None,
 ) -> pd.DataFrame:
-    """The withdrawals to append; refuses when tracked offerings are missing (unless told)."""
+    """The withdrawals to append; refuses when tracked offerings are missing (unless told),
+    and when more would be withdrawn than ``max_withdrawals``."""
     missing = result.table[result.table["status"] == "missing"]
     withdrawals = result.withdrawals
     if withdraw_missing:
         # Only offerings the source no longer lists; one listed without a price is not gone.
         unlisted = missing[missing["detail"].str.startswith("not in the source")]
         missing = missing.drop(unlisted.index)
+        _refuse_mass_withdrawal(result, unlisted, max_withdrawals)
     else:
         unlisted = missing.iloc[0:0]
     if not unlisted.empty:
@@ -562,6 +569,7 @@ def write(
     *,
     allow_missing: bool = False,
     withdraw_missing: bool = False,
+    max_withdrawals: int | None = None,
     api_path: Path = paths.API_PRICES_CSV,
     withdrawals_path: Path = paths.WITHDRAWALS_CSV,
     tiers_path: Path | None = None,
@@ -576,7 +584,9 @@ def write(
     observation for the same offering and date exists (``duplicate``), when a price is
     ``implausible`` and not accepted, or when a tracked offering is ``missing`` unless
     ``allow_missing`` (write the others) or ``withdraw_missing`` (record each missing one as
-    withdrawn on the source's date) is given. The retirement dates the source schedules go
+    withdrawn on the source's date) is given; with ``withdraw_missing``, when more would be
+    withdrawn than ``max_withdrawals`` (default: a quarter of the offerings reviewed,
+    :data:`MAX_WITHDRAWN_SHARE`). The retirement dates the source schedules go
     to ``scheduled_path`` (default: ``scheduled_retirements.csv`` beside ``withdrawals_path``),
     never to the withdrawals, and the observations' service-tier prices to ``tiers_path``
     (default: ``api_price_tiers.csv`` beside ``api_path``). Rows are appended by column name;
@@ -599,7 +609,10 @@ def write(
         _refuse_duplicates(now)
         _refuse_implausible(now)
         withdrawals = _withdrawals_to_write(
-            now, allow_missing=allow_missing, withdraw_missing=withdraw_missing
+            now,
+            allow_missing=allow_missing,
+            withdraw_missing=withdraw_missing,
+            max_withdrawals=max_withdrawals,
         )
         old = {path: writes.read_bytes(path) for path in files}
         new = dict(old)

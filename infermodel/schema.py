@@ -11,6 +11,7 @@ row is found without opening a debugger. The schemas themselves are in
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,7 +59,12 @@ class RowRule:
 
 
 def read_csv_text(path: Path) -> pd.DataFrame:
-    """Read a CSV with every cell as stripped text and empty cells as missing."""
+    """Read a CSV with every cell as stripped text and empty cells as missing.
+
+    Each row's index label is its line in the file minus 2 (the header is line 1), so that
+    ``label + 2``, which every message shows, is the line an editor shows also after a blank
+    line or a quoted field that spans lines.
+    """
     path = Path(path)
     if not path.is_file():
         raise TableError([Problem(path, None, None, None, "file not found")])
@@ -67,7 +73,27 @@ def read_csv_text(path: Path) -> pd.DataFrame:
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise TableError([Problem(path, None, None, None, f"not a readable CSV: {exc}")]) from exc
     frame = frame.apply(lambda column: column.str.strip())
+    lines = _record_lines(path)
+    if lines is not None and len(lines) == len(frame) + 1 and lines[1:] != list(
+        range(2, len(frame) + 2)
+    ):
+        frame.index = pd.Index([line - 2 for line in lines[1:]])
     return frame.replace("", pd.NA)
+
+
+def _record_lines(path: Path) -> list[int] | None:
+    """The line (1-based) on which each non-blank CSV record starts, the header first."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle)
+            lines, start = [], 1
+            for record in reader:
+                if len(record) > 1 or (record and record[0].strip()):  # pandas skips blanks
+                    lines.append(start)
+                start = reader.line_num + 1
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    return lines
 
 
 def _problems_from(path: Path, errors: SchemaErrors) -> list[Problem]:

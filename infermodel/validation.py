@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from infermodel import gpu_billing, offerings, paths, sources
+from infermodel import gpu_billing, offerings, paths, price_steps, sources
 from infermodel.errors import Problem, TableError
 from infermodel.price_tables import (
     load_api_rate_limits,
@@ -134,6 +134,39 @@ def check_withdrawals(
             when = row["withdrawn_on"].strftime("%Y-%m-%d")
             problems.append(Problem(Path(path), _line(index), "withdrawn_on", when, rule))
     return problems
+
+
+def check_price_steps(api_prices: pd.DataFrame, path: Path) -> list[Problem]:
+    """Observations whose prices move implausibly from the offering's previous one.
+
+    The importer's rule (:mod:`infermodel.price_steps`), applied to every row, so that a
+    hand-added per-thousand price (or a slip of a decimal point) fails ``validate`` as it
+    would fail an import; a row whose note says :data:`~infermodel.price_steps.ACCEPTED_NOTE`
+    passes.
+    """
+    problems = []
+    ordered = api_prices.sort_values("observed_on", kind="stable")
+    for _, rows in ordered.groupby(API_KEY, sort=False):
+        previous = None
+        for index, row in rows.iterrows():
+            reasons = price_steps.implausible(previous, row)
+            if reasons and not price_steps.accepted(row.get("note")):
+                field = "usd_per_million_" + reasons[0].split(" ", 1)[0]
+                since = (
+                    f" against the observation of {previous['observed_on'].date()} "
+                    f"(line {_line(previous.name)})"
+                    if previous is not None
+                    else ""
+                )
+                rule = (
+                    f"implausible price: {'; '.join(reasons)}{since}; check its unit (USD per "
+                    f"million tokens), or if it is right add '{price_steps.ACCEPTED_NOTE}: "
+                    "<why>' to its note"
+                )
+                problems.append(Problem(Path(path), _line(index), field, row.get(field), rule))
+                continue  # the next row is compared with the last plausible one
+            previous = row
+    return sorted(problems, key=lambda problem: problem.line)
 
 
 def check_scheduled_retirements(
@@ -310,6 +343,7 @@ def _cross_table_problems(tables: dict[str, pd.DataFrame], files: dict[str, Path
     problems: list[Problem] = []
     if "api_prices" in tables:
         api = tables["api_prices"]
+        problems += check_price_steps(api, files["api_prices"])
         if "api_price_tiers" in tables:
             tiers = tables["api_price_tiers"]
             problems += check_tiers(tiers, api, files["api_price_tiers"])
@@ -374,7 +408,9 @@ def validate_all(data_dir: Path = paths.DATA_DIR) -> dict[str, int]:
     latency target names a known model and GPU and has its realtime serving row; every
     serving assumption and measurement names a model of ``model_specs.csv`` (a serving
     assumption may name a model class such as the article's "Llama 3.x 70B"); every rate
-    limit names a provider with tracked offerings and a pattern matching one of them.
+    limit names a provider with tracked offerings and a pattern matching one of them; no
+    price moves implausibly from the offering's previous observation
+    (:func:`check_price_steps`).
     """
     data_dir = Path(data_dir)
     files = {

@@ -5,8 +5,8 @@ or a lower one, never a higher one:
 
 0. foundation: units, paths, errors, checks, writes
 1. formulas: formulas, roofline, scaling, rate_limits
-2. data: schema, tables, validation, service_tiers, price_tables, contracts, prices, workloads,
-   serving, specs, offerings, sources, gpu_billing, readers.*, serving_targets
+2. data: schema, tables, validation, service_tiers, price_tables, price_steps, contracts, prices,
+   workloads, serving, specs, offerings, sources, gpu_billing, readers.*, serving_targets
 3. analysis: compare, throughput, calibration, sensitivity, growth, trace_pricing, quarters,
    importers, synthetic, parameters, rules, discrepancies, gpu_sizing,
    commitments, deadlines, bills, bill_pricing, latency
@@ -34,6 +34,7 @@ LAYERS = {
         "validation",
         "service_tiers",
         "price_tables",
+        "price_steps",
         "contracts",
         "prices",
         "workloads",

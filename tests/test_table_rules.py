@@ -1,0 +1,77 @@
+"""Shipped tables read as a person edits them: every row checked, every line named right.
+
+Issue 23: a hand-added per-thousand price passed ``validate`` (the importer's rule was not
+applied to the table itself), and after a blank line every problem was reported one line
+early.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pytest
+
+from infermodel import cli, validation
+from infermodel.errors import TableError
+
+API = Path("prices") / "api_prices.csv"
+
+
+def append_row(tmp_data: Path, row: str) -> int:
+    """Append ``row`` to the copy's api_prices.csv; return its line number."""
+    path = tmp_data / API
+    text = path.read_text()
+    path.write_text(text + row + "\n")
+    return text.count("\n") + 1
+
+
+def gpt4o_row(day: str, input_price: str, output_price: str, note: str = "typed by hand") -> str:
+    return (
+        f"proprietary_api,OpenAI,GPT-4o,gpt-4o,{input_price},{output_price},1.25,,,0.5,,,,"
+        f"{day},confirmed,https://openai.com/api/pricing,{note}"
+    )
+
+
+def test_validate_refuses_a_hand_added_per_thousand_price(tmp_data, capsys):
+    # GPT-4o's newest observation (2026-12-01, line 153) is 2.5 / 10 USD per million tokens;
+    # the row below was typed per thousand tokens: 0.0025 / 0.01.
+    line = append_row(tmp_data, gpt4o_row("2026-12-03", "0.0025", "0.01"))
+    with pytest.raises(TableError) as caught:
+        validation.validate_all(tmp_data)
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.field) == (line, "usd_per_million_input_tokens")
+    text = str(problem)
+    assert "input_tokens 2.5 -> 0.0025 USD/Mtok (x0.001, more than 10x down; below 0.01" in text
+    assert "output_tokens 10 -> 0.01 USD/Mtok (x0.001" in text
+    assert "against the observation of 2026-12-01 (line 153)" in text
+    assert "add 'change accepted: <why>' to its note" in text
+
+
+def test_a_checked_implausible_price_passes_when_its_note_says_so(tmp_data):
+    note = '"change accepted: 10x up, on the provider\'s page"'
+    append_row(tmp_data, gpt4o_row("2026-12-03", "25", "100", note))
+    validation.validate_all(tmp_data)
+
+
+def test_a_problem_after_a_blank_line_names_its_own_line(tmp_data):
+    path = tmp_data / API
+    lines = path.read_text().splitlines(keepends=True)
+    lines.insert(3, "\n")  # a blank line after line 3
+    lines[5] = lines[5].replace(",confirmed,", ",sure,", 1)  # line 6 of the file now
+    path.write_text("".join(lines))
+    with pytest.raises(TableError) as caught:
+        validation.validate_all(tmp_data)
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.field, problem.value) == (6, "confidence", "sure")
+
+
+def test_cli_validate_names_the_line(tmp_data, capsys, monkeypatch):
+    line = append_row(tmp_data, gpt4o_row("2026-12-03", "0.0025", "0.01"))
+    monkeypatch.setattr(
+        validation, "validate_all", functools.partial(validation.validate_all, tmp_data)
+    )
+    status = cli.main(["validate"])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert f"api_prices.csv:{line}: field 'usd_per_million_input_tokens' = 0.0025" in err
