@@ -26,7 +26,9 @@ Readings (each one argument or table row away from the other):
   ``table`` says for its tokens.
 - **Reasons** (:data:`REASONS`), first that applies: the line's tokens cannot be counted
   (``unit or quantity mismatch``); no tracked price for its model and kind on its date
-  (``unpriced model``); a ``CommitmentDiscountId`` (``committed discount``); billed below the
+  (``unpriced model``); a negative ``BilledCost`` (``negative charge``: money back booked as
+  usage, which FOCUS books as a Credit or a Correction; not a discount); a
+  ``CommitmentDiscountId`` (``committed discount``); billed below the
   bill's own ``ListCost`` by more than a cent (``negotiated discount``); billed within a cent
   of the kit's list price (``at list``); else above or below it (``billed above list``,
   ``billed below list``: the provider's list differs from the kit's, or the kit's is stale).
@@ -61,7 +63,7 @@ from infermodel.readers.focus_skus import TOKEN_KINDS
 CENT_USD = 0.01
 #: Every reason a reconciled line can carry (declared with its table's contract).
 REASONS = contracts.RECONCILE_REASONS
-AT_LIST, COMMITTED, NEGOTIATED, ABOVE, BELOW, UNPRICED, MISMATCH, OUT_OF_SCOPE = REASONS
+AT_LIST, COMMITTED, NEGOTIATED, ABOVE, BELOW, NEGATIVE, UNPRICED, MISMATCH, OUT_OF_SCOPE = REASONS
 #: The price column of each token kind (:data:`infermodel.service_tiers.PRICE_COLUMNS`).
 PRICE_OF = dict(zip(TOKEN_KINDS, service_tiers.PRICE_COLUMNS, strict=True))
 
@@ -102,8 +104,10 @@ def shipped_prices() -> ShippedPrices:
 
 
 def period_last_day(end: pd.Series) -> pd.Series:
-    """The date a charge period is priced at: the day before its (exclusive) end."""
-    return (pd.to_datetime(end) - pd.Timedelta(microseconds=1)).dt.normalize()
+    """The date a charge period is priced at: the day before its (exclusive) end, or today
+    for a period still running (no price is known after today)."""
+    last = (pd.to_datetime(end) - pd.Timedelta(microseconds=1)).dt.normalize()
+    return last.clip(upper=pd.Timestamp.now(tz="UTC").tz_localize(None).normalize())
 
 
 # --- which offering -------------------------------------------------------------------------
@@ -351,12 +355,13 @@ def _reasons(frame: pd.DataFrame) -> pd.Series:
                 ~frame["in_scope"],
                 frame["problem"] != "",
                 recomputed.isna(),
+                billed < -tolerance,
                 frame["commitment_discount_id"] != "",
                 own_list.notna() & (billed < own_list - tolerance),
                 (billed - recomputed).abs() <= tolerance,
                 billed > recomputed,
             ],
-            [OUT_OF_SCOPE, MISMATCH, UNPRICED, COMMITTED, NEGOTIATED, AT_LIST, ABOVE],
+            [OUT_OF_SCOPE, MISMATCH, UNPRICED, NEGATIVE, COMMITTED, NEGOTIATED, AT_LIST, ABOVE],
             default=BELOW,
         ),
         index=frame.index,
@@ -415,6 +420,19 @@ def reconcile(
     frame["difference_usd"] = frame["billed_cost_usd"] - frame["recomputed_list_usd"]
     frame["list_difference_usd"] = frame["list_cost_usd"] - frame["recomputed_list_usd"]
     frame["reason"] = _reasons(frame)
+    negative = frame["reason"] == NEGATIVE
+    if negative.any():
+        detail[negative] = [
+            f"BilledCost {cost:,.2f} USD on a usage line of {count:,.0f} tokens: money back "
+            "booked as usage (FOCUS books it as a Credit line or a Correction), not a discount; "
+            "ask the provider what it pays back" + (f"; {why}" if why else "")
+            for cost, count, why in zip(
+                frame.loc[negative, "billed_cost_usd"],
+                frame.loc[negative, "billed_tokens"],
+                detail[negative],
+                strict=True,
+            )
+        ]
     frame["detail"] = detail
     frame.loc[~frame["in_scope"], "priced_as_of"] = pd.NaT
     out = frame.reindex(columns=list(RECONCILE_COLUMNS)).reset_index(drop=True)

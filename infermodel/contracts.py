@@ -276,11 +276,12 @@ RECONCILE_REASONS = (
     "negotiated discount",
     "billed above list",
     "billed below list",
+    "negative charge",
     "unpriced model",
     "unit or quantity mismatch",
     "out of scope",
 )
-_PRICED_REASONS = RECONCILE_REASONS[:5]
+_PRICED_REASONS = RECONCILE_REASONS[:6]
 #: A cent, the rounding of a bill; the contract's tolerance on "at list". [USD]
 _CENT = 0.01 + 1e-9
 

@@ -399,7 +399,7 @@ def test_one_hour_cache_writes_and_a_model_without_them(tmp_path, prices_on):
     hour = {"SkuMeter": "Cache Write Input Tokens (1h)", **day}
     gpt = '{"ModelId":"gpt-4o","TokenType":"Cache Write","TokenCacheTtl":"1h"}'
     july = {"SkuMeter": "Cache Write Input Tokens (1h)"}
-    path = edited(tmp_path, {6: hour, 2: {"SkuPriceDetails": gpt, **day}, 16: july})
+    path = edited(tmp_path, {6: hour, 2: {"SkuPriceDetails": gpt, **hour}, 16: july})
     reconciled = bills.reconcile(focus.read_bill(path), prices_on=prices_on).set_index("line")
     # Claude Sonnet 4.5 on 2026-12-01: 1-hour writes at 6 USD/Mtok: 4M x 6 = 24.00 USD,
     # against 15.00 billed (at the 5-minute price): billed below the kit's list.
