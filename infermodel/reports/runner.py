@@ -1,7 +1,7 @@
 """Build a report all or nothing: stage, execute, render, record, swap into place.
 
 Where a report may go and how it replaces a previous one is :mod:`~infermodel.reports.folders`;
-the notebooks run in a kernel that talks over Unix sockets (:mod:`~infermodel.reports.kernel`).
+the notebooks run in a kernel whose channels are Unix sockets (:mod:`~infermodel.reports.kernel`).
 A published report holds the rendered pages, ``tables/`` and ``run_record.json`` (its paths
 relative to the report or the checkout); the executed ``.ipynb`` files, which carry the build
 machine's paths, are kept only for a failed run, under ``.failed/``.
