@@ -219,7 +219,7 @@ def _new_file_mode() -> int:
 def real_file(path: Path) -> Path:
     """The file ``path`` names, through any symbolic links: what a write must replace.
 
-    A table linked to a shared history (``api_prices.csv -> /shared/api_prices.csv``) is
+    A table linked to a shared history (``api_prices.csv -> /srv/history/api_prices.csv``) is
     written there; replacing the link with a plain file would leave the history without the
     rows. A link to nothing is refused (:class:`WriteRefused`): where it points is a guess.
     """

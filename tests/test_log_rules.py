@@ -188,3 +188,37 @@ def test_a_trace_whose_file_changed_since_is_refused_on_its_next_scan(tmp_path):
         handle.write("2025-05-01 12:00:00,1,1\n")  # appended by a logger meanwhile
     with pytest.raises(DataError, match="the log changed while it was read"):
         trace.per_interval(60)
+
+
+@pytest.mark.parametrize("compression", [None, "gzip", "zstd"])
+def test_binary_data_after_a_header_is_refused_before_any_scan(tmp_path, monkeypatch, compression):
+    # A CSV header, good rows, then 20 MB of NUL bytes: DuckDB read the NULs as one line
+    # (2 GB took 161 s and 10.8 GB), or dropped them without a word at the end of a file
+    # past its longest line. Now the file is refused before an engine starts.
+    import gzip
+
+    import zstandard
+
+    content = b"input_tokens,output_tokens\n" + b"1,2\n" * 30_000 + b"\0" * (20 << 20)
+    path = tmp_path / {None: "log.csv", "gzip": "log.csv.gz", "zstd": "log.csv.zst"}[compression]
+    packed = {None: lambda b: b, "gzip": gzip.compress,
+              "zstd": zstandard.ZstdCompressor().compress}[compression]  # fmt: skip
+    path.write_bytes(packed(content))
+
+    def no_engine(*args, **kwargs):
+        raise AssertionError("an engine started on a binary file")
+
+    monkeypatch.setattr(logs, "make_engine", no_engine)
+    with pytest.raises(DataError) as caught:
+        logs.read_trace(path)
+    inside = f" (after {compression} decompression)" if compression else ""
+    assert str(caught.value).startswith(
+        f"{path}: binary data (a NUL byte) on line 30,002{inside}, byte 120,027: not a text log"
+    )
+
+
+def test_a_utf16_log_is_named_as_such(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes("input_tokens,output_tokens\r\n1,2\r\n".encode("utf-16-le"))
+    with pytest.raises(DataError, match="UTF-16 text; infermodel reads UTF-8 logs: convert it"):
+        logs.read_trace(path)

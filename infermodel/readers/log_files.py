@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import zstandard
 
 from infermodel.errors import DataError, InputError
 
@@ -50,8 +51,12 @@ _REFUSED = {
 CSV_DELIMITERS = (",", "\t", ";", "|")
 #: Bytes of a log read to tell its format and CSV header. [bytes]
 HEAD_BYTES = 1 << 16
-#: Longest line DuckDB reads (JSON lines, CSV records). [bytes]
-MAX_LINE_BYTES = 1 << 30
+#: Longest line DuckDB reads (JSON lines, CSV records): far above any request's line (a
+#: JSON line holding a million-token prompt's text is about 4 MB), and a bound on what a
+#: line without end (binary data inside a compressed log) may take. [bytes]
+MAX_LINE_BYTES = 16 << 20
+#: Bytes scanned at a time for NUL bytes in a plain log (:func:`find_nul`). [bytes]
+_SCAN_BYTES = 64 << 20
 #: Rejected CSV rows DuckDB keeps; past this many the file is refused as not this CSV.
 MAX_REJECTED_ROWS = 100_000
 #: DuckDB's error types for a CSV row with too many or too few fields.
@@ -75,6 +80,8 @@ def duckdb_cause(exc: BaseException) -> str:
     line = re.search(r"CSV Error on Line: (\d+)", first)
     if line and any("Invalid unicode" in text for text in lines):
         return not_utf8(int(line.group(1)))
+    if line and any("\\0\\0" in text for text in lines):
+        return f"line {int(line.group(1)):,} holds binary data (NUL bytes): not a text log"
     if "CSV Error on Line" in first and len(lines) > 1:
         first = f"{first}: {lines[1]}"
     return first if len(first) <= 300 else first[:297] + "..."
@@ -147,25 +154,14 @@ def raw_lines_sql(path: Path, compression: str | None, *, encoding: str = "utf-8
 
 
 def read_head(path: Path, compression: str | None, size: int = HEAD_BYTES) -> bytes:
-    """The first ``size`` bytes of the file's content (decompressed)."""
-    if compression is None:
-        with path.open("rb") as handle:
-            return handle.read(size)
-    if compression == "gzip":
-        try:
-            with gzip.open(path, "rb") as handle:
-                return handle.read(size)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise DataError(f"{path}: not readable gzip data: {exc}") from None
-    con = connect()
+    """The first ``size`` bytes of the file's content (decompressed, as a stream: a huge
+    first line costs no more memory than ``size``)."""
+    opener = {"gzip": gzip.open, None: open, "zstd": zstandard.open}[compression]
     try:
-        with reading(path, f"{compression}-compressed text"):
-            # latin-1 maps every byte to one character, so the bytes come back unchanged.
-            lines = con.sql(f"{raw_lines_sql(path, compression, encoding='latin-1')} LIMIT 200")
-            text = "\n".join(line or "" for (line,) in lines.fetchall())
-    finally:
-        con.close()
-    return text.encode("latin-1")[:size]
+        with opener(path, "rb") as handle:
+            return handle.read(size)
+    except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
+        raise DataError(f"{path}: not readable {compression or 'plain'} data: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -237,12 +233,76 @@ def open_log(path: str | Path) -> LogFile:
     inside = f" (after {compression} decompression)" if compression else ""
     if not head.strip():
         raise DataError(f"{path}: the file is empty{inside}")
-    if not head.startswith(b"PAR1") and not _is_text(head.split(b"\n", 1)[0]):
+    if not head.startswith(b"PAR1"):
+        _refuse_binary(path, head, compression, inside)
+    state.check(path)
+    return LogFile(path, compression, head, state)
+
+
+def _refuse_binary(path: Path, head: bytes, compression: str | None, inside: str) -> None:
+    """Refuse a text log with binary data: in its first line, or a NUL byte anywhere (a text
+    log has none; DuckDB read gigabytes of NULs after a header as one line before failing)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _utf16(head[:200]):
+        raise DataError(
+            f"{path}: UTF-16 text{inside}; infermodel reads UTF-8 logs: convert it, e.g. "
+            "iconv -f UTF-16 -t UTF-8"
+        )
+    if not _is_text(head.split(b"\n", 1)[0]):
         raise DataError(
             f"{path}: binary data{inside}, not a UTF-8 text log (CSV, JSON lines) nor Parquet"
         )
-    state.check(path)
-    return LogFile(path, compression, head, state)
+    at, line = find_nul(path, compression)
+    if at >= 0:
+        raise DataError(
+            f"{path}: binary data (a NUL byte) on line {line:,}{inside}, byte {at:,}: not a "
+            "text log; a CSV or JSON-lines log holds text only (was it cut short, or another "
+            "file appended to it?)"
+        )
+
+
+def _utf16(start: bytes) -> bool:
+    """Text in UTF-16 without a byte-order mark: every other byte NUL, the others not."""
+    if len(start) < 8:
+        return False
+    for zeros, chars in ((start[1::2], start[0::2]), (start[0::2], start[1::2])):
+        if zeros.count(0) == len(zeros) and chars.count(0) == 0:
+            return True
+    return False
+
+
+def find_nul(path: Path, compression: str | None = None) -> tuple[int, int]:
+    """(offset, line) of the first NUL byte of a log's content (decompressed), or (-1, -1).
+
+    DuckDB reads a run of NULs as one line, gigabytes of memory before failing, and drops one
+    past its longest line at the end of a file without a word; a text log has none. Scanned in
+    blocks (``bytes.find``, memchr): well under a second per gigabyte of plain text, about a
+    second per hundred megabytes of gzip or zstd, memory for one block.
+    """
+    opener = {"gzip": gzip.open, None: open, "zstd": zstandard.open}[compression]
+    offset, lines = 0, 1
+    try:
+        with opener(path, "rb") as handle:
+            while block := handle.read(_SCAN_BYTES):
+                at = block.find(b"\0")
+                if at >= 0:
+                    return offset + at, lines + block.count(b"\n", 0, at)
+                offset += len(block)
+                lines += block.count(b"\n")
+    except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
+        raise DataError(f"{path}: not readable {compression or 'plain'} data: {exc}") from None
+    return -1, -1
+
+
+def _zstd_open(path: Path, mode: str):
+    """A zstd file's content as a stream (the standard library's from Python 3.14)."""
+    try:
+        from compression import zstd  # Python >= 3.14
+
+        return zstd.open(path, mode)
+    except ImportError:
+        import zstandard
+
+        return zstandard.open(path, mode)
 
 
 def _is_text(line: bytes) -> bool:
