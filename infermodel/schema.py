@@ -21,6 +21,7 @@ import pandera.pandas as pa
 from pandera.engines import pandas_engine
 from pandera.errors import SchemaError, SchemaErrors
 
+from infermodel.checks import not_a_file
 from infermodel.errors import Problem, TableError
 
 __all__ = ["Problem", "RowRule", "TableError", "date_column", "read_table", "row_problems"]
@@ -66,11 +67,20 @@ def read_csv_text(path: Path) -> pd.DataFrame:
     line or a quoted field that spans lines.
     """
     path = Path(path)
-    if not path.is_file():
-        raise TableError([Problem(path, None, None, None, "file not found")])
+    problem = not_a_file(path)
+    if problem:
+        rule = "file not found" if problem == "does not exist" else problem
+        raise TableError([Problem(path, None, None, None, rule)])
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except pd.errors.EmptyDataError:
+        raise TableError(
+            [Problem(path, 1, None, None, "empty: no header line (the table's columns)")]
+        ) from None
+    except UnicodeDecodeError as exc:
+        rule = f"not UTF-8 text (byte {exc.start:,}); save it as UTF-8"
+        raise TableError([Problem(path, None, None, None, rule)]) from None
+    except pd.errors.ParserError as exc:
         raise TableError([Problem(path, None, None, None, f"not a readable CSV: {exc}")]) from exc
     frame = frame.apply(lambda column: column.str.strip())
     lines = _record_lines(path)

@@ -11,7 +11,7 @@ import argparse
 from collections.abc import Callable
 
 from infermodel import compare, parameters, tables
-from infermodel.errors import InputError
+from infermodel.errors import DataError, InfermodelError, InputError
 
 #: How ``-p NAME=VALUE`` is read, for ``--help``.
 PARAMETER_HELP = (
@@ -35,6 +35,14 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
+class ShippedDataError(InfermodelError):
+    """A shipped table an option's rule reads is broken (not the option's fault); exit 1.
+
+    Not a ``ValueError``, so that argparse does not turn it into "invalid value" of an
+    option the user typed right.
+    """
+
+
 def ruled(option: str, rule: parameters.Rule | None = None) -> Callable[[str], object]:
     """An option type checked by ``rule`` (default: the rule of the option's name in
     :data:`infermodel.parameters.RULES`, ``--a-b`` -> ``a_b``)."""
@@ -46,6 +54,8 @@ def ruled(option: str, rule: parameters.Rule | None = None) -> Callable[[str], o
             return rule.check(option, value, given=repr(text) if value is text else text)
         except InputError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
+        except DataError as exc:  # the shipped table the rule reads, not the option
+            raise ShippedDataError(f"{exc} (read to check {option} {text})") from None
 
     return parse
 

@@ -449,8 +449,10 @@ def read_bill(path: str | Path, *, usd_per: Mapping[str, float] | None = None) -
         charge period ending before it starts, a currency without a rate.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"bill not found: {path} (a FOCUS export, CSV or Parquet)")
+    problem = checks.not_a_file(path)
+    if problem:
+        found = "not found" if problem == "does not exist" else problem
+        raise InputError(f"bill {path}: {found} (a FOCUS export, CSV or Parquet)")
     fmt, compression = _format(path)
     frame, header = _frame(path, fmt, compression)
     rows = len(frame)

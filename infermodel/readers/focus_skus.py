@@ -120,7 +120,7 @@ def parse_details(text: object) -> tuple[dict, str]:
         return {}, ""
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}, "field 'SkuPriceDetails' is not JSON (FOCUS key-value format is a JSON object)"
     if not isinstance(value, dict):
         return {}, "field 'SkuPriceDetails' is not a JSON object"

@@ -22,6 +22,7 @@ import pandas as pd
 
 from infermodel import checks
 from infermodel.readers.price_sources import (
+    TOO_DEEP,
     ImportRefused,
     LazyQuotes,
     Quote,
@@ -227,6 +228,8 @@ def read_litellm_wheel(path: Path, *, observed_on: object | None = None) -> Sour
         raise ImportRefused(f"{path}: not a wheel (zip) file ({exc})") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ImportRefused(f"{path}: litellm/{PACKAGED_FILE} is not JSON ({exc})") from None
+    except RecursionError:
+        raise ImportRefused(f"{path}: litellm/{PACKAGED_FILE}: {TOO_DEEP}") from None
     when = _today() if observed_on is None else checks.date(observed_on)
     described = f"the price file of the litellm {version} wheel, read {when.date()} ({path.name})"
     return _source(

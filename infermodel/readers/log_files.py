@@ -36,6 +36,7 @@ from pathlib import Path
 import duckdb
 import zstandard
 
+from infermodel import checks
 from infermodel.errors import DataError, InputError
 
 #: Compressions read, by their magic bytes, and the file-name suffixes that usually say so.
@@ -225,8 +226,10 @@ class LogFile:
 def open_log(path: str | Path) -> LogFile:
     """Check that ``path`` is a non-empty log and read its first bytes."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"trace file not found: {path}")
+    problem = checks.not_a_file(path)
+    if problem:
+        found = "not found" if problem == "does not exist" else problem
+        raise InputError(f"log {path}: {found}")
     state = FileState.of(path)
     compression = detect_compression(path)
     head = read_head(path, compression)
@@ -291,18 +294,6 @@ def find_nul(path: Path, compression: str | None = None) -> tuple[int, int]:
     except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
         raise DataError(f"{path}: not readable {compression or 'plain'} data: {exc}") from None
     return -1, -1
-
-
-def _zstd_open(path: Path, mode: str):
-    """A zstd file's content as a stream (the standard library's from Python 3.14)."""
-    try:
-        from compression import zstd  # Python >= 3.14
-
-        return zstd.open(path, mode)
-    except ImportError:
-        import zstandard
-
-        return zstandard.open(path, mode)
 
 
 def _is_text(line: bytes) -> bool:

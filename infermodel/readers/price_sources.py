@@ -79,14 +79,25 @@ def observed_on_for(path: Path, observed_on: object | None) -> pd.Timestamp:
     return checks.date(found.group(1), name=f"date in the file name {Path(path).name!r}")
 
 
+#: Why a JSON file nested past what Python's parser reads is refused.
+TOO_DEEP = (
+    "JSON nested deeper than Python can read (thousands of levels): not a price file; a "
+    "price file nests a few levels"
+)
+
+
 def read_json(path: Path) -> object:
     path = Path(path)
-    if not path.is_file():
-        raise ImportRefused(f"{path}: file not found")
+    problem = checks.not_a_file(path)
+    if problem:
+        found = "file not found" if problem == "does not exist" else problem
+        raise ImportRefused(f"{path}: {found}")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ImportRefused(f"{path}: not a JSON price file ({exc})") from None
+    except RecursionError:
+        raise ImportRefused(f"{path}: {TOO_DEEP}") from None
 
 
 def per_million(value: object, *, per_token: bool, where: str, field_name: str) -> float | None:

@@ -121,7 +121,7 @@ def read_record(folder: Path) -> dict | None:
     """``folder/run_record.json`` as a dict, or None when there is none or it is not one."""
     try:
         record = json.loads((folder / "run_record.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     return record if isinstance(record, dict) else None
 
@@ -136,16 +136,23 @@ def kit_names(record: dict) -> tuple[set[str], set[str]]:
     files = record.get("files")
     if isinstance(files, list):
         names = [str(f) for f in files]
-        entries = {n.split("/", 1)[0] for n in names}
-        return entries, {n.split("/", 1)[1] for n in names if n.startswith("tables/")}
+        entries = {n for n in names if _plain(n)}
+        tables = {n.removeprefix("tables/") for n in names if n.startswith("tables/")}
+        return entries | ({"tables"} if tables else set()), {t for t in tables if _plain(t)}
     entries = {"index.html", "run_record.json", "tables"}
-    tables: set[str] = set()
+    tables = set()
     for run in record.get("notebooks") or []:
         if not isinstance(run, dict):
             continue
         entries |= {str(run["html"])} if run.get("html") else set()
-        tables |= {str(t) for t in run.get("tables") or []}
-    return entries, tables
+        tables |= {str(t) for t in run.get("tables") or [] if not isinstance(t, (list, dict))}
+    return {e for e in entries if _plain(e)}, {t for t in tables if _plain(t)}
+
+
+def _plain(name: str) -> bool:
+    """A file name inside its folder: no folder part, not ``.`` or ``..`` (a run record is
+    read from a folder that may hold anything: it names no file elsewhere)."""
+    return bool(name) and "/" not in name and "\0" not in name and name not in (".", "..")
 
 
 def _kit_file(path: Path) -> bool:

@@ -82,7 +82,7 @@ def read_answer(path: str | os.PathLike) -> list[str]:
     """The sentences saved by :func:`save_answer` (empty when the file is unreadable)."""
     try:
         lines = json.loads(Path(path).read_text()).get("lines", [])
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         return []
     return [str(line) for line in lines] if isinstance(lines, list) else []
 

@@ -282,7 +282,9 @@ def write_reports_index(reports_dir: Path = paths.REPORTS_DIR) -> Path:
             continue
         try:
             record = json.loads(record_path.read_text())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
+            continue
+        if not isinstance(record, dict):
             continue
         entries.append((record_path.parent.name, record))
     entries.sort(
