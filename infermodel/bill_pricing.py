@@ -42,7 +42,7 @@ import pandas as pd
 from infermodel import compare, contracts, offerings, prices
 from infermodel import tables as tables_mod
 from infermodel.bills import PricesOn, identify, period_last_day, refuse_bad_lines, shipped_prices
-from infermodel.errors import DataError
+from infermodel.errors import DataError, NoPricesError
 from infermodel.readers.focus import Bill
 from infermodel.units import TOKENS_PER_MILLION
 from infermodel.workloads import Workload
@@ -271,7 +271,15 @@ def reprice(
         start, end = key[-2], key[-1]
         day = period_last_day(pd.Series([end])).iloc[0]
         if day not in snapshots:
-            snapshot = prices_on(day)
+            try:
+                snapshot = prices_on(day)
+            except NoPricesError as exc:
+                raise NoPricesError(
+                    f"{bill.where(int(part['line'].iloc[0]))}: the charge period {start:%Y-%m-%d} "
+                    f"to {end:%Y-%m-%d} is priced as of {day:%Y-%m-%d}: {exc}; leave such lines "
+                    "out of the bill (or price them with 'infermodel bill --reconcile', which "
+                    "lists them)"
+                ) from None
             if providers or platform_types:
                 snapshot = snapshot.select(providers=providers, platform_types=platform_types)
             snapshots[day] = snapshot

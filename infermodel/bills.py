@@ -53,8 +53,9 @@ from infermodel import (
     quarters,
     service_tiers,
     tables,
+    validation,
 )
-from infermodel.errors import DataError, NoPricesError
+from infermodel.errors import DataError, NoPricesError, TableError
 from infermodel.prices import PriceSnapshot
 from infermodel.readers.focus import Bill
 from infermodel.readers.focus_skus import TOKEN_KINDS
@@ -492,8 +493,14 @@ def by_model(reconciled: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_mapping(path: str | Path) -> pd.DataFrame:
-    """A user's own model mapping, in the layout of ``data/bill_models.csv``, validated."""
-    return price_tables.load_bill_models(Path(path))
+    """A user's own model mapping, in the layout of ``data/bill_models.csv``, validated by the
+    shipped mapping's rules: each ``offering_id`` an offering of ``api_prices.csv``, each
+    (provider, model) mapped once (two rows for one model: the first won, silently)."""
+    mapping = price_tables.load_bill_models(Path(path))
+    problems = validation.check_bill_models(mapping, tables.load_api_prices(), Path(path))
+    if problems:
+        raise TableError(problems)
+    return mapping
 
 
 def refuse_bad_lines(bill: Bill, *, drop_bad_lines: bool) -> pd.DataFrame:

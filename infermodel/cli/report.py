@@ -78,11 +78,24 @@ def _manifest_path(text: str | None):
     return text
 
 
+def _overrides(given: list) -> dict:
+    """``-p NAME=VALUE`` as a mapping; a name given twice is refused (the last won)."""
+    overrides: dict = {}
+    for name, value in given:
+        if name in overrides and overrides[name].text != value.text:
+            raise UsageError(
+                f"-p {name} is given twice ({overrides[name].text!r} and {value.text!r}); "
+                "give it once"
+            )
+        overrides[name] = value
+    return overrides
+
+
 def run(args: argparse.Namespace) -> int:
     from infermodel.reports import folders, runner
     from infermodel.reports import manifest as manifests
 
-    overrides = dict(args.parameter)
+    overrides = _overrides(args.parameter)
     if args.out is not None:
         folders.check_target(args.out)  # refuse a dangerous folder before anything else
     manifest_path = _manifest_path(args.manifest)

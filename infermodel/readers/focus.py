@@ -415,13 +415,33 @@ def _classify(lines: pd.DataFrame) -> pd.DataFrame:
     return lines
 
 
+def _refuse_space_lines(path: Path, compression: str | None) -> None:
+    """Refuse a line of spaces only (DuckDB then misreads the whole layout), naming it."""
+    opener = gzip.open if compression == "gzip" else open
+    if compression not in (None, "gzip"):
+        return
+    with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as handle:
+        for number, text in enumerate(handle, start=1):
+            if text.strip("\r\n") and not text.strip():
+                raise DataError(
+                    f"{path}:{number}: a line of spaces only; a FOCUS export's lines are its "
+                    "header and rows (an empty line is skipped): remove it"
+                )
+
+
 def _frame(path: Path, fmt: str, compression: str | None) -> tuple[pd.DataFrame, list[str]]:
     """The columns pricing reads, as DuckDB reads them, and the file's header."""
     con = connect()
     source = _source(path, fmt, compression)
+    try:
+        with reading(path, f"a FOCUS {fmt} export"):
+            header = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+            _check_columns(path, header)
+    except DataError:
+        if fmt == "csv":
+            _refuse_space_lines(path, compression)  # what misled DuckDB's reading of the header
+        raise
     with reading(path, f"a FOCUS {fmt} export"):
-        header = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
-        _check_columns(path, header)
         wanted = [c for c in (*REQUIRED, *OPTIONAL) if c in header]
         selected = ", ".join(f'"{c}"' for c in dict.fromkeys(wanted))
         frame = con.execute(f"SELECT {selected} FROM {source}").df()

@@ -27,6 +27,7 @@ from infermodel.readers.price_sources import (
     LazyQuotes,
     Quote,
     Source,
+    observed_date,
     observed_on_for,
     per_million,
     read_json,
@@ -230,7 +231,7 @@ def read_litellm_wheel(path: Path, *, observed_on: object | None = None) -> Sour
         raise ImportRefused(f"{path}: litellm/{PACKAGED_FILE} is not JSON ({exc})") from None
     except RecursionError:
         raise ImportRefused(f"{path}: litellm/{PACKAGED_FILE}: {TOO_DEEP}") from None
-    when = _today() if observed_on is None else checks.date(observed_on)
+    when = _today() if observed_on is None else observed_date(observed_on, "--observed-on")
     described = f"the price file of the litellm {version} wheel, read {when.date()} ({path.name})"
     return _source(
         raw, f"{path}:{member}", when, source_url=package_url(version), described_as=described
@@ -254,7 +255,7 @@ def read_litellm_installed(*, observed_on: object | None = None) -> Source:
         )
     file = Path(next(iter(spec.submodule_search_locations))) / PACKAGED_FILE
     version = importlib.metadata.version("litellm")
-    when = _today() if observed_on is None else checks.date(observed_on)
+    when = _today() if observed_on is None else observed_date(observed_on, "--observed-on")
     described = f"the price file of the installed litellm {version}, read {when.date()}"
     return _source(
         read_json(file), str(file), when, source_url=package_url(version), described_as=described

@@ -26,8 +26,8 @@ TIMESTAMP_YEARS = (1900, 2200)
 #: Kinds of bad rows and what each means.
 BAD_ROW_KINDS = {
     "ragged": "wrong number of fields (not the header's number)",
-    "malformed": "not a readable JSON object (RFC 8259; a key named twice is not read) or CSV "
-    "record",
+    "malformed": "not a readable record: a JSON object (RFC 8259, each key once; Mooncake's "
+    "hash_ids a list of whole block ids) or a CSV record",
     "missing": "a token count is missing",
     "non_numeric": "a token count is not a number",
     "not_whole": "a token count is not a whole number",
@@ -90,6 +90,10 @@ def _case(branches) -> str:
     return f"CASE {whens} END"
 
 
+#: A token count written as text: digits, a sign, a decimal point and an exponent. Anything
+#: else is not a number on either engine (DuckDB's cast read ``1_000`` as 1000 and Spark's
+#: as nothing; ``0x10``, ``Infinity`` and full-width digits are refused alike).
+NUMBER_REGEX = r"^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$"
 #: A decimal written without exponent whose fraction is not all zeros (``100.5``,
 #: ``7.0000000000000000001``): not whole, even where a DOUBLE would round it to a whole number.
 _FRACTION_REGEX = r"^[+-]?[0-9]*\.[0-9]*[1-9][0-9]*$"
@@ -147,7 +151,13 @@ class Columns:
     def number(self, column: str) -> str:
         if self.staged == "all":
             return _ident(_NUMBER.format(column))
-        return f"TRY_CAST({self.raw(column)} AS DOUBLE)"
+        raw = self.raw(column)
+        if self.is_text(column):  # a number as text, written as both engines read it
+            return (
+                f"CASE WHEN regexp_matches(trim({raw}), {quote_sql(NUMBER_REGEX)}) "
+                f"THEN TRY_CAST(trim({raw}) AS DOUBLE) END"
+            )
+        return f"TRY_CAST({raw} AS DOUBLE)"
 
 
 def strict_json_sql(text: str) -> str:
@@ -160,6 +170,26 @@ def strict_json_sql(text: str) -> str:
     """
     masked = f"regexp_replace({text}, {quote_sql(JSON_STRING_REGEX)}, '\"\"', 'g')"
     return f"(json_valid({text}) AND NOT regexp_matches({masked}, ',\\s*[}}\\]]|(?i:nan|inf)'))"
+
+
+#: The inside of a Mooncake ``hash_ids`` list: whole numbers that fit a BIGINT, comma
+#: separated (its brackets are tested apart: a bracket in a regex is spelt differently by
+#: the two engines' regex syntaxes).
+_BLOCK_IDS_REGEX = r"^[ ]*(-?[0-9]{1,18}([ ]*,[ ]*-?[0-9]{1,18})*)?[ ]*$"
+
+
+def block_ids_sql(text: str) -> str:
+    """SQL: ``text``, a Mooncake line's ``hash_ids`` as JSON text, is a list of whole numbers.
+
+    A number, a text, ``[1.5]`` or an id past a BIGINT was read as no block at all (no
+    cached tokens, without a word); it is a ``malformed`` line on both engines.
+    """
+    ids = f"coalesce(CAST({text} AS VARCHAR), '')"
+    inner = f"substr({ids}, 2, length({ids}) - 2)"
+    return (
+        f"left({ids}, 1) = '[' AND right({ids}, 1) = ']' AND "
+        f"regexp_matches({inner}, {quote_sql(_BLOCK_IDS_REGEX)})"
+    )
 
 
 def row_checks(mapping: ColumnMapping, columns: Columns) -> list[tuple[str, str, str]]:
@@ -271,7 +301,8 @@ def checked_sql(source: str, fmt: str, mapping: ColumnMapping, columns: Columns)
     )
     used = [mapping.input_tokens, mapping.output_tokens, mapping.cached_input_tokens]
     counted = [c for c in used if c is not None]
-    named = dict.fromkeys([*counted, mapping.model, mapping.timestamp])
+    ids = ["hash_ids"] if fmt == "mooncake" else []
+    named = dict.fromkeys([*counted, mapping.model, mapping.timestamp, *ids])
     named.pop(None, None)
     if columns.json_like:
         extracted = ", ".join(f"{columns.raw(c)} AS {_ident(_RAW.format(c))}" for c in named)
@@ -283,6 +314,9 @@ def checked_sql(source: str, fmt: str, mapping: ColumnMapping, columns: Columns)
     rows = f"SELECT *, {', '.join(converted)} FROM ({rows})"
     columns = replace(columns, staged="all")
     checks = row_checks(mapping, columns)
+    if fmt == "mooncake":  # after "not a JSON object", before the token counts
+        ids = block_ids_sql(columns.raw("hash_ids"))
+        checks.insert(1, ("malformed", f"NOT ({ids})", "hash_ids"))
     kind_sql = _case((condition, quote_sql(kind)) for kind, condition, _ in checks)
     field_sql = _case((condition, quote_sql(column)) for _, condition, column in checks)
     value_sql = _case(
@@ -314,6 +348,7 @@ __all__ = [
     "BAD_ROW_KINDS",
     "DATETIME_REGEX",
     "MAX_TOKENS_PER_REQUEST",
+    "NUMBER_REGEX",
     "TIMESTAMP_UNITS",
     "TIMESTAMP_YEARS",
     "ColumnMapping",

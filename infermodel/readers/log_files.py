@@ -83,6 +83,15 @@ def duckdb_cause(exc: BaseException) -> str:
         return not_utf8(int(line.group(1)))
     if line and any("\\0\\0" in text for text in lines):
         return f"line {int(line.group(1)):,} holds binary data (NUL bytes): not a text log"
+    size = next(
+        (re.search(r"Actual Size:\s*(\d+)", t) for t in lines if "Maximum line size" in t), None
+    )
+    if line and size:
+        return (
+            f"line {int(line.group(1)):,} is {int(size.group(1)):,} bytes long, past the "
+            f"{MAX_LINE_BYTES:,} bytes a log's line may have (a line is one request: is it the "
+            "file you meant?)"
+        )
     if "CSV Error on Line" in first and len(lines) > 1:
         first = f"{first}: {lines[1]}"
     return first if len(first) <= 300 else first[:297] + "..."
@@ -481,7 +490,6 @@ def _ends_inside_quotes(text: str, delimiter: str, inside: bool) -> bool:
 
 
 def physical_lines(
-    con: duckdb.DuckDBPyConnection,
     log: LogFile,
     layout: CsvLayout,
     *,
@@ -511,29 +519,42 @@ def physical_lines(
     wanted = len(records) + len(rows)
     record = accepted = 0
     inside = False
-    # latin-1 maps every byte to a character, so an invalid UTF-8 byte cannot stop the count.
-    result = con.execute(raw_lines_sql(log.path, log.compression, encoding="latin-1"))
-    line = 0
-    while len(found_records) + len(found_rows) < wanted:
-        batch = result.fetchmany(65_536)
-        if not batch:
+    for line, text in enumerate(_text_lines(log), start=1):
+        if len(found_records) + len(found_rows) >= wanted:
             break
-        for (text,) in batch:
-            line += 1
-            text = text or ""
-            if not inside:
-                record += 1
-                if record > 1 and text:
-                    if record in rejected:
-                        if record in records:
-                            found_records[record] = line
-                    else:
-                        accepted += 1
-                        if accepted in rows:
-                            found_rows[accepted] = line
-            if '"' in text:
-                inside = _ends_inside_quotes(text, layout.delimiter, inside)
+        if not inside:
+            record += 1
+            if record > 1 and text:
+                if record in rejected:
+                    if record in records:
+                        found_records[record] = line
+                else:
+                    accepted += 1
+                    if accepted in rows:
+                        found_rows[accepted] = line
+        if '"' in text:
+            inside = _ends_inside_quotes(text, layout.delimiter, inside)
     return found_records, found_rows
+
+
+def _text_lines(log: LogFile, block: int = 1 << 20) -> Iterator[str]:
+    """The file's lines (decompressed) as text without their endings, as DuckDB splits them.
+
+    Read as latin-1, which maps every byte to one character, so that no byte stops the count
+    (DuckDB's own latin-1 refuses bytes 0x80-0x9F, which UTF-8 text is full of: a curly quote
+    is E2 80 99). A lone CR ends a line in a file without LF.
+    """
+    opener = {"gzip": gzip.open, None: open, "zstd": zstandard.open}[log.compression]
+    end = b"\r" if b"\r" in log.head and b"\n" not in log.head else b"\n"
+    rest = b""
+    with opener(log.path, "rb") as handle:
+        while chunk := handle.read(block):
+            lines = (rest + chunk).split(end)
+            rest = lines.pop()
+            for raw in lines:
+                yield raw.removesuffix(b"\r").decode("latin-1")
+    if rest:
+        yield rest.removesuffix(b"\r").decode("latin-1")
 
 
 __all__ = [

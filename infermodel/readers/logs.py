@@ -378,6 +378,25 @@ def _resolve_mapping(
     return mapping
 
 
+#: What each format is made of, in words, to tell a format forced on the wrong file.
+_FAMILIES = {"azure": "CSV", "csv": "CSV", "mooncake": "JSON lines", "jsonl": "JSON lines",
+             "parquet": "Parquet"}  # fmt: skip
+
+
+def _format(log: LogFile, fmt: str | None) -> str:
+    """The format asked for, or detected; one asked for a file of another kind is refused."""
+    detected = format_of(log)
+    if fmt is None:
+        return detected
+    if _FAMILIES[fmt] != _FAMILIES[detected]:
+        raise InputError(
+            f"{log.path}: format {fmt} reads {_FAMILIES[fmt]}, but the file is "
+            f"{_FAMILIES[detected]} (detected: {detected}); give its format or let it be "
+            "detected (--trace-format, fmt=)"
+        )
+    return fmt
+
+
 def _used_columns(mapping: ColumnMapping) -> dict[str, str]:
     """Role -> column name of every column the kit reads from a log."""
     roles = ("input_tokens", "output_tokens", "cached_input_tokens", "timestamp", "model")
@@ -481,7 +500,7 @@ def _refuse(engine: Engine, log: LogFile, layout: CsvLayout | None, bad: _BadRow
         records = {r[0] for r in rejected} | {f for k, f in first.items() if k in _REJECTED_KINDS}
         with reading(log.path, "csv"):
             at_record, at_row = physical_lines(
-                con, log, layout, records=records, rows=rows, rejected=every
+                log, layout, records=records, rows=rows, rejected=every
             )
         problems = [(at_row.get(p[0] - 1, p[0]), *p[1:]) for p in problems]
         for record, kind, value, fields, cause in rejected:
@@ -623,7 +642,7 @@ def read_trace(
     if fmt is not None and fmt not in FORMATS:
         raise InputError(f"trace format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     log = open_log(path)
-    fmt = format_of(log) if fmt is None else fmt
+    fmt = _format(log, fmt)
     if fmt == "parquet" and log.compression:
         raise DataError(
             f"{path}: {log.compression}-compressed Parquet cannot be read; decompress it "

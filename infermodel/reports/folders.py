@@ -138,7 +138,8 @@ def kit_names(record: dict) -> tuple[set[str], set[str]]:
         names = [str(f) for f in files]
         entries = {n for n in names if _plain(n)}
         tables = {n.removeprefix("tables/") for n in names if n.startswith("tables/")}
-        return entries | ({"tables"} if tables else set()), {t for t in tables if _plain(t)}
+        # Every build makes tables/, even when no notebook saves a table in it.
+        return entries | {"tables"}, {t for t in tables if _plain(t)}
     entries = {"index.html", "run_record.json", "tables"}
     tables = set()
     for run in record.get("notebooks") or []:
