@@ -77,11 +77,18 @@ def read_csv_text(path: Path) -> pd.DataFrame:
         raise TableError(
             [Problem(path, 1, None, None, "empty: no header line (the table's columns)")]
         ) from None
-    except UnicodeDecodeError as exc:
-        rule = f"not UTF-8 text (byte {exc.start:,}); save it as UTF-8"
-        raise TableError([Problem(path, None, None, None, rule)]) from None
+    except UnicodeDecodeError:
+        data = path.read_bytes()
+        try:
+            data.decode("utf-8")
+            at = 0
+        except UnicodeDecodeError as exc:
+            at = exc.start
+        rule = f"not UTF-8 text (byte {at:,}: {data[at:at + 1]!r}); save it as UTF-8"
+        raise TableError([Problem(path, data.count(b"\n", 0, at) + 1, None, None, rule)]) from None
     except pd.errors.ParserError as exc:
         raise TableError([Problem(path, None, None, None, f"not a readable CSV: {exc}")]) from exc
+    _refuse_repeated_header(path)
     frame = frame.apply(lambda column: column.str.strip())
     lines = _record_lines(path)
     if lines is not None and len(lines) == len(frame) + 1 and lines[1:] != list(
@@ -89,6 +96,21 @@ def read_csv_text(path: Path) -> pd.DataFrame:
     ):
         frame.index = pd.Index([line - 2 for line in lines[1:]])
     return frame.replace("", pd.NA)
+
+
+def _refuse_repeated_header(path: Path) -> None:
+    """A header naming a column twice: pandas reads the second as ``name.1``, and every row
+    then broke the schema (a thousand problems for one slip); say it once, on line 1."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            header = next((r for r in csv.reader(handle) if any(f.strip() for f in r)), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return
+    names = [name.strip() for name in header]
+    twice = [name for i, name in enumerate(names) if name and name in names[:i]]
+    if twice:
+        rule = "the header names this column twice; each column once"
+        raise TableError([Problem(path, 1, twice[0], None, rule)])
 
 
 def _record_lines(path: Path) -> list[int] | None:

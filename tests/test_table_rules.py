@@ -75,3 +75,27 @@ def test_cli_validate_names_the_line(tmp_data, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert status == 1
     assert f"api_prices.csv:{line}: field 'usd_per_million_input_tokens' = 0.0025" in err
+
+
+def test_a_header_naming_a_column_twice_is_one_problem(tmp_data):
+    # Hostile input 71: pandas read the second as 'model_id.1' and every row then broke the
+    # schema: 1,177 problems for one slip in the header.
+    path = tmp_data / API
+    path.write_text(path.read_text().replace("model_id,", "model_id,model_id,", 1))
+    with pytest.raises(TableError) as caught:
+        validation.validate_all(tmp_data)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:1: field 'model_id': the header names this column twice; each column once"
+    ]
+
+
+def test_a_byte_that_is_not_utf8_is_named_where_it_is(tmp_data):
+    # Hostile input 16: "not UTF-8 text (byte 0)", wherever the byte was.
+    path = tmp_data / "gpu_specs.csv"
+    text = path.read_bytes()
+    path.write_bytes(text + b"\xe9")
+    with pytest.raises(TableError) as caught:
+        validation.validate_all(tmp_data)
+    (problem,) = caught.value.problems
+    assert problem.line == text.count(b"\n") + 1
+    assert problem.rule == f"not UTF-8 text (byte {len(text):,}: b'\\xe9'); save it as UTF-8"
