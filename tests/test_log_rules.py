@@ -154,11 +154,22 @@ def test_offsets_and_repeated_keys_are_read_alike_on_spark(session, tmp_path):
         assert duck.span() == sparked.span()
         pd.testing.assert_frame_equal(duck.per_minute(), sparked.per_minute())
     twice = write(tmp_path / "twice.jsonl", DUPLICATE_KEY)
-    for engine in ("duckdb", engines.SparkEngine(session)):
-        with pytest.raises(logs.BadRowsError) as caught:
-            logs.read_trace(twice, engine=engine)
-        assert caught.value.counts == {"malformed": 1}
-        assert [p.line for p in caught.value.problems] == [2]
+    line = '{"timestamp": 0, "input_length": 600, "output_length": 5, "hash_ids": %s}\n'
+    odd = {  # each read alike: one rule, in the SQL both engines run
+        twice: ({"malformed": 1}, [2]),
+        write(tmp_path / "ids.jsonl", line % "[1]" + line % "7" + line % "[1.5]"): (
+            {"malformed": 2}, [2, 3]
+        ),
+        write(tmp_path / "n.csv", 'input_tokens,output_tokens\n"1_000",1\n" +12 ",2\n'): (
+            {"non_numeric": 1}, [2]
+        ),
+    }
+    for path, (counts, lines) in odd.items():
+        for engine in ("duckdb", engines.SparkEngine(session)):
+            with pytest.raises(logs.BadRowsError) as caught:
+                logs.read_trace(path, engine=engine)
+            assert caught.value.counts == counts, (path.name, engine)
+            assert [p.line for p in caught.value.problems] == lines, (path.name, engine)
 
 
 def test_a_log_that_changes_while_it_is_read_is_not_priced(tmp_path, monkeypatch):

@@ -18,7 +18,8 @@ PARAMETER_HELP = (
     "override a notebook parameter (repeatable). The value is read as the notebook declares "
     "it: a str parameter takes the text after '=' exactly as typed (no quotes needed; quotes "
     "and ' # ...' are kept as part of the text); int and float take a number (2e9, "
-    "20_000_000); list, dict and bool take YAML flow syntax ([a, b], {k: 1}, true). Quote "
+    "20_000_000); list, dict and bool take plain YAML flow syntax ([a, b], {k: 1}, true; no "
+    "tags, anchors or key given twice). Each NAME once. Quote "
     "the whole argument for your shell when it holds spaces or brackets: "
     "-p 'serving_assumptions=[article-batch-2m, article-realtime-60]'"
 )
