@@ -6,7 +6,7 @@ as 10-million-row parts of consecutive seeds, concatenated), then, each in a chi
 process of its own so that each peak memory is its own:
 
 - ``infermodel``: :func:`infermodel.readers.logs.read_trace` (every row checked) and
-  :func:`infermodel.trace_pricing.price_trace` (every request on every API offering of
+  :func:`infermodel.pricing.trace_pricing.price_trace` (every request on every API offering of
   ``--as-of``, exact P50/P95, and the DIY GPU rows) on DuckDB with ``memory_limit`` =
   ``--memory-limit`` and ``--threads`` threads: out of core past that limit;
 - the floor: one pass in numpy that reads the three token columns and prices every API
@@ -40,8 +40,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from infermodel import prices, service_tiers, serving, synthetic, tables, trace_pricing
+from infermodel import prices, tables
+from infermodel.prices import service_tiers
+from infermodel.pricing import trace_pricing
 from infermodel.readers import logs
+from infermodel.readers.logs import synthetic
+from infermodel.tables import serving
 
 #: genai-prices provider ids for the providers of the shipped price table.
 GENAI_PROVIDERS = {
@@ -232,10 +236,17 @@ def child(args: list[str]) -> dict:
 
 
 def agree(ours: dict, floor: dict) -> str:
-    """How far infermodel's totals and percentiles are from the floor's."""
-    worst = max(abs(ours["cost"][m] / floor["cost"][m] - 1) for m in floor["cost"])
-    same = all(ours[p][m] == floor[p][m] for p in ("p50", "p95") for m in floor["cost"])
-    return f"totals within {worst:.1e} relative; P50 and P95 {'equal' if same else 'DIFFER'}"
+    """How far infermodel's totals and percentiles are from the floor's, on the offerings both
+    price (infermodel leaves out an offering a request's prompt does not fit: the floor does
+    not check context windows)."""
+    both = [m for m in floor["cost"] if m in ours["cost"]]
+    worst = max(abs(ours["cost"][m] / floor["cost"][m] - 1) for m in both)
+    same = all(ours[p][m] == floor[p][m] for p in ("p50", "p95") for m in both)
+    left = len(floor["cost"]) - len(both)
+    return (
+        f"totals within {worst:.1e} relative; P50 and P95 {'equal' if same else 'DIFFER'} "
+        f"({len(both)} offerings; {left} left out by infermodel, a prompt past their window)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,9 @@
 
 A :class:`Workload` holds disjoint token counts: ``input_tokens`` billed at the full input
 price, ``cached_input_tokens`` read from a prompt cache, ``cache_write_tokens`` written into
-it (billed at the write price of ``cache_ttl``), and ``output_tokens`` generated, of which
+it (billed at the write price of ``cache_ttl``), ``cache_write_1h_tokens`` written with a
+one-hour lifetime besides (a workload may mix 5-minute and 1-hour entries), and
+``output_tokens`` generated, of which
 ``reasoning_tokens`` are the model's hidden reasoning (billed as output, as every provider
 in the sources bills them). Build one from counts, or from a total and shares with
 :meth:`Workload.from_total`.
@@ -38,6 +40,10 @@ class Workload:
     reasoning_tokens
         Of ``output_tokens``, those the model spent reasoning (not shown); billed as output
         and counted as generated on rented GPUs. [tokens]
+    cache_write_1h_tokens
+        Prompt tokens written into the cache with a one-hour lifetime, besides the
+        ``cache_write_tokens`` written at ``cache_ttl``: billed at the 1-hour write price
+        (where a provider prices no writes, as input). [tokens]
     requests
         Requests the job is made of, if known (informational). [requests]
     name
@@ -52,6 +58,7 @@ class Workload:
     cache_write_tokens: float = 0.0
     cache_ttl: str = "5m"
     reasoning_tokens: float = 0.0
+    cache_write_1h_tokens: float = 0.0
 
     def __post_init__(self) -> None:
         for field in (
@@ -60,6 +67,7 @@ class Workload:
             "cached_input_tokens",
             "cache_write_tokens",
             "reasoning_tokens",
+            "cache_write_1h_tokens",
         ):
             checks.number(f"Workload.{field}", getattr(self, field), low=0)
         checks.one_of("Workload.cache_ttl", self.cache_ttl, CACHE_TTLS)
@@ -84,6 +92,7 @@ class Workload:
         name: str = "workload",
         cache_write_share: float = 0.0,
         cache_ttl: str = "5m",
+        cache_write_1h_share: float = 0.0,
     ) -> Workload:
         """Split ``total_tokens`` into input, cached input and output.
 
@@ -100,6 +109,10 @@ class Workload:
             ``cached_input_share`` at most 1. [-]
         cache_ttl
             Lifetime of the cache writes, ``"5m"`` or ``"1h"``.
+        cache_write_1h_share
+            Fraction of the *input* tokens written with a one-hour lifetime besides the
+            ``cache_write_share`` written at ``cache_ttl`` (a mix of lifetimes); the three
+            shares together at most 1. [-]
         requests
             Requests in the job, if known. [requests]
         name
@@ -109,30 +122,38 @@ class Workload:
         checks.number("output_share", output_share, low=0, high=1)
         checks.number("cached_input_share", cached_input_share, low=0, high=1)
         checks.number("cache_write_share", cache_write_share, low=0, high=1)
-        if cached_input_share + cache_write_share > 1 + 1e-12:
+        checks.number("cache_write_1h_share", cache_write_1h_share, low=0, high=1)
+        shares = cached_input_share + cache_write_share + cache_write_1h_share
+        if shares > 1 + 1e-12:
             raise InputError(
-                f"cached_input_share + cache_write_share = "
-                f"{cached_input_share + cache_write_share:g}: both are shares of the input "
-                "tokens, so together at most 1"
+                f"cached_input_share + cache_write_share + cache_write_1h_share = {shares:g}: "
+                "all are shares of the input tokens, so together at most 1"
             )
         output = total_tokens * output_share
         prompt = total_tokens - output
         cached = prompt * cached_input_share
         written = prompt * cache_write_share
+        written_1h = prompt * cache_write_1h_share
         return cls(
-            input_tokens=max(prompt - cached - written, 0.0),
+            input_tokens=max(prompt - cached - written - written_1h, 0.0),
             output_tokens=output,
             cached_input_tokens=cached,
             requests=requests,
             name=name,
             cache_write_tokens=written,
             cache_ttl=cache_ttl,
+            cache_write_1h_tokens=written_1h,
         )
 
     @property
     def prompt_tokens(self) -> float:
         """All prompt tokens: uncached, read from the cache, written to it. [tokens]"""
-        return self.input_tokens + self.cached_input_tokens + self.cache_write_tokens
+        return (
+            self.input_tokens
+            + self.cached_input_tokens
+            + self.cache_write_tokens
+            + self.cache_write_1h_tokens
+        )
 
     @property
     def total_tokens(self) -> float:

@@ -23,6 +23,7 @@ SMOKE = {
         ["--draws", "2000", "--loop-draws", "20", "--repeats", "1"],
         "library speed-up over the loop",
     ),
+    "peer_genai_prices.py": (["--requests", "30"], "infermodel and genai-prices agree within"),
     "trace_pricing.py": (
         ["--requests", "3000", "--sample", "20", "--threads", "1", "--memory-limit", "500MB"],
         "3,000 requests priced in",

@@ -21,9 +21,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infermodel import cli, errors, parameters, paths, serving, tables
+from infermodel import cli, errors, parameters, paths, tables
 from infermodel.parameters import Typed
 from infermodel.reports import manifest
+from infermodel.tables import serving
 
 ROOT = paths.ROOT_DIR
 AS_OF = ["--as-of", "2025-05-31"]
@@ -237,6 +238,9 @@ def test_the_extremes_inside_the_bounds_stay_finite(capsys):
         "0.001",
         "--total-tokens",
         "1e15",
+        # 1,000 tokens a request: the extreme volume, not one request past every context window
+        "--requests",
+        "1000000000000",
     )
     assert status == 0 and err == ""
     costs = pd.read_csv(io.StringIO(out))["cost_usd"]

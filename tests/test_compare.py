@@ -3,7 +3,7 @@
 Expected values are worked by hand from the article's inputs (Procure.FYI, Part 3, May 2025:
 20M tokens, utilization 0.8, 1-2M tok/h batch, 60 tok/s real-time, RunPod H100 at 1.99 USD/h)
 and from the shipped price tables; the expected set of DIY rows is rebuilt from the raw CSVs
-with the standard library, independently of infermodel.serving.pairs.
+with the standard library, independently of infermodel.tables.serving.pairs.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from infermodel import compare, paths, prices, serving, tables, workloads
+from infermodel import paths, prices, tables, workloads
+from infermodel.pricing import compare
+from infermodel.tables import serving
 from infermodel.workloads import Workload
 
 AS_OF = "2025-05-31"
@@ -281,12 +283,14 @@ def test_use_batch_api_halves_openai_prices(snapshot, article_serving, article_t
 
 def test_long_context_tier_applies_above_threshold(snapshot, article_serving):
     # Gemini 2.5 Pro: 1.25/10 USD/Mtok, 2.5/15 above 200k prompt tokens (api_prices.csv).
-    long_prompts = Workload(input_tokens=3e6, output_tokens=1e6, requests=10)  # 300k each
+    # 300k prompt and 50k output each (within the 65,535-token max output of
+    # context_windows.csv: 100k each would be refused, issue 24).
+    long_prompts = Workload(input_tokens=3e6, output_tokens=0.5e6, requests=10)
     row = api_row(
         table_for(snapshot, article_serving, long_prompts), "gemini-2.5-pro-preview-05-06"
     )
     assert row["long_context_applied"]
-    assert row["cost_usd"] == pytest.approx(3 * 2.5 + 1 * 15)
+    assert row["cost_usd"] == pytest.approx(3 * 2.5 + 0.5 * 15)
     short_prompts = Workload(input_tokens=3e6, output_tokens=1e6, requests=100)  # 30k each
     row = api_row(
         table_for(snapshot, article_serving, short_prompts), "gemini-2.5-pro-preview-05-06"

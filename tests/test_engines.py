@@ -21,10 +21,14 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from infermodel import cli, paths, prices, serving, synthetic, tables, trace_pricing
+from infermodel import cli, paths, prices, tables
 from infermodel.cli import trace as cli_trace
 from infermodel.errors import DataError, InputError
-from infermodel.readers import dialects, engines, log_checks, logs
+from infermodel.pricing import trace_pricing
+from infermodel.readers import logs
+from infermodel.readers.logs import dialects, engines, synthetic
+from infermodel.readers.logs import row_checks as log_checks
+from infermodel.tables import serving
 
 TRACES = Path(__file__).resolve().parent / "data" / "traces"
 SHIPPED = ["azure2023_code.csv", "azure2023_conv.csv", "mooncake_conversation_trace.jsonl"]

@@ -10,10 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from infermodel import cli, compare, gpu_sizing, narrative, prices, serving, tables
+from infermodel import cli, narrative, prices, tables
 from infermodel.errors import DataError, InputError
-from infermodel.readers import focus, log_files, logs
+from infermodel.pricing import compare, gpu_sizing
+from infermodel.readers import focus, logs
+from infermodel.readers.logs import files as log_files
 from infermodel.reports import folders
+from infermodel.tables import serving
 
 # --- the request-log page ---------------------------------------------------------------------
 

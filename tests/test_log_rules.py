@@ -17,7 +17,8 @@ import pandas as pd
 import pytest
 
 from infermodel.errors import DataError, InputError
-from infermodel.readers import dialects, engines, log_checks, logs
+from infermodel.readers import logs
+from infermodel.readers.logs import dialects, engines, row_checks
 
 spark = pytest.mark.spark
 on_one_worker = pytest.mark.xdist_group("spark")
@@ -133,7 +134,7 @@ def test_spark_sql_rewrites_functions_inside_rewritten_functions():
     sql = dialects.to_spark("SELECT make_timestamp(epoch_us(ts) - 5), isfinite(epoch_us(x)) FROM t")
     assert "EPOCH_US" not in sql
     assert sql.count("UNIX_MICROS(CAST(") == 2
-    arrival = dialects.to_spark(f"SELECT {log_checks.datetime_text_sql('x')} FROM t")
+    arrival = dialects.to_spark(f"SELECT {row_checks.datetime_text_sql('x')} FROM t")
     assert "EPOCH_US" not in arrival and "RLIKE" in arrival
 
 

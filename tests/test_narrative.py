@@ -395,10 +395,12 @@ def test_maturity_answer_cheaper_but_not_paid_back_and_stage_changes():
 
 ACCURACY = pd.DataFrame(
     {
-        "fit": ["in-sample", "leave-one-out"],
-        "points": [13, 13],
-        "median_ape_percent": [12.55, 17.61],
-        "worst_ape_percent": [45.2, 56.0],
+        "fit": ["in-sample", "leave-one-source-out"],
+        "points": [209, 209],
+        "publishers": [7, 7],
+        "median_ape_percent": [13.3, 20.3],
+        "p90_ape_percent": [37.5, 73.8],
+        "worst_ape_percent": [152.6, 277.8],
     }
 )
 
@@ -415,8 +417,8 @@ def test_throughput_answer_states_the_error_and_the_cheapest_gpus():
     )
     lines = narrative.throughput_answer(ACCURACY, cheapest, utilization=0.8)
     assert lines[0] == (
-        "The throughput estimate is 13% off the 13 published measurements at the median (18% "
-        "when each point is predicted without it; worst 56%)."
+        "Predicted by a fit that never saw its publisher, a published throughput is 20% off at "
+        "the median over 209 measurements from 7 publishers (90th percentile 74%; 13% in-sample)."
     )
     assert lines[1] == (
         "Cheapest GPU per million output tokens at 80% utilization: Llama-3.3-70B on a GH200 96GB "

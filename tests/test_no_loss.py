@@ -20,10 +20,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infermodel import cli, importers, paths, tables, writes
+from infermodel import cli, paths, tables
 from infermodel.errors import InputError
+from infermodel.prices import importers
 from infermodel.readers import litellm
 from infermodel.reports import folders, pages
+from infermodel.tables import writes
 
 TRACE = Path(__file__).resolve().parent / "data" / "traces" / "azure2023_conv.csv"
 BILL = Path(__file__).resolve().parent / "data" / "bills" / "real_openai_anthropic.csv"

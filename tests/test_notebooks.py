@@ -108,6 +108,9 @@ SMALL = {
         "frontier_gpu": "A100-SXM-80GB",
         "frontier_gpus": 1,
         "frontier_precision": "bf16",
+        "engine": "sglang",
+        "kv_cache_dtype": "fp8",
+        "max_num_seqs": 64,
         "concurrencies": [1, 4],
     },
 }

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from infermodel import cli, paths, tables, validation
+from infermodel import cli, paths, tables
 from infermodel.errors import ReportError, TableError
 from infermodel.reports import folders, manifest
+from infermodel.tables import registry
 
 TRACE = Path(__file__).resolve().parent / "data" / "traces" / "azure2023_conv.csv"
 BILL = Path(__file__).resolve().parent / "data" / "bills" / "real_openai_anthropic.csv"
@@ -119,7 +120,7 @@ def test_an_empty_price_table_is_one_line(tmp_data, content):
         f"{path}:1: empty: no header line (the table's columns)"
     )
     with pytest.raises(TableError, match="empty: no header line"):
-        validation.validate_all(tmp_data)
+        registry.validate_all(tmp_data)
 
 
 # --- unclear messages ---------------------------------------------------------------------

@@ -21,8 +21,9 @@ import nbformat
 import pandas as pd
 import pytest
 
-from infermodel import narrative, paths, synthetic
+from infermodel import narrative, paths
 from infermodel.readers import logs
+from infermodel.readers.logs import synthetic
 from infermodel.reports import kernel, manifest, notebook, pages, runner
 
 TRACE = Path(__file__).resolve().parent / "data" / "traces" / "azure2023_conv.csv"

@@ -12,8 +12,9 @@ import fnmatch
 import pandas as pd
 import pytest
 
-from infermodel import paths, price_tables, prices, tables, validation
+from infermodel import paths, prices, tables
 from infermodel.errors import TableError
+from infermodel.tables import api_terms, registry
 
 SCHEDULED_REL = paths.SCHEDULED_RETIREMENTS_CSV.relative_to(paths.DATA_DIR)
 UPLIFTS_REL = paths.UPLIFTS_CSV.relative_to(paths.DATA_DIR)
@@ -41,6 +42,12 @@ RETIREMENTS = [
     ("gemini-1.5-pro", "2025-09-24"),
     ("gemini-2.0-flash", "2026-06-01"),
     ("gemini-2.5-pro-preview-05-06", "2025-12-02"),
+    # Issue 24: Anthropic's Sonnet 4.5 page ("retires on November 30, 2026"); Google's
+    # deprecations page as read on 2026-11-10 (Gemini 2.5 Pro and Flash shut down on the
+    # Gemini API on 2026-12-01, requests routed to another model at its rates).
+    ("claude-sonnet-4-5-20250929", "2026-11-30"),
+    ("gemini-2.5-pro", "2026-12-01"),
+    ("gemini-2.5-flash", "2026-12-01"),
 ]
 
 
@@ -107,15 +114,12 @@ def test_an_unlisted_withdrawal_is_undone_by_a_later_observation():
 @pytest.mark.parametrize(
     ("model_id", "scheduled_on"),
     [
-        ("claude-sonnet-4-5-20250929", "2026-11-30"),  # LiteLLM, past, no provider notice
-        ("gemini-2.5-pro", "2026-10-16"),  # Google's "earliest possible" date, moved since
-        ("gemini-2.5-pro", "2026-12-01"),
         ("meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo", "2026-02-25"),  # LiteLLM, Together
         ("claude-opus-4-5-20251101", "2027-01-22"),  # Anthropic's date, in the future
     ],
 )
 def test_a_scheduled_date_never_hides_a_model(model_id, scheduled_on):
-    scheduled = price_tables.load_scheduled_retirements()
+    scheduled = api_terms.load_scheduled_retirements()
     rows = scheduled[
         (scheduled["model_id"] == model_id)
         & (scheduled["scheduled_on"] == pd.Timestamp(scheduled_on))
@@ -125,6 +129,17 @@ def test_a_scheduled_date_never_hides_a_model(model_id, scheduled_on):
     for days in (-1, 0, 1):
         date = min(_day(scheduled_on, days), "2026-12-01")
         assert model_id in _on_sale(date)
+
+
+def test_a_moved_schedule_hides_nothing_until_the_provider_notice():
+    # Google's "earliest possible" 2026-10-16 for Gemini 2.5 Pro was a schedule (it moved):
+    # on sale around it; the shutdown the page gave for 2026-12-01 is a withdrawal row.
+    scheduled = api_terms.load_scheduled_retirements()
+    assert (scheduled["model_id"].eq("gemini-2.5-pro")
+            & scheduled["scheduled_on"].eq(pd.Timestamp("2026-10-16"))).any()  # fmt: skip
+    for date in ("2026-10-15", "2026-10-16", "2026-10-17", "2026-11-30"):
+        assert "gemini-2.5-pro" in _on_sale(date)
+    assert "gemini-2.5-pro" not in _on_sale("2026-12-01")
 
 
 def test_the_snapshot_lists_the_schedules_read_by_its_date():
@@ -140,7 +155,7 @@ def test_the_snapshot_lists_the_schedules_read_by_its_date():
 
 
 def test_litellm_scheduled_dates_that_were_read_as_withdrawals_are_kept_as_schedules():
-    scheduled = price_tables.load_scheduled_retirements()
+    scheduled = api_terms.load_scheduled_retirements()
     opus = scheduled[scheduled["model_id"] == "claude-3-opus-20240229"]
     assert pd.Timestamp("2026-05-01") in set(opus["scheduled_on"])
     assert opus["note"].str.contains("superseded").any()
@@ -152,9 +167,9 @@ def test_scheduled_retirement_naming_no_offering_fails_validate(tmp_data):
     row = frame.index[frame["model_id"] == "claude-3-opus-20240229"][0]
     frame.loc[row, "model_id"] = "claude-3-opus-2024022"
     frame.to_csv(path, index=False)
-    price_tables.load_scheduled_retirements(path)  # the table alone is valid
+    api_terms.load_scheduled_retirements(path)  # the table alone is valid
     with pytest.raises(TableError) as info:
-        validation.validate_all(tmp_data)
+        registry.validate_all(tmp_data)
     assert f"{path}:{row + 2}: field 'model_id'" in str(info.value)
     assert "did you mean claude-3-opus-20240229" in str(info.value)
 
@@ -164,11 +179,11 @@ def test_a_scheduled_date_may_lie_in_the_future_but_not_its_reading(tmp_data):
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     frame.loc[0, "scheduled_on"] = "2031-01-01"
     frame.to_csv(path, index=False)
-    validation.validate_all(tmp_data)
+    registry.validate_all(tmp_data)
     frame.loc[0, "read_on"] = "2031-01-01"
     frame.to_csv(path, index=False)
     with pytest.raises(TableError, match=r"field 'read_on'.*must not be in the future"):
-        validation.validate_all(tmp_data)
+        registry.validate_all(tmp_data)
 
 
 # --------------------------------------------------------------------------------------
@@ -177,7 +192,7 @@ def test_a_scheduled_date_may_lie_in_the_future_but_not_its_reading(tmp_data):
 
 
 def test_shipped_uplifts_are_valid_and_match_kit_model_ids():
-    uplifts = price_tables.load_uplifts()
+    uplifts = api_terms.load_uplifts()
     assert list(uplifts.columns) == [
         "uplift_id",
         "provider",
@@ -190,7 +205,8 @@ def test_shipped_uplifts_are_valid_and_match_kit_model_ids():
         "note",
     ]
     by_id = uplifts.groupby("uplift_id")["multiplier"].unique()
-    assert list(by_id["anthropic-us-only"]) == [1.1] and list(by_id["fireworks-us"]) == [1.5]
+    # Fireworks' US-only page: "a 10% premium" (issue 24; LiteLLM's -us keys had said 1.5x).
+    assert list(by_id["anthropic-us-only"]) == [1.1] and list(by_id["fireworks-us"]) == [1.1]
     # US-only inference exists from Opus 4.6 on: the new lineup matches, older Claude not.
     us = uplifts[uplifts["uplift_id"] == "anthropic-us-only"]["model_pattern"]
     newer = [
@@ -230,7 +246,7 @@ def test_a_bad_uplift_row_is_refused_naming_its_field(tmp_data, cells, field):
         frame.loc[0, column] = value
     frame.to_csv(path, index=False)
     with pytest.raises(TableError) as info:
-        validation.validate_all(tmp_data)
+        registry.validate_all(tmp_data)
     assert f"{path}:2: field '{field}'" in str(info.value)
 
 
@@ -240,4 +256,4 @@ def test_a_duplicate_uplift_row_is_refused(tmp_data):
     frame.loc[1, "model_pattern"] = frame.loc[0, "model_pattern"]
     frame.to_csv(path, index=False)
     with pytest.raises(TableError, match="model_pattern"):
-        validation.validate_all(tmp_data)
+        registry.validate_all(tmp_data)

@@ -12,8 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from infermodel import bills, cli, narrative
+from infermodel import cli, narrative
 from infermodel.errors import InputError
+from infermodel.pricing import reconcile
 from infermodel.readers import focus
 
 AS_OF = ["--as-of", "2025-05-31"]
@@ -130,7 +131,7 @@ def test_a_running_charge_period_is_priced_as_of_today_not_its_end(tmp_path):
     start = (today - pd.Timedelta(days=today.day - 1)).strftime("%Y-%m-%dT00:00:00Z")
     end = (today + pd.Timedelta(days=40)).strftime("%Y-%m-%dT00:00:00Z")
     path = bill_with(tmp_path, {2: {"ChargePeriodStart": start, "ChargePeriodEnd": end}})
-    reconciled = bills.reconcile(focus.read_bill(path)).set_index("line")
+    reconciled = reconcile.reconcile(focus.read_bill(path)).set_index("line")
     assert reconciled.loc[2, "priced_as_of"] == today
 
 
@@ -150,7 +151,7 @@ def test_a_line_whose_token_kind_fields_disagree_is_not_priced(tmp_path):
     details = '{"ModelId":"gpt-4o-2024-08-06","TokenType":"Output"}'
     alone = '{"ModelId":"gpt-4o-2024-08-06","TokenType":"Input","TokenCacheAction":"Read"}'
     path = bill_with(tmp_path, {2: {"SkuPriceDetails": details}, 4: {"SkuPriceDetails": alone}})
-    reconciled = bills.reconcile(focus.read_bill(path)).set_index("line")
+    reconciled = reconcile.reconcile(focus.read_bill(path)).set_index("line")
     assert reconciled.loc[2, "reason"] == "unit or quantity mismatch"
     assert "SkuPriceDetails says output tokens but SkuMeter 'Input Tokens' says input" in (
         reconciled.loc[2, "detail"]
@@ -162,7 +163,7 @@ def test_a_line_whose_token_kind_fields_disagree_is_not_priced(tmp_path):
 def test_a_negative_charge_on_a_usage_line_is_not_a_negotiated_discount(tmp_path):
     # Line 4, GPT-4o output, 6M tokens: 60.00 USD at list; billed -60.00.
     path = bill_with(tmp_path, {4: {"BilledCost": "-60.00", "EffectiveCost": "-60.00"}})
-    reconciled = bills.reconcile(focus.read_bill(path)).set_index("line")
+    reconciled = reconcile.reconcile(focus.read_bill(path)).set_index("line")
     assert reconciled.loc[4, "reason"] == "negative charge"
     assert reconciled.loc[4, "recomputed_list_usd"] == pytest.approx(60.0)  # 6M x 10 USD/Mtok
     assert reconciled.loc[4, "detail"].startswith("BilledCost -60.00 USD on a usage line of")

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from infermodel import cli, validation
+from infermodel import cli
 from infermodel.errors import TableError
+from infermodel.tables import registry
 
 API = Path("prices") / "api_prices.csv"
 
@@ -38,7 +39,7 @@ def test_validate_refuses_a_hand_added_per_thousand_price(tmp_data, capsys):
     # the row below was typed per thousand tokens: 0.0025 / 0.01.
     line = append_row(tmp_data, gpt4o_row("2026-12-03", "0.0025", "0.01"))
     with pytest.raises(TableError) as caught:
-        validation.validate_all(tmp_data)
+        registry.validate_all(tmp_data)
     (problem,) = caught.value.problems
     assert (problem.line, problem.field) == (line, "usd_per_million_input_tokens")
     text = str(problem)
@@ -51,7 +52,7 @@ def test_validate_refuses_a_hand_added_per_thousand_price(tmp_data, capsys):
 def test_a_checked_implausible_price_passes_when_its_note_says_so(tmp_data):
     note = '"change accepted: 10x up, on the provider\'s page"'
     append_row(tmp_data, gpt4o_row("2026-12-03", "25", "100", note))
-    validation.validate_all(tmp_data)
+    registry.validate_all(tmp_data)
 
 
 def test_a_problem_after_a_blank_line_names_its_own_line(tmp_data):
@@ -61,7 +62,7 @@ def test_a_problem_after_a_blank_line_names_its_own_line(tmp_data):
     lines[5] = lines[5].replace(",confirmed,", ",sure,", 1)  # line 6 of the file now
     path.write_text("".join(lines))
     with pytest.raises(TableError) as caught:
-        validation.validate_all(tmp_data)
+        registry.validate_all(tmp_data)
     (problem,) = caught.value.problems
     assert (problem.line, problem.field, problem.value) == (6, "confidence", "sure")
 
@@ -69,7 +70,7 @@ def test_a_problem_after_a_blank_line_names_its_own_line(tmp_data):
 def test_cli_validate_names_the_line(tmp_data, capsys, monkeypatch):
     line = append_row(tmp_data, gpt4o_row("2026-12-03", "0.0025", "0.01"))
     monkeypatch.setattr(
-        validation, "validate_all", functools.partial(validation.validate_all, tmp_data)
+        registry, "validate_all", functools.partial(registry.validate_all, tmp_data)
     )
     status = cli.main(["validate"])
     err = capsys.readouterr().err
@@ -83,7 +84,7 @@ def test_a_header_naming_a_column_twice_is_one_problem(tmp_data):
     path = tmp_data / API
     path.write_text(path.read_text().replace("model_id,", "model_id,model_id,", 1))
     with pytest.raises(TableError) as caught:
-        validation.validate_all(tmp_data)
+        registry.validate_all(tmp_data)
     assert [str(p) for p in caught.value.problems] == [
         f"{path}:1: field 'model_id': the header names this column twice; each column once"
     ]
@@ -95,7 +96,7 @@ def test_a_byte_that_is_not_utf8_is_named_where_it_is(tmp_data):
     text = path.read_bytes()
     path.write_bytes(text + b"\xe9")
     with pytest.raises(TableError) as caught:
-        validation.validate_all(tmp_data)
+        registry.validate_all(tmp_data)
     (problem,) = caught.value.problems
     assert problem.line == text.count(b"\n") + 1
     assert problem.rule == f"not UTF-8 text (byte {len(text):,}: b'\\xe9'); save it as UTF-8"

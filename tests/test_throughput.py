@@ -1,4 +1,7 @@
-"""The throughput estimator: hand-worked roofline examples, properties, calibration, bad input.
+"""The throughput estimator: hand-worked roofline examples, properties, bad input, the CLI.
+
+The calibration and its errors: tests/test_calibration.py; engines and warnings:
+tests/test_serving_engines.py.
 
 Hand-worked figures come from the model configs (data/model_specs.csv, Hugging Face
 config.json) and vendor datasheets (data/gpu_specs.csv) and are recomputed here on paper.
@@ -16,9 +19,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infermodel import calibration, cli, compare, prices, roofline, specs, tables, throughput
+from infermodel import cli, prices, tables
 from infermodel.errors import TableError
+from infermodel.estimator import throughput
+from infermodel.formulas import roofline
+from infermodel.pricing import compare
 from infermodel.readers import measurements
+from infermodel.tables import specs
 from infermodel.workloads import Workload
 
 MODELS = tables.load_model_specs()
@@ -115,10 +122,41 @@ def test_points_read_per_gpu_are_the_page_figure_times_the_gpus():
 # --- hand-worked examples ---------------------------------------------------------------
 
 
+def _static(*args, **kwargs) -> pd.Series:
+    """One estimate of a static batch (started together, prefilled, then decoded)."""
+    names = ["model", "gpu", "gpus", "precision", "input_tokens", "output_tokens"]
+    config = dict(zip(names, args, strict=True))
+    config.update(concurrency=kwargs.pop("concurrency"), static_batch=True)
+    table = throughput.estimate_table(
+        pd.DataFrame([config]), models=MODELS, gpu_specs=SPECS, **kwargs
+    )
+    return table.iloc[0]
+
+
 def test_batch1_decode_of_70b_fp16_on_8_gpus_is_weights_over_total_bandwidth():
     # Llama 2 70B: 68.98e9 parameters x 2 bytes = 137.96 GB read per decode step; 8 H100 SXM
     # at 3.35 TB/s each; bandwidth efficiency 0.5 doubles the time. The KV cache of a 1-token
     # context (2 x 80 layers x 8 heads x 128 x 2 B = 327,680 B) is negligible.
+    row = _static(
+        "Llama-2-70B",
+        "H100-SXM-80GB",
+        8,
+        "fp16",
+        1,
+        1,
+        concurrency=1,
+        efficiency=roofline.Efficiency(bandwidth_efficiency=0.5),
+    )
+    expected_ms = (68.98e9 * 2 + 327_680) / (8 * 3.35e12) / 0.5 * 1e3
+    assert row["decode_step_ms"] == pytest.approx(expected_ms, rel=1e-9)
+    assert expected_ms == pytest.approx(10.2955, abs=1e-4)  # 137.96 GB / 26.8 TB/s x 2
+    assert row["decode_bound"] == "memory"
+
+
+def test_a_steady_state_step_also_carries_the_next_prompt():
+    # The same replica serving a stream: each step prefills the prompt of the stream that
+    # replaces a finished one, batch x input / output = 1 x 1 / 1 = 1 token, which shares the
+    # step's weight read and adds its own 327,680 B of KV cache: (137.96e9 + 2 x 327,680) B.
     row = est(
         "Llama-2-70B",
         "H100-SXM-80GB",
@@ -127,25 +165,72 @@ def test_batch1_decode_of_70b_fp16_on_8_gpus_is_weights_over_total_bandwidth():
         1,
         1,
         concurrency=1,
-        efficiency=roofline.Efficiency(0.5, 1.0, 0.0),
+        efficiency=roofline.Efficiency(bandwidth_efficiency=0.5),
     )
-    expected_ms = (68.98e9 * 2 + 327_680) / (8 * 3.35e12) / 0.5 * 1e3
+    expected_ms = (68.98e9 * 2 + 2 * 327_680) / (8 * 3.35e12) / 0.5 * 1e3
     assert row["decode_step_ms"] == pytest.approx(expected_ms, rel=1e-9)
-    assert expected_ms == pytest.approx(10.2955, abs=1e-4)  # 137.96 GB / 26.8 TB/s x 2
-    assert row["decode_bound"] == "memory"
+    assert row["output_tokens_per_second"] == pytest.approx(1e3 / expected_ms, rel=1e-9)
 
 
 def test_communication_allowance_scales_with_gpus():
-    eff = roofline.Efficiency(0.5, 1.0, 0.4)
-    row = est("Llama-2-70B", "H100-SXM-80GB", 8, "fp16", 1, 1, concurrency=1, efficiency=eff)
+    eff = roofline.Efficiency(bandwidth_efficiency=0.5, communication_fraction=0.4)
+    row = _static("Llama-2-70B", "H100-SXM-80GB", 8, "fp16", 1, 1, concurrency=1, efficiency=eff)
     base = (68.98e9 * 2 + 327_680) / (8 * 3.35e12) / 0.5 * 1e3
     assert row["decode_step_ms"] == pytest.approx(base * (1 + 0.4 * 7 / 8), rel=1e-9)
 
 
+def test_fixed_step_overheads_by_hand():
+    # Llama 2 70B on 8 GPUs, one stream: 1 ms a step + 80 layers x (10 us + 5 us x log2 8)
+    # + 1 sequence x 20 us = 1 + 80 x 25 / 1000 + 0.02 = 3.02 ms on top of the roofline.
+    eff = roofline.Efficiency(
+        bandwidth_efficiency=0.5,
+        step_overhead_ms=1.0,
+        layer_overhead_us=10.0,
+        allreduce_overhead_us=5.0,
+        sequence_overhead_us=20.0,
+        moe_layer_overhead_us=7.0,  # a dense model pays none of it
+    )
+    row = _static("Llama-2-70B", "H100-SXM-80GB", 8, "fp16", 1, 1, concurrency=1, efficiency=eff)
+    base = (68.98e9 * 2 + 327_680) / (8 * 3.35e12) / 0.5 * 1e3
+    assert row["decode_overhead_ms"] == pytest.approx(3.02, rel=1e-12)
+    assert row["decode_step_ms"] == pytest.approx(base + 3.02, rel=1e-9)
+    # A mixture of experts pays the MoE term per layer: Mixtral's 32 layers x 7 us on one GPU
+    # (log2 1 = 0: no all-reduce) + 1 ms + 32 x 10 us + 20 us = 1 + 0.224 + 0.32 + 0.02 ms.
+    moe = _static("Mixtral-8x7B", "H100-SXM-80GB", 1, "fp8", 1, 1, concurrency=1, efficiency=eff)
+    assert moe["decode_overhead_ms"] == pytest.approx(1.564, rel=1e-12)
+
+
+def test_the_steady_state_step_by_hand():
+    # A toy dense model: 1e9 parameters of 1 byte, 1 layer of attention width 1,000, 1,000 B
+    # of KV cache a token; one GPU of 100 TFLOP/s and 1 TB/s; 10 streams of 100 in / 10 out.
+    toy = dict(
+        total_params_b=1.0, active_params_b=1.0, experts=1.0, experts_per_token=1.0,
+        layers=1.0, attention_width=1000.0, bytes_per_parameter=1.0, kv_bytes_per_token=1000.0,
+        kv_replication=1.0, gpus=1.0, peak_tflops=100.0, bandwidth_tb_per_s=1.0,
+        input_tokens=100.0, output_tokens=10.0, batch=10.0, bandwidth_efficiency=1.0,
+        compute_efficiency=1.0, communication_fraction=0.0,
+    )  # fmt: skip
+    # Steady state: each step decodes 10 tokens at context 100 + 9/2 = 104.5 and prefills
+    # 10 x 100 / 10 = 100 prompt tokens. FLOPs = 2 x 110 x 1e9 + 10 x 4 x 1000 x 104.5
+    # + 100 x 2 x 1000 x 100 = 2.2002418e11 -> 2.2002418 ms at 100 TFLOP/s; bytes = 1e9 +
+    # (10 x 104.5 + 100) x 1000 = 1.001145e9 -> 1.001145 ms at 1 TB/s: compute-bound.
+    steady = roofline.roofline(**toy)
+    assert steady["decode_step_seconds"] == pytest.approx(2.2002418e-3, rel=1e-12)
+    assert bool(steady["decode_compute_bound"])
+    assert steady["output_tokens_per_second"] == pytest.approx(10 / 2.2002418e-3, rel=1e-12)
+    # Static batch: prefill 2 x 1000 x 1e9 + 10 x 2 x 1000 x 100^2 = 2.0002e12 FLOPs ->
+    # 20.002 ms; then 10 decode steps of max(2.000418e10 FLOPs -> 0.2000418 ms, 1.001045e9 B
+    # -> 1.001045 ms) = 1.001045 ms: 10 x 10 tokens / (20.002 + 10.01045 ms) = 3,331.95 tok/s.
+    static = roofline.roofline(**toy, static_batch=True)
+    assert static["prefill_seconds"] == pytest.approx(20.002e-3, rel=1e-12)
+    assert static["decode_step_seconds"] == pytest.approx(1.001045e-3, rel=1e-12)
+    assert static["output_tokens_per_second"] == pytest.approx(100 / 30.01245e-3, rel=1e-12)
+
+
 def test_memory_and_largest_batch_of_8b_fp8_on_one_h100():
-    # 8.03e9 x 1 B of weights; FP8 KV cache 2 x 32 x 8 x 128 x 1 B = 65,536 B per token;
-    # usable 80 GiB x 0.9; sequences of 1000 + 1000 tokens.
-    row = est("llama-3.1-8b", "h100-sxm-80gb", 1, "fp8", 1000, 1000)
+    # 8.03e9 x 1 B of weights; with an FP8 KV cache 2 x 32 x 8 x 128 x 1 B = 65,536 B per
+    # token; vLLM's 0.9 of 80 GiB holds weights and cache; sequences of 1000 + 1000 tokens.
+    row = est("llama-3.1-8b", "h100-sxm-80gb", 1, "fp8", 1000, 1000, kv_cache_dtype="fp8")
     assert row["weight_gb"] == pytest.approx(8.03)
     assert row["kv_cache_gb_per_sequence"] == pytest.approx(65_536 * 2000 / 1e9)
     expected = int((80 * GIB * 0.9 - 8.03e9) // (65_536 * 2000))
@@ -270,51 +355,6 @@ def test_more_gpus_never_fit_fewer_sequences(memory_gb, weights, kv_token, seq, 
     assert more >= fewer
 
 
-# --- calibration ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def calibrated() -> pd.DataFrame:
-    return calibration.calibration(tables.load_measured(), models=MODELS, gpu_specs=SPECS)
-
-
-def test_shipped_factors_are_the_fit_on_the_shipped_points(calibrated):
-    shipped = tables.load_efficiency_table()
-    refit = calibration.fit_efficiency(tables.load_measured(), models=MODELS, gpu_specs=SPECS)
-    assert shipped.set_index("factor")["value"].to_dict() == pytest.approx(refit.as_dict())
-    assert shipped["fitted_on_points"].iloc[0].split(";") == list(calibrated["point_id"])
-
-
-def test_error_figures_are_recomputed_and_meet_the_aim(calibrated):
-    summary = calibration.accuracy(calibrated).set_index("fit")
-    in_sample = summary.loc["in-sample", "median_ape_percent"]
-    loo = summary.loc["leave-one-out", "median_ape_percent"]
-    # Issue 14 added MoE, newer-engine and AMD points (32 in all): the median error rose from
-    # 12.6% / 17.6% on the 13 dense TensorRT-LLM points to ~25% / ~27%, which is the honest figure.
-    assert in_sample < 30
-    assert loo < 30
-    # the note in data/throughput_efficiency.csv quotes these same figures
-    note = tables.load_efficiency_table()["note"].iloc[0]
-    assert (
-        f"{in_sample:.1f}% / {summary.loc['in-sample', 'worst_ape_percent']:.1f}% in-sample" in note
-    )
-    assert f"{loo:.1f}% / " in note
-    # leave-one-out can only be as good as in-sample or worse, point by point on average
-    assert calibrated["loo_ape"].mean() >= calibrated["ape"].mean()
-
-
-def test_leave_one_out_refits_without_the_point(calibrated):
-    measured = tables.load_measured()
-    k = 10  # the only B200 / FP4 point
-    rest = measured.drop(index=k).reset_index(drop=True)
-    factors = calibration.fit_efficiency(rest, models=MODELS, gpu_specs=SPECS)
-    row = throughput.estimate_table(
-        measured.iloc[[k]], efficiency=factors, models=MODELS, gpu_specs=SPECS
-    ).iloc[0]
-    expected = row["output_tokens_per_second"]
-    assert calibrated.loc[k, "loo_estimated_tokens_per_second"] == pytest.approx(expected)
-
-
 # --- bad input --------------------------------------------------------------------------
 
 
@@ -381,8 +421,27 @@ def test_generic_csv_import(tmp_path):
     assert list(table["point_id"]) == ["mine-1", "mine-2"]
     assert table["concurrency"].iloc[0] == 64 and pd.isna(table["concurrency"].iloc[1])
     assert (table["source_url"] == str(path)).all()
+    # the file is one source of its own, served by vLLM unless it says otherwise
+    assert (table["publisher"] == "mine").all() and (table["engine"] == "vllm").all()
+    assert list(table["arrival"]) == ["concurrency", "offline"]
+    assert (table["lengths"] == "fixed").all()
     estimates = throughput.estimate_table(table, models=MODELS, gpu_specs=SPECS)
     assert estimates["batch"].iloc[0] == 64
+
+
+def test_generic_csv_names_its_engine(tmp_path):
+    path = tmp_path / "lab.csv"
+    path.write_text(
+        "model,gpu,gpus,precision,input_tokens,output_tokens,concurrency,"
+        "output_tokens_per_second,engine,publisher\n"
+        "Llama-3.1-8B,H100-SXM-80GB,1,fp8,500,500,64,5000,TensorRT-LLM,our lab\n"
+        "Llama-3.1-8B,H100-SXM-80GB,1,fp8,500,500,64,5000,tgi,our lab\n"
+    )
+    with pytest.raises(TableError, match=r"lab.csv:3: field 'engine' = 'tgi'"):
+        measurements.read_measured_csv(path, models=MODELS, gpu_specs=SPECS)
+    path.write_text(path.read_text().rsplit("\n", 2)[0] + "\n")
+    table = measurements.read_measured_csv(path, models=MODELS, gpu_specs=SPECS)
+    assert table.loc[0, "engine"] == "trtllm" and table.loc[0, "publisher"] == "our lab"
 
 
 def test_generic_csv_bad_rows_name_file_line_field(tmp_path):
@@ -420,6 +479,8 @@ def _vllm_result(**overrides) -> dict:
         "request_throughput": 4.85,
         "output_throughput": 2425.0,
         "total_token_throughput": 7279.0,
+        "mean_itl_ms": 12.5,
+        "mean_ttft_ms": 80.0,
     }
     result.update(overrides)
     return result
@@ -436,11 +497,14 @@ def test_vllm_bench_json_import(tmp_path):
     assert (row["input_tokens"], row["output_tokens"], row["concurrency"]) == (1000, 500, 32)
     assert row["output_tokens_per_second"] == 2425.0
     assert row["observed_on"] == pd.Timestamp("2025-05-31")
+    assert (row["engine"], row["publisher"], row["arrival"]) == ("vllm", "vllm-run", "concurrency")
+    assert row["lengths"] == "mean" and row["itl_ms"] == 12.5 and row["ttft_ms"] == 80.0
     path.write_text(json.dumps(_vllm_result(max_concurrency=None)))
     offline = measurements.read_vllm_bench_json(
         path, gpu="H100-SXM-80GB", gpus=1, precision="bf16", models=MODELS, gpu_specs=SPECS
     )
     assert pd.isna(offline["concurrency"].iloc[0])
+    assert offline["arrival"].iloc[0] == "offline"
 
 
 def test_vllm_bench_json_bad_files(tmp_path):

@@ -31,18 +31,20 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from infermodel import __version__, validation
+from infermodel import __version__
 from infermodel.cli import (
     bill,
     price_discrepancies,
     price_import,
     pricing,
     report,
+    spend,
     throughput,
     trace,
 )
 from infermodel.cli.options import Parser, UsageError
 from infermodel.errors import InfermodelError, InputError, NoPricesError
+from infermodel.tables import registry
 
 EXIT_USAGE = 2
 EXIT_DATA = 1
@@ -53,7 +55,7 @@ __all__ = ["EXIT_DATA", "EXIT_USAGE", "UsageError", "build_parser", "main"]
 
 
 def _validate(_) -> int:
-    counts = validation.validate_all()
+    counts = registry.validate_all()
     print("ok: " + ", ".join(f"{name} {rows} rows" for name, rows in counts.items()))
     return 0
 
@@ -72,6 +74,7 @@ def build_parser() -> Parser:
     throughput.add_parser(commands)
     trace.add_parser(commands)
     bill.add_parser(commands)
+    spend.add_parser(commands)
     return parser
 
 

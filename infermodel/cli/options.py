@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from infermodel import compare, parameters, tables
+from infermodel import parameters, tables
 from infermodel.errors import DataError, InfermodelError, InputError
+from infermodel.pricing import compare
 
 #: How ``-p NAME=VALUE`` is read, for ``--help``.
 PARAMETER_HELP = (
@@ -192,6 +193,13 @@ def add_pricing(parser: argparse.ArgumentParser) -> None:
         default=0.0,
         help="fraction of input tokens written into the prompt cache, billed at the write "
         "price of --cache-ttl (default 0)",
+    )
+    parser.add_argument(
+        "--cache-write-1h-share",
+        type=ruled("--cache-write-1h-share"),
+        default=0.0,
+        help="fraction of input tokens written with a 1-hour lifetime besides "
+        "--cache-write-share (a mix of lifetimes), billed at the 1-hour write price (default 0)",
     )
     parser.add_argument(
         "--requests",

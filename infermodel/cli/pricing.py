@@ -7,8 +7,11 @@ import sys
 
 import pandas as pd
 
-from infermodel import compare, growth, parameters, prices, serving, tables
+from infermodel import parameters, prices, tables
+from infermodel.analyses import growth
 from infermodel.cli import options, terminal
+from infermodel.pricing import compare
+from infermodel.tables import serving
 from infermodel.workloads import Workload
 
 #: Columns of ``table --format table`` unless ``--columns`` says otherwise.
@@ -109,6 +112,7 @@ def priced(args: argparse.Namespace):
         cached_input_share=args.cached_input_share,
         cache_write_share=args.cache_write_share,
         cache_ttl=args.cache_ttl,
+        cache_write_1h_share=args.cache_write_1h_share,
         requests=args.requests,
     )
     tier = options.service_tier(args)
@@ -141,8 +145,11 @@ def billing_words(args: argparse.Namespace, workload: Workload | None = None) ->
     """How the API rows are billed, in words: tier, cache lifetime, uplifts."""
     tier = options.service_tier(args)
     words = "APIs at list price" if tier == "standard" else f"APIs at their {tier} tier"
-    if workload is not None and workload.cache_write_tokens:
-        words += f", cache writes kept {workload.cache_ttl}"
+    if workload is not None:
+        lifetimes = [workload.cache_ttl] if workload.cache_write_tokens else []
+        lifetimes += ["1h"] if workload.cache_write_1h_tokens else []
+        if lifetimes:
+            words += f", cache writes kept {' and '.join(dict.fromkeys(lifetimes))}"
     if args.uplift:
         words += f", with {' and '.join(args.uplift)}"
     return words

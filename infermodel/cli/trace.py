@@ -6,10 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from infermodel import gpu_sizing, scaling, trace_pricing
+from infermodel import paths
 from infermodel.cli import options, terminal
 from infermodel.cli.pricing import assumptions_for, billing_words, snapshot_for, write
 from infermodel.errors import InputError
+from infermodel.formulas import autoscaling
+from infermodel.pricing import gpu_sizing, trace_pricing
 from infermodel.readers import logs
 
 #: Columns of ``trace --format table`` unless ``--columns`` says otherwise.
@@ -34,7 +36,12 @@ def add_parser(commands) -> None:
         "request (mean, P50, P95); for rented GPUs the replicas needed at the peak minute and "
         "on average, and the utilization that implies.",
     )
-    trace.add_argument("path", type=Path, help="the log file")
+    trace.add_argument(
+        "path",
+        type=Path,
+        help="the log file, or the name of a log shipped with the kit: "
+        + ", ".join(paths.SHIPPED_TRACES),
+    )
     options.add_as_of(trace)
     trace.add_argument(
         "--trace-format",
@@ -92,9 +99,9 @@ def _add_sizing(parser: argparse.ArgumentParser) -> None:
         ("--idle-timeout-s", "seconds an idle serverless replica stays up (default: the "
          "provider's, RunPod 5, Modal 60; 60 where none is known)"),
         ("--cold-start-s", "seconds a new replica takes before it serves, billed (default: "
-         f"the provider's where stated, else {scaling.DEFAULT_COLD_START_SECONDS:g})"),
+         f"the provider's where stated, else {autoscaling.DEFAULT_COLD_START_SECONDS:g})"),
         ("--scale-interval-s", "autoscaling window (default 3600) and serverless step "
-         f"(default {scaling.DEFAULT_SERVERLESS_STEP_SECONDS}); a window is never shorter "
+         f"(default {autoscaling.DEFAULT_SERVERLESS_STEP_SECONDS}); a window is never shorter "
          "than the provider's billing increment"),
         ("--min-replicas", "replicas always on, the whole log (default 0)"),
         ("--interruptions-per-hour", "spot interruptions per running hour (default: "
@@ -118,12 +125,21 @@ def _sizing_options(args: argparse.Namespace) -> gpu_sizing.Options:
     )
 
 
+def shipped_or_given(path: Path) -> Path:
+    """``path``, or the shipped log of that name (``azure-code-2023``) when no such file is
+    here: an installed kit's users can price the shipped logs without knowing where they are."""
+    if not path.exists() and str(path) in paths.SHIPPED_TRACES:
+        return paths.SHIPPED_TRACES[str(path)]
+    return path
+
+
 def run(args: argparse.Namespace) -> int:
     snapshot = snapshot_for(args)
     assumptions = assumptions_for(args)
     tier = options.service_tier(args)
     if args.spark_master is not None and args.engine != "spark":
         raise InputError("--spark-master is for --engine spark; add --engine spark or drop it")
+    args.path = shipped_or_given(args.path)
     trace = logs.read_trace(
         args.path,
         fmt=args.trace_format,

@@ -43,7 +43,16 @@ from infermodel.narrative.discrepancies import (
     discrepancies_answer,
     discrepancies_headline,
 )
-from infermodel.narrative.estimator import latency_target_notes, regime_answer
+from infermodel.narrative.estimator import (
+    capacity_answer,
+    error_regime_note,
+    estimate_answer,
+    latency_check_answer,
+    latency_target_notes,
+    refit_answer,
+    regime_answer,
+    trust_lines,
+)
 from infermodel.narrative.growth import (
     break_even_answer,
     maturity_answer,
@@ -51,6 +60,7 @@ from infermodel.narrative.growth import (
     volume_lead,
 )
 from infermodel.narrative.sizing import log_label, reservation_answer, serverless_answer
+from infermodel.narrative.spend import spend_answer
 from infermodel.narrative.tiers import tier_answer
 from infermodel.narrative.uncertainty import (
     calibration_notes,
@@ -71,6 +81,7 @@ __all__ = [
     "bill_lead",
     "break_even_answer",
     "calibration_notes",
+    "capacity_answer",
     "change_labels",
     "changes_lead",
     "cheapest",
@@ -79,9 +90,12 @@ __all__ = [
     "disagreement_words",
     "discrepancies_answer",
     "discrepancies_headline",
+    "error_regime_note",
+    "estimate_answer",
     "estimator_notes",
     "estimator_weaknesses",
     "html",
+    "latency_check_answer",
     "latency_notes",
     "latency_target_notes",
     "left_out",
@@ -92,17 +106,20 @@ __all__ = [
     "paragraph",
     "past_schedule",
     "price_changes_answer",
+    "refit_answer",
     "regime_answer",
     "reservation_answer",
     "sensitivity_answer",
     "serverless_answer",
     "settings_lead",
+    "spend_answer",
     "stack_base",
     "stream_notes",
     "throughput_answer",
     "tier_answer",
     "trace_answer",
     "trace_lead",
+    "trust_lines",
     "volume_lead",
     "workload_lead",
     "workload_name",

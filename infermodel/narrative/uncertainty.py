@@ -10,7 +10,7 @@ import pandas as pd
 from infermodel import display
 from infermodel.display import money, multiple, percent
 from infermodel.narrative.base import names
-from infermodel.narrative.estimator import regime_answer
+from infermodel.narrative.estimator import ENGINE_WORDS, regime_answer
 
 # --- sensitivity -----------------------------------------------------------------------------
 
@@ -38,8 +38,9 @@ def sensitivity_answer(
 ) -> list[str]:
     """What decides DIY against a managed API, and how sure the answer is.
 
-    ``swing`` is :func:`~infermodel.sensitivity.tornado` of the gap (API price minus DIY
-    cost, USD per million tokens); ``mc`` a :class:`~infermodel.sensitivity.MonteCarloResult`.
+    ``swing`` is :func:`~infermodel.analyses.sensitivity.tornado` of the gap (API price minus DIY
+    cost, USD per million tokens); ``mc`` a
+    :class:`~infermodel.analyses.sensitivity.MonteCarloResult`.
     """
     api, diy = labels.get(api_offering, api_offering), labels.get(diy_offering, diy_offering)
     gap = float(swing["result_at_base"].iloc[0])
@@ -99,24 +100,31 @@ def throughput_answer(
     *,
     utilization: float,
     regimes: pd.DataFrame | None = None,
+    latency: Sequence[str] = (),
 ) -> list[str]:
     """How far the estimator is from measurements, and the cheapest GPU per model.
 
-    ``accuracy`` is :func:`~infermodel.calibration.accuracy`; ``cheapest_gpus`` one row per
-    model from :func:`~infermodel.throughput.price_estimates` (its cheapest offering);
-    ``regimes`` (optional) :func:`~infermodel.calibration.error_by_regime`, read by
-    :func:`~infermodel.narrative.estimator.regime_answer` after the overall error.
+    ``accuracy`` is :func:`~infermodel.estimator.calibration.accuracy`; ``cheapest_gpus`` one
+    row per model from :func:`~infermodel.estimator.throughput.price_estimates` (its cheapest
+    offering);
+    ``regimes`` (optional) :func:`~infermodel.estimator.calibration.error_by_regime`, read by
+    :func:`~infermodel.narrative.estimator.regime_answer` after the overall error;
+    ``latency`` (optional) sentences of
+    :func:`~infermodel.narrative.estimator.latency_check_answer`, said next.
     """
     fit = accuracy.set_index("fit")
-    inside, out = fit.loc["in-sample"], fit.loc["leave-one-out"]
+    inside, out = fit.loc["in-sample"], fit.loc["leave-one-source-out"]
     lines = [
-        f"The throughput estimate is {display.number(inside['median_ape_percent'], 0)}% off "
-        f"the {display.number(inside['points'])} published measurements at the median "
-        f"({display.number(out['median_ape_percent'], 0)}% when each point is predicted "
-        f"without it; worst {display.number(out['worst_ape_percent'], 0)}%)."
+        f"Predicted by a fit that never saw its publisher, a published throughput is "
+        f"{display.number(out['median_ape_percent'], 0)}% off at the median over "
+        f"{display.number(out['points'])} measurements from "
+        f"{display.number(out['publishers'])} publishers (90th percentile "
+        f"{display.number(out['p90_ape_percent'], 0)}%; "
+        f"{display.number(inside['median_ape_percent'], 0)}% in-sample)."
     ]
     if regimes is not None:
         lines += regime_answer(regimes)
+    lines += list(latency)
     if cheapest_gpus.empty:
         lines.append("No GPU on sale on the as-of date holds any of the models chosen.")
         return lines
@@ -149,7 +157,7 @@ def _gpus(count: object) -> str:
 def latency_notes(penalties: pd.DataFrame) -> list[str]:
     """What real-time serving costs over batch, on rented GPUs and on APIs.
 
-    ``penalties`` is :func:`~infermodel.compare.latency_penalties`.
+    ``penalties`` is :func:`~infermodel.pricing.compare.latency_penalties`.
     """
     diy = penalties[penalties["platform_type"] == "diy_gpu"]
     api = penalties[penalties["platform_type"] != "diy_gpu"]
@@ -199,14 +207,34 @@ def _span(values: pd.Series) -> str:
     return f"{multiple(low)} to {multiple(high)}"
 
 
-def calibration_notes(measured: pd.DataFrame, factors) -> list[str]:
-    """The factors fitted on the measured points (``calibration.fit_efficiency``)."""
+def calibration_notes(measured: pd.DataFrame, factors: Mapping) -> list[str]:
+    """The factors fitted on the measured points, engine by engine on NVIDIA GPUs.
+
+    ``factors`` is :func:`~infermodel.estimator.calibration.fit_efficiency` (``{(engine, vendor):
+    Efficiency}``).
+    """
+    parts = []
+    for (engine, vendor), f in factors.items():
+        if vendor != "NVIDIA":
+            continue
+        parts.append(
+            f"{ENGINE_WORDS.get(engine, engine)}: bandwidth "
+            f"{display.number(f.bandwidth_efficiency, 2)} and compute "
+            f"{display.number(f.compute_efficiency, 2)} of peak, "
+            f"{display.number(f.step_overhead_ms, 2)} ms a step + "
+            f"{display.number(f.layer_overhead_us, 1)} µs a layer + "
+            f"{display.number(f.sequence_overhead_us, 1)} µs a running sequence"
+        )
+    amd = [f for (e, v), f in factors.items() if v == "AMD" and e == "vllm"]
+    tail = (
+        f"; on AMD GPUs vLLM reaches {display.number(amd[0].bandwidth_efficiency, 2)} of peak "
+        "bandwidth"
+        if amd
+        else ""
+    )
     return [
-        f"{len(measured)} measured points; fitted factors: bandwidth efficiency "
-        f"{display.number(factors.bandwidth_efficiency, 2)}, compute efficiency "
-        f"{display.number(factors.compute_efficiency, 2)}, tensor-parallel allowance "
-        f"{display.number(factors.communication_fraction, 2)} {display.TIMES} (N-1)/N of the "
-        "step time."
+        f"{len(measured)} measured points from {measured['publisher'].nunique()} publishers; "
+        f"fitted on NVIDIA GPUs: {'; '.join(parts)}{tail}."
     ]
 
 
@@ -232,48 +260,47 @@ def estimator_weaknesses(
 ) -> list[str]:
     """Where the throughput estimate is weak, with the numbers that say so.
 
-    ``calibrated`` is :func:`~infermodel.calibration.calibration`, ``measured`` its points,
+    ``calibrated`` is :func:`~infermodel.estimator.calibration.calibration`, ``measured`` its
+    points,
     ``model_specs`` the model table, ``gpus`` every GPU SKU with specs.
     """
-    worst = calibrated.loc[calibrated["loo_ape"].idxmax()]
-    long_prompt = calibrated[calibrated["input_tokens"] >= 5 * calibrated["output_tokens"]]
-    moe = list(model_specs.loc[model_specs["experts"] > 1, "model"])
+    fitted = calibrated[calibrated["fitted"]]
+    worst = fitted.loc[fitted["loso_ape"].idxmax()]
     lines = [
         f"The worst point is {worst['point_id']} ({worst['model']} {worst['precision']} on "
-        f"{worst['gpus']} {display.TIMES} {display.gpu_name(worst['gpu'])}): estimated at "
-        f"{multiple(worst['ratio'])} the measurement in-sample; read estimates for that kind of "
-        "configuration as an upper bound."
+        f"{worst['gpus']} {display.TIMES} {display.gpu_name(worst['gpu'])} under "
+        f"{ENGINE_WORDS.get(worst['engine'], worst['engine'])}, published by "
+        f"{worst['publisher']}): "
+        f"estimated at {multiple(worst['loso_ratio'])} the measurement by a fit without "
+        f"{worst['publisher']}."
     ]
-    if len(long_prompt):
-        side = "below" if (long_prompt["ratio"] < 1).mean() > 0.5 else "above"
-        lines.append(
-            f"Long prompts (input at least 5 times output): {len(long_prompt)} measured points, "
-            "median "
-            f"error {display.number(long_prompt['loo_ape'].median(), 0)}% leave-one-out, "
-            f"estimates mostly {side} the measurement (prefill is modelled as a steady average)."
-        )
-    measured_moe = calibrated[calibrated["model"].isin(moe)]
+    moe = set(model_specs.loc[model_specs["experts"] > 1, "model"])
+    measured_moe = fitted[fitted["model"].isin(moe)]
     if len(measured_moe):
         lines.append(
             f"Mixture of experts ({names(sorted(set(measured_moe['model'])), most=4)}): "
             f"{len(measured_moe)} measured points, median error "
-            f"{display.number(measured_moe['loo_ape'].median(), 0)}% leave-one-out; expert "
-            "parallel and attention data parallel runs are read as one replica of that many GPUs."
+            f"{display.number(measured_moe['loso_ape'].median(), 0)}% leave-one-source-out; "
+            "expert-parallel and attention data-parallel runs are read as one replica of that "
+            "many GPUs, and engines' MoE kernels changed fast in 2025."
         )
-    elif moe:
+    bursts = calibrated[~calibrated["fitted"]]
+    if len(bursts):
         lines.append(
-            f"Mixture of experts ({names(moe, most=4)}): no measured point, so the expert-routing "
-            "term is uncalibrated."
-        )
-    if calibrated["concurrency"].isna().all():
-        lines.append(
-            "Every shipped point is at offline maximum load: latency-bound serving (few streams) "
-            "is extrapolated, and per-step overheads that dominate at batch 1 are not modelled."
+            f"Bursts of requests of varying lengths ({len(bursts)} points, e.g. ShareGPT "
+            "replayed at once) are not modelled: the estimator assumes a steady stream of "
+            "equal requests, and is "
+            f"{display.number(bursts['loso_ape'].median(), 0)}% off them at the median."
         )
     unmeasured = sorted(set(gpus) - set(measured["gpu"]))
     if unmeasured:
         lines.append(
             f"Unmeasured GPUs ({names([display.gpu_name(g) for g in unmeasured], most=5)}) rest "
-            "on datasheet peaks and factors fitted on other GPUs."
+            "on datasheet peaks and factors fitted on other GPUs: their estimates carry a "
+            "warning."
         )
+    lines.append(
+        "Multi-node replicas, disaggregated prefill and decode, and speculative decoding are "
+        "not modelled: estimates for them carry a warning instead of a confidence."
+    )
     return lines

@@ -26,8 +26,10 @@ def latency_frontier(
 ) -> tuple:
     """Throughput against batch (left) and the cost of latency (right).
 
-    ``sweep`` is :func:`infermodel.throughput.estimate_table` over concurrencies; ``priced``
-    the cheapest offering per concurrency from :func:`infermodel.throughput.price_estimates`.
+    ``sweep`` is :func:`infermodel.estimator.throughput.estimate_table` over concurrencies;
+    ``priced``
+    the cheapest offering per concurrency from
+    :func:`infermodel.estimator.throughput.price_estimates`.
     """
     first = sweep.iloc[0]
     title = titled(
@@ -94,29 +96,46 @@ def latency_frontier(
 def estimate_vs_measured(calibrated: pd.DataFrame, *, title: str | None = None) -> tuple:
     """Estimated against measured throughput (log-log) with the identity line.
 
-    In-sample estimates as dots, leave-one-out estimates as crosses.
+    In-sample estimates as dots; leave-one-source-out estimates (each point predicted by a fit
+    that never saw its publisher) as crosses.
     """
     fig, ax = new_figure(5.6)
-    measured = calibrated["output_tokens_per_second"]
+    fitted = (
+        calibrated["fitted"].to_numpy(dtype=bool)
+        if "fitted" in calibrated
+        else np.ones(len(calibrated), dtype=bool)
+    )
+    shown, rest = calibrated[fitted], calibrated[~fitted]
+    measured = shown["output_tokens_per_second"]
     ax.scatter(
         measured,
-        calibrated["estimated_tokens_per_second"],
+        shown["estimated_tokens_per_second"],
         s=40,
         label="in-sample",
         color=PALETTE[0],
     )
     ax.scatter(
         measured,
-        calibrated["loo_estimated_tokens_per_second"],
+        shown["loso_estimated_tokens_per_second"],
         marker="x",
         s=50,
-        label="leave-one-out (point left out of the fit)",
+        label="leave-one-source-out (publisher left out of the fit)",
         color=PALETTE[3],
     )
+    if len(rest):
+        ax.scatter(
+            rest["output_tokens_per_second"],
+            rest["loso_estimated_tokens_per_second"],
+            marker="s",
+            s=36,
+            facecolors="none",
+            edgecolors="grey",
+            label="bursts of varying lengths (not fitted), publisher left out",
+        )
     columns = [
         "output_tokens_per_second",
         "estimated_tokens_per_second",
-        "loo_estimated_tokens_per_second",
+        "loso_estimated_tokens_per_second",
     ]
     low = 0.7 * calibrated[columns].min().min()
     high = 1.4 * calibrated[columns].max().max()
@@ -131,11 +150,12 @@ def estimate_vs_measured(calibrated: pd.DataFrame, *, title: str | None = None) 
         ylabel="estimated output tokens per second",
     )
     ax.legend(loc="upper left")
-    ratio = calibrated["estimated_tokens_per_second"] / measured
+    ratio = shown["loso_estimated_tokens_per_second"] / measured
     alt = (
         f"Scatter chart, log-log, of {len(calibrated)} measured throughputs against the "
-        f"estimate: estimates range from {display.multiple(ratio.min())} to "
-        f"{display.multiple(ratio.max())} the measurement in-sample."
+        f"estimate ({len(rest)} of them bursts the estimator does not fit): leave-one-source-out "
+        f"estimates of the fitted points range from {display.multiple(ratio.min())} to "
+        f"{display.multiple(ratio.max())} the measurement."
     )
     return fig, alt
 
@@ -188,7 +208,7 @@ def trace_shape(
 def caching_effect(caching: pd.DataFrame, *, title: str | None = None, top_n: int = 12) -> tuple:
     """Cost of a log on the ``top_n`` cheapest API offerings with and without cached-input prices.
 
-    ``caching`` is :func:`infermodel.trace_pricing.caching_effect`.
+    ``caching`` is :func:`infermodel.pricing.trace_pricing.caching_effect`.
     """
     shown, note = cut_top(caching, top_n, "cost_usd_with_cache")
     fig, ax = new_figure(0.42 * len(shown) + 1.6)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from infermodel.readers.price_sources import (
+from infermodel.readers.price_files import (
     ImportRefused,
     LazyQuotes,
     Quote,
@@ -57,6 +57,7 @@ def _genai_quote(
         "output_mtok": "usd_per_million_output_tokens",
         "cache_read_mtok": "usd_per_million_cached_input_tokens",
         "cache_write_mtok": "usd_per_million_cache_write_tokens",
+        "cache_write_1h_mtok": "usd_per_million_cache_write_1h_tokens",
     }
     tier_starts: dict[str, list[tuple[int, object]]] = {}
     for source_name, column in columns.items():
@@ -73,6 +74,11 @@ def _genai_quote(
             get("output_mtok tier", out[start]) if start in out else None
         )
         quote.remarks.append(f"long-context tier from the first input_mtok tier (start {start})")
+        for source_name, column in list(columns.items())[2:]:
+            tiers = dict(tier_starts.get(source_name, []))
+            if start in tiers and quote.prices[column] is not None:
+                quote.prices[f"{column}_long_context"] = get(f"{source_name} tier", tiers[start])
+                quote.remarks.append(f"long-context {source_name} from its tier at {start}")
     if batch_map:
         batch_base, _ = _genai_value(batch_map.get("input_mtok"))
         base = quote.prices["usd_per_million_input_tokens"]

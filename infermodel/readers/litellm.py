@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from infermodel import checks
-from infermodel.readers.price_sources import (
+from infermodel.readers.price_files import (
     TOO_DEEP,
     ImportRefused,
     LazyQuotes,
@@ -132,12 +132,42 @@ def _litellm_quote(key: str, entry: Mapping, where: str) -> Quote | None:
             f"output_cost_per_token_above_{tier}k_tokens"
         )
         quote.remarks.append(f"long-context tier from *_above_{tier}k_tokens")
+        _long_cache_prices(quote, tier, get)
     if entry.get("deprecation_date"):
         try:
             quote.scheduled_retirement_on = checks.date(entry["deprecation_date"])
         except ValueError:  # checks.date raises InputError, a ValueError
             quote.remarks.append(f"unreadable deprecation_date {entry['deprecation_date']!r}")
     return quote
+
+
+#: The short-context price column of each long-context cache price, and LiteLLM's field for
+#: it above ``{n}`` thousand tokens (``cache_read_input_token_cost_above_272k_tokens``...).
+_LONG_CACHE_FIELDS = {
+    "usd_per_million_cached_input_tokens": "cache_read_input_token_cost_above_{n}k_tokens",
+    "usd_per_million_cache_write_tokens": "cache_creation_input_token_cost_above_{n}k_tokens",
+    "usd_per_million_cache_write_1h_tokens": (
+        "cache_creation_input_token_cost_above_1hr_above_{n}k_tokens"
+    ),
+}
+
+
+def _long_cache_prices(quote: Quote, thousands: int, get) -> None:
+    """The cache read and write prices of prompts above the threshold, into ``quote``.
+
+    Read only where the file prices the same kind at short context: a long-context write
+    price on an offering without a short one (LiteLLM lists one for some Gemini keys, whose
+    writes Google bills as input) is not taken.
+    """
+    taken = []
+    for short, pattern in _LONG_CACHE_FIELDS.items():
+        name = pattern.format(n=thousands)
+        value = get(name)
+        if value is not None and quote.prices.get(short) is not None:
+            quote.prices[f"{short}_long_context"] = value
+            taken.append(name)
+    if taken:
+        quote.remarks.append(f"long-context cache prices from {', '.join(taken)}")
 
 
 def _source(

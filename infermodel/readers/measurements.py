@@ -4,7 +4,7 @@ Two formats: a generic CSV in the shape of ``data/throughput_measured.csv``
 (:func:`read_measured_csv`) and the JSON that ``vllm bench serve --save-result`` writes
 (:func:`read_vllm_bench_json`). Both return validated rows of
 :data:`infermodel.tables.MEASURED_SCHEMA` with canonical model and GPU names, ready for
-:func:`infermodel.calibration.fit_efficiency`.
+:func:`infermodel.estimator.calibration.fit_efficiency`.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from infermodel import specs
 from infermodel.errors import DataError, InputError, Problem, TableError
-from infermodel.schema import read_csv_text, today, validate
-from infermodel.tables import MEASURED_SCHEMA
+from infermodel.tables import MEASURED_SCHEMA, serving_engines, specs
+from infermodel.tables.reading import read_csv_text, today, validate
 
+#: An empty numeric cell (the schema coerces NaN, not pandas' NA in a text column).
+_EMPTY_NUMBER = float("nan")
 _IMPORT_REQUIRED = (
     "model",
     "gpu",
@@ -29,6 +30,15 @@ _IMPORT_REQUIRED = (
     "concurrency",
     "output_tokens_per_second",
 )
+
+
+def _engine_name(value: object) -> object:
+    """An engine's canonical name (``vLLM`` -> ``vllm``); an unknown one is left for the
+    schema to name with the valid ones."""
+    try:
+        return serving_engines.check_engine(value)
+    except InputError:
+        return value
 
 
 def _check_names(table: pd.DataFrame, path: Path, models, gpu_specs) -> pd.DataFrame:
@@ -57,10 +67,15 @@ def read_measured_csv(
 
     Required columns: ``model, gpu, gpus, precision, input_tokens, output_tokens,
     concurrency`` (empty for offline maximum load) and ``output_tokens_per_second`` (whole
-    replica). Optional: ``point_id`` (default ``<file stem>-<row>``), ``engine``,
-    ``observed_on`` (default today), ``source_url`` (default the file's path), ``note``.
+    replica). Optional, with their defaults: ``point_id`` (``<file stem>-<row>``),
+    ``publisher`` (the file stem: a leave-one-source-out fit then holds the file out as one
+    source), ``engine`` (``vllm``; ``sglang``, ``trtllm``), ``engine_version``,
+    ``kv_cache_dtype`` and ``max_num_seqs`` (empty: the engine's default), ``lengths``
+    (``fixed``), ``arrival`` (``offline`` without a concurrency, ``concurrency`` with one),
+    ``itl_ms``, ``ttft_ms``, ``reading`` (output tokens/s of the whole replica),
+    ``observed_on`` (today), ``source_url`` (the file's path), ``note``.
     Model and GPU names match case-insensitively; a bad row raises
-    :class:`~infermodel.schema.TableError` naming file, line and field.
+    :class:`~infermodel.tables.reading.TableError` naming file, line and field.
     """
     path = Path(path)
     raw = read_csv_text(path)
@@ -69,9 +84,19 @@ def read_measured_csv(
         raise TableError([Problem(path, 1, c, None, "required column missing") for c in missing])
     if "precision" in raw:
         raw["precision"] = raw["precision"].str.lower()
+    offline = raw["concurrency"].isna() | (raw["concurrency"].astype(str).str.strip() == "")
     defaults = {
         "point_id": [f"{path.stem}-{k + 1}" for k in range(len(raw))],
-        "engine": pd.NA,
+        "publisher": path.stem,
+        "engine": serving_engines.DEFAULT_ENGINE,
+        "engine_version": pd.NA,
+        "kv_cache_dtype": pd.NA,
+        "max_num_seqs": _EMPTY_NUMBER,
+        "lengths": "fixed",
+        "arrival": offline.map({True: "offline", False: "concurrency"}).tolist(),
+        "itl_ms": _EMPTY_NUMBER,
+        "ttft_ms": _EMPTY_NUMBER,
+        "reading": "output tokens/s of the whole replica",
         "observed_on": today().strftime("%Y-%m-%d"),
         "source_url": str(path),
         "note": pd.NA,
@@ -79,8 +104,9 @@ def read_measured_csv(
     for column, default in defaults.items():
         if column not in raw:
             raw[column] = default
-        elif column in ("observed_on", "source_url", "point_id"):
+        elif default is not pd.NA and default is not _EMPTY_NUMBER:
             raw[column] = raw[column].fillna(pd.Series(default, index=raw.index))
+    raw["engine"] = raw["engine"].map(_engine_name)
     table = validate(raw, MEASURED_SCHEMA, path)
     return _check_names(table, path, models, gpu_specs)
 
@@ -93,6 +119,8 @@ def read_vllm_bench_json(
     precision: str,
     model: str | None = None,
     observed_on: str | None = None,
+    publisher: str | None = None,
+    engine_version: str | None = None,
     models: pd.DataFrame | None = None,
     gpu_specs: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
@@ -100,8 +128,10 @@ def read_vllm_bench_json(
 
     The result file gives ``completed``, ``total_input_tokens``, ``total_output_tokens``,
     ``output_throughput`` [tokens/s], ``max_concurrency`` (absent or null: unlimited, read
-    as offline maximum load) and ``model_id``; it does not say which GPU, how many or at
-    which precision, so those are arguments. Lengths are the per-request means.
+    as offline maximum load), ``mean_itl_ms`` and ``mean_ttft_ms`` (when present) and
+    ``model_id``; it does not say which GPU, how many or at which precision, so those are
+    arguments. Lengths are the per-request means (``lengths`` ``mean``); the engine is vLLM;
+    ``publisher`` defaults to the file's stem (one source in a leave-one-source-out fit).
 
     Raises
     ------
@@ -148,12 +178,28 @@ def read_vllm_bench_json(
                 if result.get("max_concurrency") is None
                 else str(result["max_concurrency"]),
                 "output_tokens_per_second": str(result["output_throughput"]),
-                "engine": f"vLLM bench serve ({result.get('backend', 'vllm')})",
+                "publisher": publisher or path.stem,
+                "kv_cache_dtype": None,
+                "max_num_seqs": None,
+                "lengths": "mean",
+                "arrival": "offline" if result.get("max_concurrency") is None else "concurrency",
+                "itl_ms": _optional_number(result, "mean_itl_ms"),
+                "ttft_ms": _optional_number(result, "mean_ttft_ms"),
+                "engine": "vllm",
+                "engine_version": engine_version,
+                "reading": "output_throughput of vllm bench serve: output tokens/s of the "
+                "whole replica",
                 "observed_on": date,
                 "source_url": str(path),
-                "note": f"{completed} requests; mean lengths from the totals",
+                "note": f"{completed} requests; mean lengths from the totals; backend "
+                f"{result.get('backend', 'vllm')}",
             }
         ]
     ).replace({None: pd.NA})
     table = validate(raw, MEASURED_SCHEMA, path)
     return _check_names(table, path, models, gpu_specs)
+
+
+def _optional_number(result: dict, key: str) -> str | None:
+    value = result.get(key)
+    return None if value is None else str(value)
