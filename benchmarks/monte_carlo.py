@@ -91,15 +91,15 @@ def floor(constants, samples) -> np.ndarray:
     return out
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--draws", type=int, default=1_000_000)
     parser.add_argument("--loop-draws", type=int, default=2_000)
     parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     snapshot = prices.as_of("2025-05-31")
-    assumptions = serving.select(serving.load_serving(), "article")
+    assumptions = serving.assumptions("article")
     workload = Workload.from_total(
         20_000_000, output_share=0.6, cached_input_share=0.3, requests=10_000
     )
@@ -129,7 +129,9 @@ def main() -> None:
 
     np.testing.assert_allclose(library, floored, rtol=1e-12)
     np.testing.assert_allclose(library[:, : args.loop_draws], looped, rtol=1e-12)
-    summary_s, _ = best_of(1, sensitivity.monte_carlo, table, DISTRIBUTIONS)
+    summary_s, _ = best_of(
+        1, lambda: sensitivity.monte_carlo(table, DISTRIBUTIONS, draws=args.draws)
+    )
 
     offerings, draws = library.shape
     print(f"cost model: {offerings} offerings x {draws:,} draws = {offerings * draws:,} costs")

@@ -73,9 +73,9 @@ def run_scripts(found: list[Path], jobs: int) -> None:
         list(pool.map(one, found))
 
 
-def build(out: Path, jobs: int) -> None:
+def build(manifest: Path, out: Path, jobs: int) -> None:
     subprocess.run(
-        [*CLI, "--out", str(out), "--jobs", str(jobs)],
+        [*CLI, "--manifest", str(manifest), "--out", str(out), "--jobs", str(jobs)],
         check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -91,18 +91,18 @@ def timed(action, runs: int) -> float:
     return statistics.median(seconds)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--manifest", type=Path, default=paths.REPORT_MANIFEST)
     parser.add_argument("--jobs", type=int, default=2, help="notebooks at a time (default 2)")
     parser.add_argument("--runs", type=int, default=3, help="timed runs of each (median)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         found = scripts(args.manifest, scratch)
         floor = timed(lambda: run_scripts(found, args.jobs), args.runs)
-        built = timed(lambda: build(scratch / "build", args.jobs), args.runs)
-        naive = timed(lambda: build(scratch / "naive", 1), args.runs)
+        built = timed(lambda: build(args.manifest, scratch / "build", args.jobs), args.runs)
+        naive = timed(lambda: build(args.manifest, scratch / "naive", 1), args.runs)
     print(f"{len(found)} notebooks of {args.manifest.name}, {args.jobs} at a time, "
           f"median of {args.runs} runs (wall clock, whole processes):")  # fmt: skip
     print(f"  floor (plain scripts, {args.jobs} at a time)   {floor:7.1f} s")

@@ -236,10 +236,17 @@ def child(args: list[str]) -> dict:
 
 
 def agree(ours: dict, floor: dict) -> str:
-    """How far infermodel's totals and percentiles are from the floor's."""
-    worst = max(abs(ours["cost"][m] / floor["cost"][m] - 1) for m in floor["cost"])
-    same = all(ours[p][m] == floor[p][m] for p in ("p50", "p95") for m in floor["cost"])
-    return f"totals within {worst:.1e} relative; P50 and P95 {'equal' if same else 'DIFFER'}"
+    """How far infermodel's totals and percentiles are from the floor's, on the offerings both
+    price (infermodel leaves out an offering a request's prompt does not fit: the floor does
+    not check context windows)."""
+    both = [m for m in floor["cost"] if m in ours["cost"]]
+    worst = max(abs(ours["cost"][m] / floor["cost"][m] - 1) for m in both)
+    same = all(ours[p][m] == floor[p][m] for p in ("p50", "p95") for m in both)
+    left = len(floor["cost"]) - len(both)
+    return (
+        f"totals within {worst:.1e} relative; P50 and P95 {'equal' if same else 'DIFFER'} "
+        f"({len(both)} offerings; {left} left out by infermodel, a prompt past their window)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

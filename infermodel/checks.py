@@ -9,7 +9,8 @@ raises :class:`~infermodel.errors.InputError` (a ``ValueError``).
 - :func:`values_in_range` every element of a scalar, array or Series (for the formulas);
 - :func:`whole` a whole number with a minimum (and maximum);
 - :func:`one_of` a value from a fixed set, with "did you mean" for a near miss;
-- :func:`date` a strict ``YYYY-MM-DD`` date, and :func:`describe_range` the range in words.
+- :func:`date` a strict ``YYYY-MM-DD`` date, and :func:`describe_range` the range in words;
+- :func:`not_a_file` why a path is not a readable file (a folder, a pipe, a device).
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
+import os
 import re
+import stat
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -156,3 +160,35 @@ def date(value: object, *, name: str = "as-of date") -> pd.Timestamp:
         return pd.Timestamp(dt.date.fromisoformat(text))
     except ValueError:
         raise InputError(f"{name} must be a date YYYY-MM-DD, got {text!r}") from None
+
+
+def not_a_file(path: object) -> str:
+    """Why ``path`` is not a file the kit can read ("" when it is one), in words.
+
+    A folder, a named pipe, a device or a socket is not "not found": it is there, and
+    something else. A pipe is refused because the kit reads a file more than once.
+    """
+    path = Path(os.fspath(path))
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            return f"is a link to {os.readlink(path)}, which does not exist"
+        return "does not exist"
+    except PermissionError:
+        return "cannot be opened (permission denied)"
+    except OSError as exc:
+        return f"cannot be opened ({exc.strerror or type(exc).__name__})"
+    kinds = (
+        (stat.S_ISREG, ""),
+        (stat.S_ISDIR, "is a folder, not a file: name a file in it"),
+        (stat.S_ISFIFO, "is a named pipe (FIFO): the kit reads a file more than once, so save "
+                        "the data to a file first"),
+        (stat.S_ISCHR, "is a device, not a file"),
+        (stat.S_ISBLK, "is a device, not a file"),
+        (stat.S_ISSOCK, "is a socket, not a file"),
+    )  # fmt: skip
+    for test, why in kinds:
+        if test(info.st_mode):
+            return why
+    return "is not a regular file"

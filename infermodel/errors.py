@@ -57,7 +57,8 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line is not None else f"{self.path}"
         what = f" field '{self.field}'" if self.field else ""
-        return f"{where}:{what}{_shown(self.value)}: {self.rule}"
+        detail = f"{what}{_shown(self.value)}"
+        return f"{where}:{detail}: {self.rule}" if detail else f"{where}: {self.rule}"
 
 
 def _shown(value: object) -> str:

@@ -21,6 +21,8 @@ This module imports nothing from ``infermodel``.
 from __future__ import annotations
 
 import os
+import re
+import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -114,3 +116,47 @@ def reports_dir(data_dir: str | os.PathLike | None = None) -> Path:
 
 #: The reports folder of the checkout (or of the user data folder when installed).
 REPORTS_DIR = reports_dir()
+
+
+def public_path(text: str | os.PathLike, report_dir: Path | None = None) -> str:
+    """An absolute path written so that it names nothing of the machine it was made on.
+
+    Relative to ``report_dir`` (inside it) or to the kit's checkout (inside it: ``data/x.csv``),
+    under ``~`` (inside the home folder), else ``.../<name>``. A relative path is kept.
+    """
+    text = os.fspath(text)
+    if not os.path.isabs(text):
+        return text
+    path = Path(os.path.normpath(text))
+    bases = [(Path(report_dir).resolve(), ".")] if report_dir is not None else []
+    bases += [(ROOT_DIR.resolve(), "."), (Path.home().resolve(), "~")]
+    for base, shown in bases:
+        if path == base or path.is_relative_to(base):
+            relative = path.relative_to(base).as_posix()
+            if shown == ".":
+                return relative if relative != "." else "."
+            return f"{shown}/{relative}" if relative != "." else shown
+    return f".../{path.name}" if path.name else "..."
+
+
+#: Characters that end a path inside text (a space, a quote, markup, punctuation).
+_PATH_END = r"""[^\s'"<>(),;:=`\]\[{}|]*"""
+
+
+def machine_prefixes(*extra: Path | str | None) -> list[str]:
+    """The folders whose paths name the machine: ``extra`` (a staging folder), the checkout,
+    the home folder and the temporary folder, longest first."""
+    found = [*extra, ROOT_DIR, Path.home(), tempfile.gettempdir()]
+    prefixes = {os.path.normpath(os.fspath(p)) for p in found if p} - {"/"}
+    prefixes |= {os.path.realpath(p) for p in prefixes}
+    return sorted(prefixes, key=len, reverse=True)
+
+
+def scrub(text: str, report_dir: Path | None = None, *extra: Path | str | None) -> str:
+    """``text`` with every path under a machine folder (:func:`machine_prefixes`) written by
+    :func:`public_path`; everything else, ``https://`` addresses included, kept as it is."""
+    prefixes = machine_prefixes(report_dir, *extra)
+    pattern = re.compile(
+        r"(?<![\w.~/-])(?:" + "|".join(re.escape(p) for p in prefixes) + r")(?=/|\b|$)" + _PATH_END
+    )
+    return pattern.sub(lambda m: public_path(m.group(0), report_dir), text)

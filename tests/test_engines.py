@@ -229,7 +229,11 @@ def cli_process(*argv, **env) -> subprocess.CompletedProcess:
 @on_one_worker
 def test_spark_keeps_the_jvm_off_the_terminal(tmp_path):
     # The JVM's banner, log4j's notices and PySpark's pandas warning are not the user's.
-    path = write(tmp_path / "log.csv", "input_tokens,output_tokens\n100,20\n300,40\n")
+    path = write(  # timestamps: no GPU offering is left out (a line on stderr)
+        tmp_path / "log.csv",
+        "timestamp,input_tokens,output_tokens\n2025-05-01 00:00:00,100,20\n"
+        "2025-05-01 00:00:01,300,40\n",
+    )
     done = cli_process("trace", path, "--as-of", AS_OF, "--engine", "spark", "--format", "csv")
     assert done.returncode == 0 and done.stderr == ""
     assert len(pd.read_csv(io.StringIO(done.stdout))) >= 30  # every API offering

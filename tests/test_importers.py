@@ -22,7 +22,7 @@ from infermodel import cli, paths, prices, tables
 from infermodel.errors import InputError
 from infermodel.prices import importers
 from infermodel.readers import genai_prices, litellm
-from infermodel.tables import api_terms, writes
+from infermodel.tables import api_terms, registry, writes
 
 UPSTREAM = Path(__file__).resolve().parent / "data" / "prices-upstream"
 
@@ -441,7 +441,11 @@ def test_accepted_change_is_written_and_says_so(tmp_path, tracked, one_row_histo
     assert row["status"] == "changed"
     assert "accepted by --accept-change: input_tokens 2 -> 0.002 USD/Mtok (x0.001" in row["detail"]
     assert importers.write(review, api_path=api, withdrawals_path=withdrawals) == (1, 0)
-    assert tables.load_api_prices(api).iloc[-1]["usd_per_million_input_tokens"] == 0.002
+    written = tables.load_api_prices(api)
+    assert written.iloc[-1]["usd_per_million_input_tokens"] == 0.002
+    # The row says a person accepted it, so validate (the same rule) lets it pass.
+    assert "change accepted by --accept-change: input_tokens 2 -> 0.002" in written.iloc[-1]["note"]
+    assert registry.check_price_steps(written, api) == []
 
 
 def test_accept_change_naming_no_tracked_offering_is_an_input_error(tmp_path, tracked):
@@ -652,3 +656,41 @@ _HOLD_LOCK = (
     "import sys\nfrom infermodel.tables import writes\n"
     "with writes.locked(sys.argv[1]):\n    print('held', flush=True)\n    sys.stdin.read()\n"
 )
+
+
+def test_withdraw_missing_from_a_source_holding_one_model_is_refused(tmp_data, capsys):
+    # A LiteLLM file holding only gpt-4o: every other tracked offering is "not in the source".
+    # --withdraw-missing withdrew them all (78 of 91); past a quarter of the offerings the
+    # source is reviewed for, the import stops and says how to go on.
+    source = tmp_data / "litellm_2026-12-04.json"
+    source.write_text(json.dumps({"gpt-4o": {"input_cost_per_token": 2.5e-06,
+                                             "output_cost_per_token": 1e-05}}))  # fmt: skip
+    api, gone = tmp_data / "prices" / "api_prices.csv", tmp_data / "prices" / "withdrawals.csv"
+    before = {p: p.read_bytes() for p in (api, gone)}
+    review = importers.review(
+        litellm.read_litellm(source),
+        api_prices=tables.load_api_prices(api),
+        withdrawals=tables.load_withdrawals(gone),
+    )
+    live = int((~review.table["status"].isin(["withdrawn", "later"])).sum())
+    missing = int(review.table["detail"].str.startswith("not in the source").sum())
+    assert missing > live // 4 >= 1
+    with pytest.raises(importers.ImportRefused) as caught:
+        importers.write(review, withdraw_missing=True, api_path=api, withdrawals_path=gone)
+    text = str(caught.value)
+    assert f"would withdraw {missing} of the {live} tracked offerings" in text
+    assert f"more than {live // 4} (--max-withdrawals" in text
+    assert text.endswith(f"pass --max-withdrawals {missing}. Nothing written.")
+    assert {p: p.read_bytes() for p in (api, gone)} == before
+    # Named as intended, it is written.
+    _, withdrawn = importers.write(
+        review, withdraw_missing=True, max_withdrawals=missing, api_path=api, withdrawals_path=gone
+    )
+    assert withdrawn == missing
+
+
+def test_max_withdrawals_without_withdraw_missing_is_a_usage_error(tmp_path, capsys):
+    path = _litellm_file(tmp_path)
+    status = cli.main(["prices", "import", "litellm", str(path), "--max-withdrawals", "3"])
+    assert status == 2
+    assert "--max-withdrawals is for --withdraw-missing" in capsys.readouterr().err

@@ -26,8 +26,8 @@ NO_ROUNDING = autoscaling.Billing()
 def bill(steps, need, busy, *, idle, cold, span=100, billing=NO_ROUNDING, always_on=0):
     return autoscaling.simulate(
         np.array(steps), np.array(need), np.array(busy, dtype=float), step_seconds=STEP,
-        span_steps=span, idle_timeout_seconds=idle, cold_start_seconds=cold, billing=billing,
-        always_on=always_on,
+        span_seconds=span * STEP, idle_timeout_seconds=idle, cold_start_seconds=cold,
+        billing=billing, always_on=always_on,
     )  # fmt: skip
 
 

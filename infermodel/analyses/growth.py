@@ -253,11 +253,23 @@ def api_pieces(usd_per_million_tokens: float, committed_usd_per_month: float = n
 
 
 def effective_tokens_per_second(rows: pd.DataFrame, suffix: str = "") -> np.ndarray:
-    """Useful throughput of DIY rows: spot capacity loses ``1 - 1/spot_time_factor`` of it.
+    """Workload tokens a busy DIY replica serves per second, as the API rows count them.
 
+    API prices (and the volumes of this module) are per token of the whole mix; a row priced
+    with ``diy_token_basis`` ``"output"`` spends GPU time on output tokens only, so each of
+    them carries ``total / output`` tokens of the mix (``tokens_per_second`` x total tokens /
+    output tokens). Spot capacity loses ``1 - 1/spot_time_factor`` of the throughput.
     [tokens/s]
     """
     tps = rows[f"tokens_per_second{suffix}"].to_numpy(float)
+    basis = rows.get(f"diy_token_basis{suffix}")
+    if basis is not None:
+        output = (basis == "output").to_numpy()
+        if output.any():
+            total = rows[f"total_tokens{suffix}"].to_numpy(float)
+            served = rows[f"output_tokens{suffix}"].to_numpy(float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                tps = np.where(output, tps * total / served, tps)
     factor = rows.get(f"spot_time_factor{suffix}")
     if factor is None:
         return tps

@@ -30,6 +30,7 @@ shown, with a line asking to report it.
 
 from __future__ import annotations
 
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -107,6 +108,19 @@ def exit_status(error: InfermodelError) -> int:
     return EXIT_USAGE if isinstance(error, (InputError, NoPricesError)) else EXIT_DATA
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x9b]")
+
+
+def printable(message: str, argv: Sequence[str] = ()) -> str:
+    """``message`` safe for a terminal: what was typed with a line break or a control
+    character in it (a file name) is shown escaped, so the error stays one line, and no
+    escape sequence from a file name or a cell reaches the terminal."""
+    for word in sorted(argv, key=len, reverse=True):
+        if _CONTROL.search(word) or "\n" in word or "\t" in word:
+            message = message.replace(word, repr(word)[1:-1])
+    return _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], message)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``infermodel`` command; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -116,7 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = build_parser().parse_args(argv)
             return args.handler(args)
     except InfermodelError as exc:
-        print(f"infermodel: error: {exc}", file=sys.stderr)
+        words = sys.argv[1:] if argv is None else list(argv)
+        print(f"infermodel: error: {printable(str(exc), words)}", file=sys.stderr)
         return exit_status(exc)
     except BrokenPipeError:  # output piped into `head` and the like: not an error
         sys.stderr.close()

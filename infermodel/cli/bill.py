@@ -175,10 +175,22 @@ def _notes(bill: focus.Bill, reconciled: pd.DataFrame, repriced=None) -> None:
         )
 
 
+def _rates(given: list[tuple[str, float]]) -> dict[str, float]:
+    """``--usd-per`` as a mapping; one currency given twice is refused (the last won)."""
+    rates: dict[str, float] = {}
+    for code, rate in given:
+        if code in rates and rates[code] != rate:
+            raise UsageError(
+                f"--usd-per gives two rates for {code} ({rates[code]:g} and {rate:g}); give one"
+            )
+        rates[code] = rate
+    return rates
+
+
 def run(args: argparse.Namespace) -> int:
     if args.reconcile and args.top is not None:
         raise UsageError("--top applies to the re-priced table, not to --reconcile")
-    bill = focus.read_bill(args.path, usd_per=dict(args.usd_per))
+    bill = focus.read_bill(args.path, usd_per=_rates(args.usd_per))
     if not args.reconcile:  # refuse uncountable lines before any pricing
         reconcile.refuse_bad_lines(bill, drop_bad_lines=args.drop_bad_lines)
     prices_on = reconcile.shipped_prices()

@@ -11,7 +11,7 @@ import argparse
 from collections.abc import Callable
 
 from infermodel import parameters, tables
-from infermodel.errors import InputError
+from infermodel.errors import DataError, InfermodelError, InputError
 from infermodel.pricing import compare
 
 #: How ``-p NAME=VALUE`` is read, for ``--help``.
@@ -19,7 +19,8 @@ PARAMETER_HELP = (
     "override a notebook parameter (repeatable). The value is read as the notebook declares "
     "it: a str parameter takes the text after '=' exactly as typed (no quotes needed; quotes "
     "and ' # ...' are kept as part of the text); int and float take a number (2e9, "
-    "20_000_000); list, dict and bool take YAML flow syntax ([a, b], {k: 1}, true). Quote "
+    "20_000_000); list, dict and bool take plain YAML flow syntax ([a, b], {k: 1}, true; no "
+    "tags, anchors or key given twice). Each NAME once. Quote "
     "the whole argument for your shell when it holds spaces or brackets: "
     "-p 'serving_assumptions=[article-batch-2m, article-realtime-60]'. A file (bill_path, "
     "log_path, measured_csv) given as a relative path is read from the working directory"
@@ -37,6 +38,14 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
+class ShippedDataError(InfermodelError):
+    """A shipped table an option's rule reads is broken (not the option's fault); exit 1.
+
+    Not a ``ValueError``, so that argparse does not turn it into "invalid value" of an
+    option the user typed right.
+    """
+
+
 def ruled(option: str, rule: parameters.Rule | None = None) -> Callable[[str], object]:
     """An option type checked by ``rule`` (default: the rule of the option's name in
     :data:`infermodel.parameters.RULES`, ``--a-b`` -> ``a_b``)."""
@@ -48,6 +57,8 @@ def ruled(option: str, rule: parameters.Rule | None = None) -> Callable[[str], o
             return rule.check(option, value, given=repr(text) if value is text else text)
         except InputError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
+        except DataError as exc:  # the shipped table the rule reads, not the option
+            raise ShippedDataError(f"{exc} (read to check {option} {text})") from None
 
     return parse
 

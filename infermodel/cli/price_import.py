@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from infermodel import paths
-from infermodel.cli.options import Parser
+from infermodel.cli.options import Parser, UsageError
 from infermodel.prices import importers
 from infermodel.readers.genai_prices import read_genai_prices
 from infermodel.readers.litellm import read_litellm, read_litellm_installed, read_litellm_wheel
@@ -77,6 +77,14 @@ def add_parser(commands):
             help="record tracked offerings the source no longer lists as withdrawn on its date",
         )
         sub.add_argument(
+            "--max-withdrawals",
+            type=_count,
+            default=None,
+            metavar="N",
+            help="with --withdraw-missing: withdraw at most N offerings (default: a quarter of "
+            "those the source is reviewed for; more is refused as a likely incomplete file)",
+        )
+        sub.add_argument(
             "--accept-change",
             action="append",
             default=[],
@@ -89,7 +97,20 @@ def add_parser(commands):
     return actions
 
 
+def _count(text: str) -> int:
+    """A whole number >= 0 (``--max-withdrawals``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text!r}")
+    return value
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.max_withdrawals is not None and not args.withdraw_missing:
+        raise UsageError("--max-withdrawals is for --withdraw-missing: add it, or drop this")
     if args.source == "litellm" and args.from_wheel is not None:
         source = read_litellm_wheel(args.from_wheel, observed_on=args.observed_on)
     elif args.source == "litellm" and args.installed:
@@ -120,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
         allow_missing=args.allow_missing,
         withdraw_missing=args.withdraw_missing,
         into=folder,
+        max_withdrawals=args.max_withdrawals,
     )
     where = f"your data folder {folder}" if folder is not None else f"{target.parent}"
     print(f"Wrote {rows} observation(s) and {withdrawals} withdrawal(s) into {where}.")

@@ -115,11 +115,24 @@ def from_working_directory(overrides: dict, cwd: Path | None = None) -> dict:
     return out
 
 
+def _overrides(given: list) -> dict:
+    """``-p NAME=VALUE`` as a mapping; a name given twice is refused (the last won)."""
+    overrides: dict = {}
+    for name, value in given:
+        if name in overrides and overrides[name].text != value.text:
+            raise UsageError(
+                f"-p {name} is given twice ({overrides[name].text!r} and {value.text!r}); "
+                "give it once"
+            )
+        overrides[name] = value
+    return overrides
+
+
 def run(args: argparse.Namespace) -> int:
     from infermodel.reports import folders, runner
     from infermodel.reports import manifest as manifests
 
-    overrides = from_working_directory(dict(args.parameter))
+    overrides = from_working_directory(_overrides(args.parameter))
     if args.out is not None:
         folders.check_target(args.out)  # refuse a dangerous folder before anything else
     manifest_path = _manifest_path(args.manifest)

@@ -172,7 +172,9 @@ def run(args: argparse.Namespace) -> int:
         sizing_options=_sizing_options(args),
     )
     terminal.note_left_out(
-        trace_pricing.diy_unpriced(snapshot, assumptions, diy_sizing=args.diy_sizing),
+        trace_pricing.diy_unpriced(
+            snapshot, assumptions, diy_sizing=args.diy_sizing, has_timestamps=trace.has_timestamps
+        ),
         kind="GPU",
     )
     terminal.note_left_out(

@@ -143,7 +143,7 @@ def simulate(
     busy: np.ndarray,
     *,
     step_seconds: float,
-    span_steps: int,
+    span_seconds: float,
     idle_timeout_seconds: float,
     cold_start_seconds: float,
     billing: Billing = Billing(),
@@ -162,8 +162,9 @@ def simulate(
         Work of each listed step, at most ``need x step_seconds``, shape (s,). [replica-s]
     step_seconds
         Length of a step. [s]
-    span_steps
-        Steps the series spans (always-on replicas are billed all of them). [-]
+    span_seconds
+        Time the series spans, from its first step's start to the end of its last request
+        (always-on replicas are billed all of it, not the rest of a last, partial step). [s]
     idle_timeout_seconds, cold_start_seconds
         How long an idle replica stays up, and what a new one takes to serve. [s]
     billing
@@ -181,7 +182,7 @@ def simulate(
     lifetimes: list[np.ndarray] = []
     starts = cold_starts = 0
     if always_on:
-        lifetimes.append(np.full(1, span_steps * step_seconds))
+        lifetimes.append(np.full(1, float(span_seconds)))
         starts += always_on
     # Replicas between two consecutive need values are used in exactly the same steps (every
     # step whose need reaches the band's top), so they have the same lifetimes: one band of
@@ -287,7 +288,7 @@ def bill_sizings(
             np.array([peak]),
             np.array([peak * span_seconds]),
             step_seconds=span_seconds,
-            span_steps=1,
+            span_seconds=span_seconds,
             idle_timeout_seconds=0,
             cold_start_seconds=cold_start_seconds,
             billing=billing,
@@ -300,7 +301,7 @@ def bill_sizings(
         w_need,
         w_need * w_len,
         step_seconds=window_seconds,
-        span_steps=int(np.ceil(span_seconds / window_seconds)),
+        span_seconds=span_seconds,
         idle_timeout_seconds=0,
         cold_start_seconds=cold_start_seconds,
         billing=billing,
@@ -311,7 +312,7 @@ def bill_sizings(
         replicas_needed(fine_work, fine_step_seconds),
         fine_work,
         step_seconds=fine_step_seconds,
-        span_steps=int(np.ceil(span_seconds / fine_step_seconds)),
+        span_seconds=span_seconds,
         idle_timeout_seconds=idle_timeout_seconds,
         cold_start_seconds=cold_start_seconds,
         billing=billing,

@@ -19,6 +19,7 @@ _REASON_WORDS = {
     "negotiated discount": "at a negotiated discount",
     "billed above list": "billed above list",
     "billed below list": "billed below the kit's list price",
+    "negative charge": "with a negative charge, money back booked as usage",
 }
 
 

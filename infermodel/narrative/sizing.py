@@ -28,11 +28,17 @@ def _seconds(value: float) -> str:
     return f"{display.number(value)} s"
 
 
-def serverless_answer(headline: pd.DataFrame) -> list[str]:
+def serverless_answer(headline: pd.DataFrame, *, logs: list | None = None) -> list[str]:
     """Per log: the cheapest serverless bill against peak sizing, its delay, the best timeout.
 
-    ``headline`` is the first table of :func:`infermodel.pricing.gpu_sizing.serverless_on_logs`.
+    ``headline`` is the first table of :func:`infermodel.pricing.gpu_sizing.serverless_on_logs`;
+    ``logs`` the logs it was asked for (an empty list: none, so nothing was compared).
     """
+    if logs is not None and not logs:
+        return [
+            "No shipped log was chosen for the serverless comparison (serverless_logs is "
+            "empty), so this section compares nothing."
+        ]
     if headline.empty:
         return [
             "No rented-GPU offering in force on this date scales to zero, so there is no "

@@ -43,6 +43,7 @@ import yaml
 
 from infermodel import formulas, paths, tables
 from infermodel.analyses import commitments, deadlines
+from infermodel.errors import InputError
 from infermodel.formulas.roofline import KV_CACHE_DTYPES, PRECISIONS
 from infermodel.parameters.kinds import (  # re-exported: parameters.Rule, parameters.Context, ...
     MAX_MONTHS,
@@ -300,7 +301,12 @@ class Typed:
 
 
 def literal(text: str) -> object:
-    """``text`` read as YAML when the YAML value spans all of it, else ``text`` as it is."""
+    """``text`` read as YAML when the YAML value spans all of it, else ``text`` as it is.
+
+    Plain YAML only: a tag (``!!binary``, ``!!python/object``), an anchor or alias (``&a``,
+    ``*a``: a few bytes can expand to gigabytes) and a key given twice in one mapping (YAML
+    keeps the last without a word) raise :class:`~infermodel.errors.InputError`.
+    """
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError:
@@ -309,7 +315,53 @@ def literal(text: str) -> object:
         return None if text.strip() in ("", "~", "null", "Null", "NULL") else text
     if node.end_mark.index < len(text.rstrip()):  # a comment or more text YAML would drop
         return text
-    return yaml.safe_load(text)
+    refuse_yaml_features(text, node)
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:  # pragma: no cover - composed above, so rare
+        raise InputError(f"{text!r} cannot be read as YAML ({exc.problem})") from None
+
+
+def refuse_yaml_features(text: str, node: yaml.Node, *, label: str | None = None) -> None:
+    """Refuse a YAML tag, anchor or alias in ``text`` and a key given twice in a mapping of
+    ``node`` (``text`` composed), with :class:`~infermodel.errors.InputError`.
+
+    ``label`` names the text in the message (a file: its lines are named too); by default
+    the text itself is shown.
+    """
+    shown = repr(text) if label is None else label
+
+    def at(mark) -> str:
+        return "" if label is None else f" (line {mark.line + 1})"
+
+    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        if isinstance(token, yaml.TagToken):
+            handle, suffix = token.value
+            raise InputError(
+                f"{shown} holds the YAML tag {(handle or '') + suffix}{at(token.start_mark)}, "
+                "which is not read; write the value plainly (a list [a, b], a mapping {k: 1}, "
+                "a number, true)"
+            )
+        if isinstance(token, (yaml.AnchorToken, yaml.AliasToken)):
+            raise InputError(
+                f"{shown} holds a YAML anchor or alias ({token.value}){at(token.start_mark)}, "
+                "which is not read; write the value out"
+            )
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            seen: set = set()
+            for key, _ in current.value:
+                if isinstance(key, yaml.ScalarNode) and key.value in seen:
+                    raise InputError(
+                        f"{shown} gives the key {key.value!r} twice{at(key.start_mark)}; give "
+                        "each key once"
+                    )
+                seen.add(key.value if isinstance(key, yaml.ScalarNode) else id(key))
+            stack += [v for pair in current.value for v in pair]
+        elif isinstance(current, yaml.SequenceNode):
+            stack += current.value
 
 
 def check(

@@ -351,13 +351,16 @@ class File(Rule):
         path = Path(value)
         if not path.is_absolute() and context.base_dir is not None:
             path = context.base_dir / path
-        if not path.is_file():
+        problem = checks.not_a_file(path)
+        if problem:
             where = (
                 f" (a relative path is read from {context.base_dir})"
                 if not Path(value).is_absolute() and context.base_dir is not None
                 else ""
             )
-            raise InputError(f"{name} must be empty or an existing file, got {value!r}{where}")
+            raise InputError(
+                f"{name} must be empty or an existing file, got {value!r}{where}: it {problem}"
+            )
         return value
 
 

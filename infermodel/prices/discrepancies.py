@@ -61,7 +61,7 @@ def read_source(path: Path) -> Source:
     path = Path(path)
     try:
         is_list = isinstance(json.loads(path.read_text(encoding="utf-8")), list)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         is_list = False  # the reader says what is wrong with the file
     return read_genai_prices(path) if is_list else read_litellm(path)
 

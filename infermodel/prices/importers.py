@@ -42,7 +42,7 @@ import pandas as pd
 from infermodel import paths, prices, tables
 from infermodel.errors import InputError, TableError
 from infermodel.readers.price_files import ImportRefused, Quote, Source
-from infermodel.tables import api_terms, registry, user_data, writes
+from infermodel.tables import api_terms, price_steps, registry, user_data, writes
 
 #: Columns written to ``api_prices.csv``, in file order.
 API_COLUMNS = list(tables.API_SCHEMA.columns)
@@ -62,13 +62,15 @@ _PRICE_FIELDS = [
     *tables.LONG_CONTEXT_CACHE_COLUMNS,
 ]
 #: Prices the plausibility check compares with the newest earlier observation.
-_CHECKED_FIELDS = _PRICE_FIELDS[:3]
+_CHECKED_FIELDS = list(price_steps.CHECKED_FIELDS)
 #: A price moving by more than this factor either way needs --accept-change. [-]
-MAX_CHANGE_FACTOR = 10.0
-#: Input or output prices below this need --accept-change: the cheapest tracked offering
-#: ever shipped is 0.05 USD/Mtok, and a per-token or per-thousand-token price read as per
-#: million lands well below. [USD/Mtok]
-MIN_PLAUSIBLE_USD_PER_MILLION = 0.01
+MAX_CHANGE_FACTOR = price_steps.MAX_CHANGE_FACTOR
+#: Input or output prices below this need --accept-change (:mod:`infermodel.tables.price_steps`).
+#: [USD/Mtok]
+MIN_PLAUSIBLE_USD_PER_MILLION = price_steps.MIN_PLAUSIBLE_USD_PER_MILLION
+#: --withdraw-missing withdraws at most this share of the offerings an import reviews unless
+#: --max-withdrawals says more (one source holding one model withdrew 78 of 91). [-]
+MAX_WITHDRAWN_SHARE = 0.25
 _ACCEPT_OPTION = "--accept-change"
 
 
@@ -140,7 +142,7 @@ def _factor(before: float, after: float) -> str:
 
 def _times(ratio: float) -> str:
     """A factor as a person reads it: ``x0.001``, ``x10.5``, ``x12,000``."""
-    return f"x{ratio:,.0f}" if ratio >= 100 else f"x{ratio:.3g}"
+    return price_steps.times(ratio)
 
 
 def _changes(old: pd.Series, new: Mapping[str, object]) -> list[str]:
@@ -156,35 +158,9 @@ def _changes(old: pd.Series, new: Mapping[str, object]) -> list[str]:
 
 
 def _implausible(previous: pd.Series | None, observation: Mapping[str, object]) -> list[str]:
-    """Why the prices of ``observation`` look wrong (empty when they look right).
-
-    Each reason names the price, old -> new [USD/Mtok] and the factor between them.
-    """
-    reasons = []
-    for name in _CHECKED_FIELDS:
-        after = observation.get(name)
-        before = None if previous is None else previous.get(name)
-        if _missing(after):
-            continue
-        after, why = float(after), []
-        if not _missing(before) and float(before) != after:
-            before = float(before)
-            ratio = after / before if before else float("inf")
-            if before == 0 or after == 0:
-                why.append("to or from zero")
-            elif not 1 / MAX_CHANGE_FACTOR <= ratio <= MAX_CHANGE_FACTOR:
-                direction = "up" if ratio > 1 else "down"
-                why.append(f"{_times(ratio)}, more than {MAX_CHANGE_FACTOR:g}x {direction}")
-        if 0 < after < MIN_PLAUSIBLE_USD_PER_MILLION and "cached" not in name:
-            why.append(
-                f"below {MIN_PLAUSIBLE_USD_PER_MILLION:g}: looks like a per-token or "
-                "per-thousand-token price"
-            )
-        if why:
-            old = "" if _missing(before) else f"{float(before):g} -> "
-            short = name.removeprefix("usd_per_million_")
-            reasons.append(f"{short} {old}{after:g} USD/Mtok ({'; '.join(why)})")
-    return reasons
+    """Why the prices of ``observation`` look wrong
+    (:func:`infermodel.tables.price_steps.implausible`)."""
+    return price_steps.implausible(previous, observation)
 
 
 @dataclass(frozen=True)
@@ -196,6 +172,7 @@ class _History:
     recorded: set  # (provider, model_id, withdrawn_on) already in withdrawals.csv
     same_day: set  # (provider, model_id) observed on the date itself
     observed: set  # (provider, model_id) observed on any date
+    first_seen: dict = field(default_factory=dict)  # (provider, model_id) -> first observed_on
 
     @classmethod
     def of(cls, api_prices: pd.DataFrame, withdrawals: pd.DataFrame, when) -> _History:
@@ -215,6 +192,7 @@ class _History:
             ),
             same_day=set(zip(on_day["provider"], on_day["model_id"], strict=True)),
             observed=set(zip(api_prices["provider"], api_prices["model_id"], strict=True)),
+            first_seen=api_prices.groupby(tables.API_KEY)["observed_on"].min().to_dict(),
         )
 
 
@@ -298,6 +276,10 @@ def _assessed(observation: dict[str, object], history: _History, accepted: bool)
     if not reasons:
         return status, detail
     if accepted:
+        # Said in the row too, so that validate (the same rule) knows a person checked it.
+        observation["note"] += (
+            f"; {price_steps.ACCEPTED_NOTE} by {_ACCEPT_OPTION}: {'; '.join(reasons)}"
+        )
         return status, f"{detail}; accepted by {_ACCEPT_OPTION}: {'; '.join(reasons)}"
     since = "" if previous is None else f" vs {previous['observed_on'].date()}"
     return "implausible", f"{'; '.join(reasons)}{since}{_accept_hint(observation['model_id'])}"
@@ -314,6 +296,10 @@ def _judged(
     ident = (row["provider"], row["model_id"])
     if ident in history.withdrawn:
         return "withdrawn", "withdrawal on record", None, None
+    first = history.first_seen.get(ident)
+    if key not in source.quotes and first is not None and first > source.observed_on:
+        # Not yet observed on the source's date: its absence there says nothing.
+        return "later", f"first observed on {first.date()}, after this source's date", None, None
     if key not in source.quotes:
         close = difflib.get_close_matches(key, list(source.quotes.keys()), n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
@@ -360,7 +346,8 @@ def review(
     Statuses: ``new`` (no earlier observation), ``changed`` / ``unchanged`` (against the
     newest observation on or before the source's date), ``missing`` (the mapped key is not in
     the source or has no price), ``withdrawn`` (a withdrawal is already recorded: skipped),
-    ``duplicate`` (an observation on that date already exists),
+    ``duplicate`` (an observation on that date already exists), ``later`` (not in the source,
+    and first observed after its date: nothing is said of it),
     ``implausible`` (a price moves more than :data:`MAX_CHANGE_FACTOR` times either way, to or
     from zero, or looks per-token; not written unless its ``model_id`` is in ``accept``).
     Offerings with no key for this source are not listed.
@@ -475,16 +462,44 @@ def _refuse_implausible(result: Review) -> None:
         )
 
 
+def default_max_withdrawals(listed: int) -> int:
+    """Most offerings one import may withdraw unless told: a share of those it reviews."""
+    return max(1, int(listed * MAX_WITHDRAWN_SHARE))
+
+
+def _refuse_mass_withdrawal(result: Review, unlisted: pd.DataFrame, limit: int | None) -> None:
+    """A source that lacks many tracked offerings is more likely cut short or the wrong file
+    than a wave of retirements: refuse past ``limit`` (default :func:`default_max_withdrawals`)."""
+    live = int((~result.table["status"].isin(["withdrawn", "later"])).sum())
+    limit = default_max_withdrawals(live) if limit is None else limit
+    if len(unlisted) <= limit:
+        return
+    raise ImportRefused(
+        f"refusing to write: --withdraw-missing would withdraw {len(unlisted)} of the {live} "
+        f"tracked offerings {result.source.described_as} is reviewed for, more than "
+        f"{limit} (--max-withdrawals; by default a quarter of them); a source lacking that many "
+        f"is more likely incomplete or the wrong file (first missing: "
+        f"{', '.join(unlisted['model_id'].head(3))}). Check the file; if they really are gone, "
+        f"pass --max-withdrawals {len(unlisted)}. Nothing written."
+    )
+
+
 def _withdrawals_to_write(
-    result: Review, *, allow_missing: bool, withdraw_missing: bool
+    result: Review,
+    *,
+    allow_missing: bool,
+    withdraw_missing: bool,
+    max_withdrawals: int | None = None,
 ) -> pd.DataFrame:
-    """The withdrawals to append; refuses when tracked offerings are missing (unless told)."""
+    """The withdrawals to append; refuses when tracked offerings are missing (unless told),
+    and when more would be withdrawn than ``max_withdrawals``."""
     missing = result.table[result.table["status"] == "missing"]
     withdrawals = result.withdrawals
     if withdraw_missing:
         # Only offerings the source no longer lists; one listed without a price is not gone.
         unlisted = missing[missing["detail"].str.startswith("not in the source")]
         missing = missing.drop(unlisted.index)
+        _refuse_mass_withdrawal(result, unlisted, max_withdrawals)
     else:
         unlisted = missing.iloc[0:0]
     if not unlisted.empty:
@@ -604,6 +619,7 @@ def write(
     *,
     allow_missing: bool = False,
     withdraw_missing: bool = False,
+    max_withdrawals: int | None = None,
     api_path: Path = paths.API_PRICES_CSV,
     withdrawals_path: Path = paths.WITHDRAWALS_CSV,
     tiers_path: Path | None = None,
@@ -619,7 +635,9 @@ def write(
     observation for the same offering and date exists (``duplicate``), when a price is
     ``implausible`` and not accepted, or when a tracked offering is ``missing`` unless
     ``allow_missing`` (write the others) or ``withdraw_missing`` (record each missing one as
-    withdrawn on the source's date) is given. The retirement dates the source schedules go
+    withdrawn on the source's date) is given; with ``withdraw_missing``, when more would be
+    withdrawn than ``max_withdrawals`` (default: a quarter of the offerings reviewed,
+    :data:`MAX_WITHDRAWN_SHARE`). The retirement dates the source schedules go
     to ``scheduled_path`` (default: ``scheduled_retirements.csv`` beside ``withdrawals_path``),
     never to the withdrawals, and the observations' service-tier prices to ``tiers_path``
     (default: ``api_price_tiers.csv`` beside ``api_path``). Rows are appended by column name;
@@ -637,7 +655,9 @@ def write(
     read = (api_path, withdrawals_path, scheduled_path, tiers_path)
     files = tuple(_target(path, into) for path in read)
     with writes.locked(*files, timeout=timeout):
-        return _write_locked(result, read, files, allow_missing, withdraw_missing, into)
+        return _write_locked(
+            result, read, files, allow_missing, withdraw_missing, into, max_withdrawals
+        )
 
 
 def _target(path: Path, into: Path | None) -> Path:
@@ -650,7 +670,9 @@ def _target(path: Path, into: Path | None) -> Path:
     return target
 
 
-def _write_locked(result, read, files, allow_missing, withdraw_missing, into) -> tuple[int, int]:
+def _write_locked(
+    result, read, files, allow_missing, withdraw_missing, into, max_withdrawals
+) -> tuple[int, int]:
     """:func:`write` once its files are locked: review again, check, replace."""
     api_path, withdrawals_path, *_ = read
     target_api, target_withdrawals, scheduled_path, tiers_path = files
@@ -664,7 +686,10 @@ def _write_locked(result, read, files, allow_missing, withdraw_missing, into) ->
     _refuse_duplicates(now)
     _refuse_implausible(now)
     withdrawals = _withdrawals_to_write(
-        now, allow_missing=allow_missing, withdraw_missing=withdraw_missing
+        now,
+        allow_missing=allow_missing,
+        withdraw_missing=withdraw_missing,
+        max_withdrawals=max_withdrawals,
     )
     old = {path: writes.read_bytes(path) for path in files}
     new = dict(old)

@@ -55,7 +55,7 @@ import pandas as pd
 
 from infermodel import prices
 from infermodel import tables as tables_mod
-from infermodel.errors import DataError
+from infermodel.errors import DataError, NoPricesError
 from infermodel.estimator import serving_checks
 from infermodel.pricing import billing_basis, compare, contracts
 from infermodel.pricing.reconcile import (
@@ -331,7 +331,15 @@ def reprice(
         start, end = key[-2], key[-1]
         day = period_last_day(pd.Series([end])).iloc[0]
         if day not in snapshots:
-            snapshot = prices_on(day)
+            try:
+                snapshot = prices_on(day)
+            except NoPricesError as exc:
+                raise NoPricesError(
+                    f"{bill.where(int(part['line'].iloc[0]))}: the charge period {start:%Y-%m-%d} "
+                    f"to {end:%Y-%m-%d} is priced as of {day:%Y-%m-%d}: {exc}; leave such lines "
+                    "out of the bill (or price them with 'infermodel bill --reconcile', which "
+                    "lists them)"
+                ) from None
             if providers or platform_types:
                 snapshot = snapshot.select(providers=providers, platform_types=platform_types)
             snapshots[day] = snapshot

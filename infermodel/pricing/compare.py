@@ -237,6 +237,12 @@ def diy_rows(
     (:func:`infermodel.pricing.billing_basis.busy_hours_cost`)."""
     check_diy_token_basis(diy_token_basis)
     tokens = workload.total_tokens if diy_token_basis == "total" else workload.output_tokens
+    if tokens <= 0:
+        raise InputError(
+            "diy_token_basis 'output' (--diy-token-basis output) counts only output tokens "
+            "as GPU work, and this workload has none (output share 0): every rented GPU "
+            "would cost $0; use diy_token_basis 'total', or an output share above 0"
+        )
     tps = priced_pairs["tokens_per_second"]
     gpus = priced_pairs["gpus_per_replica"]
     # Spot capacity: each interruption costs a restart and the in-flight work again (one
@@ -273,6 +279,7 @@ def diy_rows(
             "cost_usd": busy["cost_usd"],
             "cost_usd_list": busy["cost_usd"],
             "spot_time_factor": spot,
+            "diy_token_basis": diy_token_basis,
             **provenance_columns(priced_pairs, priced_pairs),
             "serving_source_url": priced_pairs["serving_source_url"],
         }

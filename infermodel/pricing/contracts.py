@@ -158,6 +158,7 @@ COST_TABLE = pa.DataFrameSchema(
         "gpu_hours": _amount(nullable=True),
         "wall_clock_hours": _amount(nullable=True),
         "spot_time_factor": pa.Column(float, pa.Check.ge(1), nullable=True),
+        "diy_token_basis": _text(nullable=True, checks=pa.Check.isin(("total", "output"))),
         "cost_usd": _amount(),
         "usd_per_million_tokens": _amount(),
         **_AT_LIST,
@@ -166,6 +167,10 @@ COST_TABLE = pa.DataFrameSchema(
     },
     checks=[
         *_TABLE_RULES,
+        pa.Check(
+            lambda df: _is_diy(df) == df["diy_token_basis"].notna(),
+            error="a DIY row (only) names the tokens that take its GPU time",
+        ),
         pa.Check(
             lambda df: (
                 ~_is_diy(df) | _close(df["cost_usd"], df["gpu_hours"] * df["usd_per_gpu_hour"])
@@ -336,11 +341,12 @@ RECONCILE_REASONS = (
     "negotiated discount",
     "billed above list",
     "billed below list",
+    "negative charge",
     "unpriced model",
     "unit or quantity mismatch",
     "out of scope",
 )
-_PRICED_REASONS = RECONCILE_REASONS[:6]
+_PRICED_REASONS = RECONCILE_REASONS[:7]
 #: A cent, the rounding of a bill; the contract's tolerance on "at list". [USD]
 _CENT = 0.01 + 1e-9
 

@@ -309,6 +309,20 @@ def idle_timeout_sweep(
     return table
 
 
+#: Columns of :func:`serverless_on_logs`' headline and sweep (also when they are empty).
+HEADLINE_COLUMNS = [
+    "log", "offering_id", "platform_type", "provider", "gpu", "tier", "pricing",
+    "serving_assumption", *(f"cost_usd_{c}" for c in SIZING_COLUMNS.values()),
+    "serverless_to_peak", "idle_timeout_s", "cold_start_s", "cold_starts",
+    "added_latency_s_mean", "best_idle_timeout_s", "best_serverless_to_peak",
+]  # fmt: skip
+SWEEP_COLUMNS = [
+    "cost_usd_serverless", "cost_usd_peak_sized", "cost_usd_autoscaled", "cold_starts",
+    "requests_delayed", "added_latency_s_mean", "cold_start_s", "offering_id",
+    "idle_timeout_s", "serverless_to_peak", "log",
+]  # fmt: skip
+
+
 def serverless_on_logs(
     logs_by_name: dict[str, Trace],
     priced_pairs: pd.DataFrame,
@@ -335,12 +349,13 @@ def serverless_on_logs(
         :func:`idle_timeout_sweep` of each log's headline offering, with ``log``.
     """
     heads, sweeps = [], []
-    if priced_pairs.empty:
-        return pd.DataFrame(), pd.DataFrame()
+    nothing = (pd.DataFrame(columns=HEADLINE_COLUMNS), pd.DataFrame(columns=SWEEP_COLUMNS))
+    if priced_pairs.empty or not logs_by_name:  # no log given ([] on the page): nothing
+        return nothing
     zero = gpu_billing.rules_for(priced_pairs, as_of)["scales_to_zero"].to_numpy(dtype=bool)
     pairs = priced_pairs[zero].reset_index(drop=True)
     if pairs.empty:
-        return pd.DataFrame(), pd.DataFrame()
+        return nothing
     for name, trace in logs_by_name.items():
         demand = Demand.from_trace(trace, step_s=options.scale_interval_s)
         sized = size(demand, pairs, as_of=as_of, options=options)

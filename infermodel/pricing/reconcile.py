@@ -30,8 +30,10 @@ Readings (each one argument or table row away from the other):
   ``usd_per_million_tokens`` stays the list price.
 - **Reasons** (:data:`REASONS`), first that applies: the line's tokens cannot be counted
   (``unit or quantity mismatch``); no tracked price for its model and kind on its date
-  (``unpriced model``); billed within a cent of your contracted price (``at contract``);
-  a ``CommitmentDiscountId`` (``committed discount``); billed below the
+  (``unpriced model``); a negative ``BilledCost`` (``negative charge``: money back booked as
+  usage, which FOCUS books as a Credit or a Correction; not a discount); billed within a
+  cent of your contracted price (``at contract``); a ``CommitmentDiscountId``
+  (``committed discount``); billed below the
   bill's own ``ListCost`` by more than a cent (``negotiated discount``); billed within a cent
   of the kit's list price (``at list``); else above or below it (``billed above list``,
   ``billed below list``: the provider's list differs from the kit's, or the kit's is stale).
@@ -48,12 +50,12 @@ import pandas as pd
 
 from infermodel import checks, formulas, prices, tables
 from infermodel.analyses import quarters
-from infermodel.errors import DataError, NoPricesError
+from infermodel.errors import DataError, NoPricesError, TableError
 from infermodel.prices import PriceSnapshot, negotiated, service_tiers
 from infermodel.pricing import contracts
 from infermodel.readers.focus import Bill
 from infermodel.readers.focus.skus import TOKEN_KINDS
-from infermodel.tables import api_terms, offerings, owned_gpus
+from infermodel.tables import api_terms, offerings, owned_gpus, registry
 
 #: A cent: amounts closer than this are the same on a bill rounded to the cent. [USD]
 CENT_USD = 0.01
@@ -66,6 +68,7 @@ REASONS = contracts.RECONCILE_REASONS
     NEGOTIATED,
     ABOVE,
     BELOW,
+    NEGATIVE,
     UNPRICED,
     MISMATCH,
     OUT_OF_SCOPE,
@@ -114,8 +117,10 @@ def shipped_prices() -> ShippedPrices:
 
 
 def period_last_day(end: pd.Series) -> pd.Series:
-    """The date a charge period is priced at: the day before its (exclusive) end."""
-    return (pd.to_datetime(end) - pd.Timedelta(microseconds=1)).dt.normalize()
+    """The date a charge period is priced at: the day before its (exclusive) end, or today
+    for a period still running (no price is known after today)."""
+    last = (pd.to_datetime(end) - pd.Timedelta(microseconds=1)).dt.normalize()
+    return last.clip(upper=pd.Timestamp.now(tz="UTC").tz_localize(None).normalize())
 
 
 # --- which offering -------------------------------------------------------------------------
@@ -374,13 +379,24 @@ def _reasons(frame: pd.DataFrame) -> pd.Series:
                 ~frame["in_scope"],
                 frame["problem"] != "",
                 recomputed.isna(),
+                billed < -tolerance,
                 (billed - frame["recomputed_contract_usd"]).abs() <= tolerance,
                 frame["commitment_discount_id"] != "",
                 own_list.notna() & (billed < own_list - tolerance),
                 (billed - recomputed).abs() <= tolerance,
                 billed > recomputed,
             ],
-            [OUT_OF_SCOPE, MISMATCH, UNPRICED, AT_CONTRACT, COMMITTED, NEGOTIATED, AT_LIST, ABOVE],
+            [
+                OUT_OF_SCOPE,
+                MISMATCH,
+                UNPRICED,
+                NEGATIVE,
+                AT_CONTRACT,
+                COMMITTED,
+                NEGOTIATED,
+                AT_LIST,
+                ABOVE,
+            ],
             default=BELOW,
         ),
         index=frame.index,
@@ -446,6 +462,19 @@ def reconcile(
     frame["reason"] = _reasons(frame)
     at_contract = frame["reason"] == AT_CONTRACT
     detail[at_contract] = "billed at your contract: " + frame.loc[at_contract, "contract"]
+    negative = frame["reason"] == NEGATIVE
+    if negative.any():
+        detail[negative] = [
+            f"BilledCost {cost:,.2f} USD on a usage line of {count:,.0f} tokens: money back "
+            "booked as usage (FOCUS books it as a Credit line or a Correction), not a discount; "
+            "ask the provider what it pays back" + (f"; {why}" if why else "")
+            for cost, count, why in zip(
+                frame.loc[negative, "billed_cost_usd"],
+                frame.loc[negative, "billed_tokens"],
+                detail[negative],
+                strict=True,
+            )
+        ]
     frame["detail"] = detail
     frame.loc[~frame["in_scope"], "priced_as_of"] = pd.NaT
     out = frame.reindex(columns=list(RECONCILE_COLUMNS)).reset_index(drop=True)
@@ -505,8 +534,14 @@ def by_model(reconciled: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_mapping(path: str | Path) -> pd.DataFrame:
-    """A user's own model mapping, in the layout of ``data/bill_models.csv``, validated."""
-    return api_terms.load_bill_models(Path(path))
+    """A user's own model mapping, in the layout of ``data/bill_models.csv``, validated by the
+    shipped mapping's rules: each ``offering_id`` an offering of ``api_prices.csv``, each
+    (provider, model) mapped once (two rows for one model: the first won, silently)."""
+    mapping = api_terms.load_bill_models(Path(path))
+    problems = registry.check_bill_models(mapping, tables.load_api_prices(), Path(path))
+    if problems:
+        raise TableError(problems)
+    return mapping
 
 
 def refuse_bad_lines(bill: Bill, *, drop_bad_lines: bool) -> pd.DataFrame:

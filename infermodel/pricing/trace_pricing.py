@@ -477,14 +477,31 @@ def _owned_at_use(priced_pairs: pd.DataFrame, sized: pd.DataFrame) -> pd.DataFra
 
 
 def diy_unpriced(
-    prices: PriceSnapshot, serving: pd.DataFrame, *, diy_sizing: str, gpu_specs=None
+    prices: PriceSnapshot,
+    serving: pd.DataFrame,
+    *,
+    diy_sizing: str,
+    gpu_specs=None,
+    has_timestamps: bool = True,
 ) -> pd.DataFrame:
     """GPU offerings :func:`price_trace` leaves out at ``diy_sizing``, and why.
 
-    Only ``serverless`` leaves any out: offerings whose provider bills instances that do not
-    scale to zero (pods, nodes, reservations). Columns ``offering_id``, ``reason``.
+    A log without timestamps leaves every one out (rented GPUs are sized for the arrivals);
+    else only ``serverless`` leaves any out: offerings whose provider bills instances that do
+    not scale to zero (pods, nodes, reservations). Columns ``offering_id``, ``reason``.
     """
     priced = compare.priced_pairs(prices, serving, gpu_specs)
+    if not has_timestamps and not priced.empty:
+        ids = offerings.ids(
+            priced.assign(platform_type="diy_gpu", serving_assumption=priced["assumption_id"])
+        )
+        reason = (
+            "the log has no timestamps, and rented GPUs are sized for its arrivals (add a "
+            "timestamp column, or map one)"
+        )
+        return pd.DataFrame({"offering_id": ids, "reason": reason}).drop_duplicates(
+            ignore_index=True
+        )
     if diy_sizing != "serverless" or priced.empty:
         return pd.DataFrame({"offering_id": pd.Series(dtype=str), "reason": pd.Series(dtype=str)})
     rules = gpu_billing.rules_for(priced, prices.as_of)

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from infermodel import checks
 from infermodel.readers.price_files import (
     ImportRefused,
     LazyQuotes,
     Quote,
     Source,
+    observed_date,
     observed_on_for,
     per_million,
     read_json,
@@ -194,7 +194,7 @@ def read_genai_prices(path: Path | None = None, *, observed_on: object | None = 
                 f"({exc})"
             ) from None
         when = (
-            checks.date(observed_on, name="--observed-on")
+            observed_date(observed_on, "--observed-on")
             if observed_on is not None
             else pd.Timestamp.today().normalize()
         )

@@ -22,10 +22,12 @@ import pandas as pd
 
 from infermodel import checks
 from infermodel.readers.price_files import (
+    TOO_DEEP,
     ImportRefused,
     LazyQuotes,
     Quote,
     Source,
+    observed_date,
     observed_on_for,
     per_million,
     read_json,
@@ -257,7 +259,9 @@ def read_litellm_wheel(path: Path, *, observed_on: object | None = None) -> Sour
         raise ImportRefused(f"{path}: not a wheel (zip) file ({exc})") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ImportRefused(f"{path}: litellm/{PACKAGED_FILE} is not JSON ({exc})") from None
-    when = _today() if observed_on is None else checks.date(observed_on)
+    except RecursionError:
+        raise ImportRefused(f"{path}: litellm/{PACKAGED_FILE}: {TOO_DEEP}") from None
+    when = _today() if observed_on is None else observed_date(observed_on, "--observed-on")
     described = f"the price file of the litellm {version} wheel, read {when.date()} ({path.name})"
     return _source(
         raw, f"{path}:{member}", when, source_url=package_url(version), described_as=described
@@ -281,7 +285,7 @@ def read_litellm_installed(*, observed_on: object | None = None) -> Source:
         )
     file = Path(next(iter(spec.submodule_search_locations))) / PACKAGED_FILE
     version = importlib.metadata.version("litellm")
-    when = _today() if observed_on is None else checks.date(observed_on)
+    when = _today() if observed_on is None else observed_date(observed_on, "--observed-on")
     described = f"the price file of the installed litellm {version}, read {when.date()}"
     return _source(
         read_json(file), str(file), when, source_url=package_url(version), described_as=described

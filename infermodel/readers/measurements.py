@@ -141,8 +141,10 @@ def read_vllm_bench_json(
     path = Path(path)
     try:
         result = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError(f"{path}: not a readable vLLM bench result JSON: {exc}") from None
+    except RecursionError:
+        raise DataError(f"{path}: JSON nested too deep to read: not a vLLM bench result") from None
     if not isinstance(result, dict):
         raise DataError(f"{path}: expected a JSON object (vLLM bench serve --save-result)")
     needed = ["completed", "total_input_tokens", "total_output_tokens", "output_throughput"]

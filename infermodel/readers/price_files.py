@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from infermodel import checks
-from infermodel.errors import DataError
+from infermodel.errors import DataError, InputError
 from infermodel.tables import MAX_USD_PER_MILLION, MIN_USD_PER_MILLION
 from infermodel.units import TOKENS_PER_MILLION
 
@@ -72,24 +72,48 @@ class Source:
 def observed_on_for(path: Path, observed_on: object | None) -> pd.Timestamp:
     """The date a price file speaks for: ``observed_on`` if given, else a date in its name."""
     if observed_on is not None:
-        return checks.date(observed_on, name="--observed-on")
+        return observed_date(observed_on, "--observed-on")
     found = _DATE_IN_NAME.search(Path(path).name)
     if not found:
         raise ImportRefused(
             f"{path}: cannot tell which date this price file speaks for; give --observed-on "
             "YYYY-MM-DD or put the date in the file name (e.g. litellm_2026-07-24.json)"
         )
-    return checks.date(found.group(1), name=f"date in the file name {Path(path).name!r}")
+    return observed_date(found.group(1), f"the date in the file name {Path(path).name!r}")
+
+
+def observed_date(value: object, name: str) -> pd.Timestamp:
+    """A date an observation may carry: ``YYYY-MM-DD``, not after today (a price seen on a day
+    to come is a plan, not an observation; the tables refuse it on writing)."""
+    when = checks.date(value, name=name)
+    today = pd.Timestamp.today().normalize()
+    if when > today:
+        raise InputError(
+            f"{name} {when.date()} is in the future (today is {today.date()}): an observation "
+            "is dated the day the source was read"
+        )
+    return when
+
+
+#: Why a JSON file nested past what Python's parser reads is refused.
+TOO_DEEP = (
+    "JSON nested deeper than Python can read (thousands of levels): not a price file; a "
+    "price file nests a few levels"
+)
 
 
 def read_json(path: Path) -> object:
     path = Path(path)
-    if not path.is_file():
-        raise ImportRefused(f"{path}: file not found")
+    problem = checks.not_a_file(path)
+    if problem:
+        found = "file not found" if problem == "does not exist" else problem
+        raise ImportRefused(f"{path}: {found}")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ImportRefused(f"{path}: not a JSON price file ({exc})") from None
+    except RecursionError:
+        raise ImportRefused(f"{path}: {TOO_DEEP}") from None
 
 
 def per_million(value: object, *, per_token: bool, where: str, field_name: str) -> float | None:

@@ -17,7 +17,8 @@ parameters. :func:`infermodel.reports.runner.build_report`
    executed ``.ipynb`` files, which carry the build machine's paths, are not published. A
    failure names the notebook and the cell (or the dead kernel, the signal, the folder
    fault), keeps the failed run under ``.failed/`` for reading, and leaves the last good
-   report untouched. Kernels talk over Unix sockets (:mod:`~infermodel.reports.kernel`).
+   report untouched. Kernels talk over Unix sockets (:mod:`~infermodel.reports.kernel`;
+   ipykernel keeps one localhost TCP port for forked processes' output, keyed, said there).
 
 Quarterly reports (:func:`~infermodel.reports.runner.build_quarterly`) run
 ``notebooks/quarterly.yml`` with ``as_of`` = the quarter's last day (or today, marked

@@ -12,7 +12,10 @@ The rules (each refusal is one line naming the path and what would be valid):
   folder itself, and a file (:func:`check_target`).
 - **Swap.** A report is built in a staging folder ``.<name>.building-<stamp>-<pid>`` beside
   the target and moved into place only when complete; only a previous report is moved aside
-  (to ``.<name>.replaced-<stamp>-<pid>``) and removed, after the swap (:func:`swap`).
+  (to ``.<name>.replaced-<stamp>-<pid>``) and, after the swap, emptied of the files its run
+  record says the kit wrote (``files``); anything else found there stays, with the folder
+  (:func:`swap`, :func:`remove_report`). A link is never a file the kit wrote, and a
+  ``.ipynb`` never is (executed notebooks are not published).
 - **Reports index.** The ``index.html`` listing reports is written in a folder only when it is
   a *reports folder*: the kit's ``reports/``, or a folder whose every visible entry is a
   report, an empty folder, or an index this kit wrote (:func:`is_reports_folder`); always
@@ -29,6 +32,7 @@ This module imports nothing from the rest of :mod:`infermodel.reports`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import json
@@ -117,21 +121,44 @@ def read_record(folder: Path) -> dict | None:
     """``folder/run_record.json`` as a dict, or None when there is none or it is not one."""
     try:
         record = json.loads((folder / "run_record.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     return record if isinstance(record, dict) else None
 
 
 def kit_names(record: dict) -> tuple[set[str], set[str]]:
-    """(entries, table files) a report with ``record`` may hold: what the kit wrote."""
+    """(entries, table files) a report with ``record`` may hold: what the kit wrote.
+
+    A record lists every file the build published (``files``, since issue 23); an older
+    record names its pages and tables. The executed notebooks are never published, so a
+    ``.ipynb`` in a report folder is someone's own file, whatever its name.
+    """
+    files = record.get("files")
+    if isinstance(files, list):
+        names = [str(f) for f in files]
+        entries = {n for n in names if _plain(n)}
+        tables = {n.removeprefix("tables/") for n in names if n.startswith("tables/")}
+        # Every build makes tables/, even when no notebook saves a table in it.
+        return entries | {"tables"}, {t for t in tables if _plain(t)}
     entries = {"index.html", "run_record.json", "tables"}
-    tables: set[str] = set()
+    tables = set()
     for run in record.get("notebooks") or []:
         if not isinstance(run, dict):
             continue
-        entries |= {str(run[k]) for k in ("html", "notebook") if run.get(k)}
-        tables |= {str(t) for t in run.get("tables") or []}
-    return entries, tables
+        entries |= {str(run["html"])} if run.get("html") else set()
+        tables |= {str(t) for t in run.get("tables") or [] if not isinstance(t, (list, dict))}
+    return {e for e in entries if _plain(e)}, {t for t in tables if _plain(t)}
+
+
+def _plain(name: str) -> bool:
+    """A file name inside its folder: no folder part, not ``.`` or ``..`` (a run record is
+    read from a folder that may hold anything: it names no file elsewhere)."""
+    return bool(name) and "/" not in name and "\0" not in name and name not in (".", "..")
+
+
+def _kit_file(path: Path) -> bool:
+    """A plain file (a link, even to a file, is not one the kit wrote)."""
+    return path.is_file() and not path.is_symlink()
 
 
 def not_replaceable(folder: Path) -> str:
@@ -154,17 +181,32 @@ def not_replaceable(folder: Path) -> str:
             f"is a folder that is not an infermodel report (it holds {entries[0]!r} and no "
             "run_record.json)"
         )
+    return _foreign_files(folder, record)
+
+
+def _foreign_files(folder: Path, record: dict) -> str:
+    """Why ``folder`` holds something the kit did not write there ("" when it does not)."""
     names, table_names = kit_names(record)
-    foreign = [e for e in entries if e not in names]
-    if not foreign and (folder / "tables").is_dir():
+    try:
+        entries = sorted(folder.iterdir(), key=lambda p: p.name)
         foreign = [
-            f"tables/{p.name}"
-            for p in sorted((folder / "tables").iterdir())
-            if p.name not in table_names or not p.is_file()
+            p.name
+            for p in entries
+            if p.name not in names or (p.name != "tables" and not _kit_file(p))
         ]
-    if foreign or ((folder / "tables").exists() and not (folder / "tables").is_dir()):
-        shown = foreign[0] if foreign else "tables"
-        return f"is a report holding {shown!r}, which infermodel did not write there"
+        tables = folder / "tables"
+        if not foreign and (tables.is_symlink() or (tables.exists() and not tables.is_dir())):
+            foreign = ["tables"]
+        if not foreign and tables.is_dir():
+            foreign = [
+                f"tables/{p.name}"
+                for p in sorted(tables.iterdir(), key=lambda p: p.name)
+                if p.name not in table_names or not _kit_file(p)
+            ]
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    if foreign:
+        return f"is a report holding {foreign[0]!r}, which infermodel did not write there"
     return ""
 
 
@@ -207,6 +249,8 @@ def write_atomic(target: Path, text: str) -> None:
     mode a new file gets (the umask), not a temporary file's 0600.
     """
     target = Path(target)
+    if target.is_symlink():  # written through: the link stays, the file it names is replaced
+        target = Path(os.path.realpath(target))
     temporary = target.with_name(f".{target.name}.writing-{os.getpid()}")
     try:
         with open(temporary, "x", encoding="utf-8") as handle:
@@ -271,7 +315,11 @@ def sweep(parent: Path, name: str) -> list[Path]:
         if match["kind"] == "replaced" and not (parent / match["name"]).exists():
             path.rename(parent / match["name"])  # the new report never arrived: restore
             continue
-        shutil.rmtree(path, ignore_errors=True)
+        if match["kind"] == "replaced":
+            if remove_report(path):
+                continue  # it holds someone's file: kept, as the swap left it
+        else:
+            shutil.rmtree(path, ignore_errors=True)
         removed.append(path)
     return removed
 
@@ -301,11 +349,13 @@ def folder_error(folder: Path, exc: OSError) -> ReportError:
     return ReportError(f"cannot write the report in {folder}: {reason} ({hint})")
 
 
-def swap(staging: Path, target: Path) -> None:
+def swap(staging: Path, target: Path) -> Path | None:
     """Move ``staging`` into place as ``target``, replacing only a previous report.
 
     ``target`` is checked again (it may have changed during the build); a previous report
-    is moved aside and removed only after the new one is in place.
+    is moved aside and removed only after the new one is in place (:func:`remove_report`).
+    Returns where the previous report was kept when it held a file the kit did not write
+    (saved there during the swap), else None.
     """
     problem = "is a file" if target.exists() and not target.is_dir() else not_replaceable(target)
     if problem:
@@ -323,8 +373,36 @@ def swap(staging: Path, target: Path) -> None:
         if replaced is not None and not target.exists():
             replaced.rename(target)
         raise folder_error(target.parent, exc) from None
-    if replaced is not None:
-        shutil.rmtree(replaced, ignore_errors=True)
+    if replaced is not None and remove_report(replaced):
+        return replaced
+    return None
+
+
+def remove_report(folder: Path) -> list[str]:
+    """Remove a previous report: the files its record says the kit wrote, then the folders
+    if they are empty. Anything else (a file saved there meanwhile) stays, with the folder;
+    returns what stayed (empty: the folder is gone)."""
+    record = read_record(folder) or {}
+    names, table_names = kit_names(record)
+    tables = folder / "tables"
+    try:
+        if tables.is_dir() and not tables.is_symlink():
+            for name in table_names:
+                if _kit_file(tables / name):
+                    (tables / name).unlink()
+            with contextlib.suppress(OSError):
+                tables.rmdir()
+        for name in names - {"tables", "run_record.json"}:
+            if _kit_file(folder / name):
+                (folder / name).unlink()
+        left = sorted(p.name for p in folder.iterdir() if p.name != "run_record.json")
+        if left:
+            return left  # the record stays too: it says which files are the kit's
+        (folder / "run_record.json").unlink(missing_ok=True)
+        folder.rmdir()
+    except OSError as exc:
+        return [f"(not removed: {exc.strerror})"]
+    return []
 
 
 def keep_failed(staging: Path, target: Path) -> Path | None:

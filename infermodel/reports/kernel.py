@@ -1,11 +1,22 @@
-"""The kernel a report's notebooks run in: Unix-domain sockets, not localhost TCP.
+"""The kernel a report's notebooks run in: its five channels on Unix-domain sockets.
 
 jupyter_client starts kernels on localhost TCP ports by default; anyone on the machine can
 connect to an unencrypted port, and ipykernel says so on every start ("Kernel is running
 over TCP without encryption"). :func:`ipc_kernels` gives papermill (through nbclient's
-``kernel_manager_class`` and ``config``) a kernel manager that uses the ``ipc`` transport,
-with its socket files in a private folder (mode 0700) removed afterwards, and kills a kernel
-still running when the build stops (a signal while the kernel starts, say).
+``kernel_manager_class`` and ``config``) a kernel manager that uses the ``ipc`` transport
+for the kernel's channels (shell, iopub, stdin, control, heartbeat), with their socket files
+in a private folder (mode 0700) removed afterwards, and kills a kernel still running when
+the build stops (a signal while the kernel starts, say).
+
+One localhost TCP port remains: ipykernel's IOPub "pipe" (``IOPubThread(pipe=True)``,
+hard-wired in ipykernel's kernel app), a PULL socket bound to ``127.0.0.1`` on a random
+port, through which processes the kernel forks send their output. It carries no code and
+no result to the kernel: it only forwards output messages, and drops every message that
+does not start with a 16-byte random key the kernel made for itself
+(``_pipe_uuid``). A local user who finds the port can at most send messages that are
+dropped (and printed as "Bad pipe message" to the kernel's stderr). Turning it off would
+mean patching ipykernel; ``tests/test_report_hygiene.py`` checks that it is the only TCP
+port a report's kernel listens on.
 """
 
 from __future__ import annotations

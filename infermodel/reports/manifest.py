@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
 import papermill
 import yaml
 
@@ -59,9 +61,17 @@ class Manifest:
         """Read a manifest YAML; notebook paths are relative to the manifest's folder."""
         path = Path(path)
         try:
-            raw = yaml.safe_load(path.read_text())
-        except (OSError, yaml.YAMLError) as exc:
-            raise ReportError(f"{path}: cannot read the report manifest: {exc}") from exc
+            text = path.read_text()
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            if node is not None:
+                rules.refuse_yaml_features(text, node, label="it")
+            raw = yaml.safe_load(text)
+        except UnicodeDecodeError:
+            raise ReportError(
+                f"{path}: cannot read the report manifest: not UTF-8 text (a manifest is YAML)"
+            ) from None
+        except (OSError, yaml.YAMLError, InputError) as exc:
+            raise ReportError(f"{path}: cannot read the report manifest: {exc}") from None
         if not isinstance(raw, dict) or not isinstance(raw.get("notebooks"), list):
             raise ReportError(f"{path}: a manifest needs a 'notebooks' list")
         runs = []
@@ -89,7 +99,35 @@ def notebook_parameters(notebook: Path) -> dict[str, dict]:
     notebook = Path(notebook)
     if not notebook.is_file():
         raise ReportError(f"notebook not found: {notebook}")
-    return papermill.inspect_notebook(str(notebook))
+    with warnings.catch_warnings():  # nbformat's notes on old files are not the user's
+        warnings.simplefilter("ignore")
+        try:
+            nbformat.validate(nbformat.read(notebook, as_version=4))
+            return papermill.inspect_notebook(str(notebook))
+        except _UNREADABLE as exc:
+            raise ReportError(
+                f"{notebook}: not a Jupyter notebook that can be run ({_why(exc)}); a manifest "
+                "names .ipynb files saved by Jupyter"
+            ) from None
+
+
+#: What reading a file that is not a notebook raises (its bytes are never echoed).
+_UNREADABLE = (
+    OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError,
+    RecursionError, nbformat.ValidationError,
+)  # fmt: skip
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8 text"
+    if isinstance(exc, nbformat.reader.NotJSONError) or type(exc).__name__ == "JSONDecodeError":
+        return "not JSON"
+    if isinstance(exc, nbformat.ValidationError):
+        return f"not nbformat's layout: {str(exc.message)[:120]}"
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    return f"not nbformat's layout ({type(exc).__name__})"
 
 
 _TYPE_CHECKS: dict[str, Callable[[object], bool]] = {
@@ -150,7 +188,10 @@ def check_parameters(
                 f"{Path(notebook).name}: unknown parameter {name!r}; valid parameters: {listing}"
             )
         type_name = declared[name]["inferred_type_name"].split("[")[0].strip()
-        value = _normalise(value, type_name)
+        try:
+            value = _normalise(value, type_name)
+        except InputError as exc:
+            raise ParameterError(f"{Path(notebook).name}: parameter {name!r}: {exc}") from None
         check = _TYPE_CHECKS.get(type_name)
         if check is not None and not check(value):
             raise ParameterError(

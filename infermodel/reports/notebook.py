@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import HTML
 
-from infermodel import narrative
+from infermodel import narrative, paths
 from infermodel.errors import ParameterError
 from infermodel.reports.record import provenance
 
@@ -41,7 +41,7 @@ def save_table(table: pd.DataFrame, name: str, tables_dir: str | os.PathLike) ->
         return None
     target = Path(tables_dir) / f"{name}.csv"
     target.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(target, index=False)
+    published(table, report_dir=target.parent.parent.parent).to_csv(target, index=False)
     return target
 
 
@@ -70,6 +70,25 @@ class Sentences:
         return " ".join(self.lines) if self.paragraph else narrative.plain(self.lines)
 
 
+def published(table: pd.DataFrame, report_dir: Path | None = None) -> pd.DataFrame:
+    """``table`` with every path of the build machine in its text cells made public: a cell
+    that is an absolute path (a log's ``path``) by :func:`infermodel.paths.public_path`, a
+    path inside a text by :func:`infermodel.paths.scrub`. Numbers and URLs are kept."""
+
+    def cell(value):
+        if not isinstance(value, str):
+            return value
+        if os.path.isabs(value) and "\n" not in value:
+            return paths.public_path(value, report_dir)
+        return paths.scrub(value, report_dir)
+
+    out = table.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(cell)
+    return out
+
+
 def save_answer(lines: Sequence[str], name: str, tables_dir: str | os.PathLike) -> Path | None:
     """Write the page's answer as ``<tables_dir>/<name>.answer.json`` for the report's index.
 
@@ -93,7 +112,7 @@ def read_saved(path: str | os.PathLike) -> dict:
     lists when the file is unreadable)."""
     try:
         saved = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         saved = {}
     if not isinstance(saved, dict):
         saved = {}

@@ -51,9 +51,36 @@ def render_html(executed: Path, target: Path, *, show_code: bool = False) -> Non
     exporter.exclude_anchor_links = True
     exporter.embed_images = True
     notebook = nbformat.read(executed, as_version=4)
+    scrub_notebook(notebook, Path(target).parent)
     body, _ = exporter.from_notebook_node(notebook)
     title, _ = page_summary(notebook, Path(executed).stem)
     target.write_text(finish_page(body, title), encoding="utf-8")
+
+
+#: Outputs holding text a person reads (images are left alone).
+_TEXT_MIMES = ("text/plain", "text/html", "text/markdown", "text/latex")
+
+
+def scrub_notebook(notebook, report_dir: Path) -> None:
+    """Every path of the build machine in the notebook's code and text outputs made public
+    (:func:`infermodel.paths.scrub`): the staging folder a page was built in (the parameters
+    cell ``--show-code`` shows names it), the checkout, the home and temporary folders."""
+
+    def clean(text):
+        joined = "".join(text) if isinstance(text, list) else text
+        return paths.scrub(joined, report_dir) if isinstance(joined, str) else text
+
+    for cell in notebook.cells:
+        cell.source = clean(cell.source)
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output["text"] = clean(output["text"])
+            if "traceback" in output:
+                output["traceback"] = [clean(line) for line in output["traceback"]]
+            data = output.get("data", {})
+            for mime in _TEXT_MIMES:
+                if mime in data:
+                    data[mime] = clean(data[mime])
 
 
 def page_summary(notebook, fallback: str) -> tuple[str, str]:
@@ -274,7 +301,9 @@ def write_reports_index(reports_dir: Path = paths.REPORTS_DIR) -> Path:
             continue
         try:
             record = json.loads(record_path.read_text())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
+            continue
+        if not isinstance(record, dict):
             continue
         entries.append((record_path.parent.name, record))
     entries.sort(

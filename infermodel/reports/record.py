@@ -8,7 +8,6 @@ the kit's checkout (inside the checkout), to ``~`` (inside the home folder), or 
 
 from __future__ import annotations
 
-import os
 import platform
 import re
 import subprocess
@@ -87,17 +86,9 @@ _ABSOLUTE = re.compile(r"(?<![\w.~])/[^\s'\"=,;:]+")
 
 
 def public_path(text: str, report_dir: Path | None = None) -> str:
-    """An absolute path written so that it names nothing of the build machine."""
-    path = Path(os.path.normpath(text))
-    bases = [(Path(report_dir).resolve(), ".")] if report_dir is not None else []
-    bases += [(paths.ROOT_DIR.resolve(), "."), (Path.home().resolve(), "~")]
-    for base, shown in bases:
-        if path == base or path.is_relative_to(base):
-            relative = path.relative_to(base).as_posix()
-            if shown == ".":
-                return relative if relative != "." else "."
-            return f"{shown}/{relative}" if relative != "." else shown
-    return f".../{path.name}" if path.name else "..."
+    """An absolute path written so that it names nothing of the build machine
+    (:func:`infermodel.paths.public_path`)."""
+    return paths.public_path(text, report_dir)
 
 
 def public(value: object, report_dir: Path | None = None) -> object:

@@ -1,7 +1,7 @@
 """Build a report all or nothing: stage, execute, render, record, swap into place.
 
 Where a report may go and how it replaces a previous one is :mod:`~infermodel.reports.folders`;
-the notebooks run in a kernel that talks over Unix sockets (:mod:`~infermodel.reports.kernel`).
+the notebooks run in a kernel whose channels are Unix sockets (:mod:`~infermodel.reports.kernel`).
 A published report holds the rendered pages, ``tables/`` and ``run_record.json`` (its paths
 relative to the report or the checkout); the executed ``.ipynb`` files, which carry the build
 machine's paths, are kept only for a failed run, under ``.failed/``.
@@ -234,6 +234,12 @@ def _finish(staging: Path, title: str, record: dict) -> None:
     build machine's paths; the rendered pages are the report)."""
     record["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     record["total_seconds"] = round(sum(n["seconds"] for n in record["notebooks"]), 2)
+    # Every file published, so that a later build replaces these and nothing else.
+    pages = [run["html"] for run in record["notebooks"]]
+    tables = sorted({t for run in record["notebooks"] for t in run["tables"]})
+    record["files"] = sorted(
+        ["index.html", "run_record.json", *pages, *(f"tables/{t}" for t in tables)]
+    )
     (staging / "run_record.json").write_text(json.dumps(record, indent=2, default=str))
     page = index_html(title, record, tables_dir=staging / "tables")
     (staging / "index.html").write_text(page, encoding="utf-8")
@@ -244,7 +250,7 @@ def _finish(staging: Path, title: str, record: dict) -> None:
 def _publish(staging: Path, target: Path, progress: Callable[[str], None]) -> None:
     """Swap the finished report into place and list it in the parent's reports index."""
     try:
-        folders.swap(staging, target)
+        kept = folders.swap(staging, target)
     except ReportError:
         kept = folders.keep_failed(staging, target)
         if kept is None:
@@ -252,6 +258,11 @@ def _publish(staging: Path, target: Path, progress: Callable[[str], None]) -> No
         raise ReportError(
             f"{target} could not be replaced; the built report is kept in {kept}"
         ) from None
+    if kept is not None:
+        progress(
+            f"(the previous report was kept in {kept}: files that infermodel did not write "
+            "were saved in it during the build)"
+        )
     parent = target.parent
     if folders.is_reports_folder(parent):
         try:

@@ -11,6 +11,7 @@ row is found without opening a debugger. The schemas themselves are in
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from infermodel._compat import SchemaError, SchemaErrors, pa, pandas_engine
+from infermodel.checks import not_a_file
 from infermodel.errors import Problem, TableError
 
 __all__ = ["Problem", "RowRule", "TableError", "date_column", "read_table", "row_problems"]
@@ -67,16 +69,74 @@ class RowRule:
 
 
 def read_csv_text(path: Path) -> pd.DataFrame:
-    """Read a CSV with every cell as stripped text and empty cells as missing."""
+    """Read a CSV with every cell as stripped text and empty cells as missing.
+
+    Each row's index label is its line in the file minus 2 (the header is line 1), so that
+    ``label + 2``, which every message shows, is the line an editor shows also after a blank
+    line or a quoted field that spans lines.
+    """
     path = Path(path)
-    if not path.is_file():
-        raise TableError([Problem(path, None, None, None, "file not found")])
+    problem = not_a_file(path)
+    if problem:
+        rule = "file not found" if problem == "does not exist" else problem
+        raise TableError([Problem(path, None, None, None, rule)])
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except pd.errors.EmptyDataError:
+        raise TableError(
+            [Problem(path, 1, None, None, "empty: no header line (the table's columns)")]
+        ) from None
+    except UnicodeDecodeError:
+        data = path.read_bytes()
+        try:
+            data.decode("utf-8")
+            at = 0
+        except UnicodeDecodeError as exc:
+            at = exc.start
+        rule = f"not UTF-8 text (byte {at:,}: {data[at : at + 1]!r}); save it as UTF-8"
+        raise TableError([Problem(path, data.count(b"\n", 0, at) + 1, None, None, rule)]) from None
+    except pd.errors.ParserError as exc:
         raise TableError([Problem(path, None, None, None, f"not a readable CSV: {exc}")]) from exc
+    _refuse_repeated_header(path)
     frame = frame.apply(lambda column: column.str.strip())
+    lines = _record_lines(path)
+    if (
+        lines is not None
+        and len(lines) == len(frame) + 1
+        and lines[1:] != list(range(2, len(frame) + 2))
+    ):
+        frame.index = pd.Index([line - 2 for line in lines[1:]])
     return frame.replace("", pd.NA)
+
+
+def _refuse_repeated_header(path: Path) -> None:
+    """A header naming a column twice: pandas reads the second as ``name.1``, and every row
+    then broke the schema (a thousand problems for one slip); say it once, on line 1."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            header = next((r for r in csv.reader(handle) if any(f.strip() for f in r)), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return
+    names = [name.strip() for name in header]
+    twice = [name for i, name in enumerate(names) if name and name in names[:i]]
+    if twice:
+        rule = "the header names this column twice; each column once"
+        raise TableError([Problem(path, 1, twice[0], None, rule)])
+
+
+def _record_lines(path: Path) -> list[int] | None:
+    """The line (1-based) on which each non-blank CSV record starts, the header first."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle)
+            lines, start = [], 1
+            for record in reader:
+                if len(record) > 1 or (record and record[0].strip()):  # pandas skips blanks
+                    lines.append(start)
+                start = reader.line_num + 1
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    return lines
 
 
 def _problems_from(path: Path, errors: SchemaErrors) -> list[Problem]:

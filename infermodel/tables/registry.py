@@ -40,6 +40,7 @@ from infermodel.tables import (
     model_key,
     offerings,
     owned_gpus,
+    price_steps,
     provenance,
     provider_rules,
     serving_engines,
@@ -143,6 +144,44 @@ def check_withdrawals(
             when = row["withdrawn_on"].strftime("%Y-%m-%d")
             problems.append(Problem(*where(row, index, path), "withdrawn_on", when, rule))
     return problems
+
+
+def check_price_steps(api_prices: pd.DataFrame, path: Path) -> list[Problem]:
+    """Observations whose prices move implausibly from the offering's previous one.
+
+    The importer's rule (:mod:`infermodel.tables.price_steps`), applied to every row, so that a
+    hand-added per-thousand price (or a slip of a decimal point) fails ``validate`` as it
+    would fail an import; a row whose note says :data:`~infermodel.tables.price_steps.ACCEPTED_NOTE`
+    passes.
+    """
+    problems = []
+    ordered = api_prices.sort_values("observed_on", kind="stable")
+    for _, rows in ordered.groupby(API_KEY, sort=False):
+        previous = None
+        for index, row in rows.iterrows():
+            reasons = price_steps.implausible(previous, row)
+            if reasons and not price_steps.accepted(row.get("note")):
+                field = "usd_per_million_" + reasons[0].split(" ", 1)[0]
+                since = _since(previous, row, index, path)
+                rule = (
+                    f"implausible price: {'; '.join(reasons)}{since}; check its unit (USD per "
+                    f"million tokens), or if it is right add '{price_steps.ACCEPTED_NOTE}: "
+                    "<why>' to its note"
+                )
+                problems.append(Problem(*where(row, index, path), field, row.get(field), rule))
+                continue  # the next row is compared with the last plausible one
+            previous = row
+    return sorted(problems, key=lambda problem: problem.line)
+
+
+def _since(previous: pd.Series | None, row: pd.Series, index: object, path: Path) -> str:
+    """Words naming the observation a price moved from: its date and line (and its file when
+    it is not the row's)."""
+    if previous is None:
+        return ""
+    file, line = where(previous, previous.name, path)
+    place = f"line {line}" if file == where(row, index, path)[0] else f"{file}, line {line}"
+    return f" against the observation of {previous['observed_on'].date()} ({place})"
 
 
 def check_scheduled_retirements(
@@ -356,6 +395,7 @@ def _cross_table_problems(tables: dict[str, pd.DataFrame], files: dict[str, Path
     problems: list[Problem] = []
     if "api_prices" in tables:
         api = tables["api_prices"]
+        problems += check_price_steps(api, files["api_prices"])
         if "api_price_tiers" in tables:
             tiers = tables["api_price_tiers"]
             problems += check_tiers(tiers, api, files["api_price_tiers"])
@@ -441,7 +481,9 @@ def validate_all(data_dir: Path = paths.DATA_DIR) -> dict[str, int]:
     latency target names a known model and GPU and has its realtime serving row; every
     serving assumption and measurement names a model of ``model_specs.csv`` (a serving
     assumption may name a model class such as the article's "Llama 3.x 70B"); every rate
-    limit names a provider with tracked offerings and a pattern matching one of them.
+    limit names a provider with tracked offerings and a pattern matching one of them; no
+    price moves implausibly from the offering's previous observation
+    (:func:`check_price_steps`).
     """
     data_dir = Path(data_dir)
     files = {

@@ -9,7 +9,8 @@ rewrite or lose one. Every write of a shipped file goes through this module:
   (``\\r\\n`` stays ``\\r\\n``), and a file without a final newline gets one first.
 - :func:`replace_file` writes a whole file atomically: a temporary file in the same folder,
   ``fsync``, then :func:`os.replace`, keeping the file's permission mode. A reader sees the
-  old file or the new one, never half of one.
+  old file or the new one, never half of one. A symbolic link is written through, never
+  replaced by a plain file (:func:`real_file`).
 - :func:`locked` holds an exclusive ``fcntl.flock`` on a sidecar lock file
   (``.api_prices.csv.lock`` beside ``api_prices.csv``) from reading a file to replacing it,
   so two writers take turns: the second waits (up to ``timeout`` seconds, then
@@ -53,6 +54,7 @@ __all__ = [
     "lock_path",
     "locked",
     "read_bytes",
+    "real_file",
     "replace_file",
 ]
 
@@ -214,13 +216,36 @@ def _new_file_mode() -> int:
     return 0o666 & ~mask
 
 
+def real_file(path: Path) -> Path:
+    """The file ``path`` names, through any symbolic links: what a write must replace.
+
+    A table linked to a shared history (``api_prices.csv -> /srv/history/api_prices.csv``) is
+    written there; replacing the link with a plain file would leave the history without the
+    rows. A link to nothing is refused (:class:`WriteRefused`): where it points is a guess.
+    """
+    path = Path(path)
+    if not path.is_symlink():
+        return path
+    target = Path(os.path.realpath(path))
+    if not target.exists():
+        raise WriteRefused(
+            f"{path}: a link to {target}, which does not exist; nothing written (point the "
+            "link at the table, or remove it)"
+        )
+    if not target.is_file():
+        raise WriteRefused(f"{path}: a link to {target}, which is not a file; nothing written")
+    return target
+
+
 def replace_file(path: Path, data: bytes) -> None:
     """Write ``data`` as the whole of ``path`` atomically, under its lock, keeping its mode.
 
     The bytes go to a temporary file in the same folder, are flushed to disk, and replace
-    ``path`` in one :func:`os.replace`; a new file gets the mode the umask gives.
+    ``path`` in one :func:`os.replace`; a new file gets the mode the umask gives. A symbolic
+    link is written through: the file it names is replaced, the link stays
+    (:func:`real_file`).
     """
-    path = Path(path)
+    path = real_file(Path(path))
     with locked(path):
         mode = path.stat().st_mode & 0o7777 if path.exists() else _new_file_mode()
         try:

@@ -84,6 +84,10 @@ AI_SERVICE_CATEGORY = "AI and Machine Learning"
 IN_SCOPE = "AI token usage"
 #: Relative tolerance between ConsumedQuantity and PricingQuantity x PricingUnit. [-]
 QUANTITY_TOLERANCE = 1e-6
+#: The most tokens one bill line may count: a quadrillion, the bound of ``--total-tokens``
+#: (a month of the busiest public API is far below; a unit slip such as tokens read as
+#: millions of tokens lands above). [tokens]
+MAX_TOKENS_PER_LINE = 1e15
 
 #: Columns of :attr:`Bill.lines`, in order. Costs [USD], tokens [tokens].
 LINE_COLUMNS = (
@@ -211,18 +215,26 @@ def _csv_lines(path: Path, compression: str | None, rows: int) -> np.ndarray:
 
 
 def _numbers(frame: pd.DataFrame, column: str, lines: np.ndarray, path: Path) -> pd.Series:
-    """A column as floats (empty -> NaN); text that is no number is refused, naming it."""
+    """A column as floats (empty -> NaN); text that is no number, or an infinite one, is
+    refused, naming it."""
     raw = frame[column]
     if pd.api.types.is_numeric_dtype(raw):
-        return raw.astype(float)
-    text = raw.astype("string").str.strip()
-    values = pd.to_numeric(text.replace("", pd.NA), errors="coerce").astype(float)
-    bad = text.notna() & (text != "") & values.isna()
-    if bad.any():
-        at = int(np.flatnonzero(bad.to_numpy())[0])
+        values = raw.astype(float)
+    else:
+        text = raw.astype("string").str.strip()
+        values = pd.to_numeric(text.replace("", pd.NA), errors="coerce").astype(float)
+        bad = text.notna() & (text != "") & values.isna()
+        if bad.any():
+            at = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(
+                f"{path}:{lines[at]}: field {column!r} = {raw.iloc[at]!r}: must be a number"
+                f"{f' ({int(bad.sum())} such lines)' if bad.sum() > 1 else ''}"
+            )
+    endless = np.isinf(values.to_numpy(dtype=float))
+    if endless.any():
+        at = int(np.flatnonzero(endless)[0])
         raise DataError(
-            f"{path}:{lines[at]}: field {column!r} = {raw.iloc[at]!r}: must be a number"
-            f"{f' ({int(bad.sum())} such lines)' if bad.sum() > 1 else ''}"
+            f"{path}:{lines[at]}: field {column!r} = {raw.iloc[at]!r}: must be a finite number"
         )
     return values
 
@@ -245,6 +257,20 @@ def _dates(frame: pd.DataFrame, column: str, lines: np.ndarray, path: Path) -> p
     return values.dt.tz_localize(None).astype("datetime64[ns]")
 
 
+def _refuse_future(path: Path, start: pd.Series, lines: np.ndarray) -> None:
+    """A charge period that starts after now has billed nothing yet: a wrong date (or clock);
+    it would be priced at today's prices without a word."""
+    now = pd.Timestamp.now(tz="UTC").tz_localize(None)
+    ahead = start > now
+    if ahead.any():
+        at = int(np.flatnonzero(ahead.to_numpy())[0])
+        raise DataError(
+            f"{path}:{lines[at]}: field 'ChargePeriodStart' = {start.iloc[at]} is in the future "
+            f"(now {now:%Y-%m-%d %H:%M} UTC): a bill charges periods that have begun; check the "
+            "date (and the clock)"
+        )
+
+
 def _text(frame: pd.DataFrame, column: str) -> pd.Series:
     if column not in frame:
         return pd.Series("", index=frame.index, dtype=object)
@@ -256,12 +282,18 @@ def _rates(
 ) -> tuple[pd.Series, dict[str, float]]:
     """USD per unit of each line's currency; refuses a currency without a rate."""
     rates = {"USD": 1.0}
+    given: dict[str, float] = {}
     for code, rate in usd_per.items():
         code = str(code).strip().upper()
         checks.number(f"usd_per[{code!r}]", rate, low=0, low_open=True)
         if code == "USD" and float(rate) != 1.0:
             raise InputError(f"usd_per['USD'] must be 1 (a bill is priced in USD), got {rate!r}")
-        rates[code] = float(rate)
+        if code in given and given[code] != float(rate):
+            raise InputError(
+                f"usd_per gives two rates for {code} ({given[code]:g} and {float(rate):g}); "
+                "give one"
+            )
+        given[code] = rates[code] = float(rate)
     empty = currency == ""
     if empty.any():
         at = int(np.flatnonzero(empty.to_numpy())[0])
@@ -318,6 +350,12 @@ def _quantity_problem(row) -> str:
             f"field 'ConsumedUnit' = {row.consumed_unit!r}: a unit the kit does not price "
             f"(it reads {focus_skus.TOKEN_UNITS})"
         )
+    if quantity * row.multiple > MAX_TOKENS_PER_LINE:
+        return (
+            f"field 'ConsumedQuantity' = {quantity:g} x {row.consumed_unit!r} = "
+            f"{quantity * row.multiple:,.0f} tokens, more than {MAX_TOKENS_PER_LINE:.0e} on one "
+            "line (the most the kit reads: is the unit right?)"
+        )
     priced = row.pricing_quantity * row.per
     return (
         f"field 'PricingQuantity' = {row.pricing_quantity:g} x {row.pricing_unit!r} = "
@@ -357,7 +395,8 @@ def _classify(lines: pd.DataFrame) -> pd.DataFrame:
     disagree = priced.notna() & ~np.isclose(
         priced, tokens, rtol=QUANTITY_TOLERANCE, atol=0.5, equal_nan=True
     )
-    wrong = quantity.isna() | (quantity < 0) | usage["multiple"].isna() | disagree
+    huge = tokens > MAX_TOKENS_PER_LINE
+    wrong = quantity.isna() | (quantity < 0) | usage["multiple"].isna() | huge | disagree
     counted = pd.Series("", index=usage.index, dtype=object)
     if wrong.any():
         counted[wrong] = [_quantity_problem(row) for row in usage[wrong].itertuples()]
@@ -376,13 +415,33 @@ def _classify(lines: pd.DataFrame) -> pd.DataFrame:
     return lines
 
 
+def _refuse_space_lines(path: Path, compression: str | None) -> None:
+    """Refuse a line of spaces only (DuckDB then misreads the whole layout), naming it."""
+    opener = gzip.open if compression == "gzip" else open
+    if compression not in (None, "gzip"):
+        return
+    with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as handle:
+        for number, text in enumerate(handle, start=1):
+            if text.strip("\r\n") and not text.strip():
+                raise DataError(
+                    f"{path}:{number}: a line of spaces only; a FOCUS export's lines are its "
+                    "header and rows (an empty line is skipped): remove it"
+                )
+
+
 def _frame(path: Path, fmt: str, compression: str | None) -> tuple[pd.DataFrame, list[str]]:
     """The columns pricing reads, as DuckDB reads them, and the file's header."""
     con = connect()
     source = _source(path, fmt, compression)
+    try:
+        with reading(path, f"a FOCUS {fmt} export"):
+            header = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+            _check_columns(path, header)
+    except DataError:
+        if fmt == "csv":
+            _refuse_space_lines(path, compression)  # what misled DuckDB's reading of the header
+        raise
     with reading(path, f"a FOCUS {fmt} export"):
-        header = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
-        _check_columns(path, header)
         wanted = [c for c in (*REQUIRED, *OPTIONAL) if c in header]
         selected = ", ".join(f'"{c}"' for c in dict.fromkeys(wanted))
         frame = con.execute(f"SELECT {selected} FROM {source}").df()
@@ -410,8 +469,10 @@ def read_bill(path: str | Path, *, usd_per: Mapping[str, float] | None = None) -
         charge period ending before it starts, a currency without a rate.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"bill not found: {path} (a FOCUS export, CSV or Parquet)")
+    problem = checks.not_a_file(path)
+    if problem:
+        found = "not found" if problem == "does not exist" else problem
+        raise InputError(f"bill {path}: {found} (a FOCUS export, CSV or Parquet)")
     fmt, compression = _format(path)
     frame, header = _frame(path, fmt, compression)
     rows = len(frame)
@@ -445,6 +506,7 @@ def read_bill(path: str | Path, *, usd_per: Mapping[str, float] | None = None) -
             "commitment_discount_id": _text(frame, "CommitmentDiscountId"),
         }
     )
+    _refuse_future(path, lines["charge_period_start"], numbers)
     backwards = lines["charge_period_end"] <= lines["charge_period_start"]
     if backwards.any():
         at = int(np.flatnonzero(backwards.to_numpy())[0])

@@ -120,7 +120,7 @@ def parse_details(text: object) -> tuple[dict, str]:
         return {}, ""
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}, "field 'SkuPriceDetails' is not JSON (FOCUS key-value format is a JSON object)"
     if not isinstance(value, dict):
         return {}, "field 'SkuPriceDetails' is not a JSON object"
@@ -144,8 +144,20 @@ def _kind_from_details(details: dict) -> tuple[str, str]:
         if direction == "output" and action != "input":
             return "", "SkuPriceDetails names a cache action on output tokens"
         kinds.append(direction if direction == "output" else action)
+    elif "tokencacheaction" in details:  # a cache action alone: input tokens, read or written
+        action = _CACHE_ACTIONS.get(_letters(details["tokencacheaction"]))
+        if action is None:
+            shown = details["tokencacheaction"]
+            return "", f"SkuPriceDetails TokenCacheAction {shown!r} is not a cache action"
+        if action != "input" or not kinds:
+            kinds.append(action)
+        elif kinds[0] == "output":
+            return "", "SkuPriceDetails names a cache action on output tokens"
     if len(set(kinds)) > 1:
-        return "", f"SkuPriceDetails TokenType and TokenDirection disagree ({' vs '.join(kinds)})"
+        return "", (
+            f"SkuPriceDetails says two token kinds ({' vs '.join(kinds)}: TokenType, "
+            "TokenDirection and TokenCacheAction disagree)"
+        )
     return (kinds[0] if kinds else ""), ""
 
 
@@ -214,8 +226,16 @@ def sku_facts(details_text: object, meter: object) -> SkuFacts:
     meter_text = str(meter).lower() if isinstance(meter, str) else ""
     model = next((str(details[k]).strip() for k in MODEL_KEYS if details.get(k)), "")
     kind, kind_problem = _kind_from_details(details)
+    metered = _kind_from_meter(meter)
     if not kind and not kind_problem:
-        kind = _kind_from_meter(meter)
+        kind = metered
+    elif kind and metered and metered != kind:
+        # Two fields of one line name two kinds: pricing it under either would be a guess.
+        kind_problem = (
+            f"SkuPriceDetails says {kind.replace('_', ' ')} tokens but SkuMeter {meter!r} says "
+            f"{metered.replace('_', ' ')}: the line's token kind is unclear"
+        )
+        kind = ""
     problems = [p for p in (problem, kind_problem) if p]
     if not kind and not problems:
         problems.append(

@@ -56,6 +56,7 @@ from infermodel.readers.logs import spark_sources
 from infermodel.readers.logs.engines import ENGINES, DuckDBEngine, Engine, SparkEngine, make_engine
 from infermodel.readers.logs.files import (
     CsvLayout,
+    FileState,
     LogFile,
     clear_rejects,
     connect,
@@ -141,6 +142,8 @@ class Trace:
     dropped_by_kind: dict[str, int] = field(default_factory=dict)
     has_timestamps: bool = True
     compression: str | None = None
+    #: The file as it was checked; every later scan of it must find it so.
+    state: FileState | None = None
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -153,13 +156,22 @@ class Trace:
         return self.engine.con
 
     def _rows(self, query: str) -> list[tuple]:
-        """Run ``query``; an engine error (the file changed since it was read) is one line."""
+        """Run ``query``; an engine error or a file that changed since it was checked is one
+        line (:class:`~infermodel.readers.log_files.FileState`)."""
         with self.engine.reading(self.path, self.fmt):
-            return self.engine.rows(query)
+            rows = self.engine.rows(query)
+        self._same_file()
+        return rows
 
     def _frame(self, query: str) -> pd.DataFrame:
         with self.engine.reading(self.path, self.fmt):
-            return self.engine.frame(query)
+            frame = self.engine.frame(query)
+        self._same_file()
+        return frame
+
+    def _same_file(self) -> None:
+        if self.state is not None:
+            self.state.check(self.path)
 
     def summary(self) -> pd.DataFrame:
         """One row: requests, token totals [tokens], first and last arrival, span [min].
@@ -367,6 +379,31 @@ def _resolve_mapping(
     return mapping
 
 
+#: What each format is made of, in words, to tell a format forced on the wrong file.
+_FAMILIES = {"azure": "CSV", "csv": "CSV", "mooncake": "JSON lines", "jsonl": "JSON lines",
+             "parquet": "Parquet"}  # fmt: skip
+
+
+def _format(log: LogFile, fmt: str | None) -> str:
+    """The format asked for, or detected; one asked for a file of another kind is refused."""
+    detected = format_of(log)
+    if fmt is None:
+        return detected
+    if _FAMILIES[fmt] != _FAMILIES[detected]:
+        raise InputError(
+            f"{log.path}: format {fmt} reads {_FAMILIES[fmt]}, but the file is "
+            f"{_FAMILIES[detected]} (detected: {detected}); give its format or let it be "
+            "detected (--trace-format, fmt=)"
+        )
+    return fmt
+
+
+def _used_columns(mapping: ColumnMapping) -> dict[str, str]:
+    """Role -> column name of every column the kit reads from a log."""
+    roles = ("input_tokens", "output_tokens", "cached_input_tokens", "timestamp", "model")
+    return {role: getattr(mapping, role) for role in roles if getattr(mapping, role)}
+
+
 def _describe(
     engine: Engine, log: LogFile, fmt: str, layout: CsvLayout | None
 ) -> tuple[list[str], dict[str, str]]:
@@ -465,7 +502,7 @@ def _refuse(engine: Engine, log: LogFile, layout: CsvLayout | None, bad: _BadRow
         records = {r[0] for r in rejected} | {f for k, f in first.items() if k in _REJECTED_KINDS}
         with reading(log.path, "csv"):
             at_record, at_row = physical_lines(
-                con, log, layout, records=records, rows=rows, rejected=every
+                log, layout, records=records, rows=rows, rejected=every
             )
         problems = [(at_row.get(p[0] - 1, p[0]), *p[1:]) for p in problems]
         for record, kind, value, fields, cause in rejected:
@@ -607,7 +644,7 @@ def read_trace(
     if fmt is not None and fmt not in FORMATS:
         raise InputError(f"trace format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     log = open_log(path)
-    fmt = format_of(log) if fmt is None else fmt
+    fmt = _format(log, fmt)
     if fmt == "parquet" and log.compression:
         raise DataError(
             f"{path}: {log.compression}-compressed Parquet cannot be read; decompress it "
@@ -618,6 +655,8 @@ def read_trace(
         layout = csv_layout(log) if fmt in ("azure", "csv") else None
         available, types = _describe(engine, log, fmt, layout)
         mapping = _resolve_mapping(path, fmt, mapping, available)
+        if layout is not None:
+            layout.check_not_repeated(path, _used_columns(mapping))
         columns = Columns(json_like=fmt in ("mooncake", "jsonl"), types=types)
 
         def view_sql(store_rejects: bool) -> str:
@@ -628,10 +667,13 @@ def read_trace(
             return checked_sql(source, fmt, mapping, columns)
 
         bad = _count_bad_rows(engine, log, fmt, view_sql)
+        log.state.check(path)
         if bad.total and not drop_bad_rows:
             _refuse(engine, log, layout, bad)
         has_timestamps = mapping.timestamp is not None
-        if not _create_requests(engine, fmt, has_timestamps):
+        good = _create_requests(engine, fmt, has_timestamps)
+        log.state.check(path)  # the rows checked are the rows priced
+        if not good:
             raise DataError(f"{path}: no request left to price (the log has no good rows)")
     return Trace(
         path=path,
@@ -642,6 +684,7 @@ def read_trace(
         dropped_by_kind=bad.counts,
         has_timestamps=has_timestamps,
         compression=log.compression,
+        state=log.state,
     )
 
 

@@ -171,8 +171,27 @@ def to_spark(sql: str, names: tuple[tuple[str, str], ...] = (), *, read: str = "
         renames = dict(names)
         tree = tree.transform(lambda node: _renamed(node, renames))
     if read == "duckdb":
-        tree = tree.transform(_spark_node)
+        tree = _bottom_up(tree, _spark_node)
     return tree.sql(dialect="spark")
+
+
+def _bottom_up(tree, rewrite):
+    """``tree`` with ``rewrite`` applied to every node, children before their parent.
+
+    SQLGlot's ``transform`` goes top down and does not enter a node it has replaced, so a
+    rewritten function inside another (``epoch_us`` inside ``make_timestamp``) was left as
+    DuckDB's; here every node is rewritten after what it holds.
+    """
+    for node in reversed(list(tree.dfs())):
+        parent, key, index = node.parent, node.arg_key, node.index
+        new = rewrite(node)
+        if new is node:
+            continue
+        if parent is None:
+            tree = new
+        else:
+            parent.set(key, new, index)
+    return tree
 
 
 __all__ = ["DIALECTS", "JSON_STRING_REGEX", "to_spark"]

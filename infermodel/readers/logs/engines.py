@@ -50,6 +50,9 @@ SPARK_CONFIG = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
+    # Let try_parse_json read a key named twice, so that both engines refuse it by one rule
+    # (log_checks: a top-level key twice is malformed; nested values are never read).
+    "spark.sql.variant.allowDuplicateKeys": "true",
 }
 SPARK_INSTALL = "install infermodel[spark] (pip install 'infermodel[spark]')"
 

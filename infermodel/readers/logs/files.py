@@ -34,7 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import zstandard
 
+from infermodel import checks
 from infermodel.errors import DataError, InputError
 
 #: Compressions read, by their magic bytes, and the file-name suffixes that usually say so.
@@ -50,8 +52,12 @@ _REFUSED = {
 CSV_DELIMITERS = (",", "\t", ";", "|")
 #: Bytes of a log read to tell its format and CSV header. [bytes]
 HEAD_BYTES = 1 << 16
-#: Longest line DuckDB reads (JSON lines, CSV records). [bytes]
-MAX_LINE_BYTES = 1 << 30
+#: Longest line DuckDB reads (JSON lines, CSV records): far above any request's line (a
+#: JSON line holding a million-token prompt's text is about 4 MB), and a bound on what a
+#: line without end (binary data inside a compressed log) may take. [bytes]
+MAX_LINE_BYTES = 16 << 20
+#: Bytes scanned at a time for NUL bytes in a plain log (:func:`find_nul`). [bytes]
+_SCAN_BYTES = 64 << 20
 #: Rejected CSV rows DuckDB keeps; past this many the file is refused as not this CSV.
 MAX_REJECTED_ROWS = 100_000
 #: DuckDB's error types for a CSV row with too many or too few fields.
@@ -75,6 +81,17 @@ def duckdb_cause(exc: BaseException) -> str:
     line = re.search(r"CSV Error on Line: (\d+)", first)
     if line and any("Invalid unicode" in text for text in lines):
         return not_utf8(int(line.group(1)))
+    if line and any("\\0\\0" in text for text in lines):
+        return f"line {int(line.group(1)):,} holds binary data (NUL bytes): not a text log"
+    size = next(
+        (re.search(r"Actual Size:\s*(\d+)", t) for t in lines if "Maximum line size" in t), None
+    )
+    if line and size:
+        return (
+            f"line {int(line.group(1)):,} is {int(size.group(1)):,} bytes long, past the "
+            f"{MAX_LINE_BYTES:,} bytes a log's line may have (a line is one request: is it the "
+            "file you meant?)"
+        )
     if "CSV Error on Line" in first and len(lines) > 1:
         first = f"{first}: {lines[1]}"
     return first if len(first) <= 300 else first[:297] + "..."
@@ -98,8 +115,14 @@ def reading(path: Path, fmt: str) -> Iterator[None]:
 
 
 def connect() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB without its terminal progress bar (noise in notebooks and logs)."""
+    """An in-memory DuckDB in UTC, without its terminal progress bar (noise in notebooks).
+
+    In UTC, as Spark's sessions (:mod:`infermodel.readers.engines`): a time-zone-aware
+    column (Parquet's UTC-adjusted timestamps) is read as its UTC wall clock, whatever the
+    machine's ``TZ``.
+    """
     con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
     try:
         con.execute("SET enable_progress_bar = false")
     except duckdb.InvalidInputException:
@@ -141,25 +164,58 @@ def raw_lines_sql(path: Path, compression: str | None, *, encoding: str = "utf-8
 
 
 def read_head(path: Path, compression: str | None, size: int = HEAD_BYTES) -> bytes:
-    """The first ``size`` bytes of the file's content (decompressed)."""
-    if compression is None:
-        with path.open("rb") as handle:
-            return handle.read(size)
-    if compression == "gzip":
-        try:
-            with gzip.open(path, "rb") as handle:
-                return handle.read(size)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise DataError(f"{path}: not readable gzip data: {exc}") from None
-    con = connect()
+    """The first ``size`` bytes of the file's content (decompressed, as a stream: a huge
+    first line costs no more memory than ``size``)."""
+    opener = {"gzip": gzip.open, None: open, "zstd": zstandard.open}[compression]
     try:
-        with reading(path, f"{compression}-compressed text"):
-            # latin-1 maps every byte to one character, so the bytes come back unchanged.
-            lines = con.sql(f"{raw_lines_sql(path, compression, encoding='latin-1')} LIMIT 200")
-            text = "\n".join(line or "" for (line,) in lines.fetchall())
-    finally:
-        con.close()
-    return text.encode("latin-1")[:size]
+        with opener(path, "rb") as handle:
+            return handle.read(size)
+    except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
+        raise DataError(f"{path}: not readable {compression or 'plain'} data: {exc}") from None
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What a file is at one moment: device, inode, size and change times (``os.stat``).
+
+    A log is read in several scans (the checks, then the shapes and minutes that price it,
+    later the views a page draws); if the file changes between two of them (a log still being
+    written, truncated, replaced), the rows checked are not the rows priced. Every scan is
+    followed by :meth:`check`, which refuses a file that is no longer this state.
+    """
+
+    device: int
+    inode: int
+    size: int
+    modified_ns: int
+    changed_ns: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileState:
+        info = Path(path).stat()
+        return cls(info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+    def check(self, path: Path) -> None:
+        """Raise :class:`DataError` when ``path`` is no longer the file this state describes."""
+        try:
+            now = FileState.of(path)
+        except OSError as exc:
+            raise DataError(
+                f"{path}: the log went away while it was read ({exc.strerror}); nothing is "
+                "priced from it"
+            ) from None
+        if now == self:
+            return
+        what = (
+            f"its size went from {self.size:,} to {now.size:,} bytes"
+            if now.size != self.size
+            else "it was rewritten or replaced"
+        )
+        raise DataError(
+            f"{path}: the log changed while it was read ({what}); the rows checked would not "
+            "be the rows priced, so nothing is priced: read it again once it is complete (or "
+            "price a copy of it)"
+        )
 
 
 @dataclass(frozen=True)
@@ -169,6 +225,7 @@ class LogFile:
     path: Path
     compression: str | None
     head: bytes
+    state: FileState | None = None
 
     @property
     def described(self) -> str:
@@ -178,18 +235,74 @@ class LogFile:
 def open_log(path: str | Path) -> LogFile:
     """Check that ``path`` is a non-empty log and read its first bytes."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"trace file not found: {path}")
+    problem = checks.not_a_file(path)
+    if problem:
+        found = "not found" if problem == "does not exist" else problem
+        raise InputError(f"log {path}: {found}")
+    state = FileState.of(path)
     compression = detect_compression(path)
     head = read_head(path, compression)
     inside = f" (after {compression} decompression)" if compression else ""
     if not head.strip():
         raise DataError(f"{path}: the file is empty{inside}")
-    if not head.startswith(b"PAR1") and not _is_text(head.split(b"\n", 1)[0]):
+    if not head.startswith(b"PAR1"):
+        _refuse_binary(path, head, compression, inside)
+    state.check(path)
+    return LogFile(path, compression, head, state)
+
+
+def _refuse_binary(path: Path, head: bytes, compression: str | None, inside: str) -> None:
+    """Refuse a text log with binary data: in its first line, or a NUL byte anywhere (a text
+    log has none; DuckDB read gigabytes of NULs after a header as one line before failing)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _utf16(head[:200]):
+        raise DataError(
+            f"{path}: UTF-16 text{inside}; infermodel reads UTF-8 logs: convert it, e.g. "
+            "iconv -f UTF-16 -t UTF-8"
+        )
+    if not _is_text(head.split(b"\n", 1)[0]):
         raise DataError(
             f"{path}: binary data{inside}, not a UTF-8 text log (CSV, JSON lines) nor Parquet"
         )
-    return LogFile(path, compression, head)
+    at, line = find_nul(path, compression)
+    if at >= 0:
+        raise DataError(
+            f"{path}: binary data (a NUL byte) on line {line:,}{inside}, byte {at:,}: not a "
+            "text log; a CSV or JSON-lines log holds text only (was it cut short, or another "
+            "file appended to it?)"
+        )
+
+
+def _utf16(start: bytes) -> bool:
+    """Text in UTF-16 without a byte-order mark: every other byte NUL, the others not."""
+    if len(start) < 8:
+        return False
+    for zeros, chars in ((start[1::2], start[0::2]), (start[0::2], start[1::2])):
+        if zeros.count(0) == len(zeros) and chars.count(0) == 0:
+            return True
+    return False
+
+
+def find_nul(path: Path, compression: str | None = None) -> tuple[int, int]:
+    """(offset, line) of the first NUL byte of a log's content (decompressed), or (-1, -1).
+
+    DuckDB reads a run of NULs as one line, gigabytes of memory before failing, and drops one
+    past its longest line at the end of a file without a word; a text log has none. Scanned in
+    blocks (``bytes.find``, memchr): well under a second per gigabyte of plain text, about a
+    second per hundred megabytes of gzip or zstd, memory for one block.
+    """
+    opener = {"gzip": gzip.open, None: open, "zstd": zstandard.open}[compression]
+    offset, lines = 0, 1
+    try:
+        with opener(path, "rb") as handle:
+            while block := handle.read(_SCAN_BYTES):
+                at = block.find(b"\0")
+                if at >= 0:
+                    return offset + at, lines + block.count(b"\n", 0, at)
+                offset += len(block)
+                lines += block.count(b"\n")
+    except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
+        raise DataError(f"{path}: not readable {compression or 'plain'} data: {exc}") from None
+    return -1, -1
 
 
 def _is_text(line: bytes) -> bool:
@@ -228,10 +341,31 @@ def detect_format(path: str | Path) -> str:
 
 @dataclass(frozen=True)
 class CsvLayout:
-    """How a CSV log is split: its delimiter and header names (made unique, never empty)."""
+    """How a CSV log is split: its delimiter and header names (made unique, never empty).
+
+    ``repeated``: each name the header gives more than one field, with those fields'
+    numbers (1-based); the second is read as ``name_1``, the third ``name_2``.
+    """
 
     delimiter: str
     names: tuple[str, ...]
+    repeated: tuple[tuple[str, tuple[int, ...]], ...] = ()
+
+    def check_not_repeated(self, path: Path, used: dict[str, str]) -> None:
+        """Refuse a header that names a column the kit reads (``used``: role -> name) twice.
+
+        Which field holds the value is then a guess; the first was taken, silently.
+        """
+        twice = dict(self.repeated)
+        for role, name in used.items():
+            if name in twice:
+                at = [str(n) for n in twice[name]]
+                fields = ", ".join(at[:-1]) + " and " + at[-1]
+                raise DataError(
+                    f"{path}:1: the CSV header names column {name!r} more than once (fields "
+                    f"{fields}); which one holds the {role.replace('_', ' ')} is a guess: "
+                    "rename the others"
+                )
 
 
 def csv_layout(log: LogFile) -> CsvLayout:
@@ -250,13 +384,16 @@ def csv_layout(log: LogFile) -> CsvLayout:
             best = (delimiter, fields)
     assert best is not None
     names: list[str] = []
+    fields: dict[str, list[int]] = {}
     for index, raw in enumerate(best[1]):
         name, base, n = raw.strip() or f"column{index}", raw.strip() or f"column{index}", 0
+        fields.setdefault(base, []).append(index + 1)
         while name in names:  # as DuckDB's sniffer: a repeated name gets _1, _2, ...
             n += 1
             name = f"{base}_{n}"
         names.append(name)
-    return CsvLayout(best[0], tuple(names))
+    repeated = tuple((name, tuple(at)) for name, at in fields.items() if len(at) > 1)
+    return CsvLayout(best[0], tuple(names), repeated)
 
 
 def csv_sql(log: LogFile, layout: CsvLayout, *, store_rejects: bool) -> str:
@@ -353,7 +490,6 @@ def _ends_inside_quotes(text: str, delimiter: str, inside: bool) -> bool:
 
 
 def physical_lines(
-    con: duckdb.DuckDBPyConnection,
     log: LogFile,
     layout: CsvLayout,
     *,
@@ -383,34 +519,48 @@ def physical_lines(
     wanted = len(records) + len(rows)
     record = accepted = 0
     inside = False
-    # latin-1 maps every byte to a character, so an invalid UTF-8 byte cannot stop the count.
-    result = con.execute(raw_lines_sql(log.path, log.compression, encoding="latin-1"))
-    line = 0
-    while len(found_records) + len(found_rows) < wanted:
-        batch = result.fetchmany(65_536)
-        if not batch:
+    for line, text in enumerate(_text_lines(log), start=1):
+        if len(found_records) + len(found_rows) >= wanted:
             break
-        for (text,) in batch:
-            line += 1
-            text = text or ""
-            if not inside:
-                record += 1
-                if record > 1 and text:
-                    if record in rejected:
-                        if record in records:
-                            found_records[record] = line
-                    else:
-                        accepted += 1
-                        if accepted in rows:
-                            found_rows[accepted] = line
-            if '"' in text:
-                inside = _ends_inside_quotes(text, layout.delimiter, inside)
+        if not inside:
+            record += 1
+            if record > 1 and text:
+                if record in rejected:
+                    if record in records:
+                        found_records[record] = line
+                else:
+                    accepted += 1
+                    if accepted in rows:
+                        found_rows[accepted] = line
+        if '"' in text:
+            inside = _ends_inside_quotes(text, layout.delimiter, inside)
     return found_records, found_rows
+
+
+def _text_lines(log: LogFile, block: int = 1 << 20) -> Iterator[str]:
+    """The file's lines (decompressed) as text without their endings, as DuckDB splits them.
+
+    Read as latin-1, which maps every byte to one character, so that no byte stops the count
+    (DuckDB's own latin-1 refuses bytes 0x80-0x9F, which UTF-8 text is full of: a curly quote
+    is E2 80 99). A lone CR ends a line in a file without LF.
+    """
+    opener = {"gzip": gzip.open, None: open, "zstd": zstandard.open}[log.compression]
+    end = b"\r" if b"\r" in log.head and b"\n" not in log.head else b"\n"
+    rest = b""
+    with opener(log.path, "rb") as handle:
+        while chunk := handle.read(block):
+            lines = (rest + chunk).split(end)
+            rest = lines.pop()
+            for raw in lines:
+                yield raw.removesuffix(b"\r").decode("latin-1")
+    if rest:
+        yield rest.removesuffix(b"\r").decode("latin-1")
 
 
 __all__ = [
     "COMPRESSIONS",
     "CsvLayout",
+    "FileState",
     "LogFile",
     "connect",
     "csv_layout",

@@ -26,7 +26,8 @@ TIMESTAMP_YEARS = (1900, 2200)
 #: Kinds of bad rows and what each means.
 BAD_ROW_KINDS = {
     "ragged": "wrong number of fields (not the header's number)",
-    "malformed": "not a readable JSON object (RFC 8259) or CSV record",
+    "malformed": "not a readable record: a JSON object (RFC 8259, each key once; Mooncake's "
+    "hash_ids a list of whole block ids) or a CSV record",
     "missing": "a token count is missing",
     "non_numeric": "a token count is not a number",
     "not_whole": "a token count is not a whole number",
@@ -89,6 +90,10 @@ def _case(branches) -> str:
     return f"CASE {whens} END"
 
 
+#: A token count written as text: digits, a sign, a decimal point and an exponent. Anything
+#: else is not a number on either engine (DuckDB's cast read ``1_000`` as 1000 and Spark's
+#: as nothing; ``0x10``, ``Infinity`` and full-width digits are refused alike).
+NUMBER_REGEX = r"^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$"
 #: A decimal written without exponent whose fraction is not all zeros (``100.5``,
 #: ``7.0000000000000000001``): not whole, even where a DOUBLE would round it to a whole number.
 _FRACTION_REGEX = r"^[+-]?[0-9]*\.[0-9]*[1-9][0-9]*$"
@@ -110,6 +115,13 @@ def _count_checks(value: str, number: str, is_text: bool) -> list[tuple[str, str
 #: Columns :func:`checked_sql` computes once per row before the checks read them (each
 #: check reads a value up to three times: kind, field and value of the first broken rule).
 _RAW, _NUMBER, _TS = "infermodel_raw:{}", "infermodel_number:{}", "infermodel_ts"
+#: Whether a JSON line names a key twice (which makes it malformed), computed once.
+_TWICE = "infermodel_key_twice"
+
+
+def key_named_twice_sql(doc: str) -> str:
+    """SQL: the JSON object ``doc`` names one of its keys more than once."""
+    return f"array_length(json_keys({doc})) <> array_length(list_distinct(json_keys({doc})))"
 
 
 @dataclass(frozen=True)
@@ -139,7 +151,13 @@ class Columns:
     def number(self, column: str) -> str:
         if self.staged == "all":
             return _ident(_NUMBER.format(column))
-        return f"TRY_CAST({self.raw(column)} AS DOUBLE)"
+        raw = self.raw(column)
+        if self.is_text(column):  # a number as text, written as both engines read it
+            return (
+                f"CASE WHEN regexp_matches(trim({raw}), {quote_sql(NUMBER_REGEX)}) "
+                f"THEN TRY_CAST(trim({raw}) AS DOUBLE) END"
+            )
+        return f"TRY_CAST({raw} AS DOUBLE)"
 
 
 def strict_json_sql(text: str) -> str:
@@ -154,11 +172,35 @@ def strict_json_sql(text: str) -> str:
     return f"(json_valid({text}) AND NOT regexp_matches({masked}, ',\\s*[}}\\]]|(?i:nan|inf)'))"
 
 
+#: The inside of a Mooncake ``hash_ids`` list: whole numbers that fit a BIGINT, comma
+#: separated (its brackets are tested apart: a bracket in a regex is spelt differently by
+#: the two engines' regex syntaxes).
+_BLOCK_IDS_REGEX = r"^[ ]*(-?[0-9]{1,18}([ ]*,[ ]*-?[0-9]{1,18})*)?[ ]*$"
+
+
+def block_ids_sql(text: str) -> str:
+    """SQL: ``text``, a Mooncake line's ``hash_ids`` as JSON text, is a list of whole numbers.
+
+    A number, a text, ``[1.5]`` or an id past a BIGINT was read as no block at all (no
+    cached tokens, without a word); it is a ``malformed`` line on both engines.
+    """
+    ids = f"coalesce(CAST({text} AS VARCHAR), '')"
+    inner = f"substr({ids}, 2, length({ids}) - 2)"
+    return (
+        f"left({ids}, 1) = '[' AND right({ids}, 1) = ']' AND "
+        f"regexp_matches({inner}, {quote_sql(_BLOCK_IDS_REGEX)})"
+    )
+
+
 def row_checks(mapping: ColumnMapping, columns: Columns) -> list[tuple[str, str, str]]:
     """(kind, SQL condition, field) of every row rule, in order of precedence."""
     checks: list[tuple[str, str, str]] = []
     if columns.json_like:
-        checks.append(("malformed", "doc IS NULL OR json_type(doc) <> 'OBJECT'", "line"))
+        # A key named twice has no one value: DuckDB reads the first, Spark refused the line;
+        # both refuse it (RFC 8259: names "SHOULD be unique"; which value counts is not said).
+        twice = _ident(_TWICE) if columns.staged else key_named_twice_sql("doc")
+        not_object = "doc IS NULL OR json_type(doc) <> 'OBJECT'"
+        checks.append(("malformed", f"{not_object} OR {twice}", "line"))
     counted = [mapping.input_tokens, mapping.output_tokens]
     if mapping.cached_input_tokens is not None:
         counted.append(mapping.cached_input_tokens)
@@ -181,6 +223,49 @@ def row_checks(mapping: ColumnMapping, columns: Columns) -> list[tuple[str, str,
     return checks
 
 
+#: A date-time written as text: an ISO 8601 date (``2025-05-01``), a time (``T`` or a space,
+#: ``12:00``, seconds and a fraction optional) and a UTC offset (``Z``, ``UTC``, ``+02:00``,
+#: ``+0200``, ``-05``) or none. Groups: the wall-clock part, the offset's sign, hours and
+#: minutes. Anything else (``12:00 PM``, ``BC``, a zone name) is not read: DuckDB's cast
+#: drops such suffixes and an offset without a word, so the text is matched first.
+_WALL_CLOCK = (
+    r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[T ][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.][0-9]+)?)?)?"
+)
+DATETIME_REGEX = rf"^({_WALL_CLOCK}) ?(?:[Zz]|UTC|([+-])([0-9]{{2}}):?([0-9]{{2}})?)?$"
+#: The same without an offset: most logs' arrivals, read with one test and a cast.
+NAIVE_DATETIME_REGEX = rf"^{_WALL_CLOCK}$"
+#: The largest UTC offset in use (Kiribati, +14:00). [h]
+MAX_UTC_OFFSET_HOURS = 14
+
+
+def datetime_text_sql(value: str) -> str:
+    """SQL: the date-time text ``value`` as a wall-clock TIMESTAMP in UTC (NULL: unreadable).
+
+    A text with a UTC offset is moved to UTC (``12:00+02:00`` is ``10:00``); one without is
+    read as UTC. Both engines run this same text (``regexp_extract``, ``epoch_us`` and
+    ``make_timestamp`` are transpiled for Spark), so they agree on every arrival.
+    """
+    text = f"trim(CAST({value} AS VARCHAR))"
+    regex = quote_sql(DATETIME_REGEX)
+
+    def group(n: int) -> str:
+        return f"regexp_extract({text}, {regex}, {n})"
+
+    hours = f"TRY_CAST(nullif({group(3)}, '') AS BIGINT)"
+    minutes = f"coalesce(TRY_CAST(nullif({group(4)}, '') AS BIGINT), 0)"
+    sign = f"CASE WHEN {group(2)} = '-' THEN -1 ELSE 1 END"
+    offset_us = f"({sign} * ({hours} * 60 + {minutes}) * 60000000)"
+    local = f"TRY_CAST({group(1)} AS TIMESTAMP)"
+    return (
+        f"CASE WHEN regexp_matches({text}, {quote_sql(NAIVE_DATETIME_REGEX)}) "
+        f"THEN TRY_CAST({text} AS TIMESTAMP) "
+        f"WHEN NOT regexp_matches({text}, {regex}) THEN NULL "
+        f"WHEN {group(2)} = '' THEN {local} "
+        f"WHEN {hours} <= {MAX_UTC_OFFSET_HOURS} AND {minutes} < 60 "
+        f"THEN make_timestamp(epoch_us({local}) - {offset_us}) END"
+    )
+
+
 def timestamp_sql(mapping: ColumnMapping, columns: Columns) -> str:
     """SQL for a request's arrival as a TIMESTAMP (NULL when unreadable, absent or off range)."""
     if mapping.timestamp is None:
@@ -189,7 +274,9 @@ def timestamp_sql(mapping: ColumnMapping, columns: Columns) -> str:
         return _TS
     value = columns.raw(mapping.timestamp)
     low, high = (f"TIMESTAMP '{year}-01-01'" for year in TIMESTAMP_YEARS)
-    if mapping.timestamp_unit is None:
+    if mapping.timestamp_unit is None and columns.is_text(mapping.timestamp):
+        ts = datetime_text_sql(value)
+    elif mapping.timestamp_unit is None:
         ts = f"TRY_CAST({value} AS TIMESTAMP)"
     else:
         seconds = f"TRY_CAST({value} AS DOUBLE) / {TIMESTAMP_UNITS[mapping.timestamp_unit]}"
@@ -214,17 +301,22 @@ def checked_sql(source: str, fmt: str, mapping: ColumnMapping, columns: Columns)
     )
     used = [mapping.input_tokens, mapping.output_tokens, mapping.cached_input_tokens]
     counted = [c for c in used if c is not None]
-    named = dict.fromkeys([*counted, mapping.model, mapping.timestamp])
+    ids = ["hash_ids"] if fmt == "mooncake" else []
+    named = dict.fromkeys([*counted, mapping.model, mapping.timestamp, *ids])
     named.pop(None, None)
     if columns.json_like:
         extracted = ", ".join(f"{columns.raw(c)} AS {_ident(_RAW.format(c))}" for c in named)
-        rows = f"SELECT *, {extracted} FROM ({rows})"
+        twice = f"{key_named_twice_sql('doc')} AS {_ident(_TWICE)}"
+        rows = f"SELECT *, {extracted}, {twice} FROM ({rows})"
     read = replace(columns, staged="raw")
     converted = [f"{read.number(c)} AS {_ident(_NUMBER.format(c))}" for c in counted]
     converted.append(f"{timestamp_sql(mapping, read)} AS {_TS}")
     rows = f"SELECT *, {', '.join(converted)} FROM ({rows})"
     columns = replace(columns, staged="all")
     checks = row_checks(mapping, columns)
+    if fmt == "mooncake":  # after "not a JSON object", before the token counts
+        ids = block_ids_sql(columns.raw("hash_ids"))
+        checks.insert(1, ("malformed", f"NOT ({ids})", "hash_ids"))
     kind_sql = _case((condition, quote_sql(kind)) for kind, condition, _ in checks)
     field_sql = _case((condition, quote_sql(column)) for _, condition, column in checks)
     value_sql = _case(
@@ -254,12 +346,15 @@ def checked_sql(source: str, fmt: str, mapping: ColumnMapping, columns: Columns)
 
 __all__ = [
     "BAD_ROW_KINDS",
+    "DATETIME_REGEX",
     "MAX_TOKENS_PER_REQUEST",
+    "NUMBER_REGEX",
     "TIMESTAMP_UNITS",
     "TIMESTAMP_YEARS",
     "ColumnMapping",
     "Columns",
     "checked_sql",
+    "datetime_text_sql",
     "row_checks",
     "timestamp_sql",
 ]

@@ -8,10 +8,14 @@ in its ``source`` column; nothing in it is measured.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import stat
 import tempfile
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from infermodel.errors import InputError
@@ -121,12 +125,78 @@ def write_synthetic_log(
 
 
 def synthetic_log_path(*, requests: int = 10_000, seed: int = 0, suffix: str = ".parquet") -> Path:
-    """A synthetic log in the system's temporary folder, written on first use."""
-    folder = Path(tempfile.gettempdir()) / "infermodel-synthetic"
-    path = folder / f"synthetic_log_{requests}_requests_seed{seed}{suffix}"
-    if not path.is_file():
+    """A synthetic log in a folder private to this user, written on first use and checked on
+    every use.
+
+    The folder is ``<temp>/infermodel-<uid>/synthetic`` (mode 0700, owned by this user);
+    when that name is taken by something else (another user's folder, a link, loose
+    permissions) a fresh private folder of this process is used instead. A log found there
+    is used only when it is a plain file of this user that reads as this kit's synthetic log
+    of ``requests`` rows (its label and row count); anything else is written again. (A
+    shared, fixed-name file in the temporary folder was reused unchecked: a file planted
+    there was published as a report's data.)
+    """
+    if isinstance(requests, bool) or not isinstance(requests, int) or requests <= 0:
+        raise InputError(f"requests must be a whole number > 0, got {requests!r}")
+    path = _private_folder() / f"synthetic_log_{requests}_requests_seed{int(seed)}{suffix}"
+    if not _is_our_log(path, requests):
         # Write to a side file first so that a half-written log is never picked up.
-        partial = path.with_name(f".partial-{path.name}")
+        partial = path.with_name(f".partial-{os.getpid()}-{path.name}")
         write_synthetic_log(partial, requests=requests, seed=seed)
         partial.replace(path)
     return path
+
+
+#: This process's private folder when the per-user one cannot be trusted.
+_FALLBACK: list[Path] = []
+
+
+def _private_folder() -> Path:
+    """``<temp>/infermodel-<uid>/synthetic``, made private, or a fresh private folder."""
+    base = Path(tempfile.gettempdir()) / f"infermodel-{os.getuid()}"
+    folder = base / "synthetic"
+    for part in (base, folder):  # each checked before anything is made inside it
+        with contextlib.suppress(FileExistsError):
+            part.mkdir(mode=0o700)
+        info = part.lstat()
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid():
+            part.chmod(0o700)  # ours (a real folder, not a link): made private
+        if not _private(part):
+            break
+    else:
+        return folder
+    if not _FALLBACK:
+        _FALLBACK.append(Path(tempfile.mkdtemp(prefix="infermodel-synthetic-")))
+    return _FALLBACK[0]
+
+
+def _private(path: Path) -> bool:
+    """A real folder (no link) of this user that nobody else may write or read."""
+    info = path.lstat()
+    return (
+        stat.S_ISDIR(info.st_mode)
+        and info.st_uid == os.getuid()
+        and not info.st_mode & (stat.S_IRWXG | stat.S_IRWXO)
+    )
+
+
+def _is_our_log(path: Path, requests: int) -> bool:
+    """``path`` is a plain file of this user holding this kit's synthetic log of ``requests``."""
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return False
+    if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+        path.unlink()  # in our private folder: ours to replace
+        return False
+    con = connect()
+    try:
+        rows, labelled = con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE source = {quote_sql(SYNTHETIC_LABEL)}) "
+            f"FROM {quote_sql(str(path))}"
+        ).fetchone()
+    except duckdb.Error:
+        return False
+    finally:
+        con.close()
+    return rows == labelled == requests
