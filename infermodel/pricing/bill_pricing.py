@@ -331,18 +331,7 @@ def reprice(
         start, end = key[-2], key[-1]
         day = period_last_day(pd.Series([end])).iloc[0]
         if day not in snapshots:
-            try:
-                snapshot = prices_on(day)
-            except NoPricesError as exc:
-                raise NoPricesError(
-                    f"{bill.where(int(part['line'].iloc[0]))}: the charge period {start:%Y-%m-%d} "
-                    f"to {end:%Y-%m-%d} is priced as of {day:%Y-%m-%d}: {exc}; leave such lines "
-                    "out of the bill (or price them with 'infermodel bill --reconcile', which "
-                    "lists them)"
-                ) from None
-            if providers or platform_types:
-                snapshot = snapshot.select(providers=providers, platform_types=platform_types)
-            snapshots[day] = snapshot
+            snapshots[day] = _period_prices(bill, part, prices_on, providers, platform_types)
         served = {
             "traffic": billing_basis.traffic_of_tiers(part["service_tier"]),
             "period_hours": (end - start) / pd.Timedelta(seconds=SECONDS_PER_HOUR),
@@ -358,6 +347,25 @@ def reprice(
         out = out.drop(columns=list(GROUP_COLUMNS))
     left_out = pd.concat(left, ignore_index=True)
     return Repriced(out, left_out, dropped)
+
+
+def _period_prices(bill: Bill, part: pd.DataFrame, prices_on, providers, platform_types):
+    """The price snapshot a charge period's lines are priced at (its last day), or one line
+    naming the first line and the period when no price was read by then."""
+    start, end = part["charge_period_start"].iloc[0], part["charge_period_end"].iloc[0]
+    day = period_last_day(pd.Series([end])).iloc[0]
+    try:
+        snapshot = prices_on(day)
+    except NoPricesError as exc:
+        raise NoPricesError(
+            f"{bill.where(int(part['line'].iloc[0]))}: the charge period {start:%Y-%m-%d} "
+            f"to {end:%Y-%m-%d} is priced as of {day:%Y-%m-%d}: {exc}; leave such lines "
+            "out of the bill (or price them with 'infermodel bill --reconcile', which "
+            "lists them)"
+        ) from None
+    if providers or platform_types:
+        snapshot = snapshot.select(providers=providers, platform_types=platform_types)
+    return snapshot
 
 
 def _with_bill(
