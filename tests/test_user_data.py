@@ -521,6 +521,18 @@ def test_the_notebook_parameter_follows_the_same_rule(tmp_path, no_folder):
 # --------------------------------------------------------------------------------------
 
 
+def _source_day() -> pd.Timestamp:
+    """The import tests' source date: the latest day up to today on which the shipped history
+    holds no gpt-4o observation (it may hold one read today: it did on 2026-12-06), so that
+    the source is a new observation, not a duplicate, on any day the tests run."""
+    shipped = pd.read_csv(paths.API_PRICES_CSV, usecols=["model_id", "observed_on"])
+    read = set(shipped.loc[shipped["model_id"] == "gpt-4o", "observed_on"])
+    day = TODAY
+    while f"{day:{DAY}}" in read:
+        day -= pd.Timedelta(days=1)
+    return day
+
+
 def _genai_file(tmp_path) -> str:
     later = (TODAY + pd.Timedelta(days=20)).strftime(DAY)
     data = [
@@ -538,7 +550,7 @@ def _genai_file(tmp_path) -> str:
             ],
         }
     ]  # fmt: skip
-    path = tmp_path / f"genai_{TODAY:{DAY}}.json"
+    path = tmp_path / f"genai_{_source_day():{DAY}}.json"
     path.write_text(json.dumps(data))
     return str(path)
 

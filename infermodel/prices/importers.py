@@ -599,7 +599,14 @@ def _checked(
 
 #: Columns added to ``api_prices.csv`` (and ``api_price_tiers.csv``) after files were
 #: shipped without them.
-_LATER_API_COLUMNS = ("usd_per_million_cache_write_1h_tokens", "effective_from")
+#: Columns added to the price tables after their first release (optional in the schemas):
+#: a file written before one keeps its header when the new rows leave it empty.
+_LATER_API_COLUMNS = frozenset(
+    name
+    for schema in (tables.API_SCHEMA, tables.API_TIER_SCHEMA)
+    for name, column in schema.columns.items()
+    if not column.required
+)
 
 
 def _api_columns(existing: bytes, rows: pd.DataFrame, columns: Sequence[str] = API_COLUMNS):
