@@ -61,7 +61,7 @@ from infermodel.tables.serving_targets import load_serving_targets
 
 
 @dataclass(frozen=True)
-class Table:
+class ShippedTable:
     """One shipped table: its name, where it lives and how it is read."""
 
     name: str
@@ -71,28 +71,28 @@ class Table:
 
 #: Every shipped table, in the order :func:`validate_all` checks them.
 SHIPPED = {
-    table.name: table
-    for table in (
-        Table("api_prices", paths.API_PRICES_CSV, load_api_prices),
-        Table("gpu_prices", paths.GPU_PRICES_CSV, load_gpu_prices),
-        Table("gpu_billing_rules", paths.GPU_BILLING_RULES_CSV, gpu_billing.load_billing_rules),
-        Table("api_price_tiers", paths.API_PRICE_TIERS_CSV, load_api_price_tiers),
-        Table("withdrawals", paths.WITHDRAWALS_CSV, load_withdrawals),
-        Table("scheduled_retirements", paths.SCHEDULED_RETIREMENTS_CSV, load_scheduled_retirements),
-        Table("uplifts", paths.UPLIFTS_CSV, load_uplifts),
-        Table("api_rate_limits", paths.API_RATE_LIMITS_CSV, load_api_rate_limits),
-        Table("price_readings", paths.PRICE_READINGS_CSV, load_price_readings),
-        Table("tracked_offerings", paths.TRACKED_CSV, load_tracked),
-        Table("gpu_specs", paths.GPU_SPECS_CSV, load_gpu_specs),
-        Table("model_specs", paths.MODEL_SPECS_CSV, load_model_specs),
-        Table("throughput_measured", paths.MEASURED_CSV, load_measured),
-        Table("throughput_efficiency", paths.EFFICIENCY_CSV, load_efficiency_table),
-        Table("serving_engines", paths.SERVING_ENGINES_CSV, serving_engines.load_engines),
-        Table("serving_assumptions", paths.SERVING_CSV, load_serving),
-        Table("bill_models", paths.BILL_MODELS_CSV, load_bill_models),
-        Table("serving_latency_targets", paths.SERVING_TARGETS_CSV, load_serving_targets),
-        Table("context_windows", paths.CONTEXT_WINDOWS_CSV, context_windows.load_context_windows),
-        Table("provider_rules", paths.PROVIDER_RULES_CSV, provider_rules.load_provider_rules),
+    name: ShippedTable(name, path, load)
+    for name, path, load in (
+        ("api_prices", paths.API_PRICES_CSV, load_api_prices),
+        ("gpu_prices", paths.GPU_PRICES_CSV, load_gpu_prices),
+        ("gpu_billing_rules", paths.GPU_BILLING_RULES_CSV, gpu_billing.load_billing_rules),
+        ("api_price_tiers", paths.API_PRICE_TIERS_CSV, load_api_price_tiers),
+        ("withdrawals", paths.WITHDRAWALS_CSV, load_withdrawals),
+        ("scheduled_retirements", paths.SCHEDULED_RETIREMENTS_CSV, load_scheduled_retirements),
+        ("uplifts", paths.UPLIFTS_CSV, load_uplifts),
+        ("api_rate_limits", paths.API_RATE_LIMITS_CSV, load_api_rate_limits),
+        ("price_readings", paths.PRICE_READINGS_CSV, load_price_readings),
+        ("tracked_offerings", paths.TRACKED_CSV, load_tracked),
+        ("gpu_specs", paths.GPU_SPECS_CSV, load_gpu_specs),
+        ("model_specs", paths.MODEL_SPECS_CSV, load_model_specs),
+        ("throughput_measured", paths.MEASURED_CSV, load_measured),
+        ("throughput_efficiency", paths.EFFICIENCY_CSV, load_efficiency_table),
+        ("serving_engines", paths.SERVING_ENGINES_CSV, serving_engines.load_engines),
+        ("serving_assumptions", paths.SERVING_CSV, load_serving),
+        ("bill_models", paths.BILL_MODELS_CSV, load_bill_models),
+        ("serving_latency_targets", paths.SERVING_TARGETS_CSV, load_serving_targets),
+        ("context_windows", paths.CONTEXT_WINDOWS_CSV, context_windows.load_context_windows),
+        ("provider_rules", paths.PROVIDER_RULES_CSV, provider_rules.load_provider_rules),
     )
 }
 
