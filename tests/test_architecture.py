@@ -183,3 +183,11 @@ def test_pandera_is_imported_only_through_compat():
         if target.split(".")[0] == "pandera"
     )
     assert not direct, f"import pandera through infermodel._compat: {direct}"
+
+
+def test_test_folders_mirror_the_packages():
+    # tests/<package>/ tests infermodel/<package>/; the kit-wide suites stay at the top.
+    tests = Path(__file__).resolve().parent
+    folders = {p.name for p in tests.iterdir() if p.is_dir() and any(p.glob("test_*.py"))}
+    packages = {p.parent.name for p in paths.PACKAGE_DIR.glob("*/__init__.py")}
+    assert folders and folders <= packages, sorted(folders - packages)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import TEST_DATA
 
 from infermodel import cli, narrative, prices, tables
 from infermodel.errors import DataError, InputError
@@ -159,7 +160,7 @@ def test_rented_gpus_left_out_for_want_of_timestamps_are_named(tmp_path, capsys)
 
 # --- bill and prices import -------------------------------------------------------------------
 
-BILL = Path(__file__).resolve().parent / "data" / "bills" / "real_openai_anthropic.csv"
+BILL = TEST_DATA / "bills" / "real_openai_anthropic.csv"
 
 
 def test_a_bill_line_of_spaces_only_is_named(tmp_path):

@@ -17,6 +17,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers import TEST_DATA
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,8 +28,8 @@ from infermodel.readers import litellm
 from infermodel.reports import folders, pages
 from infermodel.tables import writes
 
-TRACE = Path(__file__).resolve().parent / "data" / "traces" / "azure2023_conv.csv"
-BILL = Path(__file__).resolve().parent / "data" / "bills" / "real_openai_anthropic.csv"
+TRACE = TEST_DATA / "traces" / "azure2023_conv.csv"
+BILL = TEST_DATA / "bills" / "real_openai_anthropic.csv"
 
 
 def fake_report(folder: Path, *, files: bool = True) -> Path:

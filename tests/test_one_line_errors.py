@@ -13,14 +13,15 @@ import os
 from pathlib import Path
 
 import pytest
+from helpers import TEST_DATA
 
 from infermodel import cli, paths, tables
 from infermodel.errors import ReportError, TableError
 from infermodel.reports import folders, manifest
 from infermodel.tables import registry
 
-TRACE = Path(__file__).resolve().parent / "data" / "traces" / "azure2023_conv.csv"
-BILL = Path(__file__).resolve().parent / "data" / "bills" / "real_openai_anthropic.csv"
+TRACE = TEST_DATA / "traces" / "azure2023_conv.csv"
+BILL = TEST_DATA / "bills" / "real_openai_anthropic.csv"
 
 
 def one_error_line(err: str) -> str:

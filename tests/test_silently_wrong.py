@@ -11,20 +11,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import TEST_DATA, run
 
-from infermodel import cli, narrative
+from infermodel import narrative
 from infermodel.errors import InputError
 from infermodel.pricing import reconcile
 from infermodel.readers import focus
 
 AS_OF = ["--as-of", "2025-05-31"]
 A100 = "runpod/A100-PCIe-80GB/community_cloud/on_demand@article-batch-2m"
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    status = cli.main(list(argv))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def one_error_line(err: str) -> str:
@@ -98,7 +93,7 @@ def test_min_replicas_bill_the_log_not_a_whole_autoscaling_window(capsys, tmp_pa
 
 # --- FOCUS bills ------------------------------------------------------------------------------
 
-BILL = Path(__file__).resolve().parent / "data" / "bills" / "real_openai_anthropic.csv"
+BILL = TEST_DATA / "bills" / "real_openai_anthropic.csv"
 
 
 def bill_with(tmp_path, changes: dict[int, dict]) -> Path:

@@ -1,7 +1,7 @@
 """The answer in words: sentences built from the computed tables of each analysis.
 
 Every sentence a report states about a result comes from a function here, so that it is
-tested (``tests/test_narrative.py``) and never contradicts the numbers or the parameters.
+tested (``tests/narrative/test_narrative.py``) and never contradicts the numbers or the parameters.
 Each ``*_answer`` function takes the tables an analysis computed and returns 3-6 plain
 sentences with the numbers that decide; offerings are named by their labels
 (:func:`infermodel.display.offering_labels`), numbers are rounded for reading

@@ -1,7 +1,7 @@
 """Sentences about rented GPUs billed as their providers bill them: serverless against peak.
 
 Built from :func:`infermodel.pricing.gpu_sizing.serverless_on_logs`; tested in
-``tests/test_narrative.py``.
+``tests/narrative/test_narrative.py``.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ no result to the kernel: it only forwards output messages, and drops every messa
 does not start with a 16-byte random key the kernel made for itself
 (``_pipe_uuid``). A local user who finds the port can at most send messages that are
 dropped (and printed as "Bad pipe message" to the kernel's stderr). Turning it off would
-mean patching ipykernel; ``tests/test_report_hygiene.py`` checks that it is the only TCP
+mean patching ipykernel; ``tests/reports/test_report_hygiene.py`` checks that it is the only TCP
 port a report's kernel listens on.
 """
 

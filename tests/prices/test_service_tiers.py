@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import TEST_DATA
 
 from infermodel import narrative, prices, tables
 from infermodel.errors import InputError
@@ -25,7 +26,7 @@ from infermodel.readers.price_files import ImportRefused
 from infermodel.tables import serving
 from infermodel.workloads import Workload, article_workload
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = TEST_DATA
 LITELLM = DATA / "prices-upstream" / "litellm_1.110.2_read-2026-12-01.json"
 TODAY = "2026-12-01"
 

@@ -20,13 +20,14 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
+from helpers import TEST_DATA
 
 from infermodel import narrative, paths
 from infermodel.readers import logs
 from infermodel.readers.logs import synthetic
 from infermodel.reports import kernel, manifest, notebook, pages, runner
 
-TRACE = Path(__file__).resolve().parent / "data" / "traces" / "azure2023_conv.csv"
+TRACE = TEST_DATA / "traces" / "azure2023_conv.csv"
 
 
 # --- paths made public --------------------------------------------------------------------

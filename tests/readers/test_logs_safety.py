@@ -20,6 +20,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import TEST_DATA, run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,7 +33,7 @@ from infermodel.readers.logs import synthetic
 from infermodel.tables import context_windows, serving
 from infermodel.units import MINUTES_PER_HOUR
 
-TRACES = Path(__file__).resolve().parent / "data" / "traces"
+TRACES = TEST_DATA / "traces"
 SHIPPED = sorted([*TRACES.glob("*.csv"), *TRACES.glob("*.jsonl")])
 AS_OF = "2025-05-31"
 
@@ -56,12 +57,6 @@ def refused(path: Path, **kwargs) -> logs.BadRowsError:
     with pytest.raises(logs.BadRowsError) as caught:
         logs.read_trace(path, **kwargs)
     return caught.value
-
-
-def run(capsys, *argv):
-    status = cli.main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def one_line_error(err: str) -> None:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
+from helpers import TEST_DATA
 
 from infermodel import cli
 from infermodel.cli import terminal
 
-TRACE = Path(__file__).resolve().parent / "data" / "traces" / "azure2023_code.csv"
+TRACE = TEST_DATA / "traces" / "azure2023_code.csv"
 COMMANDS = {
     "table": ["table", "--as-of", "2025-05-31", "--serving", "all"],
     "break-even": ["break-even", "--as-of", "2025-05-31"],

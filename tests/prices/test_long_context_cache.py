@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import TEST_DATA
 
 from infermodel import prices, tables
 from infermodel.cli import main
@@ -25,7 +25,7 @@ from infermodel.readers.litellm import read_litellm
 from infermodel.tables import serving
 from infermodel.workloads import Workload
 
-UPSTREAM = Path(__file__).resolve().parent / "data" / "prices-upstream"
+UPSTREAM = TEST_DATA / "prices-upstream"
 
 
 @pytest.fixture(scope="module")

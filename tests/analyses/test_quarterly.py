@@ -134,7 +134,7 @@ def test_past_quarter_rebuild_reproduces_tables_and_lists_reports(tmp_path):
     # Built twice, one notebook at a time and two at a time: the same tables to the byte.
     # The first three notebooks of the quarterly manifest (the article table, the price
     # changes, the sensitivity's Monte Carlo) are the ones with dates and seeds at stake;
-    # every notebook is built in tests/test_reports.py and tests/test_browser.py.
+    # every notebook is built in tests/reports/test_reports.py and tests/reports/test_browser.py.
     shipped = manifest.Manifest.load(paths.QUARTERLY_MANIFEST)
     three = manifest.Manifest(shipped.title, shipped.notebooks[:3])
     builds = []

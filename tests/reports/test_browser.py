@@ -1,6 +1,6 @@
 """The report as a reader sees it: every page of a small report in Chromium at 1280x800.
 
-Builds a report of all seven notebooks with the small parameters of tests/test_notebooks.py,
+Builds a report of all seven notebooks with the small parameters of tests/reports/test_notebooks.py,
 opens each page (the index, every notebook page, the reports index) in the system's Chromium
 (or Chrome) via Playwright and checks what a reader would trip on. Screenshots of each page
 (first screen and full page) are saved under the test's temporary folder, and copied to the

@@ -6,11 +6,11 @@ import csv
 import io
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import TEST_DATA, run
 
 from infermodel import cli, formulas, prices, tables
 from infermodel.pricing import trace_pricing
@@ -19,7 +19,7 @@ from infermodel.readers.logs import synthetic
 from infermodel.tables import serving
 
 # Excerpts of the real traces (first rows of each; how each was cut: tests/data/README.md).
-TRACES = Path(__file__).resolve().parent / "data" / "traces"
+TRACES = TEST_DATA / "traces"
 AS_OF = "2025-05-31"
 
 
@@ -303,12 +303,6 @@ def test_format_detection_and_mapping_errors(tmp_path):
     assert mapped.span()[0] == pd.Timestamp("2025-05-01")
     with pytest.raises(ValueError, match="timestamp_unit"):
         logs.ColumnMapping(timestamp_unit="minutes")
-
-
-def run(capsys, *argv):
-    status = cli.main(list(argv))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def test_cli_prices_a_log_as_csv(tmp_path, capsys):

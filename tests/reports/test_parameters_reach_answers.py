@@ -1,7 +1,7 @@
 """One source for every input: a parameter reaches every analysis on its page that depends on it.
 
-Each notebook is run with its small parameters (tests/test_notebooks.py), then again with one
-input changed; every answer sentence that rests on that input must read differently, the
+Each notebook is run with its small parameters (tests/reports/test_notebooks.py), then again
+with one input changed; every answer sentence that rests on that input must read differently, the
 Monte Carlo's included (its draws are centred on the page's utilization), and the sentences
 that do not rest on it must not move. Sentences are found by their opening words, which the
 narrative functions fix.

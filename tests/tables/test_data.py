@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import TEST_DATA
 
 from infermodel import paths, prices, tables
 from infermodel.errors import NoPricesError, TableError
 from infermodel.tables import registry
 
 # The project's May-2025 price facts, copied whole (source and licence: tests/data/README.md).
-FACTS_CSV = Path(__file__).resolve().parent / "data" / "source" / "may2025-price-facts.csv"
+FACTS_CSV = TEST_DATA / "source" / "may2025-price-facts.csv"
 
 API_REL = paths.API_PRICES_CSV.relative_to(paths.DATA_DIR)
 GPU_REL = paths.GPU_PRICES_CSV.relative_to(paths.DATA_DIR)

@@ -3,10 +3,9 @@ bite."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandera.errors
 import pytest
+from helpers import TEST_DATA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +16,7 @@ from infermodel.readers import logs
 from infermodel.tables import serving
 from infermodel.workloads import Workload
 
-TRACES = Path(__file__).resolve().parent / "data" / "traces"
+TRACES = TEST_DATA / "traces"
 DATES = ["2025-05-31", "2026-09-30"]
 
 

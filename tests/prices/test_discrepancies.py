@@ -3,17 +3,16 @@ shipped readings, as_of and diff honouring them, the sentences and the command l
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
+from helpers import TEST_DATA
 
 from infermodel import cli, narrative, prices, tables
 from infermodel.errors import InputError
 from infermodel.prices import discrepancies
 from infermodel.tables import provenance
 
-UPSTREAM = Path(__file__).parent / "data" / "prices-upstream"
+UPSTREAM = TEST_DATA / "prices-upstream"
 FW8B = "accounts/fireworks/models/llama-v3p1-8b-instruct"
 MIXTRAL = "mistralai/Mixtral-8x7B-Instruct-v0.1"
 OSS = "accounts/fireworks/models/gpt-oss-120b"

@@ -1,7 +1,7 @@
 """The throughput estimator: hand-worked roofline examples, properties, bad input, the CLI.
 
-The calibration and its errors: tests/test_calibration.py; engines and warnings:
-tests/test_serving_engines.py.
+The calibration and its errors: tests/estimator/test_calibration.py; engines and warnings:
+tests/tables/test_serving_engines.py.
 
 Hand-worked figures come from the model configs (data/model_specs.csv, Hugging Face
 config.json) and vendor datasheets (data/gpu_specs.csv) and are recomputed here on paper.
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import TEST_DATA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,9 +30,7 @@ from infermodel.workloads import Workload
 
 MODELS = tables.load_model_specs()
 SPECS = tables.load_gpu_specs()
-MEASURED_CSV = (
-    Path(__file__).resolve().parent / "data" / "throughput" / "measured_trtllm_perf_overview.csv"
-)
+MEASURED_CSV = TEST_DATA / "throughput" / "measured_trtllm_perf_overview.csv"
 GIB = 2**30
 
 
@@ -66,7 +64,8 @@ def test_gpu_specs_have_the_issue_skus_with_compute():
 def test_model_parameters_match_their_configs():
     # Llama/Mistral layout: embeddings and LM head (untied), q/o of hidden^2, k/v of
     # hidden x kv_heads x head_dim, a gated MLP of 3 x hidden x intermediate per expert.
-    # The open-weight models of 2025-2026 have other layouts: tests/test_specs_open_models.py.
+    # The open-weight models of 2025-2026 have other layouts:
+    # tests/tables/test_specs_open_models.py.
     m = MODELS[MODELS["source_url"].str.startswith("https://huggingface.co/")]
     assert len(m) == 7
     attention = m["hidden_size"] * (

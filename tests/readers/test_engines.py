@@ -20,6 +20,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 import pytest
+from helpers import TEST_DATA, run
 
 from infermodel import cli, paths, prices, tables
 from infermodel.cli import trace as cli_trace
@@ -30,7 +31,7 @@ from infermodel.readers.logs import dialects, engines, synthetic
 from infermodel.readers.logs import row_checks as log_checks
 from infermodel.tables import serving
 
-TRACES = Path(__file__).resolve().parent / "data" / "traces"
+TRACES = TEST_DATA / "traces"
 SHIPPED = ["azure2023_code.csv", "azure2023_conv.csv", "mooncake_conversation_trace.jsonl"]
 AS_OF = "2025-05-31"
 spark = pytest.mark.spark
@@ -196,12 +197,6 @@ def test_two_logs_in_one_spark_session_keep_apart(session, tmp_path):
     assert cli_trace.engine_words(first) == ", on Spark"  # said in trace --format table
     with pytest.raises(InputError, match="no DuckDB connection"):
         first.con  # noqa: B018
-
-
-def run(capsys, *argv):
-    status = cli.main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 @spark

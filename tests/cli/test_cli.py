@@ -15,6 +15,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import run
 
 from infermodel import cli
 from infermodel.pricing import compare
@@ -40,12 +41,6 @@ REQUIRED_COLUMNS = [
     "cost_usd",
     "usd_per_million_tokens",
 ]
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    status = cli.main(list(argv))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def csv_table(capsys, *options: str) -> pd.DataFrame:

@@ -20,6 +20,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import TEST_DATA
 
 from infermodel import prices, tables
 from infermodel.analyses import growth
@@ -31,7 +32,7 @@ from infermodel.tables import serving
 from infermodel.units import HOURS_PER_MONTH
 from infermodel.workloads import Workload
 
-DATA = Path(__file__).resolve().parent / "data" / "bills"
+DATA = TEST_DATA / "bills"
 REAL = DATA / "real_openai_anthropic.csv"
 SAMPLES = DATA / "focus"
 

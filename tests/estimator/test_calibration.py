@@ -19,7 +19,7 @@ from infermodel.estimator import calibration, refit
 from infermodel.estimator.throughput import estimate_table
 
 MEASURED = tables.load_measured()
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 README, ESTIMATOR_DOC = ROOT / "README.md", ROOT / "docs" / "estimator.md"
 
 

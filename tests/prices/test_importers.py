@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import TEST_DATA
 
 from infermodel import cli, paths, prices, tables
 from infermodel.errors import InputError
@@ -24,7 +25,7 @@ from infermodel.prices import importers
 from infermodel.readers import genai_prices, litellm
 from infermodel.tables import api_terms, registry, writes
 
-UPSTREAM = Path(__file__).resolve().parent / "data" / "prices-upstream"
+UPSTREAM = TEST_DATA / "prices-upstream"
 
 
 def _may_2025_history() -> dict:

@@ -200,7 +200,7 @@ def held_by_another_process():
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
-            env={**os.environ, "PYTHONPATH": str(Path(writes.__file__).parents[1])},
+            env={**os.environ, "PYTHONPATH": str(Path(writes.__file__).parents[2])},
         )
         children.append(child)
         assert child.stdout.readline() == "held\n"
@@ -250,7 +250,7 @@ _APPENDER = textwrap.dedent(
 
 def test_two_processes_appending_at_once_lose_no_row(tmp_path):
     path = _file(tmp_path, "writer,n\n")
-    env = {**os.environ, "PYTHONPATH": str(Path(writes.__file__).parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(writes.__file__).parents[2])}
     count = 40
     children = [
         subprocess.Popen([sys.executable, "-c", _APPENDER, str(path), name, str(count)], env=env)

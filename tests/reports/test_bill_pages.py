@@ -2,7 +2,7 @@
 of the quarterly report (run only when a bill is given, its parameters checked first).
 
 Figures are those of ``tests/data/bills/real_openai_anthropic.csv``, worked out by hand in
-tests/test_bills.py.
+tests/pricing/test_bills.py.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import papermill
 import pytest
+from helpers import TEST_DATA, one_line, run
 
 from infermodel import cli, display, narrative, paths, tables
 from infermodel.errors import ParameterError, ReportError
@@ -24,23 +25,9 @@ from infermodel.readers import focus
 from infermodel.reports import manifest
 from infermodel.tables import serving
 
-DATA = Path(__file__).resolve().parent / "data" / "bills"
+DATA = TEST_DATA / "bills"
 REAL = DATA / "real_openai_anthropic.csv"
 SOLORA = DATA / "focus" / "per_token_foundation_model_api.csv"
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    status = cli.main(list(argv))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
-def one_line(err: str) -> str:
-    assert "Traceback" not in err, err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    assert lines[0].startswith("infermodel: error: ")
-    return lines[0]
 
 
 def edited(tmp_path: Path, line: int, cells: dict) -> Path:
@@ -81,7 +68,7 @@ def no_kernel(monkeypatch):
 
 
 def test_the_answer_states_the_bill_the_alternative_and_the_lines_above_list(answer):
-    # 759.90 billed for 374M tokens (tests/test_bills.py).
+    # 759.90 billed for 374M tokens (tests/pricing/test_bills.py).
     assert answer[0] == (
         "This quarter's bill: $759.90 for 374 million tokens across 3 models from OpenAI, "
         "Anthropic and Together AI (16 lines of AI token usage in 2 charge periods)."
@@ -149,7 +136,7 @@ def test_bill_csv_one_row_per_period_and_offering(printed):
     table = pd.read_csv(io.StringIO(out))
     assert set(table["charge_period_start"]) == {"2026-07-01", "2026-08-01"}
     gpt = table[(table["offering_id"] == "openai/gpt-4o")].set_index("charge_period_start")
-    assert gpt.loc["2026-07-01", "cost_usd"] == pytest.approx(527.50)  # tests/test_bills.py
+    assert gpt.loc["2026-07-01", "cost_usd"] == pytest.approx(527.50)  # tests/pricing/test_bills.py
     assert gpt.loc["2026-08-01", "billed_usd"] == pytest.approx(403.10)
     assert "3 line(s) of real_openai_anthropic.csv out of scope, not re-priced" in err
     assert "x_Project" in err

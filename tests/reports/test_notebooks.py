@@ -15,7 +15,7 @@ pytestmark = pytest.mark.notebook
 
 NOTEBOOKS = sorted(paths.NOTEBOOKS_DIR.glob("*.ipynb"))
 
-#: Small or unusual parameters per notebook (defaults run in tests/test_reports.py).
+#: Small or unusual parameters per notebook (defaults run in tests/reports/test_reports.py).
 SMALL = {
     # The bill page needs a bill; this one is two months of 2026Q3 (tests/data/README.md).
     "bill": {
