@@ -27,8 +27,8 @@ Sizings (:func:`bill`):
   work billed as it is done, idle replicas kept ``idle_timeout_seconds``, new ones started
   cold.
 
-What holds (tested in ``tests/formulas/test_scaling.py``): serverless with no idle timeout and no cold
-start bills the busy replica-seconds, no more than autoscaling (whose windows cover every
+What holds (tested in ``tests/formulas/test_scaling.py``): serverless with no idle timeout and
+no cold start bills the busy replica-seconds, no more than autoscaling (whose windows cover every
 step's work), which bills no more than peak sizing when the cold start is no longer than a
 window and windows are whole billing increments; no bill falls as the cold start grows; and
 with no cold start and no rounding no bill falls as the idle timeout grows. With a billed

@@ -164,7 +164,10 @@ def test_provider_filter_is_case_insensitive(capsys):
     assert set(table["provider"]) == {"OpenAI", "RunPod"}
 
 
-def test_format_table(capsys):
+def test_format_table(capsys, monkeypatch):
+    # At 120 columns no label is cut (at the default 80, "H100 PCIe 80GB" is "H100 PCIe…",
+    # where rows do not differ: tests/cli/test_terminal.py).
+    monkeypatch.setenv("COLUMNS", "120")
     status, out, err = run(capsys, "table", *AS_OF, "--format", "table")
     assert status == 0, err
     assert out.startswith("Prices as of 2025-05-31; 20,000,000 tokens (100% output)")

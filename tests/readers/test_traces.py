@@ -342,3 +342,23 @@ def test_cli_usage_errors_exit_2(tmp_path, capsys):
     assert status == cli.EXIT_USAGE and "ContextTokens" in err
     status, _, err = run(capsys, "trace", str(log), "--as-of", "31/05/2025")
     assert status == cli.EXIT_USAGE and "YYYY-MM-DD" in err
+
+
+def test_a_synthetic_log_fits_the_128k_window_of_the_models_it_is_compared_on():
+    # A recorded log never holds a request its model refused: the synthetic one keeps every
+    # request within a 131,072-token window, so no 70B-class API (Together's and Fireworks'
+    # Llama 3.x 70B: 131,072 tokens) is left out of the request-log page for it.
+    trace = logs.read_trace(synthetic.synthetic_log_path(requests=20_000))
+    longest_in, longest_out = trace.engine.rows(
+        "SELECT max(input_tokens), max(output_tokens) FROM shape"
+    )[0]
+    assert 32_000 < longest_in <= synthetic.LONGEST_PROMPT_TOKENS  # long prompts remain
+    assert longest_in + longest_out <= 131_072
+    unpriced = trace_pricing.api_unpriced(trace, prices.as_of(AS_OF))
+    over = unpriced[unpriced["reason"].str.contains("context window")]
+    assert not over["model"].str.contains(r"Llama 3\.[13] 70B").any(), over.to_string()
+    # Models whose windows are shorter still are left out, with the count that does not fit.
+    replicate = over[over["offering_id"] == "replicate/meta/meta-llama-3-70b-instruct"]
+    assert (
+        replicate["reason"].str.contains("above its context window (8,192 input", regex=False).all()
+    )

@@ -211,7 +211,8 @@ def test_a_private_offering_is_priced_like_a_shipped_one(folder):
     assert row["data_origin"] == "user"
 
 
-def test_table_command_says_which_numbers_are_yours(folder, capsys):
+def test_table_command_says_which_numbers_are_yours(folder, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")  # labels whole (80 columns cut them where rows agree)
     status, out, _ = _run(
         capsys, "table", "--as-of", ANNOUNCED.strftime(DAY), "--provider", "Anthropic",
         "--provider", "Owned", "--serving", "measured-trtllm-h100x2-fp8", "--throughput", "1000",

@@ -157,7 +157,7 @@ class Trace:
 
     def _rows(self, query: str) -> list[tuple]:
         """Run ``query``; an engine error or a file that changed since it was checked is one
-        line (:class:`~infermodel.readers.log_files.FileState`)."""
+        line (:class:`~infermodel.readers.logs.files.FileState`)."""
         with self.engine.reading(self.path, self.fmt):
             rows = self.engine.rows(query)
         self._same_file()

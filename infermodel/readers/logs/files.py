@@ -117,7 +117,7 @@ def reading(path: Path, fmt: str) -> Iterator[None]:
 def connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB in UTC, without its terminal progress bar (noise in notebooks).
 
-    In UTC, as Spark's sessions (:mod:`infermodel.readers.engines`): a time-zone-aware
+    In UTC, as Spark's sessions (:mod:`infermodel.readers.logs.engines`): a time-zone-aware
     column (Parquet's UTC-adjusted timestamps) is read as its UTC wall clock, whatever the
     machine's ``TZ``.
     """

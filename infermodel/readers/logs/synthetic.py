@@ -24,6 +24,14 @@ from infermodel.units import SECONDS_PER_HOUR
 
 #: Label written into every synthetic log (column ``source``) and its file name.
 SYNTHETIC_LABEL = "SYNTHETIC (infermodel.synthetic.write_synthetic_log; not real traffic)"
+#: Longest prompt of a synthetic log: a 131,072-token context window less the longest output
+#: (8,192). A recorded log never holds a request its model's window refused, and a longer one
+#: would leave every 128k-window model (Llama 3.x 70B on Together and Fireworks) out of the
+#: comparison (:func:`infermodel.pricing.trace_pricing.requests_over_window`). [tokens]
+LONGEST_PROMPT_TOKENS = 131_072 - 8_192
+#: Version of the shape above, in the cached file's name: a log written by an earlier shape
+#: is never reused.
+SHAPE_VERSION = 2
 
 
 def _uniform(salt: int, seed: int) -> str:
@@ -56,7 +64,8 @@ def write_synthetic_log(
     arguments, on any number of threads), streaming, so 10 million rows need little memory.
     Labelled synthetic in its ``source`` column. Shape (illustrative, not measured): prompts
     log-normal with median 1,000 tokens (sigma 1.0, at most 32,000), plus 0.3 % long
-    prompts (median 150,000, at most 1,000,000) that reach long-context tiers; 60 % of
+    prompts (median 64,000, at most :data:`LONGEST_PROMPT_TOKENS`, so that every request fits
+    the 128k context window of the 70B-class models a log is compared on); 60 % of
     requests share a cached prefix of 1-8 blocks of 512 tokens; outputs log-normal with median
     250 tokens (sigma 0.8, at most 8,192); arrivals over ``hours`` with one smooth peak mid
     span (peak rate 4x the trough).
@@ -96,8 +105,8 @@ def write_synthetic_log(
         WITH draws AS (
             SELECT i, (i + {_uniform(1, seed)}) / {requests} AS u,
                    CASE WHEN {_uniform(2, seed)} < 0.003
-                        THEN least(1000000,
-                                   greatest(1, round(150000 * exp(0.5 * {_normal(3, seed)}))))
+                        THEN least({LONGEST_PROMPT_TOKENS},
+                                   greatest(1, round(64000 * exp(0.5 * {_normal(3, seed)}))))
                         ELSE least(32000, greatest(1, round(1000 * exp({_normal(5, seed)}))))
                    END::BIGINT AS input_tokens,
                    CASE WHEN {_uniform(7, seed)} < 0.6
@@ -138,7 +147,8 @@ def synthetic_log_path(*, requests: int = 10_000, seed: int = 0, suffix: str = "
     """
     if isinstance(requests, bool) or not isinstance(requests, int) or requests <= 0:
         raise InputError(f"requests must be a whole number > 0, got {requests!r}")
-    path = _private_folder() / f"synthetic_log_{requests}_requests_seed{int(seed)}{suffix}"
+    name = f"synthetic_log_v{SHAPE_VERSION}_{requests}_requests_seed{int(seed)}{suffix}"
+    path = _private_folder() / name
     if not _is_our_log(path, requests):
         # Write to a side file first so that a half-written log is never picked up.
         partial = path.with_name(f".partial-{os.getpid()}-{path.name}")
