@@ -79,15 +79,16 @@ DEFERRED = {
     # pyspark, sqlglot and pyarrow are the optional extra infermodel[spark], imported only
     # when a log is read with engine="spark".
     ("infermodel.readers.dialects", "sqlglot"),
-    ("infermodel.readers.engines", "sqlglot"),
     ("infermodel.readers.engines", "pyspark.sql"),
-    ("infermodel.readers.engines", "pyspark.errors"),
-    ("infermodel.readers.engines", "pyspark.logger"),
-    ("infermodel.readers.engines", "pyspark.testing.utils"),
-    ("infermodel.readers.engines", "py4j.protocol"),
     ("infermodel.readers.engines", "pyarrow"),
+    ("infermodel.readers.spark_sessions", "sqlglot"),
+    ("infermodel.readers.spark_sessions", "pyspark.sql"),
+    ("infermodel.readers.spark_sessions", "pyspark.errors"),
+    ("infermodel.readers.spark_sessions", "pyspark.logger"),
+    ("infermodel.readers.spark_sessions", "pyspark.testing.utils"),
+    ("infermodel.readers.spark_sessions", "py4j.protocol"),
     ("infermodel.readers.spark_sources", "pyspark.sql"),
-    ("infermodel.readers.spark_sources", "pyspark.sql.window"),
+    ("infermodel.readers.spark_sources", "pyarrow"),
 }
 MAX_MODULE_LINES = 700
 MAX_FUNCTION_LINES = 100

@@ -34,7 +34,7 @@ from infermodel import (
     trace_pricing,
 )
 from infermodel.errors import DataError, InputError
-from infermodel.readers import log_files, logs
+from infermodel.readers import csv_records, log_files, logs
 from infermodel.units import MINUTES_PER_HOUR
 
 TRACES = Path(__file__).resolve().parent / "data" / "traces"
@@ -189,7 +189,7 @@ def test_ragged_and_multi_line_rows_keep_their_lines_in_a_large_file(tmp_path):
 
 
 def test_a_file_that_is_mostly_not_this_csv_is_refused_in_one_line(tmp_path, monkeypatch):
-    monkeypatch.setattr(log_files, "MAX_REJECTED_ROWS", 10)
+    monkeypatch.setattr(csv_records, "MAX_REJECTED_ROWS", 10)
     path = write(tmp_path / "log.csv", "input_tokens,output_tokens\n" + "1,2,3\n" * 50 + "1,2\n")
     with pytest.raises(DataError, match=r"more than 10 rows do not split into the header"):
         logs.read_trace(path, drop_bad_rows=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from infermodel import gpu_sizing, scaling, trace_pricing
 from infermodel.cli import options, terminal
@@ -34,7 +33,11 @@ def add_parser(commands) -> None:
         "request (mean, P50, P95); for rented GPUs the replicas needed at the peak minute and "
         "on average, and the utilization that implies.",
     )
-    trace.add_argument("path", type=Path, help="the log file")
+    trace.add_argument(
+        "path",
+        help="the log: a file, a folder of part files or a glob, here (a path or file://) or "
+        "where Spark reads it (s3a://, hdfs://, abfss://, gs://, dbfs:/; --engine spark)",
+    )
     options.add_as_of(trace)
     trace.add_argument(
         "--trace-format",
@@ -55,6 +58,15 @@ def add_parser(commands) -> None:
         metavar="URL",
         help="with --engine spark: the Spark master (local[2], spark://host:7077, yarn); "
         "default: Spark Connect at $SPARK_REMOTE when set, else local[*]",
+    )
+    trace.add_argument(
+        "--spark-conf",
+        action="append",
+        default=None,
+        metavar="KEY=VALUE",
+        help="with --engine spark: a Spark setting (repeatable), e.g. "
+        "spark.sql.shuffle.partitions=64, spark.driver.memory=2g, "
+        "spark.hadoop.fs.s3a.endpoint=...; the session's own settings are kept otherwise",
     )
     trace.add_argument(
         "--drop-bad-rows",
@@ -122,15 +134,22 @@ def run(args: argparse.Namespace) -> int:
     snapshot = snapshot_for(args)
     assumptions = assumptions_for(args)
     tier = options.service_tier(args)
-    if args.spark_master is not None and args.engine != "spark":
-        raise InputError("--spark-master is for --engine spark; add --engine spark or drop it")
-    trace = logs.read_trace(
+    for option, given in (("--spark-master", args.spark_master), ("--spark-conf", args.spark_conf)):
+        if given is not None and args.engine != "spark":
+            raise InputError(f"{option} is for --engine spark; add --engine spark or drop it")
+    with logs.read_trace(
         args.path,
         fmt=args.trace_format,
         drop_bad_rows=args.drop_bad_rows,
         engine=args.engine,
         spark_master=args.spark_master,
-    )
+        spark_conf=args.spark_conf,
+    ) as trace:  # what the engine cached is released at the end, also on an error
+        return _priced(args, trace, snapshot, assumptions, tier)
+
+
+def _priced(args: argparse.Namespace, trace: logs.Trace, snapshot, assumptions, tier) -> int:
+    """Price an opened log on every offering and write (or print) the table."""
     if trace.dropped_rows:
         kinds = ", ".join(f"{n:,} {kind}" for kind, n in trace.dropped_by_kind.items())
         print(
