@@ -55,6 +55,15 @@ test: $(STAMP) chromium java ## Run the whole test suite (lint, data, formulas, 
 	$(BIN)/ruff check infermodel tests notebooks
 	$(BIN)/python -m pytest -n auto
 
+.PHONY: check
+check: $(STAMP) ## The inner loop: lint and the fast tests (no notebook, Spark, browser or install test)
+	$(BIN)/ruff check infermodel tests notebooks benchmarks
+	$(BIN)/python -m pytest -n auto -q -m "not slow and not notebook and not spark"
+
+.PHONY: docs
+docs: $(STAMP) ## Build the documentation site into site/ (strict: a broken link fails)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 .PHONY: validate
 validate: $(STAMP) ## Check every shipped data table against its schema
 	$(BIN)/infermodel validate
@@ -65,4 +74,4 @@ lab: $(STAMP) ## Open JupyterLab on the notebooks
 
 .PHONY: clean
 clean: ## Remove the virtual environment and built reports
-	rm -rf $(VENV) reports/as-of-* reports/20*Q* reports/index.html reports/.failed reports/.*.building-*
+	rm -rf $(VENV) site reports/as-of-* reports/20*Q* reports/index.html reports/.failed reports/.*.building-*

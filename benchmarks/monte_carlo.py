@@ -4,7 +4,7 @@ Evaluates the full cost model (every offering of the 20M-token table at May-2025
 rows with input / cached-input / output prices and DIY rows with the article's formula)
 under the same draws of utilization and throughput, three ways, in one run:
 
-- **library**: :func:`infermodel.sensitivity.simulate_costs`, one array expression
+- **library**: :func:`infermodel.analyses.sensitivity.simulate_costs`, one array expression
   (offerings x draws), with the formulas' argument checks;
 - **loop**: a plain Python loop calling the same :mod:`infermodel.formulas` functions on one
   draw and one offering at a time (run on a sample of the draws and scaled up, since the
@@ -23,7 +23,10 @@ import time
 
 import numpy as np
 
-from infermodel import compare, formulas, prices, sensitivity, serving
+from infermodel import formulas, prices
+from infermodel.analyses import sensitivity
+from infermodel.pricing import compare
+from infermodel.tables import serving
 from infermodel.units import SECONDS_PER_HOUR, TOKENS_PER_MILLION
 from infermodel.workloads import Workload
 
@@ -131,7 +134,7 @@ def main() -> None:
     offerings, draws = library.shape
     print(f"cost model: {offerings} offerings x {draws:,} draws = {offerings * draws:,} costs")
     print("all three agree to 1e-12 (loop checked on its sample)")
-    print(f"library (infermodel.sensitivity.simulate_costs): {library_s:8.3f} s")
+    print(f"library (infermodel.analyses.sensitivity.simulate_costs): {library_s:8.3f} s")
     print(
         f"plain Python loop over infermodel.formulas:      {loop_s:8.1f} s  "
         f"(measured {loop_sample_s:.2f} s on {args.loop_draws:,} draws, scaled)"

@@ -8,7 +8,7 @@ cluster leaves them. Then, each in a child process of its own so that each peak 
 its own:
 
 - ``infermodel``: :func:`infermodel.readers.logs.read_trace` (every row checked) and
-  :func:`infermodel.trace_pricing.price_trace` (every request on every API offering of
+  :func:`infermodel.pricing.trace_pricing.price_trace` (every request on every API offering of
   ``--as-of``, exact P50/P95, and the DIY GPU rows) on DuckDB with ``memory_limit`` =
   ``--memory-limit`` and ``--threads`` threads: out of core past that limit;
 - the floor: one pass in numpy that reads the three token columns and prices every API
@@ -44,8 +44,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from infermodel import prices, service_tiers, serving, synthetic, tables, trace_pricing
+from infermodel import prices, tables
+from infermodel.prices import service_tiers
+from infermodel.pricing import trace_pricing
 from infermodel.readers import logs
+from infermodel.readers.logs import synthetic
+from infermodel.tables import serving
 
 #: genai-prices provider ids for the providers of the shipped price table.
 GENAI_PROVIDERS = {

@@ -19,9 +19,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from infermodel import cli, prices, serving, tables, trace_pricing
-from infermodel.readers import engines, logs
-from infermodel.readers.spark_sessions import is_connect
+from infermodel import cli, prices, tables
+from infermodel.pricing import trace_pricing
+from infermodel.readers import logs
+from infermodel.readers.logs import engines
+from infermodel.readers.logs.spark_sessions import is_connect
+from infermodel.tables import serving
 
 AS_OF = "2025-05-31"
 

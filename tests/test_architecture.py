@@ -1,16 +1,15 @@
-"""The house plan, enforced: layers that point one way, no cycles, small modules and functions.
+"""The house plan, enforced: layers that point one way, no cycles, short functions.
 
 The layers (docs/architecture.md), lowest first; a module may import modules of its own layer
 or a lower one, never a higher one:
 
-0. foundation: units, paths, errors, checks, writes
-1. formulas: formulas, roofline, scaling, rate_limits
-2. data: schema, tables, validation, service_tiers, price_tables, contracts, prices, workloads,
-   serving, specs, offerings, sources, gpu_billing, readers.*, serving_targets
-3. analysis: compare, throughput, calibration, sensitivity, growth, trace_pricing, quarters,
-   importers, synthetic, parameters, rules, discrepancies, gpu_sizing,
-   commitments, deadlines, bills, bill_pricing, latency
-4. presentation: narrative, display, plots, reports.*, cli.*
+0. foundation: errors, units, paths, checks (modules at the top of the package)
+1. formulas: formulas/ (pure, vectorized, no I/O)
+2. data: tables/, prices/, readers/, workloads
+3. analysis: pricing/, estimator/, analyses/, parameters/
+4. presentation: display/, narrative/, plots/, reports/, cli/
+
+A module's layer is its package's: this map is the one place it is written.
 
 Imports inside a function are allowed only where a module says why: the command line defers
 the report machinery for start-up speed, and an optional extra is imported where it is used.
@@ -26,46 +25,11 @@ import pytest
 from infermodel import paths
 
 LAYERS = {
-    "foundation": ["units", "paths", "errors", "checks", "writes"],
-    "formulas": ["formulas", "roofline", "scaling", "rate_limits"],
-    "data": [
-        "schema",
-        "tables",
-        "validation",
-        "service_tiers",
-        "price_tables",
-        "contracts",
-        "prices",
-        "workloads",
-        "serving",
-        "specs",
-        "offerings",
-        "sources",
-        "gpu_billing",
-        "readers",
-        "serving_targets",
-    ],
-    "analysis": [
-        "compare",
-        "throughput",
-        "calibration",
-        "sensitivity",
-        "growth",
-        "trace_pricing",
-        "quarters",
-        "importers",
-        "synthetic",
-        "parameters",
-        "rules",
-        "discrepancies",
-        "gpu_sizing",
-        "commitments",
-        "deadlines",
-        "bills",
-        "bill_pricing",
-        "latency",
-    ],
-    "presentation": ["narrative", "display", "plots", "reports", "cli"],
+    "foundation": ["_compat", "_moved", "errors", "units", "paths", "checks"],
+    "formulas": ["formulas"],
+    "data": ["tables", "prices", "readers", "workloads"],
+    "analysis": ["pricing", "estimator", "analyses", "parameters"],
+    "presentation": ["display", "narrative", "plots", "reports", "cli"],
 }
 RANK = {name: rank for rank, names in enumerate(LAYERS.values()) for name in names}
 #: Imports inside functions, each with the reason it is there: (module, imported module).
@@ -78,19 +42,18 @@ DEFERRED = {
     ("infermodel.readers.genai_prices", "genai_prices.data"),
     # pyspark, sqlglot and pyarrow are the optional extra infermodel[spark], imported only
     # when a log is read with engine="spark".
-    ("infermodel.readers.dialects", "sqlglot"),
-    ("infermodel.readers.engines", "pyspark.sql"),
-    ("infermodel.readers.engines", "pyarrow"),
-    ("infermodel.readers.spark_sessions", "sqlglot"),
-    ("infermodel.readers.spark_sessions", "pyspark.sql"),
-    ("infermodel.readers.spark_sessions", "pyspark.errors"),
-    ("infermodel.readers.spark_sessions", "pyspark.logger"),
-    ("infermodel.readers.spark_sessions", "pyspark.testing.utils"),
-    ("infermodel.readers.spark_sessions", "py4j.protocol"),
-    ("infermodel.readers.spark_sources", "pyspark.sql"),
-    ("infermodel.readers.spark_sources", "pyarrow"),
+    ("infermodel.readers.logs.dialects", "sqlglot"),
+    ("infermodel.readers.logs.engines", "pyspark.sql"),
+    ("infermodel.readers.logs.engines", "pyarrow"),
+    ("infermodel.readers.logs.spark_sessions", "sqlglot"),
+    ("infermodel.readers.logs.spark_sessions", "pyspark.sql"),
+    ("infermodel.readers.logs.spark_sessions", "pyspark.errors"),
+    ("infermodel.readers.logs.spark_sessions", "pyspark.logger"),
+    ("infermodel.readers.logs.spark_sessions", "pyspark.testing.utils"),
+    ("infermodel.readers.logs.spark_sessions", "py4j.protocol"),
+    ("infermodel.readers.logs.spark_sources", "pyspark.sql"),
+    ("infermodel.readers.logs.spark_sources", "pyarrow"),
 }
-MAX_MODULE_LINES = 700
 MAX_FUNCTION_LINES = 100
 
 
@@ -197,14 +160,12 @@ def test_imports_inside_functions_only_where_a_reason_is_recorded():
     assert not unexplained, f"imports inside functions without a recorded reason: {unexplained}"
 
 
-def test_modules_and_functions_are_small():
+def test_functions_are_small():
+    # Modules are split by meaning, not by a line count (docs/architecture.md); functions
+    # stay short enough to read in one screen.
     too_big = []
     for module, path in MODULES.items():
-        text = path.read_text()
-        lines = len(text.splitlines())
-        if lines > MAX_MODULE_LINES:
-            too_big.append(f"{module}: {lines} lines")
-        for node in ast.walk(ast.parse(text)):
+        for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 length = node.end_lineno - node.lineno + 1
                 if length > MAX_FUNCTION_LINES:

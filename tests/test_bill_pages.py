@@ -17,10 +17,12 @@ import pandas as pd
 import papermill
 import pytest
 
-from infermodel import bill_pricing, bills, cli, display, narrative, paths, serving, tables
+from infermodel import cli, display, narrative, paths, tables
 from infermodel.errors import ParameterError, ReportError
+from infermodel.pricing import bill_pricing, reconcile
 from infermodel.readers import focus
 from infermodel.reports import manifest
+from infermodel.tables import serving
 
 DATA = Path(__file__).resolve().parent / "data" / "bills"
 REAL = DATA / "real_openai_anthropic.csv"
@@ -56,8 +58,8 @@ def edited(tmp_path: Path, line: int, cells: dict) -> Path:
 @pytest.fixture(scope="module")
 def answer() -> list[str]:
     bill = focus.read_bill(REAL)
-    prices_on = bills.shipped_prices()
-    reconciled = bills.reconcile(bill, prices_on=prices_on)
+    prices_on = reconcile.shipped_prices()
+    reconciled = reconcile.reconcile(bill, prices_on=prices_on)
     assumptions = serving.select(tables.load_serving(), ["article-batch-2m"])
     by_model = bill_pricing.reprice(bill, assumptions, by_model=True, prices_on=prices_on).table
     alternatives = bill_pricing.like_for_like(by_model, tables.load_api_prices())
@@ -106,7 +108,7 @@ def test_the_answer_states_the_bill_the_alternative_and_the_lines_above_list(ans
 
 def test_an_unmapped_bill_says_what_it_cannot_compare():
     bill = focus.read_bill(SOLORA)
-    reconciled = bills.reconcile(bill)
+    reconciled = reconcile.reconcile(bill)
     assumptions = serving.select(tables.load_serving(), ["article-batch-2m"])
     by_model = bill_pricing.reprice(bill, assumptions, by_model=True).table
     alternatives = bill_pricing.like_for_like(by_model, tables.load_api_prices())

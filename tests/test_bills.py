@@ -21,9 +21,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from infermodel import bill_pricing, bills, compare, contracts, prices, serving, tables
+from infermodel import prices, tables
 from infermodel.errors import DataError, InputError
-from infermodel.readers import focus, focus_skus
+from infermodel.pricing import bill_pricing, compare, contracts, reconcile
+from infermodel.readers import focus
+from infermodel.readers.focus import skus as focus_skus
+from infermodel.tables import serving
 from infermodel.workloads import Workload
 
 DATA = Path(__file__).resolve().parent / "data" / "bills"
@@ -55,7 +58,7 @@ def edited(tmp_path: Path, changes: dict[int, dict], name: str = "bill.csv") -> 
 
 @pytest.fixture(scope="module")
 def prices_on():
-    return bills.shipped_prices()
+    return reconcile.shipped_prices()
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +68,7 @@ def real() -> focus.Bill:
 
 @pytest.fixture(scope="module")
 def reconciled(real, prices_on) -> pd.DataFrame:
-    return bills.reconcile(real, prices_on=prices_on)
+    return reconcile.reconcile(real, prices_on=prices_on)
 
 
 @pytest.fixture(scope="module")
@@ -279,7 +282,7 @@ def test_bad_lines_left_out_on_request(tmp_path, assumptions, prices_on):
     july = left.table[left.table["charge_period_start"] == "2026-07-01"].set_index("offering_id")
     assert july.loc["openai/gpt-4o", "cost_usd"] == pytest.approx(427.50)
     assert july.loc["openai/gpt-4o", "billed_usd"] == pytest.approx(256.80)
-    line = bills.reconcile(bill, prices_on=prices_on).set_index("line").loc[2]
+    line = reconcile.reconcile(bill, prices_on=prices_on).set_index("line").loc[2]
     assert line["reason"] == "unit or quantity mismatch"
     assert "a negative quantity" in line["detail"]
 
@@ -304,7 +307,7 @@ def test_a_cell_that_is_no_number_or_date_refuses_the_file(tmp_path, field, valu
 def test_a_model_the_kit_cannot_map_gets_did_you_mean(tmp_path, prices_on):
     details = '{"ModelId":"gpt-4o-2024-08-07","TokenType":"Input"}'
     path = edited(tmp_path, {2: {"SkuPriceDetails": details}, 5: {"ProviderName": "Antropic"}})
-    reconciled = bills.reconcile(focus.read_bill(path), prices_on=prices_on).set_index("line")
+    reconciled = reconcile.reconcile(focus.read_bill(path), prices_on=prices_on).set_index("line")
     assert reconciled.loc[2, "reason"] == "unpriced model"
     assert (
         "model 'gpt-4o-2024-08-07' of OpenAI maps to no tracked offering; did you mean "
@@ -351,7 +354,7 @@ def test_the_real_bill_reconciles_to_the_cent(reconciled):
 
 
 def test_totals_show_usage_and_what_is_out_of_scope(reconciled):
-    totals = bills.totals(reconciled).set_index("scope")
+    totals = reconcile.totals(reconciled).set_index("scope")
     assert totals.loc["all AI token usage", "lines"] == 16
     assert totals.loc["all AI token usage", "billed_tokens"] == 374_000_000
     # Out of scope: tax 12.00 + credit -25.00 + storage 3.00 = -10.00; whole bill 749.90.
@@ -383,8 +386,8 @@ def test_a_commitment_and_a_mapping_of_ones_own(tmp_path):
         "Solora AI,solora-saturn-5.0,openai/gpt-4o,2025-05-31,https://example.com/contract,test\n"
     )
     bill = focus.read_bill(SAMPLES / "drawdown_via_prepayment_foundation_model_api.csv")
-    names = bills.model_names(extra=bills.load_mapping(mapping))
-    reconciled = bills.reconcile(bill, names=names).set_index("line")
+    names = reconcile.model_names(extra=reconcile.load_mapping(mapping))
+    reconciled = reconcile.reconcile(bill, names=names).set_index("line")
     # May 2025 GPT-4o: 5M input x 2.50 = 12.50; 1.5M output x 10 = 15.00 USD; billed 0 (drawn
     # from the prepayment), so a committed discount of 12.50 and 15.00.
     assert reconciled.loc[3, "recomputed_list_usd"] == pytest.approx(12.50)
@@ -400,7 +403,7 @@ def test_one_hour_cache_writes_and_a_model_without_them(tmp_path, prices_on):
     gpt = '{"ModelId":"gpt-4o","TokenType":"Cache Write","TokenCacheTtl":"1h"}'
     july = {"SkuMeter": "Cache Write Input Tokens (1h)"}
     path = edited(tmp_path, {6: hour, 2: {"SkuPriceDetails": gpt, **day}, 16: july})
-    reconciled = bills.reconcile(focus.read_bill(path), prices_on=prices_on).set_index("line")
+    reconciled = reconcile.reconcile(focus.read_bill(path), prices_on=prices_on).set_index("line")
     # Claude Sonnet 4.5 on 2026-12-01: 1-hour writes at 6 USD/Mtok: 4M x 6 = 24.00 USD,
     # against 15.00 billed (at the 5-minute price): billed below the kit's list.
     assert reconciled.loc[6, ["cache_ttl", "usd_per_million_tokens"]].tolist() == ["1h", 6.0]
@@ -417,7 +420,7 @@ def test_one_hour_cache_writes_and_a_model_without_them(tmp_path, prices_on):
 
 def test_a_batch_sku_reconciles_at_the_batch_price(tmp_path, prices_on):
     cells = {"SkuMeter": "Batch Input Tokens", "ListCost": "50.00", "BilledCost": "50.00"}
-    line = bills.reconcile(focus.read_bill(edited(tmp_path, {2: cells})), prices_on=prices_on)
+    line = reconcile.reconcile(focus.read_bill(edited(tmp_path, {2: cells})), prices_on=prices_on)
     line = line.set_index("line").loc[2]
     # GPT-4o's batch price in July 2026: 2.50 x (1 - 0.5, its batch_discount_fraction) = 1.25
     # USD/Mtok; 40M x 1.25 = 50.00 USD, as billed.
@@ -428,7 +431,7 @@ def test_a_batch_sku_reconciles_at_the_batch_price(tmp_path, prices_on):
 def test_a_price_change_inside_the_charge_period_is_said(tmp_path, prices_on):
     mixtral = '{"ModelId":"mistralai/Mixtral-8x7B-Instruct-v0.1","TokenType":"Input"}'
     path = edited(tmp_path, {17: {"SkuPriceDetails": mixtral, "BilledCost": "9.00"}})
-    line = bills.reconcile(focus.read_bill(path), prices_on=prices_on).set_index("line").loc[17]
+    line = reconcile.reconcile(focus.read_bill(path), prices_on=prices_on).set_index("line").loc[17]
     # Together Mixtral 8x7B: 0.60 USD/Mtok observed 2026-07-24, 0.90 on 2026-08-21; the
     # August line is priced on 2026-08-31: 60M x 0.90 = 54.00 USD.
     assert line["recomputed_list_usd"] == pytest.approx(54.0)
@@ -440,7 +443,7 @@ def test_withdrawn_and_unpriced_dates(tmp_path, prices_on):
     opus = '{"ModelId":"claude-opus-4-1-20250805","TokenType":"Input"}'
     early = {"ChargePeriodStart": "2024-01-01T00:00:00Z", "ChargePeriodEnd": "2024-02-01T00:00Z"}
     path = edited(tmp_path, {14: {"SkuPriceDetails": opus}, 2: early})
-    reconciled = bills.reconcile(focus.read_bill(path), prices_on=prices_on).set_index("line")
+    reconciled = reconcile.reconcile(focus.read_bill(path), prices_on=prices_on).set_index("line")
     # Claude Opus 4.1 was retired on 2026-08-05 (withdrawals.csv); line 14 is of August.
     assert "was withdrawn on 2026-08-05" in reconciled.loc[14, "detail"]
     assert "no price observations on or before 2024-01-31" in reconciled.loc[2, "detail"]
@@ -545,10 +548,10 @@ def test_same_model_family(a, b, same):
 
 
 def test_a_quarter_window_counts_the_lines_priced_in_it(real):
-    inside, outside = bills.quarter_window(real, "2026-09-30")
+    inside, outside = reconcile.quarter_window(real, "2026-09-30")
     assert (len(inside.lines), outside) == (19, 0)
     # Only August: lines priced after 2026-07-31 (July's last day) up to 2026-09-30.
-    august, outside = bills.window(real, "2026-07-31", "2026-09-30")
+    august, outside = reconcile.window(real, "2026-07-31", "2026-09-30")
     assert (len(august.lines), outside) == (9, 10)
-    none, outside = bills.quarter_window(real, "2026-12-01")
+    none, outside = reconcile.quarter_window(real, "2026-12-01")
     assert none.usage.empty and outside == 19

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from infermodel import cli, compare
+from infermodel import cli
+from infermodel.pricing import compare
 
 AS_OF = ["--as-of", "2025-05-31"]
 KEY = [

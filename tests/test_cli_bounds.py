@@ -21,9 +21,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infermodel import cli, errors, parameters, paths, serving, tables
+from infermodel import cli, errors, parameters, paths, tables
 from infermodel.parameters import Typed
 from infermodel.reports import manifest
+from infermodel.tables import serving
 
 ROOT = paths.ROOT_DIR
 AS_OF = ["--as-of", "2025-05-31"]

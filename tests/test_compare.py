@@ -3,7 +3,7 @@
 Expected values are worked by hand from the article's inputs (Procure.FYI, Part 3, May 2025:
 20M tokens, utilization 0.8, 1-2M tok/h batch, 60 tok/s real-time, RunPod H100 at 1.99 USD/h)
 and from the shipped price tables; the expected set of DIY rows is rebuilt from the raw CSVs
-with the standard library, independently of infermodel.serving.pairs.
+with the standard library, independently of infermodel.tables.serving.pairs.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from infermodel import compare, paths, prices, serving, tables, workloads
+from infermodel import paths, prices, tables, workloads
+from infermodel.pricing import compare
+from infermodel.tables import serving
 from infermodel.workloads import Workload
 
 AS_OF = "2025-05-31"

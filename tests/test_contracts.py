@@ -1,4 +1,5 @@
-"""Output tables keep their declared contracts (infermodel.contracts), and the contracts bite."""
+"""Output tables keep their declared contracts (infermodel.pricing.contracts), and the contracts
+bite."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infermodel import compare, contracts, growth, prices, serving, tables, trace_pricing
+from infermodel import prices, tables
+from infermodel.analyses import growth
+from infermodel.pricing import compare, contracts, trace_pricing
 from infermodel.readers import logs
+from infermodel.tables import serving
 from infermodel.workloads import Workload
 
 TRACES = Path(__file__).resolve().parent / "data" / "traces"

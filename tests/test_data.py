@@ -14,8 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from infermodel import paths, prices, tables, validation
+from infermodel import paths, prices, tables
 from infermodel.errors import NoPricesError, TableError
+from infermodel.tables import registry
 
 # The project's May-2025 price facts, copied whole (source and licence: tests/data/README.md).
 FACTS_CSV = Path(__file__).resolve().parent / "data" / "source" / "may2025-price-facts.csv"
@@ -52,7 +53,7 @@ def may2025() -> prices.PriceSnapshot:
 
 
 def test_validate_all_passes_on_shipped_data():
-    counts = validation.validate_all()
+    counts = registry.validate_all()
     assert set(counts) == {
         "api_prices",
         "api_price_tiers",
@@ -80,7 +81,7 @@ def test_validate_all_passes_on_shipped_data():
 
 
 def test_validate_all_on_an_untouched_copy(tmp_data):
-    assert validation.validate_all(tmp_data) == validation.validate_all()
+    assert registry.validate_all(tmp_data) == registry.validate_all()
 
 
 @pytest.mark.parametrize("path", [paths.API_PRICES_CSV, paths.GPU_PRICES_CSV], ids=["api", "gpu"])
@@ -450,7 +451,7 @@ def test_unknown_gpu_sku_fails_validate_all(tmp_data):
     frame.loc[GPU_ROW, "gpu"] = "H100-80GB"
     write_table(frame, path)
     with pytest.raises(TableError) as info:
-        validation.validate_all(tmp_data)
+        registry.validate_all(tmp_data)
     assert_problem(info.value, path, line_of(GPU_ROW), "gpu", r"unknown GPU SKU.*gpu_specs\.csv")
     assert "H100-SXM-80GB" in str(info.value)  # lists the valid SKUs
 
@@ -465,7 +466,7 @@ def test_unknown_serving_gpu(tmp_data):
         tables.load_serving(path)
     assert_problem(info.value, path, line_of(row), "gpu", r"'any' or a SKU in gpu_specs\.csv")
     with pytest.raises(TableError) as info:
-        validation.validate_all(tmp_data)
+        registry.validate_all(tmp_data)
     assert_problem(info.value, path, line_of(row), "gpu", r"gpu_specs\.csv")
 
 
@@ -491,7 +492,7 @@ def test_validate_all_collects_problems_of_every_table(tmp_data):
     frame.loc[0, "memory_gb"] = "80000"
     write_table(frame, specs)
     with pytest.raises(TableError) as info:
-        validation.validate_all(tmp_data)
+        registry.validate_all(tmp_data)
     assert_problem(info.value, api, line_of(API_ROW), "usd_per_million_output_tokens", "per-token")
     assert_problem(info.value, specs, 2, "memory_gb", r"1-1024 GB")
     assert str(info.value).startswith(f"{len(info.value.problems)} problem(s)")
@@ -522,7 +523,7 @@ def _edit(path: Path, row: int, **cells: str) -> None:
 
 def _problems(data_dir: Path) -> TableError:
     with pytest.raises(TableError) as info:
-        validation.validate_all(data_dir)
+        registry.validate_all(data_dir)
     return info.value
 
 
@@ -560,7 +561,7 @@ def test_withdrawal_must_name_an_observed_offering_and_follow_it(tmp_data, cells
 
 def test_withdrawal_on_the_day_of_the_first_observation_is_valid(tmp_data):
     _edit(tmp_data / WITHDRAWALS_REL, 0, withdrawn_on="2025-05-14")
-    validation.validate_all(tmp_data)
+    registry.validate_all(tmp_data)
 
 
 def test_tracked_offering_without_observation_fails_unless_marked_not_yet_imported(tmp_data):
@@ -575,7 +576,7 @@ def test_tracked_offering_without_observation_fails_unless_marked_not_yet_import
     frame = read_text_table(path).assign(not_yet_imported="")
     frame.loc[len(frame) - 1, "not_yet_imported"] = "true"
     write_table(frame, path)
-    assert validation.validate_all(tmp_data)["tracked_offerings"] == len(frame)
+    assert registry.validate_all(tmp_data)["tracked_offerings"] == len(frame)
     frame.loc[len(frame) - 1, "not_yet_imported"] = "yes"
     write_table(frame, path)
     assert_problem(_problems(tmp_data), path, line, "not_yet_imported", r"true or false")
@@ -602,7 +603,7 @@ def test_serving_assumption_must_name_a_model_of_model_specs(tmp_data, model, va
     row = 6  # measured-trtllm-h100x2-fp8
     _edit(path, row, model=model)
     if valid:
-        validation.validate_all(tmp_data)
+        registry.validate_all(tmp_data)
         return
     error = _problems(tmp_data)
     assert_problem(error, path, line_of(row), "model", r"not a model in model_specs\.csv")

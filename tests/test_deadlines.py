@@ -10,8 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from infermodel import deadlines, narrative, parameters, price_tables, rate_limits, validation
+from infermodel import narrative, parameters
+from infermodel.analyses import deadlines
 from infermodel.errors import InputError, TableError
+from infermodel.formulas import rate_limits
+from infermodel.tables import api_terms, registry
 from infermodel.workloads import Workload
 
 LIMITS_REL = Path("prices") / "api_rate_limits.csv"
@@ -86,7 +89,7 @@ def test_a_negative_limit_is_refused():
 
 
 def _limits(rows: list[dict]) -> pd.DataFrame:
-    base = {c: np.nan for c in price_tables.RATE_LIMIT_COLUMNS}
+    base = {c: np.nan for c in api_terms.RATE_LIMIT_COLUMNS}
     frame = pd.DataFrame([{**base, **row} for row in rows])
     frame["observed_on"] = pd.to_datetime(frame["observed_on"])
     for column in ("confidence", "date_basis", "source_url", "note"):
@@ -271,7 +274,7 @@ def _corrupt(tmp_data: Path, row: int, field: str, value: str) -> Path:
 def test_a_bad_rate_limit_cell_is_one_line(tmp_data, field, value, rule):
     path = _corrupt(tmp_data, 0, field, value)
     with pytest.raises(TableError) as info:
-        validation.validate_all(tmp_data)
+        registry.validate_all(tmp_data)
     lines = [str(p) for p in info.value.problems if p.path == path]
     assert len(lines) == 1, lines
     assert lines[0].startswith(f"{path}:2: field '{field}'") and rule in lines[0], lines
@@ -283,11 +286,11 @@ def test_a_row_with_no_limit_is_refused(tmp_data):
     frame.loc[0, ["requests_per_minute", "tokens_per_minute"]] = ""
     frame.to_csv(path, index=False)
     with pytest.raises(TableError, match="at least one of requests_per_minute"):
-        price_tables.load_api_rate_limits(path)
+        api_terms.load_api_rate_limits(path)
 
 
 def test_shipped_limits_each_cite_a_source_and_a_date():
-    limits = price_tables.load_api_rate_limits()
+    limits = api_terms.load_api_rate_limits()
     assert limits["source_url"].str.len().gt(0).all()
     providers = {"OpenAI", "Anthropic", "Google", "Fireworks AI", "Together AI"}
     assert set(limits["provider"]) == providers

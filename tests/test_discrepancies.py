@@ -8,8 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from infermodel import cli, discrepancies, narrative, prices, sources, tables
+from infermodel import cli, narrative, prices, tables
 from infermodel.errors import InputError
+from infermodel.prices import discrepancies
+from infermodel.tables import provenance
 
 UPSTREAM = Path(__file__).parent / "data" / "prices-upstream"
 FW8B = "accounts/fireworks/models/llama-v3p1-8b-instruct"
@@ -61,19 +63,21 @@ def readings(*rows):
 
 
 def test_source_identity_joins_mirrors_and_packages():
-    assert sources.source_of("AgentOps-AI/tokencost@2bf3:tokencost/model_prices.json") == "litellm"
-    assert sources.source_of(LITELLM) == "litellm"
-    assert sources.source_of(GENAI) == "genai-prices"
-    assert sources.source_of("https://pypi.org/project/genai-prices/0.2.3/") == "genai-prices"
-    assert sources.source_of("https://example.com/p") == "https://example.com/p"
+    assert (
+        provenance.source_of("AgentOps-AI/tokencost@2bf3:tokencost/model_prices.json") == "litellm"
+    )
+    assert provenance.source_of(LITELLM) == "litellm"
+    assert provenance.source_of(GENAI) == "genai-prices"
+    assert provenance.source_of("https://pypi.org/project/genai-prices/0.2.3/") == "genai-prices"
+    assert provenance.source_of("https://example.com/p") == "https://example.com/p"
 
 
 def test_tolerance_edge_exactly_one_percent_is_not_a_disagreement():
     day = "2026-01-10"
     at_edge = history(obs(day, LITELLM, 1.00), obs(day, GENAI, 1.01))
-    assert sources.disagreements(at_edge, pd.Timestamp(day)).empty
+    assert provenance.disagreements(at_edge, pd.Timestamp(day)).empty
     above = history(obs(day, LITELLM, 1.00), obs(day, GENAI, 1.0101))
-    found = sources.disagreements(above, pd.Timestamp(day))
+    found = provenance.disagreements(above, pd.Timestamp(day))
     assert set(found["field"]) == {"input", "output"}
     assert found["relative_difference_pct"].iloc[0] == pytest.approx(1.01)
 
@@ -81,9 +85,9 @@ def test_tolerance_edge_exactly_one_percent_is_not_a_disagreement():
 def test_window_edge_counts_the_last_day_and_not_the_one_before():
     frame = history(obs("2026-01-01", LITELLM, 0.1), obs("2026-06-30", GENAI, 0.2))
     # 2026-06-30 - 180 days = 2026-01-01: still near; a day later it is not.
-    assert len(sources.disagreements(frame, pd.Timestamp("2026-06-30"))) == 2
-    assert sources.disagreements(frame, pd.Timestamp("2026-07-01")).empty
-    assert sources.disagreements(frame, pd.Timestamp("2026-06-30"), window_days=179).empty
+    assert len(provenance.disagreements(frame, pd.Timestamp("2026-06-30"))) == 2
+    assert provenance.disagreements(frame, pd.Timestamp("2026-07-01")).empty
+    assert provenance.disagreements(frame, pd.Timestamp("2026-06-30"), window_days=179).empty
 
 
 def test_a_change_one_source_shows_over_time_is_not_a_disagreement():
@@ -93,17 +97,17 @@ def test_a_change_one_source_shows_over_time_is_not_a_disagreement():
         obs("2026-01-05", GENAI, 1.0),
         obs("2026-03-01", GENAI, 2.0),
     )
-    assert sources.disagreements(moved, pd.Timestamp("2026-03-10")).empty
+    assert provenance.disagreements(moved, pd.Timestamp("2026-03-10")).empty
     # The same source over time is never a pair.
     alone = history(obs("2026-01-05", LITELLM, 1.0), obs("2026-03-01", LITELLM, 2.0))
-    assert sources.disagreements(alone, pd.Timestamp("2026-03-10")).empty
+    assert provenance.disagreements(alone, pd.Timestamp("2026-03-10")).empty
 
 
 def test_an_empty_field_is_not_compared_and_zero_against_a_price_is():
     frame = history(obs("2026-01-05", LITELLM, 1.0, cached=0.5), obs("2026-01-06", GENAI, 1.0))
-    assert sources.disagreements(frame, pd.Timestamp("2026-01-10")).empty
-    assert sources.relative_difference(0, 0.5) == float("inf")
-    assert sources.relative_difference(0, 0) == 0
+    assert provenance.disagreements(frame, pd.Timestamp("2026-01-10")).empty
+    assert provenance.relative_difference(0, 0.5) == float("inf")
+    assert provenance.relative_difference(0, 0) == 0
 
 
 # --- the shipped history and readings -----------------------------------------------------------
@@ -160,7 +164,7 @@ def test_the_source_error_is_not_used_so_the_fake_cached_jump_leaves_the_history
     assert q4.loc[f"fireworks-ai/{OSS}", "status"] == "unchanged"
     # Without the readings the history shows 0.07 on 2026-09-30 and a fall to 0.015 after.
     raw = tables.load_api_prices()
-    none = sources.no_readings()
+    none = provenance.no_readings()
     old = prices.as_of("2026-09-30", api_prices=raw, readings=none)
     new = prices.as_of("2026-12-01", api_prices=raw, readings=none)
     assert prices.diff(old, new).set_index("offering_id").loc[f"fireworks-ai/{OSS}", "status"] == (
@@ -190,7 +194,7 @@ def test_readings_resolve_by_source_error_either_side_or_confirmed_later_side():
     day = pd.Timestamp("2026-02-10")
 
     def status(*rows):
-        return set(sources.disagreements(frame, day, readings=readings(*rows))["status"])
+        return set(provenance.disagreements(frame, day, readings=readings(*rows))["status"])
 
     assert status(reading("R1", "2026-01-05", "litellm", "confirmed")) == {"unresolved"}
     assert status(reading("R1", "2026-02-05", "genai-prices", "confirmed")) == {
@@ -221,12 +225,12 @@ def test_a_source_error_takes_the_readings_value_or_the_previous_observation():
 def test_validate_refuses_a_reading_of_no_observation(tmp_path):
     shipped = tables.load_price_readings()
     bad = shipped.assign(observed_on=pd.Timestamp("2020-01-01"))
-    problems = sources.check_readings(bad, tables.load_api_prices(), tmp_path / "r.csv")
+    problems = provenance.check_readings(bad, tables.load_api_prices(), tmp_path / "r.csv")
     assert problems and problems[0].field == "observed_on" and problems[0].line == 2
     wrong = shipped.assign(source="genai-prices").head(1)
-    assert sources.check_readings(wrong, tables.load_api_prices(), tmp_path / "r.csv")[0].field == (
-        "source"
-    )
+    assert provenance.check_readings(wrong, tables.load_api_prices(), tmp_path / "r.csv")[
+        0
+    ].field == ("source")
 
 
 # --- sentences ---------------------------------------------------------------------------------

@@ -13,8 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 
-from infermodel import compare, display, plots, prices, serving, tables, workloads
+from infermodel import display, plots, prices, tables, workloads
+from infermodel.pricing import compare
 from infermodel.reports import notebook, pages
+from infermodel.tables import serving
 
 MINUS = "\u2212"
 

@@ -23,19 +23,22 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from infermodel import cli, paths, prices, serving, synthetic, tables, trace_pricing
+from infermodel import cli, paths, prices, tables
 from infermodel.cli import trace as cli_trace
 from infermodel.errors import DataError, InputError
-from infermodel.readers import (
+from infermodel.pricing import trace_pricing
+from infermodel.readers import logs
+from infermodel.readers.logs import (
     csv_records,
     dialects,
     engines,
-    log_checks,
-    log_files,
-    log_paths,
-    logs,
+    locations,
     spark_sources,
+    synthetic,
 )
+from infermodel.readers.logs import files as log_files
+from infermodel.readers.logs import row_checks as log_checks
+from infermodel.tables import serving
 
 TRACES = Path(__file__).resolve().parent / "data" / "traces"
 SHIPPED = ["azure2023_code.csv", "azure2023_conv.csv", "mooncake_conversation_trace.jsonl"]
@@ -585,7 +588,7 @@ def test_a_misnamed_compressed_log_goes_through_the_driver_within_a_limit(
     source = TRACES / "azure2023_conv.csv"
     hidden = tmp_path / "log.csv"  # gzip data Spark would read as text by its name
     hidden.write_bytes(gzip.compress(source.read_bytes()))
-    assert spark_sources.through_driver(log_files.open_parts(log_paths.locate_local(str(hidden))))
+    assert spark_sources.through_driver(log_files.open_parts(locations.locate_local(str(hidden))))
     with both(session, hidden) as (duck, sparked):
         same(
             trace_pricing.price_trace(duck, snapshot, assumptions),

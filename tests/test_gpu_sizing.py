@@ -16,22 +16,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from infermodel import (
-    cli,
-    commitments,
-    compare,
-    gpu_billing,
-    gpu_sizing,
-    growth,
-    narrative,
-    paths,
-    prices,
-    serving,
-    tables,
-    trace_pricing,
-)
+from infermodel import cli, narrative, paths, prices, tables
+from infermodel.analyses import commitments, growth
 from infermodel.errors import InputError, TableError
+from infermodel.pricing import compare, gpu_sizing, trace_pricing
 from infermodel.readers import logs
+from infermodel.tables import gpu_billing, serving
 from infermodel.units import HOURS_PER_MONTH
 
 AS_OF = "2026-12-01"
@@ -53,8 +43,9 @@ def batch_2m():
 def write_log(tmp_path: Path, *seconds: int) -> Path:
     """A log with one 5,000-token request (4,500 prompt + 500 output) at each second."""
     rows = [
-        f"2026-11-02 10:00:{s:02d},4500,500" if s < 60 else f"2026-11-02 10:{s // 60:02d}:"
-        f"{s % 60:02d},4500,500"
+        f"2026-11-02 10:00:{s:02d},4500,500"
+        if s < 60
+        else f"2026-11-02 10:{s // 60:02d}:{s % 60:02d},4500,500"
         for s in seconds
     ]
     path = tmp_path / "log.csv"

@@ -7,7 +7,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from infermodel import compare, formulas, growth, prices, serving, tables
+from infermodel import formulas, prices, tables
+from infermodel.analyses import growth
+from infermodel.pricing import compare
+from infermodel.tables import serving
 from infermodel.units import HOURS_PER_MONTH
 from infermodel.workloads import Workload
 

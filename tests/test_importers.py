@@ -18,9 +18,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from infermodel import cli, importers, paths, price_tables, prices, tables, writes
+from infermodel import cli, paths, prices, tables
 from infermodel.errors import InputError
+from infermodel.prices import importers
 from infermodel.readers import genai_prices, litellm
+from infermodel.tables import api_terms, writes
 
 UPSTREAM = Path(__file__).resolve().parent / "data" / "prices-upstream"
 
@@ -486,7 +488,7 @@ def test_import_writes_a_deprecation_date_as_a_schedule_never_a_withdrawal(
     before = withdrawals.read_bytes()
     assert importers.write(review, api_path=api, withdrawals_path=withdrawals) == (1, 0)
     assert withdrawals.read_bytes() == before
-    scheduled = price_tables.load_scheduled_retirements(tmp_path / "scheduled_retirements.csv")
+    scheduled = api_terms.load_scheduled_retirements(tmp_path / "scheduled_retirements.csv")
     assert list(scheduled["scheduled_on"]) == [pd.Timestamp("2025-01-01")]
     assert list(scheduled["read_on"]) == [pd.Timestamp("2026-01-15")]
     assert (
@@ -647,6 +649,6 @@ def test_import_waiting_too_long_for_the_lock_is_refused_in_one_line(tmp_path, k
 
 
 _HOLD_LOCK = (
-    "import sys\nfrom infermodel import writes\n"
+    "import sys\nfrom infermodel.tables import writes\n"
     "with writes.locked(sys.argv[1]):\n    print('held', flush=True)\n    sys.stdin.read()\n"
 )

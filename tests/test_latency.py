@@ -23,20 +23,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from infermodel import (
-    calibration,
-    cli,
-    compare,
-    latency,
-    prices,
-    roofline,
-    sensitivity,
-    serving,
-    serving_targets,
-    tables,
-    validation,
-)
+from infermodel import cli, prices, tables
+from infermodel.analyses import sensitivity
 from infermodel.errors import DataError, InputError
+from infermodel.estimator import calibration, latency
+from infermodel.formulas import roofline
+from infermodel.pricing import compare
+from infermodel.tables import registry, serving, serving_targets
 from infermodel.workloads import Workload
 
 CASE = ("Llama-3.1-8B", "H100-SXM-80GB", 1, "fp8", 100, 101)
@@ -168,7 +161,7 @@ def test_writing_the_rows_keeps_every_other_line(tmp_path):
 def test_a_target_without_its_serving_row_breaks_a_cross_table_rule():
     targets = serving_targets.load_serving_targets()
     serving_table = tables.load_serving()
-    problems = validation.check_serving_targets(
+    problems = registry.check_serving_targets(
         targets,
         serving_table[~serving_table["assumption_id"].str.startswith("latency-")],
         tables.load_model_specs(),
@@ -177,7 +170,7 @@ def test_a_target_without_its_serving_row_breaks_a_cross_table_rule():
     )
     assert len(problems) == len(targets) and "write_serving_rows" in str(problems[0])
     other = targets.assign(gpus_per_replica=8)
-    problems = validation.check_serving_targets(
+    problems = registry.check_serving_targets(
         other,
         serving_table,
         tables.load_model_specs(),

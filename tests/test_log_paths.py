@@ -1,7 +1,7 @@
 """Logs where they lie, on DuckDB: folders of parts, globs, file:// URIs, rewrites, URIs.
 
 The same logs on Spark, and Spark's own refusals, are in tests/test_engines.py; this file
-needs no JVM. The CSV splitting shared by both engines (:mod:`infermodel.readers.csv_records`)
+needs no JVM. The CSV splitting shared by both engines (:mod:`infermodel.readers.logs.csv_records`)
 is checked here by hand.
 """
 
@@ -13,9 +13,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from infermodel import cli, synthetic
+from infermodel import cli
 from infermodel.errors import DataError, InputError
-from infermodel.readers import csv_records, engines, log_paths, log_sources, logs
+from infermodel.readers import logs
+from infermodel.readers.logs import csv_records, engines, synthetic
+from infermodel.readers.logs import locations as log_paths
+from infermodel.readers.logs import sources as log_sources
 
 AS_OF = "2025-05-31"
 

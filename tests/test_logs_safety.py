@@ -23,18 +23,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infermodel import (
-    cli,
-    formulas,
-    gpu_sizing,
-    prices,
-    serving,
-    synthetic,
-    tables,
-    trace_pricing,
-)
+from infermodel import cli, formulas, prices, tables
 from infermodel.errors import DataError, InputError
-from infermodel.readers import csv_records, log_files, logs
+from infermodel.pricing import gpu_sizing, trace_pricing
+from infermodel.readers import logs
+from infermodel.readers.logs import csv_records, synthetic
+from infermodel.readers.logs import files as log_files
+from infermodel.tables import serving
 from infermodel.units import MINUTES_PER_HOUR
 
 TRACES = Path(__file__).resolve().parent / "data" / "traces"

@@ -129,10 +129,7 @@ def test_notebooks_are_canonical_with_stable_cell_ids():
         assert len(set(ids)) == len(ids), f"{notebook.name}: duplicate cell ids"
 
 
-def test_readme_python_examples_run():
-    readme = (ROOT / "README.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
-    runnable = [b for b in blocks if "airflow" not in b]
-    assert len(runnable) >= 2
-    for block in runnable:
+def test_readme_python_examples_run(readme_examples):
+    assert len(readme_examples) >= 2
+    for block in readme_examples:
         exec(compile(block, "README.md", "exec"), {"print": lambda *args, **kwargs: None})

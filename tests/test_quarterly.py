@@ -7,9 +7,11 @@ import json
 import pandas as pd
 import pytest
 
-from infermodel import cli, narrative, paths, prices, quarters, reports, serving, tables, workloads
-from infermodel.quarters import Quarter
+from infermodel import cli, narrative, paths, prices, reports, tables, workloads
+from infermodel.analyses import quarters
+from infermodel.analyses.quarters import Quarter
 from infermodel.reports import manifest, pages, runner
+from infermodel.tables import serving
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,9 @@ import fnmatch
 import pandas as pd
 import pytest
 
-from infermodel import paths, price_tables, prices, tables, validation
+from infermodel import paths, prices, tables
 from infermodel.errors import TableError
+from infermodel.tables import api_terms, registry
 
 SCHEDULED_REL = paths.SCHEDULED_RETIREMENTS_CSV.relative_to(paths.DATA_DIR)
 UPLIFTS_REL = paths.UPLIFTS_CSV.relative_to(paths.DATA_DIR)
@@ -115,7 +116,7 @@ def test_an_unlisted_withdrawal_is_undone_by_a_later_observation():
     ],
 )
 def test_a_scheduled_date_never_hides_a_model(model_id, scheduled_on):
-    scheduled = price_tables.load_scheduled_retirements()
+    scheduled = api_terms.load_scheduled_retirements()
     rows = scheduled[
         (scheduled["model_id"] == model_id)
         & (scheduled["scheduled_on"] == pd.Timestamp(scheduled_on))
@@ -140,7 +141,7 @@ def test_the_snapshot_lists_the_schedules_read_by_its_date():
 
 
 def test_litellm_scheduled_dates_that_were_read_as_withdrawals_are_kept_as_schedules():
-    scheduled = price_tables.load_scheduled_retirements()
+    scheduled = api_terms.load_scheduled_retirements()
     opus = scheduled[scheduled["model_id"] == "claude-3-opus-20240229"]
     assert pd.Timestamp("2026-05-01") in set(opus["scheduled_on"])
     assert opus["note"].str.contains("superseded").any()
@@ -152,9 +153,9 @@ def test_scheduled_retirement_naming_no_offering_fails_validate(tmp_data):
     row = frame.index[frame["model_id"] == "claude-3-opus-20240229"][0]
     frame.loc[row, "model_id"] = "claude-3-opus-2024022"
     frame.to_csv(path, index=False)
-    price_tables.load_scheduled_retirements(path)  # the table alone is valid
+    api_terms.load_scheduled_retirements(path)  # the table alone is valid
     with pytest.raises(TableError) as info:
-        validation.validate_all(tmp_data)
+        registry.validate_all(tmp_data)
     assert f"{path}:{row + 2}: field 'model_id'" in str(info.value)
     assert "did you mean claude-3-opus-20240229" in str(info.value)
 
@@ -164,11 +165,11 @@ def test_a_scheduled_date_may_lie_in_the_future_but_not_its_reading(tmp_data):
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     frame.loc[0, "scheduled_on"] = "2031-01-01"
     frame.to_csv(path, index=False)
-    validation.validate_all(tmp_data)
+    registry.validate_all(tmp_data)
     frame.loc[0, "read_on"] = "2031-01-01"
     frame.to_csv(path, index=False)
     with pytest.raises(TableError, match=r"field 'read_on'.*must not be in the future"):
-        validation.validate_all(tmp_data)
+        registry.validate_all(tmp_data)
 
 
 # --------------------------------------------------------------------------------------
@@ -177,7 +178,7 @@ def test_a_scheduled_date_may_lie_in_the_future_but_not_its_reading(tmp_data):
 
 
 def test_shipped_uplifts_are_valid_and_match_kit_model_ids():
-    uplifts = price_tables.load_uplifts()
+    uplifts = api_terms.load_uplifts()
     assert list(uplifts.columns) == [
         "uplift_id",
         "provider",
@@ -230,7 +231,7 @@ def test_a_bad_uplift_row_is_refused_naming_its_field(tmp_data, cells, field):
         frame.loc[0, column] = value
     frame.to_csv(path, index=False)
     with pytest.raises(TableError) as info:
-        validation.validate_all(tmp_data)
+        registry.validate_all(tmp_data)
     assert f"{path}:2: field '{field}'" in str(info.value)
 
 
@@ -240,4 +241,4 @@ def test_a_duplicate_uplift_row_is_refused(tmp_data):
     frame.loc[1, "model_pattern"] = frame.loc[0, "model_pattern"]
     frame.to_csv(path, index=False)
     with pytest.raises(TableError, match="model_pattern"):
-        validation.validate_all(tmp_data)
+        registry.validate_all(tmp_data)

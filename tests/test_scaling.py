@@ -1,4 +1,5 @@
-"""Replica lifetimes and bills (infermodel.scaling): hand-worked bills and their orderings.
+"""Replica lifetimes and bills (infermodel.formulas.autoscaling): hand-worked bills and their
+orderings.
 
 Each hand-worked case states the lifetimes it expects: a replica is billed from its start
 (cold start included) to its stop (its idle timeout after the last use, unless work comes
@@ -14,15 +15,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infermodel import formulas, scaling
+from infermodel import formulas
 from infermodel.errors import InputError
+from infermodel.formulas import autoscaling
 
 STEP = 10.0  # [s]
-NO_ROUNDING = scaling.Billing()
+NO_ROUNDING = autoscaling.Billing()
 
 
 def bill(steps, need, busy, *, idle, cold, span=100, billing=NO_ROUNDING, always_on=0):
-    return scaling.simulate(
+    return autoscaling.simulate(
         np.array(steps), np.array(need), np.array(busy, dtype=float), step_seconds=STEP,
         span_steps=span, idle_timeout_seconds=idle, cold_start_seconds=cold, billing=billing,
         always_on=always_on,
@@ -63,8 +65,11 @@ def test_no_idle_timeout_and_no_cold_start_bill_exactly_the_work():
 
 def test_lifetimes_round_up_to_the_increment_and_the_minimum():
     # 39 s of lifetime: a minute increment bills 60 s; a 120 s minimum bills 120 s.
-    assert bill([0], [1], [4.0], idle=5, cold=30, billing=scaling.Billing(60)).replica_seconds == 60
-    minimum = scaling.Billing(1, 120)
+    assert (
+        bill([0], [1], [4.0], idle=5, cold=30, billing=autoscaling.Billing(60)).replica_seconds
+        == 60
+    )
+    minimum = autoscaling.Billing(1, 120)
     assert bill([0], [1], [4.0], idle=5, cold=30, billing=minimum).replica_seconds == 120
 
 
@@ -113,9 +118,7 @@ SPAN_SECONDS = 2 * 3600
 @st.composite
 def demand(draw):
     """Work per second of a two-hour log [replica-s]: bursts of arrivals with idle gaps."""
-    seconds = draw(
-        st.lists(st.integers(0, SPAN_SECONDS - 1), min_size=1, max_size=60, unique=True)
-    )
+    seconds = draw(st.lists(st.integers(0, SPAN_SECONDS - 1), min_size=1, max_size=60, unique=True))
     work = draw(st.lists(st.floats(0.01, 40.0), min_size=len(seconds), max_size=len(seconds)))
     order = np.argsort(seconds)
     return np.array(seconds)[order], np.array(work)[order]
@@ -128,7 +131,7 @@ def sizings(seconds, work, *, idle, cold, step=10, window=3600, billing=NO_ROUND
     fine_work = np.bincount(fine_index, weights=work)
     # A step's work must fit the replicas the step holds: at most step seconds each, which
     # replicas_needed guarantees.
-    return scaling.bill_sizings(
+    return autoscaling.bill_sizings(
         minute_steps, minute_work, fine_steps, fine_work, fine_step_seconds=step,
         span_seconds=SPAN_SECONDS, window_seconds=window, idle_timeout_seconds=idle,
         cold_start_seconds=cold, billing=billing,
@@ -156,7 +159,7 @@ def test_no_bill_falls_as_the_cold_start_grows(series, idle, cold, more):
     seconds, work = series
     low = sizings(seconds, work, idle=idle, cold=cold)
     high = sizings(seconds, work, idle=idle, cold=cold + more)
-    for sizing in scaling.SIZINGS:
+    for sizing in autoscaling.SIZINGS:
         assert high[sizing].replica_seconds >= low[sizing].replica_seconds - 1e-6
     # and the work that waits for a start waits longer
     assert (high["serverless"].delayed_share >= low["serverless"].delayed_share - 1e-12).all()

@@ -8,7 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infermodel import compare, prices, sensitivity, serving, tables
+from infermodel import prices, tables
+from infermodel.analyses import sensitivity
+from infermodel.pricing import compare
+from infermodel.tables import serving
 from infermodel.workloads import Workload, article_workload
 
 AS_OF = "2025-05-31"

@@ -15,11 +15,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from infermodel import compare, narrative, prices, service_tiers, serving, tables, trace_pricing
+from infermodel import narrative, prices, tables
 from infermodel.errors import InputError
+from infermodel.prices import service_tiers
+from infermodel.pricing import compare, trace_pricing
 from infermodel.readers import logs
 from infermodel.readers.litellm import read_litellm, read_litellm_wheel
-from infermodel.readers.price_sources import ImportRefused
+from infermodel.readers.price_files import ImportRefused
+from infermodel.tables import serving
 from infermodel.workloads import Workload, article_workload
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -13,8 +13,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from infermodel import compare, prices, roofline, serving, tables, throughput, workloads
+from infermodel import prices, tables, workloads
 from infermodel.errors import InputError
+from infermodel.estimator import throughput
+from infermodel.formulas import roofline
+from infermodel.pricing import compare
+from infermodel.tables import serving
 
 MODELS = tables.load_model_specs().set_index("model")
 

@@ -16,9 +16,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infermodel import calibration, cli, compare, prices, roofline, specs, tables, throughput
+from infermodel import cli, prices, tables
 from infermodel.errors import TableError
+from infermodel.estimator import calibration, throughput
+from infermodel.formulas import roofline
+from infermodel.pricing import compare
 from infermodel.readers import measurements
+from infermodel.tables import specs
 from infermodel.workloads import Workload
 
 MODELS = tables.load_model_specs()

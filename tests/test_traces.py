@@ -12,16 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from infermodel import (
-    cli,
-    formulas,
-    prices,
-    serving,
-    synthetic,
-    tables,
-    trace_pricing,
-)
+from infermodel import cli, formulas, prices, tables
+from infermodel.pricing import trace_pricing
 from infermodel.readers import logs
+from infermodel.readers.logs import synthetic
+from infermodel.tables import serving
 
 # Excerpts of the real traces (first rows of each; how each was cut: tests/data/README.md).
 TRACES = Path(__file__).resolve().parent / "data" / "traces"

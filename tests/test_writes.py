@@ -1,4 +1,4 @@
-"""Writes of shipped tables (infermodel.writes): by column name, kept bytes, atomic, locked.
+"""Writes of shipped tables (infermodel.tables.writes): by column name, kept bytes, atomic, locked.
 
 Every test writes into ``tmp_path``; the lock tests hold a lock from a second process, since
 one process may take its own lock again.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from infermodel import writes
+from infermodel.tables import writes
 
 COLUMNS = ["provider", "model_id", "usd_in", "usd_out"]
 ROW = {"provider": "OpenAI", "model_id": "gpt-4o", "usd_in": "2.5", "usd_out": "10"}
@@ -181,7 +181,7 @@ def test_read_only_folder_is_a_refusal_not_a_traceback(tmp_path, monkeypatch):
 _HOLDER = textwrap.dedent(
     """
     import sys
-    from infermodel import writes
+    from infermodel.tables import writes
     with writes.locked(sys.argv[1]):
         print("held", flush=True)
         sys.stdin.read()
@@ -240,7 +240,7 @@ def test_lock_is_reentrant_within_a_process(tmp_path):
 _APPENDER = textwrap.dedent(
     """
     import sys
-    from infermodel import writes
+    from infermodel.tables import writes
     columns = ["writer", "n"]
     for n in range(int(sys.argv[3])):
         writes.append_rows(sys.argv[1], [{"writer": sys.argv[2], "n": str(n)}], columns=columns)

@@ -30,7 +30,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from infermodel import __version__, validation
+from infermodel import __version__
 from infermodel.cli import (
     bill,
     price_discrepancies,
@@ -42,6 +42,7 @@ from infermodel.cli import (
 )
 from infermodel.cli.options import Parser, UsageError
 from infermodel.errors import InfermodelError, InputError, NoPricesError
+from infermodel.tables import registry
 
 EXIT_USAGE = 2
 EXIT_DATA = 1
@@ -52,7 +53,7 @@ __all__ = ["EXIT_DATA", "EXIT_USAGE", "UsageError", "build_parser", "main"]
 
 
 def _validate(_) -> int:
-    counts = validation.validate_all()
+    counts = registry.validate_all()
     print("ok: " + ", ".join(f"{name} {rows} rows" for name, rows in counts.items()))
     return 0
 

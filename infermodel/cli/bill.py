@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from infermodel import bill_pricing, bills, display, narrative, parameters, tables
+from infermodel import display, narrative, parameters, tables
 from infermodel.cli import options, terminal
 from infermodel.cli.options import UsageError
 from infermodel.cli.pricing import assumptions_for, write
 from infermodel.errors import InputError
+from infermodel.pricing import bill_pricing, reconcile
 from infermodel.readers import focus
 
 #: Columns of ``bill --format table`` unless ``--columns`` says otherwise.
@@ -122,8 +123,8 @@ def add_parser(commands) -> None:
 
 
 def _names(args: argparse.Namespace, api_prices: pd.DataFrame) -> pd.DataFrame:
-    extra = bills.load_mapping(args.models) if args.models is not None else None
-    return bills.model_names(api_prices, extra=extra)
+    extra = reconcile.load_mapping(args.models) if args.models is not None else None
+    return reconcile.model_names(api_prices, extra=extra)
 
 
 def _note(line: str) -> None:
@@ -133,7 +134,7 @@ def _note(line: str) -> None:
 
 def _notes(bill: focus.Bill, reconciled: pd.DataFrame, repriced=None) -> None:
     """What was not re-priced, on stderr (csv and json stay clean)."""
-    out = reconciled[reconciled["reason"] == bills.OUT_OF_SCOPE]
+    out = reconciled[reconciled["reason"] == reconcile.OUT_OF_SCOPE]
     if len(out):
         parts = [
             f"{len(part)} {scope} ({display.money(part['billed_cost_usd'].sum())})"
@@ -143,7 +144,7 @@ def _notes(bill: focus.Bill, reconciled: pd.DataFrame, repriced=None) -> None:
             f"{len(out)} line(s) of {bill.path.name} out of scope, not re-priced: "
             + "; ".join(parts)
         )
-    unmapped = reconciled[reconciled["reason"] == bills.UNPRICED]
+    unmapped = reconciled[reconciled["reason"] == reconcile.UNPRICED]
     for _, part in unmapped.groupby(["provider", "billed_model"], sort=False):
         first = part.iloc[0]
         _note(f"{bill.where(int(first['line']))}: {first['detail']} ({len(part)} line(s))")
@@ -167,15 +168,15 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--top applies to the re-priced table, not to --reconcile")
     bill = focus.read_bill(args.path, usd_per=dict(args.usd_per))
     if not args.reconcile:  # refuse uncountable lines before any pricing
-        bills.refuse_bad_lines(bill, drop_bad_lines=args.drop_bad_lines)
-    prices_on = bills.shipped_prices()
+        reconcile.refuse_bad_lines(bill, drop_bad_lines=args.drop_bad_lines)
+    prices_on = reconcile.shipped_prices()
     names = _names(args, prices_on.api_prices)
-    reconciled = bills.reconcile(bill, names=names, prices_on=prices_on)
+    reconciled = reconcile.reconcile(bill, names=names, prices_on=prices_on)
     if args.reconcile:
         _notes(bill, reconciled)
         return _print_reconciled(bill, reconciled, args)
     assumptions = assumptions_for(args)
-    identified = bills.identify(bill.lines, names)
+    identified = reconcile.identify(bill.lines, names)
     options_ = dict(
         utilization=args.utilization,
         diy_token_basis=args.diy_token_basis,
@@ -226,7 +227,7 @@ def _print_reconciled(bill: focus.Bill, reconciled: pd.DataFrame, args) -> int:
         columns = RECONCILE_COLUMNS_FOR_PEOPLE
     columns = ["bill_reason" if c == "reason" else c for c in columns]
     print(terminal.render(terminal.choose(people, columns, RECONCILE_COLUMNS_FOR_PEOPLE)))
-    totals = bills.totals(reconciled).rename(columns={"reason": "bill_reason"})
+    totals = reconcile.totals(reconciled).rename(columns={"reason": "bill_reason"})
     print("\nTotals:")
     print(terminal.render(totals[TOTALS_COLUMNS]))
     return 0

@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from infermodel import compare, parameters, tables
+from infermodel import parameters, tables
 from infermodel.errors import InputError
+from infermodel.pricing import compare
 
 #: How ``-p NAME=VALUE`` is read, for ``--help``.
 PARAMETER_HELP = (

@@ -1,7 +1,7 @@
 """``infermodel prices discrepancies``: tracked prices on which dated sources disagree.
 
 Rules (source identity, the window, the tolerance, a price change against a disagreement)
-are in :mod:`infermodel.sources`; the readings that settle a disagreement are
+are in :mod:`infermodel.tables.provenance`; the readings that settle a disagreement are
 ``data/prices/price_readings.csv``.
 """
 
@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from infermodel import discrepancies, narrative, sources
+from infermodel import narrative
 from infermodel.cli import options, terminal
 from infermodel.cli.pricing import write
+from infermodel.prices import discrepancies
+from infermodel.tables import provenance
 
 #: Columns of ``--format table`` unless ``--columns`` says otherwise.
 COLUMNS_FOR_PEOPLE = [
@@ -109,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
 def for_people(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with sources and fields in people's words (``LiteLLM``, ``cached input``)."""
     return table.assign(
-        source_a=table["source_a"].map(sources.label),
-        source_b=table["source_b"].map(sources.label),
-        field=table["field"].map(sources.FIELD_WORDS),
+        source_a=table["source_a"].map(provenance.label),
+        source_b=table["source_b"].map(provenance.label),
+        field=table["field"].map(provenance.FIELD_WORDS),
     )

@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from infermodel import importers
 from infermodel.cli.options import Parser
+from infermodel.prices import importers
 from infermodel.readers.genai_prices import read_genai_prices
 from infermodel.readers.litellm import read_litellm, read_litellm_installed, read_litellm_wheel
 

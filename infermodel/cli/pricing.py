@@ -7,8 +7,11 @@ import sys
 
 import pandas as pd
 
-from infermodel import compare, growth, parameters, prices, serving, tables
+from infermodel import parameters, prices, tables
+from infermodel.analyses import growth
 from infermodel.cli import options, terminal
+from infermodel.pricing import compare
+from infermodel.tables import serving
 from infermodel.workloads import Workload
 
 #: Columns of ``table --format table`` unless ``--columns`` says otherwise.

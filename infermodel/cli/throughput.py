@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from infermodel import latency, tables, throughput
+from infermodel import tables
 from infermodel.cli import options
 from infermodel.cli.options import UsageError
-from infermodel.roofline import PRECISIONS
+from infermodel.estimator import latency, throughput
+from infermodel.formulas.roofline import PRECISIONS
 
 
 def add_parser(commands) -> None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from infermodel import gpu_sizing, scaling, trace_pricing
+from infermodel import paths
 from infermodel.cli import options, terminal
 from infermodel.cli.pricing import assumptions_for, billing_words, snapshot_for, write
 from infermodel.errors import InputError
+from infermodel.formulas import autoscaling
+from infermodel.pricing import gpu_sizing, trace_pricing
 from infermodel.readers import logs
 
 #: Columns of ``trace --format table`` unless ``--columns`` says otherwise.
@@ -36,7 +39,8 @@ def add_parser(commands) -> None:
     trace.add_argument(
         "path",
         help="the log: a file, a folder of part files or a glob, here (a path or file://) or "
-        "where Spark reads it (s3a://, hdfs://, abfss://, gs://, dbfs:/; --engine spark)",
+        "where Spark reads it (s3a://, hdfs://, abfss://, gs://, dbfs:/; --engine spark); or "
+        "the name of a log shipped with the kit: " + ", ".join(paths.SHIPPED_TRACES),
     )
     options.add_as_of(trace)
     trace.add_argument(
@@ -104,9 +108,9 @@ def _add_sizing(parser: argparse.ArgumentParser) -> None:
         ("--idle-timeout-s", "seconds an idle serverless replica stays up (default: the "
          "provider's, RunPod 5, Modal 60; 60 where none is known)"),
         ("--cold-start-s", "seconds a new replica takes before it serves, billed (default: "
-         f"the provider's where stated, else {scaling.DEFAULT_COLD_START_SECONDS:g})"),
+         f"the provider's where stated, else {autoscaling.DEFAULT_COLD_START_SECONDS:g})"),
         ("--scale-interval-s", "autoscaling window (default 3600) and serverless step "
-         f"(default {scaling.DEFAULT_SERVERLESS_STEP_SECONDS}); a window is never shorter "
+         f"(default {autoscaling.DEFAULT_SERVERLESS_STEP_SECONDS}); a window is never shorter "
          "than the provider's billing increment"),
         ("--min-replicas", "replicas always on, the whole log (default 0)"),
         ("--interruptions-per-hour", "spot interruptions per running hour (default: "
@@ -130,6 +134,14 @@ def _sizing_options(args: argparse.Namespace) -> gpu_sizing.Options:
     )
 
 
+def shipped_or_given(path: str) -> str:
+    """``path``, or the shipped log of that name (``azure-code-2023``) when no such file is
+    here: an installed kit's users can price the shipped logs without knowing where they are."""
+    if not Path(path).exists() and path in paths.SHIPPED_TRACES:
+        return str(paths.SHIPPED_TRACES[path])
+    return path
+
+
 def run(args: argparse.Namespace) -> int:
     snapshot = snapshot_for(args)
     assumptions = assumptions_for(args)
@@ -137,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
     for option, given in (("--spark-master", args.spark_master), ("--spark-conf", args.spark_conf)):
         if given is not None and args.engine != "spark":
             raise InputError(f"{option} is for --engine spark; add --engine spark or drop it")
+    args.path = shipped_or_given(args.path)
     with logs.read_trace(
         args.path,
         fmt=args.trace_format,

@@ -95,7 +95,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "tokens_per_second": ("Throughput (tokens/s per replica)", "count"),
     "output_tokens_per_hour_per_replica": ("Throughput (output tokens/h per replica)", "count"),
     "utilization": ("Utilization", "fraction"),
-    # sources that disagree (infermodel.discrepancies): side A is the one dated first
+    # sources that disagree (infermodel.prices.discrepancies): side A is the one dated first
     "source_a": ("Source A", "text"),
     "source_b": ("Source B", "text"),
     "value_a_usd_per_million_tokens": ("A ($/M tok)", "auto"),
@@ -286,7 +286,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "proprietary_over_managed": ("Proprietary ÷ managed", "multiple"),
     "managed_over_diy": ("Managed ÷ own GPUs (article throughput)", "multiple"),
     "managed_over_diy_measured": ("Managed ÷ own GPUs (measured throughput)", "multiple"),
-    # bills (infermodel.bills, infermodel.bill_pricing)
+    # bills (infermodel.pricing.reconcile, infermodel.pricing.bill_pricing)
     "charge_period_start": ("Charge period from", "date"),
     "charge_period_end": ("Charge period to (exclusive)", "date"),
     "priced_as_of": ("Priced as of", "date"),

@@ -206,7 +206,7 @@ def cost_table(
     serving: pd.DataFrame | None = None,
     columns: Sequence[str] = COST_COLUMNS,
 ) -> Table:
-    """A :func:`~infermodel.compare.cost_table` (or a trace cost table) for reading.
+    """A :func:`~infermodel.pricing.compare.cost_table` (or a trace cost table) for reading.
 
     Platform type, offering (provider, model or GPU, serving assumption), cost, $ per million
     tokens, multiple of the cheapest and price confidence; cheapest first.

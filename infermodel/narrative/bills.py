@@ -1,6 +1,6 @@
 """A FOCUS bill in sentences: what was billed, what the same tokens cost elsewhere, and how
-the bill compares with the list prices (from :mod:`infermodel.bills` and
-:mod:`infermodel.bill_pricing`)."""
+the bill compares with the list prices (from :mod:`infermodel.pricing.reconcile` and
+:mod:`infermodel.pricing.bill_pricing`)."""
 
 from __future__ import annotations
 
@@ -182,8 +182,8 @@ def bill_answer(
 ) -> list[str]:
     """The answer of the bill page, first sentence first.
 
-    ``reconciled`` is :func:`infermodel.bills.reconcile`, ``alternatives``
-    :func:`infermodel.bill_pricing.like_for_like`; ``offering_labels`` names offerings by id
+    ``reconciled`` is :func:`infermodel.pricing.reconcile.reconcile`, ``alternatives``
+    :func:`infermodel.pricing.bill_pricing.like_for_like`; ``offering_labels`` names offerings by id
     (:func:`infermodel.display.label_map`); ``dropped`` counts lines left out because their
     tokens could not be priced.
     """

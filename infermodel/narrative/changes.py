@@ -44,7 +44,7 @@ def price_changes_answer(
     """What changed since the last quarter: new, withdrawn, repriced, the biggest moves.
 
     ``changes`` is :func:`~infermodel.prices.diff`, ``split``
-    :func:`~infermodel.quarters.effects` for the reference workloads.
+    :func:`~infermodel.analyses.quarters.effects` for the reference workloads.
     """
     labelled = changes.assign(label=change_labels(changes))
     count = labelled["status"].astype(str).value_counts()

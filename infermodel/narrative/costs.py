@@ -57,7 +57,7 @@ def article_answer(
 ) -> list[str]:
     """The cheapest like-for-like option per platform type, the spread, what flips the ranking.
 
-    ``table`` is the main :func:`~infermodel.compare.cost_table` (the article's serving
+    ``table`` is the main :func:`~infermodel.pricing.compare.cost_table` (the article's serving
     assumptions); ``others`` DIY rows under other readings (e.g. measured throughput).
     """
     table = labelled(table)
@@ -214,7 +214,7 @@ def workload_lead(
 
 def left_out(frame: pd.DataFrame, *, service_tier: str, most: int = 4) -> str:
     """A sentence naming the API offerings a table leaves out at a tier or uplift, and why
-    (``frame`` from :func:`infermodel.compare.api_unpriced`); empty when none is."""
+    (``frame`` from :func:`infermodel.pricing.compare.api_unpriced`); empty when none is."""
     if frame.empty:
         return ""
     labels = list(display.offering_labels(frame))
@@ -251,8 +251,8 @@ def trace_answer(
 ) -> list[str]:
     """What a request log costs on the cheapest like-for-like options, and what caching saves.
 
-    ``table`` is :func:`~infermodel.trace_pricing.price_trace`, ``caching``
-    :func:`~infermodel.trace_pricing.caching_effect`, ``summary`` the log's summary row.
+    ``table`` is :func:`~infermodel.pricing.trace_pricing.price_trace`, ``caching``
+    :func:`~infermodel.pricing.trace_pricing.caching_effect`, ``summary`` the log's summary row.
     """
     row = summary.iloc[0]
     prompt = row["input_tokens"] + row["cached_input_tokens"]
@@ -337,7 +337,7 @@ def estimator_notes(
     """What the throughput estimator changes in the DIY rows, against the article's rates.
 
     ``estimated`` is a cost table at estimated throughput, ``table`` the main cost table,
-    ``estimates`` :func:`~infermodel.throughput.smallest_replicas` (its ``fits`` column).
+    ``estimates`` :func:`~infermodel.estimator.throughput.smallest_replicas` (its ``fits`` column).
     """
     lines = []
     if len(estimated):

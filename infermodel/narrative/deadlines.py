@@ -48,9 +48,9 @@ def deadline_answer(
     """The answer first: the cheapest option within the deadline, the fastest, and the APIs
     that cannot make it at the tier given (and the tier at which they could).
 
-    ``options`` is :func:`infermodel.deadlines.at_tiers` of the options (APIs at the tiers
+    ``options`` is :func:`infermodel.analyses.deadlines.at_tiers` of the options (APIs at the tiers
     asked, DIY rows at every replica count); ``verdicts`` is
-    :func:`infermodel.deadlines.tier_verdicts`.
+    :func:`infermodel.analyses.deadlines.tier_verdicts`.
     """
     known = options.dropna(subset=["completion_hours"])
     made = known[known["completion_hours"] <= deadline_hours]

@@ -1,18 +1,19 @@
-"""Readings of where price sources disagree (:func:`infermodel.discrepancies.find`)."""
+"""Readings of where price sources disagree (:func:`infermodel.prices.discrepancies.find`)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from infermodel import display, sources
+from infermodel import display
 from infermodel.display import money
 from infermodel.narrative.base import names
+from infermodel.tables import provenance
 
 
 def _side(row, side: str) -> str:
     value = row[f"value_{side}_usd_per_million_tokens"]
     when = display.date(row[f"observed_on_{side}"])
-    return f"{money(value)} ({sources.label(row[f'source_{side}'])}, {when})"
+    return f"{money(value)} ({provenance.label(row[f'source_{side}'])}, {when})"
 
 
 def disagreement_words(row) -> str:
@@ -21,7 +22,7 @@ def disagreement_words(row) -> str:
     size = row["relative_difference_pct"]
     apart = "one is zero" if size == float("inf") else f"{size:,.0f}% apart"
     return (
-        f"{row['provider']} · {row['model']} {sources.FIELD_WORDS[row['field']]}, "
+        f"{row['provider']} · {row['model']} {provenance.FIELD_WORDS[row['field']]}, "
         f"{_side(row, 'a')} vs {_side(row, 'b')}, {apart}"
     )
 
@@ -34,12 +35,12 @@ def discrepancies_answer(
     table: pd.DataFrame,
     *,
     as_of: object,
-    tolerance: float = sources.DEFAULT_TOLERANCE,
-    window_days: int = sources.DEFAULT_WINDOW_DAYS,
+    tolerance: float = provenance.DEFAULT_TOLERANCE,
+    window_days: int = provenance.DEFAULT_WINDOW_DAYS,
 ) -> list[str]:
     """Where sources disagree near ``as_of``, in sentences with the numbers.
 
-    ``table`` is :func:`infermodel.discrepancies.find` for that date, tolerance and window.
+    ``table`` is :func:`infermodel.prices.discrepancies.find` for that date, tolerance and window.
     The first sentence gives the counts and the unresolved ones (at most three named); the
     second the largest difference (every row tied for it).
     """

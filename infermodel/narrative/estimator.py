@@ -15,7 +15,7 @@ def _side(signed: float) -> str:
 def regime_answer(regimes: pd.DataFrame) -> list[str]:
     """Where the estimator is worst and best, leave-one-out, from the error-by-regime table.
 
-    ``regimes`` is :func:`~infermodel.calibration.error_by_regime`; groups without a point
+    ``regimes`` is :func:`~infermodel.estimator.calibration.error_by_regime`; groups without a point
     are left out, and so is a regime with one group only (it says nothing the total does not).
     """
     split = regimes[(regimes["regime"] != "all") & (regimes["points"] > 0)]
@@ -40,7 +40,7 @@ def regime_answer(regimes: pd.DataFrame) -> list[str]:
 def latency_target_notes(readings: pd.DataFrame) -> list[str]:
     """What each latency target allows and costs against full load.
 
-    ``readings``: rows of :func:`~infermodel.latency.capacity_at_latency` (``reading``,
+    ``readings``: rows of :func:`~infermodel.estimator.latency.capacity_at_latency` (``reading``,
     ``itl_ms_target``, ``meets_target``, ``batch``, ``itl_ms``, ``limited_by``) with
     ``multiple_of_maximum_throughput_cost``.
     """

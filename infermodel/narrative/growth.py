@@ -23,7 +23,7 @@ def break_even_answer(
 ) -> list[str]:
     """For each API: the monthly volume from which self-hosting pays, on which option, or why never.
 
-    ``even`` is :func:`~infermodel.growth.break_even_table`; ``fixed`` the same table for
+    ``even`` is :func:`~infermodel.analyses.growth.break_even_table`; ``fixed`` the same table for
     several fixed monthly costs (``fixed_usd_per_month``), for one sentence on their effect.
     """
     lines = []
@@ -95,7 +95,8 @@ def maturity_answer(
 ) -> list[str]:
     """Which stage is cheapest when, when each switch pays back, when the API bill shocks.
 
-    ``monthly`` and ``events`` are :func:`~infermodel.growth.maturity_path`; ``alternative``
+    ``monthly`` and ``events`` are :func:`~infermodel.analyses.growth.maturity_path`;
+    ``alternative``
     the ``monthly`` table of the same path with another DIY offering (e.g. measured
     throughput), for one sentence comparing it with the managed API.
     """
@@ -197,7 +198,7 @@ def settings_lead(
 
 
 def volume_lead(path: pd.DataFrame, *, growth_months: int) -> str:
-    """The volume path (:func:`~infermodel.growth.volume_path`) in words."""
+    """The volume path (:func:`~infermodel.analyses.growth.volume_path`) in words."""
     start, end = path["tokens_per_month"].iloc[0], path["tokens_per_month"].iloc[-1]
     horizon = int(path["month"].max())
     if np.isclose(start, end):

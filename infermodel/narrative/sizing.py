@@ -1,6 +1,6 @@
 """Sentences about rented GPUs billed as their providers bill them: serverless against peak.
 
-Built from :func:`infermodel.gpu_sizing.serverless_on_logs`; tested in
+Built from :func:`infermodel.pricing.gpu_sizing.serverless_on_logs`; tested in
 ``tests/test_narrative.py``.
 """
 
@@ -31,7 +31,7 @@ def _seconds(value: float) -> str:
 def serverless_answer(headline: pd.DataFrame) -> list[str]:
     """Per log: the cheapest serverless bill against peak sizing, its delay, the best timeout.
 
-    ``headline`` is the first table of :func:`infermodel.gpu_sizing.serverless_on_logs`.
+    ``headline`` is the first table of :func:`infermodel.pricing.gpu_sizing.serverless_on_logs`.
     """
     if headline.empty:
         return [
@@ -69,8 +69,9 @@ RATE_WORDS = {
 def reservation_answer(summary: pd.DataFrame, *, offering: str, rate_source: str) -> list[str]:
     """When a reservation bought in each start month pays back, and what its unused hours cost.
 
-    ``summary`` is :func:`infermodel.commitments.reservation_paths`' second table;
-    ``offering`` the DIY stage's label; ``rate_source`` of :func:`~infermodel.commitments.rate_for`.
+    ``summary`` is :func:`infermodel.analyses.commitments.reservation_paths`' second table;
+    ``offering`` the DIY stage's label; ``rate_source`` of
+    :func:`~infermodel.analyses.commitments.rate_for`.
     """
     if summary.empty:
         return []

@@ -1,4 +1,5 @@
-"""What the service tiers cost, in sentences (from :func:`infermodel.compare.tier_costs`)."""
+"""What the service tiers cost, in sentences (from
+:func:`infermodel.pricing.compare.tier_costs`)."""
 
 from __future__ import annotations
 

@@ -38,8 +38,9 @@ def sensitivity_answer(
 ) -> list[str]:
     """What decides DIY against a managed API, and how sure the answer is.
 
-    ``swing`` is :func:`~infermodel.sensitivity.tornado` of the gap (API price minus DIY
-    cost, USD per million tokens); ``mc`` a :class:`~infermodel.sensitivity.MonteCarloResult`.
+    ``swing`` is :func:`~infermodel.analyses.sensitivity.tornado` of the gap (API price minus DIY
+    cost, USD per million tokens); ``mc`` a
+    :class:`~infermodel.analyses.sensitivity.MonteCarloResult`.
     """
     api, diy = labels.get(api_offering, api_offering), labels.get(diy_offering, diy_offering)
     gap = float(swing["result_at_base"].iloc[0])
@@ -102,9 +103,10 @@ def throughput_answer(
 ) -> list[str]:
     """How far the estimator is from measurements, and the cheapest GPU per model.
 
-    ``accuracy`` is :func:`~infermodel.calibration.accuracy`; ``cheapest_gpus`` one row per
-    model from :func:`~infermodel.throughput.price_estimates` (its cheapest offering);
-    ``regimes`` (optional) :func:`~infermodel.calibration.error_by_regime`, read by
+    ``accuracy`` is :func:`~infermodel.estimator.calibration.accuracy`; ``cheapest_gpus`` one row
+    per
+    model from :func:`~infermodel.estimator.throughput.price_estimates` (its cheapest offering);
+    ``regimes`` (optional) :func:`~infermodel.estimator.calibration.error_by_regime`, read by
     :func:`~infermodel.narrative.estimator.regime_answer` after the overall error.
     """
     fit = accuracy.set_index("fit")
@@ -149,7 +151,7 @@ def _gpus(count: object) -> str:
 def latency_notes(penalties: pd.DataFrame) -> list[str]:
     """What real-time serving costs over batch, on rented GPUs and on APIs.
 
-    ``penalties`` is :func:`~infermodel.compare.latency_penalties`.
+    ``penalties`` is :func:`~infermodel.pricing.compare.latency_penalties`.
     """
     diy = penalties[penalties["platform_type"] == "diy_gpu"]
     api = penalties[penalties["platform_type"] != "diy_gpu"]
@@ -232,7 +234,8 @@ def estimator_weaknesses(
 ) -> list[str]:
     """Where the throughput estimate is weak, with the numbers that say so.
 
-    ``calibrated`` is :func:`~infermodel.calibration.calibration`, ``measured`` its points,
+    ``calibrated`` is :func:`~infermodel.estimator.calibration.calibration`, ``measured`` its
+    points,
     ``model_specs`` the model table, ``gpus`` every GPU SKU with specs.
     """
     worst = calibrated.loc[calibrated["loo_ape"].idxmax()]

@@ -22,7 +22,7 @@ from matplotlib.ticker import (
 )
 
 from infermodel import display
-from infermodel.compare import STACK_COMPONENTS
+from infermodel.pricing.compare import STACK_COMPONENTS
 from infermodel.tables import PLATFORM_LABELS, PLATFORM_TYPES
 
 WIDTH = 9.75

@@ -21,7 +21,7 @@ def bill_alternatives(alternatives: pd.DataFrame, *, title: str | None = None) -
     """Per model billed: what the bill charged, its tokens at the kit's list price, and on
     the cheapest other offering of the same model (a missing bar: none priced).
 
-    ``alternatives`` is :func:`infermodel.bill_pricing.like_for_like`.
+    ``alternatives`` is :func:`infermodel.pricing.bill_pricing.like_for_like`.
     """
     rows = alternatives.reset_index(drop=True)
     fig, ax = new_figure(0.75 * len(rows) + 1.8)

@@ -11,7 +11,6 @@ import seaborn as sns
 from matplotlib.patches import Patch
 
 from infermodel import display
-from infermodel.compare import STACK_COMPONENTS
 from infermodel.plots.base import (
     COMPONENT_COLOURS,
     HATCH,
@@ -25,6 +24,7 @@ from infermodel.plots.base import (
     titled,
     wrap,
 )
+from infermodel.pricing.compare import STACK_COMPONENTS
 from infermodel.tables import PLATFORM_LABELS
 
 # --- costs of one job ------------------------------------------------------------------------
@@ -187,7 +187,7 @@ def cost_curves(
 ) -> tuple:
     """Monthly cost against monthly volume (log-log), one line per offering.
 
-    ``curves`` is :func:`infermodel.growth.monthly_cost_curves`; API lines are straight,
+    ``curves`` is :func:`infermodel.analyses.growth.monthly_cost_curves`; API lines are straight,
     DIY lines step up with each whole replica. ``labels`` maps offering ids to names.
     """
     labels = dict(labels or {})
@@ -271,7 +271,7 @@ def maturity_path(
 def price_vs_mix(split: pd.DataFrame, *, previous: object, as_of: object) -> tuple:
     """Change in a workload's cost split into price effect and mix effect, per platform.
 
-    ``split`` is :func:`infermodel.quarters.effects`: one pair of bars per platform type,
+    ``split`` is :func:`infermodel.analyses.quarters.effects`: one pair of bars per platform type,
     statistic and workload with a change (the others are named in the title); the legend is
     built from the bars themselves.
     """

@@ -26,7 +26,7 @@ def deadline_options(
 ) -> tuple:
     """Cost of the job against its completion time (log-log), with the deadline marked.
 
-    ``options`` is :func:`infermodel.deadlines.options` (options of unknown time are left
+    ``options`` is :func:`infermodel.analyses.deadlines.options` (options of unknown time are left
     out). An API is a dashed line through its usage tiers (one dot each, higher tiers to the
     left); a rented-GPU row a solid line through 1 to N replicas (same cost, less time).
     """

@@ -26,8 +26,10 @@ def latency_frontier(
 ) -> tuple:
     """Throughput against batch (left) and the cost of latency (right).
 
-    ``sweep`` is :func:`infermodel.throughput.estimate_table` over concurrencies; ``priced``
-    the cheapest offering per concurrency from :func:`infermodel.throughput.price_estimates`.
+    ``sweep`` is :func:`infermodel.estimator.throughput.estimate_table` over concurrencies;
+    ``priced``
+    the cheapest offering per concurrency from
+    :func:`infermodel.estimator.throughput.price_estimates`.
     """
     first = sweep.iloc[0]
     title = titled(
@@ -188,7 +190,7 @@ def trace_shape(
 def caching_effect(caching: pd.DataFrame, *, title: str | None = None, top_n: int = 12) -> tuple:
     """Cost of a log on the ``top_n`` cheapest API offerings with and without cached-input prices.
 
-    ``caching`` is :func:`infermodel.trace_pricing.caching_effect`.
+    ``caching`` is :func:`infermodel.pricing.trace_pricing.caching_effect`.
     """
     shown, note = cut_top(caching, top_n, "cost_usd_with_cache")
     fig, ax = new_figure(0.42 * len(shown) + 1.6)

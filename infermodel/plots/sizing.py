@@ -14,7 +14,8 @@ from infermodel.plots.base import PALETTE, drawn, new_figure, titled
 def idle_timeout(sweep: pd.DataFrame, headline: pd.DataFrame, *, title: str | None = None):
     """Serverless cost (as a multiple of peak sizing) and added latency against idle timeout.
 
-    ``sweep`` and ``headline`` are :func:`infermodel.gpu_sizing.serverless_on_logs`: one line
+    ``sweep`` and ``headline`` are :func:`infermodel.pricing.gpu_sizing.serverless_on_logs`: one
+    line
     per log, its offering's default idle timeout marked.
     """
     fig, (cost, delay) = new_figure(4.2, ncols=2)
@@ -72,7 +73,7 @@ def idle_timeout(sweep: pd.DataFrame, headline: pd.DataFrame, *, title: str | No
 def reservation_savings(monthly: pd.DataFrame, *, title: str | None = None):
     """Cumulative saving of a reservation against staying on demand, per start month.
 
-    ``monthly`` is :func:`infermodel.commitments.reservation_paths`' first table.
+    ``monthly`` is :func:`infermodel.analyses.commitments.reservation_paths`' first table.
     """
     fig, ax = new_figure(3.8)
     for i, (start, rows) in enumerate(monthly.groupby("start_month", sort=True)):

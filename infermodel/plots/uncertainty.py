@@ -35,7 +35,7 @@ def tornado(
     versus: tuple[str, str] | None = None,
     unit: str = "USD per M tokens",
 ) -> tuple:
-    """Tornado chart of :func:`infermodel.sensitivity.tornado`: widest swing on top.
+    """Tornado chart of :func:`infermodel.analyses.sensitivity.tornado`: widest swing on top.
 
     Each bar spans the result from the input's low end to its high end; the black line is
     the result at the base values, the dashed line zero (where the decision flips).
@@ -88,7 +88,7 @@ def _range(low: float, high: float) -> str:
 
 @drawn
 def one_way(sweeps: pd.DataFrame, *, unit: str = "USD per M tokens") -> tuple:
-    """One small panel per input of :func:`infermodel.sensitivity.one_way`, zero dashed."""
+    """One small panel per input of :func:`infermodel.analyses.sensitivity.one_way`, zero dashed."""
     inputs = list(dict.fromkeys(sweeps["input"]))
     columns = 3
     rows = -(-len(inputs) // columns)
@@ -124,7 +124,8 @@ def sensitivity_grid(
     diy: str | None = None,
     unit: str = "USD per M tokens",
 ) -> tuple:
-    """Filled contours of :func:`infermodel.sensitivity.grid`, with the line ``result == level``.
+    """Filled contours of :func:`infermodel.analyses.sensitivity.grid`, with the line ``result ==
+    level``.
 
     A log y axis is used when the y values span more than a factor of 20.
     """
@@ -171,7 +172,7 @@ def monte_carlo_distributions(
 ) -> tuple:
     """Boxes (P10-P90 whiskers) of the Monte Carlo cost of chosen offerings, log scale.
 
-    ``result`` is a :class:`infermodel.sensitivity.MonteCarloResult`; at most ``top_n``
+    ``result`` is a :class:`infermodel.analyses.sensitivity.MonteCarloResult`; at most ``top_n``
     offerings (cheapest median first) of ``offering_ids`` are drawn, ``sample`` draws each.
     """
     summary = result.summary.reset_index(drop=True)

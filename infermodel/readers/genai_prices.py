@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from infermodel import checks
-from infermodel.readers.price_sources import (
+from infermodel.readers.price_files import (
     ImportRefused,
     LazyQuotes,
     Quote,

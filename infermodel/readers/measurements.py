@@ -4,7 +4,7 @@ Two formats: a generic CSV in the shape of ``data/throughput_measured.csv``
 (:func:`read_measured_csv`) and the JSON that ``vllm bench serve --save-result`` writes
 (:func:`read_vllm_bench_json`). Both return validated rows of
 :data:`infermodel.tables.MEASURED_SCHEMA` with canonical model and GPU names, ready for
-:func:`infermodel.calibration.fit_efficiency`.
+:func:`infermodel.estimator.calibration.fit_efficiency`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from infermodel import specs
 from infermodel.errors import DataError, InputError, Problem, TableError
-from infermodel.schema import read_csv_text, today, validate
-from infermodel.tables import MEASURED_SCHEMA
+from infermodel.tables import MEASURED_SCHEMA, specs
+from infermodel.tables.reading import read_csv_text, today, validate
 
 _IMPORT_REQUIRED = (
     "model",
@@ -60,7 +59,7 @@ def read_measured_csv(
     replica). Optional: ``point_id`` (default ``<file stem>-<row>``), ``engine``,
     ``observed_on`` (default today), ``source_url`` (default the file's path), ``note``.
     Model and GPU names match case-insensitively; a bad row raises
-    :class:`~infermodel.schema.TableError` naming file, line and field.
+    :class:`~infermodel.tables.reading.TableError` naming file, line and field.
     """
     path = Path(path)
     raw = read_csv_text(path)

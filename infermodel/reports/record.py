@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from infermodel import paths
-from infermodel.validation import data_hash
+from infermodel.tables.registry import data_hash
 
 _PACKAGES = (
     "infermodel",
@@ -36,7 +36,12 @@ _PACKAGES = (
 
 
 def git_commit(root: Path = paths.ROOT_DIR) -> str:
-    """The checkout's commit, with ``-dirty`` when files differ from it, or ``unknown``."""
+    """The checkout's commit, with ``-dirty`` when files differ from it, or ``unknown``.
+
+    An installed kit has no checkout (a git repository around its folder is the user's, not
+    the kit's): its version is the record."""
+    if paths.INSTALLED and root == paths.ROOT_DIR:
+        return "none: installed package"
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True

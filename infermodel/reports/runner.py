@@ -20,8 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from infermodel import __version__, paths, prices
+from infermodel.analyses.quarters import Quarter, report_date
 from infermodel.errors import NoPricesError, ParameterError, ReportError
-from infermodel.quarters import Quarter, report_date
 from infermodel.reports import execute, folders
 from infermodel.reports.manifest import (
     Manifest,
@@ -31,7 +31,7 @@ from infermodel.reports.manifest import (
 )
 from infermodel.reports.pages import index_html, write_reports_index
 from infermodel.reports.record import command_line, git_commit, package_versions, public
-from infermodel.validation import data_hash
+from infermodel.tables.registry import data_hash
 
 #: Parameters ``build_quarterly`` sets from the quarter; a caller may not set them too.
 QUARTER_PARAMETERS = ("as_of", "previous_as_of")
