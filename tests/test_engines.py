@@ -558,6 +558,8 @@ def test_the_sessions_own_settings_win_and_come_back(session, tmp_path, capsys):
         with pytest.raises(InputError, match="cannot be set on a running session"):
             logs.read_trace(log, engine="spark", spark_conf={"spark.executor.memory": "2g"})
         assert conf.get("spark.sql.shuffle.partitions") == "3"
+        with pytest.raises(InputError, match=r"already running on local\[2\] in this process"):
+            logs.read_trace(log, engine="spark", spark_master="yarn")
     finally:
         for key, value in saved.items():
             conf.set(key, value)

@@ -194,6 +194,12 @@ def spark_session(master: str | None = None, conf: Mapping[str, str] | None = No
         raise InputError(f"the spark engine needs {needed}: {SPARK_INSTALL}") from None
     active = SparkSession.getActiveSession()
     if active is not None:  # one per process: its owner's, with its owner's settings
+        running = None if is_connect(active) else active.sparkContext.master
+        if master is not None and running is not None and running != master:
+            raise InputError(
+                f"spark master {master}: a Spark session is already running on {running} in "
+                "this process (one process has one); drop the master, or stop that session"
+            )
         return active
     remote = os.environ.get("SPARK_REMOTE") if master is None else None
     builder = SparkSession.builder.appName("infermodel")
