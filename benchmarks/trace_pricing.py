@@ -1,9 +1,11 @@
 """Price a synthetic request log on every offering: infermodel (DuckDB) against the numpy floor.
 
-Writes a seeded synthetic log of ``--requests`` rows (10 million by default) as Parquet with
-DuckDB into a temporary folder (deleted afterwards unless ``--keep``; past 10 million rows,
-as 10-million-row parts of consecutive seeds, concatenated), then, each in a child
-process of its own so that each peak memory is its own:
+Writes a seeded synthetic log of ``--requests`` rows (10 million by default) with DuckDB into
+a temporary folder (deleted afterwards unless ``--keep``): Parquet by default, or gzip CSV
+(``--log-format csv.gz``); one file (past 10 million rows, 10-million-row parts of
+consecutive seeds, concatenated) or, with ``--layout parts``, a folder of those parts as a
+cluster leaves them. Then, each in a child process of its own so that each peak memory is
+its own:
 
 - ``infermodel``: :func:`infermodel.readers.logs.read_trace` (every row checked) and
   :func:`infermodel.pricing.trace_pricing.price_trace` (every request on every API offering of
@@ -15,7 +17,9 @@ process of its own so that each peak memory is its own:
   columns and one cost per request in memory); its totals are checked against infermodel's;
 - with ``--sample N``: genai-prices' ``calc_price`` and a plain Python loop on the first N
   requests, one request at a time;
-- with ``--spark``: the same pricing on a local Spark (``--engine spark``).
+- with ``--spark``: the same pricing on a local Spark (``--engine spark``; ``--spark-conf
+  KEY=VALUE`` repeatable, e.g. ``spark.driver.memory=1g``), with the peak resident memory of
+  Spark's JVM (the driver, which in local mode also runs the tasks) and its heap limit.
 
 Prints, for each, seconds and peak resident memory (``VmHWM``), and the ratio to the
 floor. Run: ``.venv/bin/python benchmarks/trace_pricing.py [--requests N]``. Timings depend on
@@ -82,26 +86,51 @@ def cpu_s() -> float:
 PART_REQUESTS = 10_000_000
 
 
-def write_log(path: Path, requests: int, seed: int) -> None:
-    """A synthetic Parquet log of ``requests`` rows (parts of :data:`PART_REQUESTS`)."""
+def write_log(path: Path, requests: int, seed: int, *, parts: bool = False) -> Path:
+    """A synthetic log of ``requests`` rows at ``path`` (its suffix says the format): one file,
+    written as parts of :data:`PART_REQUESTS` concatenated past that, or (``parts``) a
+    folder at ``path`` of those parts, ``part-00000.<suffix>``, ...; returns what it wrote."""
+    suffix = "".join(path.suffixes)
+    if parts:
+        path.mkdir()
+        for index, start in enumerate(range(0, requests, PART_REQUESTS)):
+            rows = min(PART_REQUESTS, requests - start)
+            part = path / f"part-{index:05d}{suffix}"
+            synthetic.write_synthetic_log(part, requests=rows, seed=seed + index)
+        return path
     if requests <= PART_REQUESTS:
-        synthetic.write_synthetic_log(path, requests=requests, seed=seed)
-        return
-    parts = []
-    for index, start in enumerate(range(0, requests, PART_REQUESTS)):
-        part = path.with_name(f"part{index}.parquet")
-        rows = min(PART_REQUESTS, requests - start)
-        parts.append(synthetic.write_synthetic_log(part, requests=rows, seed=seed + index))
-    names = ", ".join(f"'{part}'" for part in parts)
+        return synthetic.write_synthetic_log(path, requests=requests, seed=seed)
+    pieces = write_log(path.with_name(f"pieces{suffix}"), requests, seed, parts=True)
+    options = "FORMAT parquet" if suffix == ".parquet" else "FORMAT csv, HEADER, COMPRESSION gzip"
     logs.connect().execute(
-        f"SET memory_limit = '2GB'; COPY (SELECT * FROM read_parquet([{names}])) TO '{path}' "
-        "(FORMAT parquet)"
+        f"SET memory_limit = '2GB'; COPY (SELECT * FROM {scan_sql(pieces)}) TO '{path}' ({options})"
     )
-    for part in parts:
-        part.unlink()
+    shutil.rmtree(pieces)
+    return path
 
 
-def run_infermodel(log: Path, as_of: str, memory_limit: str, threads: int, engine: str) -> dict:
+def scan_sql(log: Path) -> str:
+    """DuckDB's table function reading a synthetic log (a file, or a folder of parts)."""
+    files = f"{log}/*" if log.is_dir() else str(log)
+    if ".parquet" in log.name or (log.is_dir() and any(log.glob("*.parquet"))):
+        return f"read_parquet('{files}')"
+    return f"read_csv('{files}', header = true)"
+
+
+def spark_memory(session) -> dict:
+    """Peak resident memory of Spark's JVM (local mode: driver and tasks) and its heap limit
+    [MB]; none through Spark Connect."""
+    jvm = session.sparkContext._jvm
+    pid = jvm.java.lang.ProcessHandle.current().pid()
+    with open(f"/proc/{pid}/status") as status:
+        peak = next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:"))
+    return {"jvm_peak_rss_mb": peak, "jvm_heap_max_mb": jvm.java.lang.Runtime.getRuntime()
+            .maxMemory() / 2**20}  # fmt: skip
+
+
+def run_infermodel(
+    log: Path, as_of: str, memory_limit: str, threads: int, engine: str, spark_conf: list[str]
+) -> dict:
     snapshot = prices.as_of(as_of)
     assumptions = serving.select(tables.load_serving(), "article")
     start = time.perf_counter()
@@ -110,22 +139,27 @@ def run_infermodel(log: Path, as_of: str, memory_limit: str, threads: int, engin
         con.execute(f"SET memory_limit = '{memory_limit}'; SET threads = {int(threads)}")
         trace = logs.read_trace(log, con=con)
     else:
-        trace = logs.read_trace(log, engine="spark", spark_master=f"local[{int(threads)}]")
-    read_s = time.perf_counter() - start
-    table = trace_pricing.price_trace(trace, snapshot, assumptions)
-    total_s = time.perf_counter() - start
+        trace = logs.read_trace(log, engine="spark", spark_master=f"local[{int(threads)}]",
+                                spark_conf=spark_conf)  # fmt: skip
+    with trace:
+        read_s = time.perf_counter() - start
+        table = trace_pricing.price_trace(trace, snapshot, assumptions)
+        total_s = time.perf_counter() - start
+        shapes = int(trace.engine.rows("SELECT count(*) FROM shape")[0][0])
+        jvm = spark_memory(trace.engine.session) if engine == "spark" else {}
     api = table[table["platform_type"] != "diy_gpu"]
     return {
         "read_s": read_s,
         "total_s": total_s,
         "api_offerings": len(api),
         "diy_rows": int((table["platform_type"] == "diy_gpu").sum()),
-        "shapes": int(trace.engine.rows("SELECT count(*) FROM shape")[0][0]),
+        "shapes": shapes,
         "cost": dict(zip(api["model_id"], api["cost_usd"], strict=True)),
         "p50": dict(zip(api["model_id"], api["usd_per_request_p50"], strict=True)),
         "p95": dict(zip(api["model_id"], api["usd_per_request_p95"], strict=True)),
         "peak_rss_mb": peak_rss_mb(),
         "cpu_s": cpu_s(),
+        **jvm,
     }
 
 
@@ -139,7 +173,7 @@ def run_floor(log: Path, as_of: str) -> dict:
     start = time.perf_counter()
     columns = (
         duckdb.connect()
-        .sql(f"SELECT input_tokens, cached_input_tokens, output_tokens FROM read_parquet('{log}')")
+        .sql(f"SELECT input_tokens, cached_input_tokens, output_tokens FROM {scan_sql(log)}")
         .fetchnumpy()
     )
     prompt, cached, output = (np.asarray(columns[c]) for c in columns)
@@ -197,7 +231,7 @@ def run_per_call(log: Path, as_of: str, sample: int) -> dict:
         duckdb.connect()
         .sql(
             "SELECT input_tokens, cached_input_tokens, output_tokens "
-            f"FROM read_parquet('{log}') LIMIT {int(sample)}"
+            f"FROM {scan_sql(log)} LIMIT {int(sample)}"
         )
         .fetchall()
     )
@@ -261,9 +295,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--floor-max-requests", type=int, default=100_000_000,
                         help="largest log the numpy floor is run on")  # fmt: skip
     parser.add_argument("--spark", action="store_true", help="also price it on local Spark")
+    parser.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE",
+                        help="a setting of the local Spark session (repeatable)")  # fmt: skip
+    parser.add_argument("--layout", choices=["file", "parts"], default="file",
+                        help="one file, or a folder of 10^7-row parts")  # fmt: skip
+    parser.add_argument("--log-format", choices=["parquet", "csv.gz"], default="parquet",
+                        help="the synthetic log's format (csv.gz: gzip CSV)")  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the log (else deleted)")
     parser.add_argument("--log", type=Path, default=None,
-                        help="price this synthetic Parquet log instead of writing one")  # fmt: skip
+                        help="price this synthetic log (a file or a folder of parts) instead "
+                        "of writing one")  # fmt: skip
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # each figure as it comes, also into a file
@@ -274,7 +315,8 @@ def main(argv: list[str] | None = None) -> int:
         elif kind == "per-call":
             result = run_per_call(Path(log), args.as_of, args.sample)
         else:
-            result = run_infermodel(Path(log), args.as_of, args.memory_limit, args.threads, kind)
+            result = run_infermodel(Path(log), args.as_of, args.memory_limit, args.threads, kind,
+                                    args.spark_conf)  # fmt: skip
         print(json.dumps(result))
         return 0
 
@@ -287,21 +329,25 @@ def main(argv: list[str] | None = None) -> int:
 def measure(args: argparse.Namespace, requests: int | None) -> dict:
     """Write (or take) one log, price it each way, print the figures; the headline figures."""
     folder = Path(tempfile.mkdtemp(prefix="infermodel-bench-"))
-    log = folder / f"synthetic_log_{requests}_seed{args.seed}.parquet"
+    layout = "_parts" if args.layout == "parts" else ""
+    log = folder / f"synthetic_log_{requests}_seed{args.seed}{layout}.{args.log_format}"
     try:
         start = time.perf_counter()
         if args.log is None:
-            write_log(log, requests, args.seed)
+            write_log(log, requests, args.seed, parts=args.layout == "parts")
         else:
             log, args.keep = args.log, True
-            requests = int(duckdb.sql(f"SELECT count(*) FROM '{log}'").fetchall()[0][0])
+            requests = int(duckdb.sql(f"SELECT count(*) FROM {scan_sql(log)}").fetchall()[0][0])
         print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         made = (f"written in {time.perf_counter() - start:,.1f} s" if args.log is None
                 else f"given: {log}")  # fmt: skip
+        files = sorted(log.iterdir()) if log.is_dir() else [log]
         print(f"synthetic log (SYNTHETIC, seed {args.seed}): {requests:,} requests, "
-              f"{log.stat().st_size / 1e6:,.0f} MB of Parquet, {made}")  # fmt: skip
+              f"{sum(f.stat().st_size for f in files) / 1e6:,.0f} MB of {args.log_format} in "
+              f"{len(files)} file(s), {made}")  # fmt: skip
         options = ["--as-of", args.as_of, "--memory-limit", args.memory_limit,
                    "--threads", str(args.threads), "--sample", str(args.sample)]  # fmt: skip
+        options += [f"--spark-conf={conf}" for conf in args.spark_conf]
         ours = child(["duckdb", str(log), *options])
         print(f"infermodel, DuckDB {duckdb.__version__} (memory_limit {args.memory_limit}, "
               f"{args.threads} threads): read+check {ours['read_s']:,.1f} s, read+check+price "
@@ -319,9 +365,13 @@ def measure(args: argparse.Namespace, requests: int | None) -> dict:
                   f"{agree(ours, floor)}")  # fmt: skip
         if args.spark:
             sparked = child(["spark", str(log), *options])
-            print(f"infermodel on local Spark ({args.threads} cores): read+check "
-                  f"{sparked['read_s']:,.1f} s, read+check+price {sparked['total_s']:,.1f} s; "
-                  f"driver RSS {sparked['peak_rss_mb']:,.0f} MB (JVM not counted)")  # fmt: skip
+            print(f"infermodel on local Spark ({args.threads} cores, "
+                  f"{' '.join(args.spark_conf) or 'no --spark-conf'}): read+check "
+                  f"{sparked['read_s']:,.1f} s, read+check+price {sparked['total_s']:,.1f} s "
+                  f"({sparked['cpu_s']:,.0f} CPU-s of Python); Spark's JVM peak RSS "
+                  f"{sparked['jvm_peak_rss_mb']:,.0f} MB (heap limit "
+                  f"{sparked['jvm_heap_max_mb']:,.0f} MB), Python {sparked['peak_rss_mb']:,.0f} "
+                  f"MB; {agree(sparked, ours)} with DuckDB")  # fmt: skip
         if args.sample:
             calls = child(["per-call", str(log), *options])
             ours_rate = requests * ours["api_offerings"] / ours["total_s"]

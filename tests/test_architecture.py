@@ -43,15 +43,16 @@ DEFERRED = {
     # pyspark, sqlglot and pyarrow are the optional extra infermodel[spark], imported only
     # when a log is read with engine="spark".
     ("infermodel.readers.logs.dialects", "sqlglot"),
-    ("infermodel.readers.logs.engines", "sqlglot"),
     ("infermodel.readers.logs.engines", "pyspark.sql"),
-    ("infermodel.readers.logs.engines", "pyspark.errors"),
-    ("infermodel.readers.logs.engines", "pyspark.logger"),
-    ("infermodel.readers.logs.engines", "pyspark.testing.utils"),
-    ("infermodel.readers.logs.engines", "py4j.protocol"),
     ("infermodel.readers.logs.engines", "pyarrow"),
+    ("infermodel.readers.logs.spark_sessions", "sqlglot"),
+    ("infermodel.readers.logs.spark_sessions", "pyspark.sql"),
+    ("infermodel.readers.logs.spark_sessions", "pyspark.errors"),
+    ("infermodel.readers.logs.spark_sessions", "pyspark.logger"),
+    ("infermodel.readers.logs.spark_sessions", "pyspark.testing.utils"),
+    ("infermodel.readers.logs.spark_sessions", "py4j.protocol"),
     ("infermodel.readers.logs.spark_sources", "pyspark.sql"),
-    ("infermodel.readers.logs.spark_sources", "pyspark.sql.window"),
+    ("infermodel.readers.logs.spark_sources", "pyarrow"),
 }
 MAX_FUNCTION_LINES = 100
 

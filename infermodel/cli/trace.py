@@ -45,9 +45,9 @@ def add_parser(commands) -> None:
     )
     trace.add_argument(
         "path",
-        type=Path,
-        help="the log file, or the name of a log shipped with the kit: "
-        + ", ".join(paths.SHIPPED_TRACES),
+        help="the log: a file, a folder of part files or a glob, here (a path or file://) or "
+        "where Spark reads it (s3a://, hdfs://, abfss://, gs://, dbfs:/; --engine spark); or "
+        "the name of a log shipped with the kit: " + ", ".join(paths.SHIPPED_TRACES),
     )
     options.add_as_of(trace)
     trace.add_argument(
@@ -69,6 +69,15 @@ def add_parser(commands) -> None:
         metavar="URL",
         help="with --engine spark: the Spark master (local[2], spark://host:7077, yarn); "
         "default: Spark Connect at $SPARK_REMOTE when set, else local[*]",
+    )
+    trace.add_argument(
+        "--spark-conf",
+        action="append",
+        default=None,
+        metavar="KEY=VALUE",
+        help="with --engine spark: a Spark setting (repeatable), e.g. "
+        "spark.sql.shuffle.partitions=64, spark.driver.memory=2g, "
+        "spark.hadoop.fs.s3a.endpoint=...; the session's own settings are kept otherwise",
     )
     trace.add_argument(
         "--drop-bad-rows",
@@ -132,11 +141,11 @@ def _sizing_options(args: argparse.Namespace) -> gpu_sizing.Options:
     )
 
 
-def shipped_or_given(path: Path) -> Path:
+def shipped_or_given(path: str) -> str:
     """``path``, or the shipped log of that name (``azure-code-2023``) when no such file is
     here: an installed kit's users can price the shipped logs without knowing where they are."""
-    if not path.exists() and str(path) in paths.SHIPPED_TRACES:
-        return paths.SHIPPED_TRACES[str(path)]
+    if not Path(path).exists() and path in paths.SHIPPED_TRACES:
+        return str(paths.SHIPPED_TRACES[path])
     return path
 
 
@@ -144,16 +153,23 @@ def run(args: argparse.Namespace) -> int:
     snapshot = snapshot_for(args)
     assumptions = assumptions_for(args)
     tier = options.service_tier(args)
-    if args.spark_master is not None and args.engine != "spark":
-        raise InputError("--spark-master is for --engine spark; add --engine spark or drop it")
+    for option, given in (("--spark-master", args.spark_master), ("--spark-conf", args.spark_conf)):
+        if given is not None and args.engine != "spark":
+            raise InputError(f"{option} is for --engine spark; add --engine spark or drop it")
     args.path = shipped_or_given(args.path)
-    trace = logs.read_trace(
+    with logs.read_trace(
         args.path,
         fmt=args.trace_format,
         drop_bad_rows=args.drop_bad_rows,
         engine=args.engine,
         spark_master=args.spark_master,
-    )
+        spark_conf=args.spark_conf,
+    ) as trace:  # what the engine cached is released at the end, also on an error
+        return _priced(args, trace, snapshot, assumptions, tier)
+
+
+def _priced(args: argparse.Namespace, trace: logs.Trace, snapshot, assumptions, tier) -> int:
+    """Price an opened log on every offering and write (or print) the table."""
     if trace.dropped_rows:
         kinds = ", ".join(f"{n:,} {kind}" for kind, n in trace.dropped_by_kind.items())
         print(

@@ -14,6 +14,8 @@ import os
 import random
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -27,7 +29,15 @@ from infermodel.cli import trace as cli_trace
 from infermodel.errors import DataError, InputError
 from infermodel.pricing import trace_pricing
 from infermodel.readers import logs
-from infermodel.readers.logs import dialects, engines, synthetic
+from infermodel.readers.logs import (
+    csv_records,
+    dialects,
+    engines,
+    locations,
+    spark_sources,
+    synthetic,
+)
+from infermodel.readers.logs import files as log_files
 from infermodel.readers.logs import row_checks as log_checks
 from infermodel.tables import serving
 
@@ -56,9 +66,14 @@ def assumptions():
     return serving.select(tables.load_serving(), "article")
 
 
-def both(session, path, **kwargs) -> tuple[logs.Trace, logs.Trace]:
-    duck = logs.read_trace(path, **kwargs)
-    return duck, logs.read_trace(path, engine=engines.SparkEngine(session), **kwargs)
+@contextmanager
+def both(session, path, **kwargs) -> Iterator[tuple[logs.Trace, logs.Trace]]:
+    """The log read by DuckDB and by Spark, both closed at the end of the block."""
+    with (
+        logs.read_trace(path, **kwargs) as duck,
+        logs.read_trace(path, engine=engines.SparkEngine(session), **kwargs) as sparked,
+    ):
+        yield duck, sparked
 
 
 def same(left: pd.DataFrame, right: pd.DataFrame) -> None:
@@ -69,18 +84,18 @@ def same(left: pd.DataFrame, right: pd.DataFrame) -> None:
 @on_one_worker
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_traces_give_the_same_tables_on_both_engines(session, snapshot, assumptions, name):
-    duck, sparked = both(session, TRACES / name)
-    assert (sparked.engine.name, sparked.fmt) == ("spark", duck.fmt)
-    same(
-        trace_pricing.price_trace(duck, snapshot, assumptions),
-        trace_pricing.price_trace(sparked, snapshot, assumptions),
-    )
-    same(duck.summary(), sparked.summary())
-    assert duck.span() == sparked.span()
-    same(duck.per_minute(), sparked.per_minute())
-    same(duck.length_quantiles(), sparked.length_quantiles())
-    same(duck.length_histogram("output_tokens"), sparked.length_histogram("output_tokens"))
-    same(duck.per_interval(7, busy_only=False), sparked.per_interval(7, busy_only=False))
+    with both(session, TRACES / name) as (duck, sparked):
+        assert (sparked.engine.name, sparked.fmt) == ("spark", duck.fmt)
+        same(
+            trace_pricing.price_trace(duck, snapshot, assumptions),
+            trace_pricing.price_trace(sparked, snapshot, assumptions),
+        )
+        same(duck.summary(), sparked.summary())
+        assert duck.span() == sparked.span()
+        same(duck.per_minute(), sparked.per_minute())
+        same(duck.length_quantiles(), sparked.length_quantiles())
+        same(duck.length_histogram("output_tokens"), sparked.length_histogram("output_tokens"))
+        same(duck.per_interval(7, busy_only=False), sparked.per_interval(7, busy_only=False))
 
 
 @spark
@@ -91,14 +106,14 @@ def test_shipped_real_hours_price_alike_sized_as_serverless(session, name):
     # DIY rows sized minute by minute as the request-log page sizes them.
     snapshot = prices.as_of("2026-12-01")
     assumptions = serving.select(tables.load_serving(), "article-batch-2m")
-    duck, sparked = both(session, paths.SHIPPED_TRACES[name])
-    priced = [
-        trace_pricing.price_trace(t, snapshot, assumptions, diy_sizing="serverless")
-        for t in (duck, sparked)
-    ]
-    assert (priced[0]["platform_type"] == "diy_gpu").any()
-    same(*priced)
-    same(duck.summary(), sparked.summary())
+    with both(session, paths.SHIPPED_TRACES[name]) as (duck, sparked):
+        priced = [
+            trace_pricing.price_trace(t, snapshot, assumptions, diy_sizing="serverless")
+            for t in (duck, sparked)
+        ]
+        assert (priced[0]["platform_type"] == "diy_gpu").any()
+        same(*priced)
+        same(duck.summary(), sparked.summary())
 
 
 def write(path: Path, text: str) -> Path:
@@ -162,9 +177,9 @@ def test_bad_rows_are_reported_and_dropped_alike(session, tmp_path):
         ], label
         if label.startswith(("csv, records", "jsonl, gzip", "parquet")):
             continue  # dropped rows are counted by the same query as the first two cases
-        kept = both(session, path, drop_bad_rows=True)
-        assert kept[0].dropped_by_kind == kept[1].dropped_by_kind, label
-        same(kept[0].summary(), kept[1].summary())
+        with both(session, path, drop_bad_rows=True) as kept:
+            assert kept[0].dropped_by_kind == kept[1].dropped_by_kind, label
+            same(kept[0].summary(), kept[1].summary())
 
 
 @spark
@@ -172,13 +187,13 @@ def test_bad_rows_are_reported_and_dropped_alike(session, tmp_path):
 def test_a_synthetic_parquet_log_prices_alike(session, tmp_path, snapshot):
     # Parquet, the lake's format, is read by Spark itself (the shipped traces are CSV, JSONL).
     log = synthetic.write_synthetic_log(tmp_path / "log.parquet", requests=3_000, seed=7)
-    duck, sparked = both(session, log)
     everything = serving.select(tables.load_serving(), "all")
-    same(
-        trace_pricing.price_trace(duck, snapshot, everything, use_cached_pricing=False),
-        trace_pricing.price_trace(sparked, snapshot, everything, use_cached_pricing=False),
-    )
-    assert sparked.summary().iloc[0]["cached_input_tokens"] > 0
+    with both(session, log) as (duck, sparked):
+        same(
+            trace_pricing.price_trace(duck, snapshot, everything, use_cached_pricing=False),
+            trace_pricing.price_trace(sparked, snapshot, everything, use_cached_pricing=False),
+        )
+        assert sparked.summary().iloc[0]["cached_input_tokens"] > 0
 
 
 @spark
@@ -364,3 +379,251 @@ def test_spark_sql_rewrites_what_sqlglot_leaves_duckdbs():
     assert "PERCENTILE_DISC(0.5) WITHIN GROUP (ORDER BY x" in sql
     assert "UNIX_MICROS(CAST(ts AS TIMESTAMP_LTZ))" in sql
     assert sql.endswith("FROM shape_infermodel1")
+
+
+# --- logs where they live: parts, globs, URIs, rewrites, caches, settings -----------------
+
+
+def persisted(session) -> int:
+    """Datasets Spark holds cached (persisted RDDs of cached DataFrames)."""
+    return session.sparkContext._jsc.getPersistentRDDs().size()
+
+
+def parts_folder(folder: Path) -> Path:
+    """A folder of Parquet parts as a cluster leaves them: a subfolder, _SUCCESS, hidden files."""
+    (folder / "day=1").mkdir(parents=True)
+    for index, sub in enumerate(["", "", "day=1/"]):
+        synthetic.write_synthetic_log(folder / f"{sub}part-{index}.parquet", requests=400,
+                                      seed=20 + index)  # fmt: skip
+    (folder / "_SUCCESS").write_text("")
+    (folder / ".DS_Store").write_bytes(b"\x00\x01")
+    (folder / "_temporary").mkdir()
+    (folder / "_temporary" / "part-9.parquet").write_bytes(b"not yet written")
+    return folder
+
+
+@spark
+@on_one_worker
+def test_a_folder_of_parts_a_glob_and_a_file_uri_price_alike(session, tmp_path, snapshot,
+                                                             assumptions):  # fmt: skip
+    folder = parts_folder(tmp_path / "parts")
+    before = persisted(session)
+    for given in (folder, f"{folder}/part-*.parquet", f"file://{folder}/day=1/part-2.parquet"):
+        with both(session, str(given)) as (duck, sparked):
+            same(
+                trace_pricing.price_trace(duck, snapshot, assumptions),
+                trace_pricing.price_trace(sparked, snapshot, assumptions),
+            )
+            same(duck.summary(), sparked.summary())
+            same(duck.per_interval(60), sparked.per_interval(60))
+    assert persisted(session) == before  # nothing stays cached after a run
+    with logs.read_trace(folder) as whole:  # the parts in the order of their paths
+        assert whole.summary().iloc[0]["requests"] == 3 * 400
+        assert [Path(n).relative_to(folder).as_posix() for n in whole.parts.names] == [
+            "day=1/part-2.parquet", "part-0.parquet", "part-1.parquet"
+        ]  # fmt: skip
+        assert whole.parts.where(401) == (f"{folder}/part-0.parquet", 1)  # 400 rows before it
+
+
+def csv_parts(folder: Path) -> Path:
+    """CSV parts, each with its header: a bad row, a field over lines."""
+    folder.mkdir()
+    header = "timestamp,input_tokens,output_tokens,model\n"
+    rows = [f"2025-05-01 00:{m:02d}:00,{100 + m},{m + 1},m\n" for m in range(40)]
+    write(folder / "part-0.csv", header + "".join(rows[:20]) + '2025-05-01 01:00:00,5,5,"a\nb"\n')
+    write(folder / "part-1.csv", header + "".join(rows[20:]) + "2025-05-01 01:01:00,7\n")
+    return folder
+
+
+@spark
+@on_one_worker
+def test_csv_and_json_parts_are_split_by_spark_alike(session, tmp_path, monkeypatch):
+    def no_driver(*args, **kwargs):
+        raise AssertionError("a log Spark reads itself went through the driver")
+
+    monkeypatch.setattr(spark_sources, "_driver_lines", no_driver)
+    folder = csv_parts(tmp_path / "csv")
+    refusals = []
+    for engine in ("duckdb", engines.SparkEngine(session)):
+        with pytest.raises(logs.BadRowsError) as caught:
+            logs.read_trace(folder, engine=engine)
+        refusals.append(caught.value)
+    duck, sparked = refusals
+    expected = [(str(folder / "part-1.csv"), 22, None)]  # the part and its own line
+    assert [(str(p.path), p.line, p.field) for p in duck.problems] == expected
+    assert [(str(p.path), p.line, p.field) for p in sparked.problems] == expected
+    assert "wrong number of fields: 2, the header has 4" in str(sparked)
+    with both(session, folder, drop_bad_rows=True) as (duck, sparked):
+        same(duck.summary(), sparked.summary())
+        assert sparked.summary().iloc[0]["requests"] == 20 + 1 + 20  # one over two lines
+    jsonl = tmp_path / "json"
+    jsonl.mkdir()
+    for index in range(2):
+        synthetic.write_synthetic_log(jsonl / f"part-{index}.jsonl", requests=200, seed=index)
+    with both(session, f"{jsonl}/*.jsonl") as (duck, sparked):
+        same(duck.per_minute(), sparked.per_minute())
+
+
+@spark
+@on_one_worker
+def test_records_over_lines_across_spark_splits_are_joined(session, tmp_path, monkeypatch):
+    # Splits of 512 bytes: quoted fields over lines cross the splits' edges, whose entry
+    # states are composed on the driver from a few numbers per split.
+    composed, entries = [], csv_records.entries
+    monkeypatch.setattr(
+        csv_records, "entries", lambda blocks: composed.append(entries(blocks)) or composed[-1]
+    )
+    rows = ["model,input_tokens,output_tokens"]
+    for n in range(300):
+        model = f'"a model\nover lines, {n}"' if n % 7 == 0 else ('"x""y"' if n % 5 else "m")
+        rows.append(f"{model},{n + 1},{n % 9 if n % 50 else 'bad'}")
+    path = write(tmp_path / "quoted.csv", "\n".join(rows) + "\n")
+    small = engines.SparkEngine(session, conf={"spark.sql.files.maxPartitionBytes": "512"})
+    refusals = []
+    for engine in ("duckdb", small):
+        with pytest.raises(logs.BadRowsError) as caught:
+            logs.read_trace(path, engine=engine)
+        refusals.append(caught.value)
+    assert refusals[0].counts == refusals[1].counts == {"non_numeric": 6}
+    (spark_entries,) = composed  # Spark's splits (DuckDB reads a file as one block)
+    assert len(spark_entries) > 5 and any(spark_entries.values())  # some start inside quotes
+    assert [p.line for p in refusals[0].problems] == [p.line for p in refusals[1].problems]
+    with logs.read_trace(path, drop_bad_rows=True) as duck, logs.read_trace(
+        path, drop_bad_rows=True,
+        engine=engines.SparkEngine(session, conf={"spark.sql.files.maxPartitionBytes": "512"}),
+    ) as sparked:  # fmt: skip
+        same(duck.summary(), sparked.summary())
+        assert duck.summary().iloc[0]["input_tokens"] == sum(range(1, 301)) - sum(
+            n + 1 for n in range(0, 300, 50)
+        )
+
+
+@spark
+@on_one_worker
+def test_a_rewritten_log_is_read_again(session, tmp_path):
+    path = write(tmp_path / "log.csv", "input_tokens,output_tokens\n10,1\n20,2\n")
+    stale = logs.read_trace(path, engine=engines.SparkEngine(session))  # left open: cached
+    assert stale.summary().iloc[0]["input_tokens"] == 30
+    write(path, "input_tokens,output_tokens\n10,1\n20,2\n30,3\n")
+    with logs.read_trace(path, engine=engines.SparkEngine(session)) as fresh:
+        assert fresh.summary().iloc[0]["input_tokens"] == 60  # not the cached 30
+    with pytest.raises(DataError, match="the log changed while it was read"):
+        stale.summary()
+    stale.close()
+
+
+@spark
+@on_one_worker
+def test_nothing_stays_cached_after_a_refusal_or_an_error(session, tmp_path):
+    before = persisted(session)
+    bad = write(tmp_path / "bad.csv", "input_tokens,output_tokens\n10,1\n-3,2\n")
+    with pytest.raises(logs.BadRowsError):
+        logs.read_trace(bad, engine=engines.SparkEngine(session))
+    good = write(tmp_path / "good.csv", "input_tokens,output_tokens\n10,1\n")
+    with pytest.raises(ZeroDivisionError):
+        with logs.read_trace(good, engine=engines.SparkEngine(session)) as trace:
+            trace.summary()
+            1 / 0  # noqa: B018  (an error while pricing)
+    assert persisted(session) == before
+    with pytest.raises(InputError, match="this trace was closed"):
+        trace.summary()
+
+
+@spark
+@on_one_worker
+def test_the_sessions_own_settings_win_and_come_back(session, tmp_path, capsys):
+    conf = session.conf
+    saved = {k: conf.get(k) for k in ("spark.sql.shuffle.partitions", "spark.sql.session.timeZone")}
+    conf.set("spark.sql.shuffle.partitions", "3")
+    conf.set("spark.sql.session.timeZone", "America/New_York")
+    try:
+        log = synthetic.write_synthetic_log(tmp_path / "log.csv", requests=300, seed=2)
+        with (
+            logs.read_trace(log) as duck,
+            logs.read_trace(
+                log,
+                engine="spark",  # the active session, with the user's settings around each query
+                spark_conf=["spark.sql.shuffle.partitions=8", "spark.sql.adaptive.enabled=false"],
+            ) as sparked,
+        ):
+            # The kit's queries read wall-clock time in UTC whatever the session says (New
+            # York would move every arrival by 5 h = 18,000 s).
+            same(duck.per_interval(1), sparked.per_interval(1))
+            shape = sparked.engine._cached["shape"]
+            assert shape.rdd.getNumPartitions() == 8  # --spark-conf honoured
+            assert conf.get("spark.sql.shuffle.partitions") == "3"  # the session's, back
+        assert conf.get("spark.sql.session.timeZone") == "America/New_York"
+        assert conf.get("spark.sql.adaptive.enabled") == "true"
+        status, out, err = run(capsys, "trace", log, "--as-of", AS_OF, "--engine", "spark",
+                               "--spark-conf", "spark.sql.shuffle.partitions=8",
+                               "--format", "csv")  # fmt: skip
+        assert status == 0 and len(pd.read_csv(io.StringIO(out))) >= 30, err
+        with pytest.raises(InputError, match="cannot be set on a running session"):
+            logs.read_trace(log, engine="spark", spark_conf={"spark.executor.memory": "2g"})
+        assert conf.get("spark.sql.shuffle.partitions") == "3"
+        with pytest.raises(InputError, match=r"already running on local\[2\] in this process"):
+            logs.read_trace(log, engine="spark", spark_master="yarn")
+    finally:
+        for key, value in saved.items():
+            conf.set(key, value)
+
+
+@spark
+@on_one_worker
+def test_paths_spark_cannot_read_are_one_line(session, tmp_path, capsys):
+    for given, said in (
+        ("s3a://bucket/logs/", "Spark cannot read s3a:// paths here"),
+        ("s3a://bucket/logs/", "hadoop-aws"),
+        ("gs://bucket/logs/", "gcs-connector"),
+        ("dbfs:/logs/x.parquet", "Databricks"),
+        (f"file://{tmp_path}/nothing.csv", f"log file://{tmp_path}/nothing.csv: not found"),
+        (f"{tmp_path}/none-*.csv", "not found (no file matches it)"),
+    ):
+        status, out, err = run(capsys, "trace", given, "--engine", "spark")
+        assert status == cli.EXIT_USAGE and out == "", given
+        assert err.startswith("infermodel: error: ") and err.count("\n") == 1, err
+        assert said in err, err
+
+
+@spark
+@on_one_worker
+def test_a_misnamed_compressed_log_goes_through_the_driver_within_a_limit(
+    session, tmp_path, monkeypatch, snapshot, assumptions
+):
+    source = TRACES / "azure2023_conv.csv"
+    hidden = tmp_path / "log.csv"  # gzip data Spark would read as text by its name
+    hidden.write_bytes(gzip.compress(source.read_bytes()))
+    assert spark_sources.through_driver(log_files.open_parts(locations.locate_local(str(hidden))))
+    with both(session, hidden) as (duck, sparked):
+        same(
+            trace_pricing.price_trace(duck, snapshot, assumptions),
+            trace_pricing.price_trace(sparked, snapshot, assumptions),
+        )
+    monkeypatch.setattr(spark_sources, "DRIVER_MAX_BYTES", 1024)
+    with pytest.raises(DataError) as caught:
+        logs.read_trace(hidden, engine=engines.SparkEngine(session))
+    assert "past the 1,024 bytes of text infermodel hands Spark" in str(caught.value)
+    assert "rename it to end in .gz (Spark then reads it itself)" in str(caught.value)
+
+
+@spark
+def test_spark_connect_prices_alike_and_leaves_nothing_cached(tmp_path):
+    # A local Spark Connect server, started by pyspark in a process of its own.
+    folder = parts_folder(tmp_path / "parts")
+    rows = "".join(f"2025-05-01 00:{m:02d}:00,{100 + m},{m}\n" for m in range(30))
+    csv_log = write(tmp_path / "log.csv", "timestamp,input_tokens,output_tokens\n" + rows)
+    probe = Path(__file__).with_name("spark_connect_probe.py")
+    done = subprocess.run(
+        [sys.executable, str(probe), str(folder), str(csv_log)],
+        capture_output=True, text=True, timeout=1200,
+        env={**os.environ, "SPARK_REMOTE": "local[1]"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen == {
+        "connect": True,
+        "alike": ["parts", "part-*.parquet", "part-1.parquet", "log.csv"],
+        "requests after a rewrite": 31,  # the rewritten log, not what was cached of it
+        "shuffle partitions after": "200",  # the session's own, --spark-conf's 8 undone
+        "server cache empty": True,
+    }

@@ -28,8 +28,8 @@ from infermodel import cli, formulas, prices, tables
 from infermodel.errors import DataError, InputError
 from infermodel.pricing import gpu_sizing, trace_pricing
 from infermodel.readers import logs
+from infermodel.readers.logs import csv_records, synthetic
 from infermodel.readers.logs import files as log_files
-from infermodel.readers.logs import synthetic
 from infermodel.tables import context_windows, serving
 from infermodel.units import MINUTES_PER_HOUR
 
@@ -179,7 +179,7 @@ def test_ragged_and_multi_line_rows_keep_their_lines_in_a_large_file(tmp_path):
 
 
 def test_a_file_that_is_mostly_not_this_csv_is_refused_in_one_line(tmp_path, monkeypatch):
-    monkeypatch.setattr(log_files, "MAX_REJECTED_ROWS", 10)
+    monkeypatch.setattr(csv_records, "MAX_REJECTED_ROWS", 10)
     path = write(tmp_path / "log.csv", "input_tokens,output_tokens\n" + "1,2,3\n" * 50 + "1,2\n")
     with pytest.raises(DataError, match=r"more than 10 rows do not split into the header"):
         logs.read_trace(path, drop_bad_rows=True)

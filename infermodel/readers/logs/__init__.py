@@ -5,10 +5,15 @@ A request log (trace) says when each request was sent, how many prompt tokens it
 opens one without loading it into pandas: an engine (:mod:`infermodel.readers.logs.engines`;
 DuckDB by default, which reads CSV, JSONL and Parquet larger than memory, or Spark) does the
 per-request work; only aggregates (distinct request shapes, one row per minute) are kept, for
-:mod:`infermodel.pricing.trace_pricing` to price. The checks and aggregates are one SQL text for
-both
-engines (:mod:`infermodel.readers.logs.dialects`); how Spark gets the raw rows is
-:mod:`infermodel.readers.logs.spark_sources`.
+:mod:`infermodel.pricing.trace_pricing` to price. The checks and aggregates are one SQL text
+for both engines (:mod:`infermodel.readers.logs.dialects`); how each engine gets the raw rows is
+:mod:`infermodel.readers.logs.sources` (DuckDB) and :mod:`infermodel.readers.logs.spark_sources`.
+
+A log is a file, a folder of part files or a glob, on this machine or (Spark, and DuckDB with
+its extensions) at a URI such as ``s3a://bucket/logs/``
+(:mod:`infermodel.readers.logs.locations`).
+A :class:`Trace` holds what its engine made and cached until :meth:`Trace.close` (or the end
+of a ``with`` block); it refuses to answer once a local part has changed since it was read.
 
 Formats (:data:`FORMATS`), detected from the file's content, or forced with ``fmt=``:
 
@@ -26,7 +31,8 @@ Formats (:data:`FORMATS`), detected from the file's content, or forced with ``fm
   optional cached input, timestamp and model columns).
 
 Any of them may be gzip- or zstd-compressed (told by content, not name; Parquet excepted:
-it compresses its own columns); see :mod:`infermodel.readers.logs.files`.
+it compresses its own columns); see :mod:`infermodel.readers.logs.files`. A CSV's records and
+fields are split by one SQL text on both engines (:mod:`infermodel.readers.logs.csv_records`).
 
 Rows are checked one by one (:data:`BAD_ROW_KINDS`): a CSV row with more or fewer fields
 than the header (``ragged``) or that is not CSV, a JSON line that is not an object, and a
@@ -42,7 +48,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,25 +58,20 @@ import pandas as pd
 
 from infermodel import checks
 from infermodel.errors import DataError, InputError, Problem, TableError
-from infermodel.readers.logs import spark_sources
+from infermodel.readers.logs import csv_records, spark_sources
+from infermodel.readers.logs import sources as log_sources
 from infermodel.readers.logs.engines import ENGINES, DuckDBEngine, Engine, SparkEngine, make_engine
 from infermodel.readers.logs.files import (
     CsvLayout,
-    FileState,
     LogFile,
-    clear_rejects,
     connect,
     csv_layout,
-    csv_sql,
     detect_format,
     format_of,
-    open_log,
-    physical_lines,
+    open_parts,
     quote_sql,
-    raw_lines_sql,
-    reading,
-    take_rejects,
 )
+from infermodel.readers.logs.locations import LogPath, locate_local, scheme_of
 from infermodel.readers.logs.row_checks import (
     BAD_ROW_KINDS,
     MAX_TOKENS_PER_REQUEST,
@@ -78,6 +79,7 @@ from infermodel.readers.logs.row_checks import (
     Columns,
     checked_sql,
 )
+from infermodel.readers.logs.sources import Parts, Source
 
 FORMATS = ("azure", "mooncake", "csv", "jsonl", "parquet")
 #: Tokens per prompt block in the Mooncake trace's ``hash_ids`` (its README). [tokens]
@@ -106,8 +108,8 @@ GENERIC_OPTIONAL = {"cached_input_tokens": "cached_input_tokens", "timestamp": "
 class BadRowsError(TableError):
     """A log has bad rows; ``counts`` per kind, ``problems`` the first ones."""
 
-    def __init__(self, path: Path, counts: dict[str, int], problems: list[Problem]):
-        self.path = Path(path)
+    def __init__(self, path: Path | str, counts: dict[str, int], problems: list[Problem]):
+        self.path = Path(path) if scheme_of(str(path)) is None else str(path)
         self.counts = counts
         self.problems = problems
         total = sum(counts.values())
@@ -125,16 +127,17 @@ class BadRowsError(TableError):
 class Trace:
     """A request log opened in an engine, checked, ready to describe and price.
 
-    Build with :func:`read_trace`. The views ``requests`` (one row per good request:
-    ``line``, ``ts``, ``input_tokens`` (all prompt tokens), ``cached_input_tokens``,
-    ``output_tokens``) and ``shape`` / ``per_minute`` (aggregates) live in :attr:`engine`
-    (for DuckDB, in its connection :attr:`con`). ``line`` is the request's line for JSON
-    lines, its row + 1 for Parquet, and for CSV its row + 1 among the rows read (the line
-    itself when no blank line, dropped row or field spanning lines comes before it; bad rows
-    are always reported with their real line).
+    Build with :func:`read_trace`, best in a ``with`` block (or call :meth:`close`): what
+    the engine made for the log (views, tables, Spark's cached data) is released at its end.
+    The views ``requests`` (one row per good request: ``line``, ``ts``, ``input_tokens`` (all
+    prompt tokens), ``cached_input_tokens``, ``output_tokens``) and ``shape`` / ``per_minute``
+    (aggregates) live in :attr:`engine` (for DuckDB, in its connection :attr:`con`). ``line``
+    is the line a request starts on (JSON lines, CSV: a record spanning lines counts from its
+    first), or its row + 1 for Parquet; a log of several parts is numbered on from one part
+    to the next (:attr:`parts` says which part a line is in, and its line there).
     """
 
-    path: Path
+    path: Path | str
     fmt: str
     mapping: ColumnMapping
     engine: Engine
@@ -142,8 +145,11 @@ class Trace:
     dropped_by_kind: dict[str, int] = field(default_factory=dict)
     has_timestamps: bool = True
     compression: str | None = None
-    #: The file as it was checked; every later scan of it must find it so.
-    state: FileState | None = None
+    #: The log's files as they were checked (sizes, modification times); every later scan
+    #: must find them so (:meth:`LogPath.check`).
+    where: LogPath | None = None
+    #: Where each part starts in the log's numbering.
+    parts: Parts | None = None
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -155,23 +161,40 @@ class Trace:
             )
         return self.engine.con
 
+    def close(self) -> None:
+        """Release what the engine made and cached for this log (again: nothing to do)."""
+        self.engine.close()
+
+    def __enter__(self) -> Trace:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _usable(self) -> None:
+        if self.engine.closed:
+            raise InputError(f"{self.path}: this trace was closed; read the log again")
+        self._same_log()
+
+    def _same_log(self) -> None:
+        if self.where is not None:
+            self.where.check()
+
     def _rows(self, query: str) -> list[tuple]:
-        """Run ``query``; an engine error or a file that changed since it was checked is one
-        line (:class:`~infermodel.readers.logs.files.FileState`)."""
+        """Run ``query``; an engine error, or a log that changed since it was checked (before
+        or while the query read it: :meth:`LogPath.check`), is one line."""
+        self._usable()
         with self.engine.reading(self.path, self.fmt):
             rows = self.engine.rows(query)
-        self._same_file()
+        self._same_log()
         return rows
 
     def _frame(self, query: str) -> pd.DataFrame:
+        self._usable()
         with self.engine.reading(self.path, self.fmt):
             frame = self.engine.frame(query)
-        self._same_file()
+        self._same_log()
         return frame
-
-    def _same_file(self) -> None:
-        if self.state is not None:
-            self.state.check(self.path)
 
     def summary(self) -> pd.DataFrame:
         """One row: requests, token totals [tokens], first and last arrival, span [min].
@@ -320,36 +343,6 @@ class Trace:
         return table.iloc[0 if table.loc[-1, "requests"] else 1 :].reset_index(drop=True)
 
 
-def _source_sql(
-    log: LogFile, fmt: str, layout: CsvLayout | None, *, store_rejects: bool = False
-) -> str:
-    """SQL for the raw rows of a log, with ``line`` (1-based, as in an editor; CSV: see Trace)."""
-    if fmt in ("azure", "csv"):
-        # Every cell as text, so that a bad value is reported instead of failing the read.
-        assert layout is not None
-        return "SELECT (row_number() OVER () + 1)::BIGINT AS line, * FROM " + csv_sql(
-            log, layout, store_rejects=store_rejects
-        )
-    if fmt in ("mooncake", "jsonl"):
-        # One text value per line, so a malformed line is kept and reported with its line
-        # number; blank lines are skipped after numbering.
-        return (
-            "SELECT line, text FROM (SELECT row_number() OVER ()::BIGINT AS line, text FROM "
-            f"({raw_lines_sql(log.path, log.compression)})) WHERE trim(coalesce(text, '')) <> ''"
-        )
-    return (
-        "SELECT (file_row_number + 1)::BIGINT AS line, * EXCLUDE (file_row_number) "
-        f"FROM read_parquet({quote_sql(str(log.path))}, file_row_number = true)"
-    )
-
-
-def _json_keys(con: duckdb.DuckDBPyConnection, sql: str) -> set[str]:
-    rows = con.sql(
-        f"SELECT DISTINCT unnest(json_keys(text)) FROM ({sql} LIMIT 1000) WHERE json_valid(text)"
-    ).fetchall()
-    return {key for (key,) in rows}
-
-
 def _resolve_mapping(
     path: Path, fmt: str, mapping: ColumnMapping | None, available: Sequence[str]
 ) -> ColumnMapping:
@@ -404,38 +397,40 @@ def _used_columns(mapping: ColumnMapping) -> dict[str, str]:
     return {role: getattr(mapping, role) for role in roles if getattr(mapping, role)}
 
 
-def _describe(
-    engine: Engine, log: LogFile, fmt: str, layout: CsvLayout | None
-) -> tuple[list[str], dict[str, str]]:
-    """A log's column (or JSON key) names and their types (DuckDB's names).
-
-    On Spark this also puts the raw rows in Spark
-    (:func:`infermodel.readers.logs.spark_sources.load`).
-    """
-    if isinstance(engine, SparkEngine):
-        types = spark_sources.load(
-            engine, log, fmt, lambda store: _source_sql(log, fmt, layout, store_rejects=store)
+def _load(engine: Engine, log: LogFile, fmt: str, layout: CsvLayout | None) -> Source:
+    """The log's raw rows in ``engine``: its own reading of the files, the rest shared."""
+    spark = isinstance(engine, SparkEngine)
+    if fmt == "parquet":
+        return (
+            spark_sources.parquet(engine, log) if spark else log_sources.duckdb_parquet(engine, log)
         )
-        if fmt in ("mooncake", "jsonl"):  # the first lines' keys, read as DuckDB reads them
-            available = sorted(_json_keys(engine.local, _source_sql(log, fmt, None)))
-            return available, dict.fromkeys(available, "VARCHAR")
-        if layout is not None:
-            return list(layout.names), dict.fromkeys(layout.names, "VARCHAR")
-        return list(types), types
-    con = engine.local
-    if fmt in ("mooncake", "jsonl"):
-        available = sorted(_json_keys(con, _source_sql(log, fmt, None)))
+    if spark:
+        blocks = spark_sources.lines(engine, log, fmt, layout)
+    else:
+        delimiter = layout.delimiter if layout else None
+        blocks = log_sources.duckdb_lines(engine, log, csv_delimiter=delimiter)
+    return log_sources.text_source(engine, log, layout, blocks)
+
+
+def _describe(
+    engine: Engine, log: LogFile, fmt: str, layout: CsvLayout | None, source: Source
+) -> tuple[list[str], dict[str, str]]:
+    """A log's column (or JSON key) names and their types (DuckDB's names)."""
+    if fmt in ("mooncake", "jsonl"):  # the first lines' keys, read as DuckDB reads them
+        if log.parts.local:
+            lines = log_sources.first_lines(engine.local, log)
+        else:
+            lines = spark_sources.first_lines(engine, log)
+        available = log_sources.json_keys(engine.local, lines)
         return available, dict.fromkeys(available, "VARCHAR")
     if layout is not None:
         return list(layout.names), dict.fromkeys(layout.names, "VARCHAR")
-    described = con.sql(f"DESCRIBE {_source_sql(log, fmt, None)}").fetchall()
-    types = {name: type_ for name, type_, *_ in described if name != "line"}
-    return list(types), types
+    return list(source.types), source.types
 
 
 @dataclass(frozen=True)
 class _BadRows:
-    """Bad rows per kind, and where the first of each kind is (in its own numbering)."""
+    """Bad rows per kind, and the line of the first of each kind."""
 
     counts: dict[str, int]
     first: dict[str, int]
@@ -445,84 +440,63 @@ class _BadRows:
         return sum(self.counts.values())
 
 
-def _count_bad_rows(
-    engine: Engine, log: LogFile, fmt: str, view_sql: Callable[[bool], str]
-) -> _BadRows:
-    """Create ``checked`` and count its bad rows, and (CSV) those DuckDB rejects.
+_STRUCTURE_KINDS = ("ragged", "malformed")
 
-    One scan counts the bad rows and, for CSV, keeps the rows DuckDB rejects (the wrong
-    number of fields, or not CSV) in ``rejected``; ``checked`` is then re-created to skip
-    them without keeping them again (later scans). On Spark, DuckDB's scan of a CSV was
-    done when its rows were handed over (:mod:`infermodel.readers.logs.spark_sources`).
-    """
-    csv_like = fmt in ("azure", "csv")
-    scans = csv_like and isinstance(engine, DuckDBEngine)
-    if scans:
-        clear_rejects(engine.local)
-    engine.view("checked", view_sql(scans), reused=True)
+
+def _count_bad_rows(engine: Engine, log: LogFile, fmt: str, view_sql: str) -> _BadRows:
+    """Create ``checked`` and count its bad rows per kind (one scan)."""
+    engine.view("checked", view_sql, reused=True)
     rows = engine.rows(
         "SELECT kind, count(*) AS n, min(line) AS first FROM checked "
         "WHERE kind IS NOT NULL GROUP BY kind"
     )
-    if csv_like:
-        con = engine.local
-        if scans:
-            take_rejects(con, log.path)
-        rows += con.sql("SELECT kind, count(*), min(record) FROM rejected GROUP BY kind").fetchall()
-        if scans:
-            engine.view("checked", view_sql(False))
     rows.sort(key=lambda row: row[2])
-    return _BadRows({k: int(n) for k, n, _ in rows}, {k: int(f) for k, _, f in rows})
+    bad = _BadRows({k: int(n) for k, n, _ in rows}, {k: int(f) for k, _, f in rows})
+    unsplit = sum(bad.counts.get(kind, 0) for kind in _STRUCTURE_KINDS)
+    if fmt in ("azure", "csv") and unsplit > csv_records.MAX_REJECTED_ROWS:
+        raise DataError(
+            f"{log.path}: more than {csv_records.MAX_REJECTED_ROWS:,} rows do not split into "
+            "the header's fields or cannot be read as CSV; is it a CSV log with that header, "
+            'delimiter and " quotes?'
+        )
+    return bad
 
 
-_REJECTED_KINDS = ("ragged", "malformed")
+def _structure_rules(engine: Engine, layout: CsvLayout, lines: list[int]) -> dict[int, str]:
+    """Why each of a few CSV records is ragged or malformed, in the reader's words."""
+    if not lines:
+        return {}
+    found = engine.rows(
+        f"SELECT line, infermodel_csv, infermodel_fields, infermodel_cause "
+        f"FROM {log_sources.RECORDS_VIEW} WHERE line IN ({', '.join(map(str, lines))})"
+    )
+    return {
+        int(line): (
+            f"wrong number of fields: {fields}, the header has {len(layout.names)}"
+            if kind == "ragged"
+            else f"{BAD_ROW_KINDS['malformed']}: {cause}"
+        )
+        for line, kind, fields, cause in found
+    }
 
 
-def _refuse(engine: Engine, log: LogFile, layout: CsvLayout | None, bad: _BadRows) -> None:
-    """Raise :class:`BadRowsError` with the first bad lines, at their real line numbers."""
-    shown = f"ORDER BY line LIMIT {SHOWN_BAD_LINES}"
+def _refuse(
+    engine: Engine, log: LogFile, layout: CsvLayout | None, bad: _BadRows, parts: Parts
+) -> None:
+    """Raise :class:`BadRowsError` with the first bad lines, each in its part."""
     checked = engine.rows(
-        f"SELECT line, kind, field, value FROM checked WHERE kind IS NOT NULL {shown}"
+        "SELECT line, kind, field, value FROM checked WHERE kind IS NOT NULL "
+        f"ORDER BY line LIMIT {SHOWN_BAD_LINES}"
     )
-    con = engine.local
-    problems = [
-        (int(line), kind, fld, value, BAD_ROW_KINDS[kind]) for line, kind, fld, value in checked
-    ]
-    first = bad.first
-    if layout is not None:
-        rejected = con.sql(
-            "SELECT record, kind, value, fields, cause FROM rejected "
-            f"ORDER BY record LIMIT {SHOWN_BAD_LINES}"
-        ).fetchall()
-        every = {r for (r,) in con.sql("SELECT record FROM rejected").fetchall()}
-        # Rows read (``line`` - 1 of ``checked``) and rows rejected (DuckDB's record numbers)
-        # are numbered apart; both are placed on the file's lines.
-        rows = {p[0] - 1 for p in problems}
-        rows |= {f - 1 for k, f in first.items() if k not in _REJECTED_KINDS}
-        records = {r[0] for r in rejected} | {f for k, f in first.items() if k in _REJECTED_KINDS}
-        with reading(log.path, "csv"):
-            at_record, at_row = physical_lines(
-                log, layout, records=records, rows=rows, rejected=every
-            )
-        problems = [(at_row.get(p[0] - 1, p[0]), *p[1:]) for p in problems]
-        for record, kind, value, fields, cause in rejected:
-            rule = (
-                f"wrong number of fields: {fields}, the header has {len(layout.names)}"
-                if kind == "ragged"
-                else f"{BAD_ROW_KINDS[kind]}: {cause}"
-            )
-            problems.append((at_record.get(record, record), kind, None, value, rule))
-        first = {
-            k: at_record.get(f, f) if k in _REJECTED_KINDS else at_row.get(f - 1, f)
-            for k, f in first.items()
-        }
-    problems = sorted(problems, key=lambda p: p[0])[:SHOWN_BAD_LINES]
-    counts = {k: bad.counts[k] for k in sorted(bad.counts, key=lambda k: first[k])}
-    raise BadRowsError(
-        log.path,
-        counts,
-        [Problem(log.path, line, fld, value, rule) for line, _, fld, value, rule in problems],
-    )
+    structure = [int(line) for line, kind, *_ in checked if kind in _STRUCTURE_KINDS]
+    rules = _structure_rules(engine, layout, structure) if layout is not None else {}
+    problems = []
+    for line, kind, fld, value in checked:
+        rule = rules.get(int(line), BAD_ROW_KINDS[kind])
+        name, own = parts.where(int(line))
+        shown_field = None if int(line) in rules else fld
+        problems.append(Problem(name, own, shown_field, value, rule))
+    raise BadRowsError(log.path, bad.counts, problems)
 
 
 #: Mooncake's cached tokens per request: a block is cached when its id was first seen on an
@@ -590,6 +564,56 @@ def _create_requests(engine: Engine, fmt: str, has_timestamps: bool) -> int:
     return engine.rows("SELECT coalesce(sum(n), 0) FROM shape")[0][0]
 
 
+def _open(given: str, engine: str | Engine, make: Callable[[], Engine]) -> tuple[LogFile, Engine]:
+    """The opened log and its engine: this machine's files are found (or said missing)
+    before an engine starts; a URI is found by the engine, where the data is."""
+    scheme = scheme_of(given)
+    if scheme in (None, "file"):
+        return open_parts(locate_local(given)), make()
+    if engine == "duckdb" or isinstance(engine, DuckDBEngine):
+        opened = make()
+        return log_sources.open_duckdb_uri(opened, given), opened
+    opened = make()
+    return spark_sources.open_uri(opened, given, scheme), opened
+
+
+def _checked_trace(
+    engine: Engine, log: LogFile, fmt: str, mapping: ColumnMapping | None, drop_bad_rows: bool
+) -> Trace:
+    """Read the log's rows in ``engine``, check each, and build its aggregates."""
+    with engine.reading(log.path, fmt):
+        layout = csv_layout(log) if fmt in ("azure", "csv") else None
+        source = _load(engine, log, fmt, layout)
+        available, types = _describe(engine, log, fmt, layout, source)
+        mapping = _resolve_mapping(log.path, fmt, mapping, available)
+        if layout is not None:
+            layout.check_not_repeated(log.path, _used_columns(mapping))
+        columns = Columns(
+            json_like=fmt in ("mooncake", "jsonl"), types=types, records=layout is not None
+        )
+        bad = _count_bad_rows(engine, log, fmt, checked_sql(source.sql, fmt, mapping, columns))
+        log.parts.check()
+        if bad.total and not drop_bad_rows:
+            _refuse(engine, log, layout, bad, source.parts)
+        has_timestamps = mapping.timestamp is not None
+        good = _create_requests(engine, fmt, has_timestamps)
+        log.parts.check()  # the rows checked are the rows priced
+        if not good:
+            raise DataError(f"{log.path}: no request left to price (the log has no good rows)")
+    return Trace(
+        path=log.path,
+        fmt=fmt,
+        mapping=mapping,
+        engine=engine,
+        dropped_rows=bad.total,
+        dropped_by_kind=bad.counts,
+        has_timestamps=has_timestamps,
+        compression=log.compression,
+        where=log.parts,
+        parts=source.parts,
+    )
+
+
 def read_trace(
     path: str | Path,
     *,
@@ -599,14 +623,22 @@ def read_trace(
     con: duckdb.DuckDBPyConnection | None = None,
     engine: str | Engine = "duckdb",
     spark_master: str | None = None,
+    spark_conf: Mapping[str, str] | Sequence[str] | None = None,
 ) -> Trace:
     """Open a request log in an engine (DuckDB by default, or Spark) and check every row.
+
+    Use it in a ``with`` block (or call :meth:`Trace.close`): what the engine made and
+    cached for the log is released at its end; on an error, before the error is raised.
 
     Parameters
     ----------
     path
-        The log file (CSV, JSON lines or Parquet; CSV and JSON lines may be gzip- or
-        zstd-compressed, told by content).
+        The log: a file, a folder of part files (every file under it but names starting with
+        ``.`` or ``_``) or a glob, on this machine (a plain path or ``file://``), or a URI the
+        engine reads (Spark: ``s3a://``, ``hdfs://``, ``abfss://``, ``gs://``, ``dbfs:/`` where
+        the cluster has their connectors; DuckDB: ``s3://`` when its httpfs extension is
+        installed); see :mod:`infermodel.readers.logs.locations`. CSV, JSON lines or Parquet; CSV
+        and JSON lines may be gzip- or zstd-compressed (told by content; at a URI, by name).
     fmt
         One of :data:`FORMATS`; detected from the file by default (:func:`detect_format`).
     mapping
@@ -625,67 +657,47 @@ def read_trace(
     spark_master
         Spark master URL (``local[2]``, ``spark://host:7077``, ``yarn``); by default the
         active Spark session, else Spark Connect at ``SPARK_REMOTE`` when set, else
-        ``local[*]`` (:func:`infermodel.readers.logs.engines.spark_session`).
+        ``local[*]`` (:func:`infermodel.readers.logs.spark_sessions.spark_session`).
+    spark_conf
+        Spark settings (``{"spark.sql.shuffle.partitions": "64"}`` or ``["KEY=VALUE"]``): a
+        session the kit starts starts with them; on one already running they are set around
+        each of the kit's queries and the session's own values put back after.
 
     Raises
     ------
     BadRowsError
-        The log has bad rows and ``drop_bad_rows`` is false: the message names the file, the
-        count per kind (:data:`BAD_ROW_KINDS`) and the first line numbers.
+        The log has bad rows and ``drop_bad_rows`` is false: the message names the file (the
+        part), the count per kind (:data:`BAD_ROW_KINDS`) and the first line numbers.
     InputError
-        The file is missing, the format is unknown, or a mapped column is absent.
+        The log is missing, the format is unknown, or a mapped column is absent.
     DataError
         The file is empty, compressed in a way not read, cannot be read in its format (one
         line with the engine's cause), or no good row is left.
     """
-    path = Path(path)
+    given = str(path)
     if isinstance(engine, str) and engine not in ENGINES:
         raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     if fmt is not None and fmt not in FORMATS:
         raise InputError(f"trace format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    log = open_log(path)
-    fmt = _format(log, fmt)
-    if fmt == "parquet" and log.compression:
-        raise DataError(
-            f"{path}: {log.compression}-compressed Parquet cannot be read; decompress it "
-            "(Parquet compresses its own columns)"
-        )
-    engine = make_engine(engine, con=con, spark_master=spark_master)
-    with engine.reading(path, fmt):
-        layout = csv_layout(log) if fmt in ("azure", "csv") else None
-        available, types = _describe(engine, log, fmt, layout)
-        mapping = _resolve_mapping(path, fmt, mapping, available)
-        if layout is not None:
-            layout.check_not_repeated(path, _used_columns(mapping))
-        columns = Columns(json_like=fmt in ("mooncake", "jsonl"), types=types)
+    made: list[Engine] = []  # released on an error (an engine given is this log's too)
 
-        def view_sql(store_rejects: bool) -> str:
-            if isinstance(engine, SparkEngine):
-                source = f"SELECT * FROM {spark_sources.SOURCE_VIEW}"
-            else:
-                source = _source_sql(log, fmt, layout, store_rejects=store_rejects)
-            return checked_sql(source, fmt, mapping, columns)
+    def make() -> Engine:
+        made.append(make_engine(engine, con=con, spark_master=spark_master, spark_conf=spark_conf))
+        return made[-1]
 
-        bad = _count_bad_rows(engine, log, fmt, view_sql)
-        log.state.check(path)
-        if bad.total and not drop_bad_rows:
-            _refuse(engine, log, layout, bad)
-        has_timestamps = mapping.timestamp is not None
-        good = _create_requests(engine, fmt, has_timestamps)
-        log.state.check(path)  # the rows checked are the rows priced
-        if not good:
-            raise DataError(f"{path}: no request left to price (the log has no good rows)")
-    return Trace(
-        path=path,
-        fmt=fmt,
-        mapping=mapping,
-        engine=engine,
-        dropped_rows=bad.total,
-        dropped_by_kind=bad.counts,
-        has_timestamps=has_timestamps,
-        compression=log.compression,
-        state=log.state,
-    )
+    try:
+        log, opened = _open(given, engine, make)
+        fmt = _format(log, fmt)
+        if fmt == "parquet" and log.compression:
+            raise DataError(
+                f"{log.path}: {log.compression}-compressed Parquet cannot be read; decompress "
+                "it (Parquet compresses its own columns)"
+            )
+        return _checked_trace(opened, log, fmt, mapping, drop_bad_rows)
+    except BaseException:
+        for each in made:
+            each.close()
+        raise
 
 
 __all__ = [

@@ -17,6 +17,10 @@ values:
   ``'OBJECT'`` exactly when ``json_object_keys(d)`` is not NULL;
 - ``d ->> '$.key'`` is ``get_json_object``, except that a number past a DOUBLE, which Spark
   returns as the string ``"Infinity"``, is unquoted (DuckDB reads it as infinity);
+- ``list_extract(l, i)`` becomes ``try_element_at(l, i)`` (both count from 1, NULL past the
+  end), and
+  ``regexp_extract(t, p, ['a', 'b'])`` (DuckDB's struct of a match's groups) a
+  ``named_struct`` of one ``regexp_extract`` per group;
 - ``HUGEINT`` becomes ``DECIMAL(38, 0)`` (exact; Spark raises on overflow in ANSI mode);
 - timestamps are ``TIMESTAMP_NTZ`` (wall-clock, as DuckDB's ``TIMESTAMP``): ``make_timestamp``
   and ``date_trunc``, which Spark computes in its session time zone (UTC, set by
@@ -58,6 +62,8 @@ def _spark_node(node):
             return exp.Anonymous(this="unix_micros", expressions=[utc])
         if name == "json_valid" and arg is not None:
             return _one_json_value(arg)
+        if name == "list_extract" and len(node.expressions) == 2:  # both 1-based
+            return exp.Anonymous(this="try_element_at", expressions=list(node.expressions))
     if (
         isinstance(node, exp.NEQ)
         and isinstance(node.expression, exp.Floor)
@@ -83,6 +89,8 @@ def _spark_node(node):
             expression=exp.Literal.string('^"(-?Infinity)"$'),
             replacement=exp.Literal.string("$1"),
         )
+    if isinstance(node, exp.RegexpExtract) and isinstance(node.args.get("group"), exp.Array):
+        return _groups_struct(node)
     if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.INT128:
         return exp.DataType.build("DECIMAL(38, 0)")
     if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.TIMESTAMP:
@@ -146,6 +154,19 @@ def _one_json_value(arg):
     return test.transform(
         lambda n: masked.copy() if isinstance(n, exp.Column) and n.name == "__m__" else n
     )
+
+
+def _groups_struct(node):
+    """DuckDB's ``regexp_extract(t, p, ['a', 'b'])`` (a struct of the groups, one match) as
+    Spark's ``named_struct('a', regexp_extract(t, p, 1), 'b', ...)`` (one match each)."""
+    from sqlglot import exp
+
+    fields = []
+    for index, name in enumerate(node.args["group"].expressions, start=1):
+        pattern, number = node.expression.copy(), exp.Literal.number(index)
+        group = exp.RegexpExtract(this=node.this.copy(), expression=pattern, group=number)
+        fields += [exp.Literal.string(name.name), group]
+    return exp.Anonymous(this="named_struct", expressions=fields)
 
 
 def _renamed(node, names: dict[str, str]):

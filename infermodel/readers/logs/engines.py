@@ -2,32 +2,31 @@
 
 A log's relational plan (its checks, the reduction to distinct request shapes and busy
 minutes, the pricing of shapes x offerings) is one SQL text
-(:mod:`infermodel.readers.logs.dialects`)
-run by an :class:`Engine`:
+(:mod:`infermodel.readers.logs.dialects`) run by an :class:`Engine`:
 
 - ``duckdb`` (:class:`DuckDBEngine`, the default): embedded, nothing to start, out of core
   within its ``memory_limit``; it runs the text as written.
 - ``spark`` (:class:`SparkEngine`, the ``infermodel[spark]`` extra): the text transpiled to
-  Spark SQL, on a local Spark (``local[*]``), on a cluster (``spark_master``, e.g.
-  ``spark://host:7077`` or ``yarn``) or through Spark Connect (``SPARK_REMOTE=sc://host``).
+  Spark SQL, on the active Spark session, else a new one: on a cluster (``spark_master``, e.g.
+  ``spark://host:7077`` or ``yarn``), through Spark Connect (``SPARK_REMOTE=sc://host``) or
+  local (``local[*]``).
 
 Both expose the same few operations (:meth:`Engine.rows`, :meth:`~Engine.frame`,
-:meth:`~Engine.view`, :meth:`~Engine.table`, :meth:`~Engine.register`), so
-:mod:`infermodel.readers.logs` and :mod:`infermodel.pricing.trace_pricing` are written once. Each
-also
-has a DuckDB connection for the work done on the file itself (its first bytes, a CSV's
-records and rejects, real line numbers): :attr:`Engine.local`, the same connection for DuckDB.
+:meth:`~Engine.view`, :meth:`~Engine.table`, :meth:`~Engine.register`, :meth:`~Engine.close`),
+so :mod:`infermodel.readers.logs` and :mod:`infermodel.pricing.trace_pricing` are written once. Each
+also has a DuckDB connection for work on this machine (a CSV header, a log's first lines):
+:attr:`Engine.local`, the same connection for DuckDB.
+
+A Spark session's own settings win (shuffle partitions, memory, the file systems'
+credentials); ``spark_conf`` (``--spark-conf KEY=VALUE``) adds the user's. The kit sets only
+what its answers depend on (:data:`SPARK_QUERY_SETTINGS`: UTC wall-clock time, ANSI
+arithmetic, column names told apart by case) around each of its own queries, and puts the
+session's values back after each. What an engine cached is released by :meth:`Engine.close`.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import re
-import sys
-import tempfile
-import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -37,32 +36,29 @@ import pandas as pd
 from infermodel.errors import DataError, InputError
 from infermodel.readers.logs.dialects import to_spark
 from infermodel.readers.logs.files import connect, duckdb_cause
+from infermodel.readers.logs.spark_sessions import (
+    SPARK_INSTALL,
+    SPARK_QUERY_SETTINGS,
+    SPARK_SESSION_DEFAULTS,
+    QuerySettings,
+    is_connect,
+    keeps_query_settings,
+    parse_spark_conf,
+    runtime_defaults,
+    spark_errors,
+    spark_session,
+)
 
 ENGINES = ("duckdb", "spark")
-#: Settings of every Spark session infermodel starts: wall-clock timestamps in UTC (as
-#: DuckDB's TIMESTAMP), column names told apart by case (as DuckDB's CSV reader), few
-#: shuffle partitions (the plan's aggregates are small), no UI or console progress bar.
-SPARK_CONFIG = {
-    "spark.sql.session.timeZone": "UTC",
-    "spark.sql.timestampType": "TIMESTAMP_NTZ",
-    "spark.sql.caseSensitive": "true",
-    "spark.sql.shuffle.partitions": "4",
-    "spark.ui.enabled": "false",
-    "spark.ui.showConsoleProgress": "false",
-    "spark.sql.execution.arrow.pyspark.enabled": "true",
-    # Let try_parse_json read a key named twice, so that both engines refuse it by one rule
-    # (log_checks: a top-level key twice is malformed; nested values are never read).
-    "spark.sql.variant.allowDuplicateKeys": "true",
-}
-SPARK_INSTALL = "install infermodel[spark] (pip install 'infermodel[spark]')"
 
 
 class Engine:
     """What :mod:`infermodel.readers.logs` asks of an engine (DuckDB's and Spark's below)."""
 
     name: str
-    #: DuckDB connection for the file-level work (and, for DuckDB, everything).
+    #: DuckDB connection for the work done on this machine (and, for DuckDB, everything).
     local: duckdb.DuckDBPyConnection
+    closed: bool = False
 
     def rows(self, query: str) -> list[tuple]:
         raise NotImplementedError
@@ -82,6 +78,10 @@ class Engine:
         """``name`` as the result of ``query``, computed once and kept."""
         raise NotImplementedError
 
+    def constant(self, name: str, frame: pd.DataFrame) -> None:
+        """A small ``frame`` (made on this machine) readable as ``name`` until :meth:`close`."""
+        raise NotImplementedError
+
     @contextmanager
     def register(self, name: str, frame: pd.DataFrame) -> Iterator[None]:
         """``frame`` readable as ``name`` inside the block."""
@@ -89,10 +89,14 @@ class Engine:
         yield
 
     @contextmanager
-    def reading(self, path: Path, fmt: str) -> Iterator[None]:
+    def reading(self, path: Path | str, fmt: str) -> Iterator[None]:
         """Any engine error inside the block as a one-line :class:`DataError`."""
         raise NotImplementedError
         yield
+
+    def close(self) -> None:
+        """Drop what this engine made (views, tables, cached data) and close what it opened."""
+        raise NotImplementedError
 
 
 class DuckDBEngine(Engine):
@@ -101,8 +105,10 @@ class DuckDBEngine(Engine):
     name = "duckdb"
 
     def __init__(self, con: duckdb.DuckDBPyConnection | None = None):
+        self._own = con is None
         self.con = connect() if con is None else con
         self.local = self.con
+        self._made: dict[str, str] = {}
 
     def rows(self, query: str) -> list[tuple]:
         return self.con.sql(query).fetchall()
@@ -111,10 +117,27 @@ class DuckDBEngine(Engine):
         return self.con.sql(query).df()
 
     def view(self, name: str, query: str, *, reused: bool = False) -> None:
+        self._drop(name)
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {query}")
+        self._made[name] = "VIEW"
 
     def table(self, name: str, query: str) -> None:
+        self._drop(name)
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {query}")
+        self._made[name] = "TABLE"
+
+    def constant(self, name: str, frame: pd.DataFrame) -> None:
+        self._drop(name)
+        self.con.register(name, frame)
+        self._made[name] = "REGISTERED"
+
+    def _drop(self, name: str) -> None:
+        """Drop ``name`` if this engine made it (a view may replace a table, or the reverse)."""
+        kind = self._made.pop(name, None)
+        if kind == "REGISTERED":
+            self.con.unregister(name)
+        elif kind is not None:
+            self.con.execute(f"DROP {kind} IF EXISTS {name}")
 
     @contextmanager
     def register(self, name: str, frame: pd.DataFrame) -> Iterator[None]:
@@ -125,18 +148,21 @@ class DuckDBEngine(Engine):
             self.con.unregister(name)
 
     @contextmanager
-    def reading(self, path: Path, fmt: str) -> Iterator[None]:
+    def reading(self, path: Path | str, fmt: str) -> Iterator[None]:
         try:
             yield
         except duckdb.Error as exc:
             raise DataError(f"{path}: cannot be read as {fmt}: {duckdb_cause(exc)}") from None
 
-
-def _spark_errors() -> tuple[type[BaseException], ...]:
-    from py4j.protocol import Py4JJavaError
-    from pyspark.errors import PySparkException
-
-    return (PySparkException, Py4JJavaError, duckdb.Error)
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self._own:
+            self.con.close()
+            return
+        for name in reversed(list(self._made)):  # later views read earlier ones
+            self._drop(name)
 
 
 def spark_cause(exc: BaseException) -> str:
@@ -149,104 +175,6 @@ def spark_cause(exc: BaseException) -> str:
     return first if len(first) <= 300 else first[:297] + "..."
 
 
-@contextmanager
-def _jvm_output_kept() -> Iterator[int]:
-    """Standard error (file descriptor 2) into an unnamed temporary file inside the block.
-
-    A local Spark's JVM, started inside, inherits it for its life: its start-up banner, its
-    log4j warnings before the log level is set and the JVM's own notices stay off the user's
-    terminal (errors reach infermodel as exceptions, one line each). Yields the file's
-    descriptor, for :func:`_last_words` when the start fails; nothing is left on disk.
-    """
-    with tempfile.TemporaryFile() as kept:  # the JVM keeps its own copy of the descriptor
-        sys.stderr.flush()
-        saved = os.dup(2)
-        os.dup2(kept.fileno(), 2)
-        try:
-            yield kept.fileno()
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-
-
-#: A line of the JVM's output that says why it stopped (else its last line is used).
-_TELLING = re.compile(r"error|exception|no such file|not found|unsupported", re.IGNORECASE)
-
-
-def _last_words(fd: int) -> str:
-    """Why the JVM stopped, from what it wrote to ``fd``: its first telling line (cut to 300).
-
-    E.g. ``spark-class: line 71: /opt/jdk/bin/java: No such file or directory`` or Java's
-    ``UnsupportedClassVersionError`` (a Java older than 17); else its last line.
-    """
-    os.lseek(fd, 0, os.SEEK_SET)
-    text = os.read(fd, 1 << 20).decode("utf-8", errors="replace")
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    telling = [line for line in lines if _TELLING.search(line)]
-    said = (telling or lines or [""])[0 if telling else -1]
-    return said[:300]
-
-
-def spark_session(master: str | None = None):
-    """The active Spark session, or a new one: ``master``, else ``SPARK_REMOTE``, else local.
-
-    ``master`` is any Spark master URL (``local[2]``, ``spark://host:7077``, ``yarn``);
-    without it, a ``SPARK_REMOTE`` in the environment (``sc://host:15002``) connects through
-    Spark Connect, and otherwise Spark runs in this machine's JVM on every core. Raises
-    :class:`InputError` when pyspark is not installed, and :class:`DataError` (one line, with
-    Spark's reason) when no session can start, e.g. without Java 17 or later.
-    """
-    # pyspark is an optional extra (infermodel[spark]): imported only when Spark is asked for.
-    try:
-        import sqlglot  # noqa: F401  (the SQL is transpiled for Spark)
-        from pyspark.sql import SparkSession
-    except ImportError as exc:
-        needed = (exc.name or "pyspark").split(".")[0]
-        raise InputError(f"the spark engine needs {needed}: {SPARK_INSTALL}") from None
-    active = SparkSession.getActiveSession()
-    if active is not None and master is None:
-        return active
-    builder = SparkSession.builder.appName("infermodel")
-    if master is not None:
-        builder = builder.master(master)
-    elif os.environ.get("SPARK_REMOTE"):
-        builder = builder.remote(os.environ["SPARK_REMOTE"])
-    else:
-        builder = builder.master("local[*]")
-    for key, value in SPARK_CONFIG.items():
-        builder = builder.config(key, value)
-    with warnings.catch_warnings():
-        # PySpark imports this module when it first hands a Python value to the JVM (while
-        # the session starts); on import it warns that pandas 3 is not fully supported
-        # (infermodel hands it Arrow, never pandas).
-        warnings.filterwarnings(
-            "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
-        )
-        import pyspark.testing.utils  # noqa: F401
-    with _jvm_output_kept() as jvm_output:
-        try:
-            session = builder.getOrCreate()
-        except Exception as exc:  # the JVM or the cluster could not be reached: say why, once
-            where = master or os.environ.get("SPARK_REMOTE") or "local[*]"
-            reason = " ".join(str(exc).split())[:300] or type(exc).__name__
-            said = _last_words(jvm_output)
-            said = f"; the JVM said: {said}" if said and said not in reason else ""
-            raise DataError(f"Spark could not start ({where}): {reason}{said}") from None
-    # Errors come back as exceptions (one line each); Spark's logs would repeat them, with
-    # the Java stack, on stderr: its JVM's log (classic sessions) and PySpark's own loggers.
-    if not os.environ.get("SPARK_REMOTE") or master is not None:
-        session.sparkContext.setLogLevel("FATAL")
-    from pyspark.logger import PySparkLogger
-
-    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
-        PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
-    for key, value in SPARK_CONFIG.items():
-        if key.startswith("spark.sql."):
-            session.conf.set(key, value)
-    return session
-
-
 def _naive_utc(frame: pd.DataFrame) -> pd.DataFrame:
     """Time-zone-aware columns (Spark's TIMESTAMP) as naive UTC, as DuckDB returns them."""
     for column in frame.columns:
@@ -256,15 +184,39 @@ def _naive_utc(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 class SparkEngine(Engine):
-    """A Spark session; the SQL is transpiled
-    (:func:`~infermodel.readers.logs.dialects.to_spark`)."""
+    """A Spark session; the SQL is transpiled (:func:`~infermodel.readers.logs.dialects.to_spark`).
+
+    ``session``: the session to use (else the active one, else a new one: ``master``,
+    :func:`~infermodel.readers.logs.spark_sessions.spark_session`). ``conf``: the user's settings
+    (``KEY=VALUE`` texts or a mapping): a new session starts with them; on a session that was
+    already running (or a Spark Connect one) they are set around each of the kit's queries.
+    :meth:`close` releases everything the engine cached and made, and stops a Spark Connect
+    session it started.
+    """
 
     name = "spark"
 
-    def __init__(self, session=None, *, master: str | None = None):
-        self.session = spark_session(master) if session is None else session
+    def __init__(
+        self,
+        session=None,
+        *,
+        master: str | None = None,
+        conf: Mapping[str, str] | list[str] | None = None,
+    ):
+        settings = parse_spark_conf(conf)
+        keeps_query_settings(settings)
+        started = session is None and _no_active_session()
+        self.session = spark_session(master, settings) if session is None else session
+        self.started = started
+        # A classic session the kit starts has the user's settings already; any other gets
+        # them around each query, as the kit's own.
+        runtime = settings if not started or is_connect(self.session) else {}
+        if started:
+            runtime = {**runtime_defaults(self.session), **runtime}
+        self.settings = QuerySettings(self.session, runtime)
         self.local = connect()
         self._kept: dict[str, object] = {}
+        self._cached: dict[str, object] = {}
         # Views are named apart per engine, so that several logs can share one session.
         SparkEngine._opened += 1
         self.suffix = f"_infermodel{SparkEngine._opened}"
@@ -275,25 +227,31 @@ class SparkEngine(Engine):
         return tuple((name, name + self.suffix) for name in sorted(self._kept))
 
     def dataframe(self, query: str, *, read: str = "duckdb"):
-        return self.session.sql(to_spark(query, self._names(), read=read))
+        with self.settings:
+            return self.session.sql(to_spark(query, self._names(), read=read))
 
     def rows(self, query: str) -> list[tuple]:
-        return [tuple(row) for row in self.dataframe(query).collect()]
+        with self.settings:
+            return [tuple(row) for row in self.dataframe(query).collect()]
 
     def frame(self, query: str) -> pd.DataFrame:
         # Through Arrow, not pyspark.pandas (which does not support pandas 3 yet).
-        return _naive_utc(self.dataframe(query).toArrow().to_pandas())
+        with self.settings:
+            return _naive_utc(self.dataframe(query).toArrow().to_pandas())
 
     def keep(self, name: str, dataframe, *, cache: bool) -> None:
-        """A Spark DataFrame readable as ``name`` (cached when ``cache``)."""
-        old = self._kept.pop(name, None)
-        if cache:
-            dataframe = dataframe.cache()
-            dataframe.count()  # computed now, once, with its errors raised here
-        dataframe.createOrReplaceTempView(name + self.suffix)
+        """A Spark DataFrame readable as ``name`` (cached when ``cache``) until :meth:`close`."""
+        old = self._cached.pop(name, None)
+        with self.settings:
+            if cache:
+                dataframe = dataframe.cache()
+                self._cached[name] = dataframe
+                dataframe.count()  # computed now, once, with its errors raised here
+            dataframe.createOrReplaceTempView(name + self.suffix)
+        if old is not None:
+            old.unpersist(blocking=True)
+        self._kept.pop(name, None)  # kept in the order made (dropped in reverse)
         self._kept[name] = dataframe
-        if old is not None and cache:
-            old.unpersist()
 
     def view(self, name: str, query: str, *, reused: bool = False) -> None:
         self.keep(name, self.dataframe(query), cache=reused)
@@ -306,14 +264,18 @@ class SparkEngine(Engine):
         self.keep(name, self.dataframe(query), cache=True)
 
     def arrow(self, name: str, table, *, cache: bool = True) -> None:
-        """A pyarrow table (rows DuckDB read from the file) readable as ``name`` in Spark."""
-        self.keep(name, self.session.createDataFrame(table), cache=cache)
+        """A pyarrow table (made on this machine) readable as ``name`` in Spark."""
+        with self.settings:
+            self.keep(name, self.session.createDataFrame(table), cache=cache)
+
+    def constant(self, name: str, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+
+        self.arrow(name, pa.Table.from_pandas(frame, preserve_index=False), cache=False)
 
     @contextmanager
     def register(self, name: str, frame: pd.DataFrame) -> Iterator[None]:
-        import pyarrow as pa
-
-        self.keep(name, self.session.createDataFrame(pa.Table.from_pandas(frame)), cache=False)
+        self.constant(name, frame)
         try:
             yield
         finally:
@@ -321,19 +283,40 @@ class SparkEngine(Engine):
             self._kept.pop(name, None)
 
     def close(self) -> None:
-        """Drop this engine's views and free what Spark cached for them."""
-        for name, dataframe in list(self._kept.items()):
-            self.session.catalog.dropTempView(name + self.suffix)
-            dataframe.unpersist()
-        self._kept.clear()
-        self.local.close()
+        """Drop this engine's views, free what Spark cached for them, and stop a Spark
+        Connect session the engine started (the server keeps no state of it)."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            # Cached data first: a Spark Connect plan names the views it reads, and is
+            # analysed again to be unpersisted.
+            for dataframe in reversed(self._cached.values()):
+                dataframe.unpersist(blocking=True)
+            for name in reversed(self._kept):
+                self.session.catalog.dropTempView(name + self.suffix)
+        finally:
+            self._kept.clear()
+            self._cached.clear()
+            self.local.close()
+            if self.started and is_connect(self.session):
+                self.session.stop()
 
     @contextmanager
-    def reading(self, path: Path, fmt: str) -> Iterator[None]:
+    def reading(self, path: Path | str, fmt: str) -> Iterator[None]:
         try:
             yield
-        except _spark_errors() as exc:
+        except (*spark_errors(), duckdb.Error) as exc:
             raise DataError(f"{path}: cannot be read as {fmt}: {spark_cause(exc)}") from None
+
+
+def _no_active_session() -> bool:
+    """Whether :func:`spark_session` would start a session (none is active)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        return True  # spark_session says it in one line
+    return SparkSession.getActiveSession() is None
 
 
 def make_engine(
@@ -341,6 +324,7 @@ def make_engine(
     *,
     con: duckdb.DuckDBPyConnection | None = None,
     spark_master: str | None = None,
+    spark_conf: Mapping[str, str] | list[str] | None = None,
 ) -> Engine:
     """An engine by name (:data:`ENGINES`), or ``engine`` itself when it is one."""
     if isinstance(engine, Engine):
@@ -348,17 +332,20 @@ def make_engine(
     if engine not in ENGINES:
         raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     if engine == "duckdb":
-        if spark_master is not None:
-            raise InputError("spark_master is for the spark engine; drop it or use engine='spark'")
+        if spark_master is not None or spark_conf:
+            which = "spark_master" if spark_master is not None else "spark_conf"
+            raise InputError(f"{which} is for the spark engine; drop it or use engine='spark'")
         return DuckDBEngine(con)
     if con is not None:
         raise InputError("con is a DuckDB connection, for the duckdb engine only")
-    return SparkEngine(master=spark_master)
+    return SparkEngine(master=spark_master, conf=spark_conf)
 
 
 __all__ = [
     "ENGINES",
-    "SPARK_CONFIG",
+    "SPARK_INSTALL",
+    "SPARK_QUERY_SETTINGS",
+    "SPARK_SESSION_DEFAULTS",
     "DuckDBEngine",
     "Engine",
     "SparkEngine",

@@ -1,22 +1,21 @@
-"""How a request log file is opened: compression, format, CSV layout, real line numbers.
+"""How a request log is opened: compression, format, CSV layout, DuckDB's errors.
 
-:mod:`infermodel.readers.logs` checks the rows of a log; this module says what the file is
-and how DuckDB reads it:
+:mod:`infermodel.readers.logs` checks the rows of a log; this module says what its files are:
 
 - Compression (:func:`detect_compression`) by content: gzip (magic bytes ``1f 8b``) and
   zstd (``28 b5 2f fd``) are read, whatever the file is called (a ``.gz``/``.zst``/``.zstd``
-  name with plain content is read as plain); bzip2, xz and zip are refused in one line.
+  name with plain content is read as plain); bzip2, xz and zip are refused in one line. The
+  parts of a log (:mod:`infermodel.readers.logs.locations`) are all compressed alike, or refused.
+  Spark's file systems decompress by name instead (:func:`codec_by_name`).
 - Format (:func:`detect_format`) from the first bytes, inside the compressed stream.
+- Binary data: an empty log, a UTF-16 one, a first line that is not UTF-8 text, and a NUL
+  byte anywhere in any local part of a text log (:func:`find_nul`) are each one line, before
+  any engine reads the log; the parts must still be the files listed once scanned
+  (:meth:`~infermodel.readers.logs.locations.LogPath.check`).
 - A CSV's layout (:func:`csv_layout`): the header is the first record, the delimiter the one
   of ``,``, tab, ``;``, ``|`` that splits it into most fields, the quote ``"`` (doubled
-  inside a quoted field, RFC 4180). DuckDB reads the rows with exactly that layout, in
-  strict mode: a row whose number of fields differs from the header's is *rejected*
-  (reported as a bad row), never truncated or padded (only empty fields past the header's,
-  a trailing delimiter, are dropped: no value is lost).
-- Real line numbers (:func:`physical_lines`). DuckDB numbers a rejected CSV row by records
-  (a record spanning lines counts once, a blank line counts) and numbers nothing else, so the
-  lines of the bad rows to show are found by one pass over the file's lines that follows
-  the quotes the way DuckDB does (a ``"`` opens a quoted field only at a field's start).
+  inside a quoted field, RFC 4180). How records and fields are split by that layout, on
+  every engine, is :mod:`infermodel.readers.logs.csv_records`.
 - DuckDB's errors (:func:`reading`) become one line: the file, the format, the cause.
 """
 
@@ -28,7 +27,7 @@ import gzip
 import io
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ import zstandard
 
 from infermodel import checks
 from infermodel.errors import DataError, InputError
+from infermodel.readers.logs.locations import LogPath, locate_local
 
 #: Compressions read, by their magic bytes, and the file-name suffixes that usually say so.
 COMPRESSIONS = {"gzip": b"\x1f\x8b", "zstd": b"\x28\xb5\x2f\xfd"}
@@ -52,19 +52,20 @@ _REFUSED = {
 CSV_DELIMITERS = (",", "\t", ";", "|")
 #: Bytes of a log read to tell its format and CSV header. [bytes]
 HEAD_BYTES = 1 << 16
-#: Longest line DuckDB reads (JSON lines, CSV records): far above any request's line (a
-#: JSON line holding a million-token prompt's text is about 4 MB), and a bound on what a
-#: line without end (binary data inside a compressed log) may take. [bytes]
+#: Longest line DuckDB reads (a JSON line, a CSV line); a longer one is one line's error. Far
+#: above any request's line (a Mooncake line with thousands of block ids is ~50 kB, a JSON
+#: line holding a million-token prompt's text about 4 MB), and a bound on what a line without
+#: end (binary data inside a compressed log) may take. [bytes]
 MAX_LINE_BYTES = 16 << 20
+#: DuckDB's read buffer, per file scanned at once: twice the longest line (its default,
+#: sixteen times, would hold 256 MiB per compressed file, counted against its memory_limit,
+#: and a query reads the lines more than once). [bytes]
+READ_BUFFER_BYTES = 2 * MAX_LINE_BYTES
 #: Bytes scanned at a time for NUL bytes in a plain log (:func:`find_nul`). [bytes]
 _SCAN_BYTES = 64 << 20
-#: Rejected CSV rows DuckDB keeps; past this many the file is refused as not this CSV.
-MAX_REJECTED_ROWS = 100_000
-#: DuckDB's error types for a CSV row with too many or too few fields.
-RAGGED_ERRORS = ("TOO MANY COLUMNS", "MISSING COLUMNS")
-
-_REJECTS_TABLE = "infermodel_rejects"
-_REJECTS_SCAN = "infermodel_reject_scans"
+#: Codecs Hadoop's file systems (Spark's) pick by a file name's suffix, whatever the content.
+HADOOP_CODECS = {".gz": "gzip", ".zst": "zstd", ".bz2": "bzip2", ".deflate": "deflate",
+                 ".lz4": "lz4", ".snappy": "snappy"}  # fmt: skip
 
 
 def quote_sql(text: str) -> str:
@@ -117,7 +118,7 @@ def reading(path: Path, fmt: str) -> Iterator[None]:
 def connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB in UTC, without its terminal progress bar (noise in notebooks).
 
-    In UTC, as Spark's sessions (:mod:`infermodel.readers.logs.engines`): a time-zone-aware
+    In UTC, as Spark's queries (:mod:`infermodel.readers.logs.engines`): a time-zone-aware
     column (Parquet's UTC-adjusted timestamps) is read as its UTC wall clock, whatever the
     machine's ``TZ``.
     """
@@ -139,27 +140,52 @@ def detect_compression(path: str | Path) -> str | None:
     """
     path = Path(path)
     with path.open("rb") as handle:
-        magic = handle.read(16)
+        return compression_of(handle.read(16), path)
+
+
+def compression_of(magic: bytes, where: str | Path) -> str | None:
+    """The compression a file's first bytes (``magic``) say (see :func:`detect_compression`)."""
     for name, signature in COMPRESSIONS.items():
         if magic.startswith(signature):
             return name
     for name, pattern in _REFUSED.items():
         if pattern.match(magic):
             raise DataError(
-                f"{path}: {name}-compressed data; infermodel reads plain, gzip (.gz) and zstd "
+                f"{where}: {name}-compressed data; infermodel reads plain, gzip (.gz) and zstd "
                 "(.zst) logs: decompress it, or recompress it with gzip or zstd"
             )
     return None
 
 
-def raw_lines_sql(path: Path, compression: str | None, *, encoding: str = "utf-8") -> str:
-    """SQL for the file's physical lines, one text value each (NULL for an empty line)."""
+def codec_by_name(name: str) -> str | None:
+    """The codec Spark's (Hadoop's) file systems decompress ``name`` with: by its suffix."""
+    lowered = name.lower()
+    return next((c for suffix, c in HADOOP_CODECS.items() if lowered.endswith(suffix)), None)
+
+
+def raw_lines_sql(
+    path: str | Path | Sequence[str | Path],
+    compression: str | None,
+    *,
+    encoding: str = "utf-8",
+    filename: bool = False,
+) -> str:
+    """SQL for the physical lines of a file (or of several, in order), one text value each
+    (NULL for an empty line); with ``filename``, also the file each line is in."""
+    paths = [path] if isinstance(path, (str, Path)) else list(path)
+    files = (
+        quote_sql(str(paths[0]))
+        if len(paths) == 1
+        else ("[" + ", ".join(quote_sql(str(p)) for p in paths) + "]")
+    )
+    named = ", filename = true" if filename else ""
     # No delimiter or quote can occur in a value: a line is read as it is.
     return (
-        f"SELECT text FROM read_csv({quote_sql(str(path))}, columns = {{'text': 'VARCHAR'}}, "
-        "header = false, delim = '\\x01', quote = '', escape = '', auto_detect = false, "
-        f"compression = {quote_sql(compression or 'none')}, encoding = {quote_sql(encoding)}, "
-        f"max_line_size = {MAX_LINE_BYTES})"
+        f"SELECT {'filename, ' if filename else ''}text FROM read_csv({files}, "
+        "columns = {'text': 'VARCHAR'}, header = false, delim = '\\x01', quote = '', "
+        f"escape = '', auto_detect = false, compression = {quote_sql(compression or 'none')}, "
+        f"encoding = {quote_sql(encoding)}, max_line_size = {MAX_LINE_BYTES}, "
+        f"buffer_size = {READ_BUFFER_BYTES}{named})"
     )
 
 
@@ -175,101 +201,79 @@ def read_head(path: Path, compression: str | None, size: int = HEAD_BYTES) -> by
 
 
 @dataclass(frozen=True)
-class FileState:
-    """What a file is at one moment: device, inode, size and change times (``os.stat``).
-
-    A log is read in several scans (the checks, then the shapes and minutes that price it,
-    later the views a page draws); if the file changes between two of them (a log still being
-    written, truncated, replaced), the rows checked are not the rows priced. Every scan is
-    followed by :meth:`check`, which refuses a file that is no longer this state.
-    """
-
-    device: int
-    inode: int
-    size: int
-    modified_ns: int
-    changed_ns: int
-
-    @classmethod
-    def of(cls, path: Path) -> FileState:
-        info = Path(path).stat()
-        return cls(info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-
-    def check(self, path: Path) -> None:
-        """Raise :class:`DataError` when ``path`` is no longer the file this state describes."""
-        try:
-            now = FileState.of(path)
-        except OSError as exc:
-            raise DataError(
-                f"{path}: the log went away while it was read ({exc.strerror}); nothing is "
-                "priced from it"
-            ) from None
-        if now == self:
-            return
-        what = (
-            f"its size went from {self.size:,} to {now.size:,} bytes"
-            if now.size != self.size
-            else "it was rewritten or replaced"
-        )
-        raise DataError(
-            f"{path}: the log changed while it was read ({what}); the rows checked would not "
-            "be the rows priced, so nothing is priced: read it again once it is complete (or "
-            "price a copy of it)"
-        )
-
-
-@dataclass(frozen=True)
 class LogFile:
-    """A log file's path, compression and first bytes (decompressed)."""
+    """A log as opened: its name, compression, first bytes (decompressed) and parts."""
 
-    path: Path
+    path: Path | str
     compression: str | None
     head: bytes
-    state: FileState | None = None
+    #: The files it is made of (one for a file; a folder's or a glob's parts, or a URI's),
+    #: with their sizes and modification times when listed (:meth:`LogPath.check`).
+    where: LogPath | None = None
 
     @property
     def described(self) -> str:
         return f"{self.compression}-compressed " if self.compression else ""
 
+    @property
+    def parts(self) -> LogPath:
+        """Its parts (a one-file log: the file)."""
+        return self.where if self.where is not None else locate_local(str(self.path))
+
 
 def open_log(path: str | Path) -> LogFile:
-    """Check that ``path`` is a non-empty log and read its first bytes."""
+    """Check that ``path`` is one non-empty log (or bill) file and read its first bytes.
+
+    A folder, pipe, device or dangling link is refused in one line saying what it is.
+    """
     path = Path(path)
     problem = checks.not_a_file(path)
     if problem:
         found = "not found" if problem == "does not exist" else problem
         raise InputError(f"log {path}: {found}")
-    state = FileState.of(path)
-    compression = detect_compression(path)
-    head = read_head(path, compression)
-    inside = f" (after {compression} decompression)" if compression else ""
-    if not head.strip():
-        raise DataError(f"{path}: the file is empty{inside}")
-    if not head.startswith(b"PAR1"):
-        _refuse_binary(path, head, compression, inside)
-    state.check(path)
-    return LogFile(path, compression, head, state)
+    return open_parts(locate_local(str(path)))
 
 
-def _refuse_binary(path: Path, head: bytes, compression: str | None, inside: str) -> None:
-    """Refuse a text log with binary data: in its first line, or a NUL byte anywhere (a text
-    log has none; DuckDB read gigabytes of NULs after a header as one line before failing)."""
+def _inside(compression: str | None) -> str:
+    return f" (after {compression} decompression)" if compression else ""
+
+
+def checked_head(log: LogFile) -> LogFile:
+    """``log`` if its first bytes are a log's: not empty, UTF-8 text or Parquet."""
+    inside = _inside(log.compression)
+    if not log.head.strip():
+        raise DataError(f"{log.path}: the file is empty{inside}")
+    if log.head.startswith(b"PAR1"):
+        return log
+    _refuse_utf16(log.path, log.head, inside)
+    if not _is_text(log.head.split(b"\n", 1)[0]):
+        raise DataError(
+            f"{log.path}: binary data{inside}, not a UTF-8 text log (CSV, JSON lines) nor Parquet"
+        )
+    return log
+
+
+def _refuse_utf16(name: Path | str, head: bytes, inside: str) -> None:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _utf16(head[:200]):
         raise DataError(
-            f"{path}: UTF-16 text{inside}; infermodel reads UTF-8 logs: convert it, e.g. "
+            f"{name}: UTF-16 text{inside}; infermodel reads UTF-8 logs: convert it, e.g. "
             "iconv -f UTF-16 -t UTF-8"
         )
-    if not _is_text(head.split(b"\n", 1)[0]):
-        raise DataError(
-            f"{path}: binary data{inside}, not a UTF-8 text log (CSV, JSON lines) nor Parquet"
-        )
-    at, line = find_nul(path, compression)
-    if at >= 0:
-        raise DataError(
-            f"{path}: binary data (a NUL byte) on line {line:,}{inside}, byte {at:,}: not a "
-            "text log; a CSV or JSON-lines log holds text only (was it cut short, or another "
-            "file appended to it?)"
-        )
+
+
+def _refuse_binary(name: str, compression: str | None) -> None:
+    """Refuse a text log's part holding a NUL byte anywhere (a text log has none; DuckDB read
+    gigabytes of NULs after a header as one line before failing), or in UTF-16."""
+    inside = _inside(compression)
+    at, line = find_nul(Path(name), compression)
+    if at < 0:
+        return
+    _refuse_utf16(name, read_head(Path(name), compression, 200), inside)
+    raise DataError(
+        f"{name}: binary data (a NUL byte) on line {line:,}{inside}, byte {at:,}: not a "
+        "text log; a CSV or JSON-lines log holds text only (was it cut short, or another "
+        "file appended to it?)"
+    )
 
 
 def _utf16(start: bytes) -> bool:
@@ -283,7 +287,7 @@ def _utf16(start: bytes) -> bool:
 
 
 def find_nul(path: Path, compression: str | None = None) -> tuple[int, int]:
-    """(offset, line) of the first NUL byte of a log's content (decompressed), or (-1, -1).
+    """(offset, line) of the first NUL byte of a file's content (decompressed), or (-1, -1).
 
     DuckDB reads a run of NULs as one line, gigabytes of memory before failing, and drops one
     past its longest line at the end of a file without a word; a text log has none. Scanned in
@@ -303,6 +307,47 @@ def find_nul(path: Path, compression: str | None = None) -> tuple[int, int]:
     except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
         raise DataError(f"{path}: not readable {compression or 'plain'} data: {exc}") from None
     return -1, -1
+
+
+def open_parts(where: LogPath) -> LogFile:
+    """Open a log of this machine's files (one, or a folder's or a glob's parts).
+
+    Every part is compressed alike and is Parquet or text alike (else one line naming the
+    first that differs); the head is the first non-blank part's. A text log's every part is
+    scanned for binary data (:func:`find_nul`) before any engine reads it, and the parts
+    must still be the files listed after that (:meth:`LogPath.check`).
+    """
+    first: tuple[str, tuple[str | None, bool]] | None = None
+    for part in where.parts:
+        with open(part.name, "rb") as handle:
+            magic = handle.read(16)
+        kind = (compression_of(magic, part.name), magic.startswith(b"PAR1"))
+        if first is not None and kind != first[1]:
+            raise DataError(
+                f"{part.name}: {_kind_words(kind)}, where {first[0]} is "
+                f"{_kind_words(first[1])}: the parts of one log ({where.given}) are all "
+                "Parquet or all text, compressed alike"
+            )
+        first = first or (part.name, kind)
+    assert first is not None
+    compression = first[1][0]
+    head = b""
+    for part in where.parts:
+        head = read_head(Path(part.name), compression)
+        if head.strip():
+            break
+    shown = where.parts[0].name if len(where.parts) == 1 else where.given
+    log = checked_head(LogFile(shown, compression, head, where))
+    if not head.startswith(b"PAR1"):
+        for part in where.parts:
+            _refuse_binary(part.name, compression)
+    where.check()
+    return log
+
+
+def _kind_words(kind: tuple[str | None, bool]) -> str:
+    compression, parquet = kind
+    return f"{compression or 'uncompressed'} {'Parquet' if parquet else 'text'}"
 
 
 def _is_text(line: bytes) -> bool:
@@ -336,7 +381,7 @@ def detect_format(path: str | Path) -> str:
     ``output_length`` and ``hash_ids``); else CSV (``azure`` when the header names the Azure
     trace's three columns).
     """
-    return format_of(open_log(path))
+    return format_of(open_parts(locate_local(str(path))))
 
 
 @dataclass(frozen=True)
@@ -396,179 +441,25 @@ def csv_layout(log: LogFile) -> CsvLayout:
     return CsvLayout(best[0], tuple(names), repeated)
 
 
-def csv_sql(log: LogFile, layout: CsvLayout, *, store_rejects: bool) -> str:
-    """SQL reading a CSV log with ``layout``, every cell as text, strict about its fields.
-
-    A row that does not split into the header's fields (or cannot be read as CSV) is skipped;
-    with ``store_rejects`` DuckDB also records it in its rejects table (:func:`take_rejects`).
-    """
-    columns = ", ".join(f"{quote_sql(name)}: 'VARCHAR'" for name in layout.names)
-    errors = (
-        f"store_rejects = true, rejects_table = {quote_sql(_REJECTS_TABLE)}, "
-        f"rejects_scan = {quote_sql(_REJECTS_SCAN)}, rejects_limit = {MAX_REJECTED_ROWS}"
-        if store_rejects
-        else "ignore_errors = true"
-    )
-    return (
-        f"read_csv({quote_sql(str(log.path))}, header = true, auto_detect = false, "
-        f"columns = {{{columns}}}, delim = {quote_sql(layout.delimiter)}, quote = '\"', "
-        f"escape = '\"', strict_mode = true, compression = {quote_sql(log.compression or 'none')}, "
-        f"max_line_size = {MAX_LINE_BYTES}, {errors})"
-    )
-
-
-def clear_rejects(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop DuckDB's rejects tables, so that the next scan's rejects are the only ones."""
-    con.execute(f"DROP TABLE IF EXISTS {_REJECTS_TABLE}; DROP TABLE IF EXISTS {_REJECTS_SCAN}")
-
-
-def take_rejects(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """Copy the rows DuckDB rejected into ``rejected`` (one row per record) and clear them.
-
-    ``rejected`` holds ``record`` (DuckDB's record number, header = 1), ``kind``
-    (``ragged`` or ``malformed``), ``value`` (the row's text, cut), ``fields`` (how many a
-    ragged row has) and ``cause`` (DuckDB's reason for a malformed one).
-    """
-    ragged = ", ".join(quote_sql(e) for e in RAGGED_ERRORS)
-    try:
-        stored = con.sql(f"SELECT count(*) FROM {_REJECTS_TABLE}").fetchall()[0][0]
-    except duckdb.CatalogException:  # no scan stored any: nothing was rejected
-        stored = 0
-        con.execute(
-            f"CREATE TEMP TABLE {_REJECTS_TABLE} (line BIGINT, error_type VARCHAR, "
-            "csv_line VARCHAR, error_message VARCHAR)"
-        )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE rejected AS
-        SELECT line::BIGINT AS record,
-               CASE WHEN bool_and(error_type IN ({ragged})) THEN 'ragged' ELSE 'malformed' END
-                   AS kind,
-               left(trim(any_value(csv_line), chr(10) || chr(13)), 80) AS value,
-               max(TRY_CAST(regexp_extract(error_message, 'Found: ([0-9]+)', 1) AS BIGINT))
-                   AS fields,
-               string_agg(DISTINCT error_message, '; ') AS cause
-        FROM {_REJECTS_TABLE} GROUP BY line
-        """
-    )
-    clear_rejects(con)
-    if stored >= MAX_REJECTED_ROWS:
-        raise DataError(
-            f"{path}: more than {MAX_REJECTED_ROWS:,} rows do not split into the header's "
-            "fields or cannot be read as CSV; is it a CSV log with that header, delimiter and "
-            '" quotes?'
-        )
-
-
-_FIELD_QUOTE = {d: re.compile(f'(?<={re.escape(d)})"') for d in CSV_DELIMITERS}
-
-
-def _ends_inside_quotes(text: str, delimiter: str, inside: bool) -> bool:
-    """Whether a CSV line ends inside a quoted field, as DuckDB reads it.
-
-    A ``"`` opens a quoted field only at the start of a field (the start of the line when not
-    already inside quotes, or after a delimiter); inside, ``""`` is a quote and a lone ``"``
-    closes the field. A ``"`` inside an unquoted field is text.
-    """
-    position = 0
-    if not inside:
-        if text.startswith('"'):
-            inside, position = True, 1
-    while True:
-        if inside:
-            close = text.find('"', position)
-            while close >= 0 and text.startswith('""', close):
-                close = text.find('"', close + 2)
-            if close < 0:
-                return True
-            inside, position = False, close + 1
-        else:
-            opened = _FIELD_QUOTE[delimiter].search(text, position)
-            if opened is None:
-                return False
-            inside, position = True, opened.end()
-
-
-def physical_lines(
-    log: LogFile,
-    layout: CsvLayout,
-    *,
-    records: set[int],
-    rows: set[int],
-    rejected: set[int],
-) -> tuple[dict[int, int], dict[int, int]]:
-    """The line (1-based) on which chosen CSV records and accepted rows start.
-
-    Parameters
-    ----------
-    records
-        DuckDB record numbers (header = 1, a blank line counts, a record over several lines
-        counts once) of rejected rows to place.
-    rows
-        Ordinals (1 = first) of accepted data rows to place.
-    rejected
-        Record numbers of every rejected row (they are not accepted rows).
-
-    Returns
-    -------
-    tuple of dict
-        Record number -> line, and row ordinal -> line. The pass stops once all are found.
-    """
-    found_records: dict[int, int] = {}
-    found_rows: dict[int, int] = {}
-    wanted = len(records) + len(rows)
-    record = accepted = 0
-    inside = False
-    for line, text in enumerate(_text_lines(log), start=1):
-        if len(found_records) + len(found_rows) >= wanted:
-            break
-        if not inside:
-            record += 1
-            if record > 1 and text:
-                if record in rejected:
-                    if record in records:
-                        found_records[record] = line
-                else:
-                    accepted += 1
-                    if accepted in rows:
-                        found_rows[accepted] = line
-        if '"' in text:
-            inside = _ends_inside_quotes(text, layout.delimiter, inside)
-    return found_records, found_rows
-
-
-def _text_lines(log: LogFile, block: int = 1 << 20) -> Iterator[str]:
-    """The file's lines (decompressed) as text without their endings, as DuckDB splits them.
-
-    Read as latin-1, which maps every byte to one character, so that no byte stops the count
-    (DuckDB's own latin-1 refuses bytes 0x80-0x9F, which UTF-8 text is full of: a curly quote
-    is E2 80 99). A lone CR ends a line in a file without LF.
-    """
-    opener = {"gzip": gzip.open, None: open, "zstd": zstandard.open}[log.compression]
-    end = b"\r" if b"\r" in log.head and b"\n" not in log.head else b"\n"
-    rest = b""
-    with opener(log.path, "rb") as handle:
-        while chunk := handle.read(block):
-            lines = (rest + chunk).split(end)
-            rest = lines.pop()
-            for raw in lines:
-                yield raw.removesuffix(b"\r").decode("latin-1")
-    if rest:
-        yield rest.removesuffix(b"\r").decode("latin-1")
-
-
 __all__ = [
     "COMPRESSIONS",
+    "HADOOP_CODECS",
     "CsvLayout",
-    "FileState",
     "LogFile",
+    "checked_head",
+    "codec_by_name",
+    "compression_of",
     "connect",
     "csv_layout",
     "detect_compression",
     "detect_format",
     "duckdb_cause",
+    "find_nul",
+    "not_utf8",
     "open_log",
-    "physical_lines",
+    "open_parts",
     "quote_sql",
+    "raw_lines_sql",
+    "read_head",
     "reading",
 ]

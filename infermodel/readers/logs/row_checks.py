@@ -5,8 +5,8 @@ row of a log with the first rule it breaks (:data:`BAD_ROW_KINDS`, in order of p
 the field and value, and its values as DuckDB types. A token count is read as a DOUBLE (every
 whole number up to :data:`MAX_TOKENS_PER_REQUEST` is exact in one) and is bad when missing,
 not a number, not whole, negative or above that maximum; a timestamp is bad when missing,
-unreadable or outside :data:`TIMESTAMP_YEARS`. ``ragged`` and CSV ``malformed`` rows are
-found by DuckDB's CSV reader (:mod:`infermodel.readers.logs.files`), not here.
+unreadable or outside :data:`TIMESTAMP_YEARS`. ``ragged`` and CSV ``malformed`` records are
+found by the CSV splitting (:mod:`infermodel.readers.logs.csv_records`) and come first here.
 """
 
 from __future__ import annotations
@@ -130,12 +130,15 @@ class Columns:
 
     ``staged``: ``""`` computes each value where it is used; ``"raw"`` reads a JSON line's
     values from columns extracted once; ``"all"`` also reads token counts as DOUBLE and the
-    arrival as TIMESTAMP from columns computed once (see :func:`checked_sql`).
+    arrival as TIMESTAMP from columns computed once (see :func:`checked_sql`). ``records``:
+    the rows are a CSV's records, whose structure (ragged, malformed) is their column
+    ``infermodel_csv`` (:mod:`infermodel.readers.logs.csv_records`).
     """
 
     json_like: bool
     types: dict[str, str]
     staged: str = ""
+    records: bool = False
 
     def raw(self, column: str) -> str:
         """SQL for the raw value of ``column`` (text for JSON, the file's type otherwise)."""
@@ -201,6 +204,8 @@ def row_checks(mapping: ColumnMapping, columns: Columns) -> list[tuple[str, str,
         twice = _ident(_TWICE) if columns.staged else key_named_twice_sql("doc")
         not_object = "doc IS NULL OR json_type(doc) <> 'OBJECT'"
         checks.append(("malformed", f"{not_object} OR {twice}", "line"))
+    if columns.records:
+        checks += [(kind, f"infermodel_csv = '{kind}'", "line") for kind in ("ragged", "malformed")]
     counted = [mapping.input_tokens, mapping.output_tokens]
     if mapping.cached_input_tokens is not None:
         counted.append(mapping.cached_input_tokens)
