@@ -1,5 +1,5 @@
-"""Shared fixtures and helpers: a throw-away copy of the shipped data tables, the README's
-Python examples."""
+"""Shared fixtures: a throw-away copy of the shipped data tables, the README's Python examples,
+the test process's one Spark session (plain helpers: ``helpers.py``)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,18 @@ from pathlib import Path
 import pytest
 
 from infermodel import paths
+from infermodel.errors import DataError, InputError
+from infermodel.readers.logs import engines
+
+
+@pytest.fixture(scope="session")
+def spark_session():
+    """The one local Spark session (``local[2]``) of this test process, shared by every Spark
+    test: a process has one session, and a master asked for while another runs is refused."""
+    try:
+        return engines.spark_session("local[2]")
+    except (InputError, DataError) as exc:
+        pytest.fail(f"Spark cannot start, so the spark engine is untested: {exc}", pytrace=False)
 
 
 @pytest.fixture

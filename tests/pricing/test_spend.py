@@ -159,9 +159,7 @@ def test_resolving_names(result):
 @pytest.mark.spark
 @pytest.mark.xdist_group("spark")  # the process's one Spark session, shared with the others
 @pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java 17+")
-def test_spark_gives_the_same_total(log):
-    pytest.importorskip("pyspark")
-    # No master asked for: the session running in this process, if any (another master while
-    # one runs is refused in one line), else a local one.
+def test_spark_gives_the_same_total(log, spark_session):
+    # No master asked for: the session running in this process (the suite's one).
     with logs.read_trace(log, engine="spark") as trace:
         assert spend.price_spend(trace).total_usd == pytest.approx(TOTAL, rel=1e-12)

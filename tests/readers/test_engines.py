@@ -49,11 +49,8 @@ on_one_worker = pytest.mark.xdist_group("spark")
 
 
 @pytest.fixture(scope="session")
-def session():
-    try:
-        return engines.spark_session("local[2]")
-    except (InputError, DataError) as exc:
-        pytest.fail(f"Spark cannot start, so the spark engine is untested: {exc}", pytrace=False)
+def session(spark_session):
+    return spark_session
 
 
 @pytest.fixture(scope="module")

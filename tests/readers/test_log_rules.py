@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from infermodel.errors import DataError, InputError
+from infermodel.errors import DataError
 from infermodel.readers import logs
 from infermodel.readers.logs import dialects, engines, row_checks
 
@@ -34,11 +34,8 @@ OFFSETS = (
 
 
 @pytest.fixture(scope="module")
-def session():
-    try:
-        return engines.spark_session("local[2]")
-    except (InputError, DataError) as exc:
-        pytest.fail(f"Spark cannot start, so the spark engine is untested: {exc}", pytrace=False)
+def session(spark_session):
+    return spark_session
 
 
 def write(path: Path, text: str) -> Path:
