@@ -121,6 +121,7 @@ def test_imports_point_down(module):
     assert not upward, f"{module} imports a higher layer: {upward}"
 
 
+@pytest.mark.slow
 def test_no_import_cycles():
     graph = {
         m: {t for t, _, _ in _imports(m) if t in MODULES and t != m and t != "infermodel"}
@@ -147,6 +148,7 @@ def test_no_import_cycles():
     assert not cycles, f"import cycles: {cycles}"
 
 
+@pytest.mark.slow
 def test_imports_inside_functions_only_where_a_reason_is_recorded():
     found = {
         (module, target, line)
@@ -160,6 +162,7 @@ def test_imports_inside_functions_only_where_a_reason_is_recorded():
     assert not unexplained, f"imports inside functions without a recorded reason: {unexplained}"
 
 
+@pytest.mark.slow
 def test_functions_are_small():
     # Modules are split by meaning, not by a line count (docs/architecture.md); functions
     # stay short enough to read in one screen.
@@ -173,6 +176,7 @@ def test_functions_are_small():
     assert not too_big, f"split these by meaning: {too_big}"
 
 
+@pytest.mark.slow
 def test_pandera_is_imported_only_through_compat():
     # infermodel._compat quiets pandera's probe for pyspark.pandas before pandera is first
     # imported; a module importing pandera itself could come first and bring the warning back.

@@ -50,6 +50,7 @@ def test_every_benchmark_script_has_a_smoke_test():
 
 
 @pytest.mark.parametrize("name", sorted(SMOKE))
+@pytest.mark.slow
 def test_a_benchmark_runs_at_a_tiny_size(name):
     argv, headline = SMOKE[name]
     assert headline in run_benchmark(name, *argv)

@@ -80,6 +80,7 @@ def test_the_api_page_documents_every_public_name_and_the_changelog_every_move()
 
 
 @pytest.mark.xdist_group("docs")
+@pytest.mark.slow
 def test_the_site_builds_strict(tmp_path):
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     done = subprocess.run(

@@ -127,6 +127,7 @@ def test_mooncake_hash_ids_that_are_no_list_of_ids_are_malformed(tmp_path, ids):
     assert (caught.value.problems[0].line, caught.value.problems[0].field) == (2, "hash_ids")
 
 
+@pytest.mark.slow
 def test_a_file_name_with_a_line_break_or_escape_stays_one_line(tmp_path, capsys):
     # Hostile input 54: the error about "a\nb.csv" printed on two lines.
     for name in ("a\nb.csv", "\x1b[31mred.csv"):
@@ -149,6 +150,7 @@ def test_a_format_forced_on_a_file_of_another_kind_says_so(tmp_path, forced, kin
     )
 
 
+@pytest.mark.slow
 def test_rented_gpus_left_out_for_want_of_timestamps_are_named(tmp_path, capsys):
     # Hostile inputs 37, 62: a log without timestamps priced the APIs only, without a word.
     path = write(tmp_path / "log.csv", "input_tokens,output_tokens\n100,10\n")
@@ -186,6 +188,7 @@ def test_a_models_mapping_is_checked_like_the_shipped_one(tmp_path, capsys):
     assert "models.csv:4: field 'offering_id' = 'openai/gpt-9': no API offering" in err
 
 
+@pytest.mark.slow
 def test_a_bill_period_before_any_price_names_its_line(tmp_path, capsys):
     # Hostile input 76: "no price observations on or before 1900-01-31", and no line.
     july = "2026-07-01T00:00:00Z,2026-08-01T00:00:00Z,Usage"

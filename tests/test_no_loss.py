@@ -195,6 +195,7 @@ user_files = st.lists(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(user=user_files, link_history=st.booleans(), previous=st.booleans())
+@pytest.mark.slow
 def test_no_command_changes_a_file_it_did_not_write(tmp_path_factory, user, link_history,
                                                     previous):  # fmt: skip
     root = tmp_path_factory.mktemp("home")
@@ -271,6 +272,7 @@ def test_no_command_changes_a_file_it_did_not_write(tmp_path_factory, user, link
         ), f"{key} appeared"
 
 
+@pytest.mark.slow
 def test_commands_that_read_change_nothing_they_read_through_links(tmp_path, capsys):
     # The log and the bill are links in a folder of the user's; the commands read them and
     # write nothing anywhere under it.

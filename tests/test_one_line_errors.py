@@ -69,6 +69,7 @@ def test_a_yaml_tag_or_anchor_in_a_parameter_is_one_line(tmp_path, capsys, value
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.slow
 def test_a_key_given_twice_in_a_parameter_is_refused(tmp_path, capsys):
     # YAML keeps the last of two keys without a word: -p 'usd_per={EUR: 1.08, EUR: 2}'.
     status, err = run(capsys, "report", "--quarter", "2026Q3", "--out", tmp_path / "r",
@@ -112,6 +113,7 @@ def test_a_manifest_in_odd_yaml_is_refused(tmp_path, text, said):
 
 
 @pytest.mark.parametrize("content", ["", "\n\n"], ids=["empty", "blank lines"])
+@pytest.mark.slow
 def test_an_empty_price_table_is_one_line(tmp_data, content):
     path = tmp_data / "prices" / "api_prices.csv"
     path.write_text(content)

@@ -7,6 +7,7 @@ import re
 import tomllib
 
 import nbformat
+import pytest
 import yaml
 from packaging.requirements import Requirement
 
@@ -129,6 +130,7 @@ def test_notebooks_are_canonical_with_stable_cell_ids():
         assert len(set(ids)) == len(ids), f"{notebook.name}: duplicate cell ids"
 
 
+@pytest.mark.slow
 def test_readme_python_examples_run(readme_examples):
     assert len(readme_examples) >= 2
     for block in readme_examples:

@@ -90,6 +90,7 @@ def test_an_old_module_path_resolves_to_where_it_moved_with_a_warning(old):
     sys.modules.pop(old, None)
 
 
+@pytest.mark.slow
 def test_no_module_of_the_kit_imports_an_old_path():
     # The aliases are for users' code only; the kit's own imports name the new paths.
     code = (

@@ -32,6 +32,7 @@ def one_error_line(err: str) -> str:
 # --- the DIY token basis ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_break_even_follows_the_diy_token_basis(capsys):
     # RunPod A100 PCIe community cloud: $1.19/GPU-hour, 2M output tokens/h (article-batch-2m),
     # utilization 0.8. Half the workload's tokens are output. On the output basis a busy hour
@@ -52,6 +53,7 @@ def test_break_even_follows_the_diy_token_basis(capsys):
     assert costs["output"] == pytest.approx(1.19 / 3.2, rel=1e-9)
 
 
+@pytest.mark.slow
 def test_the_output_basis_without_output_tokens_is_refused_not_free(capsys):
     # --output-share 0 leaves no output token: every rented GPU was priced at $0.
     for command in ("table", "break-even"):
@@ -73,6 +75,7 @@ def one_minute_log(folder) -> str:
     return str(path)
 
 
+@pytest.mark.slow
 def test_min_replicas_bill_the_log_not_a_whole_autoscaling_window(capsys, tmp_path):
     # A log of one minute, one replica kept on (--min-replicas 1), RunPod A100 community cloud
     # at $1.19/GPU-hour billed by the second. Autoscaled: that replica runs the minute, 60 s:
@@ -119,6 +122,7 @@ def test_a_charge_period_that_has_not_begun_is_refused(tmp_path, capsys):
     assert f"bill.csv:4: field 'ChargePeriodStart' = {start[:10]} 00:00:00 is in the future" in line
 
 
+@pytest.mark.slow
 def test_a_running_charge_period_is_priced_as_of_today_not_its_end(tmp_path):
     # Line 2 (GPT-4o input, 40M tokens) in a month that ends after today: priced at today's
     # prices and said so, never at a day that has not come.
@@ -141,6 +145,7 @@ def test_a_bill_line_past_a_quadrillion_tokens_is_not_priced(tmp_path, capsys):
     assert "more than 1e+15 on one line" in line
 
 
+@pytest.mark.slow
 def test_a_line_whose_token_kind_fields_disagree_is_not_priced(tmp_path):
     # SkuPriceDetails says output, SkuMeter says input: it was priced as output.
     details = '{"ModelId":"gpt-4o-2024-08-06","TokenType":"Output"}'
@@ -156,6 +161,7 @@ def test_a_line_whose_token_kind_fields_disagree_is_not_priced(tmp_path):
     assert "input vs cached_input" in reconciled.loc[4, "detail"]
 
 
+@pytest.mark.slow
 def test_a_negative_charge_on_a_usage_line_is_not_a_negotiated_discount(tmp_path):
     # Line 4, GPT-4o output, 6M tokens: 60.00 USD at list; billed -60.00.
     path = bill_with(tmp_path, {4: {"BilledCost": "-60.00", "EffectiveCost": "-60.00"}})

@@ -271,6 +271,7 @@ def _corrupt(tmp_data: Path, row: int, field: str, value: str) -> Path:
         ("usage_tier", "tier 1", "must be one of"),
     ],
 )
+@pytest.mark.slow
 def test_a_bad_rate_limit_cell_is_one_line(tmp_data, field, value, rule):
     path = _corrupt(tmp_data, 0, field, value)
     with pytest.raises(TableError) as info:

@@ -143,6 +143,7 @@ def table():
     return compare.cost_table(Workload.from_total(1e6, output_share=1.0), snapshot, assumptions)
 
 
+@pytest.mark.slow
 def test_break_even_table_pairs_every_api_with_every_diy_option(table):
     even = growth.break_even_table(table, tokens_per_month=1e9)
     api = (table["platform_type"] != "diy_gpu").sum()
@@ -181,6 +182,7 @@ def test_capacity_limit_is_a_reason_too(table):
         ({"max_replicas": 0}, "max_replicas must be a whole number"),
     ],
 )
+@pytest.mark.slow
 def test_bad_deployment_options_are_named(table, options, message):
     with pytest.raises(ValueError, match=message):
         growth.break_even_table(table, **options)

@@ -72,6 +72,7 @@ def test_cli_quarter_and_as_of_are_exclusive(capsys):
     assert "not allowed with" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_price_and_mix_effects_add_up():
     old, new = prices.as_of("2025-06-30"), prices.as_of("2026-09-30")
     changes = quarters.cost_changes(
@@ -87,6 +88,7 @@ def test_price_and_mix_effects_add_up():
     assert (gpt4o["cost_usd_old"], gpt4o["cost_usd_new"]) == (200.0, 200.0)
 
 
+@pytest.mark.slow
 def test_diff_labels_new_withdrawn_repriced():
     changes = prices.diff(prices.as_of("2026-06-30"), prices.as_of("2026-09-30")).set_index(
         "offering_id"
@@ -104,6 +106,7 @@ def test_diff_labels_new_withdrawn_repriced():
     assert llama8b["status"] == "unchanged"
 
 
+@pytest.mark.slow
 def test_stale_banner_names_old_prices():
     banner = reports.stale_banner(prices.as_of("2026-09-30"), html_output=True)
     assert "Stale prices" in banner and "older than 120 days" in banner
@@ -114,6 +117,7 @@ def test_stale_banner_names_old_prices():
     assert "Past a scheduled retirement:" in may and "Claude 3 Haiku (2025-03-01)" in may
 
 
+@pytest.mark.slow
 def test_past_schedule_names_offerings_past_a_scheduled_date_only():
     today = narrative.past_schedule(prices.as_of("2026-12-01"))
     # 8, not 11, since issue 24: Claude Sonnet 4.5 and Gemini 2.5 Pro / Flash are withdrawn by
@@ -197,6 +201,7 @@ def test_describe_change_names_every_field_that_moved():
     )
 
 
+@pytest.mark.slow
 def test_a_disputed_price_move_says_the_sources_disagree():
     old, new = prices.as_of("2026-09-30"), prices.as_of("2026-12-01")
     changes = prices.diff(old, new)
@@ -217,6 +222,7 @@ def test_a_disputed_price_move_says_the_sources_disagree():
     assert "Llama 3.3 70B Instruct Turbo, input $0.88 to $1.04" in moves
 
 
+@pytest.mark.slow
 def test_a_repriced_offering_says_what_changed_never_0_percent():
     # Fireworks gpt-oss-120b is repriced in 2026Q3 only because a cached-input price
     # appeared: its input and output moves are 0%, so the table says what did change.

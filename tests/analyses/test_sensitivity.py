@@ -33,6 +33,7 @@ def table(snapshot):
 # --- the gap, by hand --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_gap_matches_the_article_figures_worked_by_hand(table):
     # Together AI Llama 3.3 70B: $0.88/M in and out (data/prices/api_prices.csv, 2025-05).
     # RunPod H100 PCIe community: $1.99/GPU-h; the article's 2M tokens/h at utilization 0.8:
@@ -118,6 +119,7 @@ def test_tornado_ranks_by_swing_and_flags_a_flip(base):
         ({"utilization": [0.3]}, r"a sweep range is \[low, high\]"),
     ],
 )
+@pytest.mark.slow
 def test_bad_sweep_ranges_are_named(base, ranges, message):
     with pytest.raises(ValueError, match=message):
         sensitivity.tornado(sensitivity.gap_usd_per_million_tokens, base, ranges)
@@ -214,6 +216,7 @@ def test_bounded_distributions_stay_in_bounds():
     batch=st.booleans(),
     basis=st.sampled_from(["total", "output"]),
 )
+@pytest.mark.slow
 def test_without_uncertainty_the_simulation_is_the_cost_table(
     snapshot, output_share, cached_share, batch, basis
 ):
@@ -236,6 +239,7 @@ def test_without_uncertainty_the_simulation_is_the_cost_table(
     spread=st.floats(1.0, 10.0),
     seed=st.integers(0, 2**32 - 1),
 )
+@pytest.mark.slow
 def test_percentiles_are_ordered(table, low, width, p10, spread, seed):
     result = sensitivity.monte_carlo(
         table,
@@ -254,6 +258,7 @@ def test_percentiles_are_ordered(table, low, width, p10, spread, seed):
 
 @settings(max_examples=15, deadline=None)
 @given(width=st.sampled_from([1e-1, 1e-2, 1e-3, 1e-4]), seed=st.integers(0, 1000))
+@pytest.mark.slow
 def test_median_approaches_the_deterministic_value_as_ranges_shrink(table, width, seed):
     tph = 2_000_000
     result = sensitivity.monte_carlo(
@@ -271,6 +276,7 @@ def test_median_approaches_the_deterministic_value_as_ranges_shrink(table, width
     assert (relative[~diy] == 0).all()
 
 
+@pytest.mark.slow
 def test_probability_that_diy_beats_an_api_is_counted_draw_by_draw(table):
     # Throughput uniform on [1M, 3M] tokens/h at utilization 0.8 on a $1.99 GPU: DIY is under
     # Together's $0.88/M when 1.99 / (0.8 t) < 0.88e-6, i.e. t > 2.8267M: P = (3 - 2.8267)/2.

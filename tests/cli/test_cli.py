@@ -91,6 +91,7 @@ def api(table: pd.DataFrame, model_id: str) -> pd.Series:
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_csv_has_the_comparison_columns(default_csv):
     assert set(REQUIRED_COLUMNS) <= set(default_csv.columns)
     assert list(default_csv.columns) == compare.COLUMNS
@@ -115,6 +116,7 @@ def test_csv_reproduces_the_articles_numbers(default_csv):
     assert (default_csv["observed_on"].str.fullmatch(r"\d{4}-\d{2}-\d{2}")).all()
 
 
+@pytest.mark.slow
 def test_halving_utilization_doubles_diy_costs(capsys, default_csv):
     half = csv_table(capsys, "--utilization", "0.4")
     is_diy = default_csv["platform_type"] == "diy_gpu"
@@ -129,6 +131,7 @@ def test_halving_utilization_doubles_diy_costs(capsys, default_csv):
     assert (half.loc[half["platform_type"] == "diy_gpu", "utilization"] == 0.4).all()
 
 
+@pytest.mark.slow
 def test_halving_tokens_halves_every_cost(capsys, default_csv):
     half = csv_table(capsys, "--total-tokens", "10000000")
     before, after = keyed_costs(default_csv), keyed_costs(half)
@@ -142,6 +145,7 @@ def test_halving_tokens_halves_every_cost(capsys, default_csv):
     )
 
 
+@pytest.mark.slow
 def test_output_share_prices_input_tokens(capsys, default_csv):
     half = csv_table(capsys, "--output-share", "0.5")
     # GPT-4o: 10M input x 2.5 + 10M output x 10 = 125 USD.
@@ -151,6 +155,7 @@ def test_output_share_prices_input_tokens(capsys, default_csv):
     assert runpod_h100(half, "article-batch-1m")["cost_usd"] == pytest.approx(49.75)
 
 
+@pytest.mark.slow
 def test_throughput_override(capsys):
     table = csv_table(capsys, "--throughput", "60")
     diy = table[table["platform_type"] == "diy_gpu"]
@@ -159,11 +164,13 @@ def test_throughput_override(capsys):
     assert runpod_h100(table, "article-batch-1m")["cost_usd"] == pytest.approx(230.324, abs=1e-3)
 
 
+@pytest.mark.slow
 def test_provider_filter_is_case_insensitive(capsys):
     table = csv_table(capsys, "--provider", "openai", "--provider", "RUNPOD")
     assert set(table["provider"]) == {"OpenAI", "RunPod"}
 
 
+@pytest.mark.slow
 def test_format_table(capsys, monkeypatch):
     # At 120 columns no label is cut (at the default 80, "H100 PCIe 80GB" is "H100 PCIe…",
     # where rows do not differ: tests/cli/test_terminal.py).
@@ -175,6 +182,7 @@ def test_format_table(capsys, monkeypatch):
     assert "Warning" not in out  # no observation is older than 120 days on 2025-05-31
 
 
+@pytest.mark.slow
 def test_format_json(capsys, default_csv):
     status, out, err = run(capsys, "table", *AS_OF, "--format", "json")
     assert status == 0, err
@@ -186,6 +194,7 @@ def test_format_json(capsys, default_csv):
     assert gpt4o["gpu"] is None and gpt4o["tokens_per_second"] is None
 
 
+@pytest.mark.slow
 def test_validate(capsys):
     status, out, err = run(capsys, "validate")
     assert status == 0, err
@@ -201,6 +210,7 @@ def test_version(capsys):
     assert capsys.readouterr().out.startswith("infermodel ")
 
 
+@pytest.mark.slow
 def test_real_entry_point(tmp_path):
     # Run from an unrelated folder: the kit finds its data without the working directory.
     result = subprocess.run(
@@ -256,6 +266,7 @@ BAD_INPUT = {
 
 
 @pytest.mark.parametrize("argv, mentioned", BAD_INPUT.values(), ids=BAD_INPUT.keys())
+@pytest.mark.slow
 def test_bad_input_exits_2_with_one_line(capsys, argv, mentioned):
     status, out, err = run(capsys, *argv)
     assert status == 2
@@ -267,6 +278,7 @@ def test_bad_input_exits_2_with_one_line(capsys, argv, mentioned):
     assert mentioned in lines[0]
 
 
+@pytest.mark.slow
 def test_bad_value_is_quoted_back(capsys):
     _, _, err = run(capsys, "table", *AS_OF, "--utilization", "1.5")
     assert "got 1.5" in err
@@ -286,6 +298,7 @@ def test_non_finite_throughput_is_refused(capsys, value):
 # --- break-even ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_break_even_csv_has_one_row_per_api_and_diy_pair(capsys):
     status, out, err = run(capsys, "break-even", *AS_OF, "--format", "csv")
     assert status == 0, err
@@ -316,6 +329,7 @@ def test_break_even_csv_has_one_row_per_api_and_diy_pair(capsys):
     assert ",,," in first_never
 
 
+@pytest.mark.slow
 def test_break_even_options_change_the_numbers(capsys):
     def volumes(*options):
         status, out, err = run(capsys, "break-even", *AS_OF, "--format", "csv", *options)

@@ -173,6 +173,7 @@ def test_a_date_without_prices_names_the_option_and_the_range(capsys, no_kernel,
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_serving_id_given_twice_counts_once(capsys):
     def rows(*ids):
         status, out, err = run(capsys, "table", *AS_OF, "--format", "csv", "--serving", *ids)
@@ -214,6 +215,7 @@ def test_every_numeric_option_has_a_bound_naming_it(capsys, command, option, val
     assert f"{option} must be a " in line and "inf" not in line.replace("infermodel", "")
 
 
+@pytest.mark.slow
 def test_the_extremes_inside_the_bounds_stay_finite(capsys):
     status, out, err = run(
         capsys,
@@ -322,6 +324,7 @@ LATER = {
 
 
 @pytest.mark.parametrize(("parameter", "message"), LATER.values(), ids=LATER.keys())
+@pytest.mark.slow
 def test_an_error_notebooks_later_is_caught_before_the_first(
     capsys, tmp_path, no_kernel, parameter, message
 ):
@@ -331,6 +334,7 @@ def test_an_error_notebooks_later_is_caught_before_the_first(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_the_shipped_manifests_pass_their_own_rules():
     manifest.plan(manifest.Manifest.load())
     quarterly = manifest.Manifest.load(paths.QUARTERLY_MANIFEST)
@@ -528,6 +532,7 @@ COMMANDS = st.sampled_from(["table", "break-even", "validate", "throughput"])
         st.tuples(COMMANDS, st.lists(WORDS, max_size=6)).map(lambda t: [t[0], *t[1]]),
     )
 )
+@pytest.mark.slow
 def test_any_run_leaves_the_checkout_byte_identical(scratch_kit, argv):
     # report runs do build (without a kernel: NO_KERNEL_MAIN), so the one thing they may
     # change is the folder they were told to write.

@@ -26,6 +26,7 @@ def run(capsys, argv, columns, monkeypatch):
 
 @pytest.mark.parametrize("command", COMMANDS)
 @pytest.mark.parametrize("columns", [60, 100, 120, 160])
+@pytest.mark.slow
 def test_every_line_fits_the_terminal(capsys, monkeypatch, command, columns):
     status, out, _ = run(capsys, COMMANDS[command], columns, monkeypatch)
     assert status == 0
@@ -36,6 +37,7 @@ def test_every_line_fits_the_terminal(capsys, monkeypatch, command, columns):
         assert bad not in out, bad
 
 
+@pytest.mark.slow
 def test_the_table_names_offerings_in_words_under_their_platform(capsys, monkeypatch):
     _, out, _ = run(capsys, COMMANDS["table"], 120, monkeypatch)
     lines = out.splitlines()
@@ -45,6 +47,7 @@ def test_the_table_names_offerings_in_words_under_their_platform(capsys, monkeyp
 
 
 @pytest.mark.parametrize("columns", [100, 120])
+@pytest.mark.slow
 def test_a_cut_keeps_what_tells_rows_apart_and_names_the_model_on_a_gpu(
     capsys, monkeypatch, columns
 ):
@@ -74,6 +77,7 @@ def test_a_column_of_labels_is_cut_where_rows_do_not_differ():
     assert len({label[:39] for label in labels}) == 2
 
 
+@pytest.mark.slow
 def test_top_keeps_the_cheapest_rows_of_each_platform_type(capsys, monkeypatch):
     _, out, _ = run(capsys, [*COMMANDS["table"], "--top", "2"], 120, monkeypatch)
     lines = out.splitlines()
@@ -83,6 +87,7 @@ def test_top_keeps_the_cheapest_rows_of_each_platform_type(capsys, monkeypatch):
     assert any("more row(s) not shown" in line for line in lines[-2:])
 
 
+@pytest.mark.slow
 def test_columns_choose_what_is_shown(capsys, monkeypatch):
     argv = [*COMMANDS["table"], "--columns", "offering", "gpu_hours", "confidence"]
     _, out, _ = run(capsys, argv, 120, monkeypatch)
@@ -91,6 +96,7 @@ def test_columns_choose_what_is_shown(capsys, monkeypatch):
     assert "Cost" not in header
 
 
+@pytest.mark.slow
 def test_an_unknown_column_is_one_line_naming_it(capsys, monkeypatch):
     status, _, err = run(capsys, [*COMMANDS["table"], "--columns", "cots_usd"], 100, monkeypatch)
     assert status == cli.EXIT_USAGE

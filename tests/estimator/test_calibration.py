@@ -18,6 +18,9 @@ from infermodel import cli, paths, plots, tables
 from infermodel.estimator import calibration, refit
 from infermodel.estimator.throughput import estimate_table
 
+#: Left out of make check: the leave-one-source-out fit (seconds) is set up for these tests.
+pytestmark = pytest.mark.slow
+
 MEASURED = tables.load_measured()
 ROOT = Path(__file__).resolve().parents[2]
 README, ESTIMATOR_DOC = ROOT / "README.md", ROOT / "docs" / "estimator.md"

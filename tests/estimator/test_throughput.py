@@ -178,6 +178,7 @@ def test_communication_allowance_scales_with_gpus():
     assert row["decode_step_ms"] == pytest.approx(base * (1 + 0.4 * 7 / 8), rel=1e-9)
 
 
+@pytest.mark.slow
 def test_fixed_step_overheads_by_hand():
     # Llama 2 70B on 8 GPUs, one stream: 1 ms a step + 80 layers x (10 us + 5 us x log2 8)
     # + 1 sequence x 20 us = 1 + 80 x 25 / 1000 + 0.02 = 3.02 ms on top of the roofline.
@@ -297,6 +298,7 @@ def _table(config: dict, concurrencies, efficiency=None) -> pd.DataFrame:
 
 @settings(max_examples=60, deadline=None)
 @given(configs, st.integers(1, 4096), st.integers(1, 4096))
+@pytest.mark.slow
 def test_throughput_rises_with_batch_up_to_the_fit_limit(config, c1, c2):
     low, high = sorted((c1, c2))
     table = _table(config, [low, high, None])
@@ -309,6 +311,7 @@ def test_throughput_rises_with_batch_up_to_the_fit_limit(config, c1, c2):
 
 @settings(max_examples=60, deadline=None)
 @given(configs, st.integers(1, 4096))
+@pytest.mark.slow
 def test_throughput_never_exceeds_the_compute_or_bandwidth_bound(config, concurrency):
     ideal = _table(config, [concurrency], roofline.IDEAL).iloc[0]
     fitted = _table(config, [concurrency]).iloc[0]
@@ -524,6 +527,7 @@ def test_vllm_bench_json_bad_files(tmp_path):
 # --- into the cost table ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_estimates_price_in_the_cost_table_unchanged():
     estimates = throughput.smallest_replicas(
         "Llama-3.3-70B",
@@ -634,6 +638,7 @@ def test_cli_missing_options_exit_2(capsys):
     assert "throughput needs --gpu" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_stream_speed_target_caps_the_batch():
     readings = throughput.at_stream_speed(
         "Llama-3.3-70B", "H100-SXM-80GB", 2, "fp8", 1000, 1000, tokens_per_second_per_stream=30
@@ -681,6 +686,7 @@ def test_tensor_parallel_sizes_by_hand():
 
 
 @pytest.mark.parametrize("model", list(MODELS["model"]))
+@pytest.mark.slow
 def test_a_gpu_count_that_cannot_split_the_model_is_refused(model):
     row = MODELS.set_index("model").loc[model]
     valid = specs.tensor_parallel_sizes(row["attention_heads"], row["kv_heads"])
@@ -708,6 +714,7 @@ def test_a_gpu_count_that_cannot_split_the_model_is_refused(model):
         assert f"valid counts: {', '.join(map(str, valid))}" in message
 
 
+@pytest.mark.slow
 def test_smallest_replicas_skips_counts_that_cannot_split_the_model():
     options = dict(input_tokens=1000, output_tokens=1000, models=MODELS, gpu_specs=SPECS)
     gpus = ["H100-SXM-80GB", "A100-SXM-80GB", "L40S-48GB"]

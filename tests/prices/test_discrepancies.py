@@ -154,6 +154,7 @@ def test_shipped_disagreements_at_2026_12_01_and_an_extra_source_file(tmp_path):
     assert row["observed_on_b"] == pd.Timestamp("2026-12-02") and row["status"] == "unresolved"
 
 
+@pytest.mark.slow
 def test_the_source_error_is_not_used_so_the_fake_cached_jump_leaves_the_history():
     q3 = prices.as_of("2026-09-30").api.set_index("model_id")
     assert q3.loc[OSS, "usd_per_million_cached_input_tokens"] == 0.015
@@ -171,6 +172,7 @@ def test_the_source_error_is_not_used_so_the_fake_cached_jump_leaves_the_history
     )
 
 
+@pytest.mark.slow
 def test_fireworks_8b_is_priced_as_billed_at_every_date():
     for day in ("2025-05-31", "2026-06-30", "2026-12-01"):
         row = prices.as_of(day).api.set_index("model_id").loc[FW8B]

@@ -225,6 +225,7 @@ def test_missing_model_is_a_clear_error_and_nothing_is_written(tmp_path):
     assert api.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_write_appends_then_duplicate_is_refused(tmp_path, tracked):
     api, withdrawals = _copies(tmp_path)
     before = api.read_bytes()
@@ -585,6 +586,7 @@ API_REL = paths.API_PRICES_CSV.relative_to(paths.ROOT_DIR)
 WITHDRAWALS_REL = paths.WITHDRAWALS_CSV.relative_to(paths.ROOT_DIR)
 
 
+@pytest.mark.slow
 def test_second_import_of_the_same_source_waits_then_refuses_as_duplicate(tmp_path, kit):
     before = (kit / API_REL).read_bytes()
     source = _kit_source(tmp_path, "2026-11-30")
@@ -595,6 +597,7 @@ def test_second_import_of_the_same_source_waits_then_refuses_as_duplicate(tmp_pa
     assert after.startswith(before) and after.count(b"\n") == before.count(b"\n") + 1
 
 
+@pytest.mark.slow
 def test_second_import_of_another_date_waits_and_keeps_the_first_ones_rows(tmp_path, kit):
     before = (kit / API_REL).read_bytes()
     first = _kit_source(tmp_path, "2026-11-29")
@@ -609,6 +612,7 @@ def test_second_import_of_another_date_waits_and_keeps_the_first_ones_rows(tmp_p
     assert list(added["usd_per_million_output_tokens"]) == [8.0, 9.0]
 
 
+@pytest.mark.slow
 def test_two_imports_of_one_source_at_once_write_it_once(tmp_path, kit):
     before = (kit / API_REL).read_bytes()
     source = _kit_source(tmp_path, "2026-11-30")
@@ -624,6 +628,7 @@ def test_two_imports_of_one_source_at_once_write_it_once(tmp_path, kit):
     assert after.startswith(before) and after.count(b"\n") == before.count(b"\n") + 1
 
 
+@pytest.mark.slow
 def test_import_waiting_too_long_for_the_lock_is_refused_in_one_line(tmp_path, kit):
     api, withdrawals = kit / API_REL, kit / WITHDRAWALS_REL
     holder = subprocess.Popen(
@@ -659,6 +664,7 @@ _HOLD_LOCK = (
 )
 
 
+@pytest.mark.slow
 def test_withdraw_missing_from_a_source_holding_one_model_is_refused(tmp_data, capsys):
     # A LiteLLM file holding only gpt-4o: every other tracked offering is "not in the source".
     # --withdraw-missing withdrew them all (78 of 91); past a quarter of the offerings the

@@ -49,6 +49,7 @@ LONG = Workload(
 )
 
 
+@pytest.mark.slow
 def test_gpt_5_4_long_prompt_reads_the_cache_at_the_long_context_price(no_diy):
     # api_prices.csv, GPT-5.4 2026-12-01 (litellm 1.110.2): above 272k input 5, output 22.5,
     # cache read 0.5 (cache_read_input_token_cost_above_272k_tokens 5e-07); OpenAI prices no
@@ -63,6 +64,7 @@ def test_gpt_5_4_long_prompt_reads_the_cache_at_the_long_context_price(no_diy):
     assert row["long_context_cache_basis"] == "listed"
 
 
+@pytest.mark.slow
 def test_gemini_2_5_pro_long_prompt_reads_the_cache_at_the_long_context_price(no_diy):
     # Gemini 2.5 Pro on 2026-11-01: the 2026-08-21 observation (genai-prices data.json):
     # above 200k input 2.5, output 15, cache read 0.25 (cache_read_mtok tier at 200000);
@@ -193,6 +195,7 @@ def test_a_long_context_cache_price_without_a_threshold_is_refused(tmp_path):
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_mixed_lifetime_workload_bills_each_write_at_its_lifetime(no_diy):
     # Claude Opus 4.6, 2026-12-01 (litellm 1.110.2): input 5, cache read 0.5, 5-minute write
     # 6.25, 1-hour write 10, output 25. 1M input, 2M written for 5 minutes, 1M for 1 hour,
@@ -222,6 +225,7 @@ def test_mixed_shares_from_a_total():
         Workload.from_total(1e6, output_share=0, cache_write_share=0.6, cache_write_1h_share=0.5)
 
 
+@pytest.mark.slow
 def test_cli_table_takes_a_mixed_lifetime(capsys):
     code = main(
         [
@@ -238,6 +242,7 @@ def test_cli_table_takes_a_mixed_lifetime(capsys):
     assert opus["cost_usd"] == pytest.approx(153.5, rel=1e-9)
 
 
+@pytest.mark.slow
 def test_a_logged_long_prompt_reads_the_cache_at_the_long_context_price(tmp_path):
     # trace: one request, 300,000 prompt tokens of which 100,000 read from the cache, 1,000
     # output, on GPT-5.4 (2026-12-01): 200,000 x 5 + 100,000 x 0.5 + 1,000 x 22.5

@@ -97,6 +97,7 @@ def test_the_shipped_tier_rows_belong_to_observations():
     # 20M output tokens of GPT-5.4: 15 (list), 7.5 (batch, flex), 30 (priority) USD/Mtok.
     [("standard", 300.0), ("batch", 150.0), ("flex", 150.0), ("priority", 600.0)],
 )
+@pytest.mark.slow
 def test_a_tier_prices_at_its_published_rate(today, no_diy, tier, usd):
     table = compare.cost_table(article_workload(), today, no_diy, service_tier=tier)
     assert cost_of(table, "gpt-5.4") == pytest.approx(usd)
@@ -136,6 +137,7 @@ def test_batch_without_tier_rows_is_derived_from_the_discount(no_diy):
     assert set(effective.loc[may.api["model_id"] == "gpt-4o", "tier_basis"]) == {"derived"}
 
 
+@pytest.mark.slow
 def test_long_prompts_need_the_tiers_long_context_price(today, no_diy):
     # 300k-token prompts: above GPT-5.4's 272k threshold; its priority tier has no price there.
     long = Workload(input_tokens=3e6, output_tokens=1e5, requests=10)
@@ -243,6 +245,7 @@ def test_an_uplift_multiplies_the_models_it_names_and_leaves_out_the_rest(today)
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_log_prices_at_a_tier(today, no_diy):
     trace = logs.read_trace(DATA / "traces" / "azure2023_code.csv")
     listed = trace_pricing.price_trace(trace, today, no_diy).set_index("model_id")
@@ -263,6 +266,7 @@ def run_cli(*argv: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_cli_prices_today_at_priority_and_names_what_it_leaves_out():
     done = run_cli("table", "--as-of", TODAY, "--service-tier", "priority", "--format", "csv")
     assert done.returncode == 0, done.stderr
@@ -287,6 +291,7 @@ def test_cli_prices_today_at_priority_and_names_what_it_leaves_out():
         ),
     ],
 )
+@pytest.mark.slow
 def test_cli_bad_billing_options_are_one_line(argv, message):
     done = run_cli("table", "--as-of", TODAY, *argv)
     assert done.returncode == 2
@@ -320,6 +325,7 @@ def test_a_wheel_is_read_and_cited_by_its_version(tmp_path):
     assert source.quotes["gpt-5.4"].prices["usd_per_million_output_tokens"] == 15.0
 
 
+@pytest.mark.slow
 def test_a_zip_that_is_not_a_litellm_wheel_is_refused(tmp_path):
     with pytest.raises(ImportRefused, match="not a litellm wheel"):
         read_litellm_wheel(fake_wheel(tmp_path / "x.whl", member=False))
@@ -335,6 +341,7 @@ def test_a_zip_that_is_not_a_litellm_wheel_is_refused(tmp_path):
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_tier_costs_side_by_side(today):
     tiers = compare.tier_costs(article_workload(), today).set_index("offering_id")
     row = tiers.loc["openai/gpt-5.4"]
@@ -389,6 +396,7 @@ def test_the_lead_names_the_tier_and_what_it_leaves_out(today):
     )
 
 
+@pytest.mark.slow
 def test_a_report_at_a_tier_refuses_chosen_offerings_without_it_before_any_kernel(tmp_path):
     done = run_cli(
         "report", "--out", str(tmp_path / "r"), "-p", "service_tier=priority",

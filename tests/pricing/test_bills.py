@@ -195,6 +195,7 @@ def test_token_kinds_the_kit_cannot_tell(details, meter, problem):
     assert problem in focus_skus.sku_facts(json.dumps(details), meter).problem
 
 
+@pytest.mark.slow
 def test_any_column_order_gzip_and_parquet_read_the_same(tmp_path, real):
     rows = rows_of()
     shuffled = write(rows, tmp_path / "shuffled.csv", list(reversed(list(rows[0]))))
@@ -276,6 +277,7 @@ def test_a_line_whose_tokens_cannot_be_counted(tmp_path, assumptions, cells, pro
     assert "--drop-bad-lines" in message and "--reconcile" in message
 
 
+@pytest.mark.slow
 def test_bad_lines_left_out_on_request(tmp_path, assumptions, prices_on):
     bill = focus.read_bill(edited(tmp_path, {2: {"ConsumedQuantity": "-5000"}}))
     left = bill_pricing.reprice(bill, assumptions, drop_bad_lines=True, prices_on=prices_on)
@@ -307,6 +309,7 @@ def test_a_cell_that_is_no_number_or_date_refuses_the_file(tmp_path, field, valu
     assert str(info.value).startswith(f"{path}:5: ") and rule in str(info.value)
 
 
+@pytest.mark.slow
 def test_a_model_the_kit_cannot_map_gets_did_you_mean(tmp_path, prices_on):
     details = '{"ModelId":"gpt-4o-2024-08-07","TokenType":"Input"}'
     path = edited(tmp_path, {2: {"SkuPriceDetails": details}, 5: {"ProviderName": "Antropic"}})
@@ -329,6 +332,7 @@ def test_a_model_the_kit_cannot_map_gets_did_you_mean(tmp_path, prices_on):
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_real_bill_reconciles_to_the_cent(reconciled):
     contracts.RECONCILE_TABLE.validate(reconciled)
     by_line = reconciled.set_index("line")
@@ -356,6 +360,7 @@ def test_the_real_bill_reconciles_to_the_cent(reconciled):
     assert by_line.loc[[11, 19, 20], "reason"].eq("out of scope").all()
 
 
+@pytest.mark.slow
 def test_totals_show_usage_and_what_is_out_of_scope(reconciled):
     totals = reconcile.totals(reconciled).set_index("scope")
     assert totals.loc["all AI token usage", "lines"] == 16
@@ -366,6 +371,7 @@ def test_totals_show_usage_and_what_is_out_of_scope(reconciled):
     assert totals.loc["the whole bill", "lines"] == 19
 
 
+@pytest.mark.slow
 def test_a_line_at_list_costs_what_table_says(reconciled):
     """The reconciliation and ``infermodel table`` bill the same tokens at the same prices."""
     snapshot = prices.as_of("2026-07-31")
@@ -382,6 +388,7 @@ def test_a_line_at_list_costs_what_table_says(reconciled):
     # 175.00 (100 + 15 + 60) and 129.00 (60 + 15 + 9 + 45) USD
 
 
+@pytest.mark.slow
 def test_a_commitment_and_a_mapping_of_ones_own(tmp_path):
     mapping = tmp_path / "models.csv"
     mapping.write_text(
@@ -400,6 +407,7 @@ def test_a_commitment_and_a_mapping_of_ones_own(tmp_path):
     assert reconciled.loc[2, ["reason", "detail"]].tolist() == ["out of scope", "purchase"]
 
 
+@pytest.mark.slow
 def test_one_hour_cache_writes_and_a_model_without_them(tmp_path, prices_on):
     day = {"ChargePeriodStart": "2026-12-01T00:00:00Z", "ChargePeriodEnd": "2026-12-02T00:00:00Z"}
     # Claude Sonnet 4.5 retired on 2026-11-30 (issue 24): December's line bills Sonnet 4.6.
@@ -423,6 +431,7 @@ def test_one_hour_cache_writes_and_a_model_without_them(tmp_path, prices_on):
     assert "no standard price for 1h cache write" in reconciled.loc[16, "detail"]
 
 
+@pytest.mark.slow
 def test_a_batch_sku_reconciles_at_the_batch_price(tmp_path, prices_on):
     cells = {"SkuMeter": "Batch Input Tokens", "ListCost": "50.00", "BilledCost": "50.00"}
     line = reconcile.reconcile(focus.read_bill(edited(tmp_path, {2: cells})), prices_on=prices_on)
@@ -433,6 +442,7 @@ def test_a_batch_sku_reconciles_at_the_batch_price(tmp_path, prices_on):
     assert (line["recomputed_list_usd"], line["reason"]) == (50.0, "at list")
 
 
+@pytest.mark.slow
 def test_a_price_change_inside_the_charge_period_is_said(tmp_path, prices_on):
     mixtral = '{"ModelId":"mistralai/Mixtral-8x7B-Instruct-v0.1","TokenType":"Input"}'
     path = edited(tmp_path, {17: {"SkuPriceDetails": mixtral, "BilledCost": "9.00"}})
@@ -444,6 +454,7 @@ def test_a_price_change_inside_the_charge_period_is_said(tmp_path, prices_on):
     assert "0.6 on 2026-08-01, 0.9 USD/Mtok on 2026-08-31" in line["detail"]
 
 
+@pytest.mark.slow
 def test_withdrawn_and_unpriced_dates(tmp_path, prices_on):
     opus = '{"ModelId":"claude-opus-4-1-20250805","TokenType":"Input"}'
     early = {"ChargePeriodStart": "2024-01-01T00:00:00Z", "ChargePeriodEnd": "2024-02-01T00:00Z"}
@@ -460,6 +471,7 @@ def test_withdrawn_and_unpriced_dates(tmp_path, prices_on):
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_real_bill_repriced_by_hand(repriced):
     table = repriced.table
     contracts.BILL_TABLE.validate(table)
@@ -496,6 +508,7 @@ def test_the_real_bill_repriced_by_hand(repriced):
     assert (table["priced_as_of"] == table["charge_period_end"] - pd.Timedelta(days=1)).all()
 
 
+@pytest.mark.slow
 def test_one_hour_writes_are_priced_at_their_lifetime(tmp_path, assumptions, prices_on):
     day = {"ChargePeriodStart": "2026-12-01T00:00:00Z", "ChargePeriodEnd": "2026-12-02T00:00:00Z"}
     rows = {line: day for line in range(2, 11)}
@@ -529,6 +542,7 @@ def test_a_bill_without_ai_token_usage(tmp_path, assumptions):
         bill_pricing.reprice(focus.read_bill(path), assumptions)
 
 
+@pytest.mark.slow
 def test_like_for_like_per_model(real, assumptions, prices_on):
     by_model = bill_pricing.reprice(real, assumptions, by_model=True, prices_on=prices_on).table
     contracts.BILL_TABLE.validate(by_model)
@@ -552,6 +566,7 @@ def test_like_for_like_per_model(real, assumptions, prices_on):
     assert alternatives["best_usd"].sum() == pytest.approx(367.50 + 276.00 + 116.40)
 
 
+@pytest.mark.slow
 def test_rented_gpus_for_real_time_traffic_are_replicas_kept_up(real, prices_on):
     realtime = serving.select(tables.load_serving(), ["article-realtime-60", "article-batch-2m"])
     by_model = bill_pricing.reprice(real, realtime, by_model=True, prices_on=prices_on).table
@@ -571,6 +586,7 @@ def test_rented_gpus_for_real_time_traffic_are_replicas_kept_up(real, prices_on)
     assert llama["best_usd"] == pytest.approx(116.40)
 
 
+@pytest.mark.slow
 def test_the_bill_alternatives_cost_what_the_break_even_page_charges(real, prices_on):
     # The same volume and basis on both pages: a charge period of H hours holding T tokens is
     # a monthly volume of T x HOURS_PER_MONTH / H on the break-even page, whose monthly cost

@@ -73,6 +73,7 @@ def diy_row(table: pd.DataFrame, assumption: str, **where) -> pd.Series:
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_has_every_column(article_table):
     assert list(article_table.columns) == compare.COLUMNS
 
@@ -285,6 +286,7 @@ def test_use_batch_api_halves_openai_prices(snapshot, article_serving, article_t
     assert set(table.loc[table["platform_type"] != "diy_gpu", "service_tier"]) == {"batch"}
 
 
+@pytest.mark.slow
 def test_long_context_tier_applies_above_threshold(snapshot, article_serving):
     # Gemini 2.5 Pro: 1.25/10 USD/Mtok, 2.5/15 above 200k prompt tokens (api_prices.csv).
     # 300k prompt and 50k output each (within the 65,535-token max output of
@@ -303,6 +305,7 @@ def test_long_context_tier_applies_above_threshold(snapshot, article_serving):
     assert row["cost_usd"] == pytest.approx(3 * 1.25 + 1 * 10)
 
 
+@pytest.mark.slow
 def test_diy_token_basis(snapshot, article_serving):
     half_output = workloads.article_workload(output_share=0.5)
     total = table_for(snapshot, article_serving, half_output, diy_token_basis="total")
@@ -464,6 +467,7 @@ def test_unknown_serving_assumption(all_serving):
         serving.select(all_serving, ["nosuch"])
 
 
+@pytest.mark.slow
 def test_a_gpu_without_specs_is_never_priced():
     # A GPU price row whose SKU has no spec row cannot be checked for fit: it is listed as
     # not priced, with the reason, instead of being priced silently.
@@ -478,6 +482,7 @@ def test_a_gpu_without_specs_is_never_priced():
     assert len(reasons) > 0 and reasons.str.contains("gpu_specs.csv").all()
 
 
+@pytest.mark.slow
 def test_nothing_released_after_the_as_of_date_is_priced(all_serving):
     # gpt-oss (2025-08-05), Kimi K2 (2025-07-11) and DeepSeek V3.1 (2025-08-21) came out after
     # May 2025: a report as of 2025-05-31 prices none of them, and says why; a year later it

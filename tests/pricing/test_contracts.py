@@ -42,6 +42,7 @@ def request_date_has_batch(snapshot) -> bool:
     return bool(snapshot.api["batch_discount_fraction"].notna().any())
 
 
+@pytest.mark.slow
 def test_cost_table_keeps_its_contract(cost):
     contracts.COST_TABLE.validate(cost, lazy=True)
     assert list(cost.columns) == list(contracts.COST_TABLE.columns)
@@ -57,6 +58,7 @@ def test_cost_table_keeps_its_contract(cost):
     batch=st.booleans(),
     basis=st.sampled_from(["total", "output"]),
 )
+@pytest.mark.slow
 def test_any_workload_gives_a_cost_table_that_keeps_the_contract(
     total, output_share, cached, requests, utilization, batch, basis
 ):
@@ -77,6 +79,7 @@ def test_any_workload_gives_a_cost_table_that_keeps_the_contract(
 
 
 @pytest.mark.parametrize("max_replicas", [None, 2])
+@pytest.mark.slow
 def test_break_even_table_keeps_its_contract(cost, max_replicas):
     even = growth.break_even_table(cost, tokens_per_month=1e9, max_replicas=max_replicas)
     contracts.BREAK_EVEN_TABLE.validate(even, lazy=True)
@@ -84,6 +87,7 @@ def test_break_even_table_keeps_its_contract(cost, max_replicas):
 
 @pytest.mark.parametrize("name", ["azure2023_code.csv", "mooncake_conversation_trace.jsonl"])
 @pytest.mark.parametrize("sizing", ["peak", "autoscaled", "serverless"])
+@pytest.mark.slow
 def test_trace_table_keeps_its_contract(name, sizing, every_assumption):
     trace = logs.read_trace(TRACES / name)
     table = trace_pricing.price_trace(

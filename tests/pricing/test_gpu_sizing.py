@@ -62,6 +62,7 @@ def serverless_row(path, snapshot, batch_2m, **options) -> pd.Series:
     return table.set_index("offering_id").loc[OFFERING]
 
 
+@pytest.mark.slow
 def test_one_burst_is_billed_its_start_work_and_idle_timeout(tmp_path, snapshot, batch_2m):
     row = serverless_row(write_log(tmp_path, 0), snapshot, batch_2m)
     # 30 s cold start + 9 s of work + 5 s (RunPod's default idle timeout) = 44 s.
@@ -73,6 +74,7 @@ def test_one_burst_is_billed_its_start_work_and_idle_timeout(tmp_path, snapshot,
     assert row["added_latency_s_mean"] == pytest.approx(COLD)  # the one request waits 30 s
 
 
+@pytest.mark.slow
 def test_two_bursts_closer_and_farther_than_the_idle_timeout(tmp_path, snapshot, batch_2m):
     path = write_log(tmp_path, 0, 20)  # steps of 10 s: the replica idles 20 - 9 = 11 s between
     far = serverless_row(path, snapshot, batch_2m, scale_interval_s=10)
@@ -90,6 +92,7 @@ def test_two_bursts_closer_and_farther_than_the_idle_timeout(tmp_path, snapshot,
     assert free["cost_usd_serverless"] <= free["cost_usd_autoscaled"] <= free["cost_usd_peak_sized"]
 
 
+@pytest.mark.slow
 def test_pods_are_left_out_of_serverless_and_named(tmp_path, capsys):
     path = write_log(tmp_path, 0, 20)
     status = cli.main(
@@ -132,6 +135,7 @@ def test_min_replicas_run_the_whole_log(tmp_path, snapshot, batch_2m):
     assert row["cold_starts"] == 0 and row["added_latency_s_mean"] == 0
 
 
+@pytest.mark.slow
 def test_an_eight_gpu_node_is_billed_whole(tmp_path):
     # Lambda's 8x tier is an 8-GPU node (gpu_billing_rules.csv): a 1-GPU replica alone on it
     # pays for 8 GPUs; the utilization says how little of that it uses.

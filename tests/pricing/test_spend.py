@@ -56,6 +56,7 @@ def result(log):
     return spend.price_spend(logs.read_trace(log))
 
 
+@pytest.mark.slow
 def test_the_total_is_the_hand_computed_one(result):
     assert result.total_usd == pytest.approx(TOTAL, rel=1e-12)
     by_day = result.by_day().set_index(result.by_day()["day"].dt.strftime("%Y-%m-%d"))
@@ -94,6 +95,7 @@ def test_the_answer_states_the_total_first(result):
     assert "3 request(s)" in lines[-1] and "not dropped" in lines[-1]
 
 
+@pytest.mark.slow
 def test_a_log_without_timestamps_is_priced_at_as_of(tmp_path):
     path = tmp_path / "untimed.jsonl"
     path.write_text(
@@ -116,6 +118,7 @@ def test_a_timed_log_refuses_as_of_and_a_log_without_models_is_refused(log, tmp_
         spend.price_spend(logs.read_trace(bare), as_of="2026-12-02")
 
 
+@pytest.mark.slow
 def test_bad_rows_follow_the_trace_rules(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text(LOG + "2026-12-02 14:00:00,gpt-4o,-5,0,10\n", encoding="utf-8")
@@ -125,6 +128,7 @@ def test_bad_rows_follow_the_trace_rules(tmp_path):
     assert code == 0
 
 
+@pytest.mark.slow
 def test_cli_csv_rows_and_user_mapping(log, tmp_path, capsys):
     mapping = tmp_path / "models.csv"
     mapping.write_text(
@@ -142,6 +146,7 @@ def test_cli_csv_rows_and_user_mapping(log, tmp_path, capsys):
     assert len(days) == 2 + 3  # two priced days, three unpriced rows
 
 
+@pytest.mark.slow
 def test_cli_for_people_opens_with_the_answer(log, capsys):
     assert main(["spend", str(log)]) == 0
     out = capsys.readouterr().out
@@ -149,6 +154,7 @@ def test_cli_for_people_opens_with_the_answer(log, capsys):
     assert "Not priced (listed, not dropped)" in out
 
 
+@pytest.mark.slow
 def test_resolving_names(result):
     names = reconcile.model_names()
     found = spend.resolve_models(["OpenAI/GPT-4o", "nothing-at-all"], names)

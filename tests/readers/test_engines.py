@@ -256,6 +256,7 @@ def test_spark_that_cannot_start_says_why_in_one_line(tmp_path):
     assert f"{tmp_path / 'no-jdk'}/bin/java: No such file or directory" in done.stderr
 
 
+@pytest.mark.slow
 def test_cli_engine_spark_without_pyspark_is_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "pyspark.sql", None)  # as if pyspark were not installed
     path = write(tmp_path / "log.csv", "input_tokens,output_tokens\n1,2\n")

@@ -51,6 +51,7 @@ def test_a_folder_a_glob_and_a_file_uri_are_one_log_part_after_part(tmp_path):
             assert trace.summary().iloc[0]["requests"] == (3 if "**" in given else 2), given
 
 
+@pytest.mark.slow
 def test_a_bad_row_is_reported_in_its_part_at_its_own_line(tmp_path, capsys):
     folder = tmp_path / "logs"
     folder.mkdir()
@@ -103,6 +104,7 @@ def test_parts_unlike_each_other_are_refused_in_one_line(tmp_path, capsys, secon
         ("hdfs://namenode/logs/", "DuckDB cannot read hdfs:// paths; read it with --engine spark"),
     ],
 )
+@pytest.mark.slow
 def test_logs_duckdb_cannot_find_or_read_are_one_line(tmp_path, capsys, given, said):
     (tmp_path / "empty").mkdir()
     write(tmp_path / "empty" / "_SUCCESS", "")

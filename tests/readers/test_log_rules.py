@@ -65,6 +65,7 @@ def test_a_utc_offset_moves_the_arrival_to_utc(tmp_path):
         "2025-05-01 12:00:00+02:75",
     ],
 )
+@pytest.mark.slow
 def test_a_date_time_the_kit_cannot_read_exactly_is_a_bad_row(tmp_path, text):
     path = write(tmp_path / "odd.csv", f"timestamp,input_tokens,output_tokens\n{text},1,1\n")
     with pytest.raises(logs.BadRowsError) as caught:
@@ -73,6 +74,7 @@ def test_a_date_time_the_kit_cannot_read_exactly_is_a_bad_row(tmp_path, text):
     assert caught.value.problems[0].line == 2
 
 
+@pytest.mark.slow
 def test_duckdb_reads_an_aware_parquet_column_in_utc_whatever_tz(tmp_path):
     # A UTC-adjusted Parquet timestamp column was read in the machine's time zone (TZ).
     log = tmp_path / "aware.parquet"

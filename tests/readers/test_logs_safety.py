@@ -120,6 +120,7 @@ PIECES = {
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.sampled_from(sorted(PIECES)), max_size=25), st.sampled_from(["\n", "\r\n"]))
+@pytest.mark.slow
 def test_bad_rows_keep_their_real_lines_whatever_comes_before(tmp_path_factory, names, newline):
     lines, bad, good_inputs, line = ["model,input_tokens,output_tokens"], [], [], 2
     for n, name in enumerate([*names, "good"], start=10):
@@ -165,6 +166,7 @@ def test_every_kind_of_structure_at_once_gives_editor_lines(tmp_path):
     assert "unterminated quote" in str(error.problems[-1])
 
 
+@pytest.mark.slow
 def test_ragged_and_multi_line_rows_keep_their_lines_in_a_large_file(tmp_path):
     log = synthetic.write_synthetic_log(tmp_path / "big.csv", requests=200_000, seed=5)
     lines = log.read_text().splitlines()
@@ -185,6 +187,7 @@ def test_a_file_that_is_mostly_not_this_csv_is_refused_in_one_line(tmp_path, mon
         logs.read_trace(path, drop_bad_rows=True)
 
 
+@pytest.mark.slow
 def test_cli_ragged_row_exits_1_and_drops_on_request(tmp_path, capsys):
     path = write(tmp_path / "log.csv", "input_tokens,output_tokens\n100,10\n1,500,50\n200,20\n")
     status, out, err = run(capsys, "trace", path, "--as-of", AS_OF, "--format", "csv")
@@ -255,6 +258,7 @@ def test_impossible_json_numbers_are_bad_rows(tmp_path, number, kind):
     assert (error.problems[0].line, error.problems[0].field) == (2, "output_tokens")
 
 
+@pytest.mark.slow
 def test_the_largest_count_is_accepted_and_summed_exactly(tmp_path, snapshot, assumptions):
     path = write(tmp_path / "log.csv", f"input_tokens,output_tokens\n{LIMIT},{LIMIT}\n1,1\n")
     trace = logs.read_trace(path)
@@ -297,6 +301,7 @@ def test_timestamps_off_any_log_are_bad_rows(tmp_path, mapping, value):
     assert error.counts == {"bad_timestamp": 1} and error.problems[0].line == 3
 
 
+@pytest.mark.slow
 def test_sums_over_a_huge_log_cannot_overflow(tmp_path, snapshot, assumptions, monkeypatch):
     # The sums are the point, not context windows: a request of 10^12 tokens fits no model's
     # window (it would be left out), so the windows are taken away here.
@@ -323,6 +328,7 @@ def test_sums_over_a_huge_log_cannot_overflow(tmp_path, snapshot, assumptions, m
     assert gpt4o["cost_usd"] == pytest.approx(n * LIMIT * (2.5 + 10.0) / 1e6, rel=1e-12)
 
 
+@pytest.mark.slow
 def test_cli_count_past_int64_exits_1_with_its_line(tmp_path, capsys):
     path = write(
         tmp_path / "log.csv", "input_tokens,output_tokens\n100,10\n99999999999999999999,5\n"
@@ -343,6 +349,7 @@ def gzipped(source: Path, target: Path) -> Path:
 
 @pytest.mark.parametrize("source", SHIPPED, ids=lambda p: p.name)
 @pytest.mark.parametrize("name", ["{stem}{suffix}.gz", "{stem}{suffix}", "{stem}.log"])
+@pytest.mark.slow
 def test_gzip_logs_are_read_by_content_whatever_their_name(
     tmp_path, snapshot, assumptions, source, name
 ):
@@ -359,6 +366,7 @@ def test_gzip_logs_are_read_by_content_whatever_their_name(
 
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
 @pytest.mark.parametrize("name", ["log{suffix}.zst", "log{suffix}.zstd", "log{suffix}"])
+@pytest.mark.slow
 def test_zstd_logs_are_read_by_content_whatever_their_name(tmp_path, snapshot, assumptions,
                                                            suffix, name):  # fmt: skip
     plain = synthetic.write_synthetic_log(tmp_path / f"plain{suffix}", requests=2_000, seed=4)
@@ -414,6 +422,7 @@ def test_plain_data_under_a_compressed_name_is_read(tmp_path):
         (lambda b: b"\x89PNG\r\n\x1a\n" + bytes(64), "binary data, not a UTF-8 text log"),
     ],
 )
+@pytest.mark.slow
 def test_unreadable_or_other_compressed_files_are_one_line(tmp_path, capsys, make, message):
     content = b"input_tokens,output_tokens\n" + b"1,2\n" * 2_000
     path = tmp_path / "log.csv"
@@ -428,6 +437,7 @@ def test_unreadable_or_other_compressed_files_are_one_line(tmp_path, capsys, mak
     assert message in err and str(path) in err
 
 
+@pytest.mark.slow
 def test_compressed_parquet_is_refused_in_one_line(tmp_path, capsys):
     parquet = synthetic.write_synthetic_log(tmp_path / "log.parquet", requests=100)
     target = gzipped(parquet, tmp_path / "log.parquet.gz")
@@ -551,6 +561,7 @@ def test_sparse_sizing_equals_dense_on_any_busy_minutes(gaps, tokens, idle_tail)
 
 
 @pytest.mark.parametrize("source", SHIPPED, ids=lambda p: p.name)
+@pytest.mark.slow
 def test_priced_diy_rows_equal_the_dense_sizing(source, snapshot, assumptions):
     trace = logs.read_trace(source)
     # Without cold starts the billed replica-hours are the dense per-minute sizing's (every
@@ -584,6 +595,7 @@ def test_priced_diy_rows_equal_the_dense_sizing(source, snapshot, assumptions):
     )
 
 
+@pytest.mark.slow
 def test_requests_decades_apart_price_with_little_memory(tmp_path, snapshot, assumptions):
     path = write(
         tmp_path / "log.csv",

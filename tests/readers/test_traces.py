@@ -60,6 +60,7 @@ def check_against_loop(table, requests, snapshot, model_id):
 
 
 @pytest.mark.parametrize("name", ["azure2023_conv.csv", "azure2023_code.csv"])
+@pytest.mark.slow
 def test_azure_totals_match_a_plain_loop(name, snapshot, assumptions):
     path = TRACES / name
     with path.open(newline="") as handle:
@@ -76,6 +77,7 @@ def test_azure_totals_match_a_plain_loop(name, snapshot, assumptions):
     assert (diy["utilization"] > 0).all() and (diy["utilization"] <= 1).all()
 
 
+@pytest.mark.slow
 def test_mooncake_totals_and_cache_match_a_plain_loop(snapshot, assumptions):
     path = TRACES / "mooncake_conversation_trace.jsonl"
     seen: set[int] = set()
@@ -193,6 +195,7 @@ def test_all_bad_kinds_counted_and_dropped_on_request(tmp_path):
     assert (summary["input_tokens"], summary["cached_input_tokens"]) == (300, 100)
 
 
+@pytest.mark.slow
 def test_line_numbers_hold_in_a_large_file(tmp_path):
     log = synthetic.write_synthetic_log(tmp_path / "big.csv", requests=300_000, seed=3)
     lines = log.read_text().splitlines()
@@ -205,6 +208,7 @@ def test_line_numbers_hold_in_a_large_file(tmp_path):
     assert caught.value.problems[0].line == 250_001
 
 
+@pytest.mark.slow
 def test_parquet_and_csv_give_identical_tables(tmp_path, snapshot, assumptions):
     tables = []
     for suffix in (".parquet", ".csv", ".jsonl"):
@@ -231,6 +235,7 @@ def test_synthetic_log_is_seeded_and_labelled(tmp_path):
         synthetic.write_synthetic_log(tmp_path / "d.txt")
 
 
+@pytest.mark.slow
 def test_caching_lowers_cost_only_where_a_cached_price_exists(tmp_path, snapshot, assumptions):
     trace = logs.read_trace(synthetic.write_synthetic_log(tmp_path / "l.parquet", requests=2_000))
     with_cache = trace_pricing.price_trace(trace, snapshot, assumptions)
@@ -268,6 +273,7 @@ def test_replica_needs_by_hand():
     assert needs["replica_hours_autoscaled"][0] == pytest.approx(3 + 1 / 60)
 
 
+@pytest.mark.slow
 def test_diy_costs_follow_the_article_formula(tmp_path, snapshot, assumptions):
     trace = logs.read_trace(synthetic.write_synthetic_log(tmp_path / "l.parquet", requests=5_000))
     table = trace_pricing.price_trace(trace, snapshot, assumptions, diy_sizing="peak")
@@ -305,6 +311,7 @@ def test_format_detection_and_mapping_errors(tmp_path):
         logs.ColumnMapping(timestamp_unit="minutes")
 
 
+@pytest.mark.slow
 def test_cli_prices_a_log_as_csv(tmp_path, capsys):
     log = synthetic.write_synthetic_log(tmp_path / "l.parquet", requests=1_000)
     status, out, err = run(capsys, "trace", str(log), "--as-of", AS_OF, "--format", "csv")
@@ -319,6 +326,7 @@ def test_cli_prices_a_log_as_csv(tmp_path, capsys):
     assert status == 0 and "1,000 requests" in out
 
 
+@pytest.mark.slow
 def test_cli_bad_rows_exit_1_and_drop(tmp_path, capsys):
     path = write_lines(tmp_path / "log.csv", BAD_CSV)
     status, out, err = run(capsys, "trace", str(path), "--as-of", AS_OF, "--format", "csv")
@@ -332,6 +340,7 @@ def test_cli_bad_rows_exit_1_and_drop(tmp_path, capsys):
     assert (pd.read_csv(io.StringIO(out))["requests"] == 2).all()
 
 
+@pytest.mark.slow
 def test_cli_usage_errors_exit_2(tmp_path, capsys):
     status, _, err = run(capsys, "trace", str(tmp_path / "nope.csv"), "--as-of", AS_OF)
     assert status == cli.EXIT_USAGE and "not found" in err
@@ -344,6 +353,7 @@ def test_cli_usage_errors_exit_2(tmp_path, capsys):
     assert status == cli.EXIT_USAGE and "YYYY-MM-DD" in err
 
 
+@pytest.mark.slow
 def test_a_synthetic_log_fits_the_128k_window_of_the_models_it_is_compared_on():
     # A recorded log never holds a request its model refused: the synthetic one keeps every
     # request within a 131,072-token window, so no 70B-class API (Together's and Fireworks'

@@ -25,6 +25,9 @@ from infermodel.readers import focus
 from infermodel.reports import manifest
 from infermodel.tables import serving
 
+#: Left out of make check: each bill is priced on every offering and period (seconds).
+pytestmark = pytest.mark.slow
+
 DATA = TEST_DATA / "bills"
 REAL = DATA / "real_openai_anthropic.csv"
 SOLORA = DATA / "focus" / "per_token_foundation_model_api.csv"

@@ -126,6 +126,7 @@ def test_the_synthetic_log_lives_in_a_folder_only_its_user_can_open(temp_folder)
     assert logs.read_trace(path).summary().loc[0, "requests"] == 200
 
 
+@pytest.mark.slow
 def test_a_planted_synthetic_log_is_not_used(temp_folder):
     # The old fixed name in the shared folder is never read ...
     old = temp_folder / "infermodel-synthetic" / "synthetic_log_200_requests_seed0.parquet"

@@ -340,6 +340,7 @@ def test_a_signal_removes_the_staging_folder(tmp_path, signum, jobs):
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_read_only_output_folder_is_one_line(tmp_path, monkeypatch, capsys):
     # Simulated (the tests may run as root, whom a mode 0555 folder does not stop).
     real_mkdir = Path.mkdir

@@ -51,6 +51,7 @@ def test_values_are_normalised():
     assert checked == {"as_of": "2025-05-31", "utilization": 1}
 
 
+@pytest.mark.slow
 def test_cli_refuses_a_typo_before_starting_a_kernel(capsys, tmp_path):
     status = cli.main(["report", "--out", str(tmp_path / "r"), "-p", "utilisation=0.5"])
     err = capsys.readouterr().err.strip().splitlines()
@@ -199,6 +200,7 @@ def test_a_relative_file_parameter_is_read_from_the_working_directory(tmp_path, 
     assert report_cli.from_working_directory({"log_path": Typed("")})["log_path"].text == ""
 
 
+@pytest.mark.slow
 def test_the_cli_reads_a_relative_bill_path_from_where_it_is_typed(capsys, tmp_path, monkeypatch):
     # From a folder that is not notebooks/, a bill named relative to it is found; the
     # parameters are checked before any kernel starts (an as_of outside the bill's quarter

@@ -28,6 +28,7 @@ def today():
     return prices.as_of("2026-12-01")
 
 
+@pytest.mark.slow
 def test_a_300k_request_is_left_out_of_a_128k_model_with_its_reason(today, no_diy):
     # One request: 300,000 prompt tokens, 1,000 output. GPT-4o's window is 128,000 input
     # (context_windows.csv, litellm 1.110.2 max_input_tokens); GPT-5.4's is 1,050,000.
@@ -59,6 +60,7 @@ def test_a_window_read_later_applies_before_its_date_and_an_unknown_one_checks_n
     assert reasons.tolist()[1] == ""
 
 
+@pytest.mark.slow
 def test_a_trace_with_one_request_over_the_window_leaves_the_offering_out(tmp_path, today):
     log = tmp_path / "log.csv"
     log.write_text("input_tokens,output_tokens\n1000,100\n300000,100\n2000,200\n", encoding="utf-8")
@@ -82,6 +84,7 @@ def test_a_trace_with_one_request_over_the_window_leaves_the_offering_out(tmp_pa
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_fireworks_batch_is_half_the_list_price_by_its_rule(no_diy):
     # provider_rules.csv: Fireworks batch_discount 0.5 from 2026-12-06 (pricing page).
     # Llama 3.3 70B on Fireworks, 0.9 / 0.9 USD/Mtok: 1M in + 1M out = 1.8 standard, 0.9 batch.
@@ -102,6 +105,7 @@ def test_fireworks_batch_is_half_the_list_price_by_its_rule(no_diy):
     assert (earlier["provider"] == "Fireworks AI").sum() > 0
 
 
+@pytest.mark.slow
 def test_fireworks_cached_input_without_a_listed_price_takes_the_default_discount():
     # Llama 3.3 70B on Fireworks lists no cached price: 0.9 x (1 - 0.5) = 0.45 USD/Mtok by
     # the rule; without the rules (the other reading) cached tokens bill as input, 0.9.

@@ -53,6 +53,7 @@ def may2025() -> prices.PriceSnapshot:
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_validate_all_passes_on_shipped_data():
     counts = registry.validate_all()
     assert set(counts) == {
@@ -84,6 +85,7 @@ def test_validate_all_passes_on_shipped_data():
     assert counts["serving_assumptions"] == len(read_text_table(paths.SERVING_CSV))
 
 
+@pytest.mark.slow
 def test_validate_all_on_an_untouched_copy(tmp_data):
     assert registry.validate_all(tmp_data) == registry.validate_all()
 
@@ -449,6 +451,7 @@ def test_bad_gpu_cell(tmp_data, edits, field, rule):
     assert_problem(info.value, path, line_of(GPU_ROW), field, rule)
 
 
+@pytest.mark.slow
 def test_unknown_gpu_sku_fails_validate_all(tmp_data):
     path = tmp_data / GPU_REL
     frame = read_text_table(path)
@@ -460,6 +463,7 @@ def test_unknown_gpu_sku_fails_validate_all(tmp_data):
     assert "H100-SXM-80GB" in str(info.value)  # lists the valid SKUs
 
 
+@pytest.mark.slow
 def test_unknown_serving_gpu(tmp_data):
     path = tmp_data / SERVING_REL
     frame = read_text_table(path)
@@ -486,6 +490,7 @@ def test_bad_serving_cell(tmp_data):
     assert_problem(info.value, path, 3, "mode", r"must be one of .*batch")
 
 
+@pytest.mark.slow
 def test_validate_all_collects_problems_of_every_table(tmp_data):
     api = tmp_data / API_REL
     frame = read_text_table(api)
@@ -554,6 +559,7 @@ def _problems(data_dir: Path) -> TableError:
     ],
     ids=["unknown-model", "unknown-provider", "before-first-observation"],
 )
+@pytest.mark.slow
 def test_withdrawal_must_name_an_observed_offering_and_follow_it(tmp_data, cells, field, rule):
     path = tmp_data / WITHDRAWALS_REL
     _edit(path, 0, **cells)
@@ -563,11 +569,13 @@ def test_withdrawal_must_name_an_observed_offering_and_follow_it(tmp_data, cells
     assert [(p.path, p.line) for p in error.problems] == [(path, 2)]
 
 
+@pytest.mark.slow
 def test_withdrawal_on_the_day_of_the_first_observation_is_valid(tmp_data):
     _edit(tmp_data / WITHDRAWALS_REL, 0, withdrawn_on="2025-05-14")
     registry.validate_all(tmp_data)
 
 
+@pytest.mark.slow
 def test_tracked_offering_without_observation_fails_unless_marked_not_yet_imported(tmp_data):
     path = tmp_data / TRACKED_REL
     frame = read_text_table(path)
@@ -586,6 +594,7 @@ def test_tracked_offering_without_observation_fails_unless_marked_not_yet_import
     assert_problem(_problems(tmp_data), path, line, "not_yet_imported", r"true or false")
 
 
+@pytest.mark.slow
 def test_tracked_offering_with_a_typo_in_provider_fails(tmp_data):
     path = tmp_data / TRACKED_REL
     _edit(path, 0, provider="Open AI")
@@ -602,6 +611,7 @@ def test_tracked_offering_with_a_typo_in_provider_fails(tmp_data):
         ("Lama 3.3 70B", False),
     ],
 )
+@pytest.mark.slow
 def test_serving_assumption_must_name_a_model_of_model_specs(tmp_data, model, valid):
     path = tmp_data / SERVING_REL
     row = 6  # measured-trtllm-h100x2-fp8
@@ -614,6 +624,7 @@ def test_serving_assumption_must_name_a_model_of_model_specs(tmp_data, model, va
     assert "Llama-3.3-70B" in str(error) and "version wildcard" in str(error)
 
 
+@pytest.mark.slow
 def test_measured_point_must_name_a_spec_model_and_gpu(tmp_data):
     path = tmp_data / MEASURED_REL
     _edit(path, 0, model="Llama 3.x 8B", gpu="H100")
@@ -623,6 +634,7 @@ def test_measured_point_must_name_a_spec_model_and_gpu(tmp_data):
     assert_problem(error, path, 2, "gpu", r"unknown GPU SKU")
 
 
+@pytest.mark.slow
 def test_cross_table_problems_are_listed_with_the_schema_problems(tmp_data):
     _edit(tmp_data / WITHDRAWALS_REL, 1, model_id="claude-3-opus")
     _edit(tmp_data / SPECS_REL, 0, memory_gb="80000")

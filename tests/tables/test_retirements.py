@@ -67,6 +67,7 @@ def test_every_shipped_withdrawal_is_a_dated_provider_retirement():
 
 
 @pytest.mark.parametrize(("model_id", "retired_on"), RETIREMENTS, ids=[m for m, _ in RETIREMENTS])
+@pytest.mark.slow
 def test_a_model_is_on_sale_the_day_before_its_retirement_and_gone_from_that_day(
     model_id, retired_on
 ):
@@ -79,6 +80,7 @@ def test_a_model_is_on_sale_the_day_before_its_retirement_and_gone_from_that_day
     assert row["withdrawal_kind"] == "retired"
 
 
+@pytest.mark.slow
 def test_a_third_party_price_after_a_retirement_does_not_put_the_model_back_on_sale():
     # LiteLLM and genai-prices kept listing Claude 3 Haiku after Anthropic retired it on
     # 2026-04-20: api_prices.csv has observations of 2026-07-24 .. 2026-11-27.
@@ -118,6 +120,7 @@ def test_an_unlisted_withdrawal_is_undone_by_a_later_observation():
         ("claude-opus-4-5-20251101", "2027-01-22"),  # Anthropic's date, in the future
     ],
 )
+@pytest.mark.slow
 def test_a_scheduled_date_never_hides_a_model(model_id, scheduled_on):
     scheduled = api_terms.load_scheduled_retirements()
     rows = scheduled[
@@ -131,6 +134,7 @@ def test_a_scheduled_date_never_hides_a_model(model_id, scheduled_on):
         assert model_id in _on_sale(date)
 
 
+@pytest.mark.slow
 def test_a_moved_schedule_hides_nothing_until_the_provider_notice():
     # Google's "earliest possible" 2026-10-16 for Gemini 2.5 Pro was a schedule (it moved):
     # on sale around it; the shutdown the page gave for 2026-12-01 is a withdrawal row.
@@ -142,6 +146,7 @@ def test_a_moved_schedule_hides_nothing_until_the_provider_notice():
     assert "gemini-2.5-pro" not in _on_sale("2026-12-01")
 
 
+@pytest.mark.slow
 def test_the_snapshot_lists_the_schedules_read_by_its_date():
     snapshot = prices.as_of("2026-12-01")
     planned = snapshot.scheduled
@@ -161,6 +166,7 @@ def test_litellm_scheduled_dates_that_were_read_as_withdrawals_are_kept_as_sched
     assert opus["note"].str.contains("superseded").any()
 
 
+@pytest.mark.slow
 def test_scheduled_retirement_naming_no_offering_fails_validate(tmp_data):
     path = tmp_data / SCHEDULED_REL
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -174,6 +180,7 @@ def test_scheduled_retirement_naming_no_offering_fails_validate(tmp_data):
     assert "did you mean claude-3-opus-20240229" in str(info.value)
 
 
+@pytest.mark.slow
 def test_a_scheduled_date_may_lie_in_the_future_but_not_its_reading(tmp_data):
     path = tmp_data / SCHEDULED_REL
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -240,6 +247,7 @@ def test_shipped_uplifts_are_valid_and_match_kit_model_ids():
         ({"effective_from": "2026/02/05"}, "effective_from"),
     ],
 )
+@pytest.mark.slow
 def test_a_bad_uplift_row_is_refused_naming_its_field(tmp_data, cells, field):
     path = tmp_data / UPLIFTS_REL
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -251,6 +259,7 @@ def test_a_bad_uplift_row_is_refused_naming_its_field(tmp_data, cells, field):
     assert f"{path}:2: field '{field}'" in str(info.value)
 
 
+@pytest.mark.slow
 def test_a_duplicate_uplift_row_is_refused(tmp_data):
     path = tmp_data / UPLIFTS_REL
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)

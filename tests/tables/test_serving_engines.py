@@ -117,6 +117,7 @@ def test_sglang_takes_its_fraction_by_tensor_parallel_size():
         ("L40S-48GB", "fp8", 256),  # under 70 GiB
     ],
 )
+@pytest.mark.slow
 def test_vllm_max_num_seqs_caps_a_batch_that_memory_would_allow(gpu, precision, cap):
     # 200-token sequences of an 8B model: memory holds thousands, the engine caps the batch
     row = est("Llama-3.1-8B", gpu, 1, precision, 100, 100)
@@ -130,6 +131,7 @@ def test_memory_headroom_still_overrides_every_engine():
     assert row["max_batch"] == int((0.8 * 80 * GIB - 8.03e9) // 262_144_000)
 
 
+@pytest.mark.slow
 def test_each_engine_has_its_own_fitted_factors():
     fitted = tables.load_efficiencies()
     assert {(e, "NVIDIA") for e in serving_engines.ENGINES} <= set(fitted)
@@ -218,6 +220,7 @@ ARGS = ["throughput", "--model", "Llama-3.3-70B", "--gpu", "H100-SXM-80GB", "--g
 ARGS += ["--precision", "fp8", "--input-tokens", "1000", "--output-tokens", "1000"]
 
 
+@pytest.mark.slow
 def test_cli_answers_first_under_the_engine_asked(capsys):
     assert cli.main([*ARGS, "--engine", "sglang"]) == 0
     out = capsys.readouterr().out

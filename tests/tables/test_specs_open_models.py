@@ -347,6 +347,7 @@ def test_the_estimator_runs_on_every_new_row(name):
     assert (fitting["output_tokens_per_second"] > 0).all()
 
 
+@pytest.mark.slow
 def test_mxfp4_stores_gpt_oss_experts_in_4_25_bits_and_the_rest_in_bf16():
     # gpt-oss-120b: the checkpoint is ~60.8 GiB (65.3 GB); the experts hold 98% of the weights.
     row = throughput.estimate("gpt-oss-120b", "H100-SXM-80GB", 1, "mxfp4", 1000, 1000)
@@ -396,6 +397,7 @@ def _pairs(ids):
     return grid, table
 
 
+@pytest.mark.slow
 def test_new_serving_assumptions_price_on_their_gpu_and_not_on_a_smaller_one():
     grid, table = _pairs(NEW_SERVING)
     serving_rows = tables.load_serving().set_index("assumption_id")

@@ -34,6 +34,7 @@ def gpt4o_row(day: str, input_price: str, output_price: str, note: str = "typed 
     )
 
 
+@pytest.mark.slow
 def test_validate_refuses_a_hand_added_per_thousand_price(tmp_data, capsys):
     # GPT-4o's newest observation (2026-12-01, line 153) is 2.5 / 10 USD per million tokens;
     # the row below was typed per thousand tokens: 0.0025 / 0.01.
@@ -49,12 +50,14 @@ def test_validate_refuses_a_hand_added_per_thousand_price(tmp_data, capsys):
     assert "add 'change accepted: <why>' to its note" in text
 
 
+@pytest.mark.slow
 def test_a_checked_implausible_price_passes_when_its_note_says_so(tmp_data):
     note = '"change accepted: 10x up, on the provider\'s page"'
     append_row(tmp_data, gpt4o_row("2026-12-03", "25", "100", note))
     registry.validate_all(tmp_data)
 
 
+@pytest.mark.slow
 def test_a_problem_after_a_blank_line_names_its_own_line(tmp_data):
     path = tmp_data / API
     lines = path.read_text().splitlines(keepends=True)
@@ -67,6 +70,7 @@ def test_a_problem_after_a_blank_line_names_its_own_line(tmp_data):
     assert (problem.line, problem.field, problem.value) == (6, "confidence", "sure")
 
 
+@pytest.mark.slow
 def test_cli_validate_names_the_line(tmp_data, capsys, monkeypatch):
     line = append_row(tmp_data, gpt4o_row("2026-12-03", "0.0025", "0.01"))
     monkeypatch.setattr(
@@ -78,6 +82,7 @@ def test_cli_validate_names_the_line(tmp_data, capsys, monkeypatch):
     assert f"api_prices.csv:{line}: field 'usd_per_million_input_tokens' = 0.0025" in err
 
 
+@pytest.mark.slow
 def test_a_header_naming_a_column_twice_is_one_problem(tmp_data):
     # Hostile input 71: pandas read the second as 'model_id.1' and every row then broke the
     # schema: 1,177 problems for one slip in the header.
@@ -90,6 +95,7 @@ def test_a_header_naming_a_column_twice_is_one_problem(tmp_data):
     ]
 
 
+@pytest.mark.slow
 def test_a_byte_that_is_not_utf8_is_named_where_it_is(tmp_data):
     # Hostile input 16: "not UTF-8 text (byte 0)", wherever the byte was.
     path = tmp_data / "gpu_specs.csv"

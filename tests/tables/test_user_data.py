@@ -133,6 +133,7 @@ def test_the_folder_is_the_option_else_the_choice_else_the_environment(tmp_path,
         paths.choose_user_data_dir(None)
 
 
+@pytest.mark.slow
 def test_rows_say_where_they_came_from(folder):
     api = tables.load_api_prices()
     mine = api[api["data_origin"] == "user"]
@@ -145,6 +146,7 @@ def test_rows_say_where_they_came_from(folder):
     assert registry.user_rows() == {"api_prices": 2, "contracts": 1, "owned_gpus": 1}
 
 
+@pytest.mark.slow
 def test_nothing_of_the_folder_is_written_into_data(folder, capsys):
     before = {p: p.read_bytes() for p in paths.DATA_DIR.rglob("*.csv")}
     assert _run(capsys, "validate")[0] == 0
@@ -156,6 +158,7 @@ def test_nothing_of_the_folder_is_written_into_data(folder, capsys):
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_table_prices_anthropic_at_the_contract_with_the_list_price_beside(folder):
     table = _table(TODAY)
     row = _row(table, "anthropic/claude-sonnet-5")
@@ -171,6 +174,7 @@ def test_table_prices_anthropic_at_the_contract_with_the_list_price_beside(folde
     assert gpt["data_origin"] == "shipped"
 
 
+@pytest.mark.slow
 def test_an_owned_server_is_priced_per_gpu_hour_from_its_parts(folder):
     table = _table(TODAY, utilization=0.8)
     row = _row(table, "owned/H100-SXM-80GB/rack-a/owned@measured-trtllm-h100x2-fp8")
@@ -190,6 +194,7 @@ def test_an_owned_server_is_priced_per_gpu_hour_from_its_parts(folder):
     assert full["usd_per_server_month"] == pytest.approx(11_045.16)
 
 
+@pytest.mark.slow
 def test_an_announced_price_is_used_from_its_date_and_labelled(folder):
     now = _row(_table(TODAY), "anthropic/claude-sonnet-5")
     later = _row(_table(ANNOUNCED), "anthropic/claude-sonnet-5")
@@ -204,6 +209,7 @@ def test_an_announced_price_is_used_from_its_date_and_labelled(folder):
         parameters.check("as_of", (ANNOUNCED + pd.Timedelta(days=1)).strftime(DAY))
 
 
+@pytest.mark.slow
 def test_a_private_offering_is_priced_like_a_shipped_one(folder):
     row = _row(_table(TODAY), "acme-reseller/acme/llama-3.3-70b")
     # 1,000,000 output tokens x 0.5 USD/Mtok = 0.50 USD
@@ -211,6 +217,7 @@ def test_a_private_offering_is_priced_like_a_shipped_one(folder):
     assert row["data_origin"] == "user"
 
 
+@pytest.mark.slow
 def test_table_command_says_which_numbers_are_yours(folder, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "120")  # labels whole (80 columns cut them where rows agree)
     status, out, _ = _run(
@@ -227,6 +234,7 @@ def test_table_command_says_which_numbers_are_yours(folder, capsys, monkeypatch)
     assert "Anthropic · Claude Sonnet 5" in out and "At list price" in out
 
 
+@pytest.mark.slow
 def test_table_csv_marks_the_rows_and_the_same_command_without_the_folder(
     folder, capsys, monkeypatch
 ):
@@ -258,6 +266,7 @@ def _log(tmp_path):
     return path
 
 
+@pytest.mark.slow
 def test_trace_prices_the_log_at_the_contract(folder, tmp_path, capsys):
     status, out, _ = _run(
         capsys, "trace", str(_log(tmp_path)), "--as-of", TODAY.strftime(DAY), "--format", "csv",
@@ -272,6 +281,7 @@ def test_trace_prices_the_log_at_the_contract(folder, tmp_path, capsys):
     assert row["data_origin"] == "user"
 
 
+@pytest.mark.slow
 def test_trace_bills_an_owned_server_every_hour_with_idle_power(folder, tmp_path):
     trace = logs.read_trace(_log(tmp_path))
     snapshot = prices.as_of(TODAY).select(providers=["Owned"])
@@ -300,6 +310,7 @@ def _bill(tmp_path, billed: str) -> str:
     return str(path)
 
 
+@pytest.mark.slow
 def test_a_bill_line_at_the_contracted_price_is_at_contract(folder, tmp_path, capsys, monkeypatch):
     # Claude Sonnet 4.5 in July 2026: 20,000,000 input tokens x 3 USD/Mtok = 60.00 at list;
     # x (1 - 0.2) = 48.00 at the contract.
@@ -317,6 +328,7 @@ def test_a_bill_line_at_the_contracted_price_is_at_contract(folder, tmp_path, ca
     assert pd.read_csv(io.StringIO(out)).iloc[0]["reason"] == "negotiated discount"
 
 
+@pytest.mark.slow
 def test_break_even_of_the_owned_server_against_the_contract(folder, capsys):
     status, out, _ = _run(
         capsys, "break-even", "--as-of", TODAY.strftime(DAY), "--format", "csv",
@@ -345,6 +357,7 @@ def test_break_even_of_the_owned_server_against_the_contract(folder, capsys):
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_buy_rent_api_and_the_payback_of_the_purchase(folder):
     table = _table(TODAY)
     snapshot = prices.as_of(TODAY)
@@ -365,6 +378,7 @@ def test_buy_rent_api_and_the_payback_of_the_purchase(folder):
     assert "beats Anthropic · Claude Sonnet 5 from 1.3 billion tokens a month" in said[0]
 
 
+@pytest.mark.slow
 def test_a_purchase_in_month_n_pays_back_against_renting(folder):
     table = _table(TODAY)
     path = growth.volume_path(1e9, growth_multiple=1.0, growth_months=1, horizon_months=3)
@@ -381,6 +395,7 @@ def test_a_purchase_in_month_n_pays_back_against_renting(folder):
     assert summary["payback_month"].isna().all()  # 3 months are far from 61
 
 
+@pytest.mark.slow
 def test_a_committed_spend_bills_its_shortfall(folder):
     (folder / "prices" / "contracts.csv").write_text(
         "provider,model_id,service_tier,discount_fraction,valid_from,valid_to,source,note,kind,"
@@ -460,6 +475,7 @@ def test_the_owned_formulas_by_hand():
     ],
     ids=["discount", "provider", "model", "dates", "overlap", "gpu", "watts", "pue", "price"],
 )  # fmt: skip
+@pytest.mark.slow
 def test_bad_input_is_one_line_naming_file_line_and_field(folder, capsys, table, text, message):
     (folder / table).write_text(text)
     status, _, err = _run(capsys, "validate")
@@ -483,6 +499,7 @@ def test_a_user_row_repeating_a_shipped_key_is_refused_naming_both(folder):
     assert f"as {paths.API_PRICES_CSV} line {int(first['data_line'])}" in text
 
 
+@pytest.mark.slow
 def test_a_folder_missing_empty_unreadable_or_odd_is_said_in_one_line(tmp_path, capsys, no_folder):
     status, _, err = _run(capsys, "validate", "--data-dir", str(tmp_path / "nowhere"))
     assert status == cli.EXIT_USAGE and err.count("\n") == 1
@@ -556,6 +573,7 @@ def _genai_file(tmp_path) -> str:
     return str(path)
 
 
+@pytest.mark.slow
 def test_an_import_keeps_the_start_date_and_writes_into_the_folder(folder, tmp_path, capsys):
     before = {p: p.read_bytes() for p in paths.PRICES_DIR.glob("*.csv")}
     tracked = tables.load_tracked()
@@ -587,6 +605,7 @@ def test_an_installed_kit_writes_into_its_default_folder(tmp_path, monkeypatch, 
     assert user_data.write_target(paths.API_PRICES_CSV) == paths.API_PRICES_CSV  # a checkout
 
 
+@pytest.mark.slow
 def test_the_cli_import_writes_into_the_folder_and_says_where(folder, tmp_path, capsys):
     before = {p: p.read_bytes() for p in paths.PRICES_DIR.glob("*.csv")}
     status, out, _ = _run(
@@ -603,6 +622,7 @@ def test_the_cli_import_writes_into_the_folder_and_says_where(folder, tmp_path, 
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_sentences_name_your_numbers(folder):
     snapshot = prices.as_of(ANNOUNCED)
     said = narrative.user_numbers(_table(ANNOUNCED), snapshot)
@@ -626,6 +646,7 @@ def test_the_sentences_name_your_numbers(folder):
     )
 
 
+@pytest.mark.slow
 def test_without_a_folder_nothing_is_said(no_folder):
     table = _table(TODAY)
     assert narrative.user_numbers(table, prices.as_of(TODAY)) == []
@@ -671,6 +692,7 @@ def test_the_report_marks_your_numbers(folder, tmp_path):
     assert api["owning_wins_from_million_tokens_per_month"] == pytest.approx(1_295.552, rel=1e-6)
 
 
+@pytest.mark.slow
 def test_the_readme_quick_start_of_a_user_folder_runs(tmp_path, no_folder):
     readme = (paths.ROOT_DIR / "README.md").read_text()
     block = re.search(r"## Your own numbers\n.*?```bash\n(.*?)```", readme, re.S)[1]
@@ -698,6 +720,7 @@ RULES_HEADER = (
 )
 
 
+@pytest.mark.slow
 def test_a_cloud_the_kit_does_not_ship_is_priced_like_a_shipped_one(folder, capsys):
     gpu = folder / "prices" / "gpu_prices.csv"
     gpu.write_text(

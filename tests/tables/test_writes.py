@@ -216,6 +216,7 @@ def test_lock_file_is_a_sidecar(tmp_path):
     assert writes.lock_path(tmp_path / "api_prices.csv") == tmp_path / ".api_prices.csv.lock"
 
 
+@pytest.mark.slow
 def test_second_writer_is_refused_after_the_timeout_naming_file_and_lock(
     tmp_path, held_by_another_process
 ):
@@ -248,6 +249,7 @@ _APPENDER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_two_processes_appending_at_once_lose_no_row(tmp_path):
     path = _file(tmp_path, "writer,n\n")
     env = {**os.environ, "PYTHONPATH": str(Path(writes.__file__).parents[2])}
