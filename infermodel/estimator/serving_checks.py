@@ -85,8 +85,9 @@ def _estimate(row, model, lengths, models, gpu_specs) -> tuple[float, str]:
                     f"stream alone gets {at['output_tokens_per_second_per_stream']:,.0f}"
                 )
             return float(at["output_tokens_per_second"]), ""
+        names = ("model", "gpu", "gpus", "precision", "input_tokens", "output_tokens")
         found = throughput.estimate_table(
-            pd.DataFrame([dict(zip(throughput.ESTIMATE_COLUMNS[:6], shape, strict=True))]),
+            pd.DataFrame([dict(zip(names, shape, strict=True))]),
             models=models,
             gpu_specs=gpu_specs,
         ).iloc[0]
