@@ -15,7 +15,7 @@ from helpers import TEST_DATA, run
 from infermodel import cli, formulas, prices, tables
 from infermodel.pricing import trace_pricing
 from infermodel.readers import logs
-from infermodel.readers.logs import synthetic
+from infermodel.readers.logs import formats, synthetic
 from infermodel.tables import serving
 
 # Excerpts of the real traces (first rows of each; how each was cut: tests/data/README.md).
@@ -372,3 +372,27 @@ def test_a_synthetic_log_fits_the_128k_window_of_the_models_it_is_compared_on():
     assert (
         replicate["reason"].str.contains("above its context window (8,192 input", regex=False).all()
     )
+
+
+def test_a_new_format_is_one_registration(tmp_path, monkeypatch):
+    # A format is a record in readers/logs/formats.py: its family, its columns and how its
+    # first line is told apart; detection, the mapping and the row checks follow from it.
+    usage = formats.LogFormat(
+        "usage-export", "csv",
+        columns={"input_tokens": "prompt_tokens", "output_tokens": "completion_tokens"},
+        claims=lambda _, header: {"prompt_tokens", "completion_tokens"} <= header,
+    )  # fmt: skip
+    monkeypatch.setitem(formats.REGISTRY, usage.name, usage)
+    log = tmp_path / "usage.csv"
+    log.write_text("request_id,prompt_tokens,completion_tokens\na,100,10\nb,200,x\nc,300,30\n")
+    with pytest.raises(logs.BadRowsError, match=r"usage.csv:3: field .completion_tokens. = .x."):
+        logs.read_trace(log)  # the row checks apply as to every CSV format
+    with logs.read_trace(log, drop_bad_rows=True) as trace:
+        assert trace.fmt == "usage-export"
+        summary = trace.summary().iloc[0]
+        assert (summary["requests"], summary["input_tokens"], summary["output_tokens"]) == (
+            2,
+            400,
+            40,
+        )
+    assert logs.read_trace(TRACES / "azure2023_code.csv").fmt == "azure"  # others unchanged

@@ -71,6 +71,7 @@ from infermodel.readers.logs.files import (
     open_parts,
     quote_sql,
 )
+from infermodel.readers.logs.formats import FORMATS, REGISTRY
 from infermodel.readers.logs.locations import LogPath, locate_local, scheme_of
 from infermodel.readers.logs.row_checks import (
     BAD_ROW_KINDS,
@@ -81,7 +82,6 @@ from infermodel.readers.logs.row_checks import (
 )
 from infermodel.readers.logs.sources import Parts, Source
 
-FORMATS = ("azure", "mooncake", "csv", "jsonl", "parquet")
 #: Tokens per prompt block in the Mooncake trace's ``hash_ids`` (its README). [tokens]
 MOONCAKE_BLOCK_TOKENS = 512
 #: Longest span :meth:`Trace.per_minute` returns every minute of (about 694 days); past it,
@@ -96,10 +96,8 @@ MICROSECONDS_PER_SECOND = 1_000_000
 SHOWN_BAD_LINES = 5
 
 
-AZURE_MAPPING = ColumnMapping("ContextTokens", "GeneratedTokens", timestamp="TIMESTAMP")
-MOONCAKE_MAPPING = ColumnMapping(
-    "input_length", "output_length", timestamp="timestamp", timestamp_unit="ms"
-)
+AZURE_MAPPING = ColumnMapping(**REGISTRY["azure"].columns)
+MOONCAKE_MAPPING = ColumnMapping(**REGISTRY["mooncake"].columns)
 #: Optional columns a generic log may carry under these names without a mapping.
 GENERIC_OPTIONAL = {"cached_input_tokens": "cached_input_tokens", "timestamp": "timestamp",
                     "model": "model"}  # fmt: skip
@@ -347,10 +345,8 @@ def _resolve_mapping(
     path: Path, fmt: str, mapping: ColumnMapping | None, available: Sequence[str]
 ) -> ColumnMapping:
     if mapping is None:
-        if fmt == "azure":
-            mapping = AZURE_MAPPING
-        elif fmt == "mooncake":
-            mapping = MOONCAKE_MAPPING
+        if REGISTRY[fmt].columns:
+            mapping = ColumnMapping(**REGISTRY[fmt].columns)
         else:
             optional = {k: v for k, v in GENERIC_OPTIONAL.items() if v in available}
             mapping = ColumnMapping(**optional)
@@ -372,20 +368,15 @@ def _resolve_mapping(
     return mapping
 
 
-#: What each format is made of, in words, to tell a format forced on the wrong file.
-_FAMILIES = {"azure": "CSV", "csv": "CSV", "mooncake": "JSON lines", "jsonl": "JSON lines",
-             "parquet": "Parquet"}  # fmt: skip
-
-
 def _format(log: LogFile, fmt: str | None) -> str:
     """The format asked for, or detected; one asked for a file of another kind is refused."""
     detected = format_of(log)
     if fmt is None:
         return detected
-    if _FAMILIES[fmt] != _FAMILIES[detected]:
+    if REGISTRY[fmt].family != REGISTRY[detected].family:
         raise InputError(
-            f"{log.path}: format {fmt} reads {_FAMILIES[fmt]}, but the file is "
-            f"{_FAMILIES[detected]} (detected: {detected}); give its format or let it be "
+            f"{log.path}: format {fmt} reads {REGISTRY[fmt].words}, but the file is "
+            f"{REGISTRY[detected].words} (detected: {detected}); give its format or let it be "
             "detected (--trace-format, fmt=)"
         )
     return fmt
@@ -400,7 +391,7 @@ def _used_columns(mapping: ColumnMapping) -> dict[str, str]:
 def _load(engine: Engine, log: LogFile, fmt: str, layout: CsvLayout | None) -> Source:
     """The log's raw rows in ``engine``: its own reading of the files, the rest shared."""
     spark = isinstance(engine, SparkEngine)
-    if fmt == "parquet":
+    if REGISTRY[fmt].family == "parquet":
         return (
             spark_sources.parquet(engine, log) if spark else log_sources.duckdb_parquet(engine, log)
         )
@@ -416,7 +407,7 @@ def _describe(
     engine: Engine, log: LogFile, fmt: str, layout: CsvLayout | None, source: Source
 ) -> tuple[list[str], dict[str, str]]:
     """A log's column (or JSON key) names and their types (DuckDB's names)."""
-    if fmt in ("mooncake", "jsonl"):  # the first lines' keys, read as DuckDB reads them
+    if REGISTRY[fmt].family == "jsonl":  # the first lines' keys, read as DuckDB reads them
         if log.parts.local:
             lines = log_sources.first_lines(engine.local, log)
         else:
@@ -453,7 +444,7 @@ def _count_bad_rows(engine: Engine, log: LogFile, fmt: str, view_sql: str) -> _B
     rows.sort(key=lambda row: row[2])
     bad = _BadRows({k: int(n) for k, n, _ in rows}, {k: int(f) for k, _, f in rows})
     unsplit = sum(bad.counts.get(kind, 0) for kind in _STRUCTURE_KINDS)
-    if fmt in ("azure", "csv") and unsplit > csv_records.MAX_REJECTED_ROWS:
+    if REGISTRY[fmt].family == "csv" and unsplit > csv_records.MAX_REJECTED_ROWS:
         raise DataError(
             f"{log.path}: more than {csv_records.MAX_REJECTED_ROWS:,} rows do not split into "
             "the header's fields or cannot be read as CSV; is it a CSV log with that header, "
@@ -526,7 +517,7 @@ _MOONCAKE_BLOCKS_SQL = {
 
 def _create_requests(engine: Engine, fmt: str, has_timestamps: bool) -> int:
     """Create ``requests``, ``shape`` and ``per_minute``; return the good requests."""
-    if fmt == "mooncake":
+    if REGISTRY[fmt].block_ids:
         if isinstance(engine, SparkEngine):
             engine.native_view("mooncake_blocks", _MOONCAKE_BLOCKS_SQL["spark"])
             blocks = "SELECT * FROM mooncake_blocks"
@@ -582,14 +573,14 @@ def _checked_trace(
 ) -> Trace:
     """Read the log's rows in ``engine``, check each, and build its aggregates."""
     with engine.reading(log.path, fmt):
-        layout = csv_layout(log) if fmt in ("azure", "csv") else None
+        layout = csv_layout(log) if REGISTRY[fmt].family == "csv" else None
         source = _load(engine, log, fmt, layout)
         available, types = _describe(engine, log, fmt, layout, source)
         mapping = _resolve_mapping(log.path, fmt, mapping, available)
         if layout is not None:
             layout.check_not_repeated(log.path, _used_columns(mapping))
         columns = Columns(
-            json_like=fmt in ("mooncake", "jsonl"), types=types, records=layout is not None
+            json_like=REGISTRY[fmt].family == "jsonl", types=types, records=layout is not None
         )
         bad = _count_bad_rows(engine, log, fmt, checked_sql(source.sql, fmt, mapping, columns))
         log.parts.check()
@@ -677,8 +668,8 @@ def read_trace(
     given = str(path)
     if isinstance(engine, str) and engine not in ENGINES:
         raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
-    if fmt is not None and fmt not in FORMATS:
-        raise InputError(f"trace format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if fmt is not None and fmt not in REGISTRY:
+        raise InputError(f"trace format must be one of {', '.join(REGISTRY)}, got {fmt!r}")
     made: list[Engine] = []  # released on an error (an engine given is this log's too)
 
     def make() -> Engine:
@@ -688,7 +679,7 @@ def read_trace(
     try:
         log, opened = _open(given, engine, make)
         fmt = _format(log, fmt)
-        if fmt == "parquet" and log.compression:
+        if REGISTRY[fmt].family == "parquet" and log.compression:
             raise DataError(
                 f"{log.path}: {log.compression}-compressed Parquet cannot be read; decompress "
                 "it (Parquet compresses its own columns)"

@@ -37,6 +37,7 @@ import zstandard
 
 from infermodel import checks
 from infermodel.errors import DataError, InputError
+from infermodel.readers.logs import formats
 from infermodel.readers.logs.locations import LogPath, locate_local
 
 #: Compressions read, by their magic bytes, and the file-name suffixes that usually say so.
@@ -363,14 +364,13 @@ def _is_text(line: bytes) -> bool:
 def format_of(log: LogFile) -> str:
     """The format of an opened log (see :func:`detect_format`)."""
     if log.head[:4] == b"PAR1":
-        return "parquet"
+        return formats.detect("parquet", "", set())
     text = log.head.decode("utf-8", errors="replace").lstrip("\ufeff")
     first = text.lstrip().splitlines()[0]
     if first.startswith("{"):
-        keys = {"input_length", "output_length", "hash_ids"}
-        return "mooncake" if all(f'"{key}"' in first for key in keys) else "jsonl"
+        return formats.detect("jsonl", first, set())
     header = {name.strip().strip('"') for name in first.split(",")}
-    return "azure" if {"TIMESTAMP", "ContextTokens", "GeneratedTokens"} <= header else "csv"
+    return formats.detect("csv", first, header)
 
 
 def detect_format(path: str | Path) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from infermodel.errors import InputError
+from infermodel.readers.logs import formats
 from infermodel.readers.logs.dialects import JSON_STRING_REGEX
 from infermodel.readers.logs.files import quote_sql
 
@@ -306,7 +307,7 @@ def checked_sql(source: str, fmt: str, mapping: ColumnMapping, columns: Columns)
     )
     used = [mapping.input_tokens, mapping.output_tokens, mapping.cached_input_tokens]
     counted = [c for c in used if c is not None]
-    ids = ["hash_ids"] if fmt == "mooncake" else []
+    ids = [formats.BLOCK_IDS] if formats.REGISTRY[fmt].block_ids else []
     named = dict.fromkeys([*counted, mapping.model, mapping.timestamp, *ids])
     named.pop(None, None)
     if columns.json_like:
@@ -319,9 +320,9 @@ def checked_sql(source: str, fmt: str, mapping: ColumnMapping, columns: Columns)
     rows = f"SELECT *, {', '.join(converted)} FROM ({rows})"
     columns = replace(columns, staged="all")
     checks = row_checks(mapping, columns)
-    if fmt == "mooncake":  # after "not a JSON object", before the token counts
-        ids = block_ids_sql(columns.raw("hash_ids"))
-        checks.insert(1, ("malformed", f"NOT ({ids})", "hash_ids"))
+    if formats.REGISTRY[fmt].block_ids:  # after "not a JSON object", before the token counts
+        ids = block_ids_sql(columns.raw(formats.BLOCK_IDS))
+        checks.insert(1, ("malformed", f"NOT ({ids})", formats.BLOCK_IDS))
     kind_sql = _case((condition, quote_sql(kind)) for kind, condition, _ in checks)
     field_sql = _case((condition, quote_sql(column)) for _, condition, column in checks)
     value_sql = _case(
@@ -338,7 +339,9 @@ def checked_sql(source: str, fmt: str, mapping: ColumnMapping, columns: Columns)
 
     cached = count(mapping.cached_input_tokens) if mapping.cached_input_tokens else "0::BIGINT"
     model = f"CAST({columns.raw(mapping.model)} AS VARCHAR)" if mapping.model else "NULL::VARCHAR"
-    blocks = "TRY_CAST(doc -> '$.hash_ids' AS BIGINT[])" if fmt == "mooncake" else "NULL"
+    blocks = "NULL"
+    if formats.REGISTRY[fmt].block_ids:
+        blocks = f"TRY_CAST(doc -> '$.{formats.BLOCK_IDS}' AS BIGINT[])"
     return f"""
         SELECT line, {kind_sql} AS kind, {field_sql} AS field, {value_sql} AS value,
                {timestamp_sql(mapping, columns)} AS ts,
