@@ -37,6 +37,19 @@ def _close(a: pd.Series, b: pd.Series) -> pd.Series:
     return pd.Series(np.isclose(a, b, rtol=RELATIVE_TOLERANCE, atol=0), index=a.index)
 
 
+#: A table's ``total_tokens`` is the sum of its four token columns.
+_TOTAL_TOKENS_CHECK = pa.Check(
+    lambda df: _close(
+        df["total_tokens"],
+        df["input_tokens"]
+        + df["cached_input_tokens"]
+        + df["cache_write_tokens"]
+        + df["output_tokens"],
+    ),
+    error="total_tokens = input + cached input + cache writes + output",
+)
+
+
 def _platform_order(df: pd.DataFrame) -> bool:
     rank = df["platform_type"].map({t: i for i, t in enumerate(PLATFORM_TYPES)})
     return bool(rank.is_monotonic_increasing)
@@ -177,16 +190,7 @@ COST_TABLE = pa.DataFrameSchema(
             ),
             error="a DIY row costs its GPU-hours times the hourly rate",
         ),
-        pa.Check(
-            lambda df: _close(
-                df["total_tokens"],
-                df["input_tokens"]
-                + df["cached_input_tokens"]
-                + df["cache_write_tokens"]
-                + df["output_tokens"],
-            ),
-            error="total_tokens = input + cached input + cache writes + output",
-        ),
+        _TOTAL_TOKENS_CHECK,
     ],
     ordered=True,
     strict=True,
@@ -413,16 +417,7 @@ BILL_TABLE = pa.DataFrameSchema(
             lambda df: _close(df["cost_minus_billed_usd"], df["cost_usd"] - df["billed_usd"]),
             error="cost_minus_billed_usd = cost_usd - billed_usd",
         ),
-        pa.Check(
-            lambda df: _close(
-                df["total_tokens"],
-                df["input_tokens"]
-                + df["cached_input_tokens"]
-                + df["cache_write_tokens"]
-                + df["output_tokens"],
-            ),
-            error="total_tokens = input + cached input + cache writes + output",
-        ),
+        _TOTAL_TOKENS_CHECK,
         pa.Check(
             lambda df: df["cache_write_1h_tokens"] <= df["cache_write_tokens"] * (1 + 1e-12),
             error="1-hour cache writes are part of the cache writes",
